@@ -1,0 +1,47 @@
+// swift-tools-version:5.10
+// The autoencoders runtime: a Swift core on OpenBLAS behind one C ABI.
+//
+//   COpenBLAS      system library: <cblas.h> from Debian's libopenblas-dev
+//   Autoencoders   the core: tensors, layers, losses, optimizers, models, training, file format
+//   CAutoencoders  the C ABI (@_cdecl only), built into libautoencoders.so
+//   autoencoders   the command-line tool
+import PackageDescription
+
+let package = Package(
+    name: "autoencoders",
+    products: [
+        .library(name: "autoencoders", type: .dynamic, targets: ["CAutoencoders"]),
+        .library(name: "Autoencoders", targets: ["Autoencoders"]),
+        .executable(name: "autoencoders-cli", targets: ["autoencoders-cli"]),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .target(
+            name: "Autoencoders",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+        ),
+        .target(
+            name: "CAutoencoders",
+            dependencies: ["Autoencoders"],
+            linkerSettings: [
+                .unsafeFlags([
+                    "-static-stdlib",
+                    "-Xlinker", "--version-script=Sources/CAutoencoders/exports.map",
+                    "-Xlinker", "-soname=libautoencoders.so.0",
+                ]),
+            ]
+        ),
+        .executableTarget(
+            name: "autoencoders-cli",
+            dependencies: ["Autoencoders"],
+            path: "Sources/autoencoders-cli"
+        ),
+        .testTarget(
+            name: "AutoencodersTests",
+            dependencies: ["Autoencoders"],
+            path: "Tests/AutoencodersTests",
+            resources: []
+        ),
+    ]
+)
