@@ -1,0 +1,116 @@
+/// A fully connected layer: y = x · Wᵀ + b, with W of shape [out, in] (PyTorch's layout).
+///
+/// With tied weights a decoder layer borrows the transpose of an encoder layer's weight:
+/// y = x · W_enc + b, and its weight gradient accumulates into the encoder's (dW_enc += xᵀ · dy).
+public final class Dense: Layer {
+    public let kind = "dense"
+    public let inputFeatures: Int
+    public let outputFeatures: Int
+    public let hasBias: Bool
+    public let initializer: Initializer
+    /// The encoder layer whose weight this layer uses transposed, or nil for its own weight.
+    public let tiedTo: Dense?
+
+    public var inputShapes: [[Int]] { [[inputFeatures]] }
+    public var outputShape: [Int] { [outputFeatures] }
+
+    // Bound slices of the model's flat buffers.
+    private(set) var weight: UnsafeMutablePointer<Float>! = nil      // [out, in], or the tied encoder's [in, out]
+    private(set) var weightGradient: UnsafeMutablePointer<Float>! = nil
+    private(set) var bias: UnsafeMutablePointer<Float>? = nil       // [out]
+    private var biasGradient: UnsafeMutablePointer<Float>? = nil
+
+    public init(inputFeatures: Int, outputFeatures: Int, bias: Bool = true,
+                initializer: Initializer = .heUniform, tiedTo: Dense? = nil) {
+        self.inputFeatures = inputFeatures
+        self.outputFeatures = outputFeatures
+        self.hasBias = bias
+        self.initializer = initializer
+        self.tiedTo = tiedTo
+    }
+
+    public var parameterDeclarations: [ParameterDeclaration] {
+        var declarations: [ParameterDeclaration] = []
+        if tiedTo == nil {
+            declarations.append(.init(suffix: "weight", shape: [outputFeatures, inputFeatures], initializer: initializer,
+                                      fanIn: inputFeatures, fanOut: outputFeatures, isWeight: true))
+        }
+        if hasBias {
+            // Biases start at zero, except under PyTorch's scheme, which draws them like the weights.
+            declarations.append(.init(suffix: "bias", shape: [outputFeatures],
+                                      initializer: initializer == .pytorch ? .pytorch : .zeros,
+                                      fanIn: inputFeatures, fanOut: outputFeatures, isWeight: false))
+        }
+        return declarations
+    }
+
+    public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
+        var next = 0
+        if let encoder = tiedTo {
+            weight = encoder.weight
+            weightGradient = encoder.weightGradient
+        } else {
+            weight = parameters[0]
+            weightGradient = gradients[0]
+            next = 1
+        }
+        if hasBias {
+            bias = parameters[next]
+            biasGradient = gradients[next]
+        }
+    }
+
+    public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
+        let n = io.batch, input = io.input, output = io.output
+        let tied = tiedTo != nil
+        if n == 1 {
+            // One sample: a matrix–vector product has far less overhead than a GEMM.
+            if let bias { output.update(from: bias, count: outputFeatures) }
+            // Own W is [out, in]: y = W · x. Tied W_enc is [in(enc out) = out, ...]: stored [out_enc=in, in_enc=out] → y = W_encᵀ · x.
+            if tied {
+                BLAS.gemv(transpose: true, m: inputFeatures, n: outputFeatures, alpha: 1, a: weight, lda: outputFeatures,
+                          x: input, beta: hasBias ? 1 : 0, y: output)
+            } else {
+                BLAS.gemv(transpose: false, m: outputFeatures, n: inputFeatures, alpha: 1, a: weight, lda: inputFeatures,
+                          x: input, beta: hasBias ? 1 : 0, y: output)
+            }
+            return
+        }
+        if let bias {
+            for row in 0..<n { (output + row * outputFeatures).update(from: bias, count: outputFeatures) }
+        }
+        BLAS.gemm(transposeA: false, transposeB: !tied, m: n, n: outputFeatures, k: inputFeatures,
+                  alpha: 1, a: input, lda: inputFeatures,
+                  b: weight, ldb: tied ? outputFeatures : inputFeatures,
+                  beta: hasBias ? 1 : 0, c: output, ldc: outputFeatures)
+    }
+
+    public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
+        let n = io.batch, input = io.input, gradOutput = io.gradOutput
+        let tied = tiedTo != nil
+        // dW += dyᵀ · x   ([out, in]);  tied: dW_enc += xᵀ · dy   ([in, out])
+        if tied {
+            BLAS.gemm(transposeA: true, transposeB: false, m: inputFeatures, n: outputFeatures, k: n,
+                      alpha: 1, a: input, lda: inputFeatures, b: gradOutput, ldb: outputFeatures,
+                      beta: 1, c: weightGradient, ldc: outputFeatures)
+        } else {
+            BLAS.gemm(transposeA: true, transposeB: false, m: outputFeatures, n: inputFeatures, k: n,
+                      alpha: 1, a: gradOutput, lda: outputFeatures, b: input, ldb: inputFeatures,
+                      beta: 1, c: weightGradient, ldc: inputFeatures)
+        }
+        // db += Σ_rows dy
+        if let biasGradient {
+            for row in 0..<n {
+                let g = gradOutput + row * outputFeatures
+                for j in 0..<outputFeatures { biasGradient[j] += g[j] }
+            }
+        }
+        // dx = dy · W   ([n, in]);  tied: dx = dy · W_encᵀ
+        if let gradInput = io.gradInput {
+            BLAS.gemm(transposeA: false, transposeB: tied, m: n, n: inputFeatures, k: outputFeatures,
+                      alpha: 1, a: gradOutput, lda: outputFeatures,
+                      b: weight, ldb: tied ? outputFeatures : inputFeatures,
+                      beta: accumulateInputGradient ? 1 : 0, c: gradInput, ldc: inputFeatures)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+/// Whether a forward pass is for training (dropout, noise and batch statistics active) or inference.
+public enum ForwardMode: Sendable { case training, inference }
+
+/// How a parameter tensor is initialised when a model is created from its spec.
+public enum Initializer: String, Sendable, CaseIterable {
+    /// U(±√(6 / (fanIn + fanOut))), Glorot & Bengio 2010.
+    case xavierUniform = "xavier_uniform"
+    /// N(0, 2 / (fanIn + fanOut)).
+    case xavierNormal = "xavier_normal"
+    /// U(±√(6 / fanIn)), He et al. 2015, for ReLU-family activations.
+    case heUniform = "he_uniform"
+    /// N(0, 2 / fanIn).
+    case heNormal = "he_normal"
+    /// N(0, 1 / fanIn), for SELU.
+    case lecunNormal = "lecun_normal"
+    /// PyTorch's default for Linear and Conv: U(±1/√fanIn) for weights and biases alike.
+    case pytorch = "pytorch"
+    case zeros = "zeros"
+    case ones = "ones"
+}
+
+/// A parameter tensor a layer asks for. The model lays all of them out in one flat buffer.
+public struct ParameterDeclaration: Sendable {
+    /// Suffix of the parameter's name: the full name is "<node name>.<suffix>", e.g. "encoder.0.weight".
+    public var suffix: String
+    public var shape: [Int]
+    public var initializer: Initializer
+    public var fanIn: Int
+    public var fanOut: Int
+    /// Whether weight decay applies by default (weights yes, biases no).
+    public var isWeight: Bool
+}
+
+/// The buffers of one node for one batch. Activations and gradients are `[batch, size]` row-major,
+/// where size is the product of the per-sample shape.
+public struct LayerBuffers {
+    /// Activations of the node's inputs, `[batch, inputSizes[i]]` each.
+    public var inputs: UnsafeBufferPointer<UnsafeMutablePointer<Float>>
+    /// This node's output, `[batch, outputSize]`.
+    public var output: UnsafeMutablePointer<Float>
+    /// Where to put dLoss/dInput for each input; nil where no gradient is needed (the model input).
+    public var gradInputs: UnsafeBufferPointer<UnsafeMutablePointer<Float>?>
+    /// For layers with several inputs: whether backward adds to `gradInputs[i]` (true) or overwrites it.
+    /// Single-input layers get the same answer as the `accumulateInputGradient` argument of `backward`.
+    public var accumulatesGradInputs: UnsafeBufferPointer<Bool>
+    /// dLoss/dOutput, `[batch, outputSize]`.
+    public var gradOutput: UnsafeMutablePointer<Float>
+    /// The layer's own per-batch state (masks, indices), `scratchSize(batch:)` floats.
+    public var scratch: UnsafeMutablePointer<Float>
+    public var batch: Int
+
+    @inline(__always) public var input: UnsafeMutablePointer<Float> { inputs[0] }
+    @inline(__always) public var gradInput: UnsafeMutablePointer<Float>? { gradInputs[0] }
+}
+
+/// One operation of a model graph. Forward and backward sit side by side in each layer's file.
+///
+/// Backward *accumulates* parameter gradients (`+=`) into the slices bound by `bind`; the optimizer
+/// step zeroes them. Into `gradInputs` it writes (`accumulateInputGradient == false`) or adds (`true`,
+/// when another consumer of the same input has already written its part).
+public protocol Layer: AnyObject {
+    /// A short name of the kind for messages and the spec ("dense", "relu").
+    var kind: String { get }
+    /// Per-sample shapes of the inputs, fixed at build time.
+    var inputShapes: [[Int]] { get }
+    /// Per-sample shape of the output.
+    var outputShape: [Int] { get }
+    /// The parameters the layer owns.
+    var parameterDeclarations: [ParameterDeclaration] { get }
+    /// Receives the parameter and gradient slices, in declaration order, once the model's buffers exist.
+    func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>])
+    /// Floats of per-batch state the layer needs between forward and backward.
+    func scratchSize(batch: Int) -> Int
+    func forward(_ buffers: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator)
+    func backward(_ buffers: LayerBuffers, accumulateInputGradient: Bool)
+}
+
+extension Layer {
+    public var parameterDeclarations: [ParameterDeclaration] { [] }
+    public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {}
+    public func scratchSize(batch: Int) -> Int { 0 }
+    public var inputSize: Int { inputShapes[0].reduce(1, *) }
+    public var outputSize: Int { outputShape.reduce(1, *) }
+}
