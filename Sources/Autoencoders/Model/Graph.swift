@@ -1,0 +1,80 @@
+/// One node of a model graph: a layer and the nodes it reads.
+struct GraphNode {
+    /// Unique name; parameter names are "<name>.<suffix>".
+    let name: String
+    let layer: Layer
+    /// Indices of the nodes read, in order; `Graph.modelInput` (-1) is the model's input.
+    let inputs: [Int]
+    /// Whether the node belongs to the encoder (input → code) or the decoder (code → output).
+    let isEncoder: Bool
+}
+
+/// The model as a directed acyclic graph in execution order. The encoder's last node is the code
+/// (bottleneck); the decoder's last node is the reconstruction. Nodes may read any earlier node by
+/// name, which is how U-Net skips and SegNet index links are expressed.
+final class Graph {
+    static let modelInput = -1
+
+    let inputShape: [Int]
+    let nodes: [GraphNode]
+    let codeNode: Int
+    let outputNode: Int
+    /// For each node and each of its inputs: whether backward adds to that input's gradient
+    /// (another consumer wrote it first) instead of overwriting it.
+    let accumulatesInputGradient: [[Bool]]
+    /// Whether decode(code) is defined: no decoder node reads the encoder except through the code.
+    let decoderIsSelfContained: Bool
+
+    init(inputShape: [Int], nodes: [GraphNode], codeNode: Int) {
+        self.inputShape = inputShape
+        self.nodes = nodes
+        self.codeNode = codeNode
+        self.outputNode = nodes.count - 1
+        // Backward runs from the last node to the first: the first consumer met there writes.
+        var written = Set<Int>()
+        var flags = [[Bool]](repeating: [], count: nodes.count)
+        for index in nodes.indices.reversed() {
+            flags[index] = nodes[index].inputs.map { input in
+                if written.contains(input) { return true }
+                written.insert(input)
+                return false
+            }
+        }
+        accumulatesInputGradient = flags
+        decoderIsSelfContained = nodes[(codeNode + 1)...].allSatisfy { node in
+            node.inputs.allSatisfy { $0 >= codeNode }
+        }
+    }
+
+    var inputSize: Int { inputShape.reduce(1, *) }
+    var codeShape: [Int] { nodes[codeNode].layer.outputShape }
+    var codeSize: Int { nodes[codeNode].layer.outputSize }
+    var outputShape: [Int] { nodes[outputNode].layer.outputShape }
+    var outputSize: Int { nodes[outputNode].layer.outputSize }
+
+    /// Runs nodes `range` forward on the first `batch` rows of the workspace.
+    func forward(_ workspace: Workspace, batch: Int, nodes range: ClosedRange<Int>, mode: ForwardMode,
+                 random: inout RandomGenerator) {
+        for index in range {
+            workspace.buffers[index].batch = batch
+            nodes[index].layer.forward(workspace.buffers[index], mode: mode, random: &random)
+        }
+    }
+
+    /// Runs nodes `range` in inference mode, which draws no random numbers.
+    func infer(_ workspace: Workspace, batch: Int, nodes range: ClosedRange<Int>) {
+        var unused = Graph.inferenceGenerator
+        forward(workspace, batch: batch, nodes: range, mode: .inference, random: &unused)
+    }
+
+    private static let inferenceGenerator = RandomGenerator(seed: 0)
+
+    /// Runs backward from node `last` down to node 0. The gradient of node `last`'s output must be set.
+    func backward(_ workspace: Workspace, batch: Int, from last: Int) {
+        for index in stride(from: last, through: 0, by: -1) {
+            workspace.buffers[index].batch = batch
+            let accumulate = accumulatesInputGradient[index].first ?? false
+            nodes[index].layer.backward(workspace.buffers[index], accumulateInputGradient: accumulate)
+        }
+    }
+}

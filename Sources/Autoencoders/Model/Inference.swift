@@ -1,0 +1,164 @@
+/// Inference: encode, decode, reconstruct and the per-sample anomaly score. Inputs are raw data
+/// (the model's input scaling is applied inside), `[rows, inputSize]` row-major; results are
+/// written to caller memory. Concurrent calls on one model are safe.
+extension Model {
+    /// code[rows, codeSize] = encoder(scale(x))
+    public func encode(_ x: UnsafePointer<Float>, rows: Int, into code: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+        try checkFinite(x, count: rows * inputSize, name: "input")
+        try run(rows: rows) { workspace, start, count in
+            feed(workspace, x + start * inputSize, rows: count)
+            graph.infer(workspace, batch: count, nodes: 0...graph.codeNode)
+            (code + start * codeSize).update(from: workspace.activations[graph.codeNode].pointer, count: count * codeSize)
+        }
+    }
+
+    /// x̂[rows, inputSize] = unscale(decoder(code)). Refused when the decoder needs encoder side information.
+    public func decode(_ code: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+        guard canDecode else {
+            throw .unsupported("decode: this model's decoder reads encoder feature maps besides the code (skip or index links); use reconstruct instead")
+        }
+        try checkFinite(code, count: rows * codeSize, name: "code")
+        try run(rows: rows) { workspace, start, count in
+            workspace.activations[graph.codeNode].pointer.update(from: code + start * codeSize, count: count * codeSize)
+            if graph.codeNode < graph.outputNode {
+                graph.infer(workspace, batch: count, nodes: (graph.codeNode + 1)...graph.outputNode)
+            }
+            emit(workspace, into: output + start * outputSize, rows: count)
+        }
+    }
+
+    /// x̂[rows, inputSize] = unscale(decoder(encoder(scale(x))))
+    public func reconstruct(_ x: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+        try checkFinite(x, count: rows * inputSize, name: "input")
+        try run(rows: rows) { workspace, start, count in
+            feed(workspace, x + start * inputSize, rows: count)
+            graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
+            emit(workspace, into: output + start * outputSize, rows: count)
+        }
+    }
+
+    /// score[r] = mean over features of (x̂ − x)², in the model's scaled space: the reconstruction
+    /// error that serves as an anomaly score.
+    public func score(_ x: UnsafePointer<Float>, rows: Int, into scores: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+        try checkFinite(x, count: rows * inputSize, name: "input")
+        let features = outputSize
+        try run(rows: rows) { workspace, start, count in
+            feed(workspace, x + start * inputSize, rows: count)
+            graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
+            let output = workspace.activations[graph.outputNode].pointer
+            if let activation = spec.loss.outputActivation {
+                Activation.apply(activation, output, output, count * features)
+            }
+            let target = workspace.input.pointer
+            for r in 0..<count {
+                var sum: Float = 0
+                let o = output + r * features, t = target + r * features
+                for j in 0..<features { let d = o[j] - t[j]; sum += d * d }
+                scores[start + r] = sum / Float(features)
+            }
+        }
+    }
+
+    // MARK: Tensor conveniences for Swift callers
+
+    public func encode(_ x: Tensor) throws(AutoencoderError) -> Tensor {
+        let rows = try rowCount(of: x, features: inputSize, name: "input")
+        var code = [Float](repeating: 0, count: rows * codeSize)
+        try x.values.withUnsafeBufferPointer { (input) throws(AutoencoderError) in
+            try code.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
+                try encode(input.baseAddress!, rows: rows, into: out.baseAddress!)
+            }
+        }
+        return Tensor(checkedShape: [rows] + codeShape, values: code)
+    }
+
+    public func decode(_ code: Tensor) throws(AutoencoderError) -> Tensor {
+        let rows = try rowCount(of: code, features: codeSize, name: "code")
+        var output = [Float](repeating: 0, count: rows * outputSize)
+        try code.values.withUnsafeBufferPointer { (input) throws(AutoencoderError) in
+            try output.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
+                try decode(input.baseAddress!, rows: rows, into: out.baseAddress!)
+            }
+        }
+        return Tensor(checkedShape: [rows] + inputShape, values: output)
+    }
+
+    public func reconstruct(_ x: Tensor) throws(AutoencoderError) -> Tensor {
+        let rows = try rowCount(of: x, features: inputSize, name: "input")
+        var output = [Float](repeating: 0, count: rows * outputSize)
+        try x.values.withUnsafeBufferPointer { (input) throws(AutoencoderError) in
+            try output.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
+                try reconstruct(input.baseAddress!, rows: rows, into: out.baseAddress!)
+            }
+        }
+        return Tensor(checkedShape: [rows] + inputShape, values: output)
+    }
+
+    public func score(_ x: Tensor) throws(AutoencoderError) -> [Float] {
+        let rows = try rowCount(of: x, features: inputSize, name: "input")
+        var scores = [Float](repeating: 0, count: rows)
+        try x.values.withUnsafeBufferPointer { (input) throws(AutoencoderError) in
+            try scores.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
+                try score(input.baseAddress!, rows: rows, into: out.baseAddress!)
+            }
+        }
+        return scores
+    }
+
+    // MARK: Plumbing
+
+    /// Runs `body` over chunks of at most `WorkspacePool.chunk` rows, under the read lock.
+    private func run(rows: Int, _ body: (Workspace, _ start: Int, _ count: Int) -> Void) throws(AutoencoderError) {
+        guard rows >= 0 else { throw .invalidArgument("rows must be non-negative, got \(rows)") }
+        guard rows > 0 else { return }
+        lock.withReadLock {
+            workspaces.withWorkspace(rows: rows) { workspace in
+                var start = 0
+                while start < rows {
+                    let count = min(workspace.capacity, rows - start)
+                    body(workspace, start, count)
+                    start += count
+                }
+            }
+        }
+    }
+
+    /// Scales (or copies) raw rows into the workspace's input.
+    func feed(_ workspace: Workspace, _ x: UnsafePointer<Float>, rows: Int) {
+        if let inputScaling {
+            inputScaling.apply(x, workspace.input.pointer, rows: rows)
+        } else {
+            workspace.input.pointer.update(from: x, count: rows * inputSize)
+        }
+    }
+
+    /// Copies the output node into caller memory in data space (output activation, then unscaling).
+    private func emit(_ workspace: Workspace, into output: UnsafeMutablePointer<Float>, rows: Int) {
+        let source = workspace.activations[graph.outputNode].pointer
+        if let activation = spec.loss.outputActivation {
+            Activation.apply(activation, source, output, rows * outputSize)
+        } else {
+            output.update(from: source, count: rows * outputSize)
+        }
+        inputScaling?.invert(output, rows: rows)
+    }
+
+    func checkFinite(_ x: UnsafePointer<Float>, count: Int, name: String) throws(AutoencoderError) {
+        for i in 0..<max(count, 0) where !x[i].isFinite {
+            let row = i / max(inputSize, 1)
+            throw .numeric("\(name): element \(i) (sample \(row)) is \(x[i]); data must be finite")
+        }
+    }
+
+    func rowCount(of tensor: Tensor, features: Int, name: String) throws(AutoencoderError) -> Int {
+        guard tensor.shape.count >= 1, tensor.rowSize == features else {
+            throw .shapeMismatch("\(name): expected shape [rows, \(features)], got \(tensor.shape)")
+        }
+        return tensor.rows
+    }
+}
+
+extension ReconstructionLoss {
+    /// The function that maps the network's output to data space (σ for a logits loss).
+    var outputActivation: ActivationFunction? { self == .bceWithLogits ? .sigmoid : nil }
+}

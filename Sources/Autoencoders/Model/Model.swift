@@ -1,0 +1,134 @@
+/// An autoencoder: a graph of layers built from a spec, its parameters in one flat buffer, the
+/// input scaling it was trained with, its random generator and its training state.
+///
+/// Thread safety: inference (encode, decode, reconstruct, score) may run concurrently on one
+/// model; training and parameter changes take the model exclusively.
+public final class Model {
+    public let spec: ModelSpec
+    let graph: Graph
+    let table: ParameterTable
+    /// All parameters, laid out as `parameterEntries` says.
+    public let parameters: FloatBuffer
+    /// Their gradients, same layout; zero between training steps.
+    let gradients: FloatBuffer
+    /// The scaling applied to raw inputs, or nil for none.
+    public internal(set) var inputScaling: InputScaling?
+    /// The model's one source of randomness (initialisation, shuffling, noise).
+    public internal(set) var random: RandomGenerator
+    /// The optimizer and its state; created on first training, kept in the model file.
+    var optimizer: Optimizer?
+    /// Epochs trained so far (the learning-rate schedule continues from here).
+    public internal(set) var epochsCompleted = 0
+
+    let lock = ReadWriteLock()
+    let workspaces: WorkspacePool
+
+    /// Builds a model from a validated spec, with freshly initialised parameters.
+    public init(spec: ModelSpec) throws(AutoencoderError) {
+        self.spec = spec
+        graph = try GraphBuilder(spec: spec).build()
+        table = try ParameterTable(graph: graph)
+        parameters = FloatBuffer(count: table.totalCount)
+        gradients = FloatBuffer(count: table.totalCount)
+        table.bind(graph: graph, parameters: parameters, gradients: gradients)
+        random = RandomGenerator(seed: spec.seed)
+        table.initialize(parameters, random: &random)
+        workspaces = WorkspacePool(graph: graph)
+    }
+
+    /// Builds a model from the JSON text of a spec.
+    public convenience init(json: String) throws(AutoencoderError) {
+        try self.init(spec: ModelSpec(json: json))
+    }
+
+    // MARK: Shapes
+
+    /// Per-sample input shape.
+    public var inputShape: [Int] { graph.inputShape }
+    public var inputSize: Int { graph.inputSize }
+    /// Per-sample code (bottleneck) shape.
+    public var codeShape: [Int] { graph.codeShape }
+    public var codeSize: Int { graph.codeSize }
+    public var outputSize: Int { graph.outputSize }
+    /// Whether `decode` works: false when the decoder reads encoder nodes besides the code.
+    public var canDecode: Bool { graph.decoderIsSelfContained }
+    /// The names of the graph's nodes, in execution order.
+    public var nodeNames: [String] { graph.nodes.map(\.name) }
+
+    // MARK: Parameters
+
+    public var parameterCount: Int { table.totalCount }
+    public var parameterEntries: [ParameterEntry] { table.entries }
+
+    public func parameterEntry(named name: String) throws(AutoencoderError) -> ParameterEntry {
+        guard let entry = table.entries.first(where: { $0.name == name }) else {
+            throw .invalidArgument("name: the model has no parameter \"\(name)\"; it has \(table.entries.map(\.name).joined(separator: ", "))")
+        }
+        return entry
+    }
+
+    /// A copy of one parameter tensor.
+    public func parameter(named name: String) throws(AutoencoderError) -> Tensor {
+        let entry = try parameterEntry(named: name)
+        return lock.withReadLock {
+            Tensor(checkedShape: entry.shape, values: Array(UnsafeBufferPointer(start: parameters.pointer + entry.offset, count: entry.count)))
+        }
+    }
+
+    /// Replaces one parameter tensor; values must be finite and exactly as many as the tensor holds.
+    public func setParameter(named name: String, values: UnsafeBufferPointer<Float>) throws(AutoencoderError) {
+        let entry = try parameterEntry(named: name)
+        guard values.count == entry.count else {
+            throw .shapeMismatch("values: parameter \(name) has shape \(entry.shape) (\(entry.count) values), got \(values.count)")
+        }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw .numeric("values[\(bad)] is \(values[bad]); parameters must be finite")
+        }
+        lock.withWriteLock {
+            (parameters.pointer + entry.offset).update(from: values.baseAddress!, count: entry.count)
+        }
+    }
+
+    /// Sets (or with nil removes) the per-feature input scaling.
+    public func setInputScaling(_ scaling: InputScaling?) throws(AutoencoderError) {
+        if let scaling, scaling.offset.count != inputSize {
+            throw .shapeMismatch("input scaling has \(scaling.offset.count) features; the model's input has \(inputSize)")
+        }
+        lock.withWriteLock { inputScaling = scaling }
+    }
+
+    /// Optimizer updates performed so far (0 before the first training step); carried by the model file.
+    public var optimizerStepCount: Int { lock.withReadLock { optimizer?.stepCount ?? 0 } }
+
+    /// The optimizer of the spec, created on first use and kept with its state.
+    func trainingOptimizer() -> Optimizer {
+        if let optimizer { return optimizer }
+        let created = spec.optimizer.makeOptimizer(parameterCount: parameterCount)
+        optimizer = created
+        return created
+    }
+}
+
+/// Inference workspaces, reused across calls: one sample, or chunks of up to `chunk` samples.
+/// Concurrent callers each take their own.
+final class WorkspacePool: @unchecked Sendable {
+    static let chunk = 256
+    private let graph: Graph
+    private let mutex = Mutex()
+    private var single: [Workspace] = []
+    private var batched: [Workspace] = []
+
+    init(graph: Graph) { self.graph = graph }
+
+    func withWorkspace<T, E: Error>(rows: Int, _ body: (Workspace) throws(E) -> T) throws(E) -> T {
+        let one = rows <= 1
+        let workspace = mutex.withLock { () -> Workspace? in one ? single.popLast() : batched.popLast() }
+            ?? Workspace(graph: graph, capacity: one ? 1 : WorkspacePool.chunk, trainable: false)
+        defer {
+            mutex.withLock {
+                if one { if single.count < 4 { single.append(workspace) } } else if batched.count < 4 { batched.append(workspace) }
+            }
+        }
+        return try body(workspace)
+    }
+}

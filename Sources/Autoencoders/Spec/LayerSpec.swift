@@ -1,0 +1,117 @@
+/// One entry of the spec's "encoder" or "decoder" list, validated.
+public struct LayerSpec: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        /// A fully connected layer with an optional activation after it.
+        case dense(units: Int, activation: ActivationFunction?, bias: Bool, initializer: Initializer?, weightDecay: WeightDecay?)
+        /// A standalone activation.
+        case activation(ActivationFunction)
+    }
+
+    public var kind: Kind
+    /// The entry's name, for links ("inputs") and parameter names; nil gets "encoder.<i>" / "decoder.<i>".
+    public var name: String?
+    /// Names of the nodes this entry reads; nil reads the previous entry (the input for the first).
+    public var inputs: [String]?
+    /// The entry's JSON path, for messages at build time.
+    public var path: String
+
+    static let activationNames = ["identity", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "sigmoid", "tanh", "softplus"]
+
+    static func parse(_ json: JSON, path: String) throws(AutoencoderError) -> LayerSpec {
+        let reader = try SpecReader(json, path: path)
+        let type = try reader.string("type")
+        let name = reader.has("name") ? try reader.string("name") : nil
+        if let name, name.isEmpty || name.contains(where: { $0 == "\"" || $0 == "\\" }) || name.utf8.count > 200 {
+            throw .invalidSpec(reader.path("name"), "must be a non-empty name of at most 200 bytes without quotes or backslashes")
+        }
+        var inputs: [String]? = nil
+        if let array = try reader.array("inputs") {
+            guard !array.isEmpty else { throw .invalidSpec(reader.path("inputs"), "must name at least one node") }
+            inputs = []
+            for (i, element) in array.enumerated() {
+                guard let input = element.stringValue else {
+                    throw .invalidSpec("\(reader.path("inputs"))[\(i)]", "must be a node name (a string)")
+                }
+                inputs!.append(input)
+            }
+        }
+        let kind: Kind
+        switch type {
+        case "dense":
+            try reader.allowOnly(["type", "name", "inputs", "units", "activation", "bias", "init", "weight_decay"])
+            let activation: ActivationFunction?
+            if let json = reader.object["activation"], json != .null {
+                activation = try parseActivation(json, path: reader.path("activation"))
+            } else {
+                activation = nil
+            }
+            let initializer: Initializer?
+            if reader.has("init") {
+                initializer = Initializer(rawValue: try reader.choice("init", Initializer.allCases.map(\.rawValue)))
+            } else {
+                initializer = nil
+            }
+            kind = .dense(units: try reader.int("units", minimum: 1, maximum: 1 << 24), activation: activation,
+                          bias: try reader.bool("bias", default: true), initializer: initializer,
+                          weightDecay: try reader.reader("weight_decay").map { r throws(AutoencoderError) in try WeightDecay.parse(r) })
+        case "activation":
+            try reader.allowOnly(["type", "name", "inputs", "function"])
+            guard let function = reader.object["function"] else { throw .invalidSpec(reader.path("function"), "is required") }
+            kind = .activation(try parseActivation(function, path: reader.path("function")))
+        case _ where activationNames.contains(type):
+            try reader.allowOnly(["type", "name", "inputs", "negative_slope", "alpha", "beta", "threshold"])
+            kind = .activation(try parseActivation(json, path: path))
+        default:
+            throw .invalidSpec(reader.path("type"),
+                               "unknown layer type \"\(type)\"; expected dense, activation or one of \(activationNames.joined(separator: ", "))")
+        }
+        return LayerSpec(kind: kind, name: name, inputs: inputs, path: path)
+    }
+
+    /// An activation written as a name ("relu") or an object ({"type": "leaky_relu", "negative_slope": 0.2}).
+    static func parseActivation(_ json: JSON, path: String) throws(AutoencoderError) -> ActivationFunction {
+        let name: String
+        var reader: SpecReader? = nil
+        if let string = json.stringValue {
+            name = string
+        } else {
+            let r = try SpecReader(json, path: path)
+            name = try r.string("type")
+            reader = r
+        }
+        func parameter(_ key: String, _ value: Float, positive: Bool = false) throws(AutoencoderError) -> Float {
+            guard let reader else { return value }
+            return positive ? try reader.float(key, default: value, above: 0) : try reader.float(key, default: value)
+        }
+        let function: ActivationFunction
+        switch name {
+        case "identity", "linear": function = .identity
+        case "relu": function = .relu
+        case "leaky_relu": function = .leakyReLU(negativeSlope: try parameter("negative_slope", 0.01))
+        case "elu": function = .elu(alpha: try parameter("alpha", 1))
+        case "selu": function = .selu
+        case "gelu": function = .gelu
+        case "gelu_tanh": function = .geluTanh
+        case "sigmoid": function = .sigmoid
+        case "tanh": function = .tanh
+        case "softplus": function = .softplus(beta: try parameter("beta", 1, positive: true), threshold: try parameter("threshold", 20))
+        default:
+            throw .invalidSpec(reader == nil ? path : "\(path).type",
+                               "unknown activation \"\(name)\"; expected one of \(activationNames.joined(separator: ", "))")
+        }
+        if let reader {
+            let allowed: [String]
+            switch function {
+            case .leakyReLU: allowed = ["type", "negative_slope"]
+            case .elu: allowed = ["type", "alpha"]
+            case .softplus: allowed = ["type", "beta", "threshold"]
+            default: allowed = ["type"]
+            }
+            // Layer entries carry name/inputs too; only the activation's own keys are checked here.
+            for key in reader.object.keys where !allowed.contains(key) && !["name", "inputs"].contains(key) {
+                throw .invalidSpec(reader.path(key), "is not a parameter of \(name); expected one of \(allowed.joined(separator: ", "))")
+            }
+        }
+        return function
+    }
+}

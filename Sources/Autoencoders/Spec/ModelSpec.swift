@@ -1,0 +1,164 @@
+/// The declarative description of a model: architecture, loss, regularizers, optimizer, schedule
+/// and seed. It is what C passes as a string, what Python builds from a dict, what the
+/// command-line tool reads from a file, and what the model file stores. See docs/SPEC.md.
+public struct ModelSpec: Equatable, Sendable {
+    public static let currentVersion = 1
+
+    /// The spec as given (kept verbatim in the model file).
+    public var json: JSON
+    public var name: String?
+    /// Per-sample input shape ([784] for dense models).
+    public var inputShape: [Int]
+    public var encoder: [LayerSpec]
+    public var decoder: [LayerSpec]
+    /// Decoder dense layers reuse the transposes of the mirrored encoder weights.
+    public var tiedWeights: Bool
+    public var loss: ReconstructionLoss
+    public var optimizer: OptimizerConfiguration
+    public var schedule: LearningRateSchedule
+    /// Global weight decay (a dense layer's own "weight_decay" replaces it for that layer).
+    public var weightDecay: WeightDecay?
+    /// Default initializer; nil picks one per layer from its activation (He for ReLU-like, Xavier otherwise).
+    public var initializer: Initializer?
+    public var seed: UInt64
+
+    /// Parses and validates a spec; the first problem is reported with its JSON path.
+    public init(json text: String) throws(AutoencoderError) {
+        let json: JSON
+        do {
+            json = try JSON.parse(text)
+        } catch {
+            throw .invalidSpec("", "the spec is not valid JSON: \(error.description)")
+        }
+        try self.init(json)
+    }
+
+    public init(_ json: JSON) throws(AutoencoderError) {
+        let root = try SpecReader(json, path: "")
+        try root.allowOnly(["format", "version", "name", "input_shape", "input_size", "encoder", "decoder", "tied_weights",
+                            "loss", "optimizer", "schedule", "regularization", "init", "seed"])
+        if root.has("format") {
+            _ = try root.choice("format", ["autoencoders.spec"])
+        }
+        let version = try root.int("version", default: ModelSpec.currentVersion)
+        guard version == ModelSpec.currentVersion else {
+            throw .invalidSpec("version", "this library reads spec version \(ModelSpec.currentVersion), got \(version)")
+        }
+        self.json = json
+        name = root.has("name") ? try root.string("name") : nil
+
+        if let shape = try root.shape("input_shape") {
+            guard !root.has("input_size") else { throw .invalidSpec("input_size", "give input_shape or input_size, not both") }
+            inputShape = shape
+        } else if root.has("input_size") {
+            inputShape = [try root.int("input_size", minimum: 1, maximum: 1 << 24)]
+        } else {
+            throw .invalidSpec("input_size", "is required (the number of features), or input_shape")
+        }
+
+        func layers(_ key: String) throws(AutoencoderError) -> [LayerSpec] {
+            guard let array = try root.array(key) else { throw .invalidSpec(key, "is required (a list of layers)") }
+            guard !array.isEmpty else { throw .invalidSpec(key, "must hold at least one layer") }
+            guard array.count <= 1000 else { throw .invalidSpec(key, "holds more than 1000 layers") }
+            var specs: [LayerSpec] = []
+            for (i, element) in array.enumerated() { specs.append(try LayerSpec.parse(element, path: "\(key)[\(i)]")) }
+            return specs
+        }
+        encoder = try layers("encoder")
+        decoder = try layers("decoder")
+        tiedWeights = try root.bool("tied_weights", default: false)
+        loss = try ModelSpec.parseLoss(root.object["loss"], path: "loss")
+        optimizer = try root.reader("optimizer").map { r throws(AutoencoderError) in try ModelSpec.parseOptimizer(r) } ?? .defaultAdam
+        schedule = try root.reader("schedule").map { r throws(AutoencoderError) in try LearningRateSchedule.parse(r) } ?? .constant
+        if let regularization = try root.reader("regularization") {
+            try regularization.allowOnly(["weight_decay"])
+            weightDecay = try regularization.reader("weight_decay").map { r throws(AutoencoderError) in try WeightDecay.parse(r) }
+        } else {
+            weightDecay = nil
+        }
+        initializer = root.has("init") ? Initializer(rawValue: try root.choice("init", Initializer.allCases.map(\.rawValue))) : nil
+        if let seedJSON = root.object["seed"], seedJSON != .null {
+            guard let value = seedJSON.intValue, value >= 0 else {
+                throw .invalidSpec("seed", "must be a non-negative integer, got \(seedJSON.serialized())")
+            }
+            seed = UInt64(value)
+        } else {
+            seed = 0
+        }
+    }
+
+    static func parseLoss(_ json: JSON?, path: String) throws(AutoencoderError) -> ReconstructionLoss {
+        guard let json, json != .null else { return .mse }
+        let names = ["mse", "l1", "huber", "smooth_l1", "bce", "bce_with_logits"]
+        let name: String
+        var reader: SpecReader? = nil
+        if let string = json.stringValue {
+            name = string
+        } else {
+            let r = try SpecReader(json, path: path)
+            name = try r.choice("type", names)
+            reader = r
+        }
+        let loss: ReconstructionLoss
+        switch name {
+        case "mse": loss = .mse
+        case "l1": loss = .l1
+        case "huber": loss = .huber(delta: try reader?.float("delta", default: 1, above: 0) ?? 1)
+        case "smooth_l1": loss = .smoothL1(beta: try reader?.float("beta", default: 1, above: 0) ?? 1)
+        case "bce": loss = .bce
+        case "bce_with_logits": loss = .bceWithLogits
+        default: throw .invalidSpec(path, "unknown loss \"\(name)\"; expected one of \(names.joined(separator: ", "))")
+        }
+        if let reader {
+            switch loss {
+            case .huber: try reader.allowOnly(["type", "delta"])
+            case .smoothL1: try reader.allowOnly(["type", "beta"])
+            default: try reader.allowOnly(["type"])
+            }
+        }
+        return loss
+    }
+
+    static func parseOptimizer(_ r: SpecReader) throws(AutoencoderError) -> OptimizerConfiguration {
+        let type = try r.choice("type", ["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+        func betas() throws(AutoencoderError) -> (Float, Float) {
+            guard let array = try r.array("betas") else { return (0.9, 0.999) }
+            guard array.count == 2, let b1 = array[0].doubleValue, let b2 = array[1].doubleValue,
+                  b1 >= 0, b1 < 1, b2 >= 0, b2 < 1 else {
+                throw .invalidSpec(r.path("betas"), "must be two numbers in [0, 1), like [0.9, 0.999]")
+            }
+            return (Float(b1), Float(b2))
+        }
+        switch type {
+        case "sgd":
+            try r.allowOnly(["type", "lr", "momentum", "dampening", "nesterov", "weight_decay"])
+            let momentum = try r.float("momentum", default: 0, minimum: 0, below: 1)
+            let dampening = try r.float("dampening", default: 0, minimum: 0, maximum: 1)
+            let nesterov = try r.bool("nesterov", default: false)
+            if nesterov && (momentum == 0 || dampening != 0) {
+                throw .invalidSpec(r.path("nesterov"), "Nesterov momentum needs momentum > 0 and dampening 0")
+            }
+            return .sgd(learningRate: try r.float("lr", default: 0.01, above: 0), momentum: momentum, dampening: dampening,
+                        nesterov: nesterov, weightDecay: try r.float("weight_decay", default: 0, minimum: 0))
+        case "adam", "adamw":
+            try r.allowOnly(["type", "lr", "betas", "eps", "weight_decay"])
+            let (b1, b2) = try betas()
+            let lr = try r.float("lr", default: 1e-3, above: 0)
+            let eps = try r.float("eps", default: 1e-8, above: 0)
+            if type == "adam" {
+                return .adam(learningRate: lr, beta1: b1, beta2: b2, epsilon: eps, weightDecay: try r.float("weight_decay", default: 0, minimum: 0))
+            }
+            return .adamW(learningRate: lr, beta1: b1, beta2: b2, epsilon: eps, weightDecay: try r.float("weight_decay", default: 0.01, minimum: 0))
+        case "rmsprop":
+            try r.allowOnly(["type", "lr", "alpha", "eps", "momentum", "weight_decay"])
+            return .rmsprop(learningRate: try r.float("lr", default: 0.01, above: 0), alpha: try r.float("alpha", default: 0.99, minimum: 0, below: 1),
+                            epsilon: try r.float("eps", default: 1e-8, above: 0), momentum: try r.float("momentum", default: 0, minimum: 0, below: 1),
+                            weightDecay: try r.float("weight_decay", default: 0, minimum: 0))
+        default:
+            try r.allowOnly(["type", "lr", "lr_decay", "eps", "weight_decay", "initial_accumulator_value"])
+            return .adagrad(learningRate: try r.float("lr", default: 0.01, above: 0), learningRateDecay: try r.float("lr_decay", default: 0, minimum: 0),
+                            epsilon: try r.float("eps", default: 1e-10, above: 0), weightDecay: try r.float("weight_decay", default: 0, minimum: 0),
+                            initialAccumulator: try r.float("initial_accumulator_value", default: 0, minimum: 0))
+        }
+    }
+}

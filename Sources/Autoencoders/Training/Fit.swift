@@ -1,0 +1,234 @@
+/// Options of `Model.fit`: epochs, batching, validation, early stopping and progress.
+public struct TrainingOptions: Sendable {
+    public var epochs = 10
+    public var batchSize = 32
+    /// Reshuffle the training samples at every epoch (from the model's generator).
+    public var shuffle = true
+    /// Fraction of the data held out for validation (the last samples, in the given order);
+    /// ignored when explicit validation data is given.
+    public var validationSplit: Float = 0
+    /// Stop after this many epochs without improvement of the monitored loss (validation loss if
+    /// there is validation data, else training loss); 0 disables early stopping.
+    public var patience = 0
+    /// The least decrease that counts as an improvement.
+    public var minDelta: Float = 0
+    /// On early stopping (or at the end), put back the weights of the best epoch.
+    public var restoreBestWeights = true
+    /// Also report progress after every batch, not only after every epoch.
+    public var reportBatches = false
+
+    public init() {}
+
+    func validate() throws(AutoencoderError) {
+        guard epochs >= 0, epochs <= 1_000_000 else { throw .invalidArgument("epochs must be between 0 and 1000000, got \(epochs)") }
+        guard batchSize >= 1 else { throw .invalidArgument("batch_size must be at least 1, got \(batchSize)") }
+        guard validationSplit >= 0, validationSplit < 1 else {
+            throw .invalidArgument("validation_split must be in [0, 1), got \(validationSplit)")
+        }
+        guard patience >= 0 else { throw .invalidArgument("patience must be non-negative, got \(patience)") }
+        guard minDelta >= 0, minDelta.isFinite else { throw .invalidArgument("min_delta must be a non-negative number, got \(minDelta)") }
+    }
+}
+
+/// What the progress callback sees.
+public struct TrainingProgress: Sendable {
+    /// 0-based epoch of this run, and the number of epochs asked for.
+    public var epoch: Int
+    public var epochs: Int
+    /// Batches done in this epoch, and per epoch.
+    public var batch: Int
+    public var batches: Int
+    /// Mean objective over the batches so far in this epoch.
+    public var trainLoss: Double
+    /// Validation objective at the end of the epoch (nil within an epoch or without validation data).
+    public var validationLoss: Double?
+    public var learningRate: Float
+    /// Seconds since fit started.
+    public var elapsed: Double
+    /// True for the report that closes an epoch.
+    public var isEpochEnd: Bool
+}
+
+/// The outcome of `Model.fit`.
+public struct TrainingReport: Sendable {
+    public enum StopReason: Int32, Sendable {
+        case completed = 0
+        case earlyStopping = 1
+        case callback = 2
+    }
+    public var epochsRun = 0
+    public var stopReason = StopReason.completed
+    /// Per-epoch mean training objective, and validation objective (empty without validation).
+    public var trainLoss: [Double] = []
+    public var validationLoss: [Double] = []
+    /// 0-based epoch of the best monitored loss, and that loss.
+    public var bestEpoch = -1
+    public var bestLoss = Double.infinity
+    public var seconds: Double = 0
+}
+
+extension Model {
+    /// Trains on `rows` samples of raw data `[rows, inputSize]`. `progress` returns false to stop.
+    /// If the loss becomes NaN or infinite, the weights of the last completed epoch are restored
+    /// and a `.numeric` error is thrown.
+    public func fit(
+        _ data: UnsafePointer<Float>, rows: Int,
+        validation: UnsafePointer<Float>? = nil, validationRows: Int = 0,
+        options: TrainingOptions = TrainingOptions(),
+        progress: ((TrainingProgress) -> Bool)? = nil
+    ) throws(AutoencoderError) -> TrainingReport {
+        try options.validate()
+        guard rows >= 1 else { throw .invalidArgument("data must hold at least one sample") }
+        try checkFinite(data, count: rows * inputSize, name: "data")
+        var trainRows = rows
+        var validationData = validation
+        var validationCount = validationRows
+        if let validation {
+            guard validationRows >= 1 else { throw .invalidArgument("validation data must hold at least one sample") }
+            try checkFinite(validation, count: validationRows * inputSize, name: "validation data")
+        } else if options.validationSplit > 0 {
+            validationCount = Int((Float(rows) * options.validationSplit).rounded())
+            guard validationCount >= 1, validationCount < rows else {
+                throw .invalidArgument("validation_split \(options.validationSplit) of \(rows) samples leaves no training or no validation samples")
+            }
+            trainRows = rows - validationCount
+            validationData = data + trainRows * inputSize
+        }
+
+        let trainer = try Trainer(model: self, batchSize: min(options.batchSize, trainRows))
+        let optimizer = trainingOptimizer()
+        let baseRate = spec.optimizer.learningRate
+        let batches = (trainRows + trainer.batchSize - 1) / trainer.batchSize
+        let start = Clock.now()
+        var report = TrainingReport()
+
+        // Snapshots: the last good weights (for divergence) and the best ones (for early stopping).
+        let lastGood = Snapshot(self)
+        var best: Snapshot? = nil
+        var epochsWithoutImprovement = 0
+
+        for epoch in 0..<options.epochs {
+            optimizer.learningRate = spec.schedule.learningRate(base: baseRate, epoch: epochsCompleted)
+            var sum: Double = 0
+            var seen = 0
+            var stoppedByCallback = false
+            for batch in 0..<batches {
+                let from = batch * trainer.batchSize
+                let count = min(trainer.batchSize, trainRows - from)
+                let loss: Double
+                do {
+                    loss = try lock.withWriteLock { () throws(AutoencoderError) -> Double in
+                        if batch == 0 { trainer.prepareOrder(count: trainRows, shuffle: options.shuffle) }
+                        trainer.gather(data, from: from, rows: count)
+                        return try trainer.stepOnWorkspace(rows: count)
+                    }
+                } catch {
+                    lock.withWriteLock { lastGood.restore(into: self) }
+                    report.seconds = Clock.now() - start
+                    throw .numeric("training diverged at epoch \(epochsCompleted + 1), batch \(batch + 1): \(error.message); the weights of the last completed epoch were restored")
+                }
+                sum += loss * Double(count)
+                seen += count
+                if options.reportBatches, let progress, batch + 1 < batches {
+                    let state = TrainingProgress(epoch: epoch, epochs: options.epochs, batch: batch + 1, batches: batches,
+                                                 trainLoss: sum / Double(seen), validationLoss: nil,
+                                                 learningRate: optimizer.learningRate, elapsed: Clock.now() - start, isEpochEnd: false)
+                    if !progress(state) { stoppedByCallback = true; break }
+                }
+            }
+            let trainLoss = sum / Double(max(seen, 1))
+            report.trainLoss.append(trainLoss)
+            var validationLoss: Double? = nil
+            if let validationData {
+                let loss = lock.withReadLock { trainer.evaluateUnlocked(validationData, rows: validationCount) }
+                validationLoss = loss
+                report.validationLoss.append(loss)
+            }
+            epochsCompleted += 1
+            report.epochsRun = epoch + 1
+            lock.withReadLock { lastGood.capture(self) }
+
+            // Early stopping and the best weights watch the validation loss when there is one.
+            let monitored = validationLoss ?? trainLoss
+            if monitored < report.bestLoss - Double(options.minDelta) {
+                report.bestLoss = monitored
+                report.bestEpoch = epoch
+                epochsWithoutImprovement = 0
+                if options.restoreBestWeights && (options.patience > 0) {
+                    if best == nil { best = Snapshot(self) } else { lock.withReadLock { best!.capture(self) } }
+                }
+            } else {
+                epochsWithoutImprovement += 1
+            }
+            if let progress {
+                let state = TrainingProgress(epoch: epoch, epochs: options.epochs, batch: seen == 0 ? 0 : batches, batches: batches,
+                                             trainLoss: trainLoss, validationLoss: validationLoss,
+                                             learningRate: optimizer.learningRate, elapsed: Clock.now() - start, isEpochEnd: true)
+                if !progress(state) { stoppedByCallback = true }
+            }
+            if stoppedByCallback {
+                report.stopReason = .callback
+                break
+            }
+            if options.patience > 0 && epochsWithoutImprovement >= options.patience {
+                report.stopReason = .earlyStopping
+                break
+            }
+        }
+        if let best, options.restoreBestWeights {
+            lock.withWriteLock { best.restore(into: self, parametersOnly: true) }
+        }
+        report.seconds = Clock.now() - start
+        return report
+    }
+
+    /// `fit` for Swift arrays: `data` is `[rows, inputSize]`.
+    public func fit(_ data: Tensor, validation: Tensor? = nil, options: TrainingOptions = TrainingOptions(),
+                    progress: ((TrainingProgress) -> Bool)? = nil) throws(AutoencoderError) -> TrainingReport {
+        let rows = try rowCount(of: data, features: inputSize, name: "data")
+        let validationRows = try validation.map { v throws(AutoencoderError) in try rowCount(of: v, features: inputSize, name: "validation") } ?? 0
+        return try data.values.withUnsafeBufferPointer { (x) throws(AutoencoderError) -> TrainingReport in
+            guard let validation else {
+                return try fit(x.baseAddress!, rows: rows, options: options, progress: progress)
+            }
+            return try validation.values.withUnsafeBufferPointer { (v) throws(AutoencoderError) -> TrainingReport in
+                try fit(x.baseAddress!, rows: rows, validation: v.baseAddress!, validationRows: validationRows,
+                        options: options, progress: progress)
+            }
+        }
+    }
+}
+
+/// A copy of a model's parameters and optimizer state, to roll back to.
+final class Snapshot {
+    let parameters: FloatBuffer
+    var optimizerState: [FloatBuffer]
+    var optimizerStep: Int
+    var epochsCompleted: Int
+
+    init(_ model: Model) {
+        parameters = model.parameters.copy()
+        let optimizer = model.trainingOptimizer()
+        optimizerState = optimizer.state.map { $0.buffer.copy() }
+        optimizerStep = optimizer.stepCount
+        epochsCompleted = model.epochsCompleted
+    }
+
+    func capture(_ model: Model) {
+        parameters.copy(from: model.parameters)
+        let optimizer = model.trainingOptimizer()
+        for (saved, live) in zip(optimizerState, optimizer.state) { saved.copy(from: live.buffer) }
+        optimizerStep = optimizer.stepCount
+        epochsCompleted = model.epochsCompleted
+    }
+
+    func restore(into model: Model, parametersOnly: Bool = false) {
+        model.parameters.copy(from: parameters)
+        model.gradients.zero()
+        guard !parametersOnly else { return }
+        let optimizer = model.trainingOptimizer()
+        for (saved, live) in zip(optimizerState, optimizer.state) { live.buffer.copy(from: saved) }
+        optimizer.stepCount = optimizerStep
+        model.epochsCompleted = epochsCompleted
+    }
+}
