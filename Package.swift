@@ -4,7 +4,8 @@
 //   COpenBLAS      system library: <cblas.h> from Debian's libopenblas-dev
 //   Autoencoders   the core: tensors, layers, losses, optimizers, models, training, file format
 //   CAutoencoders  the C ABI (@_cdecl only), built into libautoencoders.so
-//   autoencoders   the command-line tool
+//   autoencoders-cli  the command-line tool (installed as `autoencoders` by the Makefile:
+//                  SwiftPM allows one product name per package, and libautoencoders takes it)
 import PackageDescription
 
 let package = Package(
@@ -24,6 +25,7 @@ let package = Package(
         .target(
             name: "CAutoencoders",
             dependencies: ["Autoencoders"],
+            exclude: ["exports.map"],
             linkerSettings: [
                 .unsafeFlags([
                     "-static-stdlib",

@@ -1,0 +1,94 @@
+import Autoencoders
+
+/// `autoencoders encode | decode | reconstruct | score`: a saved model applied to a data file.
+/// Inputs are raw data: the model's stored input scaling is applied inside.
+enum InferenceCommand {
+    static let encodeUsage = """
+    Usage: autoencoders encode --model MODEL.aem --data X.npy|X.csv --out CODES.npy [--threads N]
+
+    Writes the code (bottleneck) of every sample: an array of shape [N, code...].
+    """
+
+    static let decodeUsage = """
+    Usage: autoencoders decode --model MODEL.aem --data CODES.npy|CODES.csv --out X.npy [--threads N]
+
+    Maps codes of shape [N, code...] back to data space: an array of shape [N, input...].
+    Models whose decoder reads encoder feature maps besides the code cannot decode.
+    """
+
+    static let reconstructUsage = """
+    Usage: autoencoders reconstruct --model MODEL.aem --data X.npy|X.csv --out XHAT.npy [--threads N]
+
+    Writes the reconstruction of every sample, in data space and in the input file's
+    per-sample shape (for example [N, 28, 28]).
+    """
+
+    static let scoreUsage = """
+    Usage: autoencoders score --model MODEL.aem --data X.npy|X.csv [--out SCORES.npy] [--threads N]
+
+    Computes every sample's anomaly score (mean squared reconstruction error in the model's
+    scaled space), prints their count, mean, median, 95th percentile and maximum, and with
+    --out writes them as an array of shape [N].
+    """
+
+    static let options: [Option] = [.value("--model", "MODEL.aem"), .value("--data", "X.npy"), .value("--out", "FILE.npy"), Shared.threads]
+
+    static func encode(_ arguments: Arguments) throws {
+        let (model, modelPath, data, out) = try prepare(arguments, outRequired: true)
+        let x = try data.matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
+        let codes = try model.encode(x)
+        try writeNPY(out!, shape: codes.shape, values: codes.values)
+    }
+
+    static func decode(_ arguments: Arguments) throws {
+        let (model, modelPath, data, out) = try prepare(arguments, outRequired: true) { model, path in
+            guard model.canDecode else {
+                throw CLIError.failure("\(path): this model cannot decode from codes alone: its decoder reads encoder feature maps besides the code (skip or index links); use 'autoencoders reconstruct' instead")
+            }
+        }
+        let codes = try data.matrix(expecting: model.codeSize, what: "the code size of \(modelPath)")
+        let output = try model.decode(codes)
+        try writeNPY(out!, shape: output.shape, values: output.values)
+    }
+
+    static func reconstruct(_ arguments: Arguments) throws {
+        let (model, modelPath, data, out) = try prepare(arguments, outRequired: true)
+        let x = try data.matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
+        let output = try model.reconstruct(x)
+        // The input file's per-sample shape, so [N, 28, 28] comes back as [N, 28, 28].
+        try writeNPY(out!, shape: data.shape, values: output.values)
+    }
+
+    static func score(_ arguments: Arguments) throws {
+        let (model, modelPath, data, out) = try prepare(arguments, outRequired: false)
+        let x = try data.matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
+        let scores = try model.score(x)
+        if let out { try writeNPY(out, shape: [scores.count], values: scores) }
+        let sorted = scores.map(Double.init).sorted()
+        Console.out("count   \(sorted.count)")
+        Console.out("mean    " + format("%.6g", sorted.reduce(0, +) / Double(sorted.count)))
+        Console.out("median  " + format("%.6g", percentile(sorted, 50)))
+        Console.out("p95     " + format("%.6g", percentile(sorted, 95)))
+        Console.out("max     " + format("%.6g", sorted.last!))
+    }
+
+    /// The q-th percentile of sorted values, interpolated linearly (NumPy's default).
+    static func percentile(_ sorted: [Double], _ q: Double) -> Double {
+        let position = q / 100 * Double(sorted.count - 1)
+        let low = Int(position), high = min(low + 1, sorted.count - 1)
+        return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
+    }
+
+    /// Checks the options, then loads the model, lets `check` refuse it, and loads the data.
+    private static func prepare(_ arguments: Arguments, outRequired: Bool,
+                                check: (Model, String) throws -> Void = { _, _ in }) throws -> (Model, String, DataFile, String?) {
+        let modelPath = try arguments.required("--model")
+        let dataPath = try arguments.required("--data")
+        let out = outRequired ? try arguments.required("--out") : arguments.string("--out")
+        try Shared.applyThreads(arguments)
+        if let out { try checkWritable(out) }
+        let model = try Shared.loadModel(modelPath)
+        try check(model, modelPath)
+        return (model, modelPath, try DataFile.load(dataPath), out)
+    }
+}

@@ -1,0 +1,142 @@
+import Autoencoders
+
+/// `autoencoders inspect`: what a model file holds, as text or JSON.
+enum InspectCommand {
+    static let usage = """
+    Usage: autoencoders inspect --model MODEL.aem [--json]
+
+    Shows a model file's format and library version, input and code shapes, parameter tensors,
+    input scaling, training state (epochs, optimizer step) and spec. The file is fully
+    validated (checksum included) first.
+
+    Options:
+      --model MODEL.aem   the model file
+      --json              print one JSON object instead of text
+    """
+
+    static let options: [Option] = [.value("--model", "MODEL.aem"), .flag("--json")]
+
+    /// How many input-scaling values to show.
+    static let scalingPreview = 8
+
+    /// The facts shown, gathered from the loaded model and the file's metadata.
+    struct Facts {
+        var path: String
+        var fileSize: Int
+        var formatVersion: String
+        var libraryVersion: String
+        var model: Model
+        var optimizerStep: Int?
+    }
+
+    static func run(_ arguments: Arguments) throws {
+        let path = try arguments.required("--model")
+        let bytes = try readFile(path)
+        let model = try ModelFile.decode(bytes, source: path)  // validates everything, checksum included
+        let metadata = try SafetensorsFile(bytes: bytes, source: path).metadata
+        let training = metadata["training"].flatMap { try? JSON.parse($0) }?.objectValue
+        let facts = Facts(path: path, fileSize: bytes.count, formatVersion: metadata["format_version"] ?? "?",
+                          libraryVersion: metadata["library_version"] ?? "?", model: model,
+                          optimizerStep: training?["optimizer_step"]?.intValue)
+        Console.out(arguments.flag("--json") ? json(facts).serialized(pretty: true) : text(facts))
+    }
+
+    static func text(_ facts: Facts) -> String {
+        let model = facts.model
+        var lines: [String] = []
+        func row(_ key: String, _ value: String) { lines.append(key.padding(17) + value) }
+        row("file", "\(facts.path) (\(grouped(facts.fileSize)) bytes)")
+        row("format", "\(ModelFile.formatName) \(facts.formatVersion)")
+        row("library version", facts.libraryVersion)
+        if let name = model.spec.name { row("name", name) }
+        row("input shape", describeShape(model.inputShape))
+        row("code shape", describeShape(model.codeShape))
+        row("can decode", model.canDecode ? "yes" : "no (use reconstruct)")
+        row("loss", model.spec.loss.name)
+        let optimizer = model.spec.optimizer
+        row("optimizer", "\(optimizer.name), lr \(format("%g", Double(optimizer.learningRate))), "
+            + (facts.optimizerStep.map { "step \($0)" } ?? "no saved state"))
+        row("epochs completed", String(model.epochsCompleted))
+        if let scaling = model.inputScaling {
+            row("input scaling", "offset \(preview(scaling.offset)) scale \(preview(scaling.scale))")
+        } else {
+            row("input scaling", "none")
+        }
+        row("parameters", "\(grouped(model.parameterCount)) in \(model.parameterEntries.count) tensors")
+        let entries = model.parameterEntries
+        let nameWidth = max(4, entries.map(\.name.count).max() ?? 0) + 2
+        let shapeWidth = max(5, entries.map { describeShape($0.shape).count }.max() ?? 0) + 2
+        lines.append("  " + "name".padding(nameWidth) + "shape".padding(shapeWidth) + "count")
+        for entry in entries {
+            lines.append("  " + entry.name.padding(nameWidth) + describeShape(entry.shape).padding(shapeWidth) + grouped(entry.count))
+        }
+        lines.append("spec")
+        lines.append(contentsOf: model.spec.json.serialized(pretty: true).split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 })
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ facts: Facts) -> JSON {
+        let model = facts.model
+        func shape(_ s: [Int]) -> JSON { .array(s.map { .number(Double($0)) }) }
+        func numbers(_ values: ArraySlice<Float>) -> JSON { .array(values.map { .number(exactDecimal($0)) }) }
+        var object: JSONObject = [
+            "file": .string(facts.path),
+            "file_size": .number(Double(facts.fileSize)),
+            "format": .string(ModelFile.formatName),
+            "format_version": Int(facts.formatVersion).map { .number(Double($0)) } ?? .string(facts.formatVersion),
+            "library_version": .string(facts.libraryVersion),
+            "input_shape": shape(model.inputShape),
+            "code_shape": shape(model.codeShape),
+            "can_decode": .bool(model.canDecode),
+            "loss": .string(model.spec.loss.name),
+            "optimizer": .object([
+                "name": .string(model.spec.optimizer.name),
+                "learning_rate": .number(exactDecimal(model.spec.optimizer.learningRate)),
+                "step": facts.optimizerStep.map { .number(Double($0)) } ?? .null,
+            ]),
+            "epochs_completed": .number(Double(model.epochsCompleted)),
+        ]
+        if let scaling = model.inputScaling {
+            object["input_scaling"] = .object([
+                "features": .number(Double(scaling.offset.count)),
+                "offset_first": numbers(scaling.offset.prefix(scalingPreview)),
+                "scale_first": numbers(scaling.scale.prefix(scalingPreview)),
+            ])
+        } else {
+            object["input_scaling"] = .null
+        }
+        object["parameters"] = .array(model.parameterEntries.map { entry in
+            .object(["name": .string(entry.name), "shape": shape(entry.shape), "count": .number(Double(entry.count))])
+        })
+        object["total_parameters"] = .number(Double(model.parameterCount))
+        object["spec"] = model.spec.json
+        return .object(object)
+    }
+
+    /// "[0, 0, 0, ... (784)]"
+    static func preview(_ values: [Float]) -> String {
+        let shown = values.prefix(scalingPreview).map { format("%g", Double($0)) }
+        let more = values.count > scalingPreview ? ", ... (\(values.count))" : ""
+        return "[" + shown.joined(separator: ", ") + more + "]"
+    }
+
+    /// The Double whose shortest decimal is the Float's (0.001, not 0.0010000000474974513).
+    static func exactDecimal(_ value: Float) -> Double { Double(value.description) ?? Double(value) }
+
+    /// "1,067,440"
+    static func grouped(_ value: Int) -> String {
+        var digits = String(value.magnitude)
+        var groups: [Substring] = []
+        while digits.count > 3 {
+            groups.insert(Substring(digits.suffix(3)), at: 0)
+            digits.removeLast(3)
+        }
+        groups.insert(Substring(digits), at: 0)
+        return (value < 0 ? "-" : "") + groups.joined(separator: ",")
+    }
+}
+
+extension String {
+    /// Left-aligned in `width` columns (at least one space after).
+    func padding(_ width: Int) -> String { self + String(repeating: " ", count: Swift.max(1, width - count)) }
+}

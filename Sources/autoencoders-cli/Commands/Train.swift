@@ -1,0 +1,147 @@
+import Autoencoders
+
+/// `autoencoders train`: builds a model from a spec (or resumes a saved one), fits it to a data
+/// file with progress on stderr, prints a summary and saves the model atomically.
+enum TrainCommand {
+    static let usage = """
+    Usage: autoencoders train --spec SPEC.json --data X.npy|X.csv --out MODEL.aem [options]
+           autoencoders train --resume MODEL.aem --data X.npy|X.csv --out MODEL.aem [options]
+
+    Trains an autoencoder on the samples of a data file ([N, ...] arrays are flattened to
+    [N, features]) and saves it. With --resume, training continues from a saved model: its
+    weights, optimizer state, input scaling and epoch count.
+
+    Options:
+      --spec SPEC.json          the model to build (see examples/specs)
+      --resume MODEL.aem        continue training a saved model instead of --spec
+      --data X.npy|X.csv        training samples (.npy of any numeric dtype, or numeric .csv)
+      --out MODEL.aem           where to save the trained model (may equal --resume)
+      --epochs N                epochs to train (default 10)
+      --batch-size N            samples per batch (default 32)
+      --validation-split F      hold out the last fraction F of the samples for validation
+      --validation V.npy        validation samples from another file
+      --patience N              stop after N epochs without improvement (validation loss if
+                                any, else training loss) and keep the best weights; 0 = off
+      --min-delta F             the least decrease that counts as an improvement (default 0)
+      --no-shuffle              keep the sample order (default: reshuffle every epoch)
+      --divide-by F             divide inputs by F first (255 for 8-bit pixels)
+      --scale KIND              none (default), standardize (mean 0, std 1 per feature) or
+                                minmax (each feature to [0, 1]); fitted on the training samples
+      --threads N               OpenBLAS threads
+      --quiet                   print only the final summary
+
+    The input scaling (--divide-by, --scale) is stored in the model and applied by every later
+    command, so they take raw data too. A resumed model keeps its own scaling.
+    """
+
+    static let options: [Option] = [
+        .value("--spec", "SPEC.json"), .value("--resume", "MODEL.aem"), .value("--data", "X.npy"),
+        .value("--out", "MODEL.aem"), .value("--epochs", "N"), .value("--batch-size", "N"),
+        .value("--validation-split", "F"), .value("--validation", "V.npy"), .value("--patience", "N"),
+        .value("--min-delta", "F"), .flag("--no-shuffle"), .value("--divide-by", "F"),
+        .value("--scale", "KIND"), Shared.threads, .flag("--quiet"),
+    ]
+
+    static func run(_ arguments: Arguments) throws {
+        // Everything about the command line is checked before anything is read.
+        try arguments.exclusive("--spec", "--resume")
+        try arguments.exclusive("--validation-split", "--validation")
+        guard arguments.has("--spec") || arguments.has("--resume") else {
+            throw CLIError.usage("'autoencoders train' needs --spec SPEC.json (a new model) or --resume MODEL.aem (continue training)")
+        }
+        let resume = arguments.string("--resume")
+        if resume != nil, arguments.has("--scale") || arguments.has("--divide-by") {
+            throw CLIError.usage("--scale and --divide-by set a new model's input scaling; a resumed model keeps its own")
+        }
+        let dataPath = try arguments.required("--data")
+        let out = try arguments.required("--out")
+        var options = TrainingOptions()
+        options.epochs = try arguments.int("--epochs", minimum: 0, maximum: 1_000_000) ?? options.epochs
+        options.batchSize = try arguments.int("--batch-size", minimum: 1, maximum: 1 << 20) ?? options.batchSize
+        options.validationSplit = Float(try arguments.double("--validation-split", minimum: 0, below: 1) ?? 0)
+        options.patience = try arguments.int("--patience", minimum: 0) ?? 0
+        options.minDelta = Float(try arguments.double("--min-delta", minimum: 0) ?? 0)
+        options.shuffle = !arguments.flag("--no-shuffle")
+        let scale = try arguments.choice("--scale", ["none", "standardize", "minmax"]) ?? "none"
+        let divideBy = try arguments.double("--divide-by")
+        if divideBy == 0 { throw CLIError.usage("--divide-by must be non-zero") }
+        try Shared.applyThreads(arguments)
+        let progress = ProgressBar.forStderr(quiet: arguments.flag("--quiet"))
+        options.reportBatches = progress.style == .bar
+
+        try checkWritable(out)
+        let model: Model
+        let source: String
+        if let resume {
+            model = try Shared.loadModel(resume)
+            source = resume
+        } else {
+            source = try arguments.required("--spec")
+            model = try Shared.buildModel(specPath: source)
+        }
+        let what = "the input size of \(source)"
+        let data = try DataFile.load(dataPath)
+        let x = try data.matrix(expecting: model.inputSize, what: what)
+        let validation = try arguments.string("--validation").map { try DataFile.load($0).matrix(expecting: model.inputSize, what: what) }
+        let trainRows = validation != nil ? x.rows : x.rows - Int((Float(x.rows) * options.validationSplit).rounded())
+
+        if resume == nil {
+            try model.setInputScaling(try inputScaling(scale, divideBy: divideBy, data: x, rows: max(trainRows, 1)))
+        }
+        let report: TrainingReport
+        do {
+            report = try model.fit(x, validation: validation, options: options) { state in
+                progress.update(state)
+                return true
+            }
+            progress.finish()
+        } catch {
+            progress.finish()  // the error message starts on a fresh line
+            throw error
+        }
+        try model.save(to: out)
+        printSummary(report, options: options, trainRows: trainRows, model: model, out: out)
+    }
+
+    /// The scaling for a new model: --divide-by F is applied first (offset 0, scale F), then
+    /// --scale is fitted on the first `rows` samples so divided, and the two compose into one.
+    static func inputScaling(_ kind: String, divideBy: Double?, data: Tensor, rows: Int) throws -> InputScaling? {
+        let divisor = Float(divideBy ?? 1)
+        let features = data.rowSize
+        guard let fitted = InputScaling.Kind(rawValue: kind) else {
+            guard divideBy != nil else { return nil }
+            return try InputScaling(offset: Array(repeating: 0, count: features), scale: Array(repeating: divisor, count: features))
+        }
+        let divided = divisor == 1 ? data.values : data.values.map { $0 / divisor }
+        let scaling = try divided.withUnsafeBufferPointer { values in
+            try InputScaling.fit(fitted, data: values.baseAddress!, rows: rows, features: features)
+        }
+        // ((x / d) − offset) / scale  =  (x − d·offset) / (d·scale)
+        return try InputScaling(offset: scaling.offset.map { $0 * divisor }, scale: scaling.scale.map { $0 * divisor })
+    }
+
+    static func printSummary(_ report: TrainingReport, options: TrainingOptions, trainRows: Int, model: Model, out: String) {
+        let stop: String
+        switch report.stopReason {
+        case .completed: stop = "completed"
+        case .earlyStopping: stop = "early stopping: no improvement for \(options.patience) epochs"
+        case .callback: stop = "interrupted"
+        }
+        func losses(_ epoch: Int) -> String {
+            var text = formatLoss(report.trainLoss[epoch], digits: 6)
+            if epoch < report.validationLoss.count { text += ", val_loss " + formatLoss(report.validationLoss[epoch], digits: 6) }
+            return text
+        }
+        Console.out("epochs    \(report.epochsRun) of \(options.epochs) (\(stop))")
+        if report.epochsRun > 0 {
+            Console.out("loss      " + losses(report.epochsRun - 1))
+        }
+        // With early stopping on, fit puts back the best epoch's weights: those are what is saved.
+        if options.patience > 0, options.restoreBestWeights, report.bestEpoch >= 0, report.bestEpoch + 1 < report.epochsRun {
+            Console.out("kept      epoch \(report.bestEpoch + 1), the best: loss " + losses(report.bestEpoch))
+        }
+        let rate = report.seconds > 0 ? Double(trainRows * report.epochsRun) / report.seconds : 0
+        Console.out(format("time      %.2fs (%.0f samples/s)", report.seconds, rate))
+        Console.out("saved     \(out) (\(model.epochsCompleted) epochs in total)")
+    }
+}

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# End-to-end test of the command-line tool: builds it, trains a small MNIST model, runs every
+# subcommand on it and checks exit codes, messages and output files. Prints "N passed, M failed"
+# and exits non-zero on any failure. Needs python3 with numpy. Run from anywhere:
+#
+#     Tests/cli/run.sh
+set -u
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+
+echo "building autoencoders-cli (release)..."
+T="$(mktemp -d)"
+trap 'rm -rf "$T"' EXIT
+if ! swift build -c release --product autoencoders-cli >"$T/build.log" 2>&1; then
+    cat "$T/build.log"; echo "build failed"; echo "0 passed, 1 failed"; exit 1
+fi
+BIN="$(swift build -c release --product autoencoders-cli --show-bin-path 2>/dev/null)/autoencoders-cli"
+
+passed=0
+failed=0
+ok()   { passed=$((passed + 1)); echo "ok    $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL  $1"; sed 's/^/      | /' "$T/err" | head -n 8; }
+
+# run ARGS...: runs the tool with stdout in $T/out and stderr in $T/err (never a terminal); $rc.
+run() { "$BIN" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+# check NAME EXPECTED_RC [GREP_PATTERN_IN_STDERR]: checks the last run.
+check() {
+    local name=$1 want=$2 pattern=${3:-}
+    if [ "$rc" -ne "$want" ]; then fail "$name (exit $rc, expected $want)"; return; fi
+    if [ -n "$pattern" ] && ! grep -qF -- "$pattern" "$T/err"; then fail "$name (stderr lacks '$pattern')"; return; fi
+    ok "$name"
+}
+# assert NAME COMMAND...: passes when the command succeeds.
+assert() { local name=$1; shift; if "$@" >"$T/assert" 2>&1; then ok "$name"; else cp "$T/assert" "$T/err"; fail "$name"; fi; }
+# shape FILE: the .npy file's shape as "500,28,28".
+shape() { python3 -c "import numpy as np, sys; print(','.join(map(str, np.load(sys.argv[1]).shape)))" "$1"; }
+has_shape() { [ "$(shape "$1")" = "$2" ]; }
+
+# ---- data -----------------------------------------------------------------------------------
+python3 - "$T" <<'PY'
+import sys, numpy as np
+t = sys.argv[1]
+x = np.load("data/mnist5k_train_X.npy")[:500]                    # uint8 [500, 28, 28]
+np.save(f"{t}/x.npy", x)
+flat = x.reshape(500, -1)[:200].astype(np.float32)
+np.savetxt(f"{t}/x.csv", flat, delimiter=",", fmt="%g",
+           header=",".join(f"p{i}" for i in range(784)), comments="")   # with a header line
+np.savetxt(f"{t}/small.csv", np.random.default_rng(0).random((64, 100), dtype=np.float32), delimiter=",", fmt="%.6f")
+bad = x[:10].astype(np.float32); bad[3, 5, 7] = np.nan
+np.save(f"{t}/nan.npy", bad)
+np.save(f"{t}/wrong.npy", np.zeros((10, 100), np.float32))
+PY
+SPEC=examples/specs/mnist_dense.json
+MODEL="$T/model.aem"
+
+# ---- train ----------------------------------------------------------------------------------
+run train --spec "$SPEC" --data "$T/x.npy" --out "$MODEL" --epochs 3 --batch-size 64 --divide-by 255 --validation-split 0.1
+check "train: 3 epochs on 500 MNIST rows" 0
+assert "train: model file written" test -s "$MODEL"
+assert "train: summary names epochs, stop reason, loss, time, samples/s" \
+    grep -qE '^epochs +3 of 3 \(completed\)' "$T/out"
+assert "train: summary has loss and val_loss" grep -qE '^loss +[0-9.]+, val_loss [0-9.]+$' "$T/out"
+assert "train: summary has samples/s" grep -qE '^time +[0-9.]+s \([0-9]+ samples/s\)$' "$T/out"
+assert "progress (not a terminal): one plain line per epoch" \
+    test "$(grep -cE '^epoch [1-3]/3 loss [0-9.]+ val_loss [0-9.]+ lr 0.001 time [0-9.]+s$' "$T/err")" -eq 3
+assert "progress (not a terminal): nothing else, no carriage returns" \
+    test "$(wc -l <"$T/err")" -eq 3 -a "$(tr -cd '\r' <"$T/err" | wc -c)" -eq 0
+
+# On a terminal (a pseudo-terminal from script(1), when available): one bar redrawn with "\r".
+if command -v script >/dev/null 2>&1; then
+    script -qec "'$BIN' train --resume '$MODEL' --data '$T/x.npy' --out '$T/tty.aem' --epochs 2 --batch-size 16" /dev/null >"$T/tty" 2>&1
+    rc=$?; cp "$T/tty" "$T/err"
+    if [ "$rc" -eq 0 ] && grep -qF "epoch 2/2 [####################] 100% loss" "$T/tty" \
+        && [ "$(tr -cd '\r' <"$T/tty" | wc -c)" -gt 2 ] && ! grep -qE '^epoch 1/2 loss' "$T/tty"; then
+        ok "progress (terminal): a bar redrawn in place"
+    else
+        fail "progress (terminal): a bar redrawn in place"
+    fi
+else
+    echo "skip  progress (terminal): script(1) is not installed"
+fi
+
+run train --spec "$SPEC" --data "$T/x.npy" --out "$T/quiet.aem" --epochs 1 --divide-by 255 --quiet
+check "train --quiet" 0
+assert "train --quiet: empty stderr, summary on stdout" test ! -s "$T/err" -a -s "$T/out"
+
+# ---- encode / decode / reconstruct / score ----------------------------------------------------
+run encode --model "$MODEL" --data "$T/x.npy" --out "$T/codes.npy"
+check "encode" 0
+assert "encode: codes of shape [500, 32]" has_shape "$T/codes.npy" "500,32"
+
+run decode --model "$MODEL" --data "$T/codes.npy" --out "$T/decoded.npy"
+check "decode" 0
+assert "decode: shape [500, 784]" has_shape "$T/decoded.npy" "500,784"
+
+run reconstruct --model "$MODEL" --data "$T/x.npy" --out "$T/xhat.npy"
+check "reconstruct" 0
+assert "reconstruct: shape [500, 28, 28] (the input's per-sample shape)" has_shape "$T/xhat.npy" "500,28,28"
+assert "reconstruct: in pixel units (input scaling undone) and equal to decode(encode(x))" python3 -c "
+import numpy as np
+r = np.load('$T/xhat.npy'); d = np.load('$T/decoded.npy')
+assert 0 <= r.min() and r.max() <= 255 and r.max() > 1, (r.min(), r.max())
+assert np.allclose(r.reshape(500, -1), d, atol=1e-3)"
+
+run score --model "$MODEL" --data "$T/x.npy" --out "$T/scores.npy"
+check "score" 0
+assert "score: prints count, mean, median, p95, max" \
+    test "$(grep -cE '^(count +500|(mean|median|p95|max) +[0-9.e+-]+)$' "$T/out")" -eq 5
+assert "score: writes [500] scores matching the printed statistics" python3 -c "
+import numpy as np
+s = np.load('$T/scores.npy'); assert s.shape == (500,)
+stats = dict(l.split() for l in open('$T/out'))
+assert abs(float(stats['median']) - np.median(s)) <= 1e-5 * max(1, np.median(s))
+assert abs(float(stats['p95']) - np.percentile(s, 95)) <= 1e-5 * max(1, np.percentile(s, 95))"
+
+# ---- inspect ---------------------------------------------------------------------------------
+run inspect --model "$MODEL"
+check "inspect" 0
+assert "inspect: epochs, optimizer step, input scaling, parameter table" bash -c "
+grep -qE '^epochs completed +3$' '$T/out' && grep -qE '^optimizer +adam, lr 0.001, step 24$' '$T/out' &&
+grep -qE '^input scaling +offset \[0, 0,.*scale \[255, 255,' '$T/out' &&
+grep -qE '^  encoder.0.weight +\[512, 784\] +401,408$' '$T/out' && grep -qE '^parameters +944,176 in 12 tensors$' '$T/out'"
+run inspect --model "$MODEL" --json
+check "inspect --json" 0
+assert "inspect --json: valid JSON with consistent totals" python3 -c "
+import json
+j = json.load(open('$T/out'))
+assert j['format_version'] == 1 and j['epochs_completed'] == 3 and j['code_shape'] == [32]
+assert j['total_parameters'] == sum(p['count'] for p in j['parameters']) == 944176
+assert j['input_scaling']['scale_first'][0] == 255 and j['optimizer'] == {'name': 'adam', 'learning_rate': 0.001, 'step': 24}
+assert j['spec']['loss'] == 'bce'"
+
+# ---- resume ----------------------------------------------------------------------------------
+run train --resume "$MODEL" --data "$T/x.npy" --out "$T/resumed.aem" --epochs 2 --batch-size 64 --validation-split 0.1
+check "train --resume" 0
+assert "train --resume: summary counts 5 epochs in total" grep -qE '^saved .* \(5 epochs in total\)$' "$T/out"
+run inspect --model "$T/resumed.aem" --json
+assert "train --resume: 3 + 2 epochs, optimizer continued, scaling kept" python3 -c "
+import json
+j = json.load(open('$T/out'))
+assert j['epochs_completed'] == 5 and j['optimizer']['step'] == 24 + 16, j
+assert j['input_scaling']['scale_first'][0] == 255"
+
+# ---- CSV input -------------------------------------------------------------------------------
+run score --model "$MODEL" --data "$T/x.csv" --out "$T/scores_csv.npy"
+check "score on CSV with a header" 0
+assert "CSV scores equal the .npy scores of the same rows" python3 -c "
+import numpy as np
+assert np.allclose(np.load('$T/scores_csv.npy'), np.load('$T/scores.npy')[:200], rtol=1e-4, atol=1e-6)"
+run reconstruct --model "$MODEL" --data "$T/x.csv" --out "$T/xhat_csv.npy"
+check "reconstruct on CSV" 0
+assert "reconstruct on CSV: shape [200, 784]" has_shape "$T/xhat_csv.npy" "200,784"
+run train --spec examples/specs/classic_100_50_25_10.json --data "$T/small.csv" --out "$T/classic.aem" --epochs 2 --scale standardize
+check "train the classic spec on a CSV without header, standardized" 0
+
+# ---- failures --------------------------------------------------------------------------------
+run train --spec "$SPEC" --data "$T/missing.npy" --out "$T/m.aem"
+check "missing data file: exit 1, names the file" 1 "missing.npy"
+run encode --model "$T/nomodel.aem" --data "$T/x.npy" --out "$T/c.npy"
+check "missing model file: exit 1, names the file" 1 "nomodel.aem"
+run train --spec examples/specs/classic_100_50_25_10.json --data "$T/x.npy" --out "$T/m.aem"
+check "wrong input size: exit 1" 1 "784"
+assert "wrong input size: message names both sizes" grep -qE '784 values.*input size of .* is 100' "$T/err"
+run encode --model "$MODEL" --data "$T/wrong.npy" --out "$T/c.npy"
+check "encode with the wrong input size: exit 1" 1 "input size of $MODEL is 784"
+run decode --model "$MODEL" --data "$T/x.npy" --out "$T/c.npy"
+check "decode with the wrong code size: exit 1" 1 "code size of $MODEL is 32"
+python3 - "$T" <<'PY'
+import json, sys
+spec = json.load(open("examples/specs/mnist_dense.json")); spec["encoder"][1]["units"] = 0
+json.dump(spec, open(f"{sys.argv[1]}/bad.json", "w"))
+PY
+run train --spec "$T/bad.json" --data "$T/x.npy" --out "$T/m.aem"
+check "malformed spec: exit 1, message has the JSON path" 1 "encoder[1].units"
+run train --spec "$T/nan.npy" --data "$T/x.npy" --out "$T/m.aem"
+check "spec that is not JSON: exit 1" 1 "not valid JSON"
+run score --model "$MODEL" --data "$T/nan.npy"
+check "NaN in data: exit 1 with file and position" 1 "nan.npy: element [3, 5, 7] is nan"
+run train --spec "$SPEC" --data "$T/x.npy" --out "$T/m.aem" --epoch 3
+check "unknown flag: exit 2" 2 "unknown option '--epoch'"
+run train --spec "$SPEC" --data "$T/x.npy"
+check "missing --out: exit 2" 2 "--out"
+run train --spec "$SPEC" --data "$T/x.npy" --out "$T/m.aem" --batch-size zero
+check "malformed number: exit 2" 2 "--batch-size must be an integer"
+run train --spec "$SPEC" --resume "$MODEL" --data "$T/x.npy" --out "$T/m.aem"
+check "--spec with --resume: exit 2" 2 "not both"
+run train --spec "$SPEC" --data "$T/x.npy" --out "$T/no/such/dir/m.aem"
+check "unwritable --out fails before training: exit 1" 1 "does not exist"
+run frobnicate
+check "unknown command: exit 2" 2 "unknown command 'frobnicate'"
+run
+check "no command: exit 2 with usage" 2 "Usage: autoencoders"
+
+# ---- help and version ------------------------------------------------------------------------
+for command in train encode decode reconstruct score inspect version; do
+    run "$command" --help
+    if [ "$rc" -eq 0 ] && grep -q "^Usage: autoencoders $command" "$T/out"; then ok "$command --help"; else fail "$command --help"; fi
+done
+run help
+check "help" 0
+run version
+check "version" 0
+assert "version prints 'autoencoders X.Y.Z'" grep -qE '^autoencoders [0-9]+\.[0-9]+\.[0-9]+' "$T/out"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
