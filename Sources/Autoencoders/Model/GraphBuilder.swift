@@ -6,6 +6,7 @@ struct GraphBuilder {
     func build() throws(AutoencoderError) -> Graph {
         var nodes: [GraphNode] = []
         var nodeByName: [String: Int] = [:]
+        var nodePaths: [String] = []     // the spec entry of each node, for messages
         var encoderDense: [Dense] = []
         var decoderDenseIndex = 0
         let encoderDenseCount = spec.encoder.reduce(0) { count, entry in
@@ -19,6 +20,7 @@ struct GraphBuilder {
         func add(_ name: String, _ layer: Layer, _ inputs: [Int], encoder: Bool, path: String) throws(AutoencoderError) -> Int {
             guard nodeByName[name] == nil else { throw .invalidSpec(path, "the name \"\(name)\" is used twice") }
             nodes.append(GraphNode(name: name, layer: layer, inputs: inputs, isEncoder: encoder))
+            nodePaths.append(path)
             nodeByName[name] = nodes.count - 1
             return nodes.count - 1
         }
@@ -90,7 +92,7 @@ struct GraphBuilder {
         var consumed = Set<Int>()
         for node in nodes { consumed.formUnion(node.inputs) }
         for index in 0..<(nodes.count - 1) where !consumed.contains(index) {
-            throw .invalidSpec("", "node \"\(nodes[index].name)\" is not read by any later node")
+            throw .invalidSpec(nodePaths[index], "node \"\(nodes[index].name)\" is not read by any later node")
         }
         return Graph(inputShape: spec.inputShape, nodes: nodes, codeNode: codeNode)
     }

@@ -17,7 +17,7 @@ extension Model {
         guard canDecode else {
             throw .unsupported("decode: this model's decoder reads encoder feature maps besides the code (skip or index links); use reconstruct instead")
         }
-        try checkFinite(code, count: rows * codeSize, name: "code")
+        try checkFinite(code, count: rows * codeSize, name: "code", rowSize: codeSize)
         try run(rows: rows) { workspace, start, count in
             workspace.activations[graph.codeNode].pointer.update(from: code + start * codeSize, count: count * codeSize)
             if graph.codeNode < graph.outputNode {
@@ -143,9 +143,10 @@ extension Model {
         inputScaling?.invert(output, rows: rows)
     }
 
-    func checkFinite(_ x: UnsafePointer<Float>, count: Int, name: String) throws(AutoencoderError) {
+    /// Rejects non-finite values; `rowSize` (default: the input size) numbers the sample in the message.
+    func checkFinite(_ x: UnsafePointer<Float>, count: Int, name: String, rowSize: Int? = nil) throws(AutoencoderError) {
         for i in 0..<max(count, 0) where !x[i].isFinite {
-            let row = i / max(inputSize, 1)
+            let row = i / max(rowSize ?? inputSize, 1)
             throw .numeric("\(name): element \(i) (sample \(row)) is \(x[i]); data must be finite")
         }
     }

@@ -54,7 +54,12 @@ struct SpecReader {
         if let maximum, number > maximum { throw .invalidSpec(path(key), "must be at most \(maximum), got \(number)") }
         if let above, !(number > above) { throw .invalidSpec(path(key), "must be greater than \(above), got \(number)") }
         if let below, !(number < below) { throw .invalidSpec(path(key), "must be less than \(below), got \(number)") }
-        return Float(number)
+        // Stored as Float: reject a value that overflows to ∞ or rounds onto an exclusive bound (eps 1e-50 → 0).
+        let float = Float(number)
+        if !float.isFinite || above.map({ !(Double(float) > $0) }) == true || below.map({ !(Double(float) < $0) }) == true {
+            throw .invalidSpec(path(key), "\(number) is out of range as a 32-bit float")
+        }
+        return float
     }
 
     func bool(_ key: String, default value: Bool) throws(AutoencoderError) -> Bool {

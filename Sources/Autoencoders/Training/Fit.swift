@@ -136,6 +136,13 @@ extension Model {
                     if !progress(state) { stoppedByCallback = true; break }
                 }
             }
+            // An update can overflow the weights although the loss it started from was finite:
+            // such an epoch must not become the "last good" one.
+            if let bad = (0..<parameterCount).first(where: { !parameters.pointer[$0].isFinite }) {
+                let value = parameters.pointer[bad]
+                lock.withWriteLock { lastGood.restore(into: self) }
+                throw .numeric("training diverged in epoch \(epochsCompleted + 1): a parameter became \(value) (lower the learning rate, or check the data scaling); the weights of the last completed epoch were restored")
+            }
             let trainLoss = sum / Double(max(seen, 1))
             report.trainLoss.append(trainLoss)
             var validationLoss: Double? = nil

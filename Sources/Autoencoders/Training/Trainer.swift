@@ -59,6 +59,21 @@ public final class Trainer {
         return reconstruction + penalty
     }
 
+    /// Test hook: forward, loss and backward on `rows` raw samples (at most `batchSize`), without the
+    /// optimizer step. ∂objective/∂parameters is added to `model.gradients` and left there (the
+    /// caller zeroes it); returns the objective.
+    func computeGradients(_ x: UnsafePointer<Float>, rows: Int) -> Double {
+        model.lock.withWriteLock {
+            let graph = model.graph
+            model.feed(workspace, x, rows: rows)
+            workspace.target.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize)
+            graph.forward(workspace, batch: rows, nodes: 0...objective.lastForwardNode, mode: .training, random: &model.random)
+            let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: rows, gradient: true)
+            graph.backward(workspace, batch: rows, from: objective.backwardStart)
+            return reconstruction + objective.penalty(parameters: model.parameters, gradients: model.gradients)
+        }
+    }
+
     /// The mean objective over `rows` raw samples in inference mode (no update).
     public func evaluate(_ x: UnsafePointer<Float>, rows: Int) throws(AutoencoderError) -> Double {
         guard rows >= 1 else { throw .invalidArgument("rows must be at least 1, got \(rows)") }
