@@ -1,0 +1,45 @@
+# The autoencoders runtime: build, test, demo and benchmark.
+#
+#   make            build the library, the command-line tool and the C examples into build/
+#   make test       run every test (Swift, C ABI, valgrind, command-line tool)
+#   make demo       train on MNIST, save, reload from C, print the quality figures, write pictures
+#   make bench      print the benchmark figures beside the PyTorch / ONNX Runtime references
+#
+# build/ is laid out like an installed package: include/, lib/ (libautoencoders.so, stripped,
+# with its soname libautoencoders.so.0) and bin/autoencoders.
+SWIFT ?= swift
+PREFIX := $(CURDIR)/build
+LIBRARY := .build/release/libautoencoders.so
+
+all: library cli examples
+
+swift-release:
+	$(SWIFT) build -c release
+
+library: swift-release
+	@mkdir -p $(PREFIX)/lib $(PREFIX)/include
+	cp include/autoencoders.h $(PREFIX)/include/
+	strip --strip-unneeded -o $(PREFIX)/lib/libautoencoders.so.0 $(LIBRARY)
+	ln -sf libautoencoders.so.0 $(PREFIX)/lib/libautoencoders.so
+
+cli: swift-release
+	@mkdir -p $(PREFIX)/bin
+	cp .build/release/autoencoders-cli $(PREFIX)/bin/autoencoders
+
+examples: library
+	$(MAKE) -C examples/c AE_PREFIX=$(PREFIX)
+
+test: all
+	scripts/test.sh
+
+demo: all
+	scripts/demo.sh
+
+bench: all
+	scripts/bench.sh
+
+clean:
+	rm -rf build out
+	$(MAKE) -C examples/c clean
+
+.PHONY: all swift-release library cli examples test demo bench clean

@@ -1,0 +1,244 @@
+/*
+ * bench: the benchmark workloads of docs/BENCHMARKS.md (W1, W3, W5, cold start, peak memory),
+ * measured through the C API as an embedding application sees it, at 1 and 2 threads, printed
+ * beside the PyTorch and ONNX Runtime reference figures. Timings are medians; the machine's load
+ * is printed with them, because two threads collapse when another process takes a core.
+ *
+ *   usage: bench DATA_DIR [--quick]
+ *          bench --cold-start          (internal: child process for the cold-start figure)
+ *          bench --train-w1 DATA_DIR   (internal: child process for the peak-memory figure)
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <autoencoders.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../examples/c/npy.h"
+
+#define EPOCH_SAMPLES 10240
+
+static const char *W1_SPEC =
+    "{\"input_size\": 784,"
+    " \"encoder\": [{\"type\": \"dense\", \"units\": 512, \"activation\": \"relu\"},"
+    "             {\"type\": \"dense\", \"units\": 128, \"activation\": \"relu\"},"
+    "             {\"type\": \"dense\", \"units\": 32, \"activation\": \"relu\"}],"
+    " \"decoder\": [{\"type\": \"dense\", \"units\": 128, \"activation\": \"relu\"},"
+    "             {\"type\": \"dense\", \"units\": 512, \"activation\": \"relu\"},"
+    "             {\"type\": \"dense\", \"units\": 784, \"activation\": \"sigmoid\"}],"
+    " \"loss\": \"bce\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.001}, \"init\": \"pytorch\"}";
+
+static const char *W5_SPEC =
+    "{\"input_size\": 100,"
+    " \"encoder\": [{\"type\": \"dense\", \"units\": 50, \"activation\": \"relu\"},"
+    "             {\"type\": \"dense\", \"units\": 25, \"activation\": \"relu\"},"
+    "             {\"type\": \"dense\", \"units\": 10, \"activation\": \"relu\"}],"
+    " \"decoder\": [{\"type\": \"dense\", \"units\": 25, \"activation\": \"relu\"},"
+    "             {\"type\": \"dense\", \"units\": 50, \"activation\": \"relu\"},"
+    "             {\"type\": \"dense\", \"units\": 100, \"activation\": \"relu\"}],"
+    " \"loss\": \"mse\", \"init\": \"pytorch\"}";
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *values, size_t count) {
+    qsort(values, count, sizeof *values, compare_doubles);
+    return count % 2 ? values[count / 2] : 0.5 * (values[count / 2 - 1] + values[count / 2]);
+}
+
+static double load_average(void) {
+    double load = -1;
+    FILE *file = fopen("/proc/loadavg", "r");
+    if (file) {
+        if (fscanf(file, "%lf", &load) != 1) load = -1;
+        fclose(file);
+    }
+    return load;
+}
+
+static void die(const char *what) {
+    fprintf(stderr, "bench: %s: %s\n", what, ae_last_error());
+    exit(1);
+}
+
+/* The W1 epoch: the 5,000 MNIST images / 255, tiled to 10,240 samples. */
+static float *w1_data(const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/mnist5k_X.npy", dir);
+    npy_array images;
+    if (npy_load(path, &images) != 0) exit(1);
+    float *data = malloc((size_t)EPOCH_SAMPLES * 784 * sizeof(float));
+    for (size_t i = 0; i < EPOCH_SAMPLES; i++)
+        for (size_t j = 0; j < 784; j++) data[i * 784 + j] = images.data[(i % 5000) * 784 + j] / 255.0f;
+    free(images.data);
+    return data;
+}
+
+typedef struct { double times[64]; size_t count; double last; } epoch_clock;
+
+static int record_epoch(const ae_progress *progress, void *user_data) {
+    epoch_clock *clock = user_data;
+    double t = now();
+    if (progress->is_epoch_end && clock->count < 64) clock->times[clock->count++] = t - clock->last;
+    clock->last = t;
+    return 0;
+}
+
+/* Samples/s of W1 training: one warm-up epoch, then the median of `epochs` timed epochs. */
+static double w1_training(const float *data, size_t epochs) {
+    ae_model *model;
+    if (ae_model_create(W1_SPEC, &model) != AE_OK) die("ae_model_create");
+    ae_train_options options;
+    ae_train_options_init(&options);
+    options.epochs = epochs + 1;
+    options.batch_size = 256;
+    epoch_clock clock = {{0}, 0, now()};
+    options.progress = record_epoch;
+    options.user_data = &clock;
+    if (ae_model_train(model, data, EPOCH_SAMPLES, (size_t)EPOCH_SAMPLES * 784, &options, NULL) != AE_OK) die("ae_model_train");
+    ae_model_free(model);
+    return EPOCH_SAMPLES / median(clock.times + 1, clock.count - 1);
+}
+
+/* Median latency in microseconds of reconstructing one sample, each call timed alone. */
+static double latency(const ae_model *model, const float *sample, size_t features, size_t warmup, size_t calls) {
+    float *output = malloc(features * sizeof(float));
+    double *times = malloc(calls * sizeof(double));
+    for (size_t i = 0; i < warmup; i++) ae_model_reconstruct(model, sample, 1, features, output, features);
+    for (size_t i = 0; i < calls; i++) {
+        double start = now();
+        if (ae_model_reconstruct(model, sample, 1, features, output, features) != AE_OK) die("ae_model_reconstruct");
+        times[i] = (now() - start) * 1e6;
+    }
+    double result = median(times, calls);
+    free(times);
+    free(output);
+    return result;
+}
+
+/* Samples/s of reconstructing batches of 256 (median of 200 calls). */
+static double batch_throughput(const ae_model *model, const float *data) {
+    float *output = malloc(256 * 784 * sizeof(float));
+    double times[200];
+    for (int i = 0; i < 20; i++) ae_model_reconstruct(model, data, 256, 256 * 784, output, 256 * 784);
+    for (int i = 0; i < 200; i++) {
+        double start = now();
+        ae_model_reconstruct(model, data + (size_t)(i % 40) * 256 * 784, 256, 256 * 784, output, 256 * 784);
+        times[i] = now() - start;
+    }
+    free(output);
+    return 256 / median(times, 200);
+}
+
+/* Child: prints the monotonic time at which a W1 model and its optimizer are ready. */
+static int cold_start_child(void) {
+    ae_model *model;
+    ae_trainer *trainer;
+    if (ae_model_create(W1_SPEC, &model) != AE_OK || ae_trainer_create(model, 256, &trainer) != AE_OK) die("cold start");
+    printf("%.9f\n", now());
+    ae_trainer_free(trainer);
+    ae_model_free(model);
+    return 0;
+}
+
+static double cold_start_ms(const char *self) {
+    double samples[7];
+    for (int i = 0; i < 7; i++) {
+        int pipefd[2];
+        if (pipe(pipefd) != 0) return -1;
+        double start = now();
+        pid_t pid = fork();
+        if (pid == 0) {
+            dup2(pipefd[1], 1);
+            execl(self, self, "--cold-start", (char *)NULL);
+            _exit(127);
+        }
+        close(pipefd[1]);
+        char buffer[64] = {0};
+        ssize_t got = read(pipefd[0], buffer, sizeof buffer - 1);
+        close(pipefd[0]);
+        waitpid(pid, NULL, 0);
+        samples[i] = got > 0 ? (atof(buffer) - start) * 1e3 : -1;
+    }
+    return median(samples, 7);
+}
+
+/* Peak RSS in MiB of a child process that trains W1 for two epochs. */
+static double training_peak_mib(const char *self, const char *dir) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", 1);
+        (void)null;
+        execl(self, self, "--train-w1", dir, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    struct rusage usage;
+    if (wait4(pid, &status, 0, &usage) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
+    return usage.ru_maxrss / 1024.0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--cold-start") == 0) return cold_start_child();
+    if (argc == 3 && strcmp(argv[1], "--train-w1") == 0) {
+        float *data = w1_data(argv[2]);
+        ae_set_num_threads(1);
+        w1_training(data, 1);
+        free(data);
+        return 0;
+    }
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s DATA_DIR [--quick]\n", argv[0]);
+        return 2;
+    }
+    int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
+    const char *dir = argv[1];
+    float *data = w1_data(dir);
+    printf("libautoencoders %s, load average %.2f at start\n\n", ae_version_string(), load_average());
+    printf("%-38s %8s %12s %12s %10s\n", "workload", "threads", "ours", "PyTorch", "ONNX RT");
+
+    static const double torch_w1[2] = {9123, 14581}, torch_w3[2] = {169, 244}, ort_w3[2] = {99, 71};
+    static const double torch_w3_batch[2] = {39661, 63478}, ort_w3_batch[2] = {44005, 71891};
+    static const double torch_w5[2] = {73, 69}, ort_w5[2] = {26, 13};
+    for (int threads = 1; threads <= 2; threads++) {
+        ae_set_num_threads(threads);
+        double w1 = w1_training(data, quick ? 2 : 5);
+        printf("%-38s %8d %12.0f %12.0f %10s   (x%.2f)\n", "W1 dense AE training, samples/s", threads, w1,
+               torch_w1[threads - 1], "-", w1 / torch_w1[threads - 1]);
+
+        ae_model *w1_model, *w5_model;
+        if (ae_model_create(W1_SPEC, &w1_model) != AE_OK || ae_model_create(W5_SPEC, &w5_model) != AE_OK) die("create");
+        double w3 = latency(w1_model, data, 784, 300, quick ? 500 : 2000);
+        printf("%-38s %8d %12.1f %12.0f %10.0f   (x%.2f of ORT)\n", "W3 one-sample latency, us", threads, w3,
+               torch_w3[threads - 1], ort_w3[threads - 1], w3 / ort_w3[threads - 1]);
+        double w3_batch = batch_throughput(w1_model, data);
+        printf("%-38s %8d %12.0f %12.0f %10.0f   (x%.2f of ORT)\n", "W3 batch-256 inference, samples/s", threads,
+               w3_batch, torch_w3_batch[threads - 1], ort_w3_batch[threads - 1], w3_batch / ort_w3_batch[threads - 1]);
+        float sample[100];
+        for (int i = 0; i < 100; i++) sample[i] = data[i + 300];
+        double w5 = latency(w5_model, sample, 100, 500, quick ? 1000 : 5000);
+        printf("%-38s %8d %12.2f %12.0f %10.0f   (%.3f of PyTorch)\n", "W5 tiny-model latency, us", threads, w5,
+               torch_w5[threads - 1], ort_w5[threads - 1], w5 / torch_w5[threads - 1]);
+        ae_model_free(w1_model);
+        ae_model_free(w5_model);
+    }
+    printf("%-38s %8s %12.1f %12s %10s\n", "cold start to model + optimizer, ms", "-", cold_start_ms(argv[0]), "3900",
+           "8");
+    printf("%-38s %8s %12.1f %12s %10s\n", "peak memory, W1 training, MiB", "1", training_peak_mib(argv[0], dir), "769",
+           "-");
+    printf("\nload average %.2f at end (figures are unreliable when it exceeds ~0.5 before a run)\n", load_average());
+    free(data);
+    return 0;
+}

@@ -1,0 +1,312 @@
+/*
+ * autoencoders.h: the C interface of libautoencoders, an embeddable runtime for creating,
+ * training, saving and running autoencoders.
+ *
+ * Conventions that hold for every function below:
+ *
+ *  - Errors. Every fallible function returns an ae_status; AE_OK (0) means success. On failure,
+ *    ae_last_error() returns a message naming the argument and what was expected, and nothing
+ *    the function was asked to change has changed (a model keeps its last good weights, an
+ *    existing file is not touched, output pointers are left alone).
+ *  - Ownership. Handles come from a _create or _load function and are released by the matching
+ *    _free function, which accepts NULL. Memory the library returns is released with ae_free()
+ *    when the function says so, and is otherwise owned by the handle it came from.
+ *  - Buffers. Arrays are float32, row-major, sample-major: a batch of n samples of a model whose
+ *    input size is d is n*d floats. Each buffer argument comes with its element count, which
+ *    the library checks against the model's shapes before touching memory.
+ *  - Data. Inputs are raw data: a model applies the input scaling it carries (if any) itself.
+ *    NaN or infinite inputs are rejected with AE_ERR_NUMERIC.
+ *  - Threads. Any number of threads may run inference (encode, decode, reconstruct, score,
+ *    queries) on one model at once. Training, ae_model_set_parameter and
+ *    ae_model_set_input_scaling take the model exclusively: they wait for running inference
+ *    and block new calls until done. ae_model_free must not race with other calls on the same
+ *    model. Different models are independent.
+ *  - No input can crash the host: invalid handles aside (a freed or foreign pointer cannot be
+ *    detected), every argument is checked and reported through ae_status.
+ *
+ * The model spec is a JSON document (docs/SPEC.md, schema in docs/spec.schema.json). The model
+ * file is a safetensors file (docs/FILE_FORMAT.md) readable by any safetensors reader.
+ */
+#ifndef AUTOENCODERS_H
+#define AUTOENCODERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define AE_API __attribute__((visibility("default")))
+#else
+#define AE_API
+#endif
+
+/* ==== Versions ============================================================================== */
+
+#define AE_VERSION_MAJOR 0
+#define AE_VERSION_MINOR 1
+#define AE_VERSION_PATCH 0
+
+/* The library's version at run time, e.g. "0.1.0". Static storage; never NULL. */
+AE_API const char *ae_version_string(void);
+/* The run-time version numbers. A program built against header X.Y works with a library X.Z, Z >= Y. */
+AE_API int ae_version_major(void);
+AE_API int ae_version_minor(void);
+AE_API int ae_version_patch(void);
+
+/* ==== Errors ================================================================================ */
+
+typedef enum ae_status {
+    AE_OK = 0,
+    AE_ERR_INVALID_ARGUMENT = 1, /* a NULL pointer, a value out of range, malformed options */
+    AE_ERR_SHAPE = 2,            /* a buffer's element count does not match the model's shapes */
+    AE_ERR_INVALID_SPEC = 3,     /* the JSON spec is malformed; the message names its JSON path */
+    AE_ERR_IO = 4,               /* a file could not be opened, read, written or renamed */
+    AE_ERR_FORMAT = 5,           /* a model file is truncated, corrupted or of a newer format */
+    AE_ERR_NUMERIC = 6,          /* NaN or infinite data, or a training run that diverged */
+    AE_ERR_UNSUPPORTED = 7,      /* the operation does not apply to this model */
+    AE_ERR_OUT_OF_MEMORY = 8,    /* an allocation failed or a size overflowed */
+    AE_ERR_INTERNAL = 9          /* a bug in the library; please report it with the message */
+} ae_status;
+
+/* A short, static name of a status ("AE_ERR_SHAPE"); "AE_UNKNOWN_STATUS" for other values. */
+AE_API const char *ae_status_string(ae_status status);
+
+/* The message of the last failed call on this thread, or "" if none failed yet. The string is
+ * owned by the library and stays valid until the next failing call on the same thread. */
+AE_API const char *ae_last_error(void);
+
+/* Releases memory the library returned (ae_model_save_to_memory). Accepts NULL. */
+AE_API void ae_free(void *pointer);
+
+/* ==== Threads =============================================================================== */
+
+/* Sets the number of threads the math kernels (OpenBLAS) use, process-wide. 1 <= threads <= 1024.
+ * Same seed and same thread count give bit-identical training. */
+AE_API ae_status ae_set_num_threads(int threads);
+/* The current thread count, or 0 if unknown. */
+AE_API int ae_get_num_threads(void);
+
+/* ==== Models ================================================================================ */
+
+typedef struct ae_model ae_model;
+
+/* Builds a model from a JSON spec (UTF-8, NUL-terminated) with freshly initialised parameters
+ * drawn from the spec's seed.
+ *   spec_json  the spec; see docs/SPEC.md. Example:
+ *              {"input_size": 100,
+ *               "encoder": [{"type": "dense", "units": 50, "activation": "relu"},
+ *                           {"type": "dense", "units": 10, "activation": "relu"}],
+ *               "decoder": [{"type": "dense", "units": 50, "activation": "relu"},
+ *                           {"type": "dense", "units": 100, "activation": "sigmoid"}],
+ *               "loss": "bce", "optimizer": {"type": "adam", "lr": 0.001}}
+ *   out        receives the new model; free it with ae_model_free.
+ * Errors: AE_ERR_INVALID_ARGUMENT (NULL), AE_ERR_INVALID_SPEC (with the JSON path). */
+AE_API ae_status ae_model_create(const char *spec_json, ae_model **out);
+
+/* Loads a model file written by ae_model_save (any binding). The checksum, every size and the
+ * spec are verified before anything is allocated or kept.
+ * Errors: AE_ERR_IO (cannot open/read), AE_ERR_FORMAT (not a model file, truncated, corrupted,
+ * newer format version). */
+AE_API ae_status ae_model_load(const char *path, ae_model **out);
+
+/* Loads a model from the bytes of a model file in memory. The bytes are copied; the caller
+ * keeps ownership of data. Errors as ae_model_load. */
+AE_API ae_status ae_model_load_from_memory(const void *data, size_t size, ae_model **out);
+
+/* Saves the model (spec, parameters, input scaling, training state and, if
+ * include_optimizer_state is non-zero, the optimizer state so training resumes exactly).
+ * Atomic: the file is written to a temporary name in the same folder, flushed and renamed, so
+ * a failure or crash never leaves a half-written file in place of the old one.
+ * Errors: AE_ERR_INVALID_ARGUMENT, AE_ERR_IO. */
+AE_API ae_status ae_model_save(const ae_model *model, const char *path, int include_optimizer_state);
+
+/* The model-file bytes in memory. *data receives a buffer of *size bytes that the caller
+ * releases with ae_free. */
+AE_API ae_status ae_model_save_to_memory(const ae_model *model, int include_optimizer_state,
+                                         void **data, size_t *size);
+
+/* Frees a model and everything it owns. Accepts NULL. */
+AE_API void ae_model_free(ae_model *model);
+
+/* ==== Shapes and spec ======================================================================= */
+
+/* Elements per sample of the input (and of the reconstruction). */
+AE_API ae_status ae_model_input_size(const ae_model *model, size_t *out);
+/* Elements per sample of the code (the bottleneck). */
+AE_API ae_status ae_model_code_size(const ae_model *model, size_t *out);
+/* The per-sample input shape: *rank receives the number of dimensions (1 for dense models,
+ * 3 for C×H×W images), and up to `capacity` dimensions are written to dims (may be NULL when
+ * capacity is 0). */
+AE_API ae_status ae_model_input_shape(const ae_model *model, size_t *dims, size_t capacity, size_t *rank);
+/* Number of float parameters in the model. */
+AE_API ae_status ae_model_parameter_count(const ae_model *model, size_t *out);
+/* Non-zero if ae_model_decode works for this model (it does not when the decoder reads encoder
+ * feature maps besides the code, as in U-Net or SegNet). */
+AE_API ae_status ae_model_can_decode(const ae_model *model, int *out);
+/* The spec the model was built from, as JSON text. *out points into the model and stays valid
+ * until the model is freed. */
+AE_API ae_status ae_model_spec(const ae_model *model, const char **out);
+/* Epochs trained so far (it carries over through save and load). */
+AE_API ae_status ae_model_epochs_completed(const ae_model *model, size_t *out);
+
+/* ==== Parameters ============================================================================ */
+
+/* The number of named parameter tensors ("encoder.0.weight", "encoder.0.bias", ...). */
+AE_API ae_status ae_model_tensor_count(const ae_model *model, size_t *out);
+/* Describes tensor `index` (0 <= index < tensor count): its name (owned by the model, valid until
+ * it is freed), its rank and up to `capacity` dimensions, and its element count. Any of name,
+ * dims, rank, count may be NULL if not wanted. Weights use PyTorch's layout: dense [out, in]. */
+AE_API ae_status ae_model_tensor_info(const ae_model *model, size_t index, const char **name,
+                                      size_t *dims, size_t capacity, size_t *rank, size_t *count);
+/* Copies the named tensor into values, which holds exactly `count` floats (its element count). */
+AE_API ae_status ae_model_get_parameter(const ae_model *model, const char *name, float *values, size_t count);
+/* Replaces the named tensor with `count` finite floats (its element count). */
+AE_API ae_status ae_model_set_parameter(ae_model *model, const char *name, const float *values, size_t count);
+
+/* ==== Input scaling ========================================================================= */
+
+/* Sets the per-feature scaling the model applies to raw inputs: x' = (x - offset) / scale, and
+ * undoes on its reconstructions. offset and scale hold `features` (= input size) floats each;
+ * scale values must be non-zero. Passing NULL for both (features 0) removes the scaling. */
+AE_API ae_status ae_model_set_input_scaling(ae_model *model, const float *offset, const float *scale, size_t features);
+
+typedef enum ae_scaling_kind {
+    AE_SCALING_STANDARDIZE = 0, /* offset = mean, scale = standard deviation */
+    AE_SCALING_MINMAX = 1       /* offset = min, scale = max - min: features in [0, 1] */
+} ae_scaling_kind;
+
+/* Fits the input scaling to n samples of data (n * input size floats, `count` elements) and
+ * sets it. Constant features get scale 1. */
+AE_API ae_status ae_model_fit_input_scaling(ae_model *model, ae_scaling_kind kind, const float *data, size_t n, size_t count);
+
+/* Reads the scaling into offset and scale (`features` floats each). *has_scaling receives 0
+ * when the model has none (the buffers are then untouched). offset and scale may both be NULL
+ * when features is 0, to ask only whether the model has a scaling. */
+AE_API ae_status ae_model_get_input_scaling(const ae_model *model, float *offset, float *scale, size_t features, int *has_scaling);
+
+/* ==== Training ============================================================================== */
+
+/* What the progress callback receives. */
+typedef struct ae_progress {
+    size_t struct_size;      /* sizeof(ae_progress) of the library that filled it */
+    size_t epoch;            /* 0-based epoch of this run */
+    size_t epochs;           /* epochs asked for */
+    size_t batch;            /* batches done in this epoch */
+    size_t batches;          /* batches per epoch */
+    double train_loss;       /* mean training objective so far this epoch */
+    double validation_loss;  /* at an epoch end with validation data, else NaN */
+    double learning_rate;    /* the learning rate of this epoch */
+    double elapsed_seconds;  /* since training started */
+    int is_epoch_end;        /* 1 for the report that closes an epoch, 0 within an epoch */
+} ae_progress;
+
+/* Called during training; return 0 to continue, non-zero to stop after this report (the model
+ * keeps the weights it has then). Runs on the training thread; it may call inference, query and
+ * save functions on the same model, but not change it: training it, a trainer step on it, and
+ * setting its parameters or input scaling fail there with AE_ERR_INVALID_ARGUMENT. */
+typedef int (*ae_progress_fn)(const ae_progress *progress, void *user_data);
+
+/* Options of ae_model_train. Always initialise with ae_train_options_init, then change fields:
+ * struct_size lets newer libraries accept older callers. */
+typedef struct ae_train_options {
+    size_t struct_size;            /* set by ae_train_options_init */
+    size_t epochs;                 /* default 10 */
+    size_t batch_size;             /* default 32 */
+    int shuffle;                   /* reshuffle every epoch (default 1), from the model's seeded generator */
+    float validation_split;        /* hold out this fraction (the last samples) for validation; default 0 */
+    const float *validation_data;  /* or explicit validation samples (overrides validation_split); default NULL */
+    size_t validation_samples;     /* number of validation samples */
+    size_t validation_count;       /* floats in validation_data: validation_samples * input size */
+    size_t patience;               /* early stopping: epochs without improvement; 0 (default) disables */
+    float min_delta;               /* least decrease that counts as improvement; default 0 */
+    int restore_best_weights;      /* with early stopping, end on the best epoch's weights (default 1) */
+    int report_batches;            /* also call progress after every batch (default 0: epochs only) */
+    ae_progress_fn progress;       /* may be NULL */
+    void *user_data;               /* passed to progress */
+} ae_train_options;
+
+/* Fills options with the defaults above. */
+AE_API void ae_train_options_init(ae_train_options *options);
+
+typedef enum ae_stop_reason {
+    AE_STOP_COMPLETED = 0,      /* all epochs ran */
+    AE_STOP_EARLY_STOPPING = 1, /* no improvement for `patience` epochs */
+    AE_STOP_CALLBACK = 2        /* the progress callback asked to stop */
+} ae_stop_reason;
+
+/* What ae_model_train reports. Initialise struct_size = sizeof(ae_train_report). */
+typedef struct ae_train_report {
+    size_t struct_size;
+    size_t epochs_run;
+    ae_stop_reason stop_reason;
+    double final_train_loss;        /* mean objective of the last epoch */
+    double final_validation_loss;   /* NaN without validation data */
+    size_t best_epoch;              /* 0-based epoch with the best monitored loss */
+    double best_loss;
+    double seconds;
+} ae_train_report;
+
+/* Trains the model on n samples of raw data (`count` = n * input size floats) with the
+ * optimizer, loss, regularizers and schedule of its spec. options may be NULL for defaults;
+ * report may be NULL. Training continues from the model's state (epochs completed, optimizer
+ * state), so calling it twice for 5 epochs equals calling it once for 10.
+ * If the loss becomes NaN or infinite, the weights of the last completed epoch are restored and
+ * AE_ERR_NUMERIC is returned.
+ * Errors: AE_ERR_INVALID_ARGUMENT, AE_ERR_SHAPE, AE_ERR_NUMERIC. */
+AE_API ae_status ae_model_train(ae_model *model, const float *data, size_t n, size_t count,
+                                const ae_train_options *options, ae_train_report *report);
+
+/* The mean objective (reconstruction loss + regularizers) of the model on n samples, without
+ * training. */
+AE_API ae_status ae_model_evaluate(const ae_model *model, const float *data, size_t n, size_t count, double *loss);
+
+/* ---- Step-wise training ---- */
+
+typedef struct ae_trainer ae_trainer;
+
+/* A trainer that takes batches of up to batch_size samples from the caller. It keeps a
+ * reference to the model, so the model lives until both are freed (in either order).
+ * Errors: AE_ERR_INVALID_ARGUMENT (batch_size 0 or above 1048576), AE_ERR_OUT_OF_MEMORY (a
+ * workspace of batch_size samples cannot be allocated). */
+AE_API ae_status ae_trainer_create(ae_model *model, size_t batch_size, ae_trainer **out);
+/* One optimisation step on n samples (1 <= n <= batch size, `count` = n * input size floats).
+ * *loss (may be NULL) receives the objective on the batch before the update. A NaN loss leaves
+ * the weights unchanged and returns AE_ERR_NUMERIC. */
+AE_API ae_status ae_trainer_step(ae_trainer *trainer, const float *batch, size_t n, size_t count, double *loss);
+/* Sets the learning rate of the following steps (lr > 0). */
+AE_API ae_status ae_trainer_set_learning_rate(ae_trainer *trainer, double learning_rate);
+/* The learning rate the next step uses. */
+AE_API ae_status ae_trainer_get_learning_rate(const ae_trainer *trainer, double *learning_rate);
+/* Optimizer steps taken so far on this model. */
+AE_API ae_status ae_trainer_step_count(const ae_trainer *trainer, size_t *out);
+/* Frees the trainer (not the model). Accepts NULL. */
+AE_API void ae_trainer_free(ae_trainer *trainer);
+
+/* ==== Inference ============================================================================= */
+
+/* code[n, code size] = encoder(x[n, input size]). input_count and code_count are the element
+ * counts of the two buffers and must equal n * input size and n * code size. For all four
+ * inference functions, n = 0 (with counts 0) does nothing and succeeds; pointers must not be NULL. */
+AE_API ae_status ae_model_encode(const ae_model *model, const float *input, size_t n, size_t input_count,
+                                 float *code, size_t code_count);
+/* output[n, input size] = decoder(code[n, code size]), in data space (input scaling undone).
+ * AE_ERR_UNSUPPORTED when the decoder needs encoder side information (ae_model_can_decode). */
+AE_API ae_status ae_model_decode(const ae_model *model, const float *code, size_t n, size_t code_count,
+                                 float *output, size_t output_count);
+/* output[n, input size] = decoder(encoder(input)), in data space. */
+AE_API ae_status ae_model_reconstruct(const ae_model *model, const float *input, size_t n, size_t input_count,
+                                      float *output, size_t output_count);
+/* scores[n]: each sample's reconstruction error, the mean over its features of the squared
+ * difference between reconstruction and input (in the model's scaled space). Large scores flag
+ * anomalies. scores_count must equal n. */
+AE_API ae_status ae_model_score(const ae_model *model, const float *input, size_t n, size_t input_count,
+                                float *scores, size_t scores_count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AUTOENCODERS_H */
