@@ -1,0 +1,60 @@
+// Inference: encode, decode, reconstruct and score over caller buffers. These take no writer
+// lock: the core runs any number of them at once on one model (under its read lock).
+
+import Autoencoders
+
+@_cdecl("ae_model_encode")
+public func ae_model_encode(_ handle: OpaquePointer?, _ input: UnsafePointer<Float>?, _ n: UInt, _ inputCount: UInt,
+                            _ code: UnsafeMutablePointer<Float>?, _ codeCount: UInt) -> Int32 {
+    guarded("ae_model_encode") { () throws(AutoencoderError) in
+        let model = try modelBox(handle).model
+        let input = try required(input, "input", "n * input size floats")
+        let code = try required(code, "code", "a buffer of n * code size floats")
+        let rows = try asInt(n, "n")
+        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        _ = try expectCount(codeCount, "code_count", rows: ("n", rows), perRow: ("code size", model.codeSize))
+        try model.encode(input, rows: rows, into: code)
+    }
+}
+
+@_cdecl("ae_model_decode")
+public func ae_model_decode(_ handle: OpaquePointer?, _ code: UnsafePointer<Float>?, _ n: UInt, _ codeCount: UInt,
+                            _ output: UnsafeMutablePointer<Float>?, _ outputCount: UInt) -> Int32 {
+    guarded("ae_model_decode") { () throws(AutoencoderError) in
+        let model = try modelBox(handle).model
+        let code = try required(code, "code", "n * code size floats")
+        let output = try required(output, "output", "a buffer of n * input size floats")
+        let rows = try asInt(n, "n")
+        _ = try expectCount(codeCount, "code_count", rows: ("n", rows), perRow: ("code size", model.codeSize))
+        _ = try expectCount(outputCount, "output_count", rows: ("n", rows), perRow: ("input size", model.outputSize))
+        try model.decode(code, rows: rows, into: output)
+    }
+}
+
+@_cdecl("ae_model_reconstruct")
+public func ae_model_reconstruct(_ handle: OpaquePointer?, _ input: UnsafePointer<Float>?, _ n: UInt, _ inputCount: UInt,
+                                 _ output: UnsafeMutablePointer<Float>?, _ outputCount: UInt) -> Int32 {
+    guarded("ae_model_reconstruct") { () throws(AutoencoderError) in
+        let model = try modelBox(handle).model
+        let input = try required(input, "input", "n * input size floats")
+        let output = try required(output, "output", "a buffer of n * input size floats")
+        let rows = try asInt(n, "n")
+        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        _ = try expectCount(outputCount, "output_count", rows: ("n", rows), perRow: ("input size", model.outputSize))
+        try model.reconstruct(input, rows: rows, into: output)
+    }
+}
+
+@_cdecl("ae_model_score")
+public func ae_model_score(_ handle: OpaquePointer?, _ input: UnsafePointer<Float>?, _ n: UInt, _ inputCount: UInt,
+                           _ scores: UnsafeMutablePointer<Float>?, _ scoresCount: UInt) -> Int32 {
+    guarded("ae_model_score") { () throws(AutoencoderError) in
+        let model = try modelBox(handle).model
+        let input = try required(input, "input", "n * input size floats")
+        let scores = try required(scores, "scores", "a buffer of n floats")
+        let rows = try asInt(n, "n")
+        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        guard scoresCount == n else { throw .shapeMismatch("scores_count is \(scoresCount) but n = \(n) was expected") }
+        try model.score(input, rows: rows, into: scores)
+    }
+}

@@ -1,0 +1,97 @@
+// Training: options, ae_model_train with its progress callback, and ae_model_evaluate.
+
+import Autoencoders
+
+@_cdecl("ae_train_options_init")
+public func ae_train_options_init(_ options: UnsafeMutableRawPointer?) {
+    guard let options else { return }
+    TrainOptionsFields.defaults.write(to: options)
+}
+
+@_cdecl("ae_model_train")
+public func ae_model_train(_ handle: OpaquePointer?, _ data: UnsafePointer<Float>?, _ n: UInt, _ count: UInt,
+                           _ optionsPointer: UnsafeRawPointer?, _ reportPointer: UnsafeMutableRawPointer?) -> Int32 {
+    guarded("ae_model_train") { () throws(AutoencoderError) in
+        let box = try modelBox(handle)
+        let model = box.model
+        let data = try required(data, "data", "n * input size floats")
+        let rows = try asInt(n, "n")
+        guard rows >= 1 else { throw .invalidArgument("n is 0; training needs at least one sample") }
+        _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        let fields = try optionsPointer.map { (raw) throws(AutoencoderError) in try TrainOptionsFields(reading: raw) }
+            ?? .defaults
+        let (options, validation) = try trainingOptions(fields, inputSize: model.inputSize)
+        if let reportPointer { try checkReportSize(reportPointer) }
+
+        let record = ProgressRecord()
+        let progress: ((TrainingProgress) -> Bool)? = fields.progress.map { function in
+            let userData = fields.userData
+            return { state in
+                record.fill(state)
+                return function(UnsafeRawPointer(record.raw), userData) == 0
+            }
+        }
+        let report = try box.writer.run(.reject) { () throws(AutoencoderError) in
+            try model.fit(data, rows: rows, validation: validation?.data, validationRows: validation?.rows ?? 0,
+                          options: options, progress: progress)
+        }
+        if let reportPointer { writeReport(report, to: reportPointer) }
+    }
+}
+
+/// Checks the values of the options (naming each field as C sees it) and converts them.
+private func trainingOptions(_ fields: TrainOptionsFields, inputSize: Int) throws(AutoencoderError)
+    -> (TrainingOptions, validation: (data: UnsafePointer<Float>, rows: Int)?) {
+    var options = TrainingOptions()
+    guard fields.epochs <= 1_000_000 else {
+        throw .invalidArgument("options->epochs is \(fields.epochs); expected at most 1000000")
+    }
+    options.epochs = Int(fields.epochs)
+    guard fields.batchSize >= 1, fields.batchSize <= 1 << 20 else {
+        throw .invalidArgument("options->batch_size is \(fields.batchSize); expected 1 to 1048576")
+    }
+    options.batchSize = Int(fields.batchSize)
+    options.shuffle = fields.shuffle != 0
+    guard fields.validationSplit >= 0, fields.validationSplit < 1 else {
+        throw .invalidArgument("options->validation_split is \(fields.validationSplit); expected a fraction in [0, 1)")
+    }
+    options.validationSplit = fields.validationSplit
+    options.patience = Int(clamping: fields.patience)
+    guard fields.minDelta >= 0, fields.minDelta.isFinite else {
+        throw .invalidArgument("options->min_delta is \(fields.minDelta); expected a finite number >= 0")
+    }
+    options.minDelta = fields.minDelta
+    options.restoreBestWeights = fields.restoreBestWeights != 0
+    options.reportBatches = fields.reportBatches != 0
+
+    guard let validationData = fields.validationData else {
+        guard fields.validationSamples == 0, fields.validationCount == 0 else {
+            throw .invalidArgument("options->validation_data is NULL but validation_samples is \(fields.validationSamples) and validation_count \(fields.validationCount); set both to 0, or pass the samples")
+        }
+        return (options, nil)
+    }
+    let rows = try asInt(fields.validationSamples, "options->validation_samples")
+    guard rows >= 1 else {
+        throw .invalidArgument("options->validation_samples is 0 but validation_data is set; expected at least 1 sample")
+    }
+    _ = try expectCount(fields.validationCount, "options->validation_count",
+                        rows: ("validation_samples", rows), perRow: ("input size", inputSize))
+    return (options, (validationData, rows))
+}
+
+@_cdecl("ae_model_evaluate")
+public func ae_model_evaluate(_ handle: OpaquePointer?, _ data: UnsafePointer<Float>?, _ n: UInt, _ count: UInt,
+                              _ loss: UnsafeMutablePointer<Double>?) -> Int32 {
+    guarded("ae_model_evaluate") { () throws(AutoencoderError) in
+        let box = try modelBox(handle)
+        let model = box.model
+        let data = try required(data, "data", "n * input size floats")
+        let loss = try required(loss, "loss", "a pointer that receives the mean objective")
+        let rows = try asInt(n, "n")
+        guard rows >= 1 else { throw .invalidArgument("n is 0; evaluating needs at least one sample") }
+        _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        // A trainer only for its workspace and objective; evaluation changes nothing in the model.
+        let trainer = try Trainer(model: model, batchSize: min(rows, 256))
+        loss.pointee = try trainer.evaluate(data, rows: rows)
+    }
+}

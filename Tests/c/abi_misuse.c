@@ -1,0 +1,913 @@
+/* abi_misuse.c: every exported function called wrongly, and nothing crashes.
+ *
+ * Each function gets NULL for each pointer argument, wrong element counts (too small, too large,
+ * SIZE_MAX, n * size overflowing), and invalid values (thread counts, learning rates, option
+ * struct sizes, enum values, indices, tensor names, non-UTF-8 strings, bad specs, NaN and
+ * infinite data, damaged model files, unusable paths). Every failure must return the expected
+ * status with a message that names the function (and, where it matters, the argument).
+ *
+ * Then the "nothing lost" rules: a failed save keeps the existing file, a failed set keeps the
+ * old values, a diverging training run or step keeps the last good weights and the model still
+ * works.
+ *
+ * Usage: abi_misuse [directory for temporary files]
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "autoencoders.h"
+#include "check.h"
+#include "testdata.h"
+
+#define D 100
+#define C 10
+#define N 8
+
+static const char *tmpdir = "/tmp";
+static char scratch_path[512];
+
+static const char *temp_path(const char *name) {
+    snprintf(scratch_path, sizeof scratch_path, "%s/ae_misuse_%d_%s", tmpdir, (int)getpid(), name);
+    return scratch_path;
+}
+
+static int write_file(const char *path, const void *data, size_t size) {
+    FILE *f = fopen(path, "wb");
+    size_t written;
+    if (!f) return 0;
+    written = fwrite(data, 1, size, f);
+    return fclose(f) == 0 && written == size;
+}
+
+static void *read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    long length;
+    void *data;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    length = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    data = malloc(length > 0 ? (size_t)length : 1);
+    if (data && fread(data, 1, (size_t)length, f) != (size_t)length) {
+        free(data);
+        data = NULL;
+    }
+    fclose(f);
+    *size = (size_t)length;
+    return data;
+}
+
+static ae_model *create(const char *spec) {
+    ae_model *model = NULL;
+    CHECK_OK(ae_model_create(spec, &model));
+    return model;
+}
+
+static float *parameters_copy(const ae_model *model, size_t *total) {
+    size_t count = 0, tensors = 0, i, offset = 0;
+    float *values;
+    if (ae_model_parameter_count(model, &count) != AE_OK || ae_model_tensor_count(model, &tensors) != AE_OK) return NULL;
+    values = (float *)malloc(count * sizeof(float));
+    for (i = 0; values && i < tensors; i++) {
+        const char *name = NULL;
+        size_t n = 0;
+        if (ae_model_tensor_info(model, i, &name, NULL, 0, NULL, &n) != AE_OK ||
+            ae_model_get_parameter(model, name, values + offset, n) != AE_OK) {
+            free(values);
+            return NULL;
+        }
+        offset += n;
+    }
+    *total = offset;
+    return values;
+}
+
+static int parameters_equal(const ae_model *model, const float *expected, size_t count) {
+    size_t n = 0;
+    float *now = parameters_copy(model, &n);
+    int same = now && n == count && memcmp(now, expected, count * sizeof(float)) == 0;
+    free(now);
+    return same;
+}
+
+static const size_t huge = SIZE_MAX;
+static const size_t overflowing = SIZE_MAX / 50; /* times 100 (input size) overflows */
+
+/* ---- errors, versions, threads ---- */
+
+static void *fresh_thread_last_error(void *out) {
+    *(int *)out = strcmp(ae_last_error(), "") == 0;
+    return NULL;
+}
+
+/* Fails a call on its own thread and exits: the message is per thread and freed at thread exit
+ * (valgrind reports it as lost otherwise). */
+static void *failing_thread(void *out) {
+    ae_model *model = NULL;
+    *(int *)out = ae_model_create(NULL, &model) == AE_ERR_INVALID_ARGUMENT &&
+                  strstr(ae_last_error(), "ae_model_create") != NULL;
+    return NULL;
+}
+
+static void test_errors_versions_threads(void) {
+    pthread_t thread;
+    int empty = 0, failed_there = 0;
+    CHECK(pthread_create(&thread, NULL, fresh_thread_last_error, &empty) == 0);
+    pthread_join(thread, NULL);
+    CHECK(empty); /* no failed call on that thread yet: "" */
+    check_reset_last_error();
+    CHECK(pthread_create(&thread, NULL, failing_thread, &failed_there) == 0);
+    pthread_join(thread, NULL);
+    CHECK(failed_there);
+    CHECK(strstr(ae_last_error(), "ae_set_num_threads") != NULL); /* this thread's message is unchanged */
+
+    CHECK(strcmp(ae_status_string(AE_OK), "AE_OK") == 0);
+    CHECK(strcmp(ae_status_string(AE_ERR_SHAPE), "AE_ERR_SHAPE") == 0);
+    CHECK(strcmp(ae_status_string(AE_ERR_INTERNAL), "AE_ERR_INTERNAL") == 0);
+    CHECK(strcmp(ae_status_string((ae_status)-1), "AE_UNKNOWN_STATUS") == 0);
+    CHECK(strcmp(ae_status_string((ae_status)10), "AE_UNKNOWN_STATUS") == 0);
+    CHECK(strcmp(ae_status_string((ae_status)123456), "AE_UNKNOWN_STATUS") == 0);
+    ae_free(NULL);
+    CHECK(ae_version_string() != NULL && ae_version_major() == AE_VERSION_MAJOR);
+
+    EXPECT_FAIL_MSG(ae_set_num_threads(0), AE_ERR_INVALID_ARGUMENT, "ae_set_num_threads", "threads");
+    EXPECT_FAIL(ae_set_num_threads(-1), AE_ERR_INVALID_ARGUMENT, "ae_set_num_threads");
+    EXPECT_FAIL(ae_set_num_threads(-2147483647 - 1), AE_ERR_INVALID_ARGUMENT, "ae_set_num_threads");
+    EXPECT_FAIL(ae_set_num_threads(1025), AE_ERR_INVALID_ARGUMENT, "ae_set_num_threads");
+    EXPECT_FAIL(ae_set_num_threads(2147483647), AE_ERR_INVALID_ARGUMENT, "ae_set_num_threads");
+    CHECK_OK(ae_set_num_threads(1));
+    CHECK(ae_get_num_threads() == 1);
+
+    /* A message survives successful calls on the same thread. */
+    check_reset_last_error();
+    CHECK_OK(ae_set_num_threads(1));
+    CHECK(strstr(ae_last_error(), "ae_set_num_threads") != NULL);
+}
+
+/* ---- create ---- */
+
+static void test_create(void) {
+    ae_model *model = (ae_model *)&model; /* a sentinel: must be left alone on failure */
+    ae_model *const sentinel = model;
+    char *deep;
+    size_t i, depth = 100000;
+
+    EXPECT_FAIL_MSG(ae_model_create(NULL, &model), AE_ERR_INVALID_ARGUMENT, "ae_model_create", "spec_json");
+    EXPECT_FAIL_MSG(ae_model_create(tiny_spec, NULL), AE_ERR_INVALID_ARGUMENT, "ae_model_create", "out");
+    EXPECT_FAIL_MSG(ae_model_create("{\"input_size\": 4, \"name\": \"\xff\xfe\"}", &model), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_create", "UTF-8");
+    EXPECT_FAIL_MSG(ae_model_create("{\"input_size\": \xc3", &model), AE_ERR_INVALID_ARGUMENT, "ae_model_create", "UTF-8");
+    EXPECT_FAIL(ae_model_create("", &model), AE_ERR_INVALID_SPEC, "ae_model_create");
+    EXPECT_FAIL(ae_model_create("{", &model), AE_ERR_INVALID_SPEC, "ae_model_create");
+    EXPECT_FAIL(ae_model_create("[1, 2", &model), AE_ERR_INVALID_SPEC, "ae_model_create");
+    EXPECT_FAIL(ae_model_create("null", &model), AE_ERR_INVALID_SPEC, "ae_model_create");
+    EXPECT_FAIL(ae_model_create("{} trailing", &model), AE_ERR_INVALID_SPEC, "ae_model_create");
+    EXPECT_FAIL_MSG(ae_model_create("{\"encoder\": [{\"type\": \"dense\", \"units\": 2}], \"decoder\": [{\"type\": \"dense\", \"units\": 4}]}",
+                                    &model),
+                    AE_ERR_INVALID_SPEC, "ae_model_create", "input_size");
+    EXPECT_FAIL_MSG(ae_model_create("{\"input_size\": 4, \"encoder\": [{\"type\": \"dense\", \"units\": 2},"
+                                    " {\"type\": \"dense\", \"units\": 0}], \"decoder\": [{\"type\": \"dense\", \"units\": 4}]}",
+                                    &model),
+                    AE_ERR_INVALID_SPEC, "ae_model_create", "encoder[1].units");
+    EXPECT_FAIL_MSG(ae_model_create("{\"input_size\": 4, \"encoder\": [{\"type\": \"dense\", \"units\": 2, \"activation\": \"relux\"}],"
+                                    " \"decoder\": [{\"type\": \"dense\", \"units\": 4}]}",
+                                    &model),
+                    AE_ERR_INVALID_SPEC, "ae_model_create", "encoder[0].activation");
+    EXPECT_FAIL_MSG(ae_model_create("{\"input_size\": 4, \"encoder\": [{\"type\": \"dense\", \"units\": 2}],"
+                                    " \"decoder\": [{\"type\": \"dense\", \"units\": 4}], \"optimizer\": {\"type\": \"adam\", \"lr\": -1}}",
+                                    &model),
+                    AE_ERR_INVALID_SPEC, "ae_model_create", "optimizer.lr");
+    EXPECT_FAIL_MSG(ae_model_create("{\"input_size\": 4, \"encoder\": [{\"type\": \"dense\", \"units\": 2}],"
+                                    " \"decoder\": [{\"type\": \"dense\", \"units\": 5}]}",
+                                    &model),
+                    AE_ERR_INVALID_SPEC, "ae_model_create", "decoder");
+    EXPECT_FAIL_MSG(ae_model_create("{\"input_size\": 4, \"encoderr\": []}", &model), AE_ERR_INVALID_SPEC, "ae_model_create",
+                    "encoderr");
+    EXPECT_FAIL(ae_model_create("{\"input_size\": 1e400, \"encoder\": [], \"decoder\": []}", &model), AE_ERR_INVALID_SPEC,
+                "ae_model_create");
+    EXPECT_FAIL(ae_model_create("{\"input_size\": 99999999999999999999, \"encoder\": [{\"type\": \"dense\", \"units\": 2}],"
+                                " \"decoder\": [{\"type\": \"dense\", \"units\": 4}]}",
+                                &model),
+                AE_ERR_INVALID_SPEC, "ae_model_create");
+    /* 100,000 nested arrays: an error, not a stack overflow. */
+    deep = (char *)malloc(2 * depth + 1);
+    if (deep) {
+        for (i = 0; i < depth; i++) deep[i] = '[';
+        for (i = 0; i < depth; i++) deep[depth + i] = ']';
+        deep[2 * depth] = '\0';
+        EXPECT_FAIL(ae_model_create(deep, &model), AE_ERR_INVALID_SPEC, "ae_model_create");
+        free(deep);
+    }
+    CHECK(model == sentinel);
+}
+
+/* ---- load, save ---- */
+
+static void test_load_save(void) {
+    ae_model *model = create(tiny_spec), *loaded = (ae_model *)&loaded, *const sentinel = loaded;
+    void *bytes = NULL, *const bytes_sentinel = &bytes, *out_bytes = bytes_sentinel;
+    size_t size = 0, out_size = 12345, i, rejected = 0;
+    unsigned char *damaged;
+    char path_copy[512];
+    struct stat info;
+    if (!model) return;
+
+    /* load */
+    EXPECT_FAIL_MSG(ae_model_load(NULL, &loaded), AE_ERR_INVALID_ARGUMENT, "ae_model_load", "path");
+    EXPECT_FAIL_MSG(ae_model_load(temp_path("x"), NULL), AE_ERR_INVALID_ARGUMENT, "ae_model_load", "out");
+    EXPECT_FAIL_MSG(ae_model_load("/nonexistent/dir/model.safetensors", &loaded), AE_ERR_IO, "ae_model_load",
+                    "/nonexistent/dir/model.safetensors");
+    EXPECT_FAIL(ae_model_load(temp_path("missing"), &loaded), AE_ERR_IO, "ae_model_load");
+    EXPECT_FAIL(ae_model_load("", &loaded), AE_ERR_INVALID_ARGUMENT, "ae_model_load");
+    EXPECT_FAIL(ae_model_load(tmpdir, &loaded), AE_ERR_IO, "ae_model_load"); /* a directory */
+    EXPECT_FAIL_MSG(ae_model_load("/tmp/\xff\xfe.safetensors", &loaded), AE_ERR_INVALID_ARGUMENT, "ae_model_load", "UTF-8");
+    CHECK(write_file(temp_path("empty"), "", 0));
+    EXPECT_FAIL(ae_model_load(temp_path("empty"), &loaded), AE_ERR_FORMAT, "ae_model_load");
+    CHECK(write_file(temp_path("text"), "hello, this is not a model file", 31));
+    EXPECT_FAIL(ae_model_load(temp_path("text"), &loaded), AE_ERR_FORMAT, "ae_model_load");
+    unlink(temp_path("empty"));
+    unlink(temp_path("text"));
+
+    /* save_to_memory */
+    EXPECT_FAIL_MSG(ae_model_save_to_memory(NULL, 1, &out_bytes, &out_size), AE_ERR_INVALID_ARGUMENT, "ae_model_save_to_memory",
+                    "model");
+    EXPECT_FAIL_MSG(ae_model_save_to_memory(model, 1, NULL, &out_size), AE_ERR_INVALID_ARGUMENT, "ae_model_save_to_memory", "data");
+    EXPECT_FAIL_MSG(ae_model_save_to_memory(model, 1, &out_bytes, NULL), AE_ERR_INVALID_ARGUMENT, "ae_model_save_to_memory", "size");
+    CHECK(out_bytes == bytes_sentinel && out_size == 12345); /* untouched */
+    CHECK_OK(ae_model_save_to_memory(model, 1, &bytes, &size));
+    if (!bytes) goto done;
+
+    /* load_from_memory */
+    EXPECT_FAIL_MSG(ae_model_load_from_memory(NULL, size, &loaded), AE_ERR_INVALID_ARGUMENT, "ae_model_load_from_memory", "data");
+    EXPECT_FAIL_MSG(ae_model_load_from_memory(bytes, size, NULL), AE_ERR_INVALID_ARGUMENT, "ae_model_load_from_memory", "out");
+    EXPECT_FAIL(ae_model_load_from_memory(bytes, 0, &loaded), AE_ERR_FORMAT, "ae_model_load_from_memory");
+    EXPECT_FAIL_MSG(ae_model_load_from_memory(bytes, huge, &loaded), AE_ERR_INVALID_ARGUMENT, "ae_model_load_from_memory", "size");
+    EXPECT_FAIL(ae_model_load_from_memory(bytes, ((size_t)1 << 62), &loaded), AE_ERR_OUT_OF_MEMORY, "ae_model_load_from_memory");
+    /* Every truncation is rejected. */
+    for (i = 0; i < size; i++) {
+        ae_model *m = NULL;
+        ae_status status;
+        check_reset_last_error();
+        status = ae_model_load_from_memory(bytes, i, &m);
+        if (status == AE_ERR_FORMAT && strstr(ae_last_error(), "ae_model_load_from_memory")) rejected++;
+        ae_model_free(m);
+    }
+    CHECK(rejected == size);
+    /* Every single damaged byte is rejected (XOR 0xFF turns any header byte into invalid UTF-8 or
+     * a wrong length; any data byte fails the checksum). */
+    damaged = (unsigned char *)malloc(size);
+    rejected = 0;
+    if (damaged) {
+        for (i = 0; i < size; i++) {
+            ae_model *m = NULL;
+            ae_status status;
+            memcpy(damaged, bytes, size);
+            damaged[i] ^= 0xFF;
+            check_reset_last_error();
+            status = ae_model_load_from_memory(damaged, size, &m);
+            if (status == AE_ERR_FORMAT && strstr(ae_last_error(), "ae_model_load_from_memory")) {
+                rejected++;
+            } else {
+                fprintf(stderr, "  byte %zu flipped: %s %s\n", i, ae_status_string(status), ae_last_error());
+            }
+            ae_model_free(m);
+        }
+        CHECK(rejected == size);
+        /* A truncated file and a file with one flipped byte, through ae_model_load. */
+        CHECK(write_file(temp_path("truncated"), bytes, size / 2));
+        EXPECT_FAIL(ae_model_load(temp_path("truncated"), &loaded), AE_ERR_FORMAT, "ae_model_load");
+        memcpy(damaged, bytes, size);
+        damaged[size - 3] ^= 0x01;
+        CHECK(write_file(temp_path("flipped"), damaged, size));
+        EXPECT_FAIL_MSG(ae_model_load(temp_path("flipped"), &loaded), AE_ERR_FORMAT, "ae_model_load", "checksum");
+        unlink(temp_path("truncated"));
+        unlink(temp_path("flipped"));
+        free(damaged);
+    }
+    CHECK(loaded == sentinel);
+
+    /* save */
+    EXPECT_FAIL_MSG(ae_model_save(NULL, temp_path("m"), 1), AE_ERR_INVALID_ARGUMENT, "ae_model_save", "model");
+    EXPECT_FAIL_MSG(ae_model_save(model, NULL, 1), AE_ERR_INVALID_ARGUMENT, "ae_model_save", "path");
+    EXPECT_FAIL(ae_model_save(model, "", 1), AE_ERR_INVALID_ARGUMENT, "ae_model_save");
+    EXPECT_FAIL_MSG(ae_model_save(model, "/tmp/\xc3(bad.safetensors", 1), AE_ERR_INVALID_ARGUMENT, "ae_model_save", "UTF-8");
+    EXPECT_FAIL_MSG(ae_model_save(model, "/nonexistent/dir/model.safetensors", 1), AE_ERR_IO, "ae_model_save", "/nonexistent/dir");
+    CHECK(mkdir(temp_path("directory"), 0700) == 0);
+    EXPECT_FAIL(ae_model_save(model, scratch_path, 1), AE_ERR_IO, "ae_model_save"); /* a directory */
+    rmdir(temp_path("directory"));
+
+    /* A failed save keeps the existing file: make the write fail with a file size limit. */
+    snprintf(path_copy, sizeof path_copy, "%s", temp_path("keep.safetensors"));
+    CHECK(write_file(path_copy, "old model", 9));
+    {
+        struct rlimit old_limit, limit;
+        void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+        getrlimit(RLIMIT_FSIZE, &old_limit);
+        limit = old_limit;
+        limit.rlim_cur = 64;
+        CHECK(setrlimit(RLIMIT_FSIZE, &limit) == 0);
+        EXPECT_FAIL(ae_model_save(model, path_copy, 1), AE_ERR_IO, "ae_model_save");
+        setrlimit(RLIMIT_FSIZE, &old_limit);
+        signal(SIGXFSZ, old_handler);
+    }
+    {
+        size_t kept_size = 0;
+        char *kept = (char *)read_file(path_copy, &kept_size);
+        CHECK(kept != NULL && kept_size == 9 && memcmp(kept, "old model", 9) == 0);
+        free(kept);
+    }
+    /* ... and leaves no temporary file behind. */
+    {
+        char temp[600];
+        snprintf(temp, sizeof temp, "%s.tmp-%d", path_copy, (int)getpid());
+        CHECK(stat(temp, &info) != 0 && errno == ENOENT);
+    }
+    /* A successful save replaces it, and loads. */
+    CHECK_OK(ae_model_save(model, path_copy, 0));
+    {
+        ae_model *back = NULL;
+        CHECK_OK(ae_model_load(path_copy, &back));
+        ae_model_free(back);
+    }
+    unlink(path_copy);
+done:
+    ae_free(bytes);
+    ae_model_free(model);
+    ae_model_free(NULL);
+}
+
+/* ---- queries ---- */
+
+static void test_queries(void) {
+    ae_model *model = create(classic_spec);
+    size_t value = 777, dims[3] = {555, 555, 555}, rank = 777;
+    int flag = 7;
+    const char *text = (const char *)&text, *const text_sentinel = text;
+    if (!model) return;
+#define NULL_MODEL_AND_OUT(fn, out)                                                                 \
+    EXPECT_FAIL_MSG(fn(NULL, out), AE_ERR_INVALID_ARGUMENT, #fn, "model");                          \
+    EXPECT_FAIL_MSG(fn(model, NULL), AE_ERR_INVALID_ARGUMENT, #fn, "out")
+    NULL_MODEL_AND_OUT(ae_model_input_size, &value);
+    NULL_MODEL_AND_OUT(ae_model_code_size, &value);
+    NULL_MODEL_AND_OUT(ae_model_parameter_count, &value);
+    NULL_MODEL_AND_OUT(ae_model_can_decode, &flag);
+    NULL_MODEL_AND_OUT(ae_model_spec, &text);
+    NULL_MODEL_AND_OUT(ae_model_epochs_completed, &value);
+    NULL_MODEL_AND_OUT(ae_model_tensor_count, &value);
+#undef NULL_MODEL_AND_OUT
+    CHECK(value == 777 && flag == 7 && text == text_sentinel);
+
+    EXPECT_FAIL_MSG(ae_model_input_shape(NULL, dims, 3, &rank), AE_ERR_INVALID_ARGUMENT, "ae_model_input_shape", "model");
+    EXPECT_FAIL_MSG(ae_model_input_shape(model, dims, 3, NULL), AE_ERR_INVALID_ARGUMENT, "ae_model_input_shape", "rank");
+    EXPECT_FAIL_MSG(ae_model_input_shape(model, NULL, 3, &rank), AE_ERR_INVALID_ARGUMENT, "ae_model_input_shape", "dims");
+    EXPECT_FAIL_MSG(ae_model_input_shape(model, NULL, huge, &rank), AE_ERR_INVALID_ARGUMENT, "ae_model_input_shape", "dims");
+    CHECK(rank == 777 && dims[0] == 555);
+    CHECK_OK(ae_model_input_shape(model, NULL, 0, &rank)); /* the rank only */
+    CHECK(rank == 1);
+    CHECK_OK(ae_model_input_shape(model, dims, 3, &rank)); /* capacity beyond the rank: only rank dims written */
+    CHECK(rank == 1 && dims[0] == D && dims[1] == 555 && dims[2] == 555);
+
+    /* tensor_info */
+    rank = 777;
+    EXPECT_FAIL_MSG(ae_model_tensor_info(NULL, 0, &text, dims, 3, &rank, &value), AE_ERR_INVALID_ARGUMENT, "ae_model_tensor_info",
+                    "model");
+    EXPECT_FAIL_MSG(ae_model_tensor_info(model, 12, &text, dims, 3, &rank, &value), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_tensor_info", "index");
+    EXPECT_FAIL_MSG(ae_model_tensor_info(model, huge, &text, dims, 3, &rank, &value), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_tensor_info", "index");
+    CHECK(text == text_sentinel && rank == 777 && value == 777);
+    CHECK_OK(ae_model_tensor_info(model, 11, NULL, NULL, 0, NULL, NULL)); /* nothing wanted */
+    CHECK_OK(ae_model_tensor_info(model, 11, NULL, NULL, 2, NULL, NULL)); /* "any of ... may be NULL" */
+    dims[0] = dims[1] = 555;
+    CHECK_OK(ae_model_tensor_info(model, 0, NULL, dims, 1, &rank, NULL)); /* capacity below the rank */
+    CHECK(rank == 2 && dims[0] == 50 && dims[1] == 555);
+    ae_model_free(model);
+}
+
+/* ---- parameters ---- */
+
+static void test_parameters(void) {
+    ae_model *model = create(classic_spec);
+    float bias[50], before[50], after[50], big[51];
+    size_t i;
+    if (!model) return;
+    CHECK_OK(ae_model_get_parameter(model, "encoder.0.bias", before, 50));
+    memcpy(bias, before, sizeof bias);
+
+    EXPECT_FAIL_MSG(ae_model_get_parameter(NULL, "encoder.0.bias", bias, 50), AE_ERR_INVALID_ARGUMENT, "ae_model_get_parameter",
+                    "model");
+    EXPECT_FAIL_MSG(ae_model_get_parameter(model, NULL, bias, 50), AE_ERR_INVALID_ARGUMENT, "ae_model_get_parameter", "name");
+    EXPECT_FAIL_MSG(ae_model_get_parameter(model, "encoder.0.bias", NULL, 50), AE_ERR_INVALID_ARGUMENT, "ae_model_get_parameter",
+                    "values");
+    EXPECT_FAIL_MSG(ae_model_get_parameter(model, "encoder.9.bias", bias, 50), AE_ERR_INVALID_ARGUMENT, "ae_model_get_parameter",
+                    "encoder.9.bias");
+    EXPECT_FAIL_MSG(ae_model_get_parameter(model, "", bias, 50), AE_ERR_INVALID_ARGUMENT, "ae_model_get_parameter", "name");
+    EXPECT_FAIL_MSG(ae_model_get_parameter(model, "encoder.0.\xff", bias, 50), AE_ERR_INVALID_ARGUMENT, "ae_model_get_parameter",
+                    "UTF-8");
+    EXPECT_FAIL_MSG(ae_model_get_parameter(model, "encoder.0.bias", bias, 49), AE_ERR_SHAPE, "ae_model_get_parameter", "count");
+    EXPECT_FAIL_MSG(ae_model_get_parameter(model, "encoder.0.bias", big, 51), AE_ERR_SHAPE, "ae_model_get_parameter", "count");
+    EXPECT_FAIL(ae_model_get_parameter(model, "encoder.0.bias", bias, 0), AE_ERR_SHAPE, "ae_model_get_parameter");
+    EXPECT_FAIL(ae_model_get_parameter(model, "encoder.0.bias", bias, huge), AE_ERR_SHAPE, "ae_model_get_parameter");
+
+    for (i = 0; i < 50; i++) bias[i] = 1.0f;
+    EXPECT_FAIL_MSG(ae_model_set_parameter(NULL, "encoder.0.bias", bias, 50), AE_ERR_INVALID_ARGUMENT, "ae_model_set_parameter",
+                    "model");
+    EXPECT_FAIL_MSG(ae_model_set_parameter(model, NULL, bias, 50), AE_ERR_INVALID_ARGUMENT, "ae_model_set_parameter", "name");
+    EXPECT_FAIL_MSG(ae_model_set_parameter(model, "encoder.0.bias", NULL, 50), AE_ERR_INVALID_ARGUMENT, "ae_model_set_parameter",
+                    "values");
+    EXPECT_FAIL_MSG(ae_model_set_parameter(model, "nope", bias, 50), AE_ERR_INVALID_ARGUMENT, "ae_model_set_parameter", "nope");
+    EXPECT_FAIL_MSG(ae_model_set_parameter(model, "\xfe", bias, 50), AE_ERR_INVALID_ARGUMENT, "ae_model_set_parameter", "UTF-8");
+    EXPECT_FAIL_MSG(ae_model_set_parameter(model, "encoder.0.bias", bias, 25), AE_ERR_SHAPE, "ae_model_set_parameter", "count");
+    EXPECT_FAIL_MSG(ae_model_set_parameter(model, "encoder.0.bias", big, 51), AE_ERR_SHAPE, "ae_model_set_parameter", "count");
+    EXPECT_FAIL(ae_model_set_parameter(model, "encoder.0.bias", bias, huge), AE_ERR_SHAPE, "ae_model_set_parameter");
+    bias[49] = NAN;
+    EXPECT_FAIL_MSG(ae_model_set_parameter(model, "encoder.0.bias", bias, 50), AE_ERR_NUMERIC, "ae_model_set_parameter",
+                    "values[49]");
+    bias[49] = 1.0f;
+    bias[0] = INFINITY;
+    EXPECT_FAIL(ae_model_set_parameter(model, "encoder.0.bias", bias, 50), AE_ERR_NUMERIC, "ae_model_set_parameter");
+    bias[0] = -INFINITY;
+    EXPECT_FAIL(ae_model_set_parameter(model, "encoder.0.bias", bias, 50), AE_ERR_NUMERIC, "ae_model_set_parameter");
+    /* The old values remain after every failed set. */
+    CHECK_OK(ae_model_get_parameter(model, "encoder.0.bias", after, 50));
+    CHECK(memcmp(before, after, sizeof before) == 0);
+    ae_model_free(model);
+}
+
+/* ---- input scaling ---- */
+
+static void test_scaling(const float *x) {
+    ae_model *model = create(classic_spec);
+    float offset[D], scale[D], got_offset[D], got_scale[D], bad[N * D];
+    int has = 7;
+    size_t i;
+    if (!model) return;
+    for (i = 0; i < D; i++) {
+        offset[i] = 0.5f;
+        scale[i] = 2.0f;
+    }
+    CHECK_OK(ae_model_set_input_scaling(model, offset, scale, D));
+
+    EXPECT_FAIL_MSG(ae_model_set_input_scaling(NULL, offset, scale, D), AE_ERR_INVALID_ARGUMENT, "ae_model_set_input_scaling",
+                    "model");
+    EXPECT_FAIL_MSG(ae_model_set_input_scaling(model, NULL, scale, D), AE_ERR_INVALID_ARGUMENT, "ae_model_set_input_scaling",
+                    "offset");
+    EXPECT_FAIL_MSG(ae_model_set_input_scaling(model, offset, NULL, D), AE_ERR_INVALID_ARGUMENT, "ae_model_set_input_scaling",
+                    "scale");
+    EXPECT_FAIL_MSG(ae_model_set_input_scaling(model, NULL, NULL, D), AE_ERR_INVALID_ARGUMENT, "ae_model_set_input_scaling",
+                    "offset");
+    EXPECT_FAIL_MSG(ae_model_set_input_scaling(model, offset, scale, D - 1), AE_ERR_SHAPE, "ae_model_set_input_scaling",
+                    "features");
+    EXPECT_FAIL(ae_model_set_input_scaling(model, offset, scale, 0), AE_ERR_SHAPE, "ae_model_set_input_scaling");
+    EXPECT_FAIL(ae_model_set_input_scaling(model, offset, scale, huge), AE_ERR_SHAPE, "ae_model_set_input_scaling");
+    scale[7] = 0.0f;
+    EXPECT_FAIL_MSG(ae_model_set_input_scaling(model, offset, scale, D), AE_ERR_INVALID_ARGUMENT, "ae_model_set_input_scaling",
+                    "scale[7]");
+    scale[7] = INFINITY;
+    EXPECT_FAIL(ae_model_set_input_scaling(model, offset, scale, D), AE_ERR_INVALID_ARGUMENT, "ae_model_set_input_scaling");
+    scale[7] = 3.0f;
+    offset[3] = NAN;
+    EXPECT_FAIL_MSG(ae_model_set_input_scaling(model, offset, scale, D), AE_ERR_NUMERIC, "ae_model_set_input_scaling", "offset[3]");
+    /* The old scaling remains. */
+    CHECK_OK(ae_model_get_input_scaling(model, got_offset, got_scale, D, &has));
+    CHECK(has == 1 && got_offset[3] == 0.5f && got_scale[7] == 2.0f);
+
+    EXPECT_FAIL_MSG(ae_model_fit_input_scaling(NULL, AE_SCALING_STANDARDIZE, x, N, N * D), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_fit_input_scaling", "model");
+    EXPECT_FAIL_MSG(ae_model_fit_input_scaling(model, (ae_scaling_kind)2, x, N, N * D), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_fit_input_scaling", "kind");
+    EXPECT_FAIL_MSG(ae_model_fit_input_scaling(model, (ae_scaling_kind)-1, x, N, N * D), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_fit_input_scaling", "kind");
+    EXPECT_FAIL_MSG(ae_model_fit_input_scaling(model, AE_SCALING_MINMAX, NULL, N, N * D), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_fit_input_scaling", "data");
+    EXPECT_FAIL_MSG(ae_model_fit_input_scaling(model, AE_SCALING_MINMAX, x, 0, 0), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_fit_input_scaling", "n");
+    EXPECT_FAIL_MSG(ae_model_fit_input_scaling(model, AE_SCALING_MINMAX, x, N, N * D - 1), AE_ERR_SHAPE,
+                    "ae_model_fit_input_scaling", "count");
+    EXPECT_FAIL(ae_model_fit_input_scaling(model, AE_SCALING_MINMAX, x, N, N * D + 1), AE_ERR_SHAPE, "ae_model_fit_input_scaling");
+    EXPECT_FAIL(ae_model_fit_input_scaling(model, AE_SCALING_MINMAX, x, N, huge), AE_ERR_SHAPE, "ae_model_fit_input_scaling");
+    EXPECT_FAIL_MSG(ae_model_fit_input_scaling(model, AE_SCALING_MINMAX, x, overflowing, 100), AE_ERR_SHAPE,
+                    "ae_model_fit_input_scaling", "overflow");
+    EXPECT_FAIL(ae_model_fit_input_scaling(model, AE_SCALING_MINMAX, x, huge, N * D), AE_ERR_INVALID_ARGUMENT,
+                "ae_model_fit_input_scaling");
+    memcpy(bad, x, sizeof bad);
+    bad[3 * D + 4] = NAN;
+    EXPECT_FAIL_MSG(ae_model_fit_input_scaling(model, AE_SCALING_STANDARDIZE, bad, N, N * D), AE_ERR_NUMERIC,
+                    "ae_model_fit_input_scaling", "sample 3");
+    bad[3 * D + 4] = INFINITY;
+    EXPECT_FAIL(ae_model_fit_input_scaling(model, AE_SCALING_MINMAX, bad, N, N * D), AE_ERR_NUMERIC, "ae_model_fit_input_scaling");
+    CHECK_OK(ae_model_get_input_scaling(model, got_offset, got_scale, D, &has));
+    CHECK(has == 1 && got_offset[3] == 0.5f && got_scale[7] == 2.0f);
+
+    has = 7;
+    EXPECT_FAIL_MSG(ae_model_get_input_scaling(NULL, got_offset, got_scale, D, &has), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_get_input_scaling", "model");
+    EXPECT_FAIL_MSG(ae_model_get_input_scaling(model, got_offset, got_scale, D, NULL), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_get_input_scaling", "has_scaling");
+    EXPECT_FAIL_MSG(ae_model_get_input_scaling(model, NULL, got_scale, D, &has), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_get_input_scaling", "offset");
+    EXPECT_FAIL_MSG(ae_model_get_input_scaling(model, got_offset, NULL, D, &has), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_get_input_scaling", "scale");
+    EXPECT_FAIL_MSG(ae_model_get_input_scaling(model, got_offset, got_scale, D + 1, &has), AE_ERR_SHAPE,
+                    "ae_model_get_input_scaling", "features");
+    EXPECT_FAIL(ae_model_get_input_scaling(model, got_offset, got_scale, huge, &has), AE_ERR_SHAPE, "ae_model_get_input_scaling");
+    CHECK(has == 7);
+    ae_model_free(model);
+}
+
+/* ---- training ---- */
+
+static int stop_immediately(const ae_progress *progress, void *user_data) {
+    (void)progress;
+    (void)user_data;
+    return 1;
+}
+
+typedef struct {
+    ae_model *model;
+    const float *x;
+    ae_status train_status, set_status, trainer_status, save_status, infer_status;
+    char train_message[512];
+    const char *save_path;
+} reentry;
+
+/* From a progress callback: inference and saving work; training and changing the model do not. */
+static int reenter(const ae_progress *progress, void *user_data) {
+    reentry *r = (reentry *)user_data;
+    float bias[50] = {0}, y[D];
+    ae_trainer *trainer = NULL;
+    (void)progress;
+    r->train_status = ae_model_train(r->model, r->x, N, N * D, NULL, NULL);
+    snprintf(r->train_message, sizeof r->train_message, "%s", ae_last_error());
+    r->set_status = ae_model_set_parameter(r->model, "encoder.0.bias", bias, 50);
+    if (ae_trainer_create(r->model, 4, &trainer) == AE_OK) {
+        r->trainer_status = ae_trainer_step(trainer, r->x, 4, 4 * D, NULL);
+        ae_trainer_free(trainer);
+    }
+    r->infer_status = ae_model_reconstruct(r->model, r->x, 1, D, y, D);
+    r->save_status = ae_model_save(r->model, r->save_path, 1);
+    return 1;
+}
+
+static void test_train(const float *x) {
+    ae_model *model = create(classic_spec);
+    ae_train_options options;
+    ae_train_report report, untouched;
+    unsigned char bigger[sizeof(ae_train_options) + 64];
+    float bad[N * D];
+    double loss = -7;
+    if (!model) return;
+    memset(&untouched, 0x5A, sizeof untouched);
+    ae_train_options_init(NULL); /* no crash */
+    ae_train_options_init(&options);
+    options.epochs = 1;
+    memcpy(&report, &untouched, sizeof report);
+    report.struct_size = sizeof report;
+
+    EXPECT_FAIL_MSG(ae_model_train(NULL, x, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train", "model");
+    EXPECT_FAIL_MSG(ae_model_train(model, NULL, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train", "data");
+    EXPECT_FAIL_MSG(ae_model_train(model, x, 0, 0, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train", "n");
+    EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D - 1, &options, &report), AE_ERR_SHAPE, "ae_model_train", "count");
+    EXPECT_FAIL(ae_model_train(model, x, N, N * D + 1, &options, &report), AE_ERR_SHAPE, "ae_model_train");
+    EXPECT_FAIL(ae_model_train(model, x, N, huge, &options, &report), AE_ERR_SHAPE, "ae_model_train");
+    EXPECT_FAIL_MSG(ae_model_train(model, x, overflowing, N * D, &options, &report), AE_ERR_SHAPE, "ae_model_train", "overflow");
+    EXPECT_FAIL(ae_model_train(model, x, huge, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train");
+
+    /* struct_size: 0, too small, one byte short; a larger one (a newer header) is accepted. */
+    options.struct_size = 0;
+    EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train",
+                    "options->struct_size");
+    options.struct_size = 8;
+    EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train",
+                    "options->struct_size");
+    options.struct_size = sizeof options - 1;
+    EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train",
+                    "options->struct_size");
+    memset(bigger, 0xEE, sizeof bigger);
+    ae_train_options_init((ae_train_options *)(void *)bigger);
+    ((ae_train_options *)(void *)bigger)->struct_size = sizeof bigger;
+    ((ae_train_options *)(void *)bigger)->epochs = 1;
+    CHECK_OK(ae_model_train(model, x, N, N * D, (ae_train_options *)(void *)bigger, NULL));
+    CHECK(bigger[sizeof(ae_train_options)] == 0xEE); /* init wrote only its own struct */
+
+#define BAD_OPTION(field, value, status, needle)                                                    \
+    do {                                                                                            \
+        ae_train_options_init(&options);                                                            \
+        options.field = value;                                                                      \
+        EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), status, "ae_model_train", needle); \
+    } while (0)
+    BAD_OPTION(epochs, 1000001, AE_ERR_INVALID_ARGUMENT, "options->epochs");
+    BAD_OPTION(epochs, huge, AE_ERR_INVALID_ARGUMENT, "options->epochs");
+    BAD_OPTION(batch_size, 0, AE_ERR_INVALID_ARGUMENT, "options->batch_size");
+    BAD_OPTION(batch_size, huge, AE_ERR_INVALID_ARGUMENT, "options->batch_size");
+    BAD_OPTION(validation_split, 1.0f, AE_ERR_INVALID_ARGUMENT, "options->validation_split");
+    BAD_OPTION(validation_split, -0.5f, AE_ERR_INVALID_ARGUMENT, "options->validation_split");
+    BAD_OPTION(validation_split, NAN, AE_ERR_INVALID_ARGUMENT, "options->validation_split");
+    BAD_OPTION(validation_split, 0.01f, AE_ERR_INVALID_ARGUMENT, "validation_split"); /* of 8 samples: none held out */
+    BAD_OPTION(min_delta, -1.0f, AE_ERR_INVALID_ARGUMENT, "options->min_delta");
+    BAD_OPTION(min_delta, NAN, AE_ERR_INVALID_ARGUMENT, "options->min_delta");
+    BAD_OPTION(min_delta, INFINITY, AE_ERR_INVALID_ARGUMENT, "options->min_delta");
+    BAD_OPTION(validation_samples, 3, AE_ERR_INVALID_ARGUMENT, "options->validation_data");
+    BAD_OPTION(validation_count, 300, AE_ERR_INVALID_ARGUMENT, "options->validation_data");
+#undef BAD_OPTION
+    ae_train_options_init(&options);
+    options.validation_data = x;
+    options.validation_samples = 0;
+    options.validation_count = 0;
+    EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train",
+                    "options->validation_samples");
+    options.validation_samples = 2;
+    options.validation_count = 2 * D - 1;
+    EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_SHAPE, "ae_model_train",
+                    "options->validation_count");
+    options.validation_samples = overflowing;
+    options.validation_count = 2 * D;
+    EXPECT_FAIL(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_SHAPE, "ae_model_train");
+    options.validation_samples = huge;
+    EXPECT_FAIL(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train");
+
+    /* The report's struct_size. */
+    ae_train_options_init(&options);
+    options.epochs = 1;
+    report.struct_size = 0;
+    EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train",
+                    "report->struct_size");
+    report.struct_size = sizeof report - 1;
+    EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train",
+                    "report->struct_size");
+    report.struct_size = sizeof report;
+
+    /* NaN and infinite data. */
+    memcpy(bad, x, sizeof bad);
+    bad[5 * D + 1] = NAN;
+    EXPECT_FAIL_MSG(ae_model_train(model, bad, N, N * D, &options, &report), AE_ERR_NUMERIC, "ae_model_train", "sample 5");
+    bad[5 * D + 1] = -INFINITY;
+    EXPECT_FAIL(ae_model_train(model, bad, N, N * D, &options, &report), AE_ERR_NUMERIC, "ae_model_train");
+    options.validation_data = bad;
+    options.validation_samples = N;
+    options.validation_count = N * D;
+    EXPECT_FAIL(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_NUMERIC, "ae_model_train");
+    /* The report is left alone on every failure. */
+    untouched.struct_size = sizeof report;
+    CHECK(memcmp(&report, &untouched, sizeof report) == 0);
+
+    /* A callback that stops at once still reports. */
+    ae_train_options_init(&options);
+    options.epochs = 3;
+    options.progress = stop_immediately;
+    CHECK_OK(ae_model_train(model, x, N, N * D, &options, &report));
+    CHECK(report.stop_reason == AE_STOP_CALLBACK && report.epochs_run == 1);
+
+    /* Re-entry from the callback. */
+    {
+        reentry r;
+        char save_path[512];
+        memset(&r, 0, sizeof r);
+        snprintf(save_path, sizeof save_path, "%s", temp_path("checkpoint.safetensors"));
+        r.model = model;
+        r.x = x;
+        r.save_path = save_path;
+        r.trainer_status = AE_OK;
+        options.progress = reenter;
+        options.user_data = &r;
+        CHECK_OK(ae_model_train(model, x, N, N * D, &options, &report));
+        CHECK(r.train_status == AE_ERR_INVALID_ARGUMENT && strstr(r.train_message, "ae_model_train") != NULL);
+        CHECK(r.set_status == AE_ERR_INVALID_ARGUMENT);
+        CHECK(r.trainer_status == AE_ERR_INVALID_ARGUMENT);
+        CHECK(r.infer_status == AE_OK);
+        CHECK(r.save_status == AE_OK); /* checkpointing from the callback works */
+        unlink(save_path);
+    }
+
+    /* evaluate */
+    EXPECT_FAIL_MSG(ae_model_evaluate(NULL, x, N, N * D, &loss), AE_ERR_INVALID_ARGUMENT, "ae_model_evaluate", "model");
+    EXPECT_FAIL_MSG(ae_model_evaluate(model, NULL, N, N * D, &loss), AE_ERR_INVALID_ARGUMENT, "ae_model_evaluate", "data");
+    EXPECT_FAIL_MSG(ae_model_evaluate(model, x, N, N * D, NULL), AE_ERR_INVALID_ARGUMENT, "ae_model_evaluate", "loss");
+    EXPECT_FAIL_MSG(ae_model_evaluate(model, x, 0, 0, &loss), AE_ERR_INVALID_ARGUMENT, "ae_model_evaluate", "n");
+    EXPECT_FAIL_MSG(ae_model_evaluate(model, x, N, N * D - 1, &loss), AE_ERR_SHAPE, "ae_model_evaluate", "count");
+    EXPECT_FAIL(ae_model_evaluate(model, x, N, huge, &loss), AE_ERR_SHAPE, "ae_model_evaluate");
+    EXPECT_FAIL(ae_model_evaluate(model, x, overflowing, N * D, &loss), AE_ERR_SHAPE, "ae_model_evaluate");
+    memcpy(bad, x, sizeof bad);
+    bad[0] = NAN;
+    EXPECT_FAIL(ae_model_evaluate(model, bad, N, N * D, &loss), AE_ERR_NUMERIC, "ae_model_evaluate");
+    CHECK(loss == -7);
+    CHECK_OK(ae_model_evaluate(model, x, N, N * D, &loss));
+    CHECK(isfinite(loss) && loss >= 0);
+    ae_model_free(model);
+}
+
+/* A model and data on which plain SGD with a huge learning rate blows up within the first epoch. */
+static const char *const diverging_spec =
+    "{\"input_size\": 100, \"encoder\": [{\"type\": \"dense\", \"units\": 10}],"
+    " \"decoder\": [{\"type\": \"dense\", \"units\": 100}], \"optimizer\": {\"type\": \"sgd\", \"lr\": 1000000}, \"seed\": 1}";
+
+static void test_divergence(const float *x) {
+    ae_model *model = create(diverging_spec);
+    float *big = (float *)malloc(64 * D * sizeof(float)), *before = NULL, y_before[D], y_after[D];
+    size_t count = 0, i, epochs = 99;
+    ae_train_options options;
+    ae_train_report report;
+    if (!model || !big) goto done;
+    for (i = 0; i < 64 * D; i++) big[i] = x[i % (N * D)] * 1000.0f;
+    before = parameters_copy(model, &count);
+    CHECK_OK(ae_model_reconstruct(model, big, 1, D, y_before, D));
+    ae_train_options_init(&options);
+    options.epochs = 3;
+    options.batch_size = 8;
+    report.struct_size = sizeof report;
+    report.epochs_run = 12345;
+    EXPECT_FAIL_MSG(ae_model_train(model, big, 64, 64 * D, &options, &report), AE_ERR_NUMERIC, "ae_model_train", "diverged");
+    CHECK(report.epochs_run == 12345);
+    CHECK(before != NULL && parameters_equal(model, before, count)); /* the last good weights */
+    CHECK_OK(ae_model_epochs_completed(model, &epochs));
+    CHECK(epochs == 0);
+    CHECK_OK(ae_model_reconstruct(model, big, 1, D, y_after, D));
+    CHECK(memcmp(y_before, y_after, sizeof y_before) == 0);
+    {
+        /* Step-wise: a NaN loss leaves the weights as they were before that step. */
+        ae_trainer *trainer = NULL;
+        ae_status status = AE_OK;
+        int steps = 0;
+        float *last = NULL;
+        size_t n = 0;
+        CHECK_OK(ae_trainer_create(model, 8, &trainer));
+        while (trainer && status == AE_OK && steps < 100) {
+            free(last);
+            last = parameters_copy(model, &n);
+            status = ae_trainer_step(trainer, big + (steps % 8) * 8 * D, 8, 8 * D, NULL);
+            steps++;
+        }
+        CHECK(status == AE_ERR_NUMERIC && strstr(ae_last_error(), "ae_trainer_step") != NULL);
+        CHECK(last != NULL && parameters_equal(model, last, n));
+        free(last);
+        ae_trainer_free(trainer);
+    }
+done:
+    free(before);
+    free(big);
+    ae_model_free(model);
+}
+
+/* ---- trainer ---- */
+
+static void test_trainer(const float *x) {
+    ae_model *model = create(classic_spec);
+    ae_trainer *trainer = (ae_trainer *)&trainer, *const sentinel = trainer;
+    double lr = -3, loss = -3;
+    size_t steps = 777;
+    float bad[N * D];
+    if (!model) return;
+    EXPECT_FAIL_MSG(ae_trainer_create(NULL, 8, &trainer), AE_ERR_INVALID_ARGUMENT, "ae_trainer_create", "model");
+    EXPECT_FAIL_MSG(ae_trainer_create(model, 8, NULL), AE_ERR_INVALID_ARGUMENT, "ae_trainer_create", "out");
+    EXPECT_FAIL_MSG(ae_trainer_create(model, 0, &trainer), AE_ERR_INVALID_ARGUMENT, "ae_trainer_create", "batch_size");
+    EXPECT_FAIL_MSG(ae_trainer_create(model, huge, &trainer), AE_ERR_INVALID_ARGUMENT, "ae_trainer_create", "batch_size");
+    EXPECT_FAIL(ae_trainer_create(model, ((size_t)1 << 20) + 1, &trainer), AE_ERR_INVALID_ARGUMENT, "ae_trainer_create");
+    CHECK(trainer == sentinel);
+    {
+        /* A valid batch size whose workspace cannot be allocated: an error, not an allocation trap. */
+        ae_model *wide = create("{\"input_size\": 1048576, \"encoder\": [{\"type\": \"dense\", \"units\": 1}],"
+                                " \"decoder\": [{\"type\": \"dense\", \"units\": 1048576}]}");
+        EXPECT_FAIL_MSG(ae_trainer_create(wide, (size_t)1 << 20, &trainer), AE_ERR_OUT_OF_MEMORY, "ae_trainer_create",
+                        "batch_size");
+        ae_model_free(wide);
+    }
+    CHECK(trainer == sentinel);
+    trainer = NULL;
+    CHECK_OK(ae_trainer_create(model, N, &trainer));
+    if (!trainer) goto done;
+
+    EXPECT_FAIL_MSG(ae_trainer_step(NULL, x, N, N * D, &loss), AE_ERR_INVALID_ARGUMENT, "ae_trainer_step", "trainer");
+    EXPECT_FAIL_MSG(ae_trainer_step(trainer, NULL, N, N * D, &loss), AE_ERR_INVALID_ARGUMENT, "ae_trainer_step", "batch");
+    EXPECT_FAIL_MSG(ae_trainer_step(trainer, x, 0, 0, &loss), AE_ERR_INVALID_ARGUMENT, "ae_trainer_step", "n");
+    EXPECT_FAIL_MSG(ae_trainer_step(trainer, x, N + 1, (N + 1) * D, &loss), AE_ERR_INVALID_ARGUMENT, "ae_trainer_step", "n");
+    EXPECT_FAIL(ae_trainer_step(trainer, x, huge, N * D, &loss), AE_ERR_INVALID_ARGUMENT, "ae_trainer_step");
+    EXPECT_FAIL_MSG(ae_trainer_step(trainer, x, N, N * D - 1, &loss), AE_ERR_SHAPE, "ae_trainer_step", "count");
+    EXPECT_FAIL(ae_trainer_step(trainer, x, N, N * D + 1, &loss), AE_ERR_SHAPE, "ae_trainer_step");
+    EXPECT_FAIL(ae_trainer_step(trainer, x, N, huge, &loss), AE_ERR_SHAPE, "ae_trainer_step");
+    memcpy(bad, x, sizeof bad);
+    bad[N * D - 1] = INFINITY;
+    EXPECT_FAIL(ae_trainer_step(trainer, bad, N, N * D, &loss), AE_ERR_NUMERIC, "ae_trainer_step");
+    CHECK(loss == -3);
+
+    EXPECT_FAIL_MSG(ae_trainer_set_learning_rate(NULL, 0.1), AE_ERR_INVALID_ARGUMENT, "ae_trainer_set_learning_rate", "trainer");
+    EXPECT_FAIL_MSG(ae_trainer_set_learning_rate(trainer, 0), AE_ERR_INVALID_ARGUMENT, "ae_trainer_set_learning_rate",
+                    "learning_rate");
+    EXPECT_FAIL(ae_trainer_set_learning_rate(trainer, -0.1), AE_ERR_INVALID_ARGUMENT, "ae_trainer_set_learning_rate");
+    EXPECT_FAIL(ae_trainer_set_learning_rate(trainer, NAN), AE_ERR_INVALID_ARGUMENT, "ae_trainer_set_learning_rate");
+    EXPECT_FAIL(ae_trainer_set_learning_rate(trainer, INFINITY), AE_ERR_INVALID_ARGUMENT, "ae_trainer_set_learning_rate");
+    EXPECT_FAIL(ae_trainer_set_learning_rate(trainer, 1e300), AE_ERR_INVALID_ARGUMENT, "ae_trainer_set_learning_rate");
+    EXPECT_FAIL(ae_trainer_set_learning_rate(trainer, 1e-300), AE_ERR_INVALID_ARGUMENT, "ae_trainer_set_learning_rate");
+    EXPECT_FAIL_MSG(ae_trainer_get_learning_rate(NULL, &lr), AE_ERR_INVALID_ARGUMENT, "ae_trainer_get_learning_rate", "trainer");
+    EXPECT_FAIL_MSG(ae_trainer_get_learning_rate(trainer, NULL), AE_ERR_INVALID_ARGUMENT, "ae_trainer_get_learning_rate",
+                    "learning_rate");
+    CHECK_OK(ae_trainer_get_learning_rate(trainer, &lr));
+    CHECK(fabs(lr - 0.001) < 1e-9);
+    EXPECT_FAIL_MSG(ae_trainer_step_count(NULL, &steps), AE_ERR_INVALID_ARGUMENT, "ae_trainer_step_count", "trainer");
+    EXPECT_FAIL_MSG(ae_trainer_step_count(trainer, NULL), AE_ERR_INVALID_ARGUMENT, "ae_trainer_step_count", "out");
+    CHECK_OK(ae_trainer_step_count(trainer, &steps));
+    CHECK(steps == 0); /* no failed step counted */
+done:
+    ae_trainer_free(trainer);
+    ae_trainer_free(NULL);
+    ae_model_free(model);
+}
+
+/* ---- inference ---- */
+
+typedef ae_status (*forward_fn)(const ae_model *, const float *, size_t, size_t, float *, size_t);
+
+/* encode, decode, reconstruct and score share one shape of arguments: (model, in, n, in_count, out, out_count). */
+static void misuse_forward(const char *name, forward_fn fn, const ae_model *model, const float *input, size_t in_size,
+                           float *output, size_t out_size, const char *in_name, const char *out_name) {
+    float *bad = (float *)malloc(N * in_size * sizeof(float));
+    char in_count_name[64], out_count_name[64];
+    snprintf(in_count_name, sizeof in_count_name, "%s_count", in_name);
+    snprintf(out_count_name, sizeof out_count_name, "%s_count", out_name);
+    EXPECT_FAIL_MSG(fn(NULL, input, N, N * in_size, output, N * out_size), AE_ERR_INVALID_ARGUMENT, name, "model");
+    EXPECT_FAIL_MSG(fn(model, NULL, N, N * in_size, output, N * out_size), AE_ERR_INVALID_ARGUMENT, name, in_name);
+    EXPECT_FAIL_MSG(fn(model, input, N, N * in_size, NULL, N * out_size), AE_ERR_INVALID_ARGUMENT, name, out_name);
+    EXPECT_FAIL_MSG(fn(model, input, N, N * in_size - 1, output, N * out_size), AE_ERR_SHAPE, name, in_count_name);
+    EXPECT_FAIL_MSG(fn(model, input, N, N * in_size + 1, output, N * out_size), AE_ERR_SHAPE, name, in_count_name);
+    EXPECT_FAIL_MSG(fn(model, input, N, 0, output, N * out_size), AE_ERR_SHAPE, name, in_count_name);
+    EXPECT_FAIL_MSG(fn(model, input, N, huge, output, N * out_size), AE_ERR_SHAPE, name, in_count_name);
+    EXPECT_FAIL_MSG(fn(model, input, N, N * in_size, output, N * out_size - 1), AE_ERR_SHAPE, name, out_count_name);
+    EXPECT_FAIL_MSG(fn(model, input, N, N * in_size, output, N * out_size + 1), AE_ERR_SHAPE, name, out_count_name);
+    EXPECT_FAIL_MSG(fn(model, input, N, N * in_size, output, huge), AE_ERR_SHAPE, name, out_count_name);
+    EXPECT_FAIL_MSG(fn(model, input, huge, N * in_size, output, N * out_size), AE_ERR_INVALID_ARGUMENT, name, "n");
+    EXPECT_FAIL_MSG(fn(model, input, SIZE_MAX / in_size + 1, 0, output, 0), AE_ERR_SHAPE, name, "overflow");
+    EXPECT_FAIL_MSG(fn(model, input, ((size_t)1 << 62) / in_size, 4, output, 4), AE_ERR_SHAPE, name, in_count_name);
+    if (bad) {
+        memcpy(bad, input, N * in_size * sizeof(float));
+        bad[2 * in_size + 1] = NAN;
+        EXPECT_FAIL_MSG(fn(model, bad, N, N * in_size, output, N * out_size), AE_ERR_NUMERIC, name, "sample 2");
+        bad[2 * in_size + 1] = INFINITY;
+        EXPECT_FAIL(fn(model, bad, N, N * in_size, output, N * out_size), AE_ERR_NUMERIC, name);
+        bad[2 * in_size + 1] = -INFINITY;
+        EXPECT_FAIL(fn(model, bad, N, N * in_size, output, N * out_size), AE_ERR_NUMERIC, name);
+        free(bad);
+    }
+    /* n = 0 with empty buffers is a valid no-op. */
+    CHECK_OK(fn(model, input, 0, 0, output, 0));
+}
+
+static void test_inference(const float *x) {
+    ae_model *model = create(classic_spec);
+    float code[N * C], out[N * D], scores[N + 1], *bad = NULL;
+    if (!model) return;
+    CHECK_OK(ae_model_encode(model, x, N, N * D, code, N * C));
+    misuse_forward("ae_model_encode", ae_model_encode, model, x, D, code, C, "input", "code");
+    misuse_forward("ae_model_decode", ae_model_decode, model, code, C, out, D, "code", "output");
+    misuse_forward("ae_model_reconstruct", ae_model_reconstruct, model, x, D, out, D, "input", "output");
+
+    /* score: scores_count is n. */
+    EXPECT_FAIL_MSG(ae_model_score(NULL, x, N, N * D, scores, N), AE_ERR_INVALID_ARGUMENT, "ae_model_score", "model");
+    EXPECT_FAIL_MSG(ae_model_score(model, NULL, N, N * D, scores, N), AE_ERR_INVALID_ARGUMENT, "ae_model_score", "input");
+    EXPECT_FAIL_MSG(ae_model_score(model, x, N, N * D, NULL, N), AE_ERR_INVALID_ARGUMENT, "ae_model_score", "scores");
+    EXPECT_FAIL_MSG(ae_model_score(model, x, N, N * D - 1, scores, N), AE_ERR_SHAPE, "ae_model_score", "input_count");
+    EXPECT_FAIL_MSG(ae_model_score(model, x, N, huge, scores, N), AE_ERR_SHAPE, "ae_model_score", "input_count");
+    EXPECT_FAIL_MSG(ae_model_score(model, x, N, N * D, scores, N - 1), AE_ERR_SHAPE, "ae_model_score", "scores_count");
+    EXPECT_FAIL_MSG(ae_model_score(model, x, N, N * D, scores, N + 1), AE_ERR_SHAPE, "ae_model_score", "scores_count");
+    EXPECT_FAIL_MSG(ae_model_score(model, x, N, N * D, scores, huge), AE_ERR_SHAPE, "ae_model_score", "scores_count");
+    EXPECT_FAIL_MSG(ae_model_score(model, x, overflowing, 0, scores, overflowing), AE_ERR_SHAPE, "ae_model_score", "overflow");
+    EXPECT_FAIL(ae_model_score(model, x, huge, N * D, scores, huge), AE_ERR_INVALID_ARGUMENT, "ae_model_score");
+    bad = (float *)malloc(sizeof(float) * N * D);
+    if (bad) {
+        memcpy(bad, x, sizeof(float) * N * D);
+        bad[7 * D] = NAN;
+        EXPECT_FAIL(ae_model_score(model, bad, N, N * D, scores, N), AE_ERR_NUMERIC, "ae_model_score");
+        free(bad);
+    }
+    /* Decoding NaN codes. */
+    code[3] = NAN;
+    EXPECT_FAIL_MSG(ae_model_decode(model, code, N, N * C, out, N * D), AE_ERR_NUMERIC, "ae_model_decode", "code");
+    CHECK_OK(ae_model_score(model, x, N, N * D, scores, N));
+    ae_model_free(model);
+}
+
+int main(int argc, char **argv) {
+    float *x;
+    if (argc > 1) tmpdir = argv[1];
+    x = testdata_make(N, D, 5);
+    if (!x) return 2;
+    test_errors_versions_threads();
+    test_create();
+    test_load_save();
+    test_queries();
+    test_parameters();
+    test_scaling(x);
+    test_train(x);
+    test_divergence(x);
+    test_trainer(x);
+    test_inference(x);
+    free(x);
+    return check_summary("abi_misuse");
+}

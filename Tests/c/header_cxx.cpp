@@ -1,0 +1,67 @@
+// header_cxx.cpp: the header compiles as C++11 with every warning as an error, its declarations
+// have C linkage, and every type is usable from C++.
+//
+//   g++ -std=c++11 -Wall -Wextra -Werror -pedantic -I include -c Tests/c/header_cxx.cpp
+#include "autoencoders.h"  // first: the header must be self-contained
+
+#include <cstddef>
+#include <memory>
+#include <type_traits>
+
+static_assert(std::is_same<decltype(&ae_model_create), ae_status (*)(const char *, ae_model **)>::value,
+              "ae_model_create's signature");
+static_assert(std::is_same<decltype(&ae_model_encode),
+                           ae_status (*)(const ae_model *, const float *, size_t, size_t, float *, size_t)>::value,
+              "ae_model_encode's signature");
+static_assert(std::is_same<ae_progress_fn, int (*)(const ae_progress *, void *)>::value, "ae_progress_fn");
+static_assert(std::is_standard_layout<ae_train_options>::value && std::is_trivial<ae_train_options>::value,
+              "ae_train_options is a plain C struct");
+static_assert(std::is_standard_layout<ae_train_report>::value && std::is_trivial<ae_train_report>::value,
+              "ae_train_report is a plain C struct");
+static_assert(std::is_standard_layout<ae_progress>::value && std::is_trivial<ae_progress>::value,
+              "ae_progress is a plain C struct");
+static_assert(AE_OK == 0 && AE_ERR_INTERNAL == 9, "status codes");
+
+namespace {
+
+// The RAII wrappers a C++ user would write: the _free functions fit std::unique_ptr deleters.
+struct ModelDeleter {
+    void operator()(ae_model *model) const { ae_model_free(model); }
+};
+struct TrainerDeleter {
+    void operator()(ae_trainer *trainer) const { ae_trainer_free(trainer); }
+};
+using ModelPointer = std::unique_ptr<ae_model, ModelDeleter>;
+using TrainerPointer = std::unique_ptr<ae_trainer, TrainerDeleter>;
+
+extern "C" int stop_at_once(const ae_progress *progress, void *) { return progress->is_epoch_end; }
+
+}  // namespace
+
+int header_cxx_use();
+int header_cxx_use() {
+    ae_model *raw = nullptr;
+    if (ae_model_create("{}", &raw) != AE_OK) return 1;
+    ModelPointer model(raw);
+    ae_trainer *raw_trainer = nullptr;
+    if (ae_trainer_create(model.get(), 8, &raw_trainer) != AE_OK) return 2;
+    TrainerPointer trainer(raw_trainer);
+
+    ae_train_options options;
+    ae_train_options_init(&options);
+    options.progress = stop_at_once;
+    ae_train_report report = ae_train_report();
+    report.struct_size = sizeof report;
+    ae_scaling_kind kind = AE_SCALING_MINMAX;
+    ae_stop_reason reason = AE_STOP_EARLY_STOPPING;
+    ae_progress progress = ae_progress();
+    progress.struct_size = sizeof progress;
+    float x[4] = {0, 0, 0, 0};
+    std::size_t n = 1;
+    ae_status status = ae_model_fit_input_scaling(model.get(), kind, x, n, 4);
+    status = ae_model_train(model.get(), x, n, 4, &options, &report);
+    double lr = 0;
+    status = ae_trainer_get_learning_rate(trainer.get(), &lr);
+    return static_cast<int>(status) + static_cast<int>(reason) + (ae_status_string(status)[0] == 'A') +
+           (ae_last_error() != nullptr) + AE_VERSION_MAJOR + options.progress(&progress, nullptr);
+}
