@@ -4,8 +4,8 @@ import XCTest
 /// Dense (Sources/Autoencoders/Layers/Dense.swift): y = x · Wᵀ + b, untied and tied.
 final class DenseTests: XCTestCase {
     /// An untied layer with random parameters; W is [out, in].
-    private func makeDense(_ inputs: Int, _ outputs: Int, batch: Int, seed: UInt64) -> (LayerRunner, w: [Float], b: [Float]) {
-        let runner = LayerRunner(Dense(inputFeatures: inputs, outputFeatures: outputs), batch: batch)
+    private func makeDense(_ inputs: Int, _ outputs: Int, batch: Int, seed: UInt64) throws -> (LayerRunner, w: [Float], b: [Float]) {
+        let runner = try LayerRunner(Dense(inputFeatures: inputs, outputFeatures: outputs), batch: batch)
         let w = randomValues(outputs * inputs, -0.8, 0.8, seed: seed)
         let b = randomValues(outputs, -0.5, 0.5, seed: seed + 1)
         runner.setParameter(0, w)
@@ -14,12 +14,12 @@ final class DenseTests: XCTestCase {
     }
 
     /// An encoder 4→6 (W_enc [6, 4]) and a decoder 6→4 tied to it, each with its own bias.
-    private func makeTiedPair(batch: Int) -> (encoder: LayerRunner, decoder: LayerRunner) {
+    private func makeTiedPair(batch: Int) throws -> (encoder: LayerRunner, decoder: LayerRunner) {
         let encoderLayer = Dense(inputFeatures: 4, outputFeatures: 6)
-        let encoder = LayerRunner(encoderLayer, batch: batch)
+        let encoder = try LayerRunner(encoderLayer, batch: batch)
         encoder.setParameter(0, randomValues(24, -0.8, 0.8, seed: 21))
         encoder.setParameter(1, randomValues(6, -0.5, 0.5, seed: 22))
-        let decoder = LayerRunner(Dense(inputFeatures: 6, outputFeatures: 4, tiedTo: encoderLayer), batch: batch)
+        let decoder = try LayerRunner(Dense(inputFeatures: 6, outputFeatures: 4, tiedTo: encoderLayer), batch: batch)
         decoder.setParameter(0, randomValues(4, -0.5, 0.5, seed: 23))
         return (encoder, decoder)
     }
@@ -31,7 +31,7 @@ final class DenseTests: XCTestCase {
     // MARK: Golden
 
     func testLinearMatchesPyTorch() throws {
-        let runner = LayerRunner(Dense(inputFeatures: 7, outputFeatures: 5), batch: 3)
+        let runner = try LayerRunner(Dense(inputFeatures: 7, outputFeatures: 5), batch: 3)
         runner.setParameter(0, try Fixtures.values("linear", "w"))
         runner.setParameter(1, try Fixtures.values("linear", "b"))
         let y = runner.forward(try Fixtures.values("linear", "x"))
@@ -55,13 +55,13 @@ final class DenseTests: XCTestCase {
     // MARK: Paths and tying
 
     /// One sample goes through gemv, several through gemm: the rows must agree.
-    func testSingleSampleEqualsBatch() {
-        let (batched, w, b) = makeDense(9, 6, batch: 4, seed: 1)
+    func testSingleSampleEqualsBatch() throws {
+        let (batched, w, b) = try makeDense(9, 6, batch: 4, seed: 1)
         let x = randomValues(4 * 9, -1, 1, seed: 3), gy = randomValues(4 * 6, -1, 1, seed: 4)
         let y = batched.forward(x)
         let gx = batched.backward(gy)
         for row in 0..<4 {
-            let single = LayerRunner(Dense(inputFeatures: 9, outputFeatures: 6), batch: 1)
+            let single = try LayerRunner(Dense(inputFeatures: 9, outputFeatures: 6), batch: 1)
             single.setParameter(0, w)
             single.setParameter(1, b)
             let yRow = single.forward(Array(x[(row * 9)..<(row * 9 + 9)]))
@@ -70,7 +70,7 @@ final class DenseTests: XCTestCase {
             assertClose(gxRow, Array(gx[(row * 9)..<(row * 9 + 9)]), relative: 1e-6, "gx row \(row)")
         }
         // Without a bias the gemv path must not read the (unset) output.
-        let noBias = LayerRunner(Dense(inputFeatures: 3, outputFeatures: 2, bias: false), batch: 1)
+        let noBias = try LayerRunner(Dense(inputFeatures: 3, outputFeatures: 2, bias: false), batch: 1)
         noBias.setParameter(0, [1, 2, 3, 4, 5, 6])
         noBias.output.pointer.update(repeating: .nan, count: 2)
         XCTAssertEqual(noBias.forward([1, 0, -1]), [-2, -2])
@@ -78,10 +78,10 @@ final class DenseTests: XCTestCase {
 
     /// A decoder tied to an encoder computes what an untied layer with Wᵀ computes, and its weight
     /// gradient lands transposed in the encoder's gradient.
-    func testTiedEqualsUntiedWithTransposedWeight() {
+    func testTiedEqualsUntiedWithTransposedWeight() throws {
         for batch in [1, 3] {
-            let (encoder, tied) = makeTiedPair(batch: batch)
-            let untied = LayerRunner(Dense(inputFeatures: 6, outputFeatures: 4), batch: batch)
+            let (encoder, tied) = try makeTiedPair(batch: batch)
+            let untied = try LayerRunner(Dense(inputFeatures: 6, outputFeatures: 4), batch: batch)
             let wEncoder = encoder.parameters[0].array
             untied.setParameter(0, transpose(wEncoder, rows: 6, columns: 4))
             untied.setParameter(1, tied.parameters[0].array)
@@ -98,8 +98,8 @@ final class DenseTests: XCTestCase {
 
     // MARK: Finite differences
 
-    func testGradientsMatchFiniteDifferences() {
-        let (runner, w, b) = makeDense(8, 5, batch: 3, seed: 40)
+    func testGradientsMatchFiniteDifferences() throws {
+        let (runner, w, b) = try makeDense(8, 5, batch: 3, seed: 40)
         let x = randomValues(24, -1, 1, seed: 41), gy = randomValues(15, -1, 1, seed: 42)
         runner.forward(x)
         let gx = runner.backward(gy)
@@ -117,8 +117,8 @@ final class DenseTests: XCTestCase {
         }
     }
 
-    func testTiedGradientsMatchFiniteDifferences() {
-        let (encoder, tied) = makeTiedPair(batch: 3)
+    func testTiedGradientsMatchFiniteDifferences() throws {
+        let (encoder, tied) = try makeTiedPair(batch: 3)
         let x = randomValues(18, -1, 1, seed: 50), gy = randomValues(12, -1, 1, seed: 51)
         tied.forward(x)
         let gx = tied.backward(gy)
@@ -140,9 +140,9 @@ final class DenseTests: XCTestCase {
 
     /// Parameter gradients always add; the input gradient adds only when asked, and otherwise
     /// overwrites whatever was there (even a NaN).
-    func testAccumulateSemantics() {
+    func testAccumulateSemantics() throws {
         for batch in [1, 3] {
-            let (runner, _, _) = makeDense(6, 4, batch: batch, seed: 60)
+            let (runner, _, _) = try makeDense(6, 4, batch: batch, seed: 60)
             let x = randomValues(batch * 6, -1, 1, seed: 61), gy = randomValues(batch * 4, -1, 1, seed: 62)
             runner.forward(x)
             let gx = runner.backward(gy)

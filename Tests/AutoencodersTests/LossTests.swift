@@ -17,27 +17,27 @@ final class LossTests: XCTestCase {
     ]
 
     /// (sum of ℓ, scale·∂ℓ/∂x)
-    private func evaluate(_ loss: ReconstructionLoss, _ x: [Float], _ t: [Float], scale: Float) -> (Double, [Float]) {
-        let gradient = FloatBuffer(count: x.count)
+    private func evaluate(_ loss: ReconstructionLoss, _ x: [Float], _ t: [Float], scale: Float) throws -> (Double, [Float]) {
+        let gradient = try FloatBuffer(count: x.count)
         let sum = loss.evaluate(output: x, target: t, count: x.count, gradient: gradient.pointer, scale: scale)
         return (sum, gradient.array)
     }
 
-    private func fused(_ z: [Float], _ t: [Float], scale: Float) -> (Double, [Float]) {
-        let gradient = FloatBuffer(count: z.count)
+    private func fused(_ z: [Float], _ t: [Float], scale: Float) throws -> (Double, [Float]) {
+        let gradient = try FloatBuffer(count: z.count)
         let sum = ReconstructionLoss.sigmoidBCE(logits: z, target: t, count: z.count, gradient: gradient.pointer, scale: scale)
         return (sum, gradient.array)
     }
 
     /// Checks loss, gx = gy·∂L/∂x and gx_unit = ∂L/∂x of one fixture case.
-    private func assertGolden(_ caseName: String, _ evaluate: ([Float], [Float], Float) -> (Double, [Float]),
+    private func assertGolden(_ caseName: String, _ evaluate: ([Float], [Float], Float) throws -> (Double, [Float]),
                               file: StaticString = #filePath, line: UInt = #line) throws {
         let x = try Fixtures.values(caseName, "x"), t = try Fixtures.values(caseName, "target")
         let gy = try Fixtures.values(caseName, "gy")[0]
         let mean = caseName.hasSuffix("_mean")
         let count = Float(x.count)
-        let (sum, unit) = evaluate(x, t, mean ? 1 / count : 1)
-        let (_, scaled) = evaluate(x, t, mean ? gy / count : gy)
+        let (sum, unit) = try evaluate(x, t, mean ? 1 / count : 1)
+        let (_, scaled) = try evaluate(x, t, mean ? gy / count : gy)
         let loss = mean ? sum / Double(count) : sum
         try Fixtures.assertGolden([Float(loss)], caseName, "loss", file: file, line: line)
         try Fixtures.assertGolden(unit, caseName, "gx_unit", file: file, line: line)
@@ -49,7 +49,7 @@ final class LossTests: XCTestCase {
     func testEveryLossMatchesPyTorchForBothReductions() throws {
         for (prefix, loss) in Self.cases {
             for reduction in ["mean", "sum"] {
-                try assertGolden("\(prefix)_\(reduction)") { x, t, scale in evaluate(loss, x, t, scale: scale) }
+                try assertGolden("\(prefix)_\(reduction)") { x, t, scale in try evaluate(loss, x, t, scale: scale) }
             }
         }
     }
@@ -57,17 +57,17 @@ final class LossTests: XCTestCase {
     /// The fused path computes BCE-with-logits, so it must reproduce that fixture too (logits ±30 included).
     func testFusedSigmoidBCEMatchesBCEWithLogitsFixture() throws {
         for reduction in ["mean", "sum"] {
-            try assertGolden("loss_bce_with_logits_\(reduction)") { z, t, scale in fused(z, t, scale: scale) }
+            try assertGolden("loss_bce_with_logits_\(reduction)") { z, t, scale in try fused(z, t, scale: scale) }
         }
     }
 
     /// σ followed by BCE equals the fused step, in value and in gradient (chain rule through σ).
-    func testFusedSigmoidBCEEqualsBCEOfSigmoid() {
+    func testFusedSigmoidBCEEqualsBCEOfSigmoid() throws {
         let z = randomValues(300, -6, 6, seed: 11), t = randomValues(300, 0, 1, seed: 12)
-        let p = FloatBuffer(count: z.count)
+        let p = try FloatBuffer(count: z.count)
         Activation.apply(.sigmoid, z, p.pointer, z.count)
-        let (bceSum, bceGradient) = evaluate(.bce, p.array, t, scale: 0.5)
-        let (fusedSum, fusedGradient) = fused(z, t, scale: 0.5)
+        let (bceSum, bceGradient) = try evaluate(.bce, p.array, t, scale: 0.5)
+        let (fusedSum, fusedGradient) = try fused(z, t, scale: 0.5)
         XCTAssertEqual(fusedSum, bceSum, accuracy: 1e-5 * abs(bceSum))
         let chained = (0..<z.count).map { bceGradient[$0] * p.pointer[$0] * (1 - p.pointer[$0]) }
         assertClose(fusedGradient, chained, rtol: 1e-4, atol: 1e-6, "fused gradient vs BCE gradient · σ'")
@@ -76,23 +76,24 @@ final class LossTests: XCTestCase {
     func testGradientIsOptionalAndLossIsTheSameWithoutIt() throws {
         let x = try Fixtures.values("loss_huber_sum", "x"), t = try Fixtures.values("loss_huber_sum", "target")
         for (_, loss) in Self.cases where loss != .bce {
+            let withGradient = try evaluate(loss, x, t, scale: 1).0
             XCTAssertEqual(loss.evaluate(output: x, target: t, count: x.count, gradient: nil, scale: 1),
-                           evaluate(loss, x, t, scale: 1).0, "\(loss.name)")
+                           withGradient, "\(loss.name)")
         }
     }
 
     /// Huber(δ) = δ · SmoothL1(β = δ): checked at δ ≠ 1, where mixing up δ and β would show.
-    func testHuberIsDeltaTimesSmoothL1() {
+    func testHuberIsDeltaTimesSmoothL1() throws {
         let x = randomValues(200, -2, 2, seed: 13), t = randomValues(200, -2, 2, seed: 14)
-        let (huber, huberGradient) = evaluate(.huber(delta: 0.5), x, t, scale: 1)
-        let (smooth, smoothGradient) = evaluate(.smoothL1(beta: 0.5), x, t, scale: 1)
+        let (huber, huberGradient) = try evaluate(.huber(delta: 0.5), x, t, scale: 1)
+        let (smooth, smoothGradient) = try evaluate(.smoothL1(beta: 0.5), x, t, scale: 1)
         XCTAssertEqual(huber, 0.5 * smooth, accuracy: 1e-5 * abs(huber))
         assertClose(huberGradient, smoothGradient.map { 0.5 * $0 }, relative: 1e-6, "huber vs smooth_l1 gradient")
     }
 
     // MARK: Finite differences
 
-    func testEveryLossMatchesFiniteDifferences() {
+    func testEveryLossMatchesFiniteDifferences() throws {
         let n = 120
         let t = randomValues(n, -1, 1, seed: 20)
         // Differences d = x − t of magnitude 0.1…1.9 with random signs: away from 0 (L1) and from
@@ -106,19 +107,19 @@ final class LossTests: XCTestCase {
         let x = zip(t, d).map { $0 + $1 }
         let losses: [ReconstructionLoss] = [.mse, .l1, .huber(delta: 1), .huber(delta: 0.5), .smoothL1(beta: 1), .smoothL1(beta: 1.5), .bceWithLogits]
         for loss in losses {
-            let (_, gradient) = evaluate(loss, x, t, scale: 1)
+            let (_, gradient) = try evaluate(loss, x, t, scale: 1)
             GradientCheck.check("\(loss) dx", at: x, gradient: gradient, step: 1e-3) { xs in
                 loss.evaluate(output: xs, target: t, count: n, gradient: nil, scale: 1)
             }
         }
         // BCE on probabilities in (0.05, 0.95), and the fused form on logits.
         let p = randomValues(n, 0.05, 0.95, seed: 22), targets = randomValues(n, 0, 1, seed: 23)
-        let (_, bceGradient) = evaluate(.bce, p, targets, scale: 1)
+        let (_, bceGradient) = try evaluate(.bce, p, targets, scale: 1)
         GradientCheck.check("bce dx", at: p, gradient: bceGradient, step: 1e-3) { ps in
             ReconstructionLoss.bce.evaluate(output: ps, target: targets, count: n, gradient: nil, scale: 1)
         }
         let z = randomValues(n, -5, 5, seed: 24)
-        let (_, fusedGradient) = fused(z, targets, scale: 1)
+        let (_, fusedGradient) = try fused(z, targets, scale: 1)
         GradientCheck.check("sigmoid+bce dz", at: z, gradient: fusedGradient) { zs in
             ReconstructionLoss.sigmoidBCE(logits: zs, target: targets, count: n, gradient: nil, scale: 1)
         }
@@ -126,11 +127,11 @@ final class LossTests: XCTestCase {
 
     // MARK: Weight decay
 
-    func testWeightDecayValueAndGradient() {
+    func testWeightDecayValueAndGradient() throws {
         let w: [Float] = [0.5, -2, 0, 3, -0.25]
         for p in [1, 2] {
             let decay = WeightDecay(lambda: 0.1, p: p)
-            let gradient = FloatBuffer([Float](repeating: 1, count: w.count))   // apply adds to it
+            let gradient = try FloatBuffer([Float](repeating: 1, count: w.count))   // apply adds to it
             let value = decay.apply(w, count: w.count, gradient: gradient.pointer)
             if p == 1 {
                 XCTAssertEqual(value, 0.1 * 5.75, accuracy: 1e-7)
@@ -143,12 +144,12 @@ final class LossTests: XCTestCase {
         }
     }
 
-    func testWeightDecayMatchesFiniteDifferences() {
+    func testWeightDecayMatchesFiniteDifferences() throws {
         // Away from 0, where |w| has its kink.
         let w = randomValues(50, 0.1, 2, seed: 30).enumerated().map { $0.offset % 2 == 0 ? $0.element : -$0.element }
         for p in [1, 2] {
             let decay = WeightDecay(lambda: 0.3, p: p)
-            let gradient = FloatBuffer(count: w.count)
+            let gradient = try FloatBuffer(count: w.count)
             _ = decay.apply(w, count: w.count, gradient: gradient.pointer)
             GradientCheck.check("weight decay p = \(p)", at: w, gradient: gradient.array, step: 1e-3) { ws in
                 decay.apply(ws, count: ws.count, gradient: nil)

@@ -42,9 +42,9 @@ final class OptimizerTests: XCTestCase {
             let tolerance = try Fixtures.tolerance(caseName, "params")
             let count = p0.count
             let optimizer = try configuration(caseName).makeOptimizer(parameterCount: count)
-            let parameters = FloatBuffer(p0)
+            let parameters = try FloatBuffer(p0)
             for step in 0..<5 {
-                let gradient = FloatBuffer(Array(grads[(step * count)..<((step + 1) * count)]))
+                let gradient = try FloatBuffer(Array(grads[(step * count)..<((step + 1) * count)]))
                 optimizer.step(parameters: parameters.pointer, gradients: gradient.pointer, count: count)
                 assertClose(parameters.array, Array(expected[(step * count)..<((step + 1) * count)]),
                             rtol: tolerance.rtol, atol: tolerance.atol, "\(caseName) after step \(step + 1)")
@@ -54,7 +54,7 @@ final class OptimizerTests: XCTestCase {
     }
 
     /// A step consumes the gradients: it zeroes them so the next backward pass accumulates from zero.
-    func testStepZeroesTheGradientsItReads() {
+    func testStepZeroesTheGradientsItReads() throws {
         let configurations: [OptimizerConfiguration] = [
             .sgd(learningRate: 0.1, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 0.01), .defaultAdam,
             .adamW(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1),
@@ -62,9 +62,9 @@ final class OptimizerTests: XCTestCase {
             .adagrad(learningRate: 0.1, learningRateDecay: 0.01, epsilon: 1e-10, weightDecay: 0, initialAccumulator: 0.1),
         ]
         for configuration in configurations {
-            let gradient = FloatBuffer(randomValues(10, -1, 1, seed: 3))
-            let parameters = FloatBuffer(randomValues(10, -1, 1, seed: 4))
-            let optimizer = configuration.makeOptimizer(parameterCount: 10)
+            let gradient = try FloatBuffer(randomValues(10, -1, 1, seed: 3))
+            let parameters = try FloatBuffer(randomValues(10, -1, 1, seed: 4))
+            let optimizer = try configuration.makeOptimizer(parameterCount: 10)
             optimizer.step(parameters: parameters.pointer, gradients: gradient.pointer, count: 10)
             XCTAssertEqual(gradient.array, [Float](repeating: 0, count: 10), configuration.name)
             XCTAssertNotEqual(parameters.array, randomValues(10, -1, 1, seed: 4), configuration.name)
@@ -75,41 +75,41 @@ final class OptimizerTests: XCTestCase {
 
     /// The state buffers carry stable names: they are the model file's tensor names.
     func testStateNames() {
-        func names(_ configuration: OptimizerConfiguration) -> [String] {
-            configuration.makeOptimizer(parameterCount: 4).state.map(\.name)
+        func names(_ configuration: OptimizerConfiguration) throws -> [String] {
+            try configuration.makeOptimizer(parameterCount: 4).state.map(\.name)
         }
-        XCTAssertEqual(names(.sgd(learningRate: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0)), [])
-        XCTAssertEqual(names(.sgd(learningRate: 0.1, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0)), ["momentum_buffer"])
-        XCTAssertEqual(names(.defaultAdam), ["exp_avg", "exp_avg_sq"])
-        XCTAssertEqual(names(.rmsprop(learningRate: 0.1, alpha: 0.99, epsilon: 1e-8, momentum: 0, weightDecay: 0)), ["square_avg"])
-        XCTAssertEqual(names(.rmsprop(learningRate: 0.1, alpha: 0.99, epsilon: 1e-8, momentum: 0.9, weightDecay: 0)),
+        XCTAssertEqual(try names(.sgd(learningRate: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0)), [])
+        XCTAssertEqual(try names(.sgd(learningRate: 0.1, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0)), ["momentum_buffer"])
+        XCTAssertEqual(try names(.defaultAdam), ["exp_avg", "exp_avg_sq"])
+        XCTAssertEqual(try names(.rmsprop(learningRate: 0.1, alpha: 0.99, epsilon: 1e-8, momentum: 0, weightDecay: 0)), ["square_avg"])
+        XCTAssertEqual(try names(.rmsprop(learningRate: 0.1, alpha: 0.99, epsilon: 1e-8, momentum: 0.9, weightDecay: 0)),
                        ["square_avg", "momentum_buffer"])
-        XCTAssertEqual(names(.adagrad(learningRate: 0.1, learningRateDecay: 0, epsilon: 1e-10, weightDecay: 0, initialAccumulator: 0)), ["sum"])
+        XCTAssertEqual(try names(.adagrad(learningRate: 0.1, learningRateDecay: 0, epsilon: 1e-10, weightDecay: 0, initialAccumulator: 0)), ["sum"])
     }
 
     /// AdamW without decay is Adam; with decay it shrinks p before the Adam step (not through the gradient).
-    func testAdamWDecouplesWeightDecay() {
+    func testAdamWDecouplesWeightDecay() throws {
         let p = randomValues(8, -1, 1, seed: 5), g = randomValues(8, -1, 1, seed: 6)
-        func run(_ configuration: OptimizerConfiguration, _ start: [Float]) -> [Float] {
-            let parameters = FloatBuffer(start)
-            let optimizer = configuration.makeOptimizer(parameterCount: 8)
+        func run(_ configuration: OptimizerConfiguration, _ start: [Float]) throws -> [Float] {
+            let parameters = try FloatBuffer(start)
+            let optimizer = try configuration.makeOptimizer(parameterCount: 8)
             for _ in 0..<3 {
-                let gradient = FloatBuffer(g)
+                let gradient = try FloatBuffer(g)
                 optimizer.step(parameters: parameters.pointer, gradients: gradient.pointer, count: 8)
             }
             return parameters.array
         }
-        let adam = run(.adam(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0), p)
-        XCTAssertEqual(run(.adamW(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0), p), adam)
-        XCTAssertNotEqual(run(.adamW(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1), p), adam)
+        let adam = try run(.adam(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0), p)
+        XCTAssertEqual(try run(.adamW(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0), p), adam)
+        XCTAssertNotEqual(try run(.adamW(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1), p), adam)
     }
 
     /// A changed learning rate (what a schedule does between epochs) takes effect at the next step.
-    func testLearningRateIsReadAtEveryStep() {
-        let optimizer = OptimizerConfiguration.sgd(learningRate: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0)
+    func testLearningRateIsReadAtEveryStep() throws {
+        let optimizer = try OptimizerConfiguration.sgd(learningRate: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0)
             .makeOptimizer(parameterCount: 1)
-        let parameters = FloatBuffer([1])
-        let gradient = FloatBuffer([1])
+        let parameters = try FloatBuffer([1])
+        let gradient = try FloatBuffer([1])
         optimizer.step(parameters: parameters.pointer, gradients: gradient.pointer, count: 1)
         optimizer.learningRate = 0.5
         gradient.pointer[0] = 1

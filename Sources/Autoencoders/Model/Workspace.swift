@@ -8,6 +8,10 @@ final class Workspace {
     let input: FloatBuffer
     /// The clean target for training, `[capacity, outputSize]` (equal to the input unless it was corrupted).
     let target: FloatBuffer
+    /// Training only: which inputs are known (1) or missing (0), `[capacity, inputSize]`.
+    let mask: FloatBuffer
+    /// Training only: scratch of the objective's code terms (2 · code size).
+    let penaltyScratch: FloatBuffer
     let activations: [FloatBuffer]
     let gradients: [FloatBuffer]
     let scratch: [FloatBuffer]
@@ -15,14 +19,22 @@ final class Workspace {
     var buffers: [LayerBuffers]
     private var pointerArrays: [UnsafeMutableRawPointer] = []
 
-    init(graph: Graph, capacity: Int, trainable: Bool) {
+    init(graph: Graph, capacity: Int, trainable: Bool) throws(AutoencoderError) {
         self.capacity = capacity
         self.trainable = trainable
-        input = FloatBuffer(count: capacity * graph.inputSize)
-        target = FloatBuffer(count: trainable ? capacity * graph.outputSize : 0)
-        activations = graph.nodes.map { FloatBuffer(count: capacity * $0.layer.outputSize) }
-        gradients = graph.nodes.map { FloatBuffer(count: trainable ? capacity * $0.layer.outputSize : 0) }
-        scratch = graph.nodes.map { FloatBuffer(count: $0.layer.scratchSize(batch: capacity)) }
+        input = try FloatBuffer(count: capacity * graph.inputSize)
+        target = try FloatBuffer(count: trainable ? capacity * graph.outputSize : 0)
+        mask = try FloatBuffer(count: trainable ? capacity * graph.inputSize : 0)
+        penaltyScratch = try FloatBuffer(count: trainable ? 2 * graph.codeSize : 0)
+        var activations: [FloatBuffer] = [], gradients: [FloatBuffer] = [], scratch: [FloatBuffer] = []
+        for node in graph.nodes {
+            activations.append(try FloatBuffer(count: capacity * node.layer.outputSize))
+            gradients.append(try FloatBuffer(count: trainable ? capacity * node.layer.outputSize : 0))
+            scratch.append(try FloatBuffer(count: node.layer.scratchSize(batch: capacity)))
+        }
+        self.activations = activations
+        self.gradients = gradients
+        self.scratch = scratch
         buffers = []
         buffers.reserveCapacity(graph.nodes.count)
         for (index, node) in graph.nodes.enumerated() {
@@ -59,7 +71,7 @@ final class Workspace {
 
     /// Bytes held, for reporting memory use.
     var byteCount: Int {
-        let floats = input.count + target.count + activations.reduce(0) { $0 + $1.count }
+        let floats = input.count + target.count + mask.count + penaltyScratch.count + activations.reduce(0) { $0 + $1.count }
             + gradients.reduce(0) { $0 + $1.count } + scratch.reduce(0) { $0 + $1.count }
         return floats * MemoryLayout<Float>.stride
     }

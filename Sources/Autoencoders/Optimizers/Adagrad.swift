@@ -9,7 +9,7 @@ public final class Adagrad: Optimizer {
     let learningRateDecay: Float, epsilon: Float, weightDecay: Float
     let sum: FloatBuffer
 
-    init(_ configuration: OptimizerConfiguration, parameterCount: Int) {
+    init(_ configuration: OptimizerConfiguration, parameterCount: Int) throws(AutoencoderError) {
         guard case let .adagrad(lr, decay, eps, wd, initial) = configuration else {
             preconditionFailure("Adagrad built from \(configuration.name)")
         }
@@ -18,7 +18,7 @@ public final class Adagrad: Optimizer {
         learningRateDecay = decay
         epsilon = eps
         weightDecay = wd
-        sum = FloatBuffer(count: parameterCount)
+        sum = try FloatBuffer(count: parameterCount)
         sum.pointer.update(repeating: initial, count: parameterCount)
     }
 

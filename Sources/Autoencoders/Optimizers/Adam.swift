@@ -12,7 +12,7 @@ public final class Adam: Optimizer {
     let firstMoment: FloatBuffer
     let secondMoment: FloatBuffer
 
-    init(_ configuration: OptimizerConfiguration, parameterCount: Int) {
+    init(_ configuration: OptimizerConfiguration, parameterCount: Int) throws(AutoencoderError) {
         switch configuration {
         case let .adam(lr, b1, b2, eps, wd), let .adamW(lr, b1, b2, eps, wd):
             learningRate = lr
@@ -25,8 +25,8 @@ public final class Adam: Optimizer {
         }
         if case .adamW = configuration { decoupled = true } else { decoupled = false }
         self.configuration = configuration
-        firstMoment = FloatBuffer(count: parameterCount)
-        secondMoment = FloatBuffer(count: parameterCount)
+        firstMoment = try FloatBuffer(count: parameterCount)
+        secondMoment = try FloatBuffer(count: parameterCount)
     }
 
     public var state: [(name: String, buffer: FloatBuffer)] { [("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)] }

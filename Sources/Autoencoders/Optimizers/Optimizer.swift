@@ -42,12 +42,12 @@ public enum OptimizerConfiguration: Equatable, Sendable {
     }
 
     /// A fresh optimizer for `parameterCount` parameters.
-    public func makeOptimizer(parameterCount: Int) -> Optimizer {
+    public func makeOptimizer(parameterCount: Int) throws(AutoencoderError) -> Optimizer {
         switch self {
-        case .sgd: return SGD(self, parameterCount: parameterCount)
-        case .adam, .adamW: return Adam(self, parameterCount: parameterCount)
-        case .rmsprop: return RMSprop(self, parameterCount: parameterCount)
-        case .adagrad: return Adagrad(self, parameterCount: parameterCount)
+        case .sgd: return try SGD(self, parameterCount: parameterCount)
+        case .adam, .adamW: return try Adam(self, parameterCount: parameterCount)
+        case .rmsprop: return try RMSprop(self, parameterCount: parameterCount)
+        case .adagrad: return try Adagrad(self, parameterCount: parameterCount)
         }
     }
 }

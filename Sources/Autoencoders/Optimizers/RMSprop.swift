@@ -11,7 +11,7 @@ public final class RMSprop: Optimizer {
     let squareAverage: FloatBuffer
     let momentumBuffer: FloatBuffer
 
-    init(_ configuration: OptimizerConfiguration, parameterCount: Int) {
+    init(_ configuration: OptimizerConfiguration, parameterCount: Int) throws(AutoencoderError) {
         guard case let .rmsprop(lr, alpha, eps, momentum, wd) = configuration else {
             preconditionFailure("RMSprop built from \(configuration.name)")
         }
@@ -21,8 +21,8 @@ public final class RMSprop: Optimizer {
         epsilon = eps
         self.momentum = momentum
         weightDecay = wd
-        squareAverage = FloatBuffer(count: parameterCount)
-        momentumBuffer = FloatBuffer(count: momentum == 0 ? 0 : parameterCount)
+        squareAverage = try FloatBuffer(count: parameterCount)
+        momentumBuffer = try FloatBuffer(count: momentum == 0 ? 0 : parameterCount)
     }
 
     public var state: [(name: String, buffer: FloatBuffer)] {

@@ -11,7 +11,7 @@ public final class SGD: Optimizer {
     let momentum: Float, dampening: Float, nesterov: Bool, weightDecay: Float
     let velocity: FloatBuffer
 
-    init(_ configuration: OptimizerConfiguration, parameterCount: Int) {
+    init(_ configuration: OptimizerConfiguration, parameterCount: Int) throws(AutoencoderError) {
         guard case let .sgd(lr, momentum, dampening, nesterov, weightDecay) = configuration else {
             preconditionFailure("SGD built from \(configuration.name)")
         }
@@ -21,7 +21,7 @@ public final class SGD: Optimizer {
         self.dampening = dampening
         self.nesterov = nesterov
         self.weightDecay = weightDecay
-        self.velocity = FloatBuffer(count: momentum == 0 ? 0 : parameterCount)
+        self.velocity = try FloatBuffer(count: momentum == 0 ? 0 : parameterCount)
     }
 
     public var state: [(name: String, buffer: FloatBuffer)] { momentum == 0 ? [] : [("momentum_buffer", velocity)] }

@@ -7,7 +7,8 @@ enum FastMath {
     @inline(__always)
     static func exp(_ x: Float) -> Float {
         let clamped = min(max(x, -87.0), 88.0)
-        let k = (clamped * 1.442695040888963).rounded(.toNearestOrEven)
+        // Round to nearest with the 1.5·2²³ trick: SSE2 has no vector round, and rintf is a call.
+        let k = (clamped * 1.442695040888963 + 12_582_912) - 12_582_912
         let r = (clamped - k * 0.693145751953125) - k * 1.428606765330187e-06
         var p: Float = 1.0 / 720
         p = p * r + 1.0 / 120

@@ -5,6 +5,7 @@ import Glibc
 @inline(__always) func _log(_ x: Float) -> Float { logf(x) }
 @inline(__always) func _log(_ x: Double) -> Double { log(x) }
 @inline(__always) func _cos(_ x: Double) -> Double { cos(x) }
+@inline(__always) func _sin(_ x: Double) -> Double { sin(x) }
 @inline(__always) func _log1p(_ x: Float) -> Float { log1pf(x) }
 @inline(__always) func _expm1(_ x: Float) -> Float { expm1f(x) }
 @inline(__always) func _tanh(_ x: Float) -> Float { tanhf(x) }

@@ -69,17 +69,17 @@ final class LayerRunner {
     private let accumulatePointer: UnsafeMutablePointer<Bool>
     private var random = RandomGenerator(seed: 1)
 
-    init(_ layer: Layer, batch: Int) {
+    init(_ layer: Layer, batch: Int) throws {
         self.layer = layer
         self.batch = batch
-        parameters = layer.parameterDeclarations.map { FloatBuffer(count: $0.shape.reduce(1, *)) }
-        gradients = layer.parameterDeclarations.map { FloatBuffer(count: $0.shape.reduce(1, *)) }
+        parameters = try layer.parameterDeclarations.map { try FloatBuffer(count: $0.shape.reduce(1, *)) }
+        gradients = try layer.parameterDeclarations.map { try FloatBuffer(count: $0.shape.reduce(1, *)) }
         layer.bind(parameters: parameters.map(\.pointer), gradients: gradients.map(\.pointer))
-        input = FloatBuffer(count: batch * layer.inputSize)
-        output = FloatBuffer(count: batch * layer.outputSize)
-        gradOutput = FloatBuffer(count: batch * layer.outputSize)
-        gradInput = FloatBuffer(count: batch * layer.inputSize)
-        scratch = FloatBuffer(count: layer.scratchSize(batch: batch))
+        input = try FloatBuffer(count: batch * layer.inputSize)
+        output = try FloatBuffer(count: batch * layer.outputSize)
+        gradOutput = try FloatBuffer(count: batch * layer.outputSize)
+        gradInput = try FloatBuffer(count: batch * layer.inputSize)
+        scratch = try FloatBuffer(count: layer.scratchSize(batch: batch))
         inputPointer = .allocate(capacity: 1)
         inputPointer.initialize(to: input.pointer)
         gradInputPointer = .allocate(capacity: 1)
