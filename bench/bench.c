@@ -101,7 +101,7 @@ static double w1_training(const float *data, size_t epochs) {
     ae_model *model;
     if (ae_model_create(W1_SPEC, &model) != AE_OK) die("ae_model_create");
     ae_train_options options;
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.epochs = epochs + 1;
     options.batch_size = 256;
     epoch_clock clock = {{0}, 0, now()};

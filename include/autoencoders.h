@@ -17,10 +17,12 @@
  *  - Data. Inputs are raw data: a model applies the input scaling it carries (if any) itself.
  *    NaN or infinite inputs are rejected with AE_ERR_NUMERIC.
  *  - Threads. Any number of threads may run inference (encode, decode, reconstruct, score,
- *    queries) on one model at once. Training, ae_model_set_parameter and
- *    ae_model_set_input_scaling take the model exclusively: they wait for running inference
- *    and block new calls until done. ae_model_free must not race with other calls on the same
- *    model. Different models are independent.
+ *    queries) on one model at once. Calls that change a model (training, trainer steps, setting
+ *    parameters or scaling) are serialised per model: a second one waits for the first. Inference
+ *    may run while the model trains: it waits for the batch in progress and sees the weights as
+ *    that batch left them. ae_set_num_threads must be called while no other thread is inside the
+ *    library (OpenBLAS cannot change its thread count during a computation). ae_model_free must
+ *    not race with other calls on the same model. Different models are independent.
  *  - No input can crash the host: invalid handles aside (a freed or foreign pointer cannot be
  *    detected), every argument is checked and reported through ae_status.
  *
@@ -210,7 +212,7 @@ typedef struct ae_progress {
 typedef int (*ae_progress_fn)(const ae_progress *progress, void *user_data);
 
 /* Options of ae_model_train. Always initialise with ae_train_options_init, then change fields:
- * struct_size lets newer libraries accept older callers. */
+ * struct_size lets a newer library accept an older caller's smaller struct. */
 typedef struct ae_train_options {
     size_t struct_size;            /* set by ae_train_options_init */
     size_t epochs;                 /* default 10 */
@@ -226,10 +228,19 @@ typedef struct ae_train_options {
     int report_batches;            /* also call progress after every batch (default 0: epochs only) */
     ae_progress_fn progress;       /* may be NULL */
     void *user_data;               /* passed to progress */
+    const float *mask;             /* inpainting: 1 where an input is known, 0 where missing (n * input
+                                      size values, like the data); the loss counts known inputs only and
+                                      missing ones enter the network as zero. NULL: all known */
+    size_t mask_count;             /* elements in mask: equal to the data's count, or 0 without a mask */
 } ae_train_options;
 
-/* Fills options with the defaults above. */
-AE_API void ae_train_options_init(ae_train_options *options);
+/* Fills options with the defaults above and sets options->struct_size = struct_size. Pass
+ * sizeof(ae_train_options): the library writes exactly struct_size bytes (defaults for the fields
+ * it knows, zero beyond), so a library newer than the caller's header never writes past the
+ * caller's struct.
+ * Errors: AE_ERR_INVALID_ARGUMENT (options is NULL, or struct_size is smaller than the struct of
+ * version 0.1 or larger than 1 MiB). */
+AE_API ae_status ae_train_options_init(ae_train_options *options, size_t struct_size);
 
 typedef enum ae_stop_reason {
     AE_STOP_COMPLETED = 0,      /* all epochs ran */
@@ -276,6 +287,10 @@ AE_API ae_status ae_trainer_create(ae_model *model, size_t batch_size, ae_traine
  * *loss (may be NULL) receives the objective on the batch before the update. A NaN loss leaves
  * the weights unchanged and returns AE_ERR_NUMERIC. */
 AE_API ae_status ae_trainer_step(ae_trainer *trainer, const float *batch, size_t n, size_t count, double *loss);
+/* ae_trainer_step with a mask of the batch's shape: 1 where an input is known, 0 where it is
+ * missing. The loss counts the known inputs only; missing ones enter the network as zero. */
+AE_API ae_status ae_trainer_step_masked(ae_trainer *trainer, const float *batch, const float *mask, size_t n,
+                                        size_t count, double *loss);
 /* Sets the learning rate of the following steps (lr > 0). */
 AE_API ae_status ae_trainer_set_learning_rate(ae_trainer *trainer, double learning_rate);
 /* The learning rate the next step uses. */
@@ -304,6 +319,32 @@ AE_API ae_status ae_model_reconstruct(const ae_model *model, const float *input,
  * anomalies. scores_count must equal n. */
 AE_API ae_status ae_model_score(const ae_model *model, const float *input, size_t n, size_t input_count,
                                 float *scores, size_t scores_count);
+
+/* Fills in missing inputs (inpainting). mask has the shape of input: 1 where an input is known,
+ * 0 where it is missing (missing entries of input may hold any finite value). output receives the
+ * known inputs unchanged and the model's reconstruction where inputs were missing. Train the model
+ * with masking noise or with masks (ae_train_options.mask) for the best fills. */
+AE_API ae_status ae_model_inpaint(const ae_model *model, const float *input, const float *mask, size_t n,
+                                  size_t input_count, float *output, size_t output_count);
+
+/* ==== Anomaly detection ===================================================================== */
+
+/* A sample is an anomaly when its score (ae_model_score) exceeds the model's threshold. The
+ * threshold is kept in the model file. */
+
+/* Scores n samples of normal data and sets the threshold to the given quantile of their scores
+ * (0 <= quantile <= 1, e.g. 0.99; linear interpolation between order statistics, as numpy).
+ * *threshold (may be NULL) receives it. */
+AE_API ae_status ae_model_fit_threshold(ae_model *model, const float *data, size_t n, size_t count, double quantile,
+                                        float *threshold);
+/* Sets the threshold (finite, >= 0). */
+AE_API ae_status ae_model_set_threshold(ae_model *model, float threshold);
+/* *has_threshold receives 1 and *threshold (may be NULL) the threshold if the model has one, else 0. */
+AE_API ae_status ae_model_get_threshold(const ae_model *model, float *threshold, int *has_threshold);
+/* labels[n]: 1 for a sample whose score exceeds the threshold, else 0. labels_count must equal n.
+ * AE_ERR_UNSUPPORTED when the model has no threshold. */
+AE_API ae_status ae_model_predict(const ae_model *model, const float *input, size_t n, size_t input_count,
+                                  int32_t *labels, size_t labels_count);
 
 #ifdef __cplusplus
 }

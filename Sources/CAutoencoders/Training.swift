@@ -3,9 +3,17 @@
 import Autoencoders
 
 @_cdecl("ae_train_options_init")
-public func ae_train_options_init(_ options: UnsafeMutableRawPointer?) {
-    guard let options else { return }
-    TrainOptionsFields.defaults.write(to: options)
+public func ae_train_options_init(_ options: UnsafeMutableRawPointer?, _ structSize: UInt) -> Int32 {
+    guarded("ae_train_options_init") { () throws(AutoencoderError) in
+        let options = try required(options, "options", "a pointer to an ae_train_options")
+        let size = TrainOptionsLayout.current.size
+        guard structSize >= UInt(size), structSize <= 1 << 20 else {
+            throw .invalidArgument("struct_size is \(structSize); expected sizeof(ae_train_options), at least \(size) (version 0.1) and at most 1 MiB")
+        }
+        options.initializeMemory(as: UInt8.self, repeating: 0, count: Int(structSize))
+        TrainOptionsFields.defaults.write(to: options)
+        options.storeBytes(of: CSize(structSize), toByteOffset: TrainOptionsLayout.current.structSize, as: CSize.self)
+    }
 }
 
 @_cdecl("ae_model_train")
@@ -22,6 +30,15 @@ public func ae_model_train(_ handle: OpaquePointer?, _ data: UnsafePointer<Float
             ?? .defaults
         let (options, validation) = try trainingOptions(fields, inputSize: model.inputSize)
         if let reportPointer { try checkReportSize(reportPointer) }
+        var mask: UnsafePointer<Float>? = nil
+        if let given = fields.mask {
+            guard fields.maskCount == count else {
+                throw .shapeMismatch("options->mask_count is \(fields.maskCount) but the data has count = \(count) elements; the mask has one value per input")
+            }
+            mask = given
+        } else if fields.maskCount != 0 {
+            throw .invalidArgument("options->mask is NULL but mask_count is \(fields.maskCount); set it to 0, or pass the mask")
+        }
 
         let record = ProgressRecord()
         let progress: ((TrainingProgress) -> Bool)? = fields.progress.map { function in
@@ -32,7 +49,7 @@ public func ae_model_train(_ handle: OpaquePointer?, _ data: UnsafePointer<Float
             }
         }
         let report = try box.writer.run(.reject) { () throws(AutoencoderError) in
-            try model.fit(data, rows: rows, validation: validation?.data, validationRows: validation?.rows ?? 0,
+            try model.fit(data, rows: rows, mask: mask, validation: validation?.data, validationRows: validation?.rows ?? 0,
                           options: options, progress: progress)
         }
         if let reportPointer { writeReport(report, to: reportPointer) }

@@ -36,7 +36,7 @@ typealias CPointer = UnsafeRawPointer?      // any data or function pointer
 /// ae_train_options, version 0.1.
 struct TrainOptionsLayout {
     let structSize, epochs, batchSize, shuffle, validationSplit, validationData, validationSamples,
-        validationCount, patience, minDelta, restoreBestWeights, reportBatches, progress, userData: Int
+        validationCount, patience, minDelta, restoreBestWeights, reportBatches, progress, userData, mask, maskCount: Int
     /// sizeof(ae_train_options) in 0.1: the least struct_size accepted.
     let size: Int
 
@@ -58,6 +58,8 @@ struct TrainOptionsLayout {
         reportBatches = c.field(CInt.self)
         progress = c.field(CPointer.self)
         userData = c.field(CPointer.self)
+        mask = c.field(CPointer.self)
+        maskCount = c.field(CSize.self)
         size = c.size
     }
 }
@@ -124,6 +126,8 @@ struct TrainOptionsFields {
     var reportBatches: CInt = 0
     var progress: ProgressFunction? = nil
     var userData: UnsafeMutableRawPointer? = nil
+    var mask: UnsafePointer<Float>? = nil
+    var maskCount: CSize = 0
 
     /// The defaults of ae_train_options_init.
     static let defaults = TrainOptionsFields()
@@ -150,6 +154,8 @@ struct TrainOptionsFields {
         progress = raw.loadUnaligned(fromByteOffset: layout.progress, as: UnsafeRawPointer?.self)
             .map { unsafeBitCast($0, to: ProgressFunction.self) }
         userData = raw.loadUnaligned(fromByteOffset: layout.userData, as: UnsafeMutableRawPointer?.self)
+        mask = raw.loadUnaligned(fromByteOffset: layout.mask, as: UnsafeRawPointer?.self)?.assumingMemoryBound(to: Float.self)
+        maskCount = raw.loadUnaligned(fromByteOffset: layout.maskCount, as: CSize.self)
     }
 
     private init() {}
@@ -173,6 +179,8 @@ struct TrainOptionsFields {
         raw.storeBytes(of: progress.map { unsafeBitCast($0, to: UnsafeRawPointer.self) }, toByteOffset: layout.progress,
                        as: UnsafeRawPointer?.self)
         raw.storeBytes(of: UnsafeRawPointer(userData), toByteOffset: layout.userData, as: UnsafeRawPointer?.self)
+        raw.storeBytes(of: UnsafeRawPointer(mask), toByteOffset: layout.mask, as: UnsafeRawPointer?.self)
+        raw.storeBytes(of: maskCount, toByteOffset: layout.maskCount, as: CSize.self)
     }
 }
 

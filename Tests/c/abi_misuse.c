@@ -567,8 +567,10 @@ static void test_train(const float *x) {
     double loss = -7;
     if (!model) return;
     memset(&untouched, 0x5A, sizeof untouched);
-    ae_train_options_init(NULL); /* no crash */
-    ae_train_options_init(&options);
+    EXPECT_FAIL_MSG(ae_train_options_init(NULL, sizeof options), AE_ERR_INVALID_ARGUMENT, "ae_train_options_init", "options");
+    EXPECT_FAIL_MSG(ae_train_options_init(&options, 8), AE_ERR_INVALID_ARGUMENT, "ae_train_options_init", "struct_size");
+    EXPECT_FAIL_MSG(ae_train_options_init(&options, sizeof options - 1), AE_ERR_INVALID_ARGUMENT, "ae_train_options_init", "struct_size");
+    ae_train_options_init(&options, sizeof options);
     options.epochs = 1;
     memcpy(&report, &untouched, sizeof report);
     report.struct_size = sizeof report;
@@ -592,16 +594,17 @@ static void test_train(const float *x) {
     options.struct_size = sizeof options - 1;
     EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train",
                     "options->struct_size");
+    /* A newer header's larger struct: init zeroes exactly struct_size bytes and training accepts it. */
     memset(bigger, 0xEE, sizeof bigger);
-    ae_train_options_init((ae_train_options *)(void *)bigger);
-    ((ae_train_options *)(void *)bigger)->struct_size = sizeof bigger;
+    CHECK_OK(ae_train_options_init((ae_train_options *)(void *)bigger, sizeof bigger - 16));
+    CHECK(((ae_train_options *)(void *)bigger)->struct_size == sizeof bigger - 16);
+    CHECK(bigger[sizeof bigger - 17] == 0 && bigger[sizeof bigger - 16] == 0xEE); /* wrote struct_size bytes, no more */
     ((ae_train_options *)(void *)bigger)->epochs = 1;
     CHECK_OK(ae_model_train(model, x, N, N * D, (ae_train_options *)(void *)bigger, NULL));
-    CHECK(bigger[sizeof(ae_train_options)] == 0xEE); /* init wrote only its own struct */
 
 #define BAD_OPTION(field, value, status, needle)                                                    \
     do {                                                                                            \
-        ae_train_options_init(&options);                                                            \
+        ae_train_options_init(&options, sizeof options);                                            \
         options.field = value;                                                                      \
         EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), status, "ae_model_train", needle); \
     } while (0)
@@ -619,7 +622,7 @@ static void test_train(const float *x) {
     BAD_OPTION(validation_samples, 3, AE_ERR_INVALID_ARGUMENT, "options->validation_data");
     BAD_OPTION(validation_count, 300, AE_ERR_INVALID_ARGUMENT, "options->validation_data");
 #undef BAD_OPTION
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.validation_data = x;
     options.validation_samples = 0;
     options.validation_count = 0;
@@ -636,7 +639,7 @@ static void test_train(const float *x) {
     EXPECT_FAIL(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train");
 
     /* The report's struct_size. */
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.epochs = 1;
     report.struct_size = 0;
     EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train",
@@ -661,7 +664,7 @@ static void test_train(const float *x) {
     CHECK(memcmp(&report, &untouched, sizeof report) == 0);
 
     /* A callback that stops at once still reports. */
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.epochs = 3;
     options.progress = stop_immediately;
     CHECK_OK(ae_model_train(model, x, N, N * D, &options, &report));
@@ -720,7 +723,7 @@ static void test_divergence(const float *x) {
     for (i = 0; i < 64 * D; i++) big[i] = x[i % (N * D)] * 1000.0f;
     before = parameters_copy(model, &count);
     CHECK_OK(ae_model_reconstruct(model, big, 1, D, y_before, D));
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.epochs = 3;
     options.batch_size = 8;
     report.struct_size = sizeof report;

@@ -12,7 +12,7 @@
 #define STATIC_CHECK(name, condition) typedef char static_check_##name[(condition) ? 1 : -1]
 
 #if defined(__LP64__) || defined(_LP64)
-STATIC_CHECK(options_size, sizeof(ae_train_options) == 96);
+STATIC_CHECK(options_size, sizeof(ae_train_options) == 112);
 STATIC_CHECK(options_epochs, offsetof(ae_train_options, epochs) == 8);
 STATIC_CHECK(options_batch_size, offsetof(ae_train_options, batch_size) == 16);
 STATIC_CHECK(options_shuffle, offsetof(ae_train_options, shuffle) == 24);
@@ -26,6 +26,8 @@ STATIC_CHECK(options_restore_best_weights, offsetof(ae_train_options, restore_be
 STATIC_CHECK(options_report_batches, offsetof(ae_train_options, report_batches) == 72);
 STATIC_CHECK(options_progress, offsetof(ae_train_options, progress) == 80);
 STATIC_CHECK(options_user_data, offsetof(ae_train_options, user_data) == 88);
+STATIC_CHECK(options_mask, offsetof(ae_train_options, mask) == 96);
+STATIC_CHECK(options_mask_count, offsetof(ae_train_options, mask_count) == 104);
 STATIC_CHECK(progress_size, sizeof(ae_progress) == 80);
 STATIC_CHECK(progress_epoch, offsetof(ae_progress, epoch) == 8);
 STATIC_CHECK(progress_epochs, offsetof(ae_progress, epochs) == 16);
@@ -88,7 +90,7 @@ int header_c99_use(void) {
     ae_status (*model_fit_input_scaling)(ae_model *, ae_scaling_kind, const float *, size_t, size_t) =
         ae_model_fit_input_scaling;
     ae_status (*model_get_input_scaling)(const ae_model *, float *, float *, size_t, int *) = ae_model_get_input_scaling;
-    void (*train_options_init)(ae_train_options *) = ae_train_options_init;
+    ae_status (*train_options_init)(ae_train_options *, size_t) = ae_train_options_init;
     ae_status (*model_train)(ae_model *, const float *, size_t, size_t, const ae_train_options *, ae_train_report *) =
         ae_model_train;
     ae_status (*model_evaluate)(const ae_model *, const float *, size_t, size_t, double *) = ae_model_evaluate;

@@ -48,7 +48,7 @@ int header_cxx_use() {
     TrainerPointer trainer(raw_trainer);
 
     ae_train_options options;
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.progress = stop_at_once;
     ae_train_report report = ae_train_report();
     report.struct_size = sizeof report;

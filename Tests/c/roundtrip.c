@@ -155,7 +155,7 @@ static void test_train_progress(const float *x) {
     if (!model) return;
     CHECK_OK(ae_model_evaluate(model, x, samples, samples * D, &loss_before));
 
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     CHECK(options.struct_size == sizeof(ae_train_options) && options.epochs == 10 && options.batch_size == 32 &&
           options.shuffle == 1 && options.restore_best_weights == 1 && options.progress == NULL);
     init_recorder(&r);
@@ -206,7 +206,7 @@ static void test_train_progress(const float *x) {
     CHECK(r.validation_finite == 1 && isfinite(report.final_validation_loss));
 
     /* A callback that stops after 2 of 5 epochs. */
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     init_recorder(&r);
     r.stop_after = 2;
     options.epochs = 5;
@@ -235,7 +235,7 @@ static void test_early_stopping(const float *x) {
     ae_train_options options;
     ae_train_report report;
     if (!model) return;
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.epochs = 20;
     options.patience = 2;
     options.min_delta = 1.0f;
@@ -256,7 +256,7 @@ static void test_save_load(const float *x) {
     const char *spec1 = NULL, *spec2 = NULL;
     ae_train_options options;
     if (!model || !out1 || !out2 || !code1 || !code2) goto done;
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.epochs = 2;
     CHECK_OK(ae_model_fit_input_scaling(model, AE_SCALING_STANDARDIZE, x, samples, samples * D));
     CHECK_OK(ae_model_train(model, x, samples, samples * D, &options, NULL));
@@ -323,7 +323,7 @@ static void test_twice_equals_once(const float *x) {
     ae_train_options options;
     if (!a || !b) goto done;
     CHECK(same_parameters(a, b)); /* same spec and seed: same initial parameters */
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.epochs = 2;
     CHECK_OK(ae_model_train(a, x, samples, samples * D, &options, NULL));
     CHECK_OK(ae_model_train(a, x, samples, samples * D, &options, NULL));
@@ -341,7 +341,7 @@ static void test_determinism(const float *x) {
     ae_trainer *ta = NULL, *tb = NULL;
     int i;
     if (!a || !b) goto done;
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.epochs = quick ? 1 : 3;
     options.validation_split = 0.1f;
     CHECK_OK(ae_model_train(a, x, samples, samples * D, &options, NULL));
@@ -518,7 +518,7 @@ static void test_concurrent_inference(const float *x) {
     int t;
     ae_train_options options;
     if (!model || !serial_r || !serial_c || !serial_s) goto done;
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.epochs = 1;
     CHECK_OK(ae_model_fit_input_scaling(model, AE_SCALING_STANDARDIZE, x, n, n * D));
     CHECK_OK(ae_model_train(model, x, n, n * D, &options, NULL));
@@ -564,7 +564,7 @@ typedef struct {
 static void *busy_trainer(void *argument) {
     busy *b = (busy *)argument;
     ae_train_options options;
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.epochs = quick ? 1 : 4;
     options.batch_size = 16;
     b->ok = ae_model_train(b->model, b->x, samples, samples * D, &options, NULL) == AE_OK;

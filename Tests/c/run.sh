@@ -8,8 +8,9 @@
 #   4. symbols.sh                     exports == header declarations, SONAME, no Swift runtime deps
 #   5. valgrind                       roundtrip --quick and abi_misuse: no errors, no definite/indirect leaks
 #
-# Uses the release library at .build/release/libautoencoders.so (built if missing, with
-# `swift build -c release --product autoencoders`); LIBRARY=path overrides it. Set SKIP_VALGRIND=1
+# Uses the release library at .build/release/libautoencoders.so, brought up to date first with
+# `swift build -c release --product autoencoders` (so a stale library is never tested);
+# LIBRARY=path overrides it (used as is, not rebuilt). Set SKIP_VALGRIND=1
 # to skip step 5. Exits non-zero on any failure; the last line is "N passed, M failed" (checks).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,7 +19,7 @@ library=${LIBRARY:-.build/release/libautoencoders.so}
 out=$root/.build/c-tests
 mkdir -p "$out/lib" "$out/tmp"
 
-if [ ! -f "$library" ]; then
+if [ -z "${LIBRARY:-}" ]; then
     echo "building $library"
     swift build -c release --product autoencoders || { echo "0 passed, 1 failed"; exit 1; }
 fi

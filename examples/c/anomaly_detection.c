@@ -62,7 +62,7 @@ int main(void) {
 
     ae_model *model = NULL;
     ae_train_options options;
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.epochs = 40;
     options.batch_size = 64;
     if (ae_model_create(SPEC, &model) != AE_OK || ae_model_train(model, train, TRAIN, sizeof train / sizeof *train, &options, NULL) != AE_OK

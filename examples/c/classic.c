@@ -44,7 +44,7 @@ int main(void) {
         return 1;
     }
     ae_train_options options;
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.epochs = 60;
     options.batch_size = 64;
     options.validation_split = 0.1f;

@@ -60,7 +60,7 @@ static int train(const char *name, const char *spec, const npy_array *images, si
     int failed = check(ae_model_set_input_scaling(model, offset, scale, 784), "ae_model_set_input_scaling");
 
     ae_train_options options;
-    ae_train_options_init(&options);
+    ae_train_options_init(&options, sizeof options);
     options.epochs = epochs;
     options.batch_size = 256;
     options.progress = report;
