@@ -58,3 +58,19 @@ public func ae_model_score(_ handle: OpaquePointer?, _ input: UnsafePointer<Floa
         try model.score(input, rows: rows, into: scores)
     }
 }
+
+@_cdecl("ae_model_inpaint")
+public func ae_model_inpaint(_ handle: OpaquePointer?, _ input: UnsafePointer<Float>?, _ mask: UnsafePointer<Float>?,
+                             _ n: UInt, _ inputCount: UInt,
+                             _ output: UnsafeMutablePointer<Float>?, _ outputCount: UInt) -> Int32 {
+    guarded("ae_model_inpaint") { () throws(AutoencoderError) in
+        let model = try modelBox(handle).model
+        let input = try required(input, "input", "n * input size floats")
+        let mask = try required(mask, "mask", "n * input size floats, 1 where an input is known and 0 where it is missing")
+        let output = try required(output, "output", "a buffer of n * input size floats")
+        let rows = try asInt(n, "n")
+        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        _ = try expectCount(outputCount, "output_count", rows: ("n", rows), perRow: ("input size", model.outputSize))
+        try model.inpaint(input, mask: mask, rows: rows, into: output)
+    }
+}

@@ -26,18 +26,33 @@ public func ae_trainer_create(_ handle: OpaquePointer?, _ batchSize: UInt, _ out
 public func ae_trainer_step(_ handle: OpaquePointer?, _ batch: UnsafePointer<Float>?, _ n: UInt, _ count: UInt,
                             _ loss: UnsafeMutablePointer<Double>?) -> Int32 {
     guarded("ae_trainer_step") { () throws(AutoencoderError) in
-        let box = try trainerBox(handle)
-        let trainer = box.trainer
-        let batch = try required(batch, "batch", "n * input size floats")
-        guard n >= 1, n <= UInt(trainer.batchSize) else {
-            throw .invalidArgument("n is \(n); expected 1 to the trainer's batch size \(trainer.batchSize)")
-        }
-        _ = try expectCount(count, "count", rows: ("n", Int(n)), perRow: ("input size", trainer.model.inputSize))
-        let value = try box.owner.writer.run(.reject) { () throws(AutoencoderError) in
-            try trainer.step(batch, rows: Int(n))
-        }
-        loss?.pointee = value
+        try trainerStep(handle, batch, mask: nil, n, count, loss)
     }
+}
+
+@_cdecl("ae_trainer_step_masked")
+public func ae_trainer_step_masked(_ handle: OpaquePointer?, _ batch: UnsafePointer<Float>?, _ mask: UnsafePointer<Float>?,
+                                   _ n: UInt, _ count: UInt, _ loss: UnsafeMutablePointer<Double>?) -> Int32 {
+    guarded("ae_trainer_step_masked") { () throws(AutoencoderError) in
+        let mask = try required(mask, "mask", "n * input size floats, 1 where an input is known and 0 where it is missing")
+        try trainerStep(handle, batch, mask: mask, n, count, loss)
+    }
+}
+
+/// One step of a trainer, with an optional mask of the batch's shape.
+private func trainerStep(_ handle: OpaquePointer?, _ batch: UnsafePointer<Float>?, mask: UnsafePointer<Float>?,
+                         _ n: UInt, _ count: UInt, _ loss: UnsafeMutablePointer<Double>?) throws(AutoencoderError) {
+    let box = try trainerBox(handle)
+    let trainer = box.trainer
+    let batch = try required(batch, "batch", "n * input size floats")
+    guard n >= 1, n <= UInt(trainer.batchSize) else {
+        throw .invalidArgument("n is \(n); expected 1 to the trainer's batch size \(trainer.batchSize)")
+    }
+    _ = try expectCount(count, "count", rows: ("n", Int(n)), perRow: ("input size", trainer.model.inputSize))
+    let value = try box.owner.writer.run(.reject) { () throws(AutoencoderError) in
+        try trainer.step(batch, rows: Int(n), mask: mask)
+    }
+    loss?.pointee = value
 }
 
 @_cdecl("ae_trainer_set_learning_rate")

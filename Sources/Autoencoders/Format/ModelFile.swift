@@ -6,7 +6,8 @@
 ///     format_version   "1"
 ///     library_version  the writer's version
 ///     spec             the model's JSON spec
-///     training         JSON: epochs completed, random generator state, optimizer name and step
+///     training         JSON: epochs completed, random generator state, optimizer name and step,
+///                      anomaly threshold
 ///     checksum         "crc32:<8 hex digits>" over the metadata lines above and the data section
 ///
 /// Tensors: every parameter by name ("encoder.0.linear.weight", PyTorch's [out, in] layout), the
@@ -35,6 +36,7 @@ public enum ModelFile {
             }
             var training: JSONObject = ["epochs_completed": .number(Double(model.epochsCompleted)),
                                         "random_state": .array(model.random.hexState.map { .string($0) })]
+            if let threshold = model.threshold { training["anomaly_threshold"] = .number(Double(threshold)) }
             if includeOptimizerState, let optimizer = model.optimizer {
                 training["optimizer"] = .string(optimizer.configuration.name)
                 training["optimizer_step"] = .number(Double(optimizer.stepCount))
@@ -117,6 +119,12 @@ public enum ModelFile {
             throw .format("\(source): the training metadata is not a JSON object")
         }
         if let epochs = training["epochs_completed"]?.intValue, epochs >= 0 { model.epochsCompleted = epochs }
+        if let threshold = training["anomaly_threshold"] {
+            guard let value = threshold.doubleValue, value >= 0, value.isFinite else {
+                throw .format("\(source): anomaly_threshold must be a non-negative number")
+            }
+            model.threshold = Float(value)
+        }
         if let state = training["random_state"]?.arrayValue {
             let words = state.compactMap { $0.stringValue.flatMap { UInt64($0, radix: 16) } }
             guard words.count == 4 else { throw .format("\(source): the random_state metadata must hold 4 hexadecimal words") }
@@ -126,7 +134,7 @@ public enum ModelFile {
         guard name == model.spec.optimizer.name else {
             throw .format("\(source): the optimizer state is for \(name) but the spec's optimizer is \(model.spec.optimizer.name)")
         }
-        let optimizer = model.trainingOptimizer()
+        let optimizer = try model.trainingOptimizer()
         optimizer.stepCount = max(0, training["optimizer_step"]?.intValue ?? 0)
         for (slot, buffer) in optimizer.state {
             let tensor = "optimizer.\(slot)"

@@ -15,6 +15,9 @@ public enum ReconstructionLoss: Equatable, Sendable {
     /// −[t log σ(z) + (1 − t) log(1 − σ(z))] on logits z, computed without overflow.
     /// The model's reconstruction is then σ(z).
     case bceWithLogits
+    /// 1 − exp(−(x − t)²/2σ²), the correntropy-induced loss (robust autoencoder): it grows like
+    /// MSE/2σ² for small errors and saturates for outliers, which therefore barely pull the model.
+    case correntropy(sigma: Float)
 
     public var name: String {
         switch self {
@@ -24,98 +27,142 @@ public enum ReconstructionLoss: Equatable, Sendable {
         case .smoothL1: return "smooth_l1"
         case .bce: return "bce"
         case .bceWithLogits: return "bce_with_logits"
+        case .correntropy: return "correntropy"
         }
     }
 
     /// Σᵢ ℓ(xᵢ, tᵢ) over `count` elements, in Double. When `gradient` is given it receives
-    /// `scale · ∂ℓ/∂xᵢ` (overwriting it).
+    /// `scale · ∂ℓ/∂xᵢ` (overwriting it). With a `mask` (1 = known, 0 = missing), missing elements
+    /// add nothing and get a zero gradient.
     public func evaluate(output x: UnsafePointer<Float>, target t: UnsafePointer<Float>, count: Int,
-                         gradient g: UnsafeMutablePointer<Float>?, scale: Float) -> Double {
-        var sum: Double = 0
-        // Sum in Float blocks and carry in Double: fast, and accurate for millions of elements.
-        func blocked(_ body: (Int) -> Float) {
-            var start = 0
-            while start < count {
-                let end = min(start + 4096, count)
-                var partial: Float = 0
-                for i in start..<end { partial += body(i) }
-                sum += Double(partial)
-                start = end
-            }
-        }
+                         gradient g: UnsafeMutablePointer<Float>?, scale: Float,
+                         mask: UnsafePointer<Float>? = nil) -> Double {
+        // The switch sits outside the loops so each loop is specialised and vectorisable.
         switch self {
-        case .mse:
-            blocked { i in
-                let d = x[i] - t[i]
-                if let g { g[i] = scale * 2 * d }
-                return d * d
-            }
-        case .l1:
-            blocked { i in
-                let d = x[i] - t[i]
-                if let g { g[i] = d > 0 ? scale : (d < 0 ? -scale : 0) }
-                return abs(d)
-            }
-        case .huber(let delta):
-            blocked { i in
-                let d = x[i] - t[i], a = abs(d)
-                if a < delta {
-                    if let g { g[i] = scale * d }
-                    return 0.5 * d * d
-                }
-                if let g { g[i] = d > 0 ? scale * delta : -scale * delta }
-                return delta * (a - 0.5 * delta)
-            }
-        case .smoothL1(let beta):
-            blocked { i in
-                let d = x[i] - t[i], a = abs(d)
-                if a < beta {
-                    if let g { g[i] = scale * d / beta }
-                    return 0.5 * d * d / beta
-                }
-                if let g { g[i] = d > 0 ? scale : (d < 0 ? -scale : 0) }
-                return a - 0.5 * beta
-            }
-        case .bce:
-            blocked { i in
-                let p = x[i], y = t[i]
-                // PyTorch: grad = (p − t) / max(p(1 − p), 1e-12)
-                if let g { g[i] = scale * (p - y) / max((1 - p) * p, 1e-12) }
-                let logP = max(_log(p), -100), log1mP = max(_log(1 - p), -100)
-                return -(y * logP + (1 - y) * log1mP)
-            }
-        case .bceWithLogits:
-            blocked { i in
-                let z = x[i], y = t[i]
-                if let g { g[i] = scale * (sigmoid(z) - y) }
-                return max(z, 0) - z * y + _log1p(_exp(-abs(z)))
-            }
+        case .mse: return ReconstructionLoss.sum(x, t, count, g, scale, mask, ReconstructionLoss.mse)
+        case .l1: return ReconstructionLoss.sum(x, t, count, g, scale, mask, ReconstructionLoss.l1)
+        case .huber(let delta): return ReconstructionLoss.sum(x, t, count, g, scale, mask) { ReconstructionLoss.huber($0, $1, delta) }
+        case .smoothL1(let beta): return ReconstructionLoss.sum(x, t, count, g, scale, mask) { ReconstructionLoss.smoothL1($0, $1, beta) }
+        case .bce: return ReconstructionLoss.sum(x, t, count, g, scale, mask, ReconstructionLoss.bce)
+        case .bceWithLogits: return ReconstructionLoss.sum(x, t, count, g, scale, mask, ReconstructionLoss.bceWithLogits)
+        case .correntropy(let sigma):
+            let inverseTwoVariance = 1 / (2 * sigma * sigma)
+            return ReconstructionLoss.sum(x, t, count, g, scale, mask) { ReconstructionLoss.correntropy($0, $1, inverseTwoVariance) }
         }
-        return sum
+    }
+
+    /// Sums ℓ in Float blocks carried in Double (fast, and accurate over millions of elements), and
+    /// writes the scaled derivative.
+    @inline(__always)
+    static func sum(_ x: UnsafePointer<Float>, _ t: UnsafePointer<Float>, _ count: Int, _ g: UnsafeMutablePointer<Float>?,
+                    _ scale: Float, _ mask: UnsafePointer<Float>?, _ element: (Float, Float) -> (Float, Float)) -> Double {
+        var total: Double = 0
+        var start = 0
+        while start < count {
+            let end = min(start + 4096, count)
+            var partial: Float = 0
+            if let mask {
+                for i in start..<end {
+                    let (value, derivative) = element(x[i], t[i])
+                    let known = mask[i]
+                    partial += known * value
+                    if let g { g[i] = known * scale * derivative }
+                }
+            } else if let g {
+                for i in start..<end {
+                    let (value, derivative) = element(x[i], t[i])
+                    partial += value
+                    g[i] = scale * derivative
+                }
+            } else {
+                for i in start..<end { partial += element(x[i], t[i]).0 }
+            }
+            total += Double(partial)
+            start = end
+        }
+        return total
+    }
+
+    // Each element's loss ℓ(x, t) and derivative ∂ℓ/∂x.
+
+    @inline(__always) static func mse(_ x: Float, _ t: Float) -> (Float, Float) {
+        let d = x - t
+        return (d * d, 2 * d)
+    }
+
+    @inline(__always) static func l1(_ x: Float, _ t: Float) -> (Float, Float) {
+        let d = x - t
+        return (abs(d), d > 0 ? 1 : (d < 0 ? -1 : 0))
+    }
+
+    @inline(__always) static func huber(_ x: Float, _ t: Float, _ delta: Float) -> (Float, Float) {
+        let d = x - t, a = abs(d)
+        if a < delta { return (0.5 * d * d, d) }
+        return (delta * (a - 0.5 * delta), d > 0 ? delta : -delta)
+    }
+
+    @inline(__always) static func smoothL1(_ x: Float, _ t: Float, _ beta: Float) -> (Float, Float) {
+        let d = x - t, a = abs(d)
+        if a < beta { return (0.5 * d * d / beta, d / beta) }
+        return (a - 0.5 * beta, d > 0 ? 1 : (d < 0 ? -1 : 0))
+    }
+
+    /// PyTorch: each log clamped at −100; gradient (p − t) / max(p(1 − p), 1e-12).
+    @inline(__always) static func bce(_ p: Float, _ t: Float) -> (Float, Float) {
+        let logP = max(_log(p), -100), log1mP = max(_log(1 - p), -100)
+        return (-(t * logP + (1 - t) * log1mP), (p - t) / max((1 - p) * p, 1e-12))
+    }
+
+    @inline(__always) static func bceWithLogits(_ z: Float, _ t: Float) -> (Float, Float) {
+        (max(z, 0) - z * t + _log1p(_exp(-abs(z))), sigmoid(z) - t)
+    }
+
+    /// 1 − exp(−d²/2σ²): quadratic near 0, bounded for outliers.
+    @inline(__always) static func correntropy(_ x: Float, _ t: Float, _ inverseTwoVariance: Float) -> (Float, Float) {
+        let d = x - t
+        let kernel = _exp(-d * d * inverseTwoVariance)
+        return (1 - kernel, 2 * d * inverseTwoVariance * kernel)
     }
 
     /// Fused sigmoid + binary cross-entropy: from logits z, the loss of p = σ(z) against t and
     /// `scale · ∂ℓ/∂z = scale · (p − t)`. Used when a sigmoid output layer feeds `.bce`, so the pair
     /// costs one pass and never divides by p(1 − p).
     public static func sigmoidBCE(logits z: UnsafePointer<Float>, target t: UnsafePointer<Float>, count: Int,
-                                  gradient g: UnsafeMutablePointer<Float>?, scale: Float) -> Double {
-        var sum: Double = 0
-        var start = 0
-        while start < count {
-            let end = min(start + 4096, count)
-            var partial: Float = 0
-            for i in start..<end {
-                let v = z[i], y = t[i]
-                let e = FastMath.exp(-abs(v))            // in (0, 1]
-                let p = v >= 0 ? 1 / (1 + e) : e / (1 + e)
-                if let g { g[i] = scale * (p - y) }
-                // −[y log p + (1 − y) log(1 − p)] = max(z, 0) − z·y + log(1 + e^{−|z|}), with PyTorch's clamp at 100
-                partial += min(max(v, 0) - v * y + FastMath.log1pUnit(e), 100)
-            }
-            sum += Double(partial)
-            start = end
+                                  gradient g: UnsafeMutablePointer<Float>?, scale: Float,
+                                  mask: UnsafePointer<Float>? = nil) -> Double {
+        guard let g, mask == nil else {
+            return sum(z, t, count, g, scale, mask, sigmoidBCEElement)
         }
-        return sum
+        // The hot path of BCE training, written out so it vectorises: per-element losses go to a
+        // small stack buffer and are summed apart (a running sum would serialise the loop).
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: 1024) { buffer -> Double in
+            let values = buffer.baseAddress!
+            var total: Double = 0
+            var start = 0
+            while start < count {
+                let n = min(1024, count - start)
+                let zs = z + start, ts = t + start, gs = g + start
+                for i in 0..<n {
+                    let v = zs[i], y = ts[i]
+                    let e = FastMath.exp(-abs(v))            // in (0, 1]
+                    let p = v >= 0 ? 1 / (1 + e) : e / (1 + e)
+                    // −[y log p + (1 − y) log(1 − p)] = max(z, 0) − z·y + log(1 + e^{−|z|}), PyTorch's clamp at 100
+                    values[i] = min(max(v, 0) - v * y + FastMath.log1pUnit(e), 100)
+                    gs[i] = scale * (p - y)
+                }
+                var partial: Float = 0
+                for i in 0..<n { partial += values[i] }
+                total += Double(partial)
+                start += n
+            }
+            return total
+        }
+    }
+
+    @inline(__always) static func sigmoidBCEElement(_ v: Float, _ y: Float) -> (Float, Float) {
+        let e = FastMath.exp(-abs(v))
+        let p = v >= 0 ? 1 / (1 + e) : e / (1 + e)
+        return (min(max(v, 0) - v * y + FastMath.log1pUnit(e), 100), p - y)
     }
 
     /// Validates hyperparameters; returns a message for the spec, or nil.
@@ -123,6 +170,7 @@ public enum ReconstructionLoss: Equatable, Sendable {
         switch self {
         case .huber(let delta) where !(delta > 0 && delta.isFinite): return "delta must be a positive number"
         case .smoothL1(let beta) where !(beta > 0 && beta.isFinite): return "beta must be a positive number"
+        case .correntropy(let sigma) where !(sigma > 0 && sigma.isFinite): return "sigma must be a positive number"
         default: return nil
         }
     }

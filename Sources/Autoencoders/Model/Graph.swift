@@ -69,9 +69,10 @@ final class Graph {
 
     private static let inferenceGenerator = RandomGenerator(seed: 0)
 
-    /// Runs backward from node `last` down to node 0. The gradient of node `last`'s output must be set.
-    func backward(_ workspace: Workspace, batch: Int, from last: Int) {
-        for index in stride(from: last, through: 0, by: -1) {
+    /// Runs backward from node `last` down to node `first`. The gradient of node `last`'s output must be set.
+    func backward(_ workspace: Workspace, batch: Int, from last: Int, through first: Int = 0) {
+        guard last >= first else { return }
+        for index in stride(from: last, through: first, by: -1) {
             workspace.buffers[index].batch = batch
             let accumulate = accumulatesInputGradient[index].first ?? false
             nodes[index].layer.backward(workspace.buffers[index], accumulateInputGradient: accumulate)

@@ -74,6 +74,14 @@ struct GraphBuilder {
                                                      [denseNode], encoder: isEncoder, path: entry.path)
                         nodeByName[name] = activationNode
                     }
+                case let .kSparse(k):
+                    guard inputs.count == 1 else { throw .invalidSpec("\(entry.path).inputs", "a k_sparse layer reads exactly one node") }
+                    let shape = shape(of: inputs[0])
+                    let size = shape.reduce(1, *)
+                    guard k <= size else {
+                        throw .invalidSpec("\(entry.path).k", "must be at most the layer's \(size) values, got \(k)")
+                    }
+                    _ = try add(name, KSparse(k: k, shape: shape), inputs, encoder: isEncoder, path: entry.path)
                 case let .activation(function):
                     guard inputs.count == 1 else { throw .invalidSpec("\(entry.path).inputs", "an activation reads exactly one node") }
                     _ = try add(name, Activation(function, shape: shape(of: inputs[0])), inputs, encoder: isEncoder, path: entry.path)

@@ -30,8 +30,16 @@ extension Model {
     /// x̂[rows, inputSize] = unscale(decoder(encoder(scale(x))))
     public func reconstruct(_ x: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
         try checkFinite(x, count: rows * inputSize, name: "input")
+        try reconstruct(x, rows: rows, into: output, prepare: nil)
+    }
+
+    /// Reconstruction with a hook that may change each chunk's scaled input (`[count, inputSize]`,
+    /// starting at sample `start`) before the forward pass. Inputs are already checked.
+    func reconstruct(_ x: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>,
+                     prepare: ((_ input: UnsafeMutablePointer<Float>, _ start: Int, _ count: Int) -> Void)?) throws(AutoencoderError) {
         try run(rows: rows) { workspace, start, count in
             feed(workspace, x + start * inputSize, rows: count)
+            prepare?(workspace.input.pointer, start, count)
             graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
             emit(workspace, into: output + start * outputSize, rows: count)
         }
@@ -111,8 +119,8 @@ extension Model {
     private func run(rows: Int, _ body: (Workspace, _ start: Int, _ count: Int) -> Void) throws(AutoencoderError) {
         guard rows >= 0 else { throw .invalidArgument("rows must be non-negative, got \(rows)") }
         guard rows > 0 else { return }
-        lock.withReadLock {
-            workspaces.withWorkspace(rows: rows) { workspace in
+        try lock.withReadLock { () throws(AutoencoderError) in
+            try workspaces.withWorkspace(rows: rows) { workspace in
                 var start = 0
                 while start < rows {
                     let count = min(workspace.capacity, rows - start)

@@ -7,6 +7,8 @@ public final class Model {
     public let spec: ModelSpec
     let graph: Graph
     let table: ParameterTable
+    /// What training minimises (reconstruction loss and the spec's family terms).
+    let objective: Objective
     /// All parameters, laid out as `parameterEntries` says.
     public let parameters: FloatBuffer
     /// Their gradients, same layout; zero between training steps.
@@ -19,6 +21,8 @@ public final class Model {
     var optimizer: Optimizer?
     /// Epochs trained so far (the learning-rate schedule continues from here).
     public internal(set) var epochsCompleted = 0
+    /// The anomaly threshold on `score` (see AnomalyDetection.swift).
+    var threshold: Float?
 
     let lock = ReadWriteLock()
     let workspaces: WorkspacePool
@@ -28,9 +32,10 @@ public final class Model {
         self.spec = spec
         graph = try GraphBuilder(spec: spec).build()
         table = try ParameterTable(graph: graph)
-        parameters = FloatBuffer(count: table.totalCount)
-        gradients = FloatBuffer(count: table.totalCount)
+        parameters = try FloatBuffer(count: table.totalCount)
+        gradients = try FloatBuffer(count: table.totalCount)
         table.bind(graph: graph, parameters: parameters, gradients: gradients)
+        objective = try Objective(spec: spec, graph: graph, table: table)
         random = RandomGenerator(seed: spec.seed)
         table.initialize(parameters, random: &random)
         workspaces = WorkspacePool(graph: graph)
@@ -101,9 +106,9 @@ public final class Model {
     public var optimizerStepCount: Int { lock.withReadLock { optimizer?.stepCount ?? 0 } }
 
     /// The optimizer of the spec, created on first use and kept with its state.
-    func trainingOptimizer() -> Optimizer {
+    func trainingOptimizer() throws(AutoencoderError) -> Optimizer {
         if let optimizer { return optimizer }
-        let created = spec.optimizer.makeOptimizer(parameterCount: parameterCount)
+        let created = try spec.optimizer.makeOptimizer(parameterCount: parameterCount)
         optimizer = created
         return created
     }
@@ -120,15 +125,20 @@ final class WorkspacePool: @unchecked Sendable {
 
     init(graph: Graph) { self.graph = graph }
 
-    func withWorkspace<T, E: Error>(rows: Int, _ body: (Workspace) throws(E) -> T) throws(E) -> T {
+    func withWorkspace<T>(rows: Int, _ body: (Workspace) -> T) throws(AutoencoderError) -> T {
         let one = rows <= 1
-        let workspace = mutex.withLock { () -> Workspace? in one ? single.popLast() : batched.popLast() }
-            ?? Workspace(graph: graph, capacity: one ? 1 : WorkspacePool.chunk, trainable: false)
+        let pooled = mutex.withLock { () -> Workspace? in one ? single.popLast() : batched.popLast() }
+        let workspace: Workspace
+        if let pooled {
+            workspace = pooled
+        } else {
+            workspace = try Workspace(graph: graph, capacity: one ? 1 : WorkspacePool.chunk, trainable: false)
+        }
         defer {
             mutex.withLock {
                 if one { if single.count < 4 { single.append(workspace) } } else if batched.count < 4 { batched.append(workspace) }
             }
         }
-        return try body(workspace)
+        return body(workspace)
     }
 }

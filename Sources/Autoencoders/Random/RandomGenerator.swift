@@ -57,6 +57,14 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
     }
 
+    /// Two independent standard normals from one Box–Muller draw.
+    public mutating func normalPair() -> (Float, Float) {
+        let u1 = (Double(next() >> 11) + 0.5) * (1.0 / 9_007_199_254_740_992.0)
+        let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
+        let radius = (-2 * _log(u1)).squareRoot(), angle = 2 * Double.pi * u2
+        return (Float(radius * _cos(angle)), Float(radius * _sin(angle)))
+    }
+
     /// An unbiased integer in 0..<bound (Lemire's method). `bound` must be positive.
     @inline(__always)
     public mutating func below(_ bound: Int) -> Int {

@@ -5,6 +5,8 @@ public struct LayerSpec: Equatable, Sendable {
         case dense(units: Int, activation: ActivationFunction?, bias: Bool, initializer: Initializer?, weightDecay: WeightDecay?)
         /// A standalone activation.
         case activation(ActivationFunction)
+        /// Keeps the k largest values of each sample (k-sparse autoencoder).
+        case kSparse(k: Int)
     }
 
     public var kind: Kind
@@ -54,6 +56,9 @@ public struct LayerSpec: Equatable, Sendable {
             kind = .dense(units: try reader.int("units", minimum: 1, maximum: 1 << 24), activation: activation,
                           bias: try reader.bool("bias", default: true), initializer: initializer,
                           weightDecay: try reader.reader("weight_decay").map { r throws(AutoencoderError) in try WeightDecay.parse(r) })
+        case "k_sparse":
+            try reader.allowOnly(["type", "name", "inputs", "k"])
+            kind = .kSparse(k: try reader.int("k", minimum: 1))
         case "activation":
             try reader.allowOnly(["type", "name", "inputs", "function"])
             guard let function = reader.object["function"] else { throw .invalidSpec(reader.path("function"), "is required") }
@@ -63,7 +68,7 @@ public struct LayerSpec: Equatable, Sendable {
             kind = .activation(try parseActivation(json, path: path))
         default:
             throw .invalidSpec(reader.path("type"),
-                               "unknown layer type \"\(type)\"; expected dense, activation or one of \(activationNames.joined(separator: ", "))")
+                               "unknown layer type \"\(type)\"; expected dense, k_sparse, activation or one of \(activationNames.joined(separator: ", "))")
         }
         return LayerSpec(kind: kind, name: name, inputs: inputs, path: path)
     }

@@ -18,6 +18,12 @@ public struct ModelSpec: Equatable, Sendable {
     public var schedule: LearningRateSchedule
     /// Global weight decay (a dense layer's own "weight_decay" replaces it for that layer).
     public var weightDecay: WeightDecay?
+    /// A sparsity penalty on the code (sparse autoencoder).
+    public var sparsity: SparsityPenalty?
+    /// The weight λ of the contractive penalty λ‖∂h/∂x‖²_F (contractive autoencoder).
+    public var contractiveWeight: Float?
+    /// The input corruption of training (denoising autoencoder).
+    public var noise: Corruption?
     /// Default initializer; nil picks one per layer from its activation (He for ReLU-like, Xavier otherwise).
     public var initializer: Initializer?
     public var seed: UInt64
@@ -36,7 +42,7 @@ public struct ModelSpec: Equatable, Sendable {
     public init(_ json: JSON) throws(AutoencoderError) {
         let root = try SpecReader(json, path: "")
         try root.allowOnly(["format", "version", "name", "input_shape", "input_size", "encoder", "decoder", "tied_weights",
-                            "loss", "optimizer", "schedule", "regularization", "init", "seed"])
+                            "loss", "optimizer", "schedule", "regularization", "noise", "init", "seed"])
         if root.has("format") {
             _ = try root.choice("format", ["autoencoders.spec"])
         }
@@ -70,12 +76,19 @@ public struct ModelSpec: Equatable, Sendable {
         loss = try ModelSpec.parseLoss(root.object["loss"], path: "loss")
         optimizer = try root.reader("optimizer").map { r throws(AutoencoderError) in try ModelSpec.parseOptimizer(r) } ?? .defaultAdam
         schedule = try root.reader("schedule").map { r throws(AutoencoderError) in try LearningRateSchedule.parse(r) } ?? .constant
+        weightDecay = nil
+        sparsity = nil
+        contractiveWeight = nil
         if let regularization = try root.reader("regularization") {
-            try regularization.allowOnly(["weight_decay"])
+            try regularization.allowOnly(["weight_decay", "sparsity", "contractive"])
             weightDecay = try regularization.reader("weight_decay").map { r throws(AutoencoderError) in try WeightDecay.parse(r) }
-        } else {
-            weightDecay = nil
+            sparsity = try regularization.reader("sparsity").map { r throws(AutoencoderError) in try SparsityPenalty.parse(r) }
+            if let contractive = try regularization.reader("contractive") {
+                try contractive.allowOnly(["weight"])
+                contractiveWeight = try contractive.float("weight", minimum: 0)
+            }
         }
+        noise = try root.reader("noise").map { r throws(AutoencoderError) in try Corruption.parse(r) }
         initializer = root.has("init") ? Initializer(rawValue: try root.choice("init", Initializer.allCases.map(\.rawValue))) : nil
         if let seedJSON = root.object["seed"], seedJSON != .null {
             guard let value = seedJSON.intValue, value >= 0 else {
@@ -89,7 +102,7 @@ public struct ModelSpec: Equatable, Sendable {
 
     static func parseLoss(_ json: JSON?, path: String) throws(AutoencoderError) -> ReconstructionLoss {
         guard let json, json != .null else { return .mse }
-        let names = ["mse", "l1", "huber", "smooth_l1", "bce", "bce_with_logits"]
+        let names = ["mse", "l1", "huber", "smooth_l1", "bce", "bce_with_logits", "correntropy"]
         let name: String
         var reader: SpecReader? = nil
         if let string = json.stringValue {
@@ -107,12 +120,14 @@ public struct ModelSpec: Equatable, Sendable {
         case "smooth_l1": loss = .smoothL1(beta: try reader?.float("beta", default: 1, above: 0) ?? 1)
         case "bce": loss = .bce
         case "bce_with_logits": loss = .bceWithLogits
+        case "correntropy": loss = .correntropy(sigma: try reader?.float("sigma", default: 1, above: 0) ?? 1)
         default: throw .invalidSpec(path, "unknown loss \"\(name)\"; expected one of \(names.joined(separator: ", "))")
         }
         if let reader {
             switch loss {
             case .huber: try reader.allowOnly(["type", "delta"])
             case .smoothL1: try reader.allowOnly(["type", "beta"])
+            case .correntropy: try reader.allowOnly(["type", "sigma"])
             default: try reader.allowOnly(["type"])
             }
         }

@@ -72,7 +72,7 @@ extension Model {
     /// If the loss becomes NaN or infinite, the weights of the last completed epoch are restored
     /// and a `.numeric` error is thrown.
     public func fit(
-        _ data: UnsafePointer<Float>, rows: Int,
+        _ data: UnsafePointer<Float>, rows: Int, mask: UnsafePointer<Float>? = nil,
         validation: UnsafePointer<Float>? = nil, validationRows: Int = 0,
         options: TrainingOptions = TrainingOptions(),
         progress: ((TrainingProgress) -> Bool)? = nil
@@ -80,6 +80,12 @@ extension Model {
         try options.validate()
         guard rows >= 1 else { throw .invalidArgument("data must hold at least one sample") }
         try checkFinite(data, count: rows * inputSize, name: "data")
+        if let mask {
+            try Model.checkMask(mask, count: rows * inputSize)
+            guard validation != nil || options.validationSplit == 0 else {
+                throw .invalidArgument("validation_split cannot be combined with a mask: pass complete samples as validation data")
+            }
+        }
         var trainRows = rows
         var validationData = validation
         var validationCount = validationRows
@@ -96,14 +102,14 @@ extension Model {
         }
 
         let trainer = try Trainer(model: self, batchSize: min(options.batchSize, trainRows))
-        let optimizer = trainingOptimizer()
+        let optimizer = try trainingOptimizer()
         let baseRate = spec.optimizer.learningRate
         let batches = (trainRows + trainer.batchSize - 1) / trainer.batchSize
         let start = Clock.now()
         var report = TrainingReport()
 
         // Snapshots: the last good weights (for divergence) and the best ones (for early stopping).
-        let lastGood = Snapshot(self)
+        let lastGood = try Snapshot(self)
         var best: Snapshot? = nil
         var epochsWithoutImprovement = 0
 
@@ -119,8 +125,8 @@ extension Model {
                 do {
                     loss = try lock.withWriteLock { () throws(AutoencoderError) -> Double in
                         if batch == 0 { trainer.prepareOrder(count: trainRows, shuffle: options.shuffle) }
-                        trainer.gather(data, from: from, rows: count)
-                        return try trainer.stepOnWorkspace(rows: count)
+                        trainer.gather(data, mask: mask, from: from, rows: count)
+                        return try trainer.stepOnWorkspace(rows: count, masked: mask != nil)
                     }
                 } catch {
                     lock.withWriteLock { lastGood.restore(into: self) }
@@ -162,7 +168,11 @@ extension Model {
                 report.bestEpoch = epoch
                 epochsWithoutImprovement = 0
                 if options.restoreBestWeights && (options.patience > 0) {
-                    if best == nil { best = Snapshot(self) } else { lock.withReadLock { best!.capture(self) } }
+                    if let best {
+                        lock.withReadLock { best.capture(self) }
+                    } else {
+                        best = try lock.withReadLock { () throws(AutoencoderError) in try Snapshot(self) }
+                    }
                 }
             } else {
                 epochsWithoutImprovement += 1
@@ -208,22 +218,24 @@ extension Model {
 
 /// A copy of a model's parameters and optimizer state, to roll back to.
 final class Snapshot {
+    let optimizer: Optimizer
     let parameters: FloatBuffer
-    var optimizerState: [FloatBuffer]
+    let optimizerState: [FloatBuffer]
     var optimizerStep: Int
     var epochsCompleted: Int
 
-    init(_ model: Model) {
-        parameters = model.parameters.copy()
-        let optimizer = model.trainingOptimizer()
-        optimizerState = optimizer.state.map { $0.buffer.copy() }
+    init(_ model: Model) throws(AutoencoderError) {
+        optimizer = try model.trainingOptimizer()
+        parameters = try model.parameters.copy()
+        var state: [FloatBuffer] = []
+        for slot in optimizer.state { state.append(try slot.buffer.copy()) }
+        optimizerState = state
         optimizerStep = optimizer.stepCount
         epochsCompleted = model.epochsCompleted
     }
 
     func capture(_ model: Model) {
         parameters.copy(from: model.parameters)
-        let optimizer = model.trainingOptimizer()
         for (saved, live) in zip(optimizerState, optimizer.state) { saved.copy(from: live.buffer) }
         optimizerStep = optimizer.stepCount
         epochsCompleted = model.epochsCompleted
@@ -233,7 +245,6 @@ final class Snapshot {
         model.parameters.copy(from: parameters)
         model.gradients.zero()
         guard !parametersOnly else { return }
-        let optimizer = model.trainingOptimizer()
         for (saved, live) in zip(optimizerState, optimizer.state) { live.buffer.copy(from: saved) }
         optimizer.stepCount = optimizerStep
         model.epochsCompleted = epochsCompleted

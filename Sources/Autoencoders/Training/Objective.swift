@@ -10,9 +10,29 @@ struct Objective {
     var lastForwardNode: Int { backwardStart }
     /// Weight-decay terms: a slice of the parameter buffer and its penalty.
     let decayTerms: [(offset: Int, count: Int, decay: WeightDecay)]
+    /// Terms on the code: sparsity (sparse AE) and contraction (contractive AE).
+    let sparsity: SparsityPenalty?
+    let contractive: ContractivePenalty?
+    let codeNode: Int
 
-    init(spec: ModelSpec, graph: Graph, table: ParameterTable) {
+    init(spec: ModelSpec, graph: Graph, table: ParameterTable) throws(AutoencoderError) {
         loss = spec.loss
+        codeNode = graph.codeNode
+        let code = graph.nodes[graph.codeNode]
+        let codeActivation = (code.layer as? Activation)?.function
+        sparsity = spec.sparsity
+        if case .kl = spec.sparsity, codeActivation != .sigmoid {
+            throw .invalidSpec("regularization.sparsity", "the KL penalty needs mean code activations in (0, 1): give the code layer a sigmoid activation (it has \(codeActivation?.name ?? code.layer.kind))")
+        }
+        if let weight = spec.contractiveWeight {
+            guard let function = codeActivation, function == .sigmoid || function == .tanh,
+                  code.inputs[0] != Graph.modelInput, let dense = graph.nodes[code.inputs[0]].layer as? Dense else {
+                throw .invalidSpec("regularization.contractive", "the closed-form penalty needs a code layer that is dense with a sigmoid or tanh activation (the code here is \(codeActivation?.name ?? code.layer.kind))")
+            }
+            contractive = ContractivePenalty(weight: weight, isSigmoid: function == .sigmoid, dense: dense)
+        } else {
+            contractive = nil
+        }
         let output = graph.nodes[graph.outputNode]
         if spec.loss == .bce, let sigmoid = output.layer as? Activation, sigmoid.function == .sigmoid,
            output.inputs.count == 1, output.inputs[0] != Graph.modelInput {
@@ -51,22 +71,59 @@ struct Objective {
         return graph.nodes.map { byName[$0.name] }
     }
 
-    /// The mean reconstruction loss of the first `batch` rows against `workspace.target`. With
-    /// `gradient`, also seeds the gradient of node `backwardStart` with ∂loss/∂output.
-    func reconstructionLoss(graph: Graph, workspace: Workspace, batch: Int, gradient: Bool) -> Double {
-        let count = batch * graph.outputSize
+    /// The mean reconstruction loss of the first `batch` rows against `workspace.target`, over the
+    /// known elements when `masked` (the mask is in `workspace.mask`). With `gradient`, also seeds
+    /// the gradient of node `backwardStart` with ∂loss/∂output.
+    func reconstructionLoss(graph: Graph, workspace: Workspace, batch: Int, gradient: Bool, masked: Bool = false) -> Double {
+        let elements = batch * graph.outputSize
+        let mask: UnsafePointer<Float>? = masked ? UnsafePointer(workspace.mask.pointer) : nil
+        var count = elements
+        if let mask {
+            var known: Float = 0
+            for i in 0..<elements { known += mask[i] }
+            count = max(Int(known), 1)
+        }
         let scale = 1 / Float(count)
         let target = workspace.target.pointer
         if fusedSigmoidBCE {
             let logitsNode = graph.nodes[graph.outputNode].inputs[0]
             let sum = ReconstructionLoss.sigmoidBCE(
-                logits: workspace.activations[logitsNode].pointer, target: target, count: count,
-                gradient: gradient ? workspace.gradients[logitsNode].pointer : nil, scale: scale)
+                logits: workspace.activations[logitsNode].pointer, target: target, count: elements,
+                gradient: gradient ? workspace.gradients[logitsNode].pointer : nil, scale: scale, mask: mask)
             return sum / Double(count)
         }
-        let sum = loss.evaluate(output: workspace.activations[graph.outputNode].pointer, target: target, count: count,
-                                gradient: gradient ? workspace.gradients[graph.outputNode].pointer : nil, scale: scale)
+        let sum = loss.evaluate(output: workspace.activations[graph.outputNode].pointer, target: target, count: elements,
+                                gradient: gradient ? workspace.gradients[graph.outputNode].pointer : nil, scale: scale, mask: mask)
         return sum / Double(count)
+    }
+
+    /// Whether the objective has terms on the code.
+    var hasCodeTerms: Bool { sparsity != nil || contractive != nil }
+
+    /// The code terms' value on the code of the first `batch` rows; with `gradient`, adds their
+    /// gradient to the code node's gradient (and the contractive term's direct weight gradient).
+    func codePenalty(graph: Graph, workspace: Workspace, batch: Int, gradient: Bool) -> Double {
+        guard hasCodeTerms else { return 0 }
+        let h = UnsafePointer(workspace.activations[codeNode].pointer)
+        let gradientH = gradient ? workspace.gradients[codeNode].pointer : nil
+        var total: Double = 0
+        if let sparsity {
+            total += sparsity.apply(h, batch: batch, units: graph.codeSize, gradient: gradientH,
+                                    scratch: workspace.penaltyScratch.pointer)
+        }
+        if let contractive {
+            total += contractive.apply(h, batch: batch, gradientH: gradientH, scratch: workspace.penaltyScratch.pointer)
+        }
+        return total
+    }
+
+    /// Backward through the whole graph, adding the code terms' gradient where the decoder's
+    /// gradient has arrived at the code. Returns the code terms' value.
+    func backward(graph: Graph, workspace: Workspace, batch: Int) -> Double {
+        graph.backward(workspace, batch: batch, from: backwardStart, through: codeNode + 1)
+        let penalty = codePenalty(graph: graph, workspace: workspace, batch: batch, gradient: true)
+        graph.backward(workspace, batch: batch, from: min(codeNode, backwardStart), through: 0)
+        return penalty
     }
 
     /// The weight-decay penalty; with `gradients`, adds its gradient.

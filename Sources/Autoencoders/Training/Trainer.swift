@@ -1,10 +1,15 @@
 /// Step-by-step training of a model: the caller supplies each batch. `Model.fit` drives it over a
 /// whole dataset. The trainer owns a workspace for `batchSize` samples, so a step allocates nothing.
+///
+/// A batch is prepared in the model's scaled space: the clean input becomes the target; then
+/// missing inputs (with a mask) are zeroed and the spec's corruption (denoising) is applied to
+/// the input alone.
 public final class Trainer {
     public let model: Model
     public let batchSize: Int
     let workspace: Workspace
-    let objective: Objective
+    let optimizer: Optimizer
+    var objective: Objective { model.objective }
     /// Indices of the current epoch's sample order.
     var order: UnsafeMutableBufferPointer<Int>
 
@@ -16,8 +21,8 @@ public final class Trainer {
         guard !overflow else { throw .init(.outOfMemory, "batch_size \(batchSize) is too large for this model") }
         self.model = model
         self.batchSize = batchSize
-        workspace = Workspace(graph: model.graph, capacity: batchSize, trainable: true)
-        objective = Objective(spec: model.spec, graph: model.graph, table: model.table)
+        workspace = try Workspace(graph: model.graph, capacity: batchSize, trainable: true)
+        optimizer = try model.trainingOptimizer()
         order = .allocate(capacity: 0)
     }
 
@@ -25,43 +30,45 @@ public final class Trainer {
 
     /// The learning rate the next step uses.
     public var learningRate: Float {
-        get { model.trainingOptimizer().learningRate }
-        set { model.trainingOptimizer().learningRate = newValue }
+        get { optimizer.learningRate }
+        set { optimizer.learningRate = newValue }
     }
 
-    /// One optimisation step on `rows` raw samples (`[rows, inputSize]`, at most `batchSize`).
-    /// Returns the objective on this batch before the update. A non-finite loss leaves the weights
-    /// unchanged and throws.
-    public func step(_ x: UnsafePointer<Float>, rows: Int) throws(AutoencoderError) -> Double {
+    /// One optimisation step on `rows` raw samples (`[rows, inputSize]`, at most `batchSize`);
+    /// with a `mask` of the same shape (1 = known, 0 = missing) the loss counts the known inputs
+    /// only. Returns the objective on this batch before the update. A non-finite loss leaves the
+    /// weights unchanged and throws.
+    public func step(_ x: UnsafePointer<Float>, rows: Int, mask: UnsafePointer<Float>? = nil) throws(AutoencoderError) -> Double {
         guard rows >= 1, rows <= batchSize else {
             throw .invalidArgument("rows must be between 1 and the trainer's batch size \(batchSize), got \(rows)")
         }
         try model.checkFinite(x, count: rows * model.inputSize, name: "batch")
+        if let mask { try Model.checkMask(mask, count: rows * model.inputSize) }
         return try model.lock.withWriteLock { () throws(AutoencoderError) -> Double in
             model.feed(workspace, x, rows: rows)
-            workspace.target.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize)
-            return try stepOnWorkspace(rows: rows)
+            if let mask { workspace.mask.pointer.update(from: mask, count: rows * model.inputSize) }
+            prepareBatch(rows: rows, masked: mask != nil)
+            return try stepOnWorkspace(rows: rows, masked: mask != nil)
         }
     }
 
-    /// Forward, loss, backward and update on the batch already in the workspace (caller holds the lock).
-    func stepOnWorkspace(rows: Int) throws(AutoencoderError) -> Double {
+    /// Forward, loss, backward and update on the batch prepared in the workspace (caller holds the lock).
+    func stepOnWorkspace(rows: Int, masked: Bool) throws(AutoencoderError) -> Double {
         let graph = model.graph
         graph.forward(workspace, batch: rows, nodes: 0...objective.lastForwardNode, mode: .training, random: &model.random)
-        let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: rows, gradient: true)
+        let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: rows, gradient: true, masked: masked)
         guard reconstruction.isFinite else {
             throw .numeric("the loss is \(reconstruction) on this batch; the weights were not updated (lower the learning rate, or check the data scaling)")
         }
-        graph.backward(workspace, batch: rows, from: objective.backwardStart)
-        let penalty = objective.penalty(parameters: model.parameters, gradients: model.gradients)
-        model.trainingOptimizer().step(parameters: model.parameters.pointer, gradients: model.gradients.pointer,
-                                       count: model.parameterCount)
-        return reconstruction + penalty
+        let codePenalty = objective.backward(graph: graph, workspace: workspace, batch: rows)
+        let weightPenalty = objective.penalty(parameters: model.parameters, gradients: model.gradients)
+        optimizer.step(parameters: model.parameters.pointer, gradients: model.gradients.pointer, count: model.parameterCount)
+        return reconstruction + codePenalty + weightPenalty
     }
 
     /// Test hook: forward, loss and backward on `rows` raw samples (at most `batchSize`), without the
     /// optimizer step. ∂objective/∂parameters is added to `model.gradients` and left there (the
-    /// caller zeroes it); returns the objective.
+    /// caller zeroes it); returns the objective. No corruption is applied.
     func computeGradients(_ x: UnsafePointer<Float>, rows: Int) -> Double {
         model.lock.withWriteLock {
             let graph = model.graph
@@ -69,12 +76,12 @@ public final class Trainer {
             workspace.target.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize)
             graph.forward(workspace, batch: rows, nodes: 0...objective.lastForwardNode, mode: .training, random: &model.random)
             let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: rows, gradient: true)
-            graph.backward(workspace, batch: rows, from: objective.backwardStart)
-            return reconstruction + objective.penalty(parameters: model.parameters, gradients: model.gradients)
+            let codePenalty = objective.backward(graph: graph, workspace: workspace, batch: rows)
+            return reconstruction + codePenalty + objective.penalty(parameters: model.parameters, gradients: model.gradients)
         }
     }
 
-    /// The mean objective over `rows` raw samples in inference mode (no update).
+    /// The mean objective over `rows` raw samples in inference mode (no update, no corruption).
     public func evaluate(_ x: UnsafePointer<Float>, rows: Int) throws(AutoencoderError) -> Double {
         guard rows >= 1 else { throw .invalidArgument("rows must be at least 1, got \(rows)") }
         try model.checkFinite(x, count: rows * model.inputSize, name: "data")
@@ -90,25 +97,41 @@ public final class Trainer {
             model.feed(workspace, x + start * model.inputSize, rows: count)
             workspace.target.pointer.update(from: workspace.input.pointer, count: count * model.inputSize)
             graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
-            total += objective.reconstructionLoss(graph: graph, workspace: workspace, batch: count, gradient: false) * Double(count)
+            let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: count, gradient: false)
+            let codePenalty = objective.codePenalty(graph: graph, workspace: workspace, batch: count, gradient: false)
+            total += (reconstruction + codePenalty) * Double(count)
             start += count
         }
         return total / Double(rows) + objective.penalty(parameters: model.parameters, gradients: nil)
     }
 
-    /// Gathers the samples `order[from..<from+rows]` of `data` into the workspace, scaled.
-    func gather(_ data: UnsafePointer<Float>, from: Int, rows: Int) {
+    /// Gathers the samples `order[from..<from+rows]` of `data` (and of `mask`) into the workspace,
+    /// scaled, and prepares the batch.
+    func gather(_ data: UnsafePointer<Float>, mask: UnsafePointer<Float>?, from: Int, rows: Int) {
         let features = model.inputSize
         for r in 0..<rows {
-            let source = data + order[from + r] * features
+            let sample = order[from + r]
             let row = workspace.input.pointer + r * features
             if let scaling = model.inputScaling {
-                scaling.apply(source, row, rows: 1)
+                scaling.apply(data + sample * features, row, rows: 1)
             } else {
-                row.update(from: source, count: features)
+                row.update(from: data + sample * features, count: features)
             }
+            if let mask { (workspace.mask.pointer + r * features).update(from: mask + sample * features, count: features) }
         }
-        workspace.target.pointer.update(from: workspace.input.pointer, count: rows * features)
+        prepareBatch(rows: rows, masked: mask != nil)
+    }
+
+    /// The clean input becomes the target; missing inputs are zeroed; the corruption is applied.
+    private func prepareBatch(rows: Int, masked: Bool) {
+        let count = rows * model.inputSize
+        let input = workspace.input.pointer
+        workspace.target.pointer.update(from: input, count: count)
+        if masked {
+            let mask = workspace.mask.pointer
+            for i in 0..<count { input[i] *= mask[i] }
+        }
+        model.spec.noise?.apply(input, count: count, random: &model.random)
     }
 
     /// Makes `order` a permutation (or the identity) of `count` samples.

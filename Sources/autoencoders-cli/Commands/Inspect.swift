@@ -57,6 +57,7 @@ enum InspectCommand {
         row("optimizer", "\(optimizer.name), lr \(format("%g", Double(optimizer.learningRate))), "
             + (facts.optimizerStep.map { "step \($0)" } ?? "no saved state"))
         row("epochs completed", String(model.epochsCompleted))
+        row("anomaly threshold", model.anomalyThreshold.map { format("%.6g", Double($0)) } ?? "none")
         if let scaling = model.inputScaling {
             row("input scaling", "offset \(preview(scaling.offset)) scale \(preview(scaling.scale))")
         } else {
@@ -95,6 +96,7 @@ enum InspectCommand {
                 "step": facts.optimizerStep.map { .number(Double($0)) } ?? .null,
             ]),
             "epochs_completed": .number(Double(model.epochsCompleted)),
+            "anomaly_threshold": model.anomalyThreshold.map { .number(Double($0)) } ?? .null,
         ]
         if let scaling = model.inputScaling {
             object["input_scaling"] = .object([

@@ -1,0 +1,25 @@
+/// Inpainting: reconstruct samples some of whose inputs are missing, and fill the missing ones.
+extension Model {
+    /// Fills the missing inputs of `x` (`mask` 1 = known, 0 = missing, both `[rows, inputSize]`):
+    /// missing inputs enter the network as zero in the scaled space (as masking noise trains it to
+    /// expect), and `output` receives the known inputs unchanged and the reconstruction where
+    /// inputs were missing, in data space. Missing entries of `x` may hold any finite value.
+    public func inpaint(_ x: UnsafePointer<Float>, mask: UnsafePointer<Float>, rows: Int,
+                        into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+        let count = rows * inputSize
+        try checkFinite(x, count: count, name: "input")
+        try Model.checkMask(mask, count: count)
+        try reconstruct(x, rows: rows, into: output, prepare: { input, start, chunk in
+            let m = mask + start * self.inputSize
+            for i in 0..<(chunk * self.inputSize) { input[i] *= m[i] }
+        })
+        for i in 0..<count where mask[i] != 0 { output[i] = x[i] }
+    }
+
+    /// Masks hold 1 (known) or 0 (missing).
+    static func checkMask(_ mask: UnsafePointer<Float>, count: Int) throws(AutoencoderError) {
+        for i in 0..<count where mask[i] != 0 && mask[i] != 1 {
+            throw .invalidArgument("mask: element \(i) is \(mask[i]); a mask holds 1 (known) or 0 (missing)")
+        }
+    }
+}
