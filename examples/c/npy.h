@@ -19,7 +19,7 @@ typedef struct npy_array {
 } npy_array;
 
 /* Loads path into *out. Returns 0 on success, -1 with a message on stderr otherwise. */
-static int npy_load(const char *path, npy_array *out) {
+static inline int npy_load(const char *path, npy_array *out) {
     FILE *file = fopen(path, "rb");
     if (!file) { fprintf(stderr, "npy: cannot open %s\n", path); return -1; }
     unsigned char preamble[10];
@@ -76,7 +76,7 @@ static int npy_load(const char *path, npy_array *out) {
 }
 
 /* Writes `count` floats with the given shape as a float32 .npy file. Returns 0 or -1. */
-static int npy_save(const char *path, const float *data, const size_t *shape, size_t rank) {
+static inline int npy_save(const char *path, const float *data, const size_t *shape, size_t rank) {
     char dims[128] = "";
     size_t count = 1;
     for (size_t i = 0; i < rank; i++) {
