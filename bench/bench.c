@@ -8,7 +8,7 @@
  *          bench --cold-start          (internal: child process for the cold-start figure)
  *          bench --train-w1 DATA_DIR   (internal: child process for the peak-memory figure)
  */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 #include <autoencoders.h>
 #include <stdio.h>
 #include <stdlib.h>
