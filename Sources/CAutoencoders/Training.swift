@@ -35,6 +35,7 @@ public func ae_model_train(_ handle: OpaquePointer?, _ data: UnsafePointer<Float
             guard fields.maskCount == count else {
                 throw .shapeMismatch("options->mask_count is \(fields.maskCount) but the data has count = \(count) elements; the mask has one value per input")
             }
+            try Model.checkMask(given, count: rows * model.inputSize, name: "options->mask")
             mask = given
         } else if fields.maskCount != 0 {
             throw .invalidArgument("options->mask is NULL but mask_count is \(fields.maskCount); set it to 0, or pass the mask")

@@ -8,7 +8,12 @@
  *
  * Then the "nothing lost" rules: a failed save keeps the existing file, a failed set keeps the
  * old values, a diverging training run or step keeps the last good weights and the model still
- * works.
+ * works, a failed threshold set or fit keeps the old threshold (or none), failed inference and
+ * predict calls leave the output buffers alone.
+ *
+ * The anomaly and inpainting functions (ae_model_fit_threshold, _set_threshold, _get_threshold,
+ * _predict, _inpaint), masked training (options.mask, mask_count; ae_trainer_step_masked) and the
+ * new spec families (noise, sparsity, contractive, k_sparse, correntropy) get the same treatment.
  *
  * Usage: abi_misuse [directory for temporary files]
  */
@@ -16,6 +21,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -896,6 +902,376 @@ static void test_inference(const float *x) {
     ae_model_free(model);
 }
 
+/* ---- new spec families: rejected at create, with the JSON path ---- */
+
+static void test_family_specs(void) {
+    ae_model *model = (ae_model *)&model, *const sentinel = model;
+#define FAMILY_SPEC(encoder, extra)                                                                 \
+    "{\"input_size\": 8, \"encoder\": [" encoder "], \"decoder\": [{\"type\": \"dense\", \"units\": 8}]" extra "}"
+#define BAD_FAMILY(encoder, extra, needle)                                                          \
+    EXPECT_FAIL_MSG(ae_model_create(FAMILY_SPEC(encoder, extra), &model), AE_ERR_INVALID_SPEC, "ae_model_create", needle)
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4, \"activation\": \"relu\"}",
+               ", \"regularization\": {\"sparsity\": {\"type\": \"kl\", \"target\": 0.05, \"weight\": 1}}",
+               "regularization.sparsity"); /* KL needs a sigmoid code */
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4, \"activation\": \"sigmoid\"}",
+               ", \"regularization\": {\"sparsity\": {\"type\": \"kl\", \"target\": 1.5, \"weight\": 1}}",
+               "regularization.sparsity.target");
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4, \"activation\": \"sigmoid\"}",
+               ", \"regularization\": {\"sparsity\": {\"type\": \"kl\", \"target\": 0.05, \"weight\": -1}}",
+               "regularization.sparsity.weight");
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4, \"activation\": \"sigmoid\"}",
+               ", \"regularization\": {\"sparsity\": {\"type\": \"l2\", \"weight\": 1}}", "regularization.sparsity.type");
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4, \"activation\": \"relu\"}",
+               ", \"regularization\": {\"contractive\": {\"weight\": 0.1}}", "regularization.contractive");
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4, \"activation\": \"sigmoid\"}",
+               ", \"regularization\": {\"contractive\": {\"weight\": -0.1}}", "regularization.contractive.weight");
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4}, {\"type\": \"k_sparse\", \"k\": 0}", "", "encoder[1].k");
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4}, {\"type\": \"k_sparse\", \"k\": 5}", "", "encoder[1].k");
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4}", ", \"noise\": {\"type\": \"gaussian\", \"stddev\": -0.5}", "noise.stddev");
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4}", ", \"noise\": {\"type\": \"dropout\", \"fraction\": 0.5}", "noise.type");
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4}", ", \"noise\": {\"type\": \"masking\", \"fraction\": 1.5}", "noise.fraction");
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4}", ", \"noise\": {\"type\": \"masking\", \"stddev\": 0.5, \"fraction\": 0.5}",
+               "stddev");
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4}", ", \"loss\": {\"type\": \"correntropy\", \"sigma\": 0}", "loss.sigma");
+    BAD_FAMILY("{\"type\": \"dense\", \"units\": 4}", ", \"loss\": {\"type\": \"correntropy\", \"sigma\": -1}", "loss.sigma");
+#undef BAD_FAMILY
+#undef FAMILY_SPEC
+    CHECK(model == sentinel);
+}
+
+/* ---- anomaly detection: threshold and predict ---- */
+
+static float threshold_of(const ae_model *model, int *has) {
+    float value = -12345.0f;
+    *has = -1;
+    if (ae_model_get_threshold(model, &value, has) != AE_OK) *has = -2;
+    return value;
+}
+
+/* Every way to call ae_model_fit_threshold wrongly; none may change the model's threshold or *threshold. */
+static void misuse_fit_threshold(ae_model *model, const float *x) {
+    float out = -5.0f, *bad = (float *)malloc(N * D * sizeof(float));
+    const char *fn = "ae_model_fit_threshold";
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(NULL, x, N, N * D, 0.9, &out), AE_ERR_INVALID_ARGUMENT, fn, "model");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, NULL, N, N * D, 0.9, &out), AE_ERR_INVALID_ARGUMENT, fn, "data");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, 0, 0, 0.9, &out), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, N, N * D - 1, 0.9, &out), AE_ERR_SHAPE, fn, "count");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, N, N * D + 1, 0.9, &out), AE_ERR_SHAPE, fn, "count");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, N, 0, 0.9, &out), AE_ERR_SHAPE, fn, "count");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, N, huge, 0.9, &out), AE_ERR_SHAPE, fn, "count");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, overflowing, N * D, 0.9, &out), AE_ERR_SHAPE, fn, "overflow");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, SIZE_MAX / D + 1, 0, 0.9, &out), AE_ERR_SHAPE, fn, "overflow");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, huge, N * D, 0.9, &out), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, N, N * D, -0.1, &out), AE_ERR_INVALID_ARGUMENT, fn, "quantile");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, N, N * D, 1.5, &out), AE_ERR_INVALID_ARGUMENT, fn, "quantile");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, N, N * D, NAN, &out), AE_ERR_INVALID_ARGUMENT, fn, "quantile");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, N, N * D, INFINITY, &out), AE_ERR_INVALID_ARGUMENT, fn, "quantile");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, N, N * D, -INFINITY, &out), AE_ERR_INVALID_ARGUMENT, fn, "quantile");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, N, N * D, 1.0000001, &out), AE_ERR_INVALID_ARGUMENT, fn, "quantile");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, N, N * D, -1e-300, &out), AE_ERR_INVALID_ARGUMENT, fn, "quantile");
+    if (bad) {
+        memcpy(bad, x, N * D * sizeof(float));
+        bad[3 * D + 4] = NAN;
+        EXPECT_FAIL_MSG(ae_model_fit_threshold(model, bad, N, N * D, 0.9, &out), AE_ERR_NUMERIC, fn, "sample 3");
+        EXPECT_FAIL_MSG(ae_model_fit_threshold(model, bad, N, N * D, 0.9, &out), AE_ERR_NUMERIC, fn, "element 304");
+        bad[3 * D + 4] = INFINITY;
+        EXPECT_FAIL(ae_model_fit_threshold(model, bad, N, N * D, 0.9, &out), AE_ERR_NUMERIC, fn);
+        bad[3 * D + 4] = -INFINITY;
+        EXPECT_FAIL(ae_model_fit_threshold(model, bad, N, N * D, 0.9, &out), AE_ERR_NUMERIC, fn);
+        free(bad);
+    }
+    CHECK(out == -5.0f); /* *threshold untouched on every failure */
+}
+
+/* Every invalid threshold value; none may change the model's threshold. */
+static void misuse_set_threshold(ae_model *model) {
+    const char *fn = "ae_model_set_threshold";
+    EXPECT_FAIL_MSG(ae_model_set_threshold(NULL, 1.0f), AE_ERR_INVALID_ARGUMENT, fn, "model");
+    EXPECT_FAIL_MSG(ae_model_set_threshold(model, -1.0f), AE_ERR_INVALID_ARGUMENT, fn, "threshold");
+    EXPECT_FAIL_MSG(ae_model_set_threshold(model, -1e-30f), AE_ERR_INVALID_ARGUMENT, fn, "threshold");
+    EXPECT_FAIL_MSG(ae_model_set_threshold(model, NAN), AE_ERR_INVALID_ARGUMENT, fn, "threshold");
+    EXPECT_FAIL_MSG(ae_model_set_threshold(model, -NAN), AE_ERR_INVALID_ARGUMENT, fn, "threshold");
+    EXPECT_FAIL_MSG(ae_model_set_threshold(model, INFINITY), AE_ERR_INVALID_ARGUMENT, fn, "threshold");
+    EXPECT_FAIL_MSG(ae_model_set_threshold(model, -INFINITY), AE_ERR_INVALID_ARGUMENT, fn, "threshold");
+}
+
+static void test_threshold(const float *x) {
+    ae_model *model = create(classic_spec);
+    float value = -5.0f, bad[N * D];
+    int has = 7;
+    int32_t labels[N + 1];
+    size_t i;
+    int untouched;
+    const char *fn = "ae_model_predict";
+    if (!model) return;
+
+    /* get_threshold */
+    EXPECT_FAIL_MSG(ae_model_get_threshold(NULL, &value, &has), AE_ERR_INVALID_ARGUMENT, "ae_model_get_threshold", "model");
+    EXPECT_FAIL_MSG(ae_model_get_threshold(model, &value, NULL), AE_ERR_INVALID_ARGUMENT, "ae_model_get_threshold",
+                    "has_threshold");
+    EXPECT_FAIL_MSG(ae_model_get_threshold(model, NULL, NULL), AE_ERR_INVALID_ARGUMENT, "ae_model_get_threshold",
+                    "has_threshold");
+    CHECK(has == 7 && value == -5.0f);
+    CHECK_OK(ae_model_get_threshold(model, &value, &has));
+    CHECK(has == 0 && value == -5.0f); /* no threshold: *threshold is left alone */
+    has = 7;
+    CHECK_OK(ae_model_get_threshold(model, NULL, &has)); /* threshold may be NULL */
+    CHECK(has == 0);
+
+    /* predict without a threshold: AE_ERR_UNSUPPORTED, whatever the batch. */
+    for (i = 0; i < N + 1; i++) labels[i] = -9;
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, N, N * D, labels, N), AE_ERR_UNSUPPORTED, fn, "threshold");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, 1, D, labels, 1), AE_ERR_UNSUPPORTED, fn, "threshold");
+    EXPECT_FAIL(ae_model_predict(model, x, 0, 0, labels, 0), AE_ERR_UNSUPPORTED, fn);
+
+    /* Failed sets and fits leave the model without a threshold. */
+    misuse_set_threshold(model);
+    misuse_fit_threshold(model, x);
+    value = threshold_of(model, &has);
+    CHECK(has == 0 && value == -12345.0f);
+
+    /* With a threshold: failed sets and fits keep it, bit for bit. */
+    CHECK_OK(ae_model_set_threshold(model, 0.25f));
+    value = threshold_of(model, &has);
+    CHECK(has == 1 && value == 0.25f);
+    misuse_set_threshold(model);
+    misuse_fit_threshold(model, x);
+    value = threshold_of(model, &has);
+    CHECK(has == 1 && value == 0.25f);
+    /* Edge values that are valid: 0, -0, the largest float. */
+    CHECK_OK(ae_model_set_threshold(model, 0.0f));
+    value = threshold_of(model, &has);
+    CHECK(has == 1 && value == 0.0f);
+    CHECK_OK(ae_model_set_threshold(model, -0.0f));
+    value = threshold_of(model, &has);
+    CHECK(has == 1 && value == 0.0f);
+    CHECK_OK(ae_model_set_threshold(model, 3.4028235e38f));
+    value = threshold_of(model, &has);
+    CHECK(has == 1 && value == 3.4028235e38f);
+    /* Quantiles 0 and 1 are valid, and threshold may be NULL. */
+    CHECK_OK(ae_model_fit_threshold(model, x, N, N * D, 0.0, NULL));
+    CHECK_OK(ae_model_fit_threshold(model, x, 1, D, 1.0, NULL));
+    CHECK_OK(ae_model_set_threshold(model, 0.25f));
+
+    /* predict */
+    EXPECT_FAIL_MSG(ae_model_predict(NULL, x, N, N * D, labels, N), AE_ERR_INVALID_ARGUMENT, fn, "model");
+    EXPECT_FAIL_MSG(ae_model_predict(model, NULL, N, N * D, labels, N), AE_ERR_INVALID_ARGUMENT, fn, "input");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, N, N * D, NULL, N), AE_ERR_INVALID_ARGUMENT, fn, "labels");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, N, N * D - 1, labels, N), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, N, N * D + 1, labels, N), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, N, 0, labels, N), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, N, huge, labels, N), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, N, N * D, labels, N - 1), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, N, N * D, labels, N + 1), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, N, N * D, labels, 0), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, N, N * D, labels, huge), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, N, N * D, labels, N * D), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, huge, N * D, labels, huge), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, SIZE_MAX / D + 1, 0, labels, SIZE_MAX / D + 1), AE_ERR_SHAPE, fn, "overflow");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, overflowing, 0, labels, overflowing), AE_ERR_SHAPE, fn, "overflow");
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, ((size_t)1 << 62) / D, 4, labels, ((size_t)1 << 62) / D), AE_ERR_SHAPE, fn,
+                    "input_count");
+    memcpy(bad, x, sizeof bad);
+    bad[2 * D + 1] = NAN;
+    EXPECT_FAIL_MSG(ae_model_predict(model, bad, N, N * D, labels, N), AE_ERR_NUMERIC, fn, "sample 2");
+    bad[2 * D + 1] = INFINITY;
+    EXPECT_FAIL(ae_model_predict(model, bad, N, N * D, labels, N), AE_ERR_NUMERIC, fn);
+    bad[2 * D + 1] = -INFINITY;
+    EXPECT_FAIL(ae_model_predict(model, bad, N, N * D, labels, N), AE_ERR_NUMERIC, fn);
+    untouched = 1;
+    for (i = 0; i < N + 1; i++) untouched &= labels[i] == -9;
+    CHECK(untouched); /* labels untouched on every failure */
+    CHECK_OK(ae_model_predict(model, x, 0, 0, labels, 0)); /* n = 0: a no-op */
+    CHECK(labels[0] == -9);
+    CHECK_OK(ae_model_predict(model, x, N, N * D, labels, N));
+    untouched = 1;
+    for (i = 0; i < N; i++) untouched &= labels[i] == 0 || labels[i] == 1;
+    CHECK(untouched && labels[N] == -9); /* 0 or 1, and nothing past labels_count */
+    ae_model_free(model);
+}
+
+/* ---- inpainting ---- */
+
+static void test_inpaint(const float *x) {
+    ae_model *model = create(classic_spec);
+    float *mask = (float *)malloc(N * D * sizeof(float)), *out = (float *)malloc((N * D + 1) * sizeof(float));
+    float *bad = (float *)malloc(N * D * sizeof(float));
+    const char *fn = "ae_model_inpaint";
+    size_t i;
+    int untouched;
+    if (!model || !mask || !out || !bad) goto done;
+    for (i = 0; i < N * D; i++) mask[i] = (i % 3 == 0) ? 0.0f : 1.0f;
+    for (i = 0; i < N * D + 1; i++) out[i] = 12345.0f;
+
+    EXPECT_FAIL_MSG(ae_model_inpaint(NULL, x, mask, N, N * D, out, N * D), AE_ERR_INVALID_ARGUMENT, fn, "model");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, NULL, mask, N, N * D, out, N * D), AE_ERR_INVALID_ARGUMENT, fn, "input");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, NULL, N, N * D, out, N * D), AE_ERR_INVALID_ARGUMENT, fn, "mask");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, N * D, NULL, N * D), AE_ERR_INVALID_ARGUMENT, fn, "output");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, N * D - 1, out, N * D), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, N * D + 1, out, N * D), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, 0, out, N * D), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, huge, out, N * D), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, N * D, out, N * D - 1), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, N * D, out, N * D + 1), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, N * D, out, 0), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, N * D, out, huge), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, huge, N * D, out, N * D), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, SIZE_MAX / D + 1, 0, out, 0), AE_ERR_SHAPE, fn, "overflow");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, ((size_t)1 << 62) / D, 4, out, 4), AE_ERR_SHAPE, fn, "input_count");
+
+    /* Masks hold 0 or 1 only. */
+    mask[5] = 0.5f;
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, N * D, out, N * D), AE_ERR_INVALID_ARGUMENT, fn, "mask");
+    mask[5] = NAN;
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, N * D, out, N * D), AE_ERR_INVALID_ARGUMENT, fn, "mask");
+    mask[5] = -1.0f;
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, N * D, out, N * D), AE_ERR_INVALID_ARGUMENT, fn, "mask");
+    mask[5] = 2.0f;
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, N * D, out, N * D), AE_ERR_INVALID_ARGUMENT, fn, "mask");
+    mask[5] = 1.0f;
+    mask[N * D - 1] = INFINITY; /* the very last element */
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, mask, N, N * D, out, N * D), AE_ERR_INVALID_ARGUMENT, fn, "mask");
+    mask[N * D - 1] = 1.0f;
+
+    /* NaN and infinite inputs, known or missing (missing entries may hold any finite value only). */
+    memcpy(bad, x, N * D * sizeof(float));
+    bad[2 * D + 1] = NAN; /* known */
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, bad, mask, N, N * D, out, N * D), AE_ERR_NUMERIC, fn, "sample 2");
+    bad[2 * D + 1] = x[2 * D + 1];
+    CHECK(mask[2 * D + 1] == 0.0f || mask[2 * D + 2] == 0.0f || mask[2 * D + 3] == 0.0f);
+    for (i = 2 * D; i < 3 * D; i++) {
+        if (mask[i] == 0.0f) {
+            bad[i] = INFINITY; /* missing */
+            break;
+        }
+    }
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, bad, mask, N, N * D, out, N * D), AE_ERR_NUMERIC, fn, "sample 2");
+    untouched = 1;
+    for (i = 0; i < N * D + 1; i++) untouched &= out[i] == 12345.0f;
+    CHECK(untouched); /* output untouched on every failure */
+
+    CHECK_OK(ae_model_inpaint(model, x, mask, 0, 0, out, 0)); /* n = 0: a no-op */
+    CHECK(out[0] == 12345.0f);
+    CHECK_OK(ae_model_inpaint(model, x, mask, N, N * D, out, N * D));
+    CHECK(out[N * D] == 12345.0f); /* nothing written past output_count */
+done:
+    free(mask);
+    free(out);
+    free(bad);
+    ae_model_free(model);
+}
+
+/* ---- masked training: options.mask, ae_trainer_step_masked ---- */
+
+static void test_masked_training(const float *x) {
+    ae_model *model = create(classic_spec);
+    float *mask = (float *)malloc(N * D * sizeof(float)), *before = NULL, bad[N * D];
+    ae_train_options options;
+    ae_train_report report, untouched;
+    ae_trainer *trainer = NULL;
+    size_t count = 0, epochs = 99, steps = 99, i;
+    double loss = -3;
+    const char *fn = "ae_model_train";
+    if (!model || !mask) goto done;
+    for (i = 0; i < N * D; i++) mask[i] = (i % 4 == 1) ? 0.0f : 1.0f;
+    before = parameters_copy(model, &count);
+    memset(&untouched, 0x5A, sizeof untouched);
+    untouched.struct_size = sizeof report;
+    memcpy(&report, &untouched, sizeof report);
+
+    /* The defaults: no mask. */
+    memset(&options, 0x77, sizeof options);
+    CHECK_OK(ae_train_options_init(&options, sizeof options));
+    CHECK(options.mask == NULL && options.mask_count == 0);
+
+#define BAD_MASK(mask_value, count_value, status, needle)                                          \
+    do {                                                                                            \
+        ae_train_options_init(&options, sizeof options);                                            \
+        options.epochs = 1;                                                                         \
+        options.mask = (mask_value);                                                                \
+        options.mask_count = (count_value);                                                         \
+        EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), status, fn, needle); \
+    } while (0)
+    BAD_MASK(mask, 0, AE_ERR_SHAPE, "mask_count");         /* a mask without mask_count */
+    BAD_MASK(NULL, N * D, AE_ERR_INVALID_ARGUMENT, "mask"); /* mask_count without a mask */
+    BAD_MASK(NULL, 1, AE_ERR_INVALID_ARGUMENT, "options->mask");
+    BAD_MASK(mask, N * D - 1, AE_ERR_SHAPE, "mask_count");
+    BAD_MASK(mask, N * D + 1, AE_ERR_SHAPE, "mask_count");
+    BAD_MASK(mask, D, AE_ERR_SHAPE, "mask_count");
+    BAD_MASK(mask, huge, AE_ERR_SHAPE, "mask_count");
+    mask[3 * D + 7] = 0.5f;
+    BAD_MASK(mask, N * D, AE_ERR_INVALID_ARGUMENT, "mask");
+    mask[3 * D + 7] = NAN;
+    BAD_MASK(mask, N * D, AE_ERR_INVALID_ARGUMENT, "mask");
+    mask[3 * D + 7] = -INFINITY;
+    BAD_MASK(mask, N * D, AE_ERR_INVALID_ARGUMENT, "mask");
+    mask[3 * D + 7] = 1.0f;
+    mask[N * D - 1] = 0.999f;
+    BAD_MASK(mask, N * D, AE_ERR_INVALID_ARGUMENT, "mask");
+    mask[N * D - 1] = 1.0f;
+#undef BAD_MASK
+    /* A mask with a validation split (whose held-out samples would be masked) is refused. */
+    ae_train_options_init(&options, sizeof options);
+    options.mask = mask;
+    options.mask_count = N * D;
+    options.validation_split = 0.25f;
+    EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, fn, "validation_split");
+    /* NaN data with a mask: still rejected, also where the mask says missing. */
+    options.validation_split = 0;
+    memcpy(bad, x, sizeof bad);
+    bad[1] = NAN; /* mask[1] == 0: a missing entry */
+    EXPECT_FAIL_MSG(ae_model_train(model, bad, N, N * D, &options, &report), AE_ERR_NUMERIC, fn, "sample 0");
+    /* A struct of the 0.1 size without the mask fields is now too small. */
+    options.struct_size = offsetof(ae_train_options, mask);
+    EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, fn, "options->struct_size");
+    CHECK(memcmp(&report, &untouched, sizeof report) == 0);
+    CHECK(before != NULL && parameters_equal(model, before, count)); /* nothing trained */
+    CHECK_OK(ae_model_epochs_completed(model, &epochs));
+    CHECK(epochs == 0);
+
+    /* ae_trainer_step_masked */
+    fn = "ae_trainer_step_masked";
+    CHECK_OK(ae_trainer_create(model, N, &trainer));
+    if (!trainer) goto done;
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(NULL, x, mask, N, N * D, &loss), AE_ERR_INVALID_ARGUMENT, fn, "trainer");
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(trainer, NULL, mask, N, N * D, &loss), AE_ERR_INVALID_ARGUMENT, fn, "batch");
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(trainer, x, NULL, N, N * D, &loss), AE_ERR_INVALID_ARGUMENT, fn, "mask");
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(trainer, x, mask, 0, 0, &loss), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(trainer, x, mask, N + 1, (N + 1) * D, &loss), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(trainer, x, mask, huge, N * D, &loss), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(trainer, x, mask, N, N * D - 1, &loss), AE_ERR_SHAPE, fn, "count");
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(trainer, x, mask, N, N * D + 1, &loss), AE_ERR_SHAPE, fn, "count");
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(trainer, x, mask, N, huge, &loss), AE_ERR_SHAPE, fn, "count");
+    mask[2 * D] = 0.5f;
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(trainer, x, mask, N, N * D, &loss), AE_ERR_INVALID_ARGUMENT, fn, "mask");
+    mask[2 * D] = NAN;
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(trainer, x, mask, N, N * D, &loss), AE_ERR_INVALID_ARGUMENT, fn, "mask");
+    mask[2 * D] = 1.0f;
+    mask[N * D - 1] = -0.5f;
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(trainer, x, mask, N, N * D, &loss), AE_ERR_INVALID_ARGUMENT, fn, "mask");
+    mask[N * D - 1] = 1.0f;
+    bad[1] = NAN; /* at a missing entry */
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(trainer, bad, mask, N, N * D, &loss), AE_ERR_NUMERIC, fn, "batch");
+    bad[1] = INFINITY;
+    EXPECT_FAIL(ae_trainer_step_masked(trainer, bad, mask, N, N * D, &loss), AE_ERR_NUMERIC, fn);
+    CHECK(loss == -3);
+    CHECK_OK(ae_trainer_step_count(trainer, &steps));
+    CHECK(steps == 0); /* no failed step counted */
+    CHECK(before != NULL && parameters_equal(model, before, count));
+    /* A valid masked step works; a mask of zeros only (nothing known) too, with a finite loss. */
+    CHECK_OK(ae_trainer_step_masked(trainer, x, mask, N, N * D, &loss));
+    CHECK(isfinite(loss) && loss >= 0);
+    for (i = 0; i < N * D; i++) bad[i] = 0.0f;
+    loss = -3;
+    CHECK_OK(ae_trainer_step_masked(trainer, x, bad, N, N * D, &loss));
+    CHECK(isfinite(loss));
+done:
+    ae_trainer_free(trainer);
+    free(before);
+    free(mask);
+    ae_model_free(model);
+}
+
 int main(int argc, char **argv) {
     float *x;
     if (argc > 1) tmpdir = argv[1];
@@ -911,6 +1287,10 @@ int main(int argc, char **argv) {
     test_divergence(x);
     test_trainer(x);
     test_inference(x);
+    test_family_specs();
+    test_threshold(x);
+    test_inpaint(x);
+    test_masked_training(x);
     free(x);
     return check_summary("abi_misuse");
 }

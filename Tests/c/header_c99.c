@@ -104,6 +104,14 @@ int header_c99_use(void) {
     ae_status (*model_decode)(const ae_model *, const float *, size_t, size_t, float *, size_t) = ae_model_decode;
     ae_status (*model_reconstruct)(const ae_model *, const float *, size_t, size_t, float *, size_t) = ae_model_reconstruct;
     ae_status (*model_score)(const ae_model *, const float *, size_t, size_t, float *, size_t) = ae_model_score;
+    ae_status (*model_inpaint)(const ae_model *, const float *, const float *, size_t, size_t, float *, size_t) =
+        ae_model_inpaint;
+    ae_status (*trainer_step_masked)(ae_trainer *, const float *, const float *, size_t, size_t, double *) =
+        ae_trainer_step_masked;
+    ae_status (*model_fit_threshold)(ae_model *, const float *, size_t, size_t, double, float *) = ae_model_fit_threshold;
+    ae_status (*model_set_threshold)(ae_model *, float) = ae_model_set_threshold;
+    ae_status (*model_get_threshold)(const ae_model *, float *, int *) = ae_model_get_threshold;
+    ae_status (*model_predict)(const ae_model *, const float *, size_t, size_t, int32_t *, size_t) = ae_model_predict;
 
     /* Every type and enumerator. */
     ae_model *model = NULL;
@@ -121,6 +129,8 @@ int header_c99_use(void) {
     options.struct_size = sizeof options;
     options.progress = callback;
     options.user_data = &report;
+    options.mask = NULL;
+    options.mask_count = 0;
 
     return (version_string != 0) + (version_major != 0) + (version_minor != 0) + (version_patch != 0) +
            (status_string != 0) + (last_error != 0) + (free_memory != 0) + (set_num_threads != 0) +
@@ -133,6 +143,8 @@ int header_c99_use(void) {
            (model_train != 0) + (model_evaluate != 0) + (trainer_create != 0) + (trainer_step != 0) +
            (trainer_set_learning_rate != 0) + (trainer_get_learning_rate != 0) + (trainer_step_count != 0) +
            (trainer_free != 0) + (model_encode != 0) + (model_decode != 0) + (model_reconstruct != 0) +
-           (model_score != 0) + (model == NULL) + (trainer == NULL) + (int)statuses[9] + (int)kinds[1] +
+           (model_score != 0) + (model_inpaint != 0) + (trainer_step_masked != 0) + (model_fit_threshold != 0) +
+           (model_set_threshold != 0) + (model_get_threshold != 0) + (model_predict != 0) + (options.mask == NULL) +
+           (int)options.mask_count + (model == NULL) + (trainer == NULL) + (int)statuses[9] + (int)kinds[1] +
            options.progress(&progress, options.user_data);
 }

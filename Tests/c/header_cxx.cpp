@@ -13,6 +13,30 @@ static_assert(std::is_same<decltype(&ae_model_create), ae_status (*)(const char 
 static_assert(std::is_same<decltype(&ae_model_encode),
                            ae_status (*)(const ae_model *, const float *, size_t, size_t, float *, size_t)>::value,
               "ae_model_encode's signature");
+static_assert(std::is_same<decltype(&ae_model_inpaint), ae_status (*)(const ae_model *, const float *, const float *, size_t,
+                                                                      size_t, float *, size_t)>::value,
+              "ae_model_inpaint's signature");
+static_assert(std::is_same<decltype(&ae_trainer_step_masked),
+                           ae_status (*)(ae_trainer *, const float *, const float *, size_t, size_t, double *)>::value,
+              "ae_trainer_step_masked's signature");
+static_assert(std::is_same<decltype(&ae_model_fit_threshold),
+                           ae_status (*)(ae_model *, const float *, size_t, size_t, double, float *)>::value,
+              "ae_model_fit_threshold's signature");
+static_assert(std::is_same<decltype(&ae_model_set_threshold), ae_status (*)(ae_model *, float)>::value,
+              "ae_model_set_threshold's signature");
+static_assert(std::is_same<decltype(&ae_model_get_threshold), ae_status (*)(const ae_model *, float *, int *)>::value,
+              "ae_model_get_threshold's signature");
+static_assert(std::is_same<decltype(&ae_model_predict),
+                           ae_status (*)(const ae_model *, const float *, size_t, size_t, int32_t *, size_t)>::value,
+              "ae_model_predict's signature");
+static_assert(std::is_same<decltype(ae_train_options::mask), const float *>::value, "ae_train_options::mask");
+static_assert(std::is_same<decltype(ae_train_options::mask_count), size_t>::value, "ae_train_options::mask_count");
+#if defined(__LP64__) || defined(_LP64)
+static_assert(sizeof(ae_train_options) == 112, "sizeof(ae_train_options)");
+static_assert(offsetof(ae_train_options, user_data) == 88, "ae_train_options::user_data");
+static_assert(offsetof(ae_train_options, mask) == 96, "ae_train_options::mask");
+static_assert(offsetof(ae_train_options, mask_count) == 104, "ae_train_options::mask_count");
+#endif
 static_assert(std::is_same<ae_progress_fn, int (*)(const ae_progress *, void *)>::value, "ae_progress_fn");
 static_assert(std::is_standard_layout<ae_train_options>::value && std::is_trivial<ae_train_options>::value,
               "ae_train_options is a plain C struct");
@@ -50,6 +74,9 @@ int header_cxx_use() {
     ae_train_options options;
     ae_train_options_init(&options, sizeof options);
     options.progress = stop_at_once;
+    const float mask[4] = {1, 1, 0, 1};
+    options.mask = mask;
+    options.mask_count = 4;
     ae_train_report report = ae_train_report();
     report.struct_size = sizeof report;
     ae_scaling_kind kind = AE_SCALING_MINMAX;
@@ -62,6 +89,16 @@ int header_cxx_use() {
     status = ae_model_train(model.get(), x, n, 4, &options, &report);
     double lr = 0;
     status = ae_trainer_get_learning_rate(trainer.get(), &lr);
+    status = ae_trainer_step_masked(trainer.get(), x, mask, n, 4, &lr);
+    float filled[4] = {0, 0, 0, 0};
+    status = ae_model_inpaint(model.get(), x, mask, n, 4, filled, 4);
+    float threshold = 0;
+    int has_threshold = 0;
+    status = ae_model_fit_threshold(model.get(), x, n, 4, 0.99, &threshold);
+    status = ae_model_set_threshold(model.get(), threshold);
+    status = ae_model_get_threshold(model.get(), &threshold, &has_threshold);
+    int32_t labels[1] = {0};
+    status = ae_model_predict(model.get(), x, n, 4, labels, 1);
     return static_cast<int>(status) + static_cast<int>(reason) + (ae_status_string(status)[0] == 'A') +
            (ae_last_error() != nullptr) + AE_VERSION_MAJOR + options.progress(&progress, nullptr);
 }

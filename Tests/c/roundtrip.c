@@ -6,6 +6,13 @@
  * from 4 threads at once with the same results as serial calls, trained while other threads run
  * inference and change it, and trained twice from the same spec to bit-identical parameters.
  *
+ * Anomaly detection: the fitted threshold is the quantile (computed here) of ae_model_score, predict
+ * is score > threshold, and the threshold survives save/load. Inpainting keeps known inputs bit for
+ * bit and fills the missing ones with the reconstruction of the zero-filled input. Masked training
+ * (options.mask, ae_trainer_step_masked) with a mask of ones equals unmasked training bit for bit,
+ * and ignores what missing entries hold. Denoising and the other families (sparse, contractive,
+ * k-sparse, correntropy) train deterministically and infer without noise.
+ *
  * Usage: roundtrip [--quick] [directory for temporary files]   (--quick: a smaller run for valgrind)
  */
 #include <math.h>
@@ -631,6 +638,519 @@ static void test_training_with_other_threads(const float *x) {
     ae_model_free(model);
 }
 
+/* ---- anomaly detection: threshold and predict ---- */
+
+static int compare_floats(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of n sorted values, linear interpolation between order statistics (numpy's
+ * default), in double. */
+static double quantile_of_sorted(const float *sorted, size_t n, double q) {
+    double position = q * (double)(n - 1);
+    size_t below = (size_t)floor(position), above = below + 1 < n ? below + 1 : n - 1;
+    return (double)sorted[below] + ((double)sorted[above] - (double)sorted[below]) * (position - (double)below);
+}
+
+/* fit_threshold(q) on the first n samples: the threshold it returns and the one get_threshold
+ * reads are the same float, and that float is the quantile computed here of ae_model_score over
+ * the same samples. `exact`: the interpolation is exact in float (q = 0, 1, or an integer or
+ * half-integer position), so the two must agree bit for bit; otherwise to float rounding. */
+static void check_fitted_quantile(ae_model *model, const float *x, size_t n, double q, int exact) {
+    float *scores = (float *)malloc(n * sizeof(float)), fitted = -1, got = -2;
+    int has = -1;
+    double expected;
+    if (!scores) return;
+    CHECK_OK(ae_model_score(model, x, n, n * D, scores, n));
+    qsort(scores, n, sizeof(float), compare_floats);
+    expected = quantile_of_sorted(scores, n, q);
+    CHECK_OK(ae_model_fit_threshold(model, x, n, n * D, q, &fitted));
+    CHECK_OK(ae_model_get_threshold(model, &got, &has));
+    CHECK(has == 1 && memcmp(&fitted, &got, sizeof got) == 0);
+    if (exact) {
+        CHECK(got == (float)expected);
+    } else {
+        CHECK(fabs((double)got - expected) <= 1e-6 * fabs(expected) + 1e-30);
+    }
+    if (q == 0) CHECK(got == scores[0]);
+    if (q == 1) CHECK(got == scores[n - 1]);
+    if (!(exact ? got == (float)expected : fabs((double)got - expected) <= 1e-6 * fabs(expected) + 1e-30))
+        fprintf(stderr, "  quantile %g of %zu scores: library %.9g, C %.9g\n", q, n, (double)got, expected);
+    free(scores);
+}
+
+/* predict's labels are exactly score > threshold. Returns the number flagged. */
+static size_t check_predict_matches_score(const ae_model *model, const float *x, size_t n) {
+    float *scores = (float *)malloc(n * sizeof(float)), threshold = -1;
+    int32_t *labels = (int32_t *)malloc(n * sizeof(int32_t));
+    int has = 0, consistent = 1;
+    size_t i, flagged = 0;
+    if (!scores || !labels) goto done;
+    CHECK_OK(ae_model_get_threshold(model, &threshold, &has));
+    CHECK(has == 1);
+    CHECK_OK(ae_model_score(model, x, n, n * D, scores, n));
+    for (i = 0; i < n; i++) labels[i] = -1;
+    CHECK_OK(ae_model_predict(model, x, n, n * D, labels, n));
+    for (i = 0; i < n; i++) {
+        if (labels[i] != (scores[i] > threshold ? 1 : 0)) consistent = 0;
+        flagged += labels[i] == 1;
+    }
+    CHECK(consistent);
+done:
+    free(scores);
+    free(labels);
+    return flagged;
+}
+
+static void test_anomaly_threshold(const float *x) {
+    ae_model *model = create(classic_spec), *loaded = NULL, *from_memory = NULL, *plain = NULL;
+    ae_train_options options;
+    float scores[16], threshold = 0, got = 0, *outliers = (float *)malloc(16 * D * sizeof(float));
+    int32_t labels[16], labels_back[16];
+    int has = -1;
+    size_t i, flagged, n_odd = samples - 1;
+    char path[512];
+    void *bytes = NULL;
+    size_t size = 0;
+    if (!model || !outliers) goto done;
+    snprintf(path, sizeof path, "%s/ae_roundtrip_threshold_%d.safetensors", tmpdir, (int)getpid());
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = quick ? 1 : 3;
+    CHECK_OK(ae_model_train(model, x, samples, samples * D, &options, NULL));
+
+    /* The quantile, computed in C from ae_model_score over the same data. */
+    check_fitted_quantile(model, x, samples, 0.0, 1);
+    check_fitted_quantile(model, x, samples, 1.0, 1);
+    check_fitted_quantile(model, x, n_odd, 0.5, 1);  /* position (n - 1) / 2: an order statistic */
+    check_fitted_quantile(model, x, n_odd, 0.25, 1); /* a half-integer position: the midpoint */
+    check_fitted_quantile(model, x, samples, 0.5, 0);
+    check_fitted_quantile(model, x, samples, 0.9, 0);
+    check_fitted_quantile(model, x, samples, 0.123, 0);
+    check_fitted_quantile(model, x, 1, 0.7, 1); /* one sample: its score */
+    check_fitted_quantile(model, x, 2, 0.5, 0);
+    check_fitted_quantile(model, x, samples, 0.99, 0);
+
+    /* predict == score > threshold, at q = 0.99 and 0.9, and after set_threshold. */
+    flagged = check_predict_matches_score(model, x, samples);
+    CHECK(flagged >= 1 && flagged <= samples / 50 + 1); /* about 1 %: ties aside, n - 1 - floor(0.99 (n - 1)) */
+    CHECK_OK(ae_model_fit_threshold(model, x, samples, samples * D, 0.9, &threshold));
+    flagged = check_predict_matches_score(model, x, samples);
+    CHECK(flagged >= samples / 20 && flagged <= samples / 5);
+    /* "exceeds": a sample whose score equals the threshold is normal, one just above it is not. */
+    CHECK_OK(ae_model_score(model, x, 16, 16 * D, scores, 16));
+    CHECK_OK(ae_model_set_threshold(model, scores[3]));
+    CHECK_OK(ae_model_predict(model, x, 16, 16 * D, labels, 16));
+    CHECK(labels[3] == 0);
+    CHECK_OK(ae_model_set_threshold(model, nextafterf(scores[3], 0.0f)));
+    CHECK_OK(ae_model_predict(model, x, 16, 16 * D, labels, 16));
+    CHECK(labels[3] == 1);
+    CHECK(check_predict_matches_score(model, x, 16) == (size_t)(labels[0] + labels[1] + labels[2] + labels[3] + labels[4] +
+                                                                 labels[5] + labels[6] + labels[7] + labels[8] + labels[9] +
+                                                                 labels[10] + labels[11] + labels[12] + labels[13] +
+                                                                 labels[14] + labels[15]));
+    /* Samples far from the training data are all flagged at the 0.99 threshold. */
+    CHECK_OK(ae_model_fit_threshold(model, x, samples, samples * D, 0.99, &threshold));
+    for (i = 0; i < 16 * D; i++) outliers[i] = (i % 2) ? 5.0f : -3.0f;
+    CHECK_OK(ae_model_predict(model, outliers, 16, 16 * D, labels, 16));
+    for (i = 0, flagged = 0; i < 16; i++) flagged += labels[i] == 1;
+    CHECK(flagged == 16);
+
+    /* The threshold survives save and load (file, memory, with and without optimizer state). */
+    CHECK_OK(ae_model_predict(model, x, 16, 16 * D, labels, 16));
+    CHECK_OK(ae_model_save(model, path, 1));
+    CHECK_OK(ae_model_load(path, &loaded));
+    if (loaded) {
+        has = -1;
+        CHECK_OK(ae_model_get_threshold(loaded, &got, &has));
+        CHECK(has == 1 && memcmp(&got, &threshold, sizeof got) == 0);
+        CHECK_OK(ae_model_predict(loaded, x, 16, 16 * D, labels_back, 16));
+        CHECK(memcmp(labels, labels_back, sizeof labels) == 0);
+    }
+    CHECK_OK(ae_model_save_to_memory(model, 0, &bytes, &size));
+    CHECK_OK(ae_model_load_from_memory(bytes, size, &from_memory));
+    ae_free(bytes);
+    bytes = NULL;
+    if (from_memory) {
+        has = -1;
+        CHECK_OK(ae_model_get_threshold(from_memory, &got, &has));
+        CHECK(has == 1 && memcmp(&got, &threshold, sizeof got) == 0);
+        CHECK_OK(ae_model_predict(from_memory, x, 16, 16 * D, labels_back, 16));
+        CHECK(memcmp(labels, labels_back, sizeof labels) == 0);
+        /* Saved again, the copy keeps it too; a new threshold on the copy leaves the original alone. */
+        CHECK_OK(ae_model_set_threshold(from_memory, 123.0f));
+        CHECK_OK(ae_model_get_threshold(model, &got, &has));
+        CHECK(has == 1 && got == threshold);
+    }
+    /* A model without a threshold stays without one through save and load. */
+    plain = create(classic_spec);
+    if (plain) {
+        ae_model *back = NULL;
+        CHECK_OK(ae_model_save_to_memory(plain, 1, &bytes, &size));
+        CHECK_OK(ae_model_load_from_memory(bytes, size, &back));
+        ae_free(bytes);
+        bytes = NULL;
+        has = -1;
+        if (back) CHECK_OK(ae_model_get_threshold(back, NULL, &has));
+        CHECK(has == 0);
+        ae_model_free(back);
+    }
+done:
+    unlink(path);
+    free(outliers);
+    ae_model_free(model);
+    ae_model_free(loaded);
+    ae_model_free(from_memory);
+    ae_model_free(plain);
+}
+
+/* ---- inpainting ---- */
+
+/* Bitwise float comparison of the entries where mask == want. */
+static int same_where(const float *a, const float *b, const float *mask, float want, size_t count) {
+    size_t i;
+    for (i = 0; i < count; i++) {
+        if (mask[i] == want && memcmp(&a[i], &b[i], sizeof(float)) != 0) return 0;
+    }
+    return 1;
+}
+
+static void check_inpaint(const ae_model *model, const float *x, size_t n, const float *fill_value_per_feature) {
+    size_t count = n * D, i, missing = 0;
+    float *mask = (float *)malloc(count * sizeof(float)), *input = (float *)malloc(count * sizeof(float));
+    float *filled = (float *)malloc(count * sizeof(float)), *reference = (float *)malloc(count * sizeof(float));
+    float *recon = (float *)malloc(count * sizeof(float));
+    int finite = 1;
+    if (!mask || !input || !filled || !reference || !recon) goto done;
+    for (i = 0; i < count; i++) {
+        mask[i] = ((i * 7 + 3) % 10 < 3) ? 0.0f : 1.0f; /* 30 % missing */
+        missing += mask[i] == 0.0f;
+        /* Missing entries hold any finite value: garbage here. */
+        input[i] = mask[i] != 0.0f ? x[i] : 1000.0f + (float)(i % 13);
+        /* Missing entries enter the network as zero (in its scaled space): the raw value that scales to zero. */
+        reference[i] = mask[i] != 0.0f ? x[i] : (fill_value_per_feature ? fill_value_per_feature[i % D] : 0.0f);
+    }
+    CHECK(missing > 0 && missing < count);
+    CHECK_OK(ae_model_inpaint(model, input, mask, n, count, filled, count));
+    CHECK(same_where(filled, input, mask, 1.0f, count)); /* known entries kept bit for bit */
+    CHECK_OK(ae_model_reconstruct(model, reference, n, count, recon, count));
+    CHECK(same_where(filled, recon, mask, 0.0f, count)); /* missing ones: the reconstruction of the zero-filled input */
+    for (i = 0; i < count; i++) finite &= isfinite(filled[i]) != 0;
+    CHECK(finite);
+    CHECK(!same_where(filled, input, mask, 0.0f, count)); /* the garbage is gone */
+
+    /* A mask of ones: the input itself. A mask of zeros: the reconstruction of all-"zero" input. */
+    for (i = 0; i < count; i++) mask[i] = 1.0f;
+    CHECK_OK(ae_model_inpaint(model, x, mask, n, count, filled, count));
+    CHECK(memcmp(filled, x, count * sizeof(float)) == 0);
+    for (i = 0; i < count; i++) {
+        mask[i] = 0.0f;
+        reference[i] = fill_value_per_feature ? fill_value_per_feature[i % D] : 0.0f;
+    }
+    CHECK_OK(ae_model_inpaint(model, x, mask, n, count, filled, count));
+    CHECK_OK(ae_model_reconstruct(model, reference, n, count, recon, count));
+    CHECK(memcmp(filled, recon, count * sizeof(float)) == 0);
+done:
+    free(mask);
+    free(input);
+    free(filled);
+    free(reference);
+    free(recon);
+}
+
+static void test_inpaint(const float *x) {
+    ae_model *model = create(classic_spec), *scaled = create(classic_spec);
+    ae_train_options options;
+    float offset[D], scale[D];
+    int has = 0;
+    if (!model || !scaled) goto done;
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = 1;
+    CHECK_OK(ae_model_train(model, x, samples, samples * D, &options, NULL));
+    check_inpaint(model, x, 16, NULL); /* no input scaling: missing = 0 */
+    /* With input scaling, "zero" is zero in the scaled space: the raw value offset[j]. */
+    CHECK_OK(ae_model_fit_input_scaling(scaled, AE_SCALING_STANDARDIZE, x, samples, samples * D));
+    CHECK_OK(ae_model_train(scaled, x, samples, samples * D, &options, NULL));
+    CHECK_OK(ae_model_get_input_scaling(scaled, offset, scale, D, &has));
+    CHECK(has == 1);
+    check_inpaint(scaled, x, 16, offset);
+done:
+    ae_model_free(model);
+    ae_model_free(scaled);
+}
+
+/* ---- masked training ---- */
+
+static void test_masked_training(const float *x) {
+    ae_model *a = create(classic_spec), *b = create(classic_spec), *c = create(classic_spec), *d = create(classic_spec);
+    size_t count = samples * D, i;
+    float *ones = (float *)malloc(count * sizeof(float)), *mask = (float *)malloc(count * sizeof(float));
+    float *zero_filled = (float *)malloc(count * sizeof(float)), *garbage = (float *)malloc(count * sizeof(float));
+    ae_train_options options;
+    ae_train_report ra, rb, rc, rd;
+    double loss = 0;
+    if (!a || !b || !c || !d || !ones || !mask || !zero_filled || !garbage) goto done;
+    for (i = 0; i < count; i++) {
+        ones[i] = 1.0f;
+        mask[i] = ((i * 11 + 5) % 7 < 2) ? 0.0f : 1.0f; /* about 29 % missing */
+        zero_filled[i] = mask[i] != 0.0f ? x[i] : 0.0f;
+        garbage[i] = mask[i] != 0.0f ? x[i] : 7.0f + (float)(i % 5);
+    }
+    ra.struct_size = rb.struct_size = rc.struct_size = rd.struct_size = sizeof(ae_train_report);
+
+    /* A mask of all ones is no mask: same weights and losses bit for bit (same seed), with
+     * explicit validation data too. */
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = quick ? 1 : 2;
+    options.validation_data = x;
+    options.validation_samples = 16;
+    options.validation_count = 16 * D;
+    CHECK_OK(ae_model_train(a, x, samples, count, &options, &ra));
+    options.mask = ones;
+    options.mask_count = count;
+    CHECK_OK(ae_model_train(b, x, samples, count, &options, &rb));
+    CHECK(same_parameters(a, b));
+    CHECK(memcmp(&ra.final_train_loss, &rb.final_train_loss, sizeof(double)) == 0);
+    CHECK(memcmp(&ra.final_validation_loss, &rb.final_validation_loss, sizeof(double)) == 0);
+    CHECK(ra.epochs_run == rb.epochs_run && ra.best_epoch == rb.best_epoch);
+
+    /* A mask with holes: what the missing entries hold never matters (zeros or garbage give the
+     * same weights bit for bit), and the result differs from unmasked training. */
+    options.mask = mask;
+    CHECK_OK(ae_model_train(c, zero_filled, samples, count, &options, &rc));
+    CHECK_OK(ae_model_train(d, garbage, samples, count, &options, &rd));
+    CHECK(same_parameters(c, d));
+    CHECK(memcmp(&rc.final_train_loss, &rd.final_train_loss, sizeof(double)) == 0);
+    CHECK(isfinite(rc.final_train_loss) && isfinite(rc.final_validation_loss));
+    CHECK(!same_parameters(a, c));
+    CHECK_OK(ae_model_evaluate(c, x, samples, count, &loss));
+    CHECK(isfinite(loss));
+done:
+    free(ones);
+    free(mask);
+    free(zero_filled);
+    free(garbage);
+    ae_model_free(a);
+    ae_model_free(b);
+    ae_model_free(c);
+    ae_model_free(d);
+}
+
+static void test_trainer_step_masked(const float *x) {
+    enum { B = 16 };
+    ae_model *a = create(classic_spec), *b = create(classic_spec), *c = create(classic_spec), *d = create(classic_spec);
+    ae_trainer *ta = NULL, *tb = NULL, *tc = NULL, *td = NULL;
+    float ones[B * D], mask[B * D], zero_filled[B * D], garbage[B * D], recon[B * D];
+    double la = 0, lb = 0, lc = 0, ld = 0, expected = 0, known = 0;
+    size_t i, sa = 0, sb = 0;
+    int step, same_losses = 1, same_masked_losses = 1;
+    if (!a || !b || !c || !d) goto done;
+    CHECK_OK(ae_trainer_create(a, B, &ta));
+    CHECK_OK(ae_trainer_create(b, B, &tb));
+    CHECK_OK(ae_trainer_create(c, B, &tc));
+    CHECK_OK(ae_trainer_create(d, B, &td));
+    if (!ta || !tb || !tc || !td) goto done;
+    for (i = 0; i < B * D; i++) ones[i] = 1.0f;
+
+    /* A mask of ones: the same steps as ae_trainer_step, bit for bit. */
+    for (step = 0; step < 4; step++) {
+        const float *batch = x + (size_t)step * B * D;
+        CHECK_OK(ae_trainer_step(ta, batch, B, B * D, &la));
+        CHECK_OK(ae_trainer_step_masked(tb, batch, ones, B, B * D, &lb));
+        if (memcmp(&la, &lb, sizeof la) != 0) same_losses = 0;
+    }
+    CHECK_OK(ae_trainer_step(ta, x, 5, 5 * D, &la)); /* a partial batch */
+    CHECK_OK(ae_trainer_step_masked(tb, x, ones, 5, 5 * D, &lb));
+    if (memcmp(&la, &lb, sizeof la) != 0) same_losses = 0;
+    CHECK(same_losses);
+    CHECK(same_parameters(a, b));
+    CHECK_OK(ae_trainer_step_count(ta, &sa));
+    CHECK_OK(ae_trainer_step_count(tb, &sb));
+    CHECK(sa == 5 && sb == 5);
+
+    /* With holes: the loss before the update is the mean squared error over the known entries of
+     * the reconstruction of the zero-filled batch (mse, no regularizer, no noise), and what the
+     * missing entries hold does not matter. */
+    for (i = 0; i < B * D; i++) {
+        mask[i] = ((i * 13 + 1) % 5 == 0) ? 0.0f : 1.0f;
+        zero_filled[i] = mask[i] != 0.0f ? x[i] : 0.0f;
+        garbage[i] = mask[i] != 0.0f ? x[i] : -50.0f;
+    }
+    CHECK_OK(ae_model_reconstruct(c, zero_filled, B, B * D, recon, B * D));
+    for (i = 0; i < B * D; i++) {
+        if (mask[i] != 0.0f) {
+            double e = (double)recon[i] - (double)x[i];
+            expected += e * e;
+            known += 1;
+        }
+    }
+    expected /= known;
+    for (step = 0; step < 3; step++) {
+        CHECK_OK(ae_trainer_step_masked(tc, zero_filled, mask, B, B * D, &lc));
+        CHECK_OK(ae_trainer_step_masked(td, garbage, mask, B, B * D, &ld));
+        if (step == 0) {
+            CHECK(fabs(lc - expected) <= 1e-5 * expected);
+            if (!(fabs(lc - expected) <= 1e-5 * expected)) fprintf(stderr, "  masked loss %.9g, expected %.9g\n", lc, expected);
+        }
+        if (memcmp(&lc, &ld, sizeof lc) != 0) same_masked_losses = 0;
+    }
+    CHECK(same_masked_losses);
+    CHECK(same_parameters(c, d));
+    CHECK(!same_parameters(a, c));
+done:
+    ae_trainer_free(ta);
+    ae_trainer_free(tb);
+    ae_trainer_free(tc);
+    ae_trainer_free(td);
+    ae_model_free(a);
+    ae_model_free(b);
+    ae_model_free(c);
+    ae_model_free(d);
+}
+
+/* ---- denoising and the other families ---- */
+
+#define SMALL_SPEC(encoder, decoder_activation, extra)                                              \
+    "{\"input_size\": 100, \"encoder\": [" encoder "],"                                             \
+    " \"decoder\": [{\"type\": \"dense\", \"units\": 100, \"activation\": \"" decoder_activation "\"}]," \
+    " \"optimizer\": {\"type\": \"adam\", \"lr\": 0.003}, \"seed\": 11" extra "}"
+#define RELU_32 "{\"type\": \"dense\", \"units\": 32, \"activation\": \"relu\"}"
+#define SIGMOID_32 "{\"type\": \"dense\", \"units\": 32, \"activation\": \"sigmoid\"}"
+
+/* Inference on a model is deterministic: encode, reconstruct, score and evaluate twice give the
+ * same bits, and so does a copy through save/load. */
+static void check_inference_deterministic(const ae_model *model, const float *x, size_t n) {
+    float *r1 = (float *)malloc(n * D * sizeof(float)), *r2 = (float *)malloc(n * D * sizeof(float));
+    float *c1 = (float *)malloc(n * 32 * sizeof(float)), *c2 = (float *)malloc(n * 32 * sizeof(float));
+    float *s1 = (float *)malloc(n * sizeof(float)), *s2 = (float *)malloc(n * sizeof(float));
+    double e1 = 1, e2 = 2;
+    ae_model *copy = NULL;
+    void *bytes = NULL;
+    size_t size = 0;
+    if (!r1 || !r2 || !c1 || !c2 || !s1 || !s2) goto done;
+    CHECK_OK(ae_model_reconstruct(model, x, n, n * D, r1, n * D));
+    CHECK_OK(ae_model_reconstruct(model, x, n, n * D, r2, n * D));
+    CHECK(memcmp(r1, r2, n * D * sizeof(float)) == 0);
+    CHECK_OK(ae_model_encode(model, x, n, n * D, c1, n * 32));
+    CHECK_OK(ae_model_encode(model, x, n, n * D, c2, n * 32));
+    CHECK(memcmp(c1, c2, n * 32 * sizeof(float)) == 0);
+    CHECK_OK(ae_model_score(model, x, n, n * D, s1, n));
+    CHECK_OK(ae_model_score(model, x, n, n * D, s2, n));
+    CHECK(memcmp(s1, s2, n * sizeof(float)) == 0);
+    CHECK_OK(ae_model_evaluate(model, x, n, n * D, &e1));
+    CHECK_OK(ae_model_evaluate(model, x, n, n * D, &e2));
+    CHECK(e1 == e2 && isfinite(e1));
+    CHECK_OK(ae_model_save_to_memory(model, 1, &bytes, &size));
+    CHECK_OK(ae_model_load_from_memory(bytes, size, &copy));
+    ae_free(bytes);
+    if (copy) {
+        CHECK_OK(ae_model_reconstruct(copy, x, n, n * D, r2, n * D));
+        CHECK(memcmp(r1, r2, n * D * sizeof(float)) == 0);
+        CHECK_OK(ae_model_score(copy, x, n, n * D, s2, n));
+        CHECK(memcmp(s1, s2, n * sizeof(float)) == 0);
+        ae_model_free(copy);
+    }
+done:
+    free(r1);
+    free(r2);
+    free(c1);
+    free(c2);
+    free(s1);
+    free(s2);
+}
+
+static void test_denoising(const float *x) {
+    static const char *const noisy = SMALL_SPEC(RELU_32, "sigmoid", ", \"noise\": {\"type\": \"gaussian\", \"stddev\": 0.5}");
+    static const char *const clean = SMALL_SPEC(RELU_32, "sigmoid", "");
+    ae_model *a = create(noisy), *b = create(noisy), *c = create(clean), *e = create(noisy);
+    ae_train_options options;
+    ae_train_report report;
+    ae_trainer *trainer = NULL;
+    double before = 0, after = 0, step_loss = 0, clean_loss = 0;
+    if (!a || !b || !c || !e) goto done;
+    CHECK_OK(ae_model_evaluate(a, x, samples, samples * D, &before));
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = quick ? 2 : 5;
+    report.struct_size = sizeof report;
+    CHECK_OK(ae_model_train(a, x, samples, samples * D, &options, &report));
+    CHECK(isfinite(report.final_train_loss));
+    CHECK_OK(ae_model_evaluate(a, x, samples, samples * D, &after));
+    CHECK(after < before); /* it learns, noise and all */
+    /* The noise comes from the model's seeded generator: the same spec trains to the same bits... */
+    CHECK_OK(ae_model_train(b, x, samples, samples * D, &options, NULL));
+    CHECK(same_parameters(a, b));
+    /* ...and it is there: without it, training ends elsewhere. */
+    CHECK_OK(ae_model_train(c, x, samples, samples * D, &options, NULL));
+    CHECK(!same_parameters(a, c));
+    /* Noise only in training: inference is deterministic and equal after save/load. */
+    check_inference_deterministic(a, x, 32);
+    /* A trainer step sees the corrupted batch: its loss is not the clean objective on that batch. */
+    CHECK_OK(ae_model_evaluate(e, x, 16, 16 * D, &clean_loss));
+    CHECK_OK(ae_trainer_create(e, 16, &trainer));
+    if (trainer) CHECK_OK(ae_trainer_step(trainer, x, 16, 16 * D, &step_loss));
+    CHECK(isfinite(step_loss) && step_loss != clean_loss);
+done:
+    ae_trainer_free(trainer);
+    ae_model_free(a);
+    ae_model_free(b);
+    ae_model_free(c);
+    ae_model_free(e);
+}
+
+/* Each new family trains (finite loss, twice to the same bits) and infers deterministically. */
+static void test_families(const float *x) {
+    static const char *const specs[] = {
+        SMALL_SPEC(RELU_32, "sigmoid", ", \"noise\": {\"type\": \"masking\", \"fraction\": 0.3}"),
+        SMALL_SPEC(RELU_32, "sigmoid", ", \"noise\": {\"type\": \"salt_and_pepper\", \"fraction\": 0.1}"),
+        SMALL_SPEC(RELU_32, "sigmoid", ", \"noise\": {\"type\": \"gaussian\", \"stddev\": 0.3, \"clip\": [0, 1]}"),
+        SMALL_SPEC(SIGMOID_32, "sigmoid", ", \"loss\": \"bce\","
+                   " \"regularization\": {\"sparsity\": {\"type\": \"kl\", \"target\": 0.05, \"weight\": 0.5}}"),
+        SMALL_SPEC(RELU_32, "sigmoid", ", \"regularization\": {\"sparsity\": {\"type\": \"l1\", \"weight\": 0.001}}"),
+        SMALL_SPEC(SIGMOID_32, "sigmoid", ", \"regularization\": {\"contractive\": {\"weight\": 0.01}}"),
+        SMALL_SPEC("{\"type\": \"dense\", \"units\": 32}, {\"type\": \"k_sparse\", \"k\": 5}", "sigmoid", ""),
+        SMALL_SPEC(RELU_32, "sigmoid", ", \"loss\": {\"type\": \"correntropy\", \"sigma\": 1}"),
+        SMALL_SPEC(SIGMOID_32, "sigmoid", ", \"noise\": {\"type\": \"gaussian\", \"stddev\": 0.5},"
+                   " \"regularization\": {\"sparsity\": {\"type\": \"kl\", \"target\": 0.1, \"weight\": 0.1},"
+                   " \"contractive\": {\"weight\": 0.01}}"),
+    };
+    size_t k;
+    for (k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+        ae_model *a = create(specs[k]), *b = create(specs[k]);
+        ae_train_options options;
+        ae_train_report report;
+        if (!a || !b) {
+            fprintf(stderr, "  family spec %zu: %s\n", k, ae_last_error());
+        } else {
+            ae_train_options_init(&options, sizeof options);
+            options.epochs = quick ? 1 : 2;
+            report.struct_size = sizeof report;
+            CHECK_OK(ae_model_train(a, x, samples, samples * D, &options, &report));
+            CHECK(isfinite(report.final_train_loss) && report.final_train_loss >= 0);
+            CHECK_OK(ae_model_train(b, x, samples, samples * D, &options, NULL));
+            CHECK(same_parameters(a, b));
+            check_inference_deterministic(a, x, 16);
+        }
+        ae_model_free(a);
+        ae_model_free(b);
+    }
+    {
+        /* k_sparse keeps exactly k non-zero code values per sample (ties aside). */
+        ae_model *model = create(SMALL_SPEC("{\"type\": \"dense\", \"units\": 32}, {\"type\": \"k_sparse\", \"k\": 5}", "sigmoid", ""));
+        float code[8 * 32];
+        size_t i, j, ok = 0;
+        if (model) {
+            CHECK_OK(ae_model_encode(model, x, 8, 8 * D, code, 8 * 32));
+            for (i = 0; i < 8; i++) {
+                size_t nonzero = 0;
+                for (j = 0; j < 32; j++) nonzero += code[i * 32 + j] != 0.0f;
+                ok += nonzero == 5;
+            }
+            CHECK(ok == 8);
+        }
+        ae_model_free(model);
+    }
+}
+
 static void test_versions(void) {
     char expected[64];
     snprintf(expected, sizeof expected, "%d.%d.%d", AE_VERSION_MAJOR, AE_VERSION_MINOR, AE_VERSION_PATCH);
@@ -666,6 +1186,12 @@ int main(int argc, char **argv) {
     test_input_scaling(x);
     test_concurrent_inference(x);
     test_training_with_other_threads(x);
+    test_anomaly_threshold(x);
+    test_inpaint(x);
+    test_masked_training(x);
+    test_trainer_step_masked(x);
+    test_denoising(x);
+    test_families(x);
     free(x);
     return check_summary(quick ? "roundtrip --quick" : "roundtrip");
 }

@@ -153,6 +153,160 @@ assert "reconstruct on CSV: shape [200, 784]" has_shape "$T/xhat_csv.npy" "200,7
 run train --spec examples/specs/classic_100_50_25_10.json --data "$T/small.csv" --out "$T/classic.aem" --epochs 2 --scale standardize
 check "train the classic spec on a CSV without header, standardized" 0
 
+# ---- anomaly detection: threshold / predict ---------------------------------------------------
+run inspect --model "$MODEL"
+assert "inspect: a model without a threshold shows 'anomaly threshold none'" grep -qE '^anomaly threshold +none$' "$T/out"
+run inspect --model "$MODEL" --json
+assert "inspect --json: anomaly_threshold is null without one" python3 -c "
+import json; assert json.load(open('$T/out'))['anomaly_threshold'] is None"
+run predict --model "$MODEL" --data "$T/x.npy"
+check "predict on a model without a threshold: exit 1" 1 "has no anomaly threshold"
+assert "predict without a threshold: the message says how to fit one" \
+    grep -qF "fit one with 'autoencoders threshold --model $MODEL --data" "$T/err"
+
+cp "$MODEL" "$T/anomaly.aem"
+run threshold --model "$T/anomaly.aem" --data "$T/x.npy"
+check "threshold: default quantile, in place" 0
+cp "$T/out" "$T/threshold99.txt"
+assert "threshold: prints the threshold, quantile 0.99 of 500 scores and the file" \
+    grep -qE "^threshold [0-9.e+-]+ \(quantile 0.99 of 500 scores\), saved in $T/anomaly.aem$" "$T/threshold99.txt"
+run inspect --model "$T/anomaly.aem" --json
+cp "$T/out" "$T/inspect99.json"
+assert "threshold: the file's threshold is numpy's 0.99 quantile of 'score --out', as printed" python3 -c "
+import json, numpy as np
+s = np.load('$T/scores.npy').astype(np.float64)
+t = json.load(open('$T/inspect99.json'))['anomaly_threshold']
+q = np.quantile(s, 0.99)
+assert abs(t - q) <= 1e-6 * q, (t, q)
+printed = float(open('$T/threshold99.txt').read().split()[1])
+assert abs(printed - t) <= 1e-5 * t, (printed, t)"
+run inspect --model "$T/anomaly.aem"
+assert "inspect: shows the anomaly threshold" bash -c "
+grep -qE '^anomaly threshold +[0-9.e+-]+$' '$T/out' &&
+test \"\$(sed -nE 's/^anomaly threshold +//p' '$T/out')\" = \"\$(cut -d' ' -f2 '$T/threshold99.txt')\""
+run score --model "$T/anomaly.aem" --data "$T/x.npy" --out "$T/scores_anomaly.npy"
+assert "threshold in place leaves the weights alone: same scores" python3 -c "
+import numpy as np
+assert np.array_equal(np.load('$T/scores_anomaly.npy'), np.load('$T/scores.npy'))"
+
+run threshold --model "$T/anomaly.aem" --data "$T/x.npy" --quantile 0.9 --out "$T/anomaly90.aem"
+check "threshold --quantile 0.9 --out" 0
+assert "threshold --out: prints quantile 0.9 and the new file" \
+    grep -qE "^threshold [0-9.e+-]+ \(quantile 0.9 of 500 scores\), saved in $T/anomaly90.aem$" "$T/out"
+run inspect --model "$T/anomaly90.aem" --json
+cp "$T/out" "$T/inspect90.json"
+run inspect --model "$T/anomaly.aem" --json
+assert "threshold --out: the new file has the 0.9 quantile, the source keeps its 0.99 threshold" python3 -c "
+import json, numpy as np
+s = np.load('$T/scores.npy').astype(np.float64)
+t90 = json.load(open('$T/inspect90.json'))['anomaly_threshold']
+assert abs(t90 - np.quantile(s, 0.9)) <= 1e-6 * np.quantile(s, 0.9), (t90, np.quantile(s, 0.9))
+assert json.load(open('$T/out'))['anomaly_threshold'] == json.load(open('$T/inspect99.json'))['anomaly_threshold']"
+
+run predict --model "$T/anomaly90.aem" --data "$T/x.npy" --out "$T/labels.npy"
+check "predict --out" 0
+cp "$T/out" "$T/predict.txt"
+assert "predict: prints 'anomalies K of 500 (threshold T)'" \
+    grep -qE '^anomalies [0-9]+ of 500 \(threshold [0-9.e+-]+\)$' "$T/predict.txt"
+assert "predict --out: labels [500] of 0/1 equal to score > threshold (numpy), K as printed" python3 -c "
+import json, re, numpy as np
+l = np.load('$T/labels.npy'); s = np.load('$T/scores.npy')
+t = np.float32(json.load(open('$T/inspect90.json'))['anomaly_threshold'])
+assert l.shape == (500,), l.shape
+assert set(np.unique(l).tolist()) <= {0, 1}, np.unique(l)
+assert np.array_equal(l.astype(bool), s > t), (l.sum(), (s > t).sum())
+k = int(re.match(r'anomalies (\d+) of 500', open('$T/predict.txt').read()).group(1))
+assert k == int(l.sum()) and 40 <= k <= 60, k"
+run predict --model "$T/anomaly.aem" --data "$T/x.npy"
+check "predict without --out (threshold 0.99)" 0
+assert "predict: about 1% flagged at the 0.99 quantile" python3 -c "
+import re
+k = int(re.match(r'anomalies (\d+) of 500', open('$T/out').read()).group(1)); assert 1 <= k <= 10, k"
+run predict --model "$T/anomaly90.aem" --data "$T/x.csv" --out "$T/labels_csv.npy"
+check "predict on CSV" 0
+assert "predict on CSV: the labels of the same rows" python3 -c "
+import numpy as np
+assert np.array_equal(np.load('$T/labels_csv.npy'), np.load('$T/labels.npy')[:200])"
+
+cp "$T/anomaly.aem" "$T/anomaly_before.aem"
+for q in 1.5 -0.1 abc nan inf; do
+    run threshold --model "$T/anomaly.aem" --data "$T/x.npy" --quantile="$q"
+    check "threshold --quantile $q: exit 2" 2 "--quantile"
+done
+assert "bad --quantile: the model file is untouched" cmp -s "$T/anomaly.aem" "$T/anomaly_before.aem"
+run threshold --model "$T/anomaly.aem" --data "$T/x.npy" --quantile 1.5
+check "threshold --quantile 1.5: says the range" 2 "--quantile must be in [0, 1]"
+run threshold --model "$T/anomaly.aem"
+check "threshold without --data: exit 2" 2 "--data"
+run threshold --model "$T/anomaly.aem" --data "$T/wrong.npy"
+check "threshold with the wrong input size: exit 1" 1 "input size of $T/anomaly.aem is 784"
+run threshold --model "$T/anomaly.aem" --data "$T/nan.npy"
+check "threshold on NaN data: exit 1" 1 "nan.npy: element [3, 5, 7] is nan"
+run threshold --model "$T/anomaly.aem" --data "$T/x.npy" --out "$T/no/such/dir/m.aem"
+check "threshold to an unwritable --out: exit 1" 1 "does not exist"
+assert "failed threshold runs leave the model file untouched" cmp -s "$T/anomaly.aem" "$T/anomaly_before.aem"
+run predict --model "$T/anomaly90.aem" --data "$T/wrong.npy"
+check "predict with the wrong input size: exit 1" 1 "input size of $T/anomaly90.aem is 784"
+run predict --model "$T/anomaly90.aem" --data "$T/nan.npy"
+check "predict on NaN data: exit 1" 1 "nan.npy: element [3, 5, 7] is nan"
+run predict --model "$T/anomaly90.aem" --data "$T/x.npy" --quantile 0.9
+check "predict --quantile (a threshold option): exit 2" 2 "unknown option '--quantile'"
+
+# ---- the new families from the command line --------------------------------------------------
+python3 - "$T" <<'PY'
+import copy, json, sys
+t = sys.argv[1]
+base = json.load(open("examples/specs/mnist_dense.json"))
+spec = copy.deepcopy(base)
+spec["encoder"] = [{"type": "dense", "units": 128, "activation": "relu"},
+                   {"type": "dense", "units": 32, "activation": "sigmoid"}]
+spec["decoder"] = [{"type": "dense", "units": 128, "activation": "relu"},
+                   {"type": "dense", "units": 784, "activation": "sigmoid"}]
+spec["noise"] = {"type": "gaussian", "stddev": 0.5}
+spec["regularization"] = {"sparsity": {"type": "kl", "target": 0.05, "weight": 0.1}}
+json.dump(spec, open(f"{t}/denoising_sparse.json", "w"))
+bad = copy.deepcopy(spec); bad["encoder"][1]["activation"] = "relu"
+json.dump(bad, open(f"{t}/kl_relu.json", "w"))
+ks = copy.deepcopy(base)
+ks["encoder"] = [{"type": "dense", "units": 128, "activation": "relu"}, {"type": "dense", "units": 32},
+                 {"type": "k_sparse", "k": 5}]
+ks["decoder"] = [{"type": "dense", "units": 128, "activation": "relu"},
+                 {"type": "dense", "units": 784, "activation": "sigmoid"}]
+ks["loss"] = {"type": "correntropy", "sigma": 1}
+ks["noise"] = {"type": "masking", "fraction": 0.25}
+json.dump(ks, open(f"{t}/ksparse.json", "w"))
+PY
+run train --spec "$T/denoising_sparse.json" --data "$T/x.npy" --out "$T/dsae.aem" --epochs 2 --batch-size 64 --divide-by 255
+check "train: gaussian noise (denoising) with a KL-sparse sigmoid code" 0
+assert "denoising + KL: 2 epochs completed with a finite loss" bash -c "
+grep -qE '^epochs +2 of 2 \(completed\)' '$T/out' && grep -qE '^loss +[0-9.]+' '$T/out'"
+run inspect --model "$T/dsae.aem" --json
+assert "denoising + KL: the file's spec keeps the noise and the sparsity" python3 -c "
+import json
+spec = json.load(open('$T/out'))['spec']
+assert spec['noise']['type'] == 'gaussian' and spec['noise']['stddev'] == 0.5, spec['noise']
+s = spec['regularization']['sparsity']; assert s['type'] == 'kl' and s['target'] == 0.05 and s['weight'] == 0.1, s"
+run reconstruct --model "$T/dsae.aem" --data "$T/x.npy" --out "$T/dsae1.npy"
+check "denoising model: reconstruct" 0
+run reconstruct --model "$T/dsae.aem" --data "$T/x.npy" --out "$T/dsae2.npy"
+assert "denoising model: no noise at inference (two reconstructions are identical)" python3 -c "
+import numpy as np
+a = np.load('$T/dsae1.npy'); b = np.load('$T/dsae2.npy')
+assert a.shape == (500, 28, 28) and np.isfinite(a).all() and np.array_equal(a, b)"
+run encode --model "$T/dsae.aem" --data "$T/x.npy" --out "$T/dsae_codes.npy"
+assert "denoising + KL: sigmoid codes in (0, 1)" python3 -c "
+import numpy as np
+c = np.load('$T/dsae_codes.npy'); assert c.shape == (500, 32) and (c > 0).all() and (c < 1).all()"
+run train --spec "$T/kl_relu.json" --data "$T/x.npy" --out "$T/m.aem" --epochs 1 --divide-by 255
+check "KL sparsity on a relu code: exit 1 with the JSON path" 1 "regularization.sparsity"
+run train --spec "$T/ksparse.json" --data "$T/x.npy" --out "$T/ksparse.aem" --epochs 2 --batch-size 64 --divide-by 255
+check "train: k_sparse code, correntropy loss, masking noise" 0
+run encode --model "$T/ksparse.aem" --data "$T/x.npy" --out "$T/ksparse_codes.npy"
+assert "k_sparse: at most 5 non-zero code values per sample" python3 -c "
+import numpy as np
+c = np.load('$T/ksparse_codes.npy'); nz = (c != 0).sum(axis=1)
+assert c.shape == (500, 32) and nz.max() <= 5 and nz.min() >= 1, (nz.min(), nz.max())"
+
 # ---- failures --------------------------------------------------------------------------------
 run train --spec "$SPEC" --data "$T/missing.npy" --out "$T/m.aem"
 check "missing data file: exit 1, names the file" 1 "missing.npy"
@@ -192,7 +346,7 @@ run
 check "no command: exit 2 with usage" 2 "Usage: autoencoders"
 
 # ---- help and version ------------------------------------------------------------------------
-for command in train encode decode reconstruct score inspect version; do
+for command in train encode decode reconstruct score threshold predict inspect version; do
     run "$command" --help
     if [ "$rc" -eq 0 ] && grep -q "^Usage: autoencoders $command" "$T/out"; then ok "$command --help"; else fail "$command --help"; fi
 done

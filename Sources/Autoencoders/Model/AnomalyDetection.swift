@@ -19,6 +19,7 @@ extension Model {
     public func fitAnomalyThreshold(_ x: UnsafePointer<Float>, rows: Int, quantile: Double) throws(AutoencoderError) -> Float {
         guard quantile >= 0, quantile <= 1 else { throw .invalidArgument("quantile must be in [0, 1], got \(quantile)") }
         guard rows >= 1 else { throw .invalidArgument("fitting a threshold needs at least one sample") }
+        try checkFinite(x, count: rows * inputSize, name: "data")
         var scores = [Float](repeating: 0, count: rows)
         try scores.withUnsafeMutableBufferPointer { (buffer) throws(AutoencoderError) in
             try score(x, rows: rows, into: buffer.baseAddress!)
@@ -35,7 +36,7 @@ extension Model {
     /// labels[r] = 1 where score(x[r]) > threshold, else 0. Throws `.unsupported` without a threshold.
     public func predictAnomalies(_ x: UnsafePointer<Float>, rows: Int, into labels: UnsafeMutablePointer<Int32>) throws(AutoencoderError) {
         guard let limit = anomalyThreshold else {
-            throw .unsupported("the model has no anomaly threshold: fit one on normal data (fitAnomalyThreshold) or set one")
+            throw .unsupported("the model has no anomaly threshold: fit one on normal data, or set one")
         }
         guard rows > 0 else { return }
         var scores = [Float](repeating: 0, count: rows)

@@ -11,15 +11,16 @@ extension Model {
         try Model.checkMask(mask, count: count)
         try reconstruct(x, rows: rows, into: output, prepare: { input, start, chunk in
             let m = mask + start * self.inputSize
-            for i in 0..<(chunk * self.inputSize) { input[i] *= m[i] }
+            // A select, not input · mask: a huge missing value may scale to ∞, and 0 · ∞ is NaN.
+            for i in 0..<(chunk * self.inputSize) where m[i] == 0 { input[i] = 0 }
         })
         for i in 0..<count where mask[i] != 0 { output[i] = x[i] }
     }
 
-    /// Masks hold 1 (known) or 0 (missing).
-    static func checkMask(_ mask: UnsafePointer<Float>, count: Int) throws(AutoencoderError) {
+    /// Masks hold 1 (known) or 0 (missing); `name` is the argument named in the error.
+    public static func checkMask(_ mask: UnsafePointer<Float>, count: Int, name: String = "mask") throws(AutoencoderError) {
         for i in 0..<count where mask[i] != 0 && mask[i] != 1 {
-            throw .invalidArgument("mask: element \(i) is \(mask[i]); a mask holds 1 (known) or 0 (missing)")
+            throw .invalidArgument("\(name): element \(i) is \(mask[i]); a mask holds 1 (known) or 0 (missing)")
         }
     }
 }

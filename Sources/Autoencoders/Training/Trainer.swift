@@ -129,7 +129,8 @@ public final class Trainer {
         workspace.target.pointer.update(from: input, count: count)
         if masked {
             let mask = workspace.mask.pointer
-            for i in 0..<count { input[i] *= mask[i] }
+            // A select, not input · mask: a huge missing value may scale to ∞, and 0 · ∞ is NaN.
+            for i in 0..<count where mask[i] == 0 { input[i] = 0 }
         }
         model.spec.noise?.apply(input, count: count, random: &model.random)
     }
