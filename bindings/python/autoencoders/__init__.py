@@ -1,0 +1,40 @@
+"""autoencoders: Python bindings of libautoencoders, an embeddable autoencoder runtime.
+
+Quick start::
+
+    import numpy as np
+    import autoencoders as ae
+
+    model = ae.Autoencoder.dense(784, hidden=[512, 128], code_size=32,
+                                 output_activation="sigmoid", loss="bce")
+    model.fit(X, epochs=20, validation_split=0.1, patience=3)
+    codes = model.encode(X)                  # (n, 32)
+    scores = model.score(X)                  # per-sample reconstruction error
+    model.save("mnist.aem")                  # loadable from C, Swift, the CLI
+
+``Autoencoder`` is also a scikit-learn style transformer (``fit``/``transform``/
+``inverse_transform``, ``get_params``/``set_params``); ``Trainer`` trains step by step.
+The shared library is found through ``AUTOENCODERS_LIBRARY``, the copy bundled with the package,
+a repository checkout's ``build/lib``, or the system loader (see ``library_path``).
+"""
+
+from ._errors import (AutoencoderError, FileError, FormatError, InternalError,
+                      InvalidArgumentError, NotFittedError, NumericError, OutOfMemoryError,
+                      ParameterNameError, ShapeError, SpecError, UnsupportedError)
+from ._library import path as library_path
+from ._library import version as _library_version
+from ._spec import dense_spec
+from ._threads import get_num_threads, set_num_threads
+from .model import Autoencoder, ProgressCallback, TrainReport
+from .trainer import Trainer
+
+#: The library's version ("0.1.0"), read from it at import.
+__version__: str = _library_version
+
+__all__ = [
+    "Autoencoder", "Trainer", "TrainReport", "ProgressCallback", "dense_spec",
+    "set_num_threads", "get_num_threads", "library_path", "__version__",
+    "AutoencoderError", "InvalidArgumentError", "ShapeError", "SpecError", "FileError",
+    "FormatError", "NumericError", "UnsupportedError", "OutOfMemoryError", "InternalError",
+    "ParameterNameError", "NotFittedError",
+]

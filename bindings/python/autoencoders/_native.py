@@ -1,0 +1,256 @@
+"""``NativeModel``: one ``ae_model *`` with thin methods over the C functions.
+
+Arguments arrive validated (float32, C-contiguous, right shapes: see ``_arrays``); this layer
+only allocates outputs, calls the library and turns statuses into exceptions. The shapes and
+parameter table of a model never change, so they are read once, when the handle is made.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+from ctypes import byref, c_char_p, c_double, c_float, c_int, c_size_t, c_void_p
+from typing import Any, Dict, Optional, Tuple, Union
+
+import numpy as np
+
+from . import _library
+from ._arrays import float_pointer
+from ._errors import ParameterNameError, check
+from ._handle import Handle
+from ._library import lib
+
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+
+def _path_bytes(path: PathLike) -> bytes:
+    """A path argument as the bytes the library takes (it requires UTF-8)."""
+    path = os.fspath(path)
+    return path if isinstance(path, bytes) else os.fsencode(path)
+
+
+def _size(function: Any, pointer: Any) -> int:
+    out = c_size_t()
+    check(function(pointer, byref(out)))
+    return int(out.value)
+
+
+class NativeModel:
+    """An owned ``ae_model *`` and its fixed description."""
+
+    __slots__ = ("handle", "input_size", "code_size", "input_shape", "n_parameters", "can_decode",
+                 "spec_json", "tensors")
+
+    def __init__(self, pointer: Any) -> None:
+        """Takes ownership of ``pointer`` (freed on close or garbage collection)."""
+        self.handle = Handle(pointer, lib.ae_model_free, "model")
+        with self.handle.borrow() as m:
+            self.input_size = _size(lib.ae_model_input_size, m)
+            self.code_size = _size(lib.ae_model_code_size, m)
+            rank = c_size_t()
+            check(lib.ae_model_input_shape(m, None, 0, byref(rank)))
+            dims = (c_size_t * max(rank.value, 1))()
+            check(lib.ae_model_input_shape(m, dims, rank.value, byref(rank)))
+            self.input_shape: Tuple[int, ...] = tuple(int(d) for d in dims[: rank.value])
+            self.n_parameters = _size(lib.ae_model_parameter_count, m)
+            flag = c_int()
+            check(lib.ae_model_can_decode(m, byref(flag)))
+            self.can_decode = bool(flag.value)
+            text = c_char_p()
+            check(lib.ae_model_spec(m, byref(text)))
+            self.spec_json: str = (text.value or b"{}").decode("utf-8")
+            self.tensors: Dict[str, Tuple[Tuple[int, ...], int]] = {}
+            for index in range(_size(lib.ae_model_tensor_count, m)):
+                name, dims, rank, count = c_char_p(), (c_size_t * 8)(), c_size_t(), c_size_t()
+                check(lib.ae_model_tensor_info(m, index, byref(name), dims, 8, byref(rank),
+                                               byref(count)))
+                shape = tuple(int(d) for d in dims[: min(rank.value, 8)])
+                self.tensors[(name.value or b"").decode("utf-8")] = (shape, int(count.value))
+
+    # ---- Construction ----
+
+    @classmethod
+    def create(cls, spec_json: str) -> "NativeModel":
+        """``ae_model_create``."""
+        out = _library.ModelPointer()
+        check(lib.ae_model_create(spec_json.encode("utf-8"), byref(out)))
+        return cls(out)
+
+    @classmethod
+    def load(cls, path: PathLike) -> "NativeModel":
+        """``ae_model_load``."""
+        out = _library.ModelPointer()
+        check(lib.ae_model_load(_path_bytes(path), byref(out)))
+        return cls(out)
+
+    @classmethod
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview]) -> "NativeModel":
+        """``ae_model_load_from_memory`` (the library copies the bytes)."""
+        if not isinstance(data, bytes):
+            data = bytes(data)
+        out = _library.ModelPointer()
+        check(lib.ae_model_load_from_memory(data, len(data), byref(out)))
+        return cls(out)
+
+    def close(self) -> None:
+        self.handle.close()
+
+    # ---- Saving ----
+
+    def save(self, path: PathLike, include_optimizer_state: bool) -> None:
+        with self.handle.borrow() as m:
+            check(lib.ae_model_save(m, _path_bytes(path), int(bool(include_optimizer_state))))
+
+    def to_bytes(self, include_optimizer_state: bool) -> bytes:
+        data, size = c_void_p(), c_size_t()
+        with self.handle.borrow() as m:
+            check(lib.ae_model_save_to_memory(m, int(bool(include_optimizer_state)), byref(data),
+                                              byref(size)))
+        try:
+            if not size.value or data.value is None:
+                return b""
+            return ctypes.string_at(data.value, size.value)
+        finally:
+            lib.ae_free(data)
+
+    # ---- State ----
+
+    @property
+    def spec(self) -> Dict[str, Any]:
+        spec: Dict[str, Any] = json.loads(self.spec_json)
+        return spec
+
+    @property
+    def epochs_completed(self) -> int:
+        with self.handle.borrow() as m:
+            return _size(lib.ae_model_epochs_completed, m)
+
+    def tensor(self, name: str) -> Tuple[Tuple[int, ...], int]:
+        try:
+            return self.tensors[name]
+        except (KeyError, TypeError):
+            raise ParameterNameError(f"the model has no parameter {name!r}; it has "
+                                     f"{', '.join(self.tensors)}") from None
+
+    def get_parameter(self, name: str) -> np.ndarray:
+        shape, count = self.tensor(name)
+        values = np.empty(shape, dtype=np.float32)
+        with self.handle.borrow() as m:
+            check(lib.ae_model_get_parameter(m, name.encode("utf-8"), float_pointer(values), count))
+        return values
+
+    def set_parameter(self, name: str, values: np.ndarray) -> None:
+        """``values``: float32, C-contiguous, of the tensor's shape."""
+        with self.handle.borrow() as m:
+            check(lib.ae_model_set_parameter(m, name.encode("utf-8"), float_pointer(values),
+                                             values.size))
+
+    # ---- Input scaling ----
+
+    def set_input_scaling(self, offset: Optional[np.ndarray], scale: Optional[np.ndarray]) -> None:
+        with self.handle.borrow() as m:
+            if offset is None or scale is None:
+                check(lib.ae_model_set_input_scaling(m, None, None, 0))
+            else:
+                check(lib.ae_model_set_input_scaling(m, float_pointer(offset), float_pointer(scale),
+                                                     offset.size))
+
+    def fit_input_scaling(self, kind: int, data: np.ndarray) -> None:
+        with self.handle.borrow() as m:
+            check(lib.ae_model_fit_input_scaling(m, kind, float_pointer(data), data.shape[0],
+                                                 data.size))
+
+    def get_input_scaling(self) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+        offset = np.empty(self.input_size, dtype=np.float32)
+        scale = np.empty(self.input_size, dtype=np.float32)
+        has = c_int()
+        with self.handle.borrow() as m:
+            check(lib.ae_model_get_input_scaling(m, float_pointer(offset), float_pointer(scale),
+                                                 self.input_size, byref(has)))
+        return (offset, scale) if has.value else None
+
+    def has_input_scaling(self) -> bool:
+        has = c_int()
+        with self.handle.borrow() as m:
+            check(lib.ae_model_get_input_scaling(m, None, None, 0, byref(has)))
+        return bool(has.value)
+
+    # ---- Inference (inputs: float32 C-contiguous (n, input_size) matrices) ----
+
+    def encode(self, data: np.ndarray) -> np.ndarray:
+        code = np.empty((data.shape[0], self.code_size), dtype=np.float32)
+        with self.handle.borrow() as m:
+            check(lib.ae_model_encode(m, float_pointer(data), data.shape[0], data.size,
+                                      float_pointer(code), code.size))
+        return code
+
+    def decode(self, code: np.ndarray) -> np.ndarray:
+        output = np.empty((code.shape[0], self.input_size), dtype=np.float32)
+        with self.handle.borrow() as m:
+            check(lib.ae_model_decode(m, float_pointer(code), code.shape[0], code.size,
+                                      float_pointer(output), output.size))
+        return output
+
+    def reconstruct(self, data: np.ndarray) -> np.ndarray:
+        output = np.empty((data.shape[0], self.input_size), dtype=np.float32)
+        with self.handle.borrow() as m:
+            check(lib.ae_model_reconstruct(m, float_pointer(data), data.shape[0], data.size,
+                                           float_pointer(output), output.size))
+        return output
+
+    def score(self, data: np.ndarray) -> np.ndarray:
+        scores = np.empty(data.shape[0], dtype=np.float32)
+        with self.handle.borrow() as m:
+            check(lib.ae_model_score(m, float_pointer(data), data.shape[0], data.size,
+                                     float_pointer(scores), scores.size))
+        return scores
+
+    def inpaint(self, data: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        output = np.empty((data.shape[0], self.input_size), dtype=np.float32)
+        with self.handle.borrow() as m:
+            check(lib.ae_model_inpaint(m, float_pointer(data), float_pointer(mask), data.shape[0],
+                                       data.size, float_pointer(output), output.size))
+        return output
+
+    def evaluate(self, data: np.ndarray) -> float:
+        loss = c_double()
+        with self.handle.borrow() as m:
+            check(lib.ae_model_evaluate(m, float_pointer(data), data.shape[0], data.size,
+                                        byref(loss)))
+        return float(loss.value)
+
+    # ---- Anomaly detection ----
+
+    def fit_threshold(self, data: np.ndarray, quantile: float) -> float:
+        threshold = c_float()
+        with self.handle.borrow() as m:
+            check(lib.ae_model_fit_threshold(m, float_pointer(data), data.shape[0], data.size,
+                                             quantile, byref(threshold)))
+        return float(threshold.value)
+
+    def set_threshold(self, threshold: float) -> None:
+        with self.handle.borrow() as m:
+            check(lib.ae_model_set_threshold(m, threshold))
+
+    def get_threshold(self) -> Optional[float]:
+        threshold, has = c_float(), c_int()
+        with self.handle.borrow() as m:
+            check(lib.ae_model_get_threshold(m, byref(threshold), byref(has)))
+        return float(threshold.value) if has.value else None
+
+    def predict(self, data: np.ndarray) -> np.ndarray:
+        labels = np.empty(data.shape[0], dtype=np.int32)
+        with self.handle.borrow() as m:
+            check(lib.ae_model_predict(m, float_pointer(data), data.shape[0], data.size,
+                                       labels.ctypes.data_as(_library.Int32Pointer), labels.size))
+        return labels
+
+    # ---- Training ----
+
+    def train(self, data: np.ndarray, options: "_library.ae_train_options",
+              report: "_library.ae_train_report") -> int:
+        """``ae_model_train``; returns the status (the caller raises, after its own clean-up)."""
+        with self.handle.borrow() as m:
+            return int(lib.ae_model_train(m, float_pointer(data), data.shape[0], data.size,
+                                          byref(options), byref(report)))

@@ -1,0 +1,147 @@
+"""Training progress on stderr, in the command-line tool's two formats.
+
+On a terminal, one line redrawn in place at most ten times a second (the bar and percentage
+cover the current epoch, the ETA the whole run; "val" is the last validation loss)::
+
+    epoch 3/20 [##########----------]  48% loss 0.1234 val 0.1301 lr 1.0e-03 ETA 0:42
+
+Otherwise, and with ``verbose=2``, one plain line per epoch::
+
+    epoch 3/20 loss 0.123400 val_loss 0.130100 lr 0.001 time 1.2s
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+from typing import Any, Dict, Optional, TextIO
+
+#: Keys of the progress dictionaries given to a ``fit`` callback.
+PROGRESS_KEYS = ("epoch", "epochs", "batch", "batches", "train_loss", "validation_loss",
+                 "learning_rate", "elapsed_seconds", "is_epoch_end", "epochs_completed")
+
+
+def progress_dict(progress: Any, epochs_before: int) -> Dict[str, Any]:
+    """The ``ae_progress`` struct as a dict (``validation_loss`` None when there is none)."""
+    validation = progress.validation_loss
+    return {
+        "epoch": int(progress.epoch),
+        "epochs": int(progress.epochs),
+        "batch": int(progress.batch),
+        "batches": int(progress.batches),
+        "train_loss": float(progress.train_loss),
+        "validation_loss": None if math.isnan(validation) else float(validation),
+        "learning_rate": float(progress.learning_rate),
+        "elapsed_seconds": float(progress.elapsed_seconds),
+        "is_epoch_end": bool(progress.is_epoch_end),
+        "epochs_completed": epochs_before + int(progress.epoch) + int(bool(progress.is_epoch_end)),
+    }
+
+
+def _loss(value: Optional[float], digits: int) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}" if abs(value) >= 10 ** -digits or value == 0 else f"{value:.{digits}e}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+class ProgressPrinter:
+    """Draws progress dicts on a stream: ``style`` is "bar", "lines" or "silent"."""
+
+    BAR_WIDTH = 20
+    REDRAW_INTERVAL = 0.1
+
+    def __init__(self, style: str, stream: Optional[TextIO] = None) -> None:
+        if style not in ("bar", "lines", "silent"):
+            raise ValueError(f"style is {style!r}; expected 'bar', 'lines' or 'silent'")
+        self.style = style
+        self.stream = stream if stream is not None else sys.stderr
+        self._last_draw = -math.inf
+        self._last_epoch_end = 0.0
+        self._last_validation: Optional[float] = None
+        self._line_on_screen = False
+        self._columns = shutil.get_terminal_size((0, 0)).columns if style == "bar" else 0
+
+    @classmethod
+    def for_verbosity(cls, verbose: int, stream: Optional[TextIO] = None) -> "ProgressPrinter":
+        """0: silent; 1: a bar on a terminal, else lines; 2: lines."""
+        stream = stream if stream is not None else sys.stderr
+        if not verbose:
+            return cls("silent", stream)
+        if verbose >= 2:
+            return cls("lines", stream)
+        try:
+            terminal = stream.isatty()
+        except (AttributeError, ValueError):
+            terminal = False
+        return cls("bar" if terminal else "lines", stream)
+
+    @property
+    def wants_batches(self) -> bool:
+        """Whether this printer needs the per-batch reports (the bar does)."""
+        return self.style == "bar"
+
+    def update(self, p: Dict[str, Any]) -> None:
+        """Shows one progress dict."""
+        if p["is_epoch_end"] and p["validation_loss"] is not None:
+            self._last_validation = p["validation_loss"]
+        if self.style == "lines":
+            if p["is_epoch_end"]:
+                self._write(self.epoch_line(p) + "\n")
+                self._last_epoch_end = p["elapsed_seconds"]
+        elif self.style == "bar":
+            if not p["is_epoch_end"] and p["elapsed_seconds"] - self._last_draw < self.REDRAW_INTERVAL:
+                return
+            self._last_draw = p["elapsed_seconds"]
+            line = self.bar_line(p)
+            if self._columns and len(line) >= self._columns:
+                line = line[: max(self._columns - 1, 0)]
+            self._write("\r" + line + "\x1b[K")
+            self._line_on_screen = True
+
+    def finish(self) -> None:
+        """Ends the bar's line so that what follows starts on a fresh one."""
+        if self._line_on_screen:
+            self._write("\n")
+        self._line_on_screen = False
+
+    def epoch_line(self, p: Dict[str, Any]) -> str:
+        line = f"epoch {p['epoch'] + 1}/{p['epochs']} loss {_loss(p['train_loss'], 6)}"
+        if p["validation_loss"] is not None:
+            line += f" val_loss {_loss(p['validation_loss'], 6)}"
+        line += f" lr {p['learning_rate']:g} time {p['elapsed_seconds'] - self._last_epoch_end:.1f}s"
+        return line
+
+    def bar_line(self, p: Dict[str, Any]) -> str:
+        epoch_fraction = p["batch"] / p["batches"] if p["batches"] > 0 else 1.0
+        if p["is_epoch_end"]:
+            epoch_fraction = 1.0
+        filled = min(self.BAR_WIDTH, int(epoch_fraction * self.BAR_WIDTH))
+        bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
+        line = f"epoch {p['epoch'] + 1}/{p['epochs']} [{bar}] {int(epoch_fraction * 100):3d}%"
+        line += f" loss {_loss(p['train_loss'], 4)}"
+        if self._last_validation is not None:
+            line += f" val {_loss(self._last_validation, 4)}"
+        line += f" lr {p['learning_rate']:.1e}"
+        run_fraction = (p["epoch"] + epoch_fraction) / max(p["epochs"], 1)
+        if run_fraction >= 1:
+            line += " done " + _duration(p["elapsed_seconds"])
+        elif run_fraction > 0:
+            line += " ETA " + _duration(p["elapsed_seconds"] / run_fraction * (1 - run_fraction))
+        else:
+            line += " ETA --:--"
+        return line
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed or broken stream must not stop training
+            pass

@@ -1,0 +1,130 @@
+"""The step-wise :class:`Trainer`: the caller feeds batches, one optimisation step each."""
+
+from __future__ import annotations
+
+from ctypes import byref, c_double, c_size_t
+from typing import Any
+
+from . import _library
+from ._arrays import as_samples, float_pointer
+from ._errors import ShapeError, check
+from ._fit import count
+from ._handle import Handle
+from ._library import lib
+from .model import Autoencoder
+
+__all__ = ["Trainer"]
+
+
+class Trainer:
+    """Step-wise training of an :class:`Autoencoder` (``ae_trainer_*``).
+
+    Each :meth:`step` runs one optimisation step (the model's loss, regularizers and optimizer)
+    on a batch of up to ``batch_size`` samples and returns the batch's objective before the
+    update. The learning rate is the model's until :attr:`learning_rate` is set; the spec's
+    schedule applies to :meth:`Autoencoder.fit`, not here. The native trainer keeps the native
+    model alive, so the two may be closed in either order.
+
+    Example::
+
+        model = Autoencoder.dense(100, hidden=[50], code_size=10)
+        with Trainer(model, batch_size=64) as trainer:
+            for epoch in range(10):
+                for start in range(0, len(X), 64):
+                    loss = trainer.step(X[start:start + 64])
+    """
+
+    def __init__(self, model: Autoencoder, batch_size: int = 32) -> None:
+        """``model``: a built model (after fit, or from a builder); ``batch_size``: the most
+        samples a step takes (1 to 1048576)."""
+        if not isinstance(model, Autoencoder):
+            raise TypeError(f"model is a {type(model).__name__}; expected an Autoencoder")
+        batch_size = count(batch_size, "batch_size", 1)
+        native = model._model()
+        out = _library.TrainerPointer()
+        with native.handle.borrow() as m:
+            check(lib.ae_trainer_create(m, batch_size, byref(out)))
+        self._handle = Handle(out, lib.ae_trainer_free, "trainer")
+        self._model = model
+        self._input_shape = native.input_shape
+        self._input_size = native.input_size
+        self._batch_size = batch_size
+
+    @property
+    def model(self) -> Autoencoder:
+        """The model this trainer trains."""
+        return self._model
+
+    @property
+    def batch_size(self) -> int:
+        """The most samples one step takes."""
+        return self._batch_size
+
+    def step(self, batch: Any, mask: Any = None) -> float:
+        """One optimisation step on ``batch`` (``(n, input_size)``, 1 <= n <= batch_size).
+
+        ``mask`` (optional, the batch's shape): 1 where an input is known, 0 where it is
+        missing; the loss then counts the known inputs only. Returns the objective on the batch
+        before the update. A NaN loss leaves the weights unchanged and raises
+        :class:`NumericError`."""
+        data, _ = as_samples(batch, "batch", self._input_shape, self._input_size)
+        if data.shape[0] > self._batch_size:
+            raise ValueError(f"batch has {data.shape[0]} samples; this trainer takes at most "
+                             f"{self._batch_size} (its batch_size)")
+        loss = c_double()
+        if mask is None:
+            with self._handle.borrow() as t:
+                check(lib.ae_trainer_step(t, float_pointer(data), data.shape[0], data.size,
+                                          byref(loss)))
+        else:
+            matrix, _ = as_samples(mask, "mask", self._input_shape, self._input_size)
+            if matrix.shape[0] != data.shape[0]:
+                raise ShapeError(f"mask has {matrix.shape[0]} samples but the batch has "
+                                 f"{data.shape[0]}; expected one mask value per input")
+            with self._handle.borrow() as t:
+                check(lib.ae_trainer_step_masked(t, float_pointer(data), float_pointer(matrix),
+                                                 data.shape[0], data.size, byref(loss)))
+        return float(loss.value)
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of the next step; settable (> 0)."""
+        value = c_double()
+        with self._handle.borrow() as t:
+            check(lib.ae_trainer_get_learning_rate(t, byref(value)))
+        return float(value.value)
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        with self._handle.borrow() as t:
+            check(lib.ae_trainer_set_learning_rate(t, float(value)))
+
+    @property
+    def step_count(self) -> int:
+        """Optimizer steps taken so far on the model (by any trainer or fit)."""
+        out = c_size_t()
+        with self._handle.borrow() as t:
+            check(lib.ae_trainer_step_count(t, byref(out)))
+        return int(out.value)
+
+    def close(self) -> None:
+        """Frees the native trainer (not the model). Idempotent."""
+        self._handle.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._handle.closed
+
+    def __enter__(self) -> "Trainer":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Trainer cannot be pickled; pickle its model and make a new Trainer")
+
+    def __repr__(self) -> str:
+        state = " closed" if self.closed else ""
+        return f"Trainer(batch_size={self._batch_size}){state}"

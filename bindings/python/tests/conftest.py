@@ -1,0 +1,104 @@
+"""Shared fixtures. The tests run from a repository checkout without installing the package:
+bindings/python goes on sys.path, and the package finds build/lib/libautoencoders.so.0."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+REPOSITORY = PACKAGE_ROOT.parents[1]
+if str(PACKAGE_ROOT) not in sys.path:
+    sys.path.insert(0, str(PACKAGE_ROOT))
+
+import autoencoders as ae  # noqa: E402
+
+HEADER = REPOSITORY / "include" / "autoencoders.h"
+BUILD = REPOSITORY / "build"
+
+SMALL_SPEC = {
+    "input_size": 12,
+    "encoder": [{"type": "dense", "units": 8, "activation": "relu"},
+                {"type": "dense", "units": 3}],
+    "decoder": [{"type": "dense", "units": 8, "activation": "relu"},
+                {"type": "dense", "units": 12, "activation": "sigmoid"}],
+    "loss": "bce",
+    "optimizer": {"type": "adam", "lr": 0.01},
+    "seed": 7,
+}
+
+
+@pytest.fixture
+def small_spec():
+    """A 12 -> 8 -> 3 -> 8 -> 12 spec (a fresh copy per test)."""
+    import copy
+    return copy.deepcopy(SMALL_SPEC)
+
+
+@pytest.fixture
+def data():
+    """200 samples of 12 features in [0, 1) with some structure (float32)."""
+    rng = np.random.default_rng(1)
+    base = rng.random((200, 3), dtype=np.float32)
+    mix = rng.random((3, 12), dtype=np.float32)
+    x = base @ mix / 3.0 + 0.05 * rng.random((200, 12), dtype=np.float32)
+    return np.clip(x, 0, 1).astype(np.float32)
+
+
+@pytest.fixture
+def model(small_spec):
+    m = ae.Autoencoder.from_spec(small_spec, verbose=0)
+    yield m
+    m.close()
+
+
+@pytest.fixture
+def threads_pinned():
+    """Pins the math kernels to one thread (bit-identical results across processes), restoring
+    the previous count afterwards."""
+    before = ae.get_num_threads()
+    ae.set_num_threads(1)
+    yield
+    if before >= 1:
+        ae.set_num_threads(before)
+
+
+def _c_compiler():
+    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
+        if name and shutil.which(name):
+            return name
+    return None
+
+
+@pytest.fixture(scope="session")
+def compile_c(tmp_path_factory):
+    """compile_c(source_text, name) -> path of an executable linked against build/lib."""
+    compiler = _c_compiler()
+    if compiler is None:
+        pytest.skip("no C compiler (cc) on PATH")
+    if not (BUILD / "include" / "autoencoders.h").is_file() or not (BUILD / "lib").is_dir():
+        pytest.skip("build/ is not staged: run `make library`")
+    folder = tmp_path_factory.mktemp("c")
+
+    def build(source: str, name: str) -> Path:
+        source_path = folder / f"{name}.c"
+        source_path.write_text(source)
+        executable = folder / name
+        command = [compiler, "-std=c99", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror", "-O1",
+                   "-I", str(BUILD / "include"), str(source_path), "-o", str(executable),
+                   "-L", str(BUILD / "lib"), f"-Wl,-rpath,{BUILD / 'lib'}", "-lautoencoders", "-lm"]
+        result = subprocess.run(command, capture_output=True, text=True)
+        assert result.returncode == 0, f"{' '.join(command)}\n{result.stderr}"
+        return executable
+
+    return build
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process, from /proc/self/statm."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
