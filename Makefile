@@ -43,3 +43,9 @@ clean:
 	$(MAKE) -C examples/c clean
 
 .PHONY: all swift-release library cli examples test demo bench clean
+
+# Evidence for the autoencoder families (docs/RESULTS.md): about two minutes on 2 cores.
+families: library
+	python3 examples/python/autoencoder_families.py
+
+.PHONY: families

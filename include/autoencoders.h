@@ -206,7 +206,8 @@ typedef struct ae_progress {
 } ae_progress;
 
 /* Called during training; return 0 to continue, non-zero to stop after this report (the model
- * keeps the weights it has then). Runs on the training thread; it may call inference, query and
+ * keeps the weights it has then; an epoch stopped within does not count as completed, and no
+ * further report follows). Runs on the training thread; it may call inference, query and
  * save functions on the same model, but not change it: training it, a trainer step on it, and
  * setting its parameters or input scaling fail there with AE_ERR_INVALID_ARGUMENT. */
 typedef int (*ae_progress_fn)(const ae_progress *progress, void *user_data);

@@ -12,7 +12,8 @@ public struct TrainingOptions: Sendable {
     public var patience = 0
     /// The least decrease that counts as an improvement.
     public var minDelta: Float = 0
-    /// On early stopping (or at the end), put back the weights of the best epoch.
+    /// With early stopping, end on the weights of the best epoch (unless the progress callback
+    /// stopped training: then the weights stay as the callback saw them).
     public var restoreBestWeights = true
     /// Also report progress after every batch, not only after every epoch.
     public var reportBatches = false
@@ -149,6 +150,11 @@ extension Model {
                 lock.withWriteLock { lastGood.restore(into: self) }
                 throw .numeric("training diverged in epoch \(epochsCompleted + 1): a parameter became \(value) (lower the learning rate, or check the data scaling); the weights of the last completed epoch were restored")
             }
+            if stoppedByCallback {
+                // Stopped within the epoch: it does not count as completed, and no epoch-end report follows.
+                report.stopReason = .callback
+                break
+            }
             let trainLoss = sum / Double(max(seen, 1))
             report.trainLoss.append(trainLoss)
             var validationLoss: Double? = nil
@@ -192,7 +198,8 @@ extension Model {
                 break
             }
         }
-        if let best, options.restoreBestWeights {
+        // A callback's stop keeps the weights as they are, as the callback saw them.
+        if let best, options.restoreBestWeights, report.stopReason != .callback {
             lock.withWriteLock { best.restore(into: self, parametersOnly: true) }
         }
         report.seconds = Clock.now() - start
