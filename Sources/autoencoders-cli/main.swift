@@ -26,7 +26,7 @@ let commands: [Command] = [
     Command(name: "decode", summary: "map codes back to data space", usage: InferenceCommand.decodeUsage,
             options: InferenceCommand.options, run: InferenceCommand.decode),
     Command(name: "reconstruct", summary: "write the reconstructions of samples", usage: InferenceCommand.reconstructUsage,
-            options: InferenceCommand.options, run: InferenceCommand.reconstruct),
+            options: InferenceCommand.reconstructOptions, run: InferenceCommand.reconstruct),
     Command(name: "score", summary: "per-sample anomaly scores and their statistics", usage: InferenceCommand.scoreUsage,
             options: InferenceCommand.options, run: InferenceCommand.score),
     Command(name: "threshold", summary: "fit the anomaly threshold on normal data", usage: AnomalyCommand.thresholdUsage,

@@ -17,6 +17,24 @@ extension Model {
         for i in 0..<count where mask[i] != 0 { output[i] = x[i] }
     }
 
+    /// `inpaint` for Swift arrays: `x` and `mask` are `[rows, inputSize]`.
+    public func inpaint(_ x: Tensor, mask: Tensor) throws(AutoencoderError) -> Tensor {
+        let rows = try rowCount(of: x, features: inputSize, name: "input")
+        guard mask.values.count == x.values.count else {
+            throw .shapeMismatch("mask: expected \(x.values.count) values (the shape of the input, \(x.shape)), got \(mask.shape)")
+        }
+        var output = [Float](repeating: 0, count: rows * outputSize)
+        try x.values.withUnsafeBufferPointer { (input) throws(AutoencoderError) in
+            try mask.values.withUnsafeBufferPointer { (known) throws(AutoencoderError) in
+                try output.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
+                    guard rows > 0 else { return }
+                    try inpaint(input.baseAddress!, mask: known.baseAddress!, rows: rows, into: out.baseAddress!)
+                }
+            }
+        }
+        return Tensor(checkedShape: x.shape, values: output)
+    }
+
     /// Masks hold 1 (known) or 0 (missing); `name` is the argument named in the error.
     public static func checkMask(_ mask: UnsafePointer<Float>, count: Int, name: String = "mask") throws(AutoencoderError) {
         for i in 0..<count where mask[i] != 0 && mask[i] != 1 {

@@ -17,10 +17,12 @@ enum InferenceCommand {
     """
 
     static let reconstructUsage = """
-    Usage: autoencoders reconstruct --model MODEL.aem --data X.npy|X.csv --out XHAT.npy [--threads N]
+    Usage: autoencoders reconstruct --model MODEL.aem --data X.npy|X.csv --out XHAT.npy [--mask M.npy] [--threads N]
 
     Writes the reconstruction of every sample, in data space and in the input file's
-    per-sample shape (for example [N, 28, 28]).
+    per-sample shape (for example [N, 28, 28]). With --mask (same shape as the data, 1 where a
+    value is known, 0 where it is missing), fills in the missing values instead (inpainting):
+    known values are kept and missing ones come from the model.
     """
 
     static let scoreUsage = """
@@ -32,6 +34,7 @@ enum InferenceCommand {
     """
 
     static let options: [Option] = [.value("--model", "MODEL.aem"), .value("--data", "X.npy"), .value("--out", "FILE.npy"), Shared.threads]
+    static let reconstructOptions: [Option] = options + [.value("--mask", "M.npy")]
 
     static func encode(_ arguments: Arguments) throws {
         let (model, modelPath, data, out) = try prepare(arguments, outRequired: true)
@@ -54,7 +57,16 @@ enum InferenceCommand {
     static func reconstruct(_ arguments: Arguments) throws {
         let (model, modelPath, data, out) = try prepare(arguments, outRequired: true)
         let x = try data.matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
-        let output = try model.reconstruct(x)
+        let output: Tensor
+        if let maskPath = arguments.string("--mask") {
+            let mask = try DataFile.load(maskPath).matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
+            guard mask.rows == x.rows else {
+                throw CLIError.failure("\(maskPath) has \(mask.rows) samples but \(data.path) has \(x.rows); the mask has the shape of the data")
+            }
+            output = try model.inpaint(x, mask: mask)
+        } else {
+            output = try model.reconstruct(x)
+        }
         // The input file's per-sample shape, so [N, 28, 28] comes back as [N, 28, 28].
         try writeNPY(out!, shape: data.shape, values: output.values)
     }
