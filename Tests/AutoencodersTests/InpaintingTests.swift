@@ -152,7 +152,7 @@ final class InpaintingTests: XCTestCase {
         // All known: the input itself; all missing: the reconstruction of zeros.
         assertIdentical(try inpaint(model, x, [Float](repeating: 1, count: x.count), rows: rows), x, "all known")
         assertIdentical(try inpaint(model, x, [Float](repeating: 0, count: x.count), rows: rows),
-                        try model.reconstruct(try Tensor(zeros: [rows, 8])).values, "all missing")
+                        try model.reconstruct(Tensor(zeros: [rows, 8])).values, "all missing")
     }
 
     /// With input scaling, missing inputs are zero in the scaled space: the data-space offset.

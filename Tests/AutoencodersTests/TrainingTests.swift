@@ -134,16 +134,21 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(epochs, [0, 1, 2])
         XCTAssertEqual(model.epochsCompleted, 3)
 
-        // Stopping within an epoch when batches are reported.
+        // Stopping within an epoch when batches are reported: that epoch does not count as
+        // completed, and no report follows the one that asked to stop.
         var options = Self.options(epochs: 10)
         options.reportBatches = true
         var reports = 0
-        let stopped = try Model(json: ModelTests.spec()).fit(Self.lowRankData(), options: options) { _ in
+        let stoppedModel = try Model(json: ModelTests.spec())
+        let stopped = try stoppedModel.fit(Self.lowRankData(), options: options) { progress in
             reports += 1
+            XCTAssertFalse(progress.isEpochEnd)
             return reports < 3
         }
+        XCTAssertEqual(reports, 3)
         XCTAssertEqual(stopped.stopReason, .callback)
-        XCTAssertEqual(stopped.epochsRun, 1)
+        XCTAssertEqual(stopped.epochsRun, 0)
+        XCTAssertEqual(stoppedModel.epochsCompleted, 0)
     }
 
     /// The schedule sets the rate at the start of every epoch, counting epochs across fits.
