@@ -29,6 +29,21 @@ public struct ParameterDeclaration: Sendable {
     public var fanOut: Int
     /// Whether weight decay applies by default (weights yes, biases no).
     public var isWeight: Bool
+    /// Whether the optimizer updates it. State such as batch normalization's running statistics is
+    /// not trainable: it lives in the same buffer (so it is saved with the model) but after the
+    /// trainable parameters, outside the optimizer's range.
+    public var trainable: Bool
+
+    public init(suffix: String, shape: [Int], initializer: Initializer, fanIn: Int, fanOut: Int,
+                isWeight: Bool, trainable: Bool = true) {
+        self.suffix = suffix
+        self.shape = shape
+        self.initializer = initializer
+        self.fanIn = fanIn
+        self.fanOut = fanOut
+        self.isWeight = isWeight
+        self.trainable = trainable
+    }
 }
 
 /// The buffers of one node for one batch. Activations and gradients are `[batch, size]` row-major,
@@ -47,6 +62,9 @@ public struct LayerBuffers {
     public var gradOutput: UnsafeMutablePointer<Float>
     /// The layer's own per-batch state (masks, indices), `scratchSize(batch:)` floats.
     public var scratch: UnsafeMutablePointer<Float>
+    /// The scratch of the nodes this node is linked to (not inputs: no gradient flows through a
+    /// link), e.g. the indices of the pooling layer a max-unpooling layer undoes.
+    public var links: UnsafeBufferPointer<UnsafeMutablePointer<Float>>
     public var batch: Int
 
     @inline(__always) public var input: UnsafeMutablePointer<Float> { inputs[0] }
@@ -69,7 +87,8 @@ public protocol Layer: AnyObject {
     var parameterDeclarations: [ParameterDeclaration] { get }
     /// Receives the parameter and gradient slices, in declaration order, once the model's buffers exist.
     func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>])
-    /// Floats of per-batch state the layer needs between forward and backward.
+    /// Floats of per-batch state the layer needs between forward and backward. Other nodes may
+    /// read it through links (a max-unpooling layer reads its pooling layer's indices).
     func scratchSize(batch: Int) -> Int
     func forward(_ buffers: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator)
     func backward(_ buffers: LayerBuffers, accumulateInputGradient: Bool)

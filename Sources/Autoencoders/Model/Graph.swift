@@ -7,6 +7,9 @@ struct GraphNode {
     let inputs: [Int]
     /// Whether the node belongs to the encoder (input → code) or the decoder (code → output).
     let isEncoder: Bool
+    /// Nodes whose scratch the layer reads (a max-unpooling layer's pooling layer); no gradient
+    /// flows through a link.
+    var links: [Int] = []
 }
 
 /// The model as a directed acyclic graph in execution order. The encoder's last node is the code
@@ -42,7 +45,7 @@ final class Graph {
         }
         accumulatesInputGradient = flags
         decoderIsSelfContained = nodes[(codeNode + 1)...].allSatisfy { node in
-            node.inputs.allSatisfy { $0 >= codeNode }
+            node.inputs.allSatisfy { $0 >= codeNode } && node.links.allSatisfy { $0 > codeNode }
         }
     }
 

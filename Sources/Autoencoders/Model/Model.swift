@@ -108,7 +108,7 @@ public final class Model {
     /// The optimizer of the spec, created on first use and kept with its state.
     func trainingOptimizer() throws(AutoencoderError) -> Optimizer {
         if let optimizer { return optimizer }
-        let created = try spec.optimizer.makeOptimizer(parameterCount: parameterCount)
+        let created = try spec.optimizer.makeOptimizer(parameterCount: table.trainableCount)
         optimizer = created
         return created
     }

@@ -8,8 +8,11 @@ public struct ParameterEntry: Sendable {
     public let count: Int
     /// Weights (not biases): where weight decay applies by default.
     public let isWeight: Bool
-    /// Index of the node that owns it.
+    /// Index of the node that owns it, and the position among that layer's declarations.
     let node: Int
+    let declarationIndex: Int
+    /// Whether the optimizer updates it (false for state such as running statistics).
+    public var trainable: Bool { declaration.trainable }
     let declaration: ParameterDeclaration
 }
 
@@ -17,41 +20,47 @@ public struct ParameterEntry: Sendable {
 struct ParameterTable {
     let entries: [ParameterEntry]
     let totalCount: Int
+    /// The trainable parameters are `[0, trainableCount)` of the flat buffer: the optimizer's range.
+    let trainableCount: Int
 
     init(graph: Graph) throws(AutoencoderError) {
+        // Every declaration with its node and position; trainable ones first, each group in node order.
+        var declared: [(node: Int, position: Int, declaration: ParameterDeclaration)] = []
+        for (index, node) in graph.nodes.enumerated() {
+            for (position, declaration) in node.layer.parameterDeclarations.enumerated() {
+                declared.append((index, position, declaration))
+            }
+        }
+        let ordered = declared.filter { $0.declaration.trainable } + declared.filter { !$0.declaration.trainable }
         var entries: [ParameterEntry] = []
         var offset = 0
-        for (index, node) in graph.nodes.enumerated() {
-            for declaration in node.layer.parameterDeclarations {
-                guard let count = Tensor.elementCount(declaration.shape) else {
-                    throw .init(.outOfMemory, "parameter \(node.name).\(declaration.suffix) is too large")
-                }
-                let (end, overflow) = offset.addingReportingOverflow(count)
-                guard !overflow, end <= 1 << 31 else {
-                    throw .init(.outOfMemory, "the model has more than 2^31 parameters")
-                }
-                entries.append(ParameterEntry(name: "\(node.name).\(declaration.suffix)", shape: declaration.shape,
-                                              offset: offset, count: count, isWeight: declaration.isWeight,
-                                              node: index, declaration: declaration))
-                offset = end
+        var trainable = 0
+        for (node, position, declaration) in ordered {
+            let name = "\(graph.nodes[node].name).\(declaration.suffix)"
+            guard let count = Tensor.elementCount(declaration.shape) else {
+                throw .init(.outOfMemory, "parameter \(name) is too large")
             }
+            let (end, overflow) = offset.addingReportingOverflow(count)
+            guard !overflow, end <= 1 << 31 else { throw .init(.outOfMemory, "the model has more than 2^31 parameters") }
+            entries.append(ParameterEntry(name: name, shape: declaration.shape, offset: offset, count: count,
+                                          isWeight: declaration.isWeight, node: node, declarationIndex: position,
+                                          declaration: declaration))
+            offset = end
+            if declaration.trainable { trainable = offset }
         }
         self.entries = entries
         totalCount = offset
+        trainableCount = trainable
     }
 
     /// Hands each layer its slices, in node order (so a tied decoder layer finds its encoder bound).
     func bind(graph: Graph, parameters: FloatBuffer, gradients: FloatBuffer) {
-        var next = 0
+        var slices = [[(declaration: Int, offset: Int)]](repeating: [], count: graph.nodes.count)
+        for entry in entries { slices[entry.node].append((entry.declarationIndex, entry.offset)) }
         for (index, node) in graph.nodes.enumerated() {
-            var p: [UnsafeMutablePointer<Float>] = []
-            var g: [UnsafeMutablePointer<Float>] = []
-            while next < entries.count && entries[next].node == index {
-                p.append(parameters.pointer + entries[next].offset)
-                g.append(gradients.pointer + entries[next].offset)
-                next += 1
-            }
-            node.layer.bind(parameters: p, gradients: g)
+            let ordered = slices[index].sorted { $0.declaration < $1.declaration }
+            node.layer.bind(parameters: ordered.map { parameters.pointer + $0.offset },
+                            gradients: ordered.map { gradients.pointer + $0.offset })
         }
     }
 

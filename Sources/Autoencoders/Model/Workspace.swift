@@ -45,6 +45,9 @@ final class Workspace {
             pointerArrays.append(UnsafeMutableRawPointer(gradInputs))
             pointerArrays.append(UnsafeMutableRawPointer(accumulates))
             for (i, flag) in graph.accumulatesInputGradient[index].enumerated() { accumulates[i] = flag }
+            let links = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: max(node.links.count, 1))
+            pointerArrays.append(UnsafeMutableRawPointer(links))
+            for (i, source) in node.links.enumerated() { links[i] = scratch[source].pointer }
             for (i, source) in node.inputs.enumerated() {
                 if source == Graph.modelInput {
                     inputs[i] = input.pointer
@@ -61,6 +64,7 @@ final class Workspace {
                 accumulatesGradInputs: UnsafeBufferPointer(start: accumulates, count: node.inputs.count),
                 gradOutput: gradients[index].pointer,
                 scratch: scratch[index].pointer,
+                links: UnsafeBufferPointer(start: links, count: node.links.count),
                 batch: capacity))
         }
     }

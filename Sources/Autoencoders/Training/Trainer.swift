@@ -62,7 +62,7 @@ public final class Trainer {
         }
         let codePenalty = objective.backward(graph: graph, workspace: workspace, batch: rows)
         let weightPenalty = objective.penalty(parameters: model.parameters, gradients: model.gradients)
-        optimizer.step(parameters: model.parameters.pointer, gradients: model.gradients.pointer, count: model.parameterCount)
+        optimizer.step(parameters: model.parameters.pointer, gradients: model.gradients.pointer, count: model.table.trainableCount)
         return reconstruction + codePenalty + weightPenalty
     }
 

@@ -98,7 +98,8 @@ final class LayerRunner {
         LayerBuffers(inputs: UnsafeBufferPointer(start: inputPointer, count: 1), output: output.pointer,
                      gradInputs: UnsafeBufferPointer(start: gradInputPointer, count: 1),
                      accumulatesGradInputs: UnsafeBufferPointer(start: accumulatePointer, count: 1),
-                     gradOutput: gradOutput.pointer, scratch: scratch.pointer, batch: batch)
+                     gradOutput: gradOutput.pointer, scratch: scratch.pointer,
+                     links: UnsafeBufferPointer(start: nil, count: 0), batch: batch)
     }
 
     /// Sets parameter `index` (in declaration order).
