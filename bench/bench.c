@@ -1,5 +1,5 @@
 /*
- * bench: the benchmark workloads of docs/BENCHMARKS.md (W1, W3, W5, cold start, peak memory),
+ * bench: the benchmark workloads of docs/BENCHMARKS.md (W1, W2, W3, W5, cold start, peak memory),
  * measured through the C API as an embedding application sees it, at 1 and 2 threads, printed
  * beside the PyTorch and ONNX Runtime reference figures. Timings are medians; the machine's load
  * is printed with them, because two threads collapse when another process takes a core.
@@ -30,6 +30,18 @@ static const char *W1_SPEC =
     " \"decoder\": [{\"type\": \"dense\", \"units\": 128, \"activation\": \"relu\"},"
     "             {\"type\": \"dense\", \"units\": 512, \"activation\": \"relu\"},"
     "             {\"type\": \"dense\", \"units\": 784, \"activation\": \"sigmoid\"}],"
+    " \"loss\": \"bce\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.001}, \"init\": \"pytorch\"}";
+
+static const char *W2_SPEC =
+    "{\"input_shape\": [1, 28, 28],"
+    " \"encoder\": [{\"type\": \"conv2d\", \"filters\": 16, \"kernel\": 3, \"padding\": 1, \"activation\": \"relu\"},"
+    "             {\"type\": \"max_pool2d\", \"kernel\": 2},"
+    "             {\"type\": \"conv2d\", \"filters\": 32, \"kernel\": 3, \"padding\": 1, \"activation\": \"relu\"},"
+    "             {\"type\": \"max_pool2d\", \"kernel\": 2}],"
+    " \"decoder\": [{\"type\": \"conv_transpose2d\", \"filters\": 16, \"kernel\": 3, \"stride\": 2, \"padding\": 1,"
+    "               \"output_padding\": 1, \"activation\": \"relu\"},"
+    "             {\"type\": \"conv_transpose2d\", \"filters\": 1, \"kernel\": 3, \"stride\": 2, \"padding\": 1,"
+    "               \"output_padding\": 1, \"activation\": \"sigmoid\"}],"
     " \"loss\": \"bce\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.001}, \"init\": \"pytorch\"}";
 
 static const char *W5_SPEC =
@@ -96,14 +108,15 @@ static int record_epoch(const ae_progress *progress, void *user_data) {
     return 0;
 }
 
-/* Samples/s of W1 training: one warm-up epoch, then the median of `epochs` timed epochs. */
-static double w1_training(const float *data, size_t epochs) {
+/* Samples/s of training a spec: one warm-up epoch, then the median of `epochs` timed epochs.
+ * Returns -1 when the library cannot build the spec. */
+static double training_throughput(const char *spec, const float *data, size_t epochs, size_t batch_size) {
     ae_model *model;
-    if (ae_model_create(W1_SPEC, &model) != AE_OK) die("ae_model_create");
+    if (ae_model_create(spec, &model) != AE_OK) return -1;
     ae_train_options options;
     ae_train_options_init(&options, sizeof options);
     options.epochs = epochs + 1;
-    options.batch_size = 256;
+    options.batch_size = batch_size;
     epoch_clock clock = {{0}, 0, now()};
     options.progress = record_epoch;
     options.user_data = &clock;
@@ -179,8 +192,6 @@ static double cold_start_ms(const char *self) {
 static double training_peak_mib(const char *self, const char *dir) {
     pid_t pid = fork();
     if (pid == 0) {
-        int null = open("/dev/null", 1);
-        (void)null;
         execl(self, self, "--train-w1", dir, (char *)NULL);
         _exit(127);
     }
@@ -195,7 +206,7 @@ int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--train-w1") == 0) {
         float *data = w1_data(argv[2]);
         ae_set_num_threads(1);
-        w1_training(data, 1);
+        training_throughput(W1_SPEC, data, 1, 256);
         free(data);
         return 0;
     }
@@ -209,14 +220,22 @@ int main(int argc, char **argv) {
     printf("libautoencoders %s, load average %.2f at start\n\n", ae_version_string(), load_average());
     printf("%-38s %8s %12s %12s %10s\n", "workload", "threads", "ours", "PyTorch", "ONNX RT");
 
-    static const double torch_w1[2] = {9123, 14581}, torch_w3[2] = {169, 244}, ort_w3[2] = {99, 71};
+    static const double torch_w1[2] = {9123, 14581}, torch_w2[2] = {2246, 2988};
+    static const double torch_w3[2] = {169, 244}, ort_w3[2] = {99, 71};
     static const double torch_w3_batch[2] = {39661, 63478}, ort_w3_batch[2] = {44005, 71891};
     static const double torch_w5[2] = {73, 69}, ort_w5[2] = {26, 13};
     for (int threads = 1; threads <= 2; threads++) {
         ae_set_num_threads(threads);
-        double w1 = w1_training(data, quick ? 2 : 5);
+        double w1 = training_throughput(W1_SPEC, data, quick ? 2 : 5, 256);
+        if (w1 < 0) die("W1");
         printf("%-38s %8d %12.0f %12.0f %10s   (x%.2f)\n", "W1 dense AE training, samples/s", threads, w1,
                torch_w1[threads - 1], "-", w1 / torch_w1[threads - 1]);
+        double w2 = training_throughput(W2_SPEC, data, quick ? 1 : 3, 64);
+        if (w2 < 0)
+            printf("%-38s %8d %12s   (%s)\n", "W2 conv AE training, samples/s", threads, "-", ae_last_error());
+        else
+            printf("%-38s %8d %12.0f %12.0f %10s   (x%.2f)\n", "W2 conv AE training, samples/s", threads, w2,
+                   torch_w2[threads - 1], "-", w2 / torch_w2[threads - 1]);
 
         ae_model *w1_model, *w5_model;
         if (ae_model_create(W1_SPEC, &w1_model) != AE_OK || ae_model_create(W5_SPEC, &w5_model) != AE_OK) die("create");
