@@ -175,7 +175,9 @@ final class SpecTests: XCTestCase {
     func testInvalidLossOptimizerAndSchedule() {
         assertInvalid(small(#""loss": {"type": "huber", "delta": 0}"#), path: "loss.delta")
         assertInvalid(small(#""loss": {"type": "huber", "beta": 1}"#), path: "loss.beta")
-        assertInvalid(small(#""loss": {"type": "cross_entropy"}"#), path: "loss.type")
+        // Cross-entropy makes a segmentation model, whose output needs [classes] + spatial dimensions.
+        assertInvalid(small(#""loss": {"type": "cross_entropy"}"#), path: "decoder")
+        assertInvalid(small(#""loss": {"type": "cross_entropy", "ignore": 1}"#), path: "loss.ignore")
         assertInvalid(small(#""loss": "mae""#), path: "loss")
         assertInvalid(small(#""optimizer": {"type": "adam", "betas": [0.9]}"#), path: "optimizer.betas")
         assertInvalid(small(#""optimizer": {"type": "adam", "betas": [0.9, 1.0]}"#), path: "optimizer.betas")

@@ -1,30 +1,55 @@
 /// Turns a validated spec into a graph of layers: resolves names and links, checks that shapes
-/// line up, mirrors tied weights, and chooses initializers.
+/// line up, mirrors tied weights, and chooses initializers. Dense-model entries are built here;
+/// convolutional and structural ones in GraphBuilder+Convolutional.swift.
 struct GraphBuilder {
     let spec: ModelSpec
+    private(set) var nodes: [GraphNode] = []
+    /// Entry names to the node that holds the entry's output.
+    var nodeByName: [String: Int] = [:]
+    /// The spec entry of each node, for messages.
+    private(set) var nodePaths: [String] = []
+    // Tied weights: the encoder's dense layers, and how many decoder dense layers mirrored them.
+    private var encoderDense: [Dense] = []
+    private var decoderDenseIndex = 0
 
-    func build() throws(AutoencoderError) -> Graph {
-        var nodes: [GraphNode] = []
-        var nodeByName: [String: Int] = [:]
-        var nodePaths: [String] = []     // the spec entry of each node, for messages
-        var encoderDense: [Dense] = []
-        var decoderDenseIndex = 0
-        let encoderDenseCount = spec.encoder.reduce(0) { count, entry in
-            if case .dense = entry.kind { return count + 1 }
-            return count
+    init(spec: ModelSpec) { self.spec = spec }
+
+    /// Per-sample shape of a node's output (or of the model input).
+    func shape(of node: Int) -> [Int] { node == Graph.modelInput ? spec.inputShape : nodes[node].layer.outputShape }
+
+    /// Appends a node; the entry's name now refers to it.
+    @discardableResult
+    mutating func add(_ name: String, _ layer: Layer, _ inputs: [Int], links: [Int] = [], encoder: Bool,
+                      path: String) throws(AutoencoderError) -> Int {
+        guard !nodes.contains(where: { $0.name == name }) else {
+            throw .invalidSpec(path, "the name \"\(name)\" is used twice")
         }
+        nodes.append(GraphNode(name: name, layer: layer, inputs: inputs, isEncoder: encoder, links: links))
+        nodePaths.append(path)
+        nodeByName[name] = nodes.count - 1
+        return nodes.count - 1
+    }
+
+    /// Appends `activation` after `node` as "<name>.<activation>"; the entry's name then refers to it.
+    mutating func addActivation(_ activation: ActivationFunction?, after node: Int, name: String, encoder: Bool,
+                                path: String) throws(AutoencoderError) {
+        guard let activation else { return }
+        let activationNode = try add("\(name).\(activation.name)", Activation(activation, shape: shape(of: node)),
+                                     [node], encoder: encoder, path: path)
+        nodeByName[name] = activationNode
+    }
+
+    /// The node named `name` (or the model input for "input"), for the entry at `path`.
+    func node(named name: String, path: String) throws(AutoencoderError) -> Int {
+        if name == "input" { return Graph.modelInput }
+        guard let index = nodeByName[name] else {
+            throw .invalidSpec(path, "no earlier node is named \"\(name)\"; known: \((["input"] + nodes.map(\.name)).joined(separator: ", "))")
+        }
+        return index
+    }
+
+    mutating func build() throws(AutoencoderError) -> Graph {
         var codeNode = -1
-
-        func shape(of node: Int) -> [Int] { node == Graph.modelInput ? spec.inputShape : nodes[node].layer.outputShape }
-
-        func add(_ name: String, _ layer: Layer, _ inputs: [Int], encoder: Bool, path: String) throws(AutoencoderError) -> Int {
-            guard nodeByName[name] == nil else { throw .invalidSpec(path, "the name \"\(name)\" is used twice") }
-            nodes.append(GraphNode(name: name, layer: layer, inputs: inputs, isEncoder: encoder))
-            nodePaths.append(path)
-            nodeByName[name] = nodes.count - 1
-            return nodes.count - 1
-        }
-
         for (part, entries) in [("encoder", spec.encoder), ("decoder", spec.decoder)] {
             let isEncoder = part == "encoder"
             for (i, entry) in entries.enumerated() {
@@ -33,69 +58,20 @@ struct GraphBuilder {
                 var inputs: [Int] = []
                 if let names = entry.inputs {
                     for (j, inputName) in names.enumerated() {
-                        if inputName == "input" { inputs.append(Graph.modelInput); continue }
-                        guard let index = nodeByName[inputName] else {
-                            throw .invalidSpec("\(entry.path).inputs[\(j)]",
-                                               "no earlier node is named \"\(inputName)\"; known: \(["input"] + nodes.map(\.name))")
-                        }
-                        inputs.append(index)
+                        inputs.append(try node(named: inputName, path: "\(entry.path).inputs[\(j)]"))
                     }
                 } else {
                     inputs = [nodes.isEmpty ? Graph.modelInput : nodes.count - 1]
                 }
-                switch entry.kind {
-                case let .dense(units, activation, bias, initializer, _):
-                    guard inputs.count == 1 else { throw .invalidSpec("\(entry.path).inputs", "a dense layer reads exactly one node") }
-                    let inputShape = shape(of: inputs[0])
-                    guard inputShape.count == 1 else {
-                        throw .invalidSpec(entry.path, "a dense layer needs a flat input, got shape \(inputShape)")
-                    }
-                    var tiedTo: Dense? = nil
-                    if spec.tiedWeights && !isEncoder {
-                        let mirror = encoderDenseCount - 1 - decoderDenseIndex
-                        guard mirror >= 0 else {
-                            throw .invalidSpec(entry.path, "tied_weights: the decoder has more dense layers than the encoder")
-                        }
-                        let encoderLayer = encoderDense[mirror]
-                        guard encoderLayer.inputFeatures == units, encoderLayer.outputFeatures == inputShape[0] else {
-                            throw .invalidSpec(entry.path, "tied_weights: this layer (\(inputShape[0])→\(units)) must mirror encoder dense layer \(mirror) (\(encoderLayer.inputFeatures)→\(encoderLayer.outputFeatures))")
-                        }
-                        tiedTo = encoderLayer
-                        decoderDenseIndex += 1
-                    }
-                    let chosen = initializer ?? spec.initializer ?? (activation ?? .identity).preferredInitializer
-                    let dense = Dense(inputFeatures: inputShape[0], outputFeatures: units, bias: bias,
-                                      initializer: chosen, tiedTo: tiedTo)
-                    if isEncoder { encoderDense.append(dense) }
-                    let denseNode = try add(name, dense, inputs, encoder: isEncoder, path: entry.path)
-                    if let activation {
-                        // Links to the entry's name read its output: the activation.
-                        let activationNode = try add("\(name).\(activation.name)", Activation(activation, shape: [units]),
-                                                     [denseNode], encoder: isEncoder, path: entry.path)
-                        nodeByName[name] = activationNode
-                    }
-                case let .kSparse(k):
-                    guard inputs.count == 1 else { throw .invalidSpec("\(entry.path).inputs", "a k_sparse layer reads exactly one node") }
-                    let shape = shape(of: inputs[0])
-                    let size = shape.reduce(1, *)
-                    guard k <= size else {
-                        throw .invalidSpec("\(entry.path).k", "must be at most the layer's \(size) values, got \(k)")
-                    }
-                    _ = try add(name, KSparse(k: k, shape: shape), inputs, encoder: isEncoder, path: entry.path)
-                case let .activation(function):
-                    guard inputs.count == 1 else { throw .invalidSpec("\(entry.path).inputs", "an activation reads exactly one node") }
-                    _ = try add(name, Activation(function, shape: shape(of: inputs[0])), inputs, encoder: isEncoder, path: entry.path)
-                }
+                try addEntry(entry, name: name, inputs: inputs, isEncoder: isEncoder)
             }
             if isEncoder { codeNode = nodes.count - 1 }
         }
+        let encoderDenseCount = encoderDense.count
         if spec.tiedWeights && decoderDenseIndex != encoderDenseCount {
             throw .invalidSpec("tied_weights", "the decoder has \(decoderDenseIndex) dense layers but the encoder has \(encoderDenseCount); tied weights need a mirror image")
         }
-        let outputShape = nodes[nodes.count - 1].layer.outputShape
-        guard outputShape == spec.inputShape else {
-            throw .invalidSpec("decoder", "the output shape \(outputShape) must equal the input shape \(spec.inputShape)")
-        }
+        try checkOutputShape()
         // Every node but the output must feed another node, or its gradient would be undefined.
         var consumed = Set<Int>()
         for node in nodes { consumed.formUnion(node.inputs) }
@@ -103,5 +79,64 @@ struct GraphBuilder {
             throw .invalidSpec(nodePaths[index], "node \"\(nodes[index].name)\" is not read by any later node")
         }
         return Graph(inputShape: spec.inputShape, nodes: nodes, codeNode: codeNode)
+    }
+
+    /// A reconstruction model outputs the input's shape; a segmentation model outputs one logit per
+    /// class at every position of the input: [classes, spatial...].
+    private func checkOutputShape() throws(AutoencoderError) {
+        let outputShape = nodes[nodes.count - 1].layer.outputShape
+        if case .segmentation = spec.task {
+            guard outputShape.count == spec.inputShape.count, outputShape.count >= 2,
+                  Array(outputShape.dropFirst()) == Array(spec.inputShape.dropFirst()) else {
+                throw .invalidSpec("decoder", "a segmentation model's output must be [classes] + the input's spatial shape \(Array(spec.inputShape.dropFirst())), got \(outputShape)")
+            }
+        } else {
+            guard outputShape == spec.inputShape else {
+                throw .invalidSpec("decoder", "the output shape \(outputShape) must equal the input shape \(spec.inputShape)")
+            }
+        }
+    }
+
+    private mutating func addEntry(_ entry: LayerSpec, name: String, inputs: [Int], isEncoder: Bool) throws(AutoencoderError) {
+        switch entry.kind {
+        case let .dense(units, activation, bias, initializer, _):
+            guard inputs.count == 1 else { throw .invalidSpec("\(entry.path).inputs", "a dense layer reads exactly one node") }
+            let inputShape = shape(of: inputs[0])
+            guard inputShape.count == 1 else {
+                throw .invalidSpec(entry.path, "a dense layer needs a flat input, got shape \(inputShape); insert {\"type\": \"flatten\"}")
+            }
+            let tiedTo = isEncoder || !spec.tiedWeights ? nil : try mirroredEncoderLayer(units: units, inputs: inputShape[0], path: entry.path)
+            let chosen = initializer ?? spec.initializer ?? (activation ?? .identity).preferredInitializer
+            let dense = Dense(inputFeatures: inputShape[0], outputFeatures: units, bias: bias, initializer: chosen, tiedTo: tiedTo)
+            if isEncoder { encoderDense.append(dense) }
+            let denseNode = try add(name, dense, inputs, encoder: isEncoder, path: entry.path)
+            try addActivation(activation, after: denseNode, name: name, encoder: isEncoder, path: entry.path)
+        case let .kSparse(k):
+            guard inputs.count == 1 else { throw .invalidSpec("\(entry.path).inputs", "a k_sparse layer reads exactly one node") }
+            let shape = shape(of: inputs[0])
+            let size = shape.reduce(1, *)
+            guard k <= size else {
+                throw .invalidSpec("\(entry.path).k", "must be at most the layer's \(size) values, got \(k)")
+            }
+            try add(name, KSparse(k: k, shape: shape), inputs, encoder: isEncoder, path: entry.path)
+        case let .activation(function):
+            guard inputs.count == 1 else { throw .invalidSpec("\(entry.path).inputs", "an activation reads exactly one node") }
+            try add(name, Activation(function, shape: shape(of: inputs[0])), inputs, encoder: isEncoder, path: entry.path)
+        case .convolution, .transposedConvolution, .pooling, .maxUnpool, .upsample, .batchNorm, .dropout, .reshape, .concat:
+            try addConvolutional(entry, name: name, inputs: inputs, isEncoder: isEncoder)
+        }
+    }
+
+    /// The encoder dense layer a tied decoder layer mirrors (the k-th decoder dense layer mirrors
+    /// the k-th from the end of the encoder).
+    private mutating func mirroredEncoderLayer(units: Int, inputs: Int, path: String) throws(AutoencoderError) -> Dense {
+        let mirror = encoderDense.count - 1 - decoderDenseIndex
+        guard mirror >= 0 else { throw .invalidSpec(path, "tied_weights: the decoder has more dense layers than the encoder") }
+        let encoderLayer = encoderDense[mirror]
+        guard encoderLayer.inputFeatures == units, encoderLayer.outputFeatures == inputs else {
+            throw .invalidSpec(path, "tied_weights: this layer (\(inputs)→\(units)) must mirror encoder dense layer \(mirror) (\(encoderLayer.inputFeatures)→\(encoderLayer.outputFeatures))")
+        }
+        decoderDenseIndex += 1
+        return encoderLayer
     }
 }

@@ -30,7 +30,8 @@ public final class Model {
     /// Builds a model from a validated spec, with freshly initialised parameters.
     public init(spec: ModelSpec) throws(AutoencoderError) {
         self.spec = spec
-        graph = try GraphBuilder(spec: spec).build()
+        var builder = GraphBuilder(spec: spec)
+        graph = try builder.build()
         table = try ParameterTable(graph: graph)
         parameters = try FloatBuffer(count: table.totalCount)
         gradients = try FloatBuffer(count: table.totalCount)

@@ -7,6 +7,21 @@ public struct LayerSpec: Equatable, Sendable {
         case activation(ActivationFunction)
         /// Keeps the k largest values of each sample (k-sparse autoencoder).
         case kSparse(k: Int)
+        /// Convolution (1-D or 2-D) with an optional activation after it.
+        case convolution(Convolution)
+        /// Transposed convolution with an optional activation after it.
+        case transposedConvolution(Convolution)
+        case pooling(Pooling)
+        /// Undoes the max pooling of the named layer, with its indices (SegNet).
+        case maxUnpool(dimensions: Int, indicesFrom: String)
+        /// Nearest-neighbour upsampling, or bed of nails (values at the top-left of each block).
+        case upsample(dimensions: Int, scale: Int, bedOfNails: Bool)
+        case batchNorm(momentum: Float, epsilon: Float)
+        case dropout(rate: Float)
+        /// A new per-sample shape with the same element count; nil flattens.
+        case reshape(shape: [Int]?)
+        /// Channel concatenation of the named inputs (U-Net skips).
+        case concat
     }
 
     public var kind: Kind
@@ -67,8 +82,11 @@ public struct LayerSpec: Equatable, Sendable {
             try reader.allowOnly(["type", "name", "inputs", "negative_slope", "alpha", "beta", "threshold"])
             kind = .activation(try parseActivation(json, path: path))
         default:
-            throw .invalidSpec(reader.path("type"),
-                               "unknown layer type \"\(type)\"; expected dense, k_sparse, activation or one of \(activationNames.joined(separator: ", "))")
+            guard let convolutional = try parseConvolutional(type, reader, json: json) else {
+                let known = ["dense", "k_sparse", "activation"] + convolutionalTypes.keys.sorted() + structuralTypes + activationNames
+                throw .invalidSpec(reader.path("type"), "unknown layer type \"\(type)\"; expected one of \(known.joined(separator: ", "))")
+            }
+            kind = convolutional
         }
         return LayerSpec(kind: kind, name: name, inputs: inputs, path: path)
     }

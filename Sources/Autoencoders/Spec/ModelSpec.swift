@@ -13,7 +13,24 @@ public struct ModelSpec: Equatable, Sendable {
     public var decoder: [LayerSpec]
     /// Decoder dense layers reuse the transposes of the mirrored encoder weights.
     public var tiedWeights: Bool
+    /// The reconstruction loss (unused by segmentation models).
     public var loss: ReconstructionLoss
+    /// What the model is trained to output: its input (reconstruction), or a label per position
+    /// (segmentation, with `"loss": "cross_entropy"`).
+    public var task: Task
+
+    public enum Task: Equatable, Sendable {
+        case reconstruction
+        /// Per-position softmax cross-entropy against integer labels; positions labelled
+        /// `ignoreIndex` are not counted.
+        case segmentation(ignoreIndex: Int)
+    }
+
+    /// The loss as the spec names it.
+    public var lossName: String {
+        if case .segmentation = task { return "cross_entropy" }
+        return loss.name
+    }
     public var optimizer: OptimizerConfiguration
     public var schedule: LearningRateSchedule
     /// Global weight decay (a dense layer's own "weight_decay" replaces it for that layer).
@@ -73,7 +90,7 @@ public struct ModelSpec: Equatable, Sendable {
         encoder = try layers("encoder")
         decoder = try layers("decoder")
         tiedWeights = try root.bool("tied_weights", default: false)
-        loss = try ModelSpec.parseLoss(root.object["loss"], path: "loss")
+        (loss, task) = try ModelSpec.parseObjective(root.object["loss"], path: "loss")
         optimizer = try root.reader("optimizer").map { r throws(AutoencoderError) in try ModelSpec.parseOptimizer(r) } ?? .defaultAdam
         schedule = try root.reader("schedule").map { r throws(AutoencoderError) in try LearningRateSchedule.parse(r) } ?? .constant
         weightDecay = nil
@@ -100,9 +117,20 @@ public struct ModelSpec: Equatable, Sendable {
         }
     }
 
+    /// The loss entry: a reconstruction loss, or cross-entropy for segmentation.
+    static func parseObjective(_ json: JSON?, path: String) throws(AutoencoderError) -> (ReconstructionLoss, Task) {
+        let name = json?.stringValue ?? json?.objectValue?["type"]?.stringValue
+        guard name == "cross_entropy", let json else { return (try parseLoss(json, path: path), .reconstruction) }
+        guard let reader = json.objectValue == nil ? nil : try SpecReader(json, path: path) else {
+            return (.mse, .segmentation(ignoreIndex: -100))
+        }
+        try reader.allowOnly(["type", "ignore_index"])
+        return (.mse, .segmentation(ignoreIndex: try reader.int("ignore_index", default: -100, minimum: -1 << 31, maximum: 1 << 31)))
+    }
+
     static func parseLoss(_ json: JSON?, path: String) throws(AutoencoderError) -> ReconstructionLoss {
         guard let json, json != .null else { return .mse }
-        let names = ["mse", "l1", "huber", "smooth_l1", "bce", "bce_with_logits", "correntropy"]
+        let names = ["mse", "l1", "huber", "smooth_l1", "bce", "bce_with_logits", "correntropy", "cross_entropy"]
         let name: String
         var reader: SpecReader? = nil
         if let string = json.stringValue {

@@ -52,7 +52,7 @@ enum InspectCommand {
         row("input shape", describeShape(model.inputShape))
         row("code shape", describeShape(model.codeShape))
         row("can decode", model.canDecode ? "yes" : "no (use reconstruct)")
-        row("loss", model.spec.loss.name)
+        row("loss", model.spec.lossName)
         let optimizer = model.spec.optimizer
         row("optimizer", "\(optimizer.name), lr \(format("%g", Double(optimizer.learningRate))), "
             + (facts.optimizerStep.map { "step \($0)" } ?? "no saved state"))
@@ -89,7 +89,7 @@ enum InspectCommand {
             "input_shape": shape(model.inputShape),
             "code_shape": shape(model.codeShape),
             "can_decode": .bool(model.canDecode),
-            "loss": .string(model.spec.loss.name),
+            "loss": .string(model.spec.lossName),
             "optimizer": .object([
                 "name": .string(model.spec.optimizer.name),
                 "learning_rate": .number(exactDecimal(model.spec.optimizer.learningRate)),

@@ -53,7 +53,8 @@ enum GradientCheck {
 
 /// The buffers to run one single-input layer on a batch the way a model's workspace does:
 /// input [batch, inputSize], output and gradOutput [batch, outputSize], gradInput [batch, inputSize],
-/// and one parameter and one gradient buffer per declaration, bound to the layer.
+/// and one parameter and one gradient buffer per declaration, bound to the layer. `links` are the
+/// scratch buffers of the nodes it is linked to (a max-unpooling layer's pooling layer).
 final class LayerRunner {
     let layer: Layer
     let batch: Int
@@ -64,12 +65,14 @@ final class LayerRunner {
     let gradOutput: FloatBuffer
     let gradInput: FloatBuffer
     let scratch: FloatBuffer
+    let links: [FloatBuffer]
     private let inputPointer: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
     private let gradInputPointer: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     private let accumulatePointer: UnsafeMutablePointer<Bool>
+    private let linkPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
     private var random = RandomGenerator(seed: 1)
 
-    init(_ layer: Layer, batch: Int) throws {
+    init(_ layer: Layer, batch: Int, links: [FloatBuffer] = []) throws {
         self.layer = layer
         self.batch = batch
         parameters = try layer.parameterDeclarations.map { try FloatBuffer(count: $0.shape.reduce(1, *)) }
@@ -86,12 +89,16 @@ final class LayerRunner {
         gradInputPointer.initialize(to: gradInput.pointer)
         accumulatePointer = .allocate(capacity: 1)
         accumulatePointer.initialize(to: false)
+        self.links = links
+        linkPointers = .allocate(capacity: max(links.count, 1))
+        for (i, link) in links.enumerated() { (linkPointers + i).initialize(to: link.pointer) }
     }
 
     deinit {
         inputPointer.deallocate()
         gradInputPointer.deallocate()
         accumulatePointer.deallocate()
+        linkPointers.deallocate()
     }
 
     private var buffers: LayerBuffers {
@@ -99,7 +106,7 @@ final class LayerRunner {
                      gradInputs: UnsafeBufferPointer(start: gradInputPointer, count: 1),
                      accumulatesGradInputs: UnsafeBufferPointer(start: accumulatePointer, count: 1),
                      gradOutput: gradOutput.pointer, scratch: scratch.pointer,
-                     links: UnsafeBufferPointer(start: nil, count: 0), batch: batch)
+                     links: UnsafeBufferPointer(start: linkPointers, count: links.count), batch: batch)
     }
 
     /// Sets parameter `index` (in declaration order).
@@ -125,6 +132,16 @@ final class LayerRunner {
         accumulatePointer.pointee = accumulate
         layer.backward(buffers, accumulateInputGradient: accumulate)
         return gradInput.array
+    }
+
+    /// Runs backward as a model runs it for a node reading the model input: gradInput is nil, and
+    /// the layer must skip the product (gradInput keeps its contents).
+    func backwardWithoutInputGradient(_ gy: [Float]) {
+        precondition(gy.count == gradOutput.count)
+        gradOutput.set(gy)
+        gradInputPointer.pointee = nil
+        layer.backward(buffers, accumulateInputGradient: false)
+        gradInputPointer.pointee = gradInput.pointer
     }
 
     func zeroGradients() { gradients.forEach { $0.zero() } }
