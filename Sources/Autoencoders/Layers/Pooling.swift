@@ -1,0 +1,268 @@
+// Max and average pooling over images (NCHW, per-sample shape [C, H, W]) and 1-D signals (NCL,
+// per-sample [C, L]). A 1-D layer is the 2-D one with H = 1 and a 1×k window: one loop serves both.
+//
+// Output extent, as PyTorch (ceil_mode = false): ⌊(in + 2p − k) / s⌋ + 1 per spatial axis.
+
+/// The per-sample shape of a pooling-family layer, read as planes: [C, L] is [C, 1, L].
+struct PoolingShape: Equatable {
+    var channels: Int
+    var height: Int
+    var width: Int
+    /// 1 for [C, L], 2 for [C, H, W].
+    var dimensions: Int
+
+    var planeSize: Int { height * width }
+    var shape: [Int] { dimensions == 1 ? [channels, width] : [channels, height, width] }
+
+    /// `family` + "1d" or "2d", the layer's kind for this shape.
+    static func kind(_ family: String, _ shape: [Int]) -> String { family + (shape.count == 2 ? "1d" : "2d") }
+
+    /// Reads [C, L] or [C, H, W]. The plane must fit Int32 (pooling indices are stored as Int32) and
+    /// the sample must not overflow Int.
+    init(_ shape: [Int], kind: String) throws(AutoencoderError) {
+        guard shape.count == 2 || shape.count == 3 else {
+            throw .invalidArgument("\(kind): the per-sample shape must be [C, L] or [C, H, W], got \(shape)")
+        }
+        guard shape.allSatisfy({ $0 >= 1 }) else {
+            throw .invalidArgument("\(kind): every dimension of the shape \(shape) must be at least 1")
+        }
+        self.init(channels: shape[0], height: shape.count == 3 ? shape[1] : 1, width: shape[shape.count - 1],
+                  dimensions: shape.count - 1)
+        let (plane, planeOverflow) = height.multipliedReportingOverflow(by: width)
+        guard !planeOverflow, plane <= Int(Int32.max), !plane.multipliedReportingOverflow(by: channels).overflow else {
+            throw .invalidArgument("\(kind): the shape \(shape) has too many elements")
+        }
+    }
+
+    init(channels: Int, height: Int, width: Int, dimensions: Int) {
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.dimensions = dimensions
+    }
+}
+
+/// The window geometry shared by max and average pooling. The 1-D form has a 1×k window, stride 1
+/// and no padding along H.
+struct PoolingWindow {
+    let input: PoolingShape
+    let output: PoolingShape
+    let kernelHeight: Int, kernelWidth: Int
+    let strideHeight: Int, strideWidth: Int
+    let paddingHeight: Int, paddingWidth: Int
+
+    /// Rejects what PyTorch rejects: a kernel or stride below 1, padding outside 0...k/2, and a window
+    /// larger than the padded input.
+    init(kind: String, inputShape: [Int], kernel: Int, stride: Int, padding: Int) throws(AutoencoderError) {
+        let input = try PoolingShape(inputShape, kind: kind)
+        guard kernel >= 1 else { throw .invalidArgument("\(kind): kernel must be at least 1, got \(kernel)") }
+        guard stride >= 1 else { throw .invalidArgument("\(kind): stride must be at least 1, got \(stride)") }
+        guard padding >= 0, padding <= kernel / 2 else {
+            throw .invalidArgument("\(kind): padding must be in 0...\(kernel / 2) (at most half the kernel \(kernel)), got \(padding)")
+        }
+        // kernel − 2p <= extent, written so that no sum can overflow.
+        let axes = input.dimensions == 2 ? [("height", input.height), ("width", input.width)] : [("length", input.width)]
+        for (axis, extent) in axes where kernel - 2 * padding > extent {
+            throw .invalidArgument("\(kind): the kernel \(kernel) is larger than the padded input \(axis) \(extent) + 2·\(padding)")
+        }
+        let twoD = input.dimensions == 2
+        self.input = input
+        kernelHeight = twoD ? kernel : 1
+        kernelWidth = kernel
+        strideHeight = twoD ? stride : 1
+        strideWidth = stride
+        paddingHeight = twoD ? padding : 0
+        paddingWidth = padding
+        output = PoolingShape(channels: input.channels,
+                              height: (input.height - (kernelHeight - 2 * paddingHeight)) / strideHeight + 1,
+                              width: (input.width - (kernelWidth - 2 * paddingWidth)) / strideWidth + 1,
+                              dimensions: input.dimensions)
+    }
+
+    /// The input rows of output row `o`, clipped to the unpadded input (never empty: p <= k/2).
+    @inline(__always) func rows(_ o: Int) -> Range<Int> {
+        let start = o * strideHeight - paddingHeight
+        return max(start, 0)..<min(start + kernelHeight, input.height)
+    }
+
+    /// The input columns of output column `o`, clipped to the unpadded input.
+    @inline(__always) func columns(_ o: Int) -> Range<Int> {
+        let start = o * strideWidth - paddingWidth
+        return max(start, 0)..<min(start + kernelWidth, input.width)
+    }
+}
+
+// MARK: - Max pooling
+
+/// Max pooling: y[n,c,i,j] = max over the window of x (padding counts as −∞), with PyTorch's
+/// conventions: the FIRST maximum in row-major window order wins (strict >), and a NaN wins over
+/// any number.
+///
+/// The argmax of every output element is kept in the scratch (see `MaxPool.indices(in:)`):
+/// backward scatters gy there, adding where overlapping windows chose the same input, and a
+/// `MaxUnpool` linked to this node reads it. Kinds "max_pool2d" and "max_pool1d".
+public final class MaxPool: Layer {
+    public let kind: String
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    public let inputShapes: [[Int]]
+    public let outputShape: [Int]
+    let window: PoolingWindow
+
+    /// - Parameters:
+    ///   - kernel: window size k (k×k for images).
+    ///   - stride: defaults to the kernel.
+    ///   - padding: at most k/2 on each side.
+    ///   - inputShape: [C, H, W] or [C, L].
+    public init(kernel: Int, stride: Int? = nil, padding: Int = 0, inputShape: [Int]) throws(AutoencoderError) {
+        kind = PoolingShape.kind("max_pool", inputShape)
+        window = try PoolingWindow(kind: kind, inputShape: inputShape, kernel: kernel, stride: stride ?? kernel, padding: padding)
+        self.kernel = kernel
+        self.stride = stride ?? kernel
+        self.padding = padding
+        inputShapes = [inputShape]
+        outputShape = window.output.shape
+    }
+
+    /// The argmax of each output element in a MaxPool's scratch, which is laid out like the output,
+    /// `[batch, C, H_out, W_out]` (`[batch, C, L_out]` in 1-D): element i holds the flat index
+    /// h·W_in + w (l in 1-D) of output element i's maximum inside the unpadded input plane of the same
+    /// (n, c), as the bit pattern of an Int32 stored in the Float (PyTorch's return_indices, narrowed).
+    ///
+    /// Reads and writes go through the Float's bit pattern, so the Float-typed buffer is never
+    /// accessed through a differently typed pointer.
+    public struct Indices {
+        public let storage: UnsafeMutablePointer<Float>
+
+        @inline(__always) public init(_ storage: UnsafeMutablePointer<Float>) { self.storage = storage }
+
+        @inline(__always) public subscript(i: Int) -> Int32 {
+            get { Int32(bitPattern: storage[i].bitPattern) }
+            nonmutating set { storage[i] = Float(bitPattern: UInt32(bitPattern: newValue)) }
+        }
+    }
+
+    /// The indices view of a MaxPool's scratch (its own, or `links[i]` of a node linked to it).
+    @inline(__always) public static func indices(in scratch: UnsafeMutablePointer<Float>) -> Indices { Indices(scratch) }
+
+    /// One index per output element.
+    public func scratchSize(batch: Int) -> Int { batch * outputSize }
+
+    public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
+        let window = window
+        let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize, width = window.input.width
+        let indices = MaxPool.indices(in: io.scratch)
+        for plane in 0..<(io.batch * window.input.channels) {
+            let x = io.input + plane * inputPlane
+            var o = plane * outputPlane
+            for oh in 0..<window.output.height {
+                let rows = window.rows(oh)
+                for ow in 0..<window.output.width {
+                    let columns = window.columns(ow)
+                    var best = -Float.infinity, bestIndex = rows.lowerBound * width + columns.lowerBound
+                    for h in rows {
+                        for w in columns {
+                            let value = x[h * width + w]
+                            if value > best || value.isNaN {
+                                best = value
+                                bestIndex = h * width + w
+                            }
+                        }
+                    }
+                    io.output[o] = best
+                    indices[o] = Int32(truncatingIfNeeded: bestIndex)
+                    o += 1
+                }
+            }
+        }
+    }
+
+    /// gx[n,c,idx] += gy[n,c,i,j] for idx = the argmax of output (i, j).
+    public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
+        guard let gradInput = io.gradInput else { return }
+        if !accumulateInputGradient { gradInput.update(repeating: 0, count: io.batch * inputSize) }
+        let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize
+        let indices = MaxPool.indices(in: io.scratch)
+        for plane in 0..<(io.batch * window.input.channels) {
+            let gx = gradInput + plane * inputPlane
+            for o in (plane * outputPlane)..<((plane + 1) * outputPlane) {
+                gx[Int(indices[o])] += io.gradOutput[o]
+            }
+        }
+    }
+}
+
+// MARK: - Average pooling
+
+/// Average pooling with count_include_pad: y[n,c,i,j] = (Σ of x over the window) / k², the padding
+/// counting as zeros in the sum and in the divisor (k in 1-D). Backward adds gy / k² to every input
+/// of the window. Kinds "avg_pool2d" and "avg_pool1d".
+public final class AvgPool: Layer {
+    public let kind: String
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    public let inputShapes: [[Int]]
+    public let outputShape: [Int]
+    let window: PoolingWindow
+
+    /// Same arguments and rules as `MaxPool.init`.
+    public init(kernel: Int, stride: Int? = nil, padding: Int = 0, inputShape: [Int]) throws(AutoencoderError) {
+        kind = PoolingShape.kind("avg_pool", inputShape)
+        window = try PoolingWindow(kind: kind, inputShape: inputShape, kernel: kernel, stride: stride ?? kernel, padding: padding)
+        self.kernel = kernel
+        self.stride = stride ?? kernel
+        self.padding = padding
+        inputShapes = [inputShape]
+        outputShape = window.output.shape
+    }
+
+    /// k² in 2-D, k in 1-D: with ceil_mode off no window reaches past the padding, so every window
+    /// has the full count.
+    var divisor: Float { Float(window.kernelHeight * window.kernelWidth) }
+
+    public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
+        let window = window, divisor = divisor
+        let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize, width = window.input.width
+        for plane in 0..<(io.batch * window.input.channels) {
+            let x = io.input + plane * inputPlane
+            var o = plane * outputPlane
+            for oh in 0..<window.output.height {
+                let rows = window.rows(oh)
+                for ow in 0..<window.output.width {
+                    let columns = window.columns(ow)
+                    var sum: Float = 0
+                    for h in rows {
+                        for w in columns { sum += x[h * width + w] }
+                    }
+                    io.output[o] = sum / divisor
+                    o += 1
+                }
+            }
+        }
+    }
+
+    /// gx[n,c,h,w] += gy[n,c,i,j] / k² for every window (i, j) containing (h, w).
+    public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
+        guard let gradInput = io.gradInput else { return }
+        if !accumulateInputGradient { gradInput.update(repeating: 0, count: io.batch * inputSize) }
+        let window = window, divisor = divisor
+        let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize, width = window.input.width
+        for plane in 0..<(io.batch * window.input.channels) {
+            let gx = gradInput + plane * inputPlane
+            var o = plane * outputPlane
+            for oh in 0..<window.output.height {
+                let rows = window.rows(oh)
+                for ow in 0..<window.output.width {
+                    let columns = window.columns(ow)
+                    let share = io.gradOutput[o] / divisor
+                    for h in rows {
+                        for w in columns { gx[h * width + w] += share }
+                    }
+                    o += 1
+                }
+            }
+        }
+    }
+}
