@@ -1,0 +1,167 @@
+/// A convolution over images `[C, H, W]` ("conv2d") or signals `[C, L]` ("conv1d"), as PyTorch's
+/// Conv2d / Conv1d compute it (a cross-correlation, zero padding):
+///
+///     y[o, h, w] = b[o] + Σ_{c,i,j} W[o, c, i, j] · x[c, h·s − p + i·d, w·s − p + j·d]
+///
+/// with W of shape [out, in, k, k] ([out, in, k] for signals) and output length
+/// ⌊(in + 2p − d(k − 1) − 1) / s⌋ + 1 along each spatial axis.
+///
+/// As one GEMM per sample over its columns (`ConvolutionGeometry`): forward Y = W · im2col(X);
+/// backward dW += dY · im2col(X)ᵀ, db += Σ dY, dX = col2im(Wᵀ · dY). Backward rebuilds the columns
+/// rather than keeping them, so the scratch holds one sample's, not the batch's. (Per-sample GEMMs
+/// measured as fast as or faster than one GEMM over a group of samples at every W2 shape, and
+/// they need no gather into and scatter out of a channel-major layout.)
+public final class Convolution: Layer {
+    public let kind: String
+    public let inputChannels: Int
+    public let filters: Int
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    public let dilation: Int
+    public let hasBias: Bool
+    public let initializer: Initializer
+    public let inputShapes: [[Int]]
+    public let outputShape: [Int]
+    let geometry: ConvolutionGeometry
+
+    // Bound slices of the model's flat buffers.
+    private var weight: UnsafeMutablePointer<Float>! = nil          // [out, in, k, k], i.e. [out, columnRows]
+    private var weightGradient: UnsafeMutablePointer<Float>! = nil
+    private var bias: UnsafeMutablePointer<Float>? = nil            // [out]
+    private var biasGradient: UnsafeMutablePointer<Float>? = nil
+
+    /// - Parameter inputShape: [C, H, W] for images, [C, L] for signals.
+    /// - Throws: `.invalidArgument` for a malformed shape or hyperparameter, or a kernel that does
+    ///   not fit in the padded input (an output length below 1).
+    public init(inputShape: [Int], filters: Int, kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+                bias: Bool = true, initializer: Initializer = .heUniform) throws(AutoencoderError) {
+        guard inputShape.count == 2 || inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
+            throw .invalidArgument("a convolution's input shape must be [channels, height, width] or [channels, length] "
+                                   + "with every size at least 1, not \(inputShape)")
+        }
+        try Self.validate(filters: filters, kernel: kernel, stride: stride, padding: padding, dilation: dilation)
+        let spatial = Array(inputShape.dropFirst())
+        var grid: [Int] = []
+        for (axis, length) in zip(spatial.count == 2 ? ["height", "width"] : ["length"], spatial) {
+            let out = Self.outputLength(input: length, kernel: kernel, stride: stride, padding: padding, dilation: dilation)
+            guard out >= 1 else {
+                throw .invalidArgument("the kernel (\(kernel), dilation \(dilation), spanning \(dilation * (kernel - 1) + 1)) "
+                                       + "is larger than the padded input \(axis) \(length) + 2·\(padding)")
+            }
+            grid.append(out)
+        }
+        kind = spatial.count == 2 ? "conv2d" : "conv1d"
+        inputChannels = inputShape[0]
+        self.filters = filters
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.hasBias = bias
+        self.initializer = initializer
+        inputShapes = [inputShape]
+        outputShape = [filters] + grid
+        geometry = ConvolutionGeometry(channels: inputShape[0], spatial: spatial, grid: grid,
+                                       kernel: kernel, stride: stride, padding: padding, dilation: dilation)
+    }
+
+    /// ⌊(input + 2·padding − dilation·(kernel − 1) − 1) / stride⌋ + 1; below 1 when the kernel does not fit.
+    public static func outputLength(input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int) -> Int {
+        let span = input + 2 * padding - dilation * (kernel - 1) - 1
+        return (span >= 0 ? span / stride : -((stride - 1 - span) / stride)) + 1
+    }
+
+    static func validate(filters: Int, kernel: Int, stride: Int, padding: Int, dilation: Int) throws(AutoencoderError) {
+        guard filters >= 1 else { throw .invalidArgument("filters must be at least 1, not \(filters)") }
+        guard kernel >= 1 else { throw .invalidArgument("kernel must be at least 1, not \(kernel)") }
+        guard stride >= 1 else { throw .invalidArgument("stride must be at least 1, not \(stride)") }
+        guard padding >= 0 else { throw .invalidArgument("padding must be at least 0, not \(padding)") }
+        guard dilation >= 1 else { throw .invalidArgument("dilation must be at least 1, not \(dilation)") }
+    }
+
+    public var parameterDeclarations: [ParameterDeclaration] {
+        let taps = geometry.kernelHeight * geometry.kernelWidth
+        let fanIn = inputChannels * taps, fanOut = filters * taps
+        let spatial = outputShape.count == 3 ? [kernel, kernel] : [kernel]
+        var declarations: [ParameterDeclaration] = [
+            .init(suffix: "weight", shape: [filters, inputChannels] + spatial, initializer: initializer,
+                  fanIn: fanIn, fanOut: fanOut, isWeight: true)
+        ]
+        if hasBias {
+            // As Dense: zero, except under PyTorch's scheme, which draws biases like the weights.
+            declarations.append(.init(suffix: "bias", shape: [filters], initializer: initializer == .pytorch ? .pytorch : .zeros,
+                                      fanIn: fanIn, fanOut: fanOut, isWeight: false))
+        }
+        return declarations
+    }
+
+    public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
+        weight = parameters[0]
+        weightGradient = gradients[0]
+        if hasBias {
+            bias = parameters[1]
+            biasGradient = gradients[1]
+        }
+    }
+
+    /// One sample's columns, `[columnRows, positions]` (none for a 1 × 1 kernel: its columns are the input).
+    public func scratchSize(batch: Int) -> Int {
+        geometry.isPointwise ? 0 : geometry.columnRows * geometry.positions
+    }
+
+    public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
+        let g = geometry, positions = g.positions, rows = g.columnRows
+        let inputSize = g.imageSize, outputSize = filters * positions
+        for n in 0..<io.batch {
+            let x = io.input + n * inputSize, y = io.output + n * outputSize
+            let columns = g.isPointwise ? x : io.scratch
+            if !g.isPointwise { g.im2col(x, columns) }
+            // y[out, HW] = W[out, rows] · columns[rows, HW], onto the bias.
+            fillBias(y)
+            BLAS.gemm(transposeA: false, transposeB: false, m: filters, n: positions, k: rows,
+                      alpha: 1, a: weight, lda: rows, b: columns, ldb: positions,
+                      beta: hasBias ? 1 : 0, c: y, ldc: positions)
+        }
+    }
+
+    public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
+        let g = geometry, positions = g.positions, rows = g.columnRows
+        let inputSize = g.imageSize, outputSize = filters * positions
+        // db[o] += Σ_{n,h,w} dy[n, o, h, w]
+        if let biasGradient {
+            ConvolutionGeometry.accumulatePlaneSums(io.gradOutput, count: io.batch, channels: filters, planeSize: positions,
+                                                    into: biasGradient)
+        }
+        for n in 0..<io.batch {
+            let x = io.input + n * inputSize, dy = io.gradOutput + n * outputSize
+            let columns = g.isPointwise ? x : io.scratch
+            if !g.isPointwise { g.im2col(x, columns) }
+            // dW[out, rows] += dy[out, HW] · columnsᵀ
+            BLAS.gemm(transposeA: false, transposeB: true, m: filters, n: rows, k: positions,
+                      alpha: 1, a: dy, lda: positions, b: columns, ldb: positions,
+                      beta: 1, c: weightGradient, ldc: rows)
+            guard let gradInput = io.gradInput else { continue }
+            let dx = gradInput + n * inputSize
+            if g.isPointwise {
+                // dx[in, HW] = Wᵀ · dy
+                BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: filters,
+                          alpha: 1, a: weight, lda: rows, b: dy, ldb: positions,
+                          beta: accumulateInputGradient ? 1 : 0, c: dx, ldc: positions)
+                continue
+            }
+            // dcolumns[rows, HW] = Wᵀ · dy over the columns (no longer needed), then dx (+)= col2im(dcolumns).
+            BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: filters,
+                      alpha: 1, a: weight, lda: rows, b: dy, ldb: positions,
+                      beta: 0, c: columns, ldc: positions)
+            if !accumulateInputGradient { dx.update(repeating: 0, count: inputSize) }
+            g.col2im(columns, dx)
+        }
+    }
+
+    /// Sets one sample's output to the bias of each channel (nothing without a bias).
+    private func fillBias(_ y: UnsafeMutablePointer<Float>) {
+        guard let bias else { return }
+        for o in 0..<filters { (y + o * geometry.positions).update(repeating: bias[o], count: geometry.positions) }
+    }
+}

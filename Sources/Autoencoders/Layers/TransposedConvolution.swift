@@ -1,0 +1,159 @@
+/// A transposed convolution over images `[C, H, W]` ("conv_transpose2d") or signals `[C, L]`
+/// ("conv_transpose1d"), as PyTorch's ConvTranspose2d / ConvTranspose1d compute it: each input
+/// value scatters a weighted copy of the kernel into the output,
+///
+///     y[o, h·s − p + i·d, w·s − p + j·d] += x[c, h, w] · W[c, o, i, j],   then y[o] += b[o]
+///
+/// with W of shape [in, out, k, k] ([in, out, k] for signals; in first) and output length
+/// (in − 1)·s − 2p + d(k − 1) + outputPadding + 1 along each spatial axis.
+///
+/// It is the adjoint of the convolution `[out, …] → [in, …]` with the same weight, so it runs on
+/// the same columns (`ConvolutionGeometry` with the output as the image and the input as the grid):
+/// forward Y = col2im(Wᵀ · X); backward dX = W · im2col(dY), dW += X · im2col(dY)ᵀ, db += Σ dY,
+/// one GEMM per sample as in `Convolution`.
+public final class TransposedConvolution: Layer {
+    public let kind: String
+    public let inputChannels: Int
+    public let filters: Int
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    public let outputPadding: Int
+    public let dilation: Int
+    public let hasBias: Bool
+    public let initializer: Initializer
+    public let inputShapes: [[Int]]
+    public let outputShape: [Int]
+    let geometry: ConvolutionGeometry
+
+    // Bound slices of the model's flat buffers.
+    private var weight: UnsafeMutablePointer<Float>! = nil          // [in, out, k, k], i.e. [in, columnRows]
+    private var weightGradient: UnsafeMutablePointer<Float>! = nil
+    private var bias: UnsafeMutablePointer<Float>? = nil            // [out]
+    private var biasGradient: UnsafeMutablePointer<Float>? = nil
+
+    /// - Parameter inputShape: [C, H, W] for images, [C, L] for signals.
+    /// - Throws: `.invalidArgument` for a malformed shape or hyperparameter, an output padding not
+    ///   below the stride or the dilation, or an output length below 1.
+    public init(inputShape: [Int], filters: Int, kernel: Int, stride: Int = 1, padding: Int = 0, outputPadding: Int = 0,
+                dilation: Int = 1, bias: Bool = true, initializer: Initializer = .heUniform) throws(AutoencoderError) {
+        guard inputShape.count == 2 || inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
+            throw .invalidArgument("a transposed convolution's input shape must be [channels, height, width] or "
+                                   + "[channels, length] with every size at least 1, not \(inputShape)")
+        }
+        try Convolution.validate(filters: filters, kernel: kernel, stride: stride, padding: padding, dilation: dilation)
+        guard outputPadding >= 0, outputPadding < stride || outputPadding < dilation else {
+            throw .invalidArgument("output padding \(outputPadding) must be at least 0 and smaller than the stride "
+                                   + "(\(stride)) or the dilation (\(dilation))")
+        }
+        let spatial = Array(inputShape.dropFirst())
+        var grid: [Int] = []
+        for (axis, length) in zip(spatial.count == 2 ? ["height", "width"] : ["length"], spatial) {
+            let out = Self.outputLength(input: length, kernel: kernel, stride: stride, padding: padding,
+                                        outputPadding: outputPadding, dilation: dilation)
+            guard out >= 1 else {
+                throw .invalidArgument("the padding \(padding) leaves no output: output \(axis) (\(length) − 1)·\(stride) "
+                                       + "− 2·\(padding) + \(dilation)·(\(kernel) − 1) + \(outputPadding) + 1 = \(out)")
+            }
+            grid.append(out)
+        }
+        kind = spatial.count == 2 ? "conv_transpose2d" : "conv_transpose1d"
+        inputChannels = inputShape[0]
+        self.filters = filters
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.outputPadding = outputPadding
+        self.dilation = dilation
+        self.hasBias = bias
+        self.initializer = initializer
+        inputShapes = [inputShape]
+        outputShape = [filters] + grid
+        // The image is this layer's output, the grid its input.
+        geometry = ConvolutionGeometry(channels: filters, spatial: grid, grid: spatial,
+                                       kernel: kernel, stride: stride, padding: padding, dilation: dilation)
+    }
+
+    /// (input − 1)·stride − 2·padding + dilation·(kernel − 1) + outputPadding + 1.
+    public static func outputLength(input: Int, kernel: Int, stride: Int, padding: Int, outputPadding: Int,
+                                    dilation: Int) -> Int {
+        (input - 1) * stride - 2 * padding + dilation * (kernel - 1) + outputPadding + 1
+    }
+
+    public var parameterDeclarations: [ParameterDeclaration] {
+        // PyTorch computes the fans from the weight's dimensions 1 and 0: fanIn = out·k·k.
+        let taps = geometry.kernelHeight * geometry.kernelWidth
+        let fanIn = filters * taps, fanOut = inputChannels * taps
+        let spatial = outputShape.count == 3 ? [kernel, kernel] : [kernel]
+        var declarations: [ParameterDeclaration] = [
+            .init(suffix: "weight", shape: [inputChannels, filters] + spatial, initializer: initializer,
+                  fanIn: fanIn, fanOut: fanOut, isWeight: true)
+        ]
+        if hasBias {
+            // As Dense: zero, except under PyTorch's scheme, which draws biases like the weights.
+            declarations.append(.init(suffix: "bias", shape: [filters], initializer: initializer == .pytorch ? .pytorch : .zeros,
+                                      fanIn: fanIn, fanOut: fanOut, isWeight: false))
+        }
+        return declarations
+    }
+
+    public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
+        weight = parameters[0]
+        weightGradient = gradients[0]
+        if hasBias {
+            bias = parameters[1]
+            biasGradient = gradients[1]
+        }
+    }
+
+    /// One sample's columns, `[columnRows, positions]` (none for a 1 × 1 kernel at stride 1 without
+    /// padding: its columns are the output itself).
+    public func scratchSize(batch: Int) -> Int {
+        geometry.isPointwise ? 0 : geometry.columnRows * geometry.positions
+    }
+
+    public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
+        let g = geometry, positions = g.positions, rows = g.columnRows
+        let inputSize = inputChannels * positions, outputSize = g.imageSize, plane = outputSize / filters
+        for n in 0..<io.batch {
+            let x = io.input + n * inputSize, y = io.output + n * outputSize
+            // Start from the bias (col2im and the pointwise GEMM add onto it).
+            if let bias {
+                for o in 0..<filters { (y + o * plane).update(repeating: bias[o], count: plane) }
+            } else if !g.isPointwise {
+                y.update(repeating: 0, count: outputSize)
+            }
+            // columns[rows, HW] = Wᵀ[rows, in] · x[in, HW], then y += col2im(columns).
+            let columns = g.isPointwise ? y : io.scratch
+            BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: inputChannels,
+                      alpha: 1, a: weight, lda: rows, b: x, ldb: positions,
+                      beta: g.isPointwise && hasBias ? 1 : 0, c: columns, ldc: positions)
+            if !g.isPointwise { g.col2im(columns, y) }
+        }
+    }
+
+    public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
+        let g = geometry, positions = g.positions, rows = g.columnRows
+        let inputSize = inputChannels * positions, outputSize = g.imageSize
+        // db[o] += Σ_{n,h,w} dy[n, o, h, w]
+        if let biasGradient {
+            ConvolutionGeometry.accumulatePlaneSums(io.gradOutput, count: io.batch, channels: filters,
+                                                    planeSize: outputSize / filters, into: biasGradient)
+        }
+        for n in 0..<io.batch {
+            let x = io.input + n * inputSize, dy = io.gradOutput + n * outputSize
+            let columns = g.isPointwise ? dy : io.scratch
+            if !g.isPointwise { g.im2col(dy, columns) }
+            // dW[in, rows] += x[in, HW] · columnsᵀ
+            BLAS.gemm(transposeA: false, transposeB: true, m: inputChannels, n: rows, k: positions,
+                      alpha: 1, a: x, lda: positions, b: columns, ldb: positions,
+                      beta: 1, c: weightGradient, ldc: rows)
+            // dx[in, HW] (+)= W[in, rows] · columns
+            if let gradInput = io.gradInput {
+                BLAS.gemm(transposeA: false, transposeB: false, m: inputChannels, n: positions, k: rows,
+                          alpha: 1, a: weight, lda: rows, b: columns, ldb: positions,
+                          beta: accumulateInputGradient ? 1 : 0, c: gradInput + n * inputSize, ldc: positions)
+            }
+        }
+    }
+}
