@@ -145,6 +145,11 @@ AE_API ae_status ae_model_code_size(const ae_model *model, size_t *out);
 AE_API ae_status ae_model_input_shape(const ae_model *model, size_t *dims, size_t capacity, size_t *rank);
 /* Number of float parameters in the model. */
 AE_API ae_status ae_model_parameter_count(const ae_model *model, size_t *out);
+/* Classes of a segmentation model (0 for a model that reconstructs its input). */
+AE_API ae_status ae_model_class_count(const ae_model *model, size_t *out);
+/* Training targets per sample: the positions of a segmentation model (H*W, or L), else the input
+ * size. */
+AE_API ae_status ae_model_label_size(const ae_model *model, size_t *out);
 /* Non-zero if ae_model_decode works for this model (it does not when the decoder reads encoder
  * feature maps besides the code, as in U-Net or SegNet). */
 AE_API ae_status ae_model_can_decode(const ae_model *model, int *out);
@@ -271,6 +276,15 @@ typedef struct ae_train_report {
 AE_API ae_status ae_model_train(ae_model *model, const float *data, size_t n, size_t count,
                                 const ae_train_options *options, ae_train_report *report);
 
+/* ae_model_train for a segmentation model (spec "loss": "cross_entropy"): labels holds, for each
+ * sample, the class of every position (n * label size int32 values, labels_count of them; see
+ * ae_model_label_size), or the spec's ignore_index (default -100) where a position is not
+ * counted. Validation uses options->validation_split (explicit validation_data has no labels).
+ * AE_ERR_INVALID_ARGUMENT for a label outside 0..classes-1 (the message gives its position), or
+ * for a reconstruction model. */
+AE_API ae_status ae_model_train_labels(ae_model *model, const float *data, size_t n, size_t count, const int32_t *labels,
+                                       size_t labels_count, const ae_train_options *options, ae_train_report *report);
+
 /* The mean objective (reconstruction loss + regularizers) of the model on n samples, without
  * training. */
 AE_API ae_status ae_model_evaluate(const ae_model *model, const float *data, size_t n, size_t count, double *loss);
@@ -292,6 +306,9 @@ AE_API ae_status ae_trainer_step(ae_trainer *trainer, const float *batch, size_t
  * missing. The loss counts the known inputs only; missing ones enter the network as zero. */
 AE_API ae_status ae_trainer_step_masked(ae_trainer *trainer, const float *batch, const float *mask, size_t n,
                                         size_t count, double *loss);
+/* ae_trainer_step for a segmentation model: labels holds n * label size class indices. */
+AE_API ae_status ae_trainer_step_labels(ae_trainer *trainer, const float *batch, const int32_t *labels, size_t n,
+                                        size_t count, size_t labels_count, double *loss);
 /* Sets the learning rate of the following steps (lr > 0). */
 AE_API ae_status ae_trainer_set_learning_rate(ae_trainer *trainer, double learning_rate);
 /* The learning rate the next step uses. */
@@ -327,6 +344,13 @@ AE_API ae_status ae_model_score(const ae_model *model, const float *input, size_
  * with masking noise or with masks (ae_train_options.mask) for the best fills. */
 AE_API ae_status ae_model_inpaint(const ae_model *model, const float *input, const float *mask, size_t n,
                                   size_t input_count, float *output, size_t output_count);
+
+/* Segmentation models (spec "loss": "cross_entropy") output a logit per class at every input
+ * position. labels[n, label size] receives the most likely class of each position.
+ * labels_count must equal n * label size. AE_ERR_UNSUPPORTED for a reconstruction model (which
+ * in turn refuses reconstruct, decode, score and inpaint on a segmentation model). */
+AE_API ae_status ae_model_segment(const ae_model *model, const float *input, size_t n, size_t input_count,
+                                  int32_t *labels, size_t labels_count);
 
 /* ==== Anomaly detection ===================================================================== */
 

@@ -74,3 +74,17 @@ public func ae_model_inpaint(_ handle: OpaquePointer?, _ input: UnsafePointer<Fl
         try model.inpaint(input, mask: mask, rows: rows, into: output)
     }
 }
+
+@_cdecl("ae_model_segment")
+public func ae_model_segment(_ handle: OpaquePointer?, _ input: UnsafePointer<Float>?, _ n: UInt, _ inputCount: UInt,
+                             _ labels: UnsafeMutablePointer<Int32>?, _ labelsCount: UInt) -> Int32 {
+    guarded("ae_model_segment") { () throws(AutoencoderError) in
+        let model = try modelBox(handle).model
+        let input = try required(input, "input", "n * input size floats")
+        let labels = try required(labels, "labels", "a buffer of n * label size int32")
+        let rows = try asInt(n, "n")
+        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        _ = try expectCount(labelsCount, "labels_count", rows: ("n", rows), perRow: ("label size", model.labelSize))
+        try model.segment(input, rows: rows, into: labels)
+    }
+}

@@ -101,3 +101,19 @@ private func writeShape(_ shape: [Int], dims: UnsafeMutablePointer<UInt>?, capac
         dims[i] = UInt(dimension)
     }
 }
+
+@_cdecl("ae_model_class_count")
+public func ae_model_class_count(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<UInt>?) -> Int32 {
+    guarded("ae_model_class_count") { () throws(AutoencoderError) in
+        let box = try modelBox(handle)
+        try required(out, "out", outExpected).pointee = UInt(box.model.classCount)
+    }
+}
+
+@_cdecl("ae_model_label_size")
+public func ae_model_label_size(_ handle: OpaquePointer?, _ out: UnsafeMutablePointer<UInt>?) -> Int32 {
+    guarded("ae_model_label_size") { () throws(AutoencoderError) in
+        let box = try modelBox(handle)
+        try required(out, "out", outExpected).pointee = UInt(box.model.labelSize)
+    }
+}

@@ -39,8 +39,24 @@ public func ae_trainer_step_masked(_ handle: OpaquePointer?, _ batch: UnsafePoin
     }
 }
 
-/// One step of a trainer, with an optional mask of the batch's shape.
+@_cdecl("ae_trainer_step_labels")
+public func ae_trainer_step_labels(_ handle: OpaquePointer?, _ batch: UnsafePointer<Float>?, _ labels: UnsafePointer<Int32>?,
+                                   _ n: UInt, _ count: UInt, _ labelsCount: UInt, _ loss: UnsafeMutablePointer<Double>?) -> Int32 {
+    guarded("ae_trainer_step_labels") { () throws(AutoencoderError) in
+        let model = try trainerBox(handle).trainer.model
+        let labels = try required(labels, "labels", "n * label size int32 class indices")
+        let rows = try asInt(n, "n")
+        _ = try expectCount(labelsCount, "labels_count", rows: ("n", rows), perRow: ("label size", model.labelSize))
+        let values = try labelsAsFloats(labels, count: rows * model.labelSize)
+        try values.withUnsafeBufferPointer { (pointer) throws(AutoencoderError) in
+            try trainerStep(handle, batch, mask: nil, labels: pointer.baseAddress, n, count, loss)
+        }
+    }
+}
+
+/// One step of a trainer, with an optional mask of the batch's shape and labels (segmentation).
 private func trainerStep(_ handle: OpaquePointer?, _ batch: UnsafePointer<Float>?, mask: UnsafePointer<Float>?,
+                         labels: UnsafePointer<Float>? = nil,
                          _ n: UInt, _ count: UInt, _ loss: UnsafeMutablePointer<Double>?) throws(AutoencoderError) {
     let box = try trainerBox(handle)
     let trainer = box.trainer
@@ -50,7 +66,7 @@ private func trainerStep(_ handle: OpaquePointer?, _ batch: UnsafePointer<Float>
     }
     _ = try expectCount(count, "count", rows: ("n", Int(n)), perRow: ("input size", trainer.model.inputSize))
     let value = try box.owner.writer.run(.reject) { () throws(AutoencoderError) in
-        try trainer.step(batch, rows: Int(n), mask: mask)
+        try trainer.step(batch, rows: Int(n), mask: mask, labels: labels)
     }
     loss?.pointee = value
 }

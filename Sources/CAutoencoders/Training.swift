@@ -20,41 +20,72 @@ public func ae_train_options_init(_ options: UnsafeMutableRawPointer?, _ structS
 public func ae_model_train(_ handle: OpaquePointer?, _ data: UnsafePointer<Float>?, _ n: UInt, _ count: UInt,
                            _ optionsPointer: UnsafeRawPointer?, _ reportPointer: UnsafeMutableRawPointer?) -> Int32 {
     guarded("ae_model_train") { () throws(AutoencoderError) in
-        let box = try modelBox(handle)
-        let model = box.model
-        let data = try required(data, "data", "n * input size floats")
-        let rows = try asInt(n, "n")
-        guard rows >= 1 else { throw .invalidArgument("n is 0; training needs at least one sample") }
-        _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", model.inputSize))
-        let fields = try optionsPointer.map { (raw) throws(AutoencoderError) in try TrainOptionsFields(reading: raw) }
-            ?? .defaults
-        let (options, validation) = try trainingOptions(fields, inputSize: model.inputSize)
-        if let reportPointer { try checkReportSize(reportPointer) }
-        var mask: UnsafePointer<Float>? = nil
-        if let given = fields.mask {
-            guard fields.maskCount == count else {
-                throw .shapeMismatch("options->mask_count is \(fields.maskCount) but the data has count = \(count) elements; the mask has one value per input")
-            }
-            try Model.checkMask(given, count: rows * model.inputSize, name: "options->mask")
-            mask = given
-        } else if fields.maskCount != 0 {
-            throw .invalidArgument("options->mask is NULL but mask_count is \(fields.maskCount); set it to 0, or pass the mask")
-        }
-
-        let record = ProgressRecord()
-        let progress: ((TrainingProgress) -> Bool)? = fields.progress.map { function in
-            let userData = fields.userData
-            return { state in
-                record.fill(state)
-                return function(UnsafeRawPointer(record.raw), userData) == 0
-            }
-        }
-        let report = try box.writer.run(.reject) { () throws(AutoencoderError) in
-            try model.fit(data, rows: rows, mask: mask, validation: validation?.data, validationRows: validation?.rows ?? 0,
-                          options: options, progress: progress)
-        }
-        if let reportPointer { writeReport(report, to: reportPointer) }
+        try train(handle, data, n, count, labels: nil, optionsPointer, reportPointer)
     }
+}
+
+@_cdecl("ae_model_train_labels")
+public func ae_model_train_labels(_ handle: OpaquePointer?, _ data: UnsafePointer<Float>?, _ n: UInt, _ count: UInt,
+                                  _ labels: UnsafePointer<Int32>?, _ labelsCount: UInt,
+                                  _ optionsPointer: UnsafeRawPointer?, _ reportPointer: UnsafeMutableRawPointer?) -> Int32 {
+    guarded("ae_model_train_labels") { () throws(AutoencoderError) in
+        let model = try modelBox(handle).model
+        let labels = try required(labels, "labels", "n * label size int32 class indices")
+        let rows = try asInt(n, "n")
+        _ = try expectCount(labelsCount, "labels_count", rows: ("n", rows), perRow: ("label size", model.labelSize))
+        let values = try labelsAsFloats(labels, count: rows * model.labelSize)
+        try values.withUnsafeBufferPointer { (pointer) throws(AutoencoderError) in
+            try train(handle, data, n, count, labels: pointer.baseAddress, optionsPointer, reportPointer)
+        }
+    }
+}
+
+/// The labels of the C API (int32) as the core's float targets (exact for any class index).
+func labelsAsFloats(_ labels: UnsafePointer<Int32>, count: Int) throws(AutoencoderError) -> [Float] {
+    guard canAllocate(count * MemoryLayout<Float>.stride) else {
+        throw .init(.outOfMemory, "cannot allocate \(count) labels")
+    }
+    return (0..<count).map { Float(labels[$0]) }
+}
+
+/// ae_model_train and ae_model_train_labels.
+private func train(_ handle: OpaquePointer?, _ data: UnsafePointer<Float>?, _ n: UInt, _ count: UInt,
+                   labels: UnsafePointer<Float>?, _ optionsPointer: UnsafeRawPointer?,
+                   _ reportPointer: UnsafeMutableRawPointer?) throws(AutoencoderError) {
+    let box = try modelBox(handle)
+    let model = box.model
+    let data = try required(data, "data", "n * input size floats")
+    let rows = try asInt(n, "n")
+    guard rows >= 1 else { throw .invalidArgument("n is 0; training needs at least one sample") }
+    _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+    let fields = try optionsPointer.map { (raw) throws(AutoencoderError) in try TrainOptionsFields(reading: raw) }
+        ?? .defaults
+    let (options, validation) = try trainingOptions(fields, inputSize: model.inputSize)
+    if let reportPointer { try checkReportSize(reportPointer) }
+    var mask: UnsafePointer<Float>? = nil
+    if let given = fields.mask {
+        guard fields.maskCount == count else {
+            throw .shapeMismatch("options->mask_count is \(fields.maskCount) but the data has count = \(count) elements; the mask has one value per input")
+        }
+        try Model.checkMask(given, count: rows * model.inputSize, name: "options->mask")
+        mask = given
+    } else if fields.maskCount != 0 {
+        throw .invalidArgument("options->mask is NULL but mask_count is \(fields.maskCount); set it to 0, or pass the mask")
+    }
+
+    let record = ProgressRecord()
+    let progress: ((TrainingProgress) -> Bool)? = fields.progress.map { function in
+        let userData = fields.userData
+        return { state in
+            record.fill(state)
+            return function(UnsafeRawPointer(record.raw), userData) == 0
+        }
+    }
+    let report = try box.writer.run(.reject) { () throws(AutoencoderError) in
+        try model.fit(data, rows: rows, mask: mask, labels: labels, validation: validation?.data, validationRows: validation?.rows ?? 0,
+                      options: options, progress: progress)
+    }
+    if let reportPointer { writeReport(report, to: reportPointer) }
 }
 
 /// Checks the values of the options (naming each field as C sees it) and converts them.

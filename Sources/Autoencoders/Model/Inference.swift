@@ -14,6 +14,7 @@ extension Model {
 
     /// x̂[rows, inputSize] = unscale(decoder(code)). Refused when the decoder needs encoder side information.
     public func decode(_ code: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+        try requireReconstruction("decode")
         guard canDecode else {
             throw .unsupported("decode: this model's decoder reads encoder feature maps besides the code (skip or index links); use reconstruct instead")
         }
@@ -29,6 +30,7 @@ extension Model {
 
     /// x̂[rows, inputSize] = unscale(decoder(encoder(scale(x))))
     public func reconstruct(_ x: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+        try requireReconstruction("reconstruct")
         try checkFinite(x, count: rows * inputSize, name: "input")
         try reconstruct(x, rows: rows, into: output, prepare: nil)
     }
@@ -48,6 +50,7 @@ extension Model {
     /// score[r] = mean over features of (x̂ − x)², in the model's scaled space: the reconstruction
     /// error that serves as an anomaly score.
     public func score(_ x: UnsafePointer<Float>, rows: Int, into scores: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+        try requireReconstruction("score")
         try checkFinite(x, count: rows * inputSize, name: "input")
         let features = outputSize
         try run(rows: rows) { workspace, start, count in
@@ -116,7 +119,7 @@ extension Model {
     // MARK: Plumbing
 
     /// Runs `body` over chunks of at most `WorkspacePool.chunk` rows, under the read lock.
-    private func run(rows: Int, _ body: (Workspace, _ start: Int, _ count: Int) -> Void) throws(AutoencoderError) {
+    func run(rows: Int, _ body: (Workspace, _ start: Int, _ count: Int) -> Void) throws(AutoencoderError) {
         guard rows >= 0 else { throw .invalidArgument("rows must be non-negative, got \(rows)") }
         guard rows > 0 else { return }
         try lock.withReadLock { () throws(AutoencoderError) in

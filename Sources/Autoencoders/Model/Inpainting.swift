@@ -7,6 +7,7 @@ extension Model {
     public func inpaint(_ x: UnsafePointer<Float>, mask: UnsafePointer<Float>, rows: Int,
                         into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
         let count = rows * inputSize
+        try requireReconstruction("inpaint")
         try checkFinite(x, count: count, name: "input")
         try Model.checkMask(mask, count: count)
         try reconstruct(x, rows: rows, into: output, prepare: { input, start, chunk in

@@ -73,14 +73,15 @@ extension Model {
     /// If the loss becomes NaN or infinite, the weights of the last completed epoch are restored
     /// and a `.numeric` error is thrown.
     public func fit(
-        _ data: UnsafePointer<Float>, rows: Int, mask: UnsafePointer<Float>? = nil,
-        validation: UnsafePointer<Float>? = nil, validationRows: Int = 0,
+        _ data: UnsafePointer<Float>, rows: Int, mask: UnsafePointer<Float>? = nil, labels: UnsafePointer<Float>? = nil,
+        validation: UnsafePointer<Float>? = nil, validationLabels: UnsafePointer<Float>? = nil, validationRows: Int = 0,
         options: TrainingOptions = TrainingOptions(),
         progress: ((TrainingProgress) -> Bool)? = nil
     ) throws(AutoencoderError) -> TrainingReport {
         try options.validate()
         guard rows >= 1 else { throw .invalidArgument("data must hold at least one sample") }
         try checkFinite(data, count: rows * inputSize, name: "data")
+        try checkTargets(labels, rows: rows)
         if let mask {
             try Model.checkMask(mask, count: rows * inputSize)
             guard validation != nil || options.validationSplit == 0 else {
@@ -90,9 +91,11 @@ extension Model {
         var trainRows = rows
         var validationData = validation
         var validationCount = validationRows
+        var validationTargets = validationLabels
         if let validation {
             guard validationRows >= 1 else { throw .invalidArgument("validation data must hold at least one sample") }
             try checkFinite(validation, count: validationRows * inputSize, name: "validation data")
+            try checkTargets(validationLabels, rows: validationRows, name: "validation labels")
         } else if options.validationSplit > 0 {
             validationCount = Int((Float(rows) * options.validationSplit).rounded())
             guard validationCount >= 1, validationCount < rows else {
@@ -100,6 +103,7 @@ extension Model {
             }
             trainRows = rows - validationCount
             validationData = data + trainRows * inputSize
+            validationTargets = labels.map { $0 + trainRows * labelSize }
         }
 
         let trainer = try Trainer(model: self, batchSize: min(options.batchSize, trainRows))
@@ -126,7 +130,7 @@ extension Model {
                 do {
                     loss = try lock.withWriteLock { () throws(AutoencoderError) -> Double in
                         if batch == 0 { trainer.prepareOrder(count: trainRows, shuffle: options.shuffle) }
-                        trainer.gather(data, mask: mask, from: from, rows: count)
+                        trainer.gather(data, mask: mask, labels: labels, from: from, rows: count)
                         return try trainer.stepOnWorkspace(rows: count, masked: mask != nil)
                     }
                 } catch {
@@ -159,7 +163,7 @@ extension Model {
             report.trainLoss.append(trainLoss)
             var validationLoss: Double? = nil
             if let validationData {
-                let loss = lock.withReadLock { trainer.evaluateUnlocked(validationData, rows: validationCount) }
+                let loss = lock.withReadLock { trainer.evaluateUnlocked(validationData, rows: validationCount, labels: validationTargets) }
                 validationLoss = loss
                 report.validationLoss.append(loss)
             }

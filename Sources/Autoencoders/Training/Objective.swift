@@ -2,6 +2,8 @@
 /// the regularization terms of the spec. The autoencoder families are compositions of these terms.
 struct Objective {
     let loss: ReconstructionLoss
+    /// Segmentation: per-position cross-entropy against the labels in `workspace.target`.
+    let task: ModelSpec.Task
     /// A sigmoid output feeding BCE is computed as one fused step from the logits (exact and cheaper).
     let fusedSigmoidBCE: Bool
     /// The node backward starts from: the output, or the sigmoid's input when fused.
@@ -17,6 +19,7 @@ struct Objective {
 
     init(spec: ModelSpec, graph: Graph, table: ParameterTable) throws(AutoencoderError) {
         loss = spec.loss
+        task = spec.task
         codeNode = graph.codeNode
         let code = graph.nodes[graph.codeNode]
         let codeActivation = (code.layer as? Activation)?.function
@@ -34,7 +37,7 @@ struct Objective {
             contractive = nil
         }
         let output = graph.nodes[graph.outputNode]
-        if spec.loss == .bce, let sigmoid = output.layer as? Activation, sigmoid.function == .sigmoid,
+        if spec.task == .reconstruction, spec.loss == .bce, let sigmoid = output.layer as? Activation, sigmoid.function == .sigmoid,
            output.inputs.count == 1, output.inputs[0] != Graph.modelInput {
             fusedSigmoidBCE = true
             backwardStart = graph.outputNode - 1
@@ -75,6 +78,9 @@ struct Objective {
     /// known elements when `masked` (the mask is in `workspace.mask`). With `gradient`, also seeds
     /// the gradient of node `backwardStart` with ∂loss/∂output.
     func reconstructionLoss(graph: Graph, workspace: Workspace, batch: Int, gradient: Bool, masked: Bool = false) -> Double {
+        if case let .segmentation(ignoreLabel) = task {
+            return crossEntropy(graph: graph, workspace: workspace, batch: batch, gradient: gradient, ignoreLabel: ignoreLabel)
+        }
         let elements = batch * graph.outputSize
         let mask: UnsafePointer<Float>? = masked ? UnsafePointer(workspace.mask.pointer) : nil
         var count = elements
@@ -95,6 +101,23 @@ struct Objective {
         let sum = loss.evaluate(output: workspace.activations[graph.outputNode].pointer, target: target, count: elements,
                                 gradient: gradient ? workspace.gradients[graph.outputNode].pointer : nil, scale: scale, mask: mask)
         return sum / Double(count)
+    }
+
+    /// Segmentation: mean cross-entropy over the counted (not ignored) positions of the batch;
+    /// the output node holds logits [batch, classes, positions].
+    private func crossEntropy(graph: Graph, workspace: Workspace, batch: Int, gradient: Bool, ignoreLabel: Int) -> Double {
+        let classes = graph.outputShape[0], positions = graph.outputSize / classes
+        let labels = UnsafePointer(workspace.target.pointer)
+        let counted = CrossEntropy.countedPixels(labels: labels, count: batch * positions, classes: classes, ignoreLabel: ignoreLabel)
+        let gradientBuffer = gradient ? workspace.gradients[graph.outputNode].pointer : nil
+        guard counted > 0 else {
+            gradientBuffer?.update(repeating: 0, count: batch * graph.outputSize)
+            return 0
+        }
+        let (sum, _) = CrossEntropy.evaluate(logits: workspace.activations[graph.outputNode].pointer, labels: labels,
+                                             batch: batch, classes: classes, positions: positions, gradient: gradientBuffer,
+                                             scale: 1 / Float(counted), ignoreLabel: ignoreLabel)
+        return sum / Double(counted)
     }
 
     /// Whether the objective has terms on the code.

@@ -36,17 +36,21 @@ public final class Trainer {
 
     /// One optimisation step on `rows` raw samples (`[rows, inputSize]`, at most `batchSize`);
     /// with a `mask` of the same shape (1 = known, 0 = missing) the loss counts the known inputs
-    /// only. Returns the objective on this batch before the update. A non-finite loss leaves the
+    /// only. A segmentation model needs `labels` (`[rows, labelSize]`, class indices as floats).
+    /// Returns the objective on this batch before the update. A non-finite loss leaves the
     /// weights unchanged and throws.
-    public func step(_ x: UnsafePointer<Float>, rows: Int, mask: UnsafePointer<Float>? = nil) throws(AutoencoderError) -> Double {
+    public func step(_ x: UnsafePointer<Float>, rows: Int, mask: UnsafePointer<Float>? = nil,
+                     labels: UnsafePointer<Float>? = nil) throws(AutoencoderError) -> Double {
         guard rows >= 1, rows <= batchSize else {
             throw .invalidArgument("rows must be between 1 and the trainer's batch size \(batchSize), got \(rows)")
         }
         try model.checkFinite(x, count: rows * model.inputSize, name: "batch")
         if let mask { try Model.checkMask(mask, count: rows * model.inputSize) }
+        try model.checkTargets(labels, rows: rows)
         return try model.lock.withWriteLock { () throws(AutoencoderError) -> Double in
             model.feed(workspace, x, rows: rows)
             if let mask { workspace.mask.pointer.update(from: mask, count: rows * model.inputSize) }
+            if let labels { workspace.target.pointer.update(from: labels, count: rows * model.labelSize) }
             prepareBatch(rows: rows, masked: mask != nil)
             return try stepOnWorkspace(rows: rows, masked: mask != nil)
         }
@@ -81,21 +85,27 @@ public final class Trainer {
         }
     }
 
-    /// The mean objective over `rows` raw samples in inference mode (no update, no corruption).
-    public func evaluate(_ x: UnsafePointer<Float>, rows: Int) throws(AutoencoderError) -> Double {
+    /// The mean objective over `rows` raw samples in inference mode (no update, no corruption);
+    /// a segmentation model needs their `labels`.
+    public func evaluate(_ x: UnsafePointer<Float>, rows: Int, labels: UnsafePointer<Float>? = nil) throws(AutoencoderError) -> Double {
         guard rows >= 1 else { throw .invalidArgument("rows must be at least 1, got \(rows)") }
         try model.checkFinite(x, count: rows * model.inputSize, name: "data")
-        return model.lock.withReadLock { evaluateUnlocked(x, rows: rows) }
+        try model.checkTargets(labels, rows: rows)
+        return model.lock.withReadLock { evaluateUnlocked(x, rows: rows, labels: labels) }
     }
 
-    func evaluateUnlocked(_ x: UnsafePointer<Float>, rows: Int) -> Double {
+    func evaluateUnlocked(_ x: UnsafePointer<Float>, rows: Int, labels: UnsafePointer<Float>? = nil) -> Double {
         let graph = model.graph
         var total: Double = 0
         var start = 0
         while start < rows {
             let count = min(batchSize, rows - start)
             model.feed(workspace, x + start * model.inputSize, rows: count)
-            workspace.target.pointer.update(from: workspace.input.pointer, count: count * model.inputSize)
+            if let labels {
+                workspace.target.pointer.update(from: labels + start * model.labelSize, count: count * model.labelSize)
+            } else {
+                workspace.target.pointer.update(from: workspace.input.pointer, count: count * model.inputSize)
+            }
             graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
             let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: count, gradient: false)
             let codePenalty = objective.codePenalty(graph: graph, workspace: workspace, batch: count, gradient: false)
@@ -105,10 +115,11 @@ public final class Trainer {
         return total / Double(rows) + objective.penalty(parameters: model.parameters, gradients: nil)
     }
 
-    /// Gathers the samples `order[from..<from+rows]` of `data` (and of `mask`) into the workspace,
-    /// scaled, and prepares the batch.
-    func gather(_ data: UnsafePointer<Float>, mask: UnsafePointer<Float>?, from: Int, rows: Int) {
-        let features = model.inputSize
+    /// Gathers the samples `order[from..<from+rows]` of `data` (and of `mask` and `labels`) into
+    /// the workspace, scaled, and prepares the batch.
+    func gather(_ data: UnsafePointer<Float>, mask: UnsafePointer<Float>?, labels: UnsafePointer<Float>? = nil,
+                from: Int, rows: Int) {
+        let features = model.inputSize, labelSize = model.labelSize
         for r in 0..<rows {
             let sample = order[from + r]
             let row = workspace.input.pointer + r * features
@@ -118,15 +129,17 @@ public final class Trainer {
                 row.update(from: data + sample * features, count: features)
             }
             if let mask { (workspace.mask.pointer + r * features).update(from: mask + sample * features, count: features) }
+            if let labels { (workspace.target.pointer + r * labelSize).update(from: labels + sample * labelSize, count: labelSize) }
         }
         prepareBatch(rows: rows, masked: mask != nil)
     }
 
-    /// The clean input becomes the target; missing inputs are zeroed; the corruption is applied.
+    /// The clean input becomes the target (segmentation targets are labels, already in place);
+    /// missing inputs are zeroed; the corruption is applied.
     private func prepareBatch(rows: Int, masked: Bool) {
         let count = rows * model.inputSize
         let input = workspace.input.pointer
-        workspace.target.pointer.update(from: input, count: count)
+        if !model.isSegmentation { workspace.target.pointer.update(from: input, count: count) }
         if masked {
             let mask = workspace.mask.pointer
             // A select, not input · mask: a huge missing value may scale to ∞, and 0 · ∞ is NaN.

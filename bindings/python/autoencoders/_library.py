@@ -160,6 +160,8 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "ae_model_input_shape": (ae_status, [ModelPointer, SizePointer, c_size_t, SizePointer]),
     "ae_model_parameter_count": (ae_status, [ModelPointer, SizePointer]),
     "ae_model_can_decode": (ae_status, [ModelPointer, POINTER(c_int)]),
+    "ae_model_class_count": (ae_status, [ModelPointer, SizePointer]),
+    "ae_model_label_size": (ae_status, [ModelPointer, SizePointer]),
     "ae_model_spec": (ae_status, [ModelPointer, POINTER(c_char_p)]),
     "ae_model_epochs_completed": (ae_status, [ModelPointer, SizePointer]),
     # Parameters
@@ -178,6 +180,8 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "ae_train_options_init": (ae_status, [POINTER(ae_train_options), c_size_t]),
     "ae_model_train": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t,
                                    POINTER(ae_train_options), POINTER(ae_train_report)]),
+    "ae_model_train_labels": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, Int32Pointer,
+                                          c_size_t, POINTER(ae_train_options), POINTER(ae_train_report)]),
     "ae_model_evaluate": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t,
                                       POINTER(c_double)]),
     # Step-wise training
@@ -185,6 +189,8 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "ae_trainer_step": (ae_status, [TrainerPointer, FloatPointer, c_size_t, c_size_t,
                                     POINTER(c_double)]),
     "ae_trainer_step_masked": (ae_status, [TrainerPointer, FloatPointer, FloatPointer, c_size_t,
+                                           c_size_t, POINTER(c_double)]),
+    "ae_trainer_step_labels": (ae_status, [TrainerPointer, FloatPointer, Int32Pointer, c_size_t, c_size_t,
                                            c_size_t, POINTER(c_double)]),
     "ae_trainer_set_learning_rate": (ae_status, [TrainerPointer, c_double]),
     "ae_trainer_get_learning_rate": (ae_status, [TrainerPointer, POINTER(c_double)]),
@@ -201,6 +207,7 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
                                    c_size_t]),
     "ae_model_inpaint": (ae_status, [ModelPointer, FloatPointer, FloatPointer, c_size_t, c_size_t,
                                      FloatPointer, c_size_t]),
+    "ae_model_segment": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, Int32Pointer, c_size_t]),
     # Anomaly detection
     "ae_model_fit_threshold": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, c_double,
                                            FloatPointer]),
