@@ -119,6 +119,16 @@ struct GraphBuilder {
                 throw .invalidSpec("\(entry.path).k", "must be at most the layer's \(size) values, got \(k)")
             }
             try add(name, KSparse(k: k, shape: shape), inputs, encoder: isEncoder, path: entry.path)
+        case let .variational(units, beta, warmup, initializer):
+            guard isEncoder, entry.path == "encoder[\(spec.encoder.count - 1)]" else {
+                throw .invalidSpec(entry.path, "a variational layer is the code: it must be the encoder's last entry")
+            }
+            guard inputs.count == 1, shape(of: inputs[0]).count == 1 else {
+                throw .invalidSpec(entry.path, "a variational layer needs one flat input, got shape \(inputs.count == 1 ? shape(of: inputs[0]) : []); insert {\"type\": \"flatten\"}")
+            }
+            let layer = Variational(inputFeatures: shape(of: inputs[0])[0], latent: units, beta: beta, warmupEpochs: warmup,
+                                    initializer: initializer ?? spec.initializer ?? .xavierUniform)
+            try add(name, layer, inputs, encoder: isEncoder, path: entry.path)
         case let .activation(function):
             guard inputs.count == 1 else { throw .invalidSpec("\(entry.path).inputs", "an activation reads exactly one node") }
             try add(name, Activation(function, shape: shape(of: inputs[0])), inputs, encoder: isEncoder, path: entry.path)

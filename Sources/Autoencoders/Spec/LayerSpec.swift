@@ -7,6 +7,9 @@ public struct LayerSpec: Equatable, Sendable {
         case activation(ActivationFunction)
         /// Keeps the k largest values of each sample (k-sparse autoencoder).
         case kSparse(k: Int)
+        /// The variational code of a VAE: mean and log-variance heads, reparameterised sampling,
+        /// and the β-weighted KL term (with a linear warm-up over epochs).
+        case variational(units: Int, beta: Float, warmupEpochs: Int, initializer: Initializer?)
         /// Convolution (1-D or 2-D) with an optional activation after it.
         case convolution(Convolution)
         /// Transposed convolution with an optional activation after it.
@@ -71,6 +74,15 @@ public struct LayerSpec: Equatable, Sendable {
             kind = .dense(units: try reader.int("units", minimum: 1, maximum: 1 << 24), activation: activation,
                           bias: try reader.bool("bias", default: true), initializer: initializer,
                           weightDecay: try reader.reader("weight_decay").map { r throws(AutoencoderError) in try WeightDecay.parse(r) })
+        case "variational":
+            try reader.allowOnly(["type", "name", "inputs", "units", "beta", "kl_warmup_epochs", "init"])
+            guard reader.has("units") else {
+                throw .invalidSpec(reader.path("units"), "is required: the size of the latent code (a positive integer)")
+            }
+            kind = .variational(units: try reader.int("units", minimum: 1, maximum: 1 << 20),
+                                beta: try reader.float("beta", default: 1, minimum: 0),
+                                warmupEpochs: try reader.int("kl_warmup_epochs", default: 0, minimum: 0),
+                                initializer: reader.has("init") ? Initializer(rawValue: try reader.choice("init", Initializer.allCases.map(\.rawValue))) : nil)
         case "k_sparse":
             try reader.allowOnly(["type", "name", "inputs", "k"])
             kind = .kSparse(k: try reader.int("k", minimum: 1))

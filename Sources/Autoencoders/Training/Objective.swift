@@ -15,6 +15,9 @@ struct Objective {
     /// Terms on the code: sparsity (sparse AE) and contraction (contractive AE).
     let sparsity: SparsityPenalty?
     let contractive: ContractivePenalty?
+    /// A variational code (VAE): its KL term, and the ELBO's per-sample reduction (the
+    /// reconstruction loss summed over features, averaged over samples).
+    let variational: Variational?
     let codeNode: Int
 
     init(spec: ModelSpec, graph: Graph, table: ParameterTable) throws(AutoencoderError) {
@@ -23,6 +26,7 @@ struct Objective {
         codeNode = graph.codeNode
         let code = graph.nodes[graph.codeNode]
         let codeActivation = (code.layer as? Activation)?.function
+        variational = code.layer as? Variational
         sparsity = spec.sparsity
         if case .kl = spec.sparsity, codeActivation != .sigmoid {
             throw .invalidSpec("regularization.sparsity", "the KL penalty needs mean code activations in (0, 1): give the code layer a sigmoid activation (it has \(codeActivation?.name ?? code.layer.kind))")
@@ -89,6 +93,10 @@ struct Objective {
             for i in 0..<elements { known += mask[i] }
             count = max(Int(known), 1)
         }
+        if variational != nil {
+            // The ELBO: summed over the (known) features of a sample, averaged over the samples.
+            count = batch
+        }
         let scale = 1 / Float(count)
         let target = workspace.target.pointer
         if fusedSigmoidBCE {
@@ -120,12 +128,18 @@ struct Objective {
         return sum / Double(counted)
     }
 
+    /// The unweighted KL divergence of a variational code for the last forward pass (0 without one).
+    func klDivergence(workspace: Workspace, batch: Int) -> Double {
+        guard let variational else { return 0 }
+        return variational.klDivergence(scratch: workspace.scratch[codeNode].pointer, batch: batch, gradientWeight: nil)
+    }
+
     /// Whether the objective has terms on the code.
-    var hasCodeTerms: Bool { sparsity != nil || contractive != nil }
+    var hasCodeTerms: Bool { sparsity != nil || contractive != nil || variational != nil }
 
     /// The code terms' value on the code of the first `batch` rows; with `gradient`, adds their
     /// gradient to the code node's gradient (and the contractive term's direct weight gradient).
-    func codePenalty(graph: Graph, workspace: Workspace, batch: Int, gradient: Bool) -> Double {
+    func codePenalty(graph: Graph, workspace: Workspace, batch: Int, gradient: Bool, epoch: Int = 0) -> Double {
         guard hasCodeTerms else { return 0 }
         let h = UnsafePointer(workspace.activations[codeNode].pointer)
         let gradientH = gradient ? workspace.gradients[codeNode].pointer : nil
@@ -137,14 +151,19 @@ struct Objective {
         if let contractive {
             total += contractive.apply(h, batch: batch, gradientH: gradientH, scratch: workspace.penaltyScratch.pointer)
         }
+        if let variational {
+            let beta = variational.beta(atEpoch: epoch)
+            total += Double(beta) * variational.klDivergence(scratch: workspace.scratch[codeNode].pointer, batch: batch,
+                                                             gradientWeight: gradient ? beta : nil)
+        }
         return total
     }
 
     /// Backward through the whole graph, adding the code terms' gradient where the decoder's
     /// gradient has arrived at the code. Returns the code terms' value.
-    func backward(graph: Graph, workspace: Workspace, batch: Int) -> Double {
+    func backward(graph: Graph, workspace: Workspace, batch: Int, epoch: Int = 0) -> Double {
         graph.backward(workspace, batch: batch, from: backwardStart, through: codeNode + 1)
-        let penalty = codePenalty(graph: graph, workspace: workspace, batch: batch, gradient: true)
+        let penalty = codePenalty(graph: graph, workspace: workspace, batch: batch, gradient: true, epoch: epoch)
         graph.backward(workspace, batch: batch, from: min(codeNode, backwardStart), through: 0)
         return penalty
     }

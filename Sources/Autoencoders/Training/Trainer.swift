@@ -10,6 +10,10 @@ public final class Trainer {
     let workspace: Workspace
     let optimizer: Optimizer
     var objective: Objective { model.objective }
+    /// The terms of the last step's objective: the reconstruction loss and, for a VAE, the KL
+    /// divergence (per sample, unweighted).
+    private(set) var lastReconstruction: Double = 0
+    private(set) var lastKL: Double = 0
     /// Indices of the current epoch's sample order.
     var order: UnsafeMutableBufferPointer<Int>
 
@@ -64,7 +68,9 @@ public final class Trainer {
         guard reconstruction.isFinite else {
             throw .numeric("the loss is \(reconstruction) on this batch; the weights were not updated (lower the learning rate, or check the data scaling)")
         }
-        let codePenalty = objective.backward(graph: graph, workspace: workspace, batch: rows)
+        let codePenalty = objective.backward(graph: graph, workspace: workspace, batch: rows, epoch: model.epochsCompleted)
+        lastReconstruction = reconstruction
+        lastKL = objective.klDivergence(workspace: workspace, batch: rows)
         let weightPenalty = objective.penalty(parameters: model.parameters, gradients: model.gradients)
         optimizer.step(parameters: model.parameters.pointer, gradients: model.gradients.pointer, count: model.table.trainableCount)
         return reconstruction + codePenalty + weightPenalty
@@ -80,7 +86,7 @@ public final class Trainer {
             workspace.target.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize)
             graph.forward(workspace, batch: rows, nodes: 0...objective.lastForwardNode, mode: .training, random: &model.random)
             let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: rows, gradient: true)
-            let codePenalty = objective.backward(graph: graph, workspace: workspace, batch: rows)
+            let codePenalty = objective.backward(graph: graph, workspace: workspace, batch: rows, epoch: model.epochsCompleted)
             return reconstruction + codePenalty + objective.penalty(parameters: model.parameters, gradients: model.gradients)
         }
     }
@@ -108,7 +114,8 @@ public final class Trainer {
             }
             graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
             let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: count, gradient: false)
-            let codePenalty = objective.codePenalty(graph: graph, workspace: workspace, batch: count, gradient: false)
+            let codePenalty = objective.codePenalty(graph: graph, workspace: workspace, batch: count, gradient: false,
+                                                    epoch: model.epochsCompleted)
             total += (reconstruction + codePenalty) * Double(count)
             start += count
         }
