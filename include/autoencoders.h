@@ -208,6 +208,9 @@ typedef struct ae_progress {
     double learning_rate;    /* the learning rate of this epoch */
     double elapsed_seconds;  /* since training started */
     int is_epoch_end;        /* 1 for the report that closes an epoch, 0 within an epoch */
+    double reconstruction_loss; /* the reconstruction term of train_loss (per sample for a VAE) */
+    double kl_divergence;    /* a VAE's KL(q(z|x) || N(0, I)) per sample, unweighted; NaN otherwise.
+                                The negative ELBO is reconstruction_loss + kl_divergence. */
 } ae_progress;
 
 /* Called during training; return 0 to continue, non-zero to stop after this report (the model
@@ -351,6 +354,25 @@ AE_API ae_status ae_model_inpaint(const ae_model *model, const float *input, con
  * in turn refuses reconstruct, decode, score and inpaint on a segmentation model). */
 AE_API ae_status ae_model_segment(const ae_model *model, const float *input, size_t n, size_t input_count,
                                   int32_t *labels, size_t labels_count);
+
+/* ==== Variational autoencoders ============================================================= */
+
+/* A model whose encoder ends in {"type": "variational", "units": d} is a VAE: training samples
+ * z = mu + exp(logvar / 2) * eps and adds beta * KL(q(z|x) || N(0, I)); encode, reconstruct and
+ * score use z = mu. These calls return AE_ERR_UNSUPPORTED for other models. */
+
+/* mean[n, code size] and logvar[n, code size]: the parameters of q(z | x) for n samples. */
+AE_API ae_status ae_model_encode_distribution(const ae_model *model, const float *input, size_t n, size_t input_count,
+                                              float *mean, size_t mean_count, float *logvar, size_t logvar_count);
+/* n new samples: codes drawn from the prior N(0, I) by a generator seeded with `seed` (the
+ * model's own generator is not used), decoded into data space; output holds n * input size floats. */
+AE_API ae_status ae_model_generate(const ae_model *model, size_t n, uint64_t seed, float *output, size_t output_count);
+/* steps >= 2 samples decoded along the straight line between the codes of two samples a and b
+ * (input size floats each): output[t] = decode((1 - t) code(a) + t code(b)), t evenly spaced in
+ * [0, 1]; output holds steps * input size floats. Works for any model that can decode (for a VAE
+ * the codes are the means). */
+AE_API ae_status ae_model_interpolate(const ae_model *model, const float *a, const float *b, size_t steps,
+                                      float *output, size_t output_count);
 
 /* ==== Anomaly detection ===================================================================== */
 

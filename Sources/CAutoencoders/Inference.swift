@@ -88,3 +88,47 @@ public func ae_model_segment(_ handle: OpaquePointer?, _ input: UnsafePointer<Fl
         try model.segment(input, rows: rows, into: labels)
     }
 }
+
+@_cdecl("ae_model_encode_distribution")
+public func ae_model_encode_distribution(_ handle: OpaquePointer?, _ input: UnsafePointer<Float>?, _ n: UInt, _ inputCount: UInt,
+                                         _ mean: UnsafeMutablePointer<Float>?, _ meanCount: UInt,
+                                         _ logVariance: UnsafeMutablePointer<Float>?, _ logVarianceCount: UInt) -> Int32 {
+    guarded("ae_model_encode_distribution") { () throws(AutoencoderError) in
+        let model = try modelBox(handle).model
+        let input = try required(input, "input", "n * input size floats")
+        let mean = try required(mean, "mean", "a buffer of n * code size floats")
+        let logVariance = try required(logVariance, "logvar", "a buffer of n * code size floats")
+        let rows = try asInt(n, "n")
+        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        _ = try expectCount(meanCount, "mean_count", rows: ("n", rows), perRow: ("code size", model.codeSize))
+        _ = try expectCount(logVarianceCount, "logvar_count", rows: ("n", rows), perRow: ("code size", model.codeSize))
+        try model.encodeDistribution(input, rows: rows, mean: mean, logVariance: logVariance)
+    }
+}
+
+@_cdecl("ae_model_generate")
+public func ae_model_generate(_ handle: OpaquePointer?, _ n: UInt, _ seed: UInt64,
+                              _ output: UnsafeMutablePointer<Float>?, _ outputCount: UInt) -> Int32 {
+    guarded("ae_model_generate") { () throws(AutoencoderError) in
+        let model = try modelBox(handle).model
+        let output = try required(output, "output", "a buffer of n * input size floats")
+        let rows = try asInt(n, "n")
+        _ = try expectCount(outputCount, "output_count", rows: ("n", rows), perRow: ("input size", model.outputSize))
+        try model.generate(rows: rows, seed: seed, into: output)
+    }
+}
+
+@_cdecl("ae_model_interpolate")
+public func ae_model_interpolate(_ handle: OpaquePointer?, _ a: UnsafePointer<Float>?, _ b: UnsafePointer<Float>?, _ steps: UInt,
+                                 _ output: UnsafeMutablePointer<Float>?, _ outputCount: UInt) -> Int32 {
+    guarded("ae_model_interpolate") { () throws(AutoencoderError) in
+        let model = try modelBox(handle).model
+        let a = try required(a, "a", "input size floats (one sample)")
+        let b = try required(b, "b", "input size floats (one sample)")
+        let output = try required(output, "output", "a buffer of steps * input size floats")
+        let count = try asInt(steps, "steps")
+        guard count >= 2, count <= 1 << 20 else { throw .invalidArgument("steps is \(steps); expected 2 to 1048576") }
+        _ = try expectCount(outputCount, "output_count", rows: ("steps", count), perRow: ("input size", model.outputSize))
+        try model.interpolate(a, b, steps: count, into: output)
+    }
+}

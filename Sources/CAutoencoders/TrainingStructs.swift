@@ -66,7 +66,8 @@ struct TrainOptionsLayout {
 
 /// ae_progress, version 0.1 (filled by the library: struct_size is this size).
 struct ProgressLayout {
-    let structSize, epoch, epochs, batch, batches, trainLoss, validationLoss, learningRate, elapsedSeconds, isEpochEnd: Int
+    let structSize, epoch, epochs, batch, batches, trainLoss, validationLoss, learningRate, elapsedSeconds, isEpochEnd,
+        reconstructionLoss, klDivergence: Int
     let size: Int
 
     static let current = ProgressLayout()
@@ -83,6 +84,8 @@ struct ProgressLayout {
         learningRate = c.field(Double.self)
         elapsedSeconds = c.field(Double.self)
         isEpochEnd = c.field(CInt.self)
+        reconstructionLoss = c.field(Double.self)
+        klDivergence = c.field(Double.self)
         size = c.size
     }
 }
@@ -208,6 +211,8 @@ final class ProgressRecord {
         raw.storeBytes(of: Double(progress.learningRate), toByteOffset: layout.learningRate, as: Double.self)
         raw.storeBytes(of: progress.elapsed, toByteOffset: layout.elapsedSeconds, as: Double.self)
         raw.storeBytes(of: progress.isEpochEnd ? 1 : 0, toByteOffset: layout.isEpochEnd, as: CInt.self)
+        raw.storeBytes(of: progress.reconstructionLoss, toByteOffset: layout.reconstructionLoss, as: Double.self)
+        raw.storeBytes(of: progress.klDivergence ?? .nan, toByteOffset: layout.klDivergence, as: Double.self)
     }
 }
 

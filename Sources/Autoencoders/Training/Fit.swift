@@ -43,6 +43,10 @@ public struct TrainingProgress: Sendable {
     public var trainLoss: Double
     /// Validation objective at the end of the epoch (nil within an epoch or without validation data).
     public var validationLoss: Double?
+    /// The terms of the training objective so far this epoch: the reconstruction loss and, for a
+    /// VAE, the KL divergence per sample (unweighted; the ELBO is their sum at β = 1).
+    public var reconstructionLoss: Double
+    public var klDivergence: Double?
     public var learningRate: Float
     /// Seconds since fit started.
     public var elapsed: Double
@@ -62,6 +66,9 @@ public struct TrainingReport: Sendable {
     /// Per-epoch mean training objective, and validation objective (empty without validation).
     public var trainLoss: [Double] = []
     public var validationLoss: [Double] = []
+    /// Per-epoch reconstruction term and, for a VAE, KL divergence of the training objective.
+    public var reconstructionLoss: [Double] = []
+    public var klDivergence: [Double] = []
     /// 0-based epoch of the best monitored loss, and that loss.
     public var bestEpoch = -1
     public var bestLoss = Double.infinity
@@ -120,7 +127,7 @@ extension Model {
 
         for epoch in 0..<options.epochs {
             optimizer.learningRate = spec.schedule.learningRate(base: baseRate, epoch: epochsCompleted)
-            var sum: Double = 0
+            var sum: Double = 0, reconstructionSum: Double = 0, klSum: Double = 0
             var seen = 0
             var stoppedByCallback = false
             for batch in 0..<batches {
@@ -139,10 +146,14 @@ extension Model {
                     throw .numeric("training diverged at epoch \(epochsCompleted + 1), batch \(batch + 1): \(error.message); the weights of the last completed epoch were restored")
                 }
                 sum += loss * Double(count)
+                reconstructionSum += trainer.lastReconstruction * Double(count)
+                klSum += trainer.lastKL * Double(count)
                 seen += count
                 if options.reportBatches, let progress, batch + 1 < batches {
                     let state = TrainingProgress(epoch: epoch, epochs: options.epochs, batch: batch + 1, batches: batches,
                                                  trainLoss: sum / Double(seen), validationLoss: nil,
+                                                 reconstructionLoss: reconstructionSum / Double(seen),
+                                                 klDivergence: isVariational ? klSum / Double(seen) : nil,
                                                  learningRate: optimizer.learningRate, elapsed: Clock.now() - start, isEpochEnd: false)
                     if !progress(state) { stoppedByCallback = true; break }
                 }
@@ -161,6 +172,8 @@ extension Model {
             }
             let trainLoss = sum / Double(max(seen, 1))
             report.trainLoss.append(trainLoss)
+            report.reconstructionLoss.append(reconstructionSum / Double(max(seen, 1)))
+            if isVariational { report.klDivergence.append(klSum / Double(max(seen, 1))) }
             var validationLoss: Double? = nil
             if let validationData {
                 let loss = lock.withReadLock { trainer.evaluateUnlocked(validationData, rows: validationCount, labels: validationTargets) }
@@ -190,6 +203,8 @@ extension Model {
             if let progress {
                 let state = TrainingProgress(epoch: epoch, epochs: options.epochs, batch: seen == 0 ? 0 : batches, batches: batches,
                                              trainLoss: trainLoss, validationLoss: validationLoss,
+                                             reconstructionLoss: report.reconstructionLoss.last ?? 0,
+                                             klDivergence: report.klDivergence.last,
                                              learningRate: optimizer.learningRate, elapsed: Clock.now() - start, isEpochEnd: true)
                 if !progress(state) { stoppedByCallback = true }
             }

@@ -1,0 +1,72 @@
+/// Variational autoencoders at inference: the distribution q(z | x), generation from the prior,
+/// and interpolation in code space.
+extension Model {
+    /// The variational code layer, or nil for a model without one.
+    var variationalLayer: Variational? { graph.nodes[graph.codeNode].layer as? Variational }
+
+    /// Whether the model is a VAE (its code is a variational layer).
+    public var isVariational: Bool { variationalLayer != nil }
+
+    private func requireVariational(_ operation: String) throws(AutoencoderError) -> Variational {
+        guard let layer = variationalLayer else {
+            throw .unsupported("\(operation): the model has no variational code; give the encoder a last entry {\"type\": \"variational\", \"units\": ...}")
+        }
+        return layer
+    }
+
+    /// mean, logVariance `[rows, codeSize]`: the parameters of q(z | x) for `rows` raw samples.
+    public func encodeDistribution(_ x: UnsafePointer<Float>, rows: Int, mean: UnsafeMutablePointer<Float>,
+                                   logVariance: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+        let layer = try requireVariational("encode_distribution")
+        try checkFinite(x, count: rows * inputSize, name: "input")
+        let latent = codeSize
+        try run(rows: rows) { workspace, start, count in
+            feed(workspace, x + start * inputSize, rows: count)
+            graph.infer(workspace, batch: count, nodes: 0...graph.codeNode)
+            let regions = layer.regions(workspace.scratch[graph.codeNode].pointer, batch: count)
+            (mean + start * latent).update(from: regions.mean, count: count * latent)
+            (logVariance + start * latent).update(from: regions.logVariance, count: count * latent)
+        }
+    }
+
+    /// `rows` new samples: codes drawn from the prior N(0, I) with a generator seeded by `seed`
+    /// (the model's own generator is untouched), decoded into data space.
+    public func generate(rows: Int, seed: UInt64, into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+        _ = try requireVariational("generate")
+        guard rows >= 0 else { throw .invalidArgument("rows must be non-negative, got \(rows)") }
+        guard rows > 0 else { return }
+        var random = RandomGenerator(seed: seed)
+        var codes = [Float](repeating: 0, count: rows * codeSize)
+        for i in 0..<codes.count { codes[i] = random.normal() }
+        try codes.withUnsafeBufferPointer { (pointer) throws(AutoencoderError) in
+            try decode(pointer.baseAddress!, rows: rows, into: output)
+        }
+    }
+
+    /// `steps` samples along the line between the codes of `a` and `b` (one raw sample each):
+    /// output[t] = decode((1 − t)·code(a) + t·code(b)) for t evenly spaced in [0, 1]; for a VAE the
+    /// codes are the means of q(z | x).
+    public func interpolate(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, steps: Int,
+                            into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+        guard steps >= 2 else { throw .invalidArgument("steps must be at least 2 (the two ends), got \(steps)") }
+        var ends = [Float](repeating: 0, count: 2 * inputSize)
+        ends.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.update(from: a, count: inputSize)
+            (buffer.baseAddress! + inputSize).update(from: b, count: inputSize)
+        }
+        var codes = [Float](repeating: 0, count: 2 * codeSize)
+        try ends.withUnsafeBufferPointer { (input) throws(AutoencoderError) in
+            try codes.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
+                try encode(input.baseAddress!, rows: 2, into: out.baseAddress!)
+            }
+        }
+        var path = [Float](repeating: 0, count: steps * codeSize)
+        for step in 0..<steps {
+            let t = Float(step) / Float(steps - 1)
+            for j in 0..<codeSize { path[step * codeSize + j] = (1 - t) * codes[j] + t * codes[codeSize + j] }
+        }
+        try path.withUnsafeBufferPointer { (pointer) throws(AutoencoderError) in
+            try decode(pointer.baseAddress!, rows: steps, into: output)
+        }
+    }
+}
