@@ -13,8 +13,10 @@ struct GraphNode {
 }
 
 /// The model as a directed acyclic graph in execution order. The encoder's last node is the code
-/// (bottleneck); the decoder's last node is the reconstruction. Nodes may read any earlier node by
-/// name, which is how U-Net skips and SegNet index links are expressed.
+/// (bottleneck); the decoder's last node is the output (the reconstruction, or a segmentation's
+/// logits). Nodes may read any earlier node by name, which is how U-Net skips and SegNet index links
+/// are expressed. Branch heads (a variational reconstruction branch regularizing a segmentation
+/// encoder) come after the decoder: they run in training only, each with its own output.
 final class Graph {
     static let modelInput = -1
 
@@ -22,17 +24,20 @@ final class Graph {
     let nodes: [GraphNode]
     let codeNode: Int
     let outputNode: Int
+    /// The output nodes of the branch heads, after `outputNode`.
+    let branchOutputs: [Int]
     /// For each node and each of its inputs: whether backward adds to that input's gradient
     /// (another consumer wrote it first) instead of overwriting it.
     let accumulatesInputGradient: [[Bool]]
     /// Whether decode(code) is defined: no decoder node reads the encoder except through the code.
     let decoderIsSelfContained: Bool
 
-    init(inputShape: [Int], nodes: [GraphNode], codeNode: Int) {
+    init(inputShape: [Int], nodes: [GraphNode], codeNode: Int, outputNode: Int? = nil, branchOutputs: [Int] = []) {
         self.inputShape = inputShape
         self.nodes = nodes
         self.codeNode = codeNode
-        self.outputNode = nodes.count - 1
+        self.outputNode = outputNode ?? nodes.count - 1
+        self.branchOutputs = branchOutputs
         // Backward runs from the last node to the first: the first consumer met there writes.
         var written = Set<Int>()
         var flags = [[Bool]](repeating: [], count: nodes.count)
@@ -44,7 +49,7 @@ final class Graph {
             }
         }
         accumulatesInputGradient = flags
-        decoderIsSelfContained = nodes[(codeNode + 1)...].allSatisfy { node in
+        decoderIsSelfContained = nodes[(codeNode + 1)...(outputNode ?? nodes.count - 1)].allSatisfy { node in
             node.inputs.allSatisfy { $0 >= codeNode } && node.links.allSatisfy { $0 > codeNode }
         }
     }

@@ -67,24 +67,47 @@ struct GraphBuilder {
             }
             if isEncoder { codeNode = nodes.count - 1 }
         }
+        let outputNode = nodes.count - 1
+        var branchOutputs: [Int] = []
+        for (b, branch) in spec.branches.enumerated() {
+            for (i, entry) in branch.layers.enumerated() {
+                var inputs: [Int] = []
+                if let names = entry.inputs {
+                    for (j, inputName) in names.enumerated() {
+                        let index = try node(named: inputName, path: "\(entry.path).inputs[\(j)]")
+                        guard index <= codeNode || index > outputNode else {
+                            throw .invalidSpec("\(entry.path).inputs[\(j)]", "a branch reads encoder nodes or its own, not the decoder's \"\(inputName)\"")
+                        }
+                        inputs.append(index)
+                    }
+                } else {
+                    inputs = [i == 0 ? codeNode : nodes.count - 1]
+                }
+                try addEntry(entry, name: entry.name ?? "\(branch.name).\(i)", inputs: inputs, isEncoder: false)
+            }
+            branchOutputs.append(nodes.count - 1)
+            guard shape(of: nodes.count - 1) == spec.inputShape else {
+                throw .invalidSpec("branches[\(b)]", "a branch reconstructs the input: its output shape \(shape(of: nodes.count - 1)) must equal the input shape \(spec.inputShape)")
+            }
+        }
         let encoderDenseCount = encoderDense.count
         if spec.tiedWeights && decoderDenseIndex != encoderDenseCount {
             throw .invalidSpec("tied_weights", "the decoder has \(decoderDenseIndex) dense layers but the encoder has \(encoderDenseCount); tied weights need a mirror image")
         }
-        try checkOutputShape()
+        try checkOutputShape(outputNode)
         // Every node but the output must feed another node, or its gradient would be undefined.
         var consumed = Set<Int>()
         for node in nodes { consumed.formUnion(node.inputs) }
-        for index in 0..<(nodes.count - 1) where !consumed.contains(index) {
+        for index in nodes.indices where index != outputNode && !branchOutputs.contains(index) && !consumed.contains(index) {
             throw .invalidSpec(nodePaths[index], "node \"\(nodes[index].name)\" is not read by any later node")
         }
-        return Graph(inputShape: spec.inputShape, nodes: nodes, codeNode: codeNode)
+        return Graph(inputShape: spec.inputShape, nodes: nodes, codeNode: codeNode, outputNode: outputNode, branchOutputs: branchOutputs)
     }
 
     /// A reconstruction model outputs the input's shape; a segmentation model outputs one logit per
     /// class at every position of the input: [classes, spatial...].
-    private func checkOutputShape() throws(AutoencoderError) {
-        let outputShape = nodes[nodes.count - 1].layer.outputShape
+    private func checkOutputShape(_ outputNode: Int) throws(AutoencoderError) {
+        let outputShape = nodes[outputNode].layer.outputShape
         if case .segmentation = spec.task {
             guard outputShape.count == spec.inputShape.count, outputShape.count >= 2,
                   Array(outputShape.dropFirst()) == Array(spec.inputShape.dropFirst()) else {
@@ -120,8 +143,8 @@ struct GraphBuilder {
             }
             try add(name, KSparse(k: k, shape: shape), inputs, encoder: isEncoder, path: entry.path)
         case let .variational(units, beta, warmup, initializer):
-            guard isEncoder, entry.path == "encoder[\(spec.encoder.count - 1)]" else {
-                throw .invalidSpec(entry.path, "a variational layer is the code: it must be the encoder's last entry")
+            guard (isEncoder && entry.path == "encoder[\(spec.encoder.count - 1)]") || entry.path.hasPrefix("branches[") else {
+                throw .invalidSpec(entry.path, "a variational layer is a code: the encoder's last entry, or in a branch")
             }
             guard inputs.count == 1, shape(of: inputs[0]).count == 1 else {
                 throw .invalidSpec(entry.path, "a variational layer needs one flat input, got shape \(inputs.count == 1 ? shape(of: inputs[0]) : []); insert {\"type\": \"flatten\"}")

@@ -10,6 +10,8 @@ final class Workspace {
     let target: FloatBuffer
     /// Training only: which inputs are known (1) or missing (0), `[capacity, inputSize]`.
     let mask: FloatBuffer
+    /// Training with branch heads only: the clean scaled input they reconstruct.
+    let clean: FloatBuffer
     /// Training only: scratch of the objective's code terms (2 · code size).
     let penaltyScratch: FloatBuffer
     let activations: [FloatBuffer]
@@ -26,6 +28,7 @@ final class Workspace {
         target = try FloatBuffer(count: trainable ? capacity * graph.outputSize : 0)
         mask = try FloatBuffer(count: trainable ? capacity * graph.inputSize : 0)
         penaltyScratch = try FloatBuffer(count: trainable ? 2 * graph.codeSize : 0)
+        clean = try FloatBuffer(count: trainable && !graph.branchOutputs.isEmpty ? capacity * graph.inputSize : 0)
         var activations: [FloatBuffer] = [], gradients: [FloatBuffer] = [], scratch: [FloatBuffer] = []
         for node in graph.nodes {
             activations.append(try FloatBuffer(count: capacity * node.layer.outputSize))

@@ -11,6 +11,8 @@ public struct ModelSpec: Equatable, Sendable {
     public var inputShape: [Int]
     public var encoder: [LayerSpec]
     public var decoder: [LayerSpec]
+    /// Branch heads trained with the main decoder (a variational branch regularizing the encoder).
+    public var branches: [BranchSpec]
     /// Decoder dense layers reuse the transposes of the mirrored encoder weights.
     public var tiedWeights: Bool
     /// The reconstruction loss (unused by segmentation models).
@@ -59,7 +61,7 @@ public struct ModelSpec: Equatable, Sendable {
     public init(_ json: JSON) throws(AutoencoderError) {
         let root = try SpecReader(json, path: "")
         try root.allowOnly(["format", "version", "name", "input_shape", "input_size", "encoder", "decoder", "tied_weights",
-                            "loss", "optimizer", "schedule", "regularization", "noise", "init", "seed"])
+                            "loss", "optimizer", "schedule", "regularization", "noise", "branches", "init", "seed"])
         if root.has("format") {
             _ = try root.choice("format", ["autoencoders.spec"])
         }
@@ -89,6 +91,10 @@ public struct ModelSpec: Equatable, Sendable {
         }
         encoder = try layers("encoder")
         decoder = try layers("decoder")
+        branches = []
+        if let array = try root.array("branches") {
+            for (i, element) in array.enumerated() { branches.append(try BranchSpec.parse(element, path: "branches[\(i)]", index: i)) }
+        }
         tiedWeights = try root.bool("tied_weights", default: false)
         (loss, task) = try ModelSpec.parseObjective(root.object["loss"], path: "loss")
         optimizer = try root.reader("optimizer").map { r throws(AutoencoderError) in try ModelSpec.parseOptimizer(r) } ?? .defaultAdam

@@ -8,8 +8,9 @@ struct Objective {
     let fusedSigmoidBCE: Bool
     /// The node backward starts from: the output, or the sigmoid's input when fused.
     let backwardStart: Int
-    /// The last node training must run forward: the fused sigmoid itself is not needed.
-    var lastForwardNode: Int { backwardStart }
+    /// The last node training must run forward: the fused sigmoid itself is not needed, unless
+    /// branch heads follow it.
+    var lastForwardNode: Int { branches.last?.output ?? backwardStart }
     /// Weight-decay terms: a slice of the parameter buffer and its penalty.
     let decayTerms: [(offset: Int, count: Int, decay: WeightDecay)]
     /// Terms on the code: sparsity (sparse AE) and contraction (contractive AE).
@@ -18,6 +19,11 @@ struct Objective {
     /// A variational code (VAE): its KL term, and the ELBO's per-sample reduction (the
     /// reconstruction loss summed over features, averaged over samples).
     let variational: Variational?
+    /// Every variational layer (the code's and the branches'), with the weight of its KL term.
+    let variationalNodes: [(node: Int, layer: Variational, weight: Float)]
+    /// Branch heads: each reconstructs the clean input with its loss and weight; a branch with a
+    /// variational layer uses the ELBO's per-sample reduction.
+    let branches: [(output: Int, weight: Float, loss: ReconstructionLoss, perSample: Bool)]
     let codeNode: Int
 
     init(spec: ModelSpec, graph: Graph, table: ParameterTable) throws(AutoencoderError) {
@@ -27,6 +33,23 @@ struct Objective {
         let code = graph.nodes[graph.codeNode]
         let codeActivation = (code.layer as? Activation)?.function
         variational = code.layer as? Variational
+        var variationalNodes: [(node: Int, layer: Variational, weight: Float)] = []
+        if let variational { variationalNodes.append((graph.codeNode, variational, 1)) }
+        var branches: [(output: Int, weight: Float, loss: ReconstructionLoss, perSample: Bool)] = []
+        var first = graph.outputNode + 1
+        for (spec, output) in zip(spec.branches, graph.branchOutputs) {
+            var perSample = false
+            for index in first...output {
+                if let layer = graph.nodes[index].layer as? Variational {
+                    variationalNodes.append((index, layer, spec.weight))
+                    perSample = true
+                }
+            }
+            branches.append((output, spec.weight, spec.loss, perSample))
+            first = output + 1
+        }
+        self.variationalNodes = variationalNodes
+        self.branches = branches
         sparsity = spec.sparsity
         if case .kl = spec.sparsity, codeActivation != .sigmoid {
             throw .invalidSpec("regularization.sparsity", "the KL penalty needs mean code activations in (0, 1): give the code layer a sigmoid activation (it has \(codeActivation?.name ?? code.layer.kind))")
@@ -135,7 +158,35 @@ struct Objective {
     }
 
     /// Whether the objective has terms on the code.
-    var hasCodeTerms: Bool { sparsity != nil || contractive != nil || variational != nil }
+    var hasCodeTerms: Bool { sparsity != nil || contractive != nil }
+
+    /// The weighted KL terms of the variational layers (the branches' only when `branches`, as
+    /// they run in training only); with `gradient`, puts each layer's KL gradient into its scratch
+    /// for its backward pass. Needs only the forward pass.
+    func variationalTerms(workspace: Workspace, batch: Int, gradient: Bool, epoch: Int, branches: Bool) -> Double {
+        var total: Double = 0
+        for (node, layer, weight) in variationalNodes where branches || node == codeNode {
+            let beta = weight * layer.beta(atEpoch: epoch)
+            total += Double(beta) * layer.klDivergence(scratch: workspace.scratch[node].pointer, batch: batch,
+                                                        gradientWeight: gradient ? beta : nil)
+        }
+        return total
+    }
+
+    /// The weighted reconstruction losses of the branch heads against the clean input
+    /// (`workspace.clean`); with `gradient`, seeds each branch output's gradient.
+    func branchLosses(graph: Graph, workspace: Workspace, batch: Int, gradient: Bool) -> Double {
+        var total: Double = 0
+        let elements = batch * graph.inputSize
+        for (output, weight, loss, perSample) in branches {
+            let divisor = perSample ? batch : elements
+            let sum = loss.evaluate(output: workspace.activations[output].pointer, target: workspace.clean.pointer, count: elements,
+                                    gradient: gradient ? workspace.gradients[output].pointer : nil,
+                                    scale: weight / Float(divisor))
+            total += Double(weight) * sum / Double(divisor)
+        }
+        return total
+    }
 
     /// The code terms' value on the code of the first `batch` rows; with `gradient`, adds their
     /// gradient to the code node's gradient (and the contractive term's direct weight gradient).
@@ -151,17 +202,16 @@ struct Objective {
         if let contractive {
             total += contractive.apply(h, batch: batch, gradientH: gradientH, scratch: workspace.penaltyScratch.pointer)
         }
-        if let variational {
-            let beta = variational.beta(atEpoch: epoch)
-            total += Double(beta) * variational.klDivergence(scratch: workspace.scratch[codeNode].pointer, batch: batch,
-                                                             gradientWeight: gradient ? beta : nil)
-        }
         return total
     }
 
     /// Backward through the whole graph, adding the code terms' gradient where the decoder's
     /// gradient has arrived at the code. Returns the code terms' value.
     func backward(graph: Graph, workspace: Workspace, batch: Int, epoch: Int = 0) -> Double {
+        // Branch heads first (they come last in the graph), then the main decoder, then the encoder.
+        if let last = graph.branchOutputs.last {
+            graph.backward(workspace, batch: batch, from: last, through: graph.outputNode + 1)
+        }
         graph.backward(workspace, batch: batch, from: backwardStart, through: codeNode + 1)
         let penalty = codePenalty(graph: graph, workspace: workspace, batch: batch, gradient: true, epoch: epoch)
         graph.backward(workspace, batch: batch, from: min(codeNode, backwardStart), through: 0)

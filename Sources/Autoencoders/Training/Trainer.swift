@@ -65,10 +65,12 @@ public final class Trainer {
         let graph = model.graph
         graph.forward(workspace, batch: rows, nodes: 0...objective.lastForwardNode, mode: .training, random: &model.random)
         let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: rows, gradient: true, masked: masked)
+            + objective.branchLosses(graph: graph, workspace: workspace, batch: rows, gradient: true)
         guard reconstruction.isFinite else {
             throw .numeric("the loss is \(reconstruction) on this batch; the weights were not updated (lower the learning rate, or check the data scaling)")
         }
-        let codePenalty = objective.backward(graph: graph, workspace: workspace, batch: rows, epoch: model.epochsCompleted)
+        let kl = objective.variationalTerms(workspace: workspace, batch: rows, gradient: true, epoch: model.epochsCompleted, branches: true)
+        let codePenalty = kl + objective.backward(graph: graph, workspace: workspace, batch: rows, epoch: model.epochsCompleted)
         lastReconstruction = reconstruction
         lastKL = objective.klDivergence(workspace: workspace, batch: rows)
         let weightPenalty = objective.penalty(parameters: model.parameters, gradients: model.gradients)
@@ -83,10 +85,14 @@ public final class Trainer {
         model.lock.withWriteLock {
             let graph = model.graph
             model.feed(workspace, x, rows: rows)
-            workspace.target.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize)
+            // A segmentation model's labels stay where the caller put them (workspace.target).
+            if !model.isSegmentation { workspace.target.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize) }
+            if workspace.clean.count > 0 { workspace.clean.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize) }
             graph.forward(workspace, batch: rows, nodes: 0...objective.lastForwardNode, mode: .training, random: &model.random)
             let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: rows, gradient: true)
-            let codePenalty = objective.backward(graph: graph, workspace: workspace, batch: rows, epoch: model.epochsCompleted)
+                + objective.branchLosses(graph: graph, workspace: workspace, batch: rows, gradient: true)
+            let codePenalty = objective.variationalTerms(workspace: workspace, batch: rows, gradient: true, epoch: model.epochsCompleted, branches: true)
+                + objective.backward(graph: graph, workspace: workspace, batch: rows, epoch: model.epochsCompleted)
             return reconstruction + codePenalty + objective.penalty(parameters: model.parameters, gradients: model.gradients)
         }
     }
@@ -114,8 +120,8 @@ public final class Trainer {
             }
             graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
             let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: count, gradient: false)
-            let codePenalty = objective.codePenalty(graph: graph, workspace: workspace, batch: count, gradient: false,
-                                                    epoch: model.epochsCompleted)
+            let codePenalty = objective.codePenalty(graph: graph, workspace: workspace, batch: count, gradient: false)
+                + objective.variationalTerms(workspace: workspace, batch: count, gradient: false, epoch: model.epochsCompleted, branches: false)
             total += (reconstruction + codePenalty) * Double(count)
             start += count
         }
@@ -147,6 +153,7 @@ public final class Trainer {
         let count = rows * model.inputSize
         let input = workspace.input.pointer
         if !model.isSegmentation { workspace.target.pointer.update(from: input, count: count) }
+        if workspace.clean.count > 0 { workspace.clean.pointer.update(from: input, count: count) }
         if masked {
             let mask = workspace.mask.pointer
             // A select, not input · mask: a huge missing value may scale to ∞, and 0 · ∞ is NaN.

@@ -1,0 +1,35 @@
+/// A branch head of the spec's "branches": extra layers that read an encoder node and reconstruct
+/// the input with their own loss and weight, trained together with the main decoder. A variational
+/// branch on a segmentation model regularizes the shared encoder, as brain-tumour segmentation
+/// networks do:
+///
+///     "branches": [{"name": "vae", "weight": 0.1, "loss": "mse",
+///                   "layers": [{"type": "flatten", "inputs": ["enc3.relu"]},
+///                              {"type": "variational", "units": 16}, ...,
+///                              {"type": "reshape", "shape": [1, 28, 28]}]}]
+///
+/// Branches run in training only; inference computes the main output.
+public struct BranchSpec: Equatable, Sendable {
+    public var name: String
+    /// The branch's weight in the objective.
+    public var weight: Float
+    /// Its reconstruction loss against the clean input.
+    public var loss: ReconstructionLoss
+    public var layers: [LayerSpec]
+
+    static func parse(_ json: JSON, path: String, index: Int) throws(AutoencoderError) -> BranchSpec {
+        let reader = try SpecReader(json, path: path)
+        try reader.allowOnly(["name", "weight", "loss", "layers"])
+        let name = reader.has("name") ? try reader.string("name") : "branch\(index)"
+        guard !name.isEmpty, !name.contains(where: { $0 == "\"" || $0 == "\\" }) else {
+            throw .invalidSpec(reader.path("name"), "must be a non-empty name without quotes or backslashes")
+        }
+        guard let array = try reader.array("layers"), !array.isEmpty else {
+            throw .invalidSpec(reader.path("layers"), "is required (a non-empty list of layers)")
+        }
+        var layers: [LayerSpec] = []
+        for (i, element) in array.enumerated() { layers.append(try LayerSpec.parse(element, path: "\(path).layers[\(i)]")) }
+        return BranchSpec(name: name, weight: try reader.float("weight", default: 1, minimum: 0),
+                          loss: try ModelSpec.parseLoss(reader.object["loss"], path: reader.path("loss")), layers: layers)
+    }
+}
