@@ -1,5 +1,5 @@
 /*
- * bench: the benchmark workloads of docs/BENCHMARKS.md (W1, W2, W3, W5, cold start, peak memory),
+ * bench: the benchmark workloads of docs/BENCHMARKS.md (W1 to W5, cold start, peak memory),
  * measured through the C API as an embedding application sees it, at 1 and 2 threads, printed
  * beside the PyTorch and ONNX Runtime reference figures. Timings are medians; the machine's load
  * is printed with them, because two threads collapse when another process takes a core.
@@ -42,6 +42,14 @@ static const char *W2_SPEC =
     "               \"output_padding\": 1, \"activation\": \"relu\"},"
     "             {\"type\": \"conv_transpose2d\", \"filters\": 1, \"kernel\": 3, \"stride\": 2, \"padding\": 1,"
     "               \"output_padding\": 1, \"activation\": \"sigmoid\"}],"
+    " \"loss\": \"bce\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.001}, \"init\": \"pytorch\"}";
+
+static const char *W4_SPEC =
+    "{\"input_size\": 784,"
+    " \"encoder\": [{\"type\": \"dense\", \"units\": 400, \"activation\": \"relu\"},"
+    "             {\"type\": \"variational\", \"units\": 20}],"
+    " \"decoder\": [{\"type\": \"dense\", \"units\": 400, \"activation\": \"relu\"},"
+    "             {\"type\": \"dense\", \"units\": 784, \"activation\": \"sigmoid\"}],"
     " \"loss\": \"bce\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.001}, \"init\": \"pytorch\"}";
 
 static const char *W5_SPEC =
@@ -220,7 +228,7 @@ int main(int argc, char **argv) {
     printf("libautoencoders %s, load average %.2f at start\n\n", ae_version_string(), load_average());
     printf("%-38s %8s %12s %12s %10s\n", "workload", "threads", "ours", "PyTorch", "ONNX RT");
 
-    static const double torch_w1[2] = {9123, 14581}, torch_w2[2] = {2246, 2988};
+    static const double torch_w1[2] = {9123, 14581}, torch_w2[2] = {2246, 2988}, torch_w4[2] = {9350, 13444};
     static const double torch_w3[2] = {169, 244}, ort_w3[2] = {99, 71};
     static const double torch_w3_batch[2] = {39661, 63478}, ort_w3_batch[2] = {44005, 71891};
     static const double torch_w5[2] = {73, 69}, ort_w5[2] = {26, 13};
@@ -230,6 +238,10 @@ int main(int argc, char **argv) {
         if (w1 < 0) die("W1");
         printf("%-38s %8d %12.0f %12.0f %10s   (x%.2f)\n", "W1 dense AE training, samples/s", threads, w1,
                torch_w1[threads - 1], "-", w1 / torch_w1[threads - 1]);
+        double w4 = training_throughput(W4_SPEC, data, quick ? 2 : 5, 128);
+        if (w4 < 0) die("W4");
+        printf("%-38s %8d %12.0f %12.0f %10s   (x%.2f)\n", "W4 VAE training, samples/s", threads, w4,
+               torch_w4[threads - 1], "-", w4 / torch_w4[threads - 1]);
         double w2 = training_throughput(W2_SPEC, data, quick ? 1 : 3, 64);
         if (w2 < 0)
             printf("%-38s %8d %12s   (%s)\n", "W2 conv AE training, samples/s", threads, "-", ae_last_error());
