@@ -22,6 +22,7 @@ public func ae_model_decode(_ handle: OpaquePointer?, _ code: UnsafePointer<Floa
                             _ output: UnsafeMutablePointer<Float>?, _ outputCount: UInt) -> Int32 {
     guarded("ae_model_decode") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try model.requireReconstruction("decode")
         let code = try required(code, "code", "n * code size floats")
         let output = try required(output, "output", "a buffer of n * input size floats")
         let rows = try asInt(n, "n")
@@ -36,6 +37,7 @@ public func ae_model_reconstruct(_ handle: OpaquePointer?, _ input: UnsafePointe
                                  _ output: UnsafeMutablePointer<Float>?, _ outputCount: UInt) -> Int32 {
     guarded("ae_model_reconstruct") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try model.requireReconstruction("reconstruct")
         let input = try required(input, "input", "n * input size floats")
         let output = try required(output, "output", "a buffer of n * input size floats")
         let rows = try asInt(n, "n")
@@ -65,6 +67,7 @@ public func ae_model_inpaint(_ handle: OpaquePointer?, _ input: UnsafePointer<Fl
                              _ output: UnsafeMutablePointer<Float>?, _ outputCount: UInt) -> Int32 {
     guarded("ae_model_inpaint") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try model.requireReconstruction("inpaint")
         let input = try required(input, "input", "n * input size floats")
         let mask = try required(mask, "mask", "n * input size floats, 1 where an input is known and 0 where it is missing")
         let output = try required(output, "output", "a buffer of n * input size floats")

@@ -43,11 +43,17 @@ public func ae_trainer_step_masked(_ handle: OpaquePointer?, _ batch: UnsafePoin
 public func ae_trainer_step_labels(_ handle: OpaquePointer?, _ batch: UnsafePointer<Float>?, _ labels: UnsafePointer<Int32>?,
                                    _ n: UInt, _ count: UInt, _ labelsCount: UInt, _ loss: UnsafeMutablePointer<Double>?) -> Int32 {
     guarded("ae_trainer_step_labels") { () throws(AutoencoderError) in
-        let model = try trainerBox(handle).trainer.model
+        let trainer = try trainerBox(handle).trainer
+        let model = trainer.model
         let labels = try required(labels, "labels", "n * label size int32 class indices")
         let rows = try asInt(n, "n")
         _ = try expectCount(labelsCount, "labels_count", rows: ("n", rows), perRow: ("label size", model.labelSize))
-        let values = try labelsAsFloats(labels, count: rows * model.labelSize)
+        // The batch's size and counts are checked before any label is read.
+        guard rows >= 1, rows <= trainer.batchSize else {
+            throw .invalidArgument("n is \(n); expected 1 to the trainer's batch size \(trainer.batchSize)")
+        }
+        _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        let values = try labelsAsFloats(labels, count: rows * model.labelSize, model: model)
         try values.withUnsafeBufferPointer { (pointer) throws(AutoencoderError) in
             try trainerStep(handle, batch, mask: nil, labels: pointer.baseAddress, n, count, loss)
         }

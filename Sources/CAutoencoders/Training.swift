@@ -33,19 +33,42 @@ public func ae_model_train_labels(_ handle: OpaquePointer?, _ data: UnsafePointe
         let labels = try required(labels, "labels", "n * label size int32 class indices")
         let rows = try asInt(n, "n")
         _ = try expectCount(labelsCount, "labels_count", rows: ("n", rows), perRow: ("label size", model.labelSize))
-        let values = try labelsAsFloats(labels, count: rows * model.labelSize)
+        let values = try labelsAsFloats(labels, count: rows * model.labelSize, model: model)
         try values.withUnsafeBufferPointer { (pointer) throws(AutoencoderError) in
             try train(handle, data, n, count, labels: pointer.baseAddress, optionsPointer, reportPointer)
         }
     }
 }
 
-/// The labels of the C API (int32) as the core's float targets (exact for any class index).
-func labelsAsFloats(_ labels: UnsafePointer<Int32>, count: Int) throws(AutoencoderError) -> [Float] {
+/// The labels of the C API (int32) as the core's float targets, checked as integers first: a
+/// class index is exact as a float, but a large label next to a large ignore label would not be.
+func labelsAsFloats(_ labels: UnsafePointer<Int32>, count: Int, model: Model) throws(AutoencoderError) -> [Float] {
+    guard case let .segmentation(ignoreLabel) = model.spec.task else {
+        throw .invalidArgument("labels: this model reconstructs its input and takes no labels")
+    }
     guard canAllocate(count * MemoryLayout<Float>.stride) else {
         throw .init(.outOfMemory, "cannot allocate \(count) labels")
     }
-    return (0..<count).map { Float(labels[$0]) }
+    let classes = model.classCount, positions = model.labelSize
+    var values = [Float](repeating: 0, count: count)
+    for i in 0..<count {
+        let label = Int(labels[i])
+        if label == ignoreLabel {
+            values[i] = Float(ignoreLabel)  // the core ignores it (labels are checked exactly above)
+        } else if label >= 0 && label < classes {
+            values[i] = Float(label)
+        } else {
+            // The position as [sample, spatial indices...], like the core's messages.
+            var index: [Int] = [], rest = i % positions
+            for dimension in model.outputShape.dropFirst().reversed() {
+                index.append(rest % dimension)
+                rest /= dimension
+            }
+            let position = ([i / positions] + index.reversed()).map(String.init).joined(separator: ", ")
+            throw .invalidArgument("labels[\(position)] = \(label) is not a class in 0..<\(classes) nor the ignore label \(ignoreLabel)")
+        }
+    }
+    return values
 }
 
 /// ae_model_train and ae_model_train_labels.

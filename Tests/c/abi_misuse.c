@@ -15,6 +15,12 @@
  * _predict, _inpaint), masked training (options.mask, mask_count; ae_trainer_step_masked) and the
  * new spec families (noise, sparsity, contractive, k_sparse, correntropy) get the same treatment.
  *
+ * Segmentation (ae_model_train_labels, ae_trainer_step_labels, ae_model_segment, _class_count,
+ * _label_size): NULL pointers, wrong and overflowing counts, labels outside 0..classes-1 (the
+ * message gives the position) and the ignore label, segmentation calls on reconstruction models
+ * and reconstruction calls on segmentation models. Malformed convolutional specs are rejected
+ * with the JSON path of the entry at fault.
+ *
  * Usage: abi_misuse [directory for temporary files]
  */
 #include <errno.h>
@@ -1272,6 +1278,550 @@ done:
     ae_model_free(model);
 }
 
+/* ---- convolutional and segmentation models ---- */
+
+/* A segmentation model on 1×4×4 inputs: 3 classes at each of the 16 positions. */
+#define SEG_P 16 /* positions = input size = label size (one channel) */
+#define SEG_K 3  /* classes */
+#define SEG_SPEC(loss)                                                                                      \
+    "{\"input_shape\": [1, 4, 4],"                                                                          \
+    " \"encoder\": [{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3, \"padding\": 1, \"activation\": \"relu\"}]," \
+    " \"decoder\": [{\"type\": \"conv2d\", \"filters\": 3, \"kernel\": 1}], \"loss\": " loss ", \"seed\": 2}"
+static const char *const seg_spec = SEG_SPEC("\"cross_entropy\"");
+static const char *const seg_spec_ignore255 = SEG_SPEC("{\"type\": \"cross_entropy\", \"ignore_index\": 255}");
+static const char *const seg_spec_ignore_max = SEG_SPEC("{\"type\": \"cross_entropy\", \"ignore_index\": 2147483647}");
+
+static const size_t seg_overflowing = SIZE_MAX / 4; /* fits a signed size, but times 16 overflows */
+
+/* Labels 0, 1, 2, 0, ... for N samples. */
+static void seg_labels(int32_t *labels) {
+    size_t i;
+    for (i = 0; i < N * SEG_P; i++) labels[i] = (int32_t)(i % SEG_K);
+}
+
+static void test_segmentation_queries(void) {
+    ae_model *seg = create(seg_spec), *classic = create(classic_spec), *signal = NULL;
+    size_t value = 777;
+    int flag = 7;
+#define NULL_MODEL_AND_OUT(fn, out)                                                                 \
+    EXPECT_FAIL_MSG(fn(NULL, out), AE_ERR_INVALID_ARGUMENT, #fn, "model");                          \
+    EXPECT_FAIL_MSG(fn(seg, NULL), AE_ERR_INVALID_ARGUMENT, #fn, "out")
+    NULL_MODEL_AND_OUT(ae_model_class_count, &value);
+    NULL_MODEL_AND_OUT(ae_model_label_size, &value);
+#undef NULL_MODEL_AND_OUT
+    CHECK(value == 777);
+    if (!seg || !classic) goto done;
+    CHECK_OK(ae_model_class_count(seg, &value));
+    CHECK(value == SEG_K);
+    CHECK_OK(ae_model_label_size(seg, &value));
+    CHECK(value == SEG_P);
+    CHECK_OK(ae_model_input_size(seg, &value));
+    CHECK(value == SEG_P);
+    CHECK_OK(ae_model_class_count(classic, &value));
+    CHECK(value == 0); /* a reconstruction model */
+    CHECK_OK(ae_model_label_size(classic, &value));
+    CHECK(value == D); /* its training targets are its inputs */
+    /* [C, L] inputs: the label size is L, not C * L. */
+    signal = create("{\"input_shape\": [2, 10], \"encoder\": [{\"type\": \"conv1d\", \"filters\": 3, \"kernel\": 3, \"padding\": 1}],"
+                    " \"decoder\": [{\"type\": \"conv1d\", \"filters\": 4, \"kernel\": 1}], \"loss\": \"cross_entropy\"}");
+    if (signal) {
+        CHECK_OK(ae_model_label_size(signal, &value));
+        CHECK(value == 10);
+        CHECK_OK(ae_model_class_count(signal, &value));
+        CHECK(value == 4);
+        CHECK_OK(ae_model_input_size(signal, &value));
+        CHECK(value == 20);
+    }
+    /* decode cannot work on a segmentation model (it outputs class logits, not data). */
+    REGRESSION("ae_model_can_decode reported 1 for a segmentation model, whose ae_model_decode always fails",
+              CHECK_OK(ae_model_can_decode(seg, &flag)); CHECK(flag == 0));
+done:
+    ae_model_free(seg);
+    ae_model_free(classic);
+    ae_model_free(signal);
+}
+
+typedef struct {
+    ae_model *model;
+    const float *x;
+    const int32_t *labels;
+    ae_status train_status, step_status, segment_status;
+    int segment_in_range;
+} seg_reentry;
+
+/* From a progress callback: segment works; training the model (with labels, or by steps) does not. */
+static int seg_reenter(const ae_progress *progress, void *user_data) {
+    seg_reentry *r = (seg_reentry *)user_data;
+    ae_trainer *trainer = NULL;
+    int32_t got[SEG_P];
+    size_t i;
+    (void)progress;
+    r->train_status = ae_model_train_labels(r->model, r->x, N, N * SEG_P, r->labels, N * SEG_P, NULL, NULL);
+    if (ae_trainer_create(r->model, 4, &trainer) == AE_OK) {
+        r->step_status = ae_trainer_step_labels(trainer, r->x, r->labels, 4, 4 * SEG_P, 4 * SEG_P, NULL);
+        ae_trainer_free(trainer);
+    }
+    r->segment_status = ae_model_segment(r->model, r->x, 1, SEG_P, got, SEG_P);
+    r->segment_in_range = 1;
+    for (i = 0; i < SEG_P; i++) r->segment_in_range &= got[i] >= 0 && got[i] < SEG_K;
+    return 0;
+}
+
+static void test_train_labels(const float *x) {
+    ae_model *model = create(seg_spec), *classic = create(classic_spec), *model255 = create(seg_spec_ignore255);
+    ae_model *model_max = create(seg_spec_ignore_max);
+    int32_t labels[N * SEG_P], bad_labels[N * SEG_P];
+    float bad[N * SEG_P], *before = NULL;
+    ae_train_options options;
+    ae_train_report report, untouched;
+    size_t count = 0, epochs = 99, i;
+    const char *fn = "ae_model_train_labels";
+    if (!model || !classic || !model255 || !model_max) goto done;
+    seg_labels(labels);
+    before = parameters_copy(model, &count);
+    memset(&untouched, 0x5A, sizeof untouched);
+    untouched.struct_size = sizeof report;
+    memcpy(&report, &untouched, sizeof report);
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = 1;
+
+    EXPECT_FAIL_MSG(ae_model_train_labels(NULL, x, N, N * SEG_P, labels, N * SEG_P, &options, &report), AE_ERR_INVALID_ARGUMENT, fn, "model");
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, NULL, N, N * SEG_P, labels, N * SEG_P, &options, &report), AE_ERR_INVALID_ARGUMENT, fn, "data");
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, N * SEG_P, NULL, N * SEG_P, &options, &report), AE_ERR_INVALID_ARGUMENT, fn, "labels");
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, 0, 0, labels, 0, &options, &report), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    /* The data's count. */
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, N * SEG_P - 1, labels, N * SEG_P, &options, &report), AE_ERR_SHAPE, fn, "input size");
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, N * SEG_P + 1, labels, N * SEG_P, &options, &report), AE_ERR_SHAPE, fn, "input size");
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, 0, labels, N * SEG_P, &options, &report), AE_ERR_SHAPE, fn, "input size");
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, huge, labels, N * SEG_P, &options, &report), AE_ERR_SHAPE, fn, "input size");
+    /* labels_count. */
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, N * SEG_P, labels, N * SEG_P - 1, &options, &report), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, N * SEG_P, labels, N * SEG_P + 1, &options, &report), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, N * SEG_P, labels, 0, &options, &report), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, N * SEG_P, labels, N, &options, &report), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, N * SEG_P, labels, N * SEG_P * SEG_K, &options, &report), AE_ERR_SHAPE, fn,
+                    "labels_count"); /* one per class and position: that is the output, not the labels */
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, N * SEG_P, labels, huge, &options, &report), AE_ERR_SHAPE, fn, "labels_count");
+    /* n: SIZE_MAX, overflowing products, products that do not overflow but match nothing. */
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, huge, N * SEG_P, labels, N * SEG_P, &options, &report), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, SIZE_MAX / SEG_P + 1, 0, labels, 0, &options, &report), AE_ERR_SHAPE, fn, "overflow");
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, seg_overflowing, N * SEG_P, labels, N * SEG_P, &options, &report), AE_ERR_SHAPE, fn,
+                    "overflow");
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, ((size_t)1 << 62) / SEG_P, 4, labels, 4, &options, &report), AE_ERR_SHAPE, fn,
+                    "labels_count");
+
+    /* Labels outside 0..classes-1: rejected, the message gives the position [sample, row, column]. */
+#define BAD_LABEL(index, value, needle)                                                              \
+    do {                                                                                             \
+        memcpy(bad_labels, labels, sizeof labels);                                                   \
+        bad_labels[index] = (value);                                                                 \
+        EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, N * SEG_P, bad_labels, N * SEG_P, &options, &report), \
+                        AE_ERR_INVALID_ARGUMENT, fn, needle);                                        \
+    } while (0)
+    BAD_LABEL(5 * SEG_P + 2 * 4 + 3, -1, "labels[5, 2, 3]");
+    BAD_LABEL(5 * SEG_P + 2 * 4 + 3, SEG_K, "labels[5, 2, 3]");
+    BAD_LABEL(5 * SEG_P + 2 * 4 + 3, 1000, "labels[5, 2, 3] = 1000");
+    BAD_LABEL(0, INT32_MIN, "labels[0, 0, 0]");
+    BAD_LABEL(0, INT32_MAX, "labels[0, 0, 0]");
+    BAD_LABEL(N * SEG_P - 1, 3, "labels[7, 3, 3] = 3");
+    BAD_LABEL(N * SEG_P - 1, 255, "labels[7, 3, 3]"); /* the ignore label of another spec */
+    BAD_LABEL(3 * SEG_P + 1, -99, "labels[3, 0, 1]");
+#undef BAD_LABEL
+
+    /* NaN and infinite data. */
+    memcpy(bad, x, sizeof bad);
+    bad[6 * SEG_P + 3] = NAN;
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, bad, N, N * SEG_P, labels, N * SEG_P, &options, &report), AE_ERR_NUMERIC, fn, "sample 6");
+    bad[6 * SEG_P + 3] = -INFINITY;
+    EXPECT_FAIL(ae_model_train_labels(model, bad, N, N * SEG_P, labels, N * SEG_P, &options, &report), AE_ERR_NUMERIC, fn);
+
+    /* Options: explicit validation data has no labels; bad struct sizes as for ae_model_train. */
+    options.validation_data = x;
+    options.validation_samples = 2;
+    options.validation_count = 2 * SEG_P;
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, N * SEG_P, labels, N * SEG_P, &options, &report), AE_ERR_INVALID_ARGUMENT, fn,
+                    "validation labels");
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = 1;
+    options.struct_size = 8;
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, N * SEG_P, labels, N * SEG_P, &options, &report), AE_ERR_INVALID_ARGUMENT, fn,
+                    "options->struct_size");
+    options.struct_size = sizeof options;
+    report.struct_size = 4;
+    EXPECT_FAIL_MSG(ae_model_train_labels(model, x, N, N * SEG_P, labels, N * SEG_P, &options, &report), AE_ERR_INVALID_ARGUMENT, fn,
+                    "report->struct_size");
+    report.struct_size = sizeof report;
+
+    /* ae_model_train without labels, and ae_model_evaluate (which has none), on a segmentation model. */
+    EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * SEG_P, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train",
+                    "labels are required");
+    EXPECT_FAIL_MSG(ae_model_train(model, x, N, N * SEG_P, NULL, NULL), AE_ERR_INVALID_ARGUMENT, "ae_model_train", "label");
+    {
+        double loss = -7;
+        EXPECT_FAIL_MSG(ae_model_evaluate(model, x, N, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, "ae_model_evaluate", "labels");
+        CHECK(loss == -7);
+    }
+    /* Labels for a reconstruction model. */
+    {
+        int32_t zeros[N * D];
+        memset(zeros, 0, sizeof zeros);
+        EXPECT_FAIL_MSG(ae_model_train_labels(classic, x, N, N * D, zeros, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, fn,
+                        "takes no labels");
+        EXPECT_FAIL_MSG(ae_model_train_labels(classic, x, N, N * D, zeros, N * SEG_P, &options, &report), AE_ERR_SHAPE, fn, "labels_count");
+        CHECK_OK(ae_model_epochs_completed(classic, &epochs));
+        CHECK(epochs == 0);
+    }
+
+    /* Nothing trained, the report untouched. */
+    CHECK(memcmp(&report, &untouched, sizeof report) == 0);
+    CHECK(before != NULL && parameters_equal(model, before, count));
+    CHECK_OK(ae_model_epochs_completed(model, &epochs));
+    CHECK(epochs == 0);
+
+    /* The ignore label is accepted wherever a label goes: the default -100, or the spec's. */
+    memcpy(bad_labels, labels, sizeof labels);
+    for (i = 0; i < N * SEG_P; i += 5) bad_labels[i] = -100;
+    CHECK_OK(ae_model_train_labels(model, x, N, N * SEG_P, bad_labels, N * SEG_P, &options, &report));
+    CHECK(report.epochs_run == 1 && isfinite(report.final_train_loss) && report.final_train_loss > 0);
+    for (i = 0; i < N * SEG_P; i += 5) bad_labels[i] = 255;
+    CHECK_OK(ae_model_train_labels(model255, x, N, N * SEG_P, bad_labels, N * SEG_P, &options, NULL));
+    bad_labels[2 * SEG_P + 5] = -100; /* not this spec's ignore label */
+    EXPECT_FAIL_MSG(ae_model_train_labels(model255, x, N, N * SEG_P, bad_labels, N * SEG_P, &options, NULL), AE_ERR_INVALID_ARGUMENT, fn,
+                    "labels[2, 1, 1]");
+    bad_labels[2 * SEG_P + 5] = 256;
+    EXPECT_FAIL_MSG(ae_model_train_labels(model255, x, N, N * SEG_P, bad_labels, N * SEG_P, &options, NULL), AE_ERR_INVALID_ARGUMENT, fn,
+                    "labels[2, 1, 1] = 256");
+    /* Every position ignored: nothing to learn from, but not an error. */
+    for (i = 0; i < N * SEG_P; i++) bad_labels[i] = -100;
+    CHECK_OK(ae_model_train_labels(model, x, N, N * SEG_P, bad_labels, N * SEG_P, &options, &report));
+    /* A validation split holds out the last samples' labels too. */
+    options.validation_split = 0.25f;
+    CHECK_OK(ae_model_train_labels(model, x, N, N * SEG_P, labels, N * SEG_P, &options, &report));
+    CHECK(isfinite(report.final_validation_loss) && report.final_validation_loss > 0);
+    options.validation_split = 0;
+
+    /* Re-entry from the progress callback. */
+    {
+        seg_reentry r;
+        memset(&r, 0, sizeof r);
+        r.model = model;
+        r.x = x;
+        r.labels = labels;
+        r.step_status = AE_OK;
+        options.progress = seg_reenter;
+        options.user_data = &r;
+        CHECK_OK(ae_model_train_labels(model, x, N, N * SEG_P, labels, N * SEG_P, &options, &report));
+        CHECK(r.train_status == AE_ERR_INVALID_ARGUMENT && r.step_status == AE_ERR_INVALID_ARGUMENT);
+        CHECK(r.segment_status == AE_OK && r.segment_in_range);
+        options.progress = NULL;
+        options.user_data = NULL;
+    }
+
+    /* int32 labels are compared exactly, also far from 0 (an ignore label near INT32_MAX). */
+    memcpy(bad_labels, labels, sizeof labels);
+    bad_labels[9] = INT32_MAX;
+    CHECK_OK(ae_model_train_labels(model_max, x, N, N * SEG_P, bad_labels, N * SEG_P, &options, NULL));
+    REGRESSION("int32 labels were compared as float: a label that rounds to the ignore label is taken for it",
+              bad_labels[9] = 2147483600;
+              EXPECT_FAIL_MSG(ae_model_train_labels(model_max, x, N, N * SEG_P, bad_labels, N * SEG_P, &options, NULL),
+                              AE_ERR_INVALID_ARGUMENT, fn, "labels[0, 2, 1]"));
+    REGRESSION("int32 labels were converted to float: the message showed 16777216 for the label 16777217",
+              bad_labels[9] = 16777217;
+              EXPECT_FAIL_MSG(ae_model_train_labels(model_max, x, N, N * SEG_P, bad_labels, N * SEG_P, &options, NULL),
+                              AE_ERR_INVALID_ARGUMENT, fn, "labels[0, 2, 1] = 16777217"));
+done:
+    free(before);
+    ae_model_free(model);
+    ae_model_free(classic);
+    ae_model_free(model255);
+    ae_model_free(model_max);
+}
+
+static void test_trainer_step_labels(const float *x) {
+    ae_model *model = create(seg_spec), *classic = create(classic_spec);
+    ae_trainer *trainer = NULL, *classic_trainer = NULL;
+    int32_t labels[N * SEG_P], bad_labels[N * SEG_P];
+    float bad[N * SEG_P], ones[N * SEG_P], *before = NULL;
+    double loss = -3;
+    size_t count = 0, steps = 99, i;
+    const char *fn = "ae_trainer_step_labels";
+    if (!model || !classic) goto done;
+    seg_labels(labels);
+    for (i = 0; i < N * SEG_P; i++) ones[i] = 1.0f;
+    before = parameters_copy(model, &count);
+    CHECK_OK(ae_trainer_create(model, N, &trainer));
+    CHECK_OK(ae_trainer_create(classic, N, &classic_trainer));
+    if (!trainer || !classic_trainer) goto done;
+
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(NULL, x, labels, N, N * SEG_P, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, fn, "trainer");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, NULL, labels, N, N * SEG_P, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, fn, "batch");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, NULL, N, N * SEG_P, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, fn, "labels");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, labels, 0, 0, 0, &loss), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, labels, N + 1, (N + 1) * SEG_P, (N + 1) * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, fn,
+                    "batch size");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, labels, huge, N * SEG_P, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, labels, SIZE_MAX / SEG_P + 1, 0, 0, &loss), AE_ERR_SHAPE, fn, "overflow");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, labels, seg_overflowing, 0, 0, &loss), AE_ERR_SHAPE, fn, "overflow");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, labels, N, N * SEG_P - 1, N * SEG_P, &loss), AE_ERR_SHAPE, fn, "input size");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, labels, N, N * SEG_P + 1, N * SEG_P, &loss), AE_ERR_SHAPE, fn, "input size");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, labels, N, huge, N * SEG_P, &loss), AE_ERR_SHAPE, fn, "input size");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, labels, N, N * SEG_P, N * SEG_P - 1, &loss), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, labels, N, N * SEG_P, N * SEG_P + 1, &loss), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, labels, N, N * SEG_P, 0, &loss), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, labels, N, N * SEG_P, N, &loss), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, labels, N, N * SEG_P, huge, &loss), AE_ERR_SHAPE, fn, "labels_count");
+    memcpy(bad_labels, labels, sizeof labels);
+    bad_labels[4 * SEG_P + 3 * 4 + 2] = SEG_K;
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, bad_labels, N, N * SEG_P, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, fn,
+                    "labels[4, 3, 2] = 3");
+    bad_labels[4 * SEG_P + 3 * 4 + 2] = -1;
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, bad_labels, N, N * SEG_P, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, fn,
+                    "labels[4, 3, 2] = -1");
+    bad_labels[4 * SEG_P + 3 * 4 + 2] = INT32_MIN;
+    EXPECT_FAIL_MSG(ae_trainer_step_labels(trainer, x, bad_labels + 4 * SEG_P, 1, SEG_P, SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, fn,
+                    "labels[0, 3, 2]"); /* positions count from the batch given */
+    memcpy(bad, x, sizeof bad);
+    bad[3 * SEG_P] = NAN;
+    EXPECT_FAIL(ae_trainer_step_labels(trainer, bad, labels, N, N * SEG_P, N * SEG_P, &loss), AE_ERR_NUMERIC, fn);
+    bad[3 * SEG_P] = INFINITY;
+    EXPECT_FAIL(ae_trainer_step_labels(trainer, bad, labels, N, N * SEG_P, N * SEG_P, &loss), AE_ERR_NUMERIC, fn);
+    /* Steps without labels on a segmentation model, with labels on a reconstruction model. */
+    EXPECT_FAIL_MSG(ae_trainer_step(trainer, x, N, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, "ae_trainer_step", "labels are required");
+    EXPECT_FAIL_MSG(ae_trainer_step_masked(trainer, x, ones, N, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, "ae_trainer_step_masked",
+                    "labels are required");
+    {
+        int32_t zeros[N * D];
+        memset(zeros, 0, sizeof zeros);
+        EXPECT_FAIL_MSG(ae_trainer_step_labels(classic_trainer, x, zeros, N, N * D, N * D, &loss), AE_ERR_INVALID_ARGUMENT, fn,
+                        "takes no labels");
+    }
+    CHECK(loss == -3);
+    CHECK_OK(ae_trainer_step_count(trainer, &steps));
+    CHECK(steps == 0); /* no failed step counted */
+    CHECK(before != NULL && parameters_equal(model, before, count));
+
+    /* Valid steps: full and partial batches, ignore labels. */
+    CHECK_OK(ae_trainer_step_labels(trainer, x, labels, N, N * SEG_P, N * SEG_P, &loss));
+    CHECK(isfinite(loss) && loss > 0);
+    CHECK_OK(ae_trainer_step_labels(trainer, x, labels, 1, SEG_P, SEG_P, &loss));
+    memcpy(bad_labels, labels, sizeof labels);
+    bad_labels[0] = -100;
+    CHECK_OK(ae_trainer_step_labels(trainer, x, bad_labels, N, N * SEG_P, N * SEG_P, NULL)); /* loss may be NULL */
+    CHECK_OK(ae_trainer_step_count(trainer, &steps));
+    CHECK(steps == 3);
+    CHECK(!parameters_equal(model, before, count));
+done:
+    free(before);
+    ae_trainer_free(trainer);
+    ae_trainer_free(classic_trainer);
+    ae_model_free(model);
+    ae_model_free(classic);
+}
+
+static void test_segment(const float *x) {
+    ae_model *model = create(seg_spec), *classic = create(classic_spec);
+    int32_t labels[N * SEG_P + 1], classic_labels[N * D];
+    float bad[N * SEG_P], out[N * SEG_P * SEG_K + 1], code[N * 4 * SEG_P], ones[N * SEG_P], scores[N];
+    size_t i;
+    int untouched;
+    const char *fn = "ae_model_segment";
+    if (!model || !classic) goto done;
+    for (i = 0; i < N * SEG_P + 1; i++) labels[i] = -9;
+
+    EXPECT_FAIL_MSG(ae_model_segment(NULL, x, N, N * SEG_P, labels, N * SEG_P), AE_ERR_INVALID_ARGUMENT, fn, "model");
+    EXPECT_FAIL_MSG(ae_model_segment(model, NULL, N, N * SEG_P, labels, N * SEG_P), AE_ERR_INVALID_ARGUMENT, fn, "input");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, N, N * SEG_P, NULL, N * SEG_P), AE_ERR_INVALID_ARGUMENT, fn, "labels");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, N, N * SEG_P - 1, labels, N * SEG_P), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, N, N * SEG_P + 1, labels, N * SEG_P), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, N, 0, labels, N * SEG_P), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, N, huge, labels, N * SEG_P), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, N, N * SEG_P, labels, N * SEG_P - 1), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, N, N * SEG_P, labels, N * SEG_P + 1), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, N, N * SEG_P, labels, 0), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, N, N * SEG_P, labels, N), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, N, N * SEG_P, labels, N * SEG_P * SEG_K), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, N, N * SEG_P, labels, huge), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, huge, N * SEG_P, labels, N * SEG_P), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, SIZE_MAX / SEG_P + 1, 0, labels, 0), AE_ERR_SHAPE, fn, "overflow");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, seg_overflowing, 0, labels, 0), AE_ERR_SHAPE, fn, "overflow");
+    EXPECT_FAIL_MSG(ae_model_segment(model, x, ((size_t)1 << 62) / SEG_P, 4, labels, 4), AE_ERR_SHAPE, fn, "input_count");
+    memcpy(bad, x, sizeof bad);
+    bad[2 * SEG_P + 1] = NAN;
+    EXPECT_FAIL_MSG(ae_model_segment(model, bad, N, N * SEG_P, labels, N * SEG_P), AE_ERR_NUMERIC, fn, "sample 2");
+    bad[2 * SEG_P + 1] = INFINITY;
+    EXPECT_FAIL(ae_model_segment(model, bad, N, N * SEG_P, labels, N * SEG_P), AE_ERR_NUMERIC, fn);
+    bad[2 * SEG_P + 1] = -INFINITY;
+    EXPECT_FAIL(ae_model_segment(model, bad, N, N * SEG_P, labels, N * SEG_P), AE_ERR_NUMERIC, fn);
+    /* On a reconstruction model: unsupported, whatever the batch. */
+    for (i = 0; i < N * D; i++) classic_labels[i] = -9;
+    EXPECT_FAIL_MSG(ae_model_segment(classic, x, N, N * D, classic_labels, N * D), AE_ERR_UNSUPPORTED, fn, "cross_entropy");
+    EXPECT_FAIL_MSG(ae_model_segment(classic, x, 1, D, classic_labels, D), AE_ERR_UNSUPPORTED, fn, "reconstructs");
+    EXPECT_FAIL(ae_model_segment(classic, x, 0, 0, classic_labels, 0), AE_ERR_UNSUPPORTED, fn);
+    untouched = classic_labels[0] == -9 && classic_labels[N * D - 1] == -9;
+    for (i = 0; i < N * SEG_P + 1; i++) untouched &= labels[i] == -9;
+    CHECK(untouched); /* labels untouched on every failure */
+
+    CHECK_OK(ae_model_segment(model, x, 0, 0, labels, 0)); /* n = 0: a no-op */
+    CHECK(labels[0] == -9);
+    CHECK_OK(ae_model_segment(model, x, N, N * SEG_P, labels, N * SEG_P));
+    untouched = 1;
+    for (i = 0; i < N * SEG_P; i++) untouched &= labels[i] >= 0 && labels[i] < SEG_K;
+    CHECK(untouched && labels[N * SEG_P] == -9); /* classes only, and nothing past labels_count */
+
+    /* The reconstruction functions on a segmentation model: AE_ERR_UNSUPPORTED, output untouched.
+     * encode still works (the code is there). */
+    for (i = 0; i < N * SEG_P; i++) ones[i] = 1.0f;
+    for (i = 0; i < N * SEG_P * SEG_K + 1; i++) out[i] = 12345.0f;
+    for (i = 0; i < N; i++) scores[i] = 12345.0f;
+    CHECK_OK(ae_model_encode(model, x, N, N * SEG_P, code, N * 4 * SEG_P));
+    EXPECT_FAIL_MSG(ae_model_score(model, x, N, N * SEG_P, scores, N), AE_ERR_UNSUPPORTED, "ae_model_score", "segmentation");
+    EXPECT_FAIL_MSG(ae_model_fit_threshold(model, x, N, N * SEG_P, 0.9, NULL), AE_ERR_UNSUPPORTED, "ae_model_fit_threshold",
+                    "segmentation");
+    CHECK_OK(ae_model_set_threshold(model, 0.5f));
+    EXPECT_FAIL_MSG(ae_model_predict(model, x, N, N * SEG_P, labels, N), AE_ERR_UNSUPPORTED, "ae_model_predict", "segmentation");
+    /* With output counts that pass the shape check (n * classes * positions)... */
+    EXPECT_FAIL_MSG(ae_model_reconstruct(model, x, N, N * SEG_P, out, N * SEG_P * SEG_K), AE_ERR_UNSUPPORTED, "ae_model_reconstruct",
+                    "segmentation");
+    EXPECT_FAIL_MSG(ae_model_decode(model, code, N, N * 4 * SEG_P, out, N * SEG_P * SEG_K), AE_ERR_UNSUPPORTED, "ae_model_decode",
+                    "segmentation");
+    EXPECT_FAIL_MSG(ae_model_inpaint(model, x, ones, N, N * SEG_P, out, N * SEG_P * SEG_K), AE_ERR_UNSUPPORTED, "ae_model_inpaint",
+                    "segmentation");
+    EXPECT_FAIL_MSG(ae_model_reconstruct(model, x, 0, 0, out, 0), AE_ERR_UNSUPPORTED, "ae_model_reconstruct", "segment");
+    /* ...and with the counts the header documents (output_count = n * input size). */
+    REGRESSION("reconstruct/decode/inpaint on a segmentation model checked output_count against n * classes * positions "
+              "(\"n * input size = 8 * 48\") and returned AE_ERR_SHAPE before AE_ERR_UNSUPPORTED",
+              EXPECT_FAIL_MSG(ae_model_reconstruct(model, x, N, N * SEG_P, out, N * SEG_P), AE_ERR_UNSUPPORTED, "ae_model_reconstruct",
+                              "segmentation");
+              EXPECT_FAIL_MSG(ae_model_decode(model, code, N, N * 4 * SEG_P, out, N * SEG_P), AE_ERR_UNSUPPORTED, "ae_model_decode",
+                              "segmentation");
+              EXPECT_FAIL_MSG(ae_model_inpaint(model, x, ones, N, N * SEG_P, out, N * SEG_P), AE_ERR_UNSUPPORTED, "ae_model_inpaint",
+                              "segmentation"));
+    untouched = scores[0] == 12345.0f && scores[N - 1] == 12345.0f;
+    for (i = 0; i < N * SEG_P * SEG_K + 1; i++) untouched &= out[i] == 12345.0f;
+    CHECK(untouched);
+done:
+    ae_model_free(model);
+    ae_model_free(classic);
+}
+
+/* Malformed convolutional and segmentation specs: AE_ERR_INVALID_SPEC, with the JSON path of the
+ * entry at fault and the reason in the message. */
+static void bad_spec(const char *spec, const char *path, const char *reason, int line) {
+    ae_model *model = NULL;
+    ae_status status;
+    const char *message;
+    check_reset_last_error();
+    status = ae_model_create(spec, &model);
+    check_failure(status, AE_ERR_INVALID_SPEC, "ae_model_create", path, spec, __FILE__, line);
+    message = ae_last_error();
+    if (reason != NULL && strstr(message, reason) == NULL) {
+        fprintf(stderr, "%s:%d: FAILED: the message \"%s\" lacks \"%s\"\n", __FILE__, line, message, reason);
+        check_record(0, spec, __FILE__, line);
+    }
+    CHECK(model == NULL);
+    ae_model_free(model);
+}
+#define BAD_SPEC(spec, path, reason) bad_spec(spec, path, reason, __LINE__)
+
+#define IMAGE_SPEC(encoder, decoder, extra) \
+    "{\"input_shape\": [1, 8, 8], \"encoder\": [" encoder "], \"decoder\": [" decoder "]" extra "}"
+#define CONV(filters) "{\"type\": \"conv2d\", \"filters\": " #filters ", \"kernel\": 3, \"padding\": 1}"
+#define NAMED_CONV(name) "{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3, \"padding\": 1, \"name\": \"" name "\"}"
+#define MAX_POOL(name) "{\"type\": \"max_pool2d\", \"kernel\": 2, \"name\": \"" name "\"}"
+
+static void test_conv_specs(void) {
+    ae_model *model = NULL;
+    /* A kernel larger than the padded input: in the encoder, the decoder, with dilation, in 1-D, pooling. */
+    BAD_SPEC(IMAGE_SPEC("{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 11}", CONV(1), ""), "encoder[0]", "larger than the padded input");
+    BAD_SPEC(IMAGE_SPEC("{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 11, \"padding\": 1}", CONV(1), ""), "encoder[0]",
+             "larger than the padded input");
+    BAD_SPEC(IMAGE_SPEC(CONV(4) ", " MAX_POOL("p"), CONV(4) ", {\"type\": \"conv2d\", \"filters\": 1, \"kernel\": 5}", ""),
+             "decoder[1]", "kernel");
+    BAD_SPEC(IMAGE_SPEC("{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3, \"dilation\": 5}", CONV(1), ""), "encoder[0]", "dilation");
+    BAD_SPEC("{\"input_shape\": [1, 8], \"encoder\": [{\"type\": \"conv1d\", \"filters\": 2, \"kernel\": 9}],"
+             " \"decoder\": [{\"type\": \"conv1d\", \"filters\": 1, \"kernel\": 1}]}", "encoder[0]", "length");
+    BAD_SPEC(IMAGE_SPEC(CONV(4) ", {\"type\": \"max_pool2d\", \"kernel\": 16}", CONV(1), ""), "encoder[1]", "kernel 16");
+    /* concat of mismatched spatial shapes. */
+    BAD_SPEC(IMAGE_SPEC(NAMED_CONV("a") ", " MAX_POOL("b"), "{\"type\": \"concat\", \"inputs\": [\"a\", \"b\"]}, " CONV(1), ""),
+             "decoder[0]", "spatial");
+    BAD_SPEC(IMAGE_SPEC(NAMED_CONV("a"), "{\"type\": \"concat\", \"inputs\": [\"a\"]}, " CONV(1), ""), "decoder[0].inputs", "two");
+    BAD_SPEC(IMAGE_SPEC(NAMED_CONV("a"), "{\"type\": \"concat\", \"inputs\": [\"a\", \"nowhere\"]}, " CONV(1), ""), "decoder[0].inputs[1]",
+             "nowhere");
+    /* max_unpool2d whose indices_from is not a max pooling layer, unknown, missing, or of another shape. */
+    BAD_SPEC(IMAGE_SPEC(NAMED_CONV("a") ", " MAX_POOL("p"), "{\"type\": \"max_unpool2d\", \"indices_from\": \"a\"}, " CONV(1), ""),
+             "decoder[0].indices_from", "not a max pooling layer");
+    BAD_SPEC(IMAGE_SPEC(NAMED_CONV("a") ", {\"type\": \"avg_pool2d\", \"kernel\": 2, \"name\": \"p\"}",
+                        "{\"type\": \"max_unpool2d\", \"indices_from\": \"p\"}, " CONV(1), ""),
+             "decoder[0].indices_from", "not a max pooling layer");
+    BAD_SPEC(IMAGE_SPEC(NAMED_CONV("a") ", " MAX_POOL("p"), "{\"type\": \"max_unpool2d\", \"indices_from\": \"input\"}, " CONV(1), ""),
+             "decoder[0].indices_from", "not a max pooling layer");
+    BAD_SPEC(IMAGE_SPEC(NAMED_CONV("a") ", " MAX_POOL("p"), "{\"type\": \"max_unpool2d\", \"indices_from\": \"pool\"}, " CONV(1), ""),
+             "decoder[0].indices_from", "\"pool\"");
+    BAD_SPEC(IMAGE_SPEC(NAMED_CONV("a") ", " MAX_POOL("p"),
+                        "{\"type\": \"max_unpool2d\", \"indices_from\": \"later\"}, " MAX_POOL("later") ", " CONV(1), ""),
+             "decoder[0].indices_from", "later"); /* only earlier nodes */
+    BAD_SPEC(IMAGE_SPEC(NAMED_CONV("a") ", " MAX_POOL("p"), "{\"type\": \"max_unpool2d\"}, " CONV(1), ""), "decoder[0].indices_from",
+             "required");
+    BAD_SPEC(IMAGE_SPEC(NAMED_CONV("a") ", " MAX_POOL("p"),
+                        CONV(4) ", {\"type\": \"max_pool2d\", \"kernel\": 2}, {\"type\": \"max_unpool2d\", \"indices_from\": \"p\"}, " CONV(1), ""),
+             "decoder[2]", "\"p\"");
+    /* 2-D layers on flat inputs, 1-D layers on images. */
+    BAD_SPEC("{\"input_shape\": [784], \"encoder\": [{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3}],"
+             " \"decoder\": [{\"type\": \"dense\", \"units\": 784}]}", "encoder[0]", "[channels, height, width]");
+    BAD_SPEC("{\"input_size\": 784, \"encoder\": [{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3}],"
+             " \"decoder\": [{\"type\": \"dense\", \"units\": 784}]}", "encoder[0]", "[784]");
+    BAD_SPEC("{\"input_shape\": [1, 8, 8], \"encoder\": [{\"type\": \"conv1d\", \"filters\": 2, \"kernel\": 3}],"
+             " \"decoder\": [{\"type\": \"conv1d\", \"filters\": 1, \"kernel\": 1}]}", "encoder[0]", "[channels, length]");
+    /* dense after a convolution without flatten. */
+    BAD_SPEC(IMAGE_SPEC(CONV(4) ", {\"type\": \"dense\", \"units\": 10}", "{\"type\": \"dense\", \"units\": 64}, "
+                        "{\"type\": \"reshape\", \"shape\": [1, 8, 8]}", ""), "encoder[1]", "flatten");
+    /* The output shape does not match the input: channels, size, a flat output, a segmentation output. */
+    BAD_SPEC(IMAGE_SPEC(CONV(4), CONV(2), ""), "decoder", "must equal the input shape");
+    BAD_SPEC(IMAGE_SPEC(CONV(4), "{\"type\": \"conv_transpose2d\", \"filters\": 1, \"kernel\": 3, \"stride\": 2, \"padding\": 1,"
+                                 " \"output_padding\": 1}", ""), "decoder", "[1, 16, 16]");
+    BAD_SPEC(IMAGE_SPEC(CONV(4) ", {\"type\": \"flatten\"}, {\"type\": \"dense\", \"units\": 8}", "{\"type\": \"dense\", \"units\": 64}", ""),
+             "decoder", "must equal the input shape");
+    BAD_SPEC(IMAGE_SPEC(CONV(4), "{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": 3}", ", \"loss\": \"cross_entropy\""), "decoder",
+             "[classes] + the input's spatial shape");
+    BAD_SPEC("{\"input_size\": 8, \"encoder\": [{\"type\": \"dense\", \"units\": 4}], \"decoder\": [{\"type\": \"dense\", \"units\": 16}],"
+             " \"loss\": \"cross_entropy\"}", "decoder", "segmentation");
+    /* Keys and values of the new entries. */
+    BAD_SPEC(IMAGE_SPEC("{\"type\": \"conv2d\", \"filters\": 4, \"kernal\": 3}", CONV(1), ""), "encoder[0].kernal", "unknown key");
+    BAD_SPEC(IMAGE_SPEC("{\"type\": \"conv2d\", \"filters\": 0, \"kernel\": 3}", CONV(1), ""), "encoder[0].filters", NULL);
+    BAD_SPEC(IMAGE_SPEC("{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3, \"stride\": 0}", CONV(1), ""), "encoder[0].stride", NULL);
+    BAD_SPEC(IMAGE_SPEC("{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3, \"output_padding\": 1}", CONV(1), ""),
+             "encoder[0].output_padding", "unknown key");
+    BAD_SPEC(IMAGE_SPEC(CONV(4), "{\"type\": \"conv_transpose2d\", \"filters\": 1, \"kernel\": 3, \"stride\": 2, \"padding\": 1,"
+                                 " \"output_padding\": 2}", ""), "decoder[0]", "output padding");
+    BAD_SPEC(IMAGE_SPEC(CONV(4) ", {\"type\": \"dropout\", \"rate\": 1}", CONV(1), ""), "encoder[1].rate", NULL);
+    BAD_SPEC(IMAGE_SPEC(CONV(4) ", {\"type\": \"dropout\", \"rate\": -0.1}", CONV(1), ""), "encoder[1].rate", NULL);
+    BAD_SPEC(IMAGE_SPEC(CONV(4) ", {\"type\": \"batch_norm\", \"eps\": 0}", CONV(1), ""), "encoder[1].eps", NULL);
+    BAD_SPEC(IMAGE_SPEC(CONV(4) ", {\"type\": \"batch_norm\", \"momentum\": 2}", CONV(1), ""), "encoder[1].momentum", NULL);
+    BAD_SPEC(IMAGE_SPEC(CONV(4), "{\"type\": \"upsample_nearest2d\", \"scale\": 0}, " CONV(1), ""), "decoder[0].scale", NULL);
+    BAD_SPEC(IMAGE_SPEC(CONV(4) ", {\"type\": \"flatten\"}", "{\"type\": \"reshape\", \"shape\": [1, 9, 9]}", ""), "decoder[0]", "81");
+    BAD_SPEC(IMAGE_SPEC(CONV(4), "{\"type\": \"conv3d\", \"filters\": 1, \"kernel\": 1}", ""), "decoder[0].type", "conv3d");
+    BAD_SPEC(IMAGE_SPEC(CONV(4), CONV(1) ", {\"type\": \"conv2d\", \"filters\": 1, \"kernel\": 1, \"inputs\": [\"encoder.0\", \"decoder.0\"]}", ""),
+             "decoder[1].inputs", "exactly one");
+    BAD_SPEC(IMAGE_SPEC(CONV(4), "{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": 1}",
+                        ", \"loss\": {\"type\": \"cross_entropy\", \"ignore_index\": 1.5}"), "loss.ignore_index", NULL);
+    BAD_SPEC(IMAGE_SPEC(CONV(4), "{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": 1}",
+                        ", \"loss\": {\"type\": \"cross_entropy\", \"weight\": [1, 2]}"), "loss.weight", "unknown key");
+    BAD_SPEC("{\"input_shape\": [1, 0, 8], \"encoder\": [" CONV(4) "], \"decoder\": [" CONV(1) "]}", "input_shape[1]", NULL);
+    BAD_SPEC("{\"input_shape\": [1, 2, 2, 2, 2], \"encoder\": [" CONV(4) "], \"decoder\": [" CONV(1) "]}", "input_shape", "dimensions");
+    BAD_SPEC("{\"input_shape\": [1, 8, 8], \"input_size\": 64, \"encoder\": [" CONV(4) "], \"decoder\": [" CONV(1) "]}", "input_size",
+             "not both");
+    /* And the good ones are accepted (sanity for the macros above). */
+    CHECK_OK(ae_model_create(IMAGE_SPEC(NAMED_CONV("a") ", " MAX_POOL("p"),
+                                        "{\"type\": \"max_unpool2d\", \"indices_from\": \"p\"}, {\"type\": \"concat\", \"inputs\": [\"a\", \"decoder.0\"]}, "
+                                        CONV(1), ""),
+                             &model));
+    ae_model_free(model);
+}
+#undef IMAGE_SPEC
+#undef CONV
+#undef NAMED_CONV
+#undef MAX_POOL
+
 int main(int argc, char **argv) {
     float *x;
     if (argc > 1) tmpdir = argv[1];
@@ -1291,6 +1841,11 @@ int main(int argc, char **argv) {
     test_threshold(x);
     test_inpaint(x);
     test_masked_training(x);
+    test_segmentation_queries();
+    test_train_labels(x);
+    test_trainer_step_labels(x);
+    test_segment(x);
+    test_conv_specs();
     free(x);
     return check_summary("abi_misuse");
 }

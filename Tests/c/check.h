@@ -22,6 +22,14 @@ static inline void check_record(int ok, const char *what, const char *file, int 
     }
 }
 
+/* REGRESSION("description", checks...): checks of a bug that was found and fixed; the
+ * description says what used to go wrong. */
+#define REGRESSION(description, ...)                                                              \
+    do {                                                                                          \
+        (void)(description);                                                                      \
+        __VA_ARGS__;                                                                              \
+    } while (0)
+
 #define CHECK(cond) check_record((cond) ? 1 : 0, #cond, __FILE__, __LINE__)
 
 /* A call that must succeed; on failure prints the status and ae_last_error(). */
@@ -44,8 +52,8 @@ static inline void check_failure(ae_status got, ae_status expected, const char *
              (needle == NULL || strstr(message, needle) != NULL);
     if (!ok) {
         fprintf(stderr, "%s:%d: FAILED: %s\n    expected %s naming %s%s%s; got %s, message \"%s\"\n", file, line,
-                call, ae_status_string(expected), function, needle ? " and " : "", needle ? needle : "",
-                ae_status_string(got), message ? message : "(NULL)");
+                call, ae_status_string(expected), function,
+                needle ? " and " : "", needle ? needle : "", ae_status_string(got), message ? message : "(NULL)");
     }
     if (ok && getenv("AE_TEST_VERBOSE")) printf("  %-28s %s\n", ae_status_string(got), message);
     check_record(ok, call, file, line);

@@ -28,7 +28,7 @@ STATIC_CHECK(options_progress, offsetof(ae_train_options, progress) == 80);
 STATIC_CHECK(options_user_data, offsetof(ae_train_options, user_data) == 88);
 STATIC_CHECK(options_mask, offsetof(ae_train_options, mask) == 96);
 STATIC_CHECK(options_mask_count, offsetof(ae_train_options, mask_count) == 104);
-STATIC_CHECK(progress_size, sizeof(ae_progress) == 80);
+STATIC_CHECK(progress_size, sizeof(ae_progress) == 96);
 STATIC_CHECK(progress_epoch, offsetof(ae_progress, epoch) == 8);
 STATIC_CHECK(progress_epochs, offsetof(ae_progress, epochs) == 16);
 STATIC_CHECK(progress_batch, offsetof(ae_progress, batch) == 24);
@@ -38,6 +38,8 @@ STATIC_CHECK(progress_validation_loss, offsetof(ae_progress, validation_loss) ==
 STATIC_CHECK(progress_learning_rate, offsetof(ae_progress, learning_rate) == 56);
 STATIC_CHECK(progress_elapsed_seconds, offsetof(ae_progress, elapsed_seconds) == 64);
 STATIC_CHECK(progress_is_epoch_end, offsetof(ae_progress, is_epoch_end) == 72);
+STATIC_CHECK(progress_reconstruction_loss, offsetof(ae_progress, reconstruction_loss) == 80);
+STATIC_CHECK(progress_kl_divergence, offsetof(ae_progress, kl_divergence) == 88);
 STATIC_CHECK(report_size, sizeof(ae_train_report) == 64);
 STATIC_CHECK(report_epochs_run, offsetof(ae_train_report, epochs_run) == 8);
 STATIC_CHECK(report_stop_reason, offsetof(ae_train_report, stop_reason) == 16);
@@ -112,6 +114,20 @@ int header_c99_use(void) {
     ae_status (*model_set_threshold)(ae_model *, float) = ae_model_set_threshold;
     ae_status (*model_get_threshold)(const ae_model *, float *, int *) = ae_model_get_threshold;
     ae_status (*model_predict)(const ae_model *, const float *, size_t, size_t, int32_t *, size_t) = ae_model_predict;
+    /* Segmentation. */
+    ae_status (*model_class_count)(const ae_model *, size_t *) = ae_model_class_count;
+    ae_status (*model_label_size)(const ae_model *, size_t *) = ae_model_label_size;
+    ae_status (*model_train_labels)(ae_model *, const float *, size_t, size_t, const int32_t *, size_t,
+                                    const ae_train_options *, ae_train_report *) = ae_model_train_labels;
+    ae_status (*trainer_step_labels)(ae_trainer *, const float *, const int32_t *, size_t, size_t, size_t, double *) =
+        ae_trainer_step_labels;
+    ae_status (*model_segment)(const ae_model *, const float *, size_t, size_t, int32_t *, size_t) = ae_model_segment;
+    /* Variational autoencoders. */
+    ae_status (*model_encode_distribution)(const ae_model *, const float *, size_t, size_t, float *, size_t, float *, size_t) =
+        ae_model_encode_distribution;
+    ae_status (*model_generate)(const ae_model *, size_t, uint64_t, float *, size_t) = ae_model_generate;
+    ae_status (*model_interpolate)(const ae_model *, const float *, const float *, size_t, float *, size_t) =
+        ae_model_interpolate;
 
     /* Every type and enumerator. */
     ae_model *model = NULL;
@@ -120,7 +136,7 @@ int header_c99_use(void) {
                             AE_ERR_NUMERIC, AE_ERR_UNSUPPORTED, AE_ERR_OUT_OF_MEMORY, AE_ERR_INTERNAL};
     ae_scaling_kind kinds[] = {AE_SCALING_STANDARDIZE, AE_SCALING_MINMAX};
     ae_stop_reason reasons[] = {AE_STOP_COMPLETED, AE_STOP_EARLY_STOPPING, AE_STOP_CALLBACK};
-    ae_progress progress = {sizeof(ae_progress), 0, 1, 0, 1, 0.0, 0.0, 0.001, 0.0, 1};
+    ae_progress progress = {sizeof(ae_progress), 0, 1, 0, 1, 0.0, 0.0, 0.001, 0.0, 1, 0.0, 0.0};
     ae_progress_fn callback = on_progress;
     ae_train_options options;
     ae_train_report report;
@@ -144,7 +160,9 @@ int header_c99_use(void) {
            (trainer_set_learning_rate != 0) + (trainer_get_learning_rate != 0) + (trainer_step_count != 0) +
            (trainer_free != 0) + (model_encode != 0) + (model_decode != 0) + (model_reconstruct != 0) +
            (model_score != 0) + (model_inpaint != 0) + (trainer_step_masked != 0) + (model_fit_threshold != 0) +
-           (model_set_threshold != 0) + (model_get_threshold != 0) + (model_predict != 0) + (options.mask == NULL) +
+           (model_set_threshold != 0) + (model_get_threshold != 0) + (model_predict != 0) + (model_class_count != 0) + (model_label_size != 0) +
+           (model_train_labels != 0) + (trainer_step_labels != 0) + (model_segment != 0) +
+           (model_encode_distribution != 0) + (model_generate != 0) + (model_interpolate != 0) + (options.mask == NULL) +
            (int)options.mask_count + (model == NULL) + (trainer == NULL) + (int)statuses[9] + (int)kinds[1] +
            options.progress(&progress, options.user_data);
 }

@@ -29,6 +29,20 @@ static_assert(std::is_same<decltype(&ae_model_get_threshold), ae_status (*)(cons
 static_assert(std::is_same<decltype(&ae_model_predict),
                            ae_status (*)(const ae_model *, const float *, size_t, size_t, int32_t *, size_t)>::value,
               "ae_model_predict's signature");
+static_assert(std::is_same<decltype(&ae_model_class_count), ae_status (*)(const ae_model *, size_t *)>::value,
+              "ae_model_class_count's signature");
+static_assert(std::is_same<decltype(&ae_model_label_size), ae_status (*)(const ae_model *, size_t *)>::value,
+              "ae_model_label_size's signature");
+static_assert(std::is_same<decltype(&ae_model_train_labels),
+                           ae_status (*)(ae_model *, const float *, size_t, size_t, const int32_t *, size_t,
+                                         const ae_train_options *, ae_train_report *)>::value,
+              "ae_model_train_labels's signature");
+static_assert(std::is_same<decltype(&ae_trainer_step_labels),
+                           ae_status (*)(ae_trainer *, const float *, const int32_t *, size_t, size_t, size_t, double *)>::value,
+              "ae_trainer_step_labels's signature");
+static_assert(std::is_same<decltype(&ae_model_segment),
+                           ae_status (*)(const ae_model *, const float *, size_t, size_t, int32_t *, size_t)>::value,
+              "ae_model_segment's signature");
 static_assert(std::is_same<decltype(ae_train_options::mask), const float *>::value, "ae_train_options::mask");
 static_assert(std::is_same<decltype(ae_train_options::mask_count), size_t>::value, "ae_train_options::mask_count");
 #if defined(__LP64__) || defined(_LP64)
@@ -99,6 +113,15 @@ int header_cxx_use() {
     status = ae_model_get_threshold(model.get(), &threshold, &has_threshold);
     int32_t labels[1] = {0};
     status = ae_model_predict(model.get(), x, n, 4, labels, 1);
+    // Segmentation: int32_t class labels in, int32_t class labels out.
+    std::size_t classes = 0, label_size = 0;
+    status = ae_model_class_count(model.get(), &classes);
+    status = ae_model_label_size(model.get(), &label_size);
+    const int32_t targets[4] = {0, 1, 1, -100};
+    status = ae_model_train_labels(model.get(), x, n, 4, targets, 4, &options, &report);
+    status = ae_trainer_step_labels(trainer.get(), x, targets, n, 4, 4, &lr);
+    int32_t segmented[4] = {0, 0, 0, 0};
+    status = ae_model_segment(model.get(), x, n, 4, segmented, 4);
     return static_cast<int>(status) + static_cast<int>(reason) + (ae_status_string(status)[0] == 'A') +
            (ae_last_error() != nullptr) + AE_VERSION_MAJOR + options.progress(&progress, nullptr);
 }

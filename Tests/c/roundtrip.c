@@ -13,9 +13,16 @@
  * and ignores what missing entries hold. Denoising and the other families (sparse, contractive,
  * k-sparse, correntropy) train deterministically and infer without noise.
  *
+ * Convolutional models: a 2-D autoencoder with max-unpooling links (which cannot decode) and a 1-D
+ * one train, and save/load reproduces them bit for bit. A segmentation model learns to label the
+ * pixels of squares (ae_model_train_labels, ae_trainer_step_labels, ae_model_segment) well above
+ * the majority class, and keeps its label maps through save/load; the ignore label adds nothing.
+ * batch_norm and dropout train deterministically, and inference with them is deterministic.
+ *
  * Usage: roundtrip [--quick] [directory for temporary files]   (--quick: a smaller run for valgrind)
  */
 #include <math.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1151,6 +1158,556 @@ static void test_families(const float *x) {
     }
 }
 
+/* ---- convolutional models and segmentation ---- */
+
+#define IMG 64 /* 1×8×8 images */
+#define SIG 32 /* 1×32 signals */
+
+/* n images of 1×8×8: a dark, slightly noisy background with one bright square (side 2 to 4) at a
+ * random place, and labels: 1 inside the square, 0 outside. Caller frees both. */
+static void make_squares(size_t n, uint64_t seed, float **images, int32_t **labels) {
+    size_t i, r, c;
+    float *x = (float *)malloc(n * IMG * sizeof(float));
+    int32_t *y = (int32_t *)malloc(n * IMG * sizeof(int32_t));
+    testdata_state = seed;
+    for (i = 0; x && y && i < n; i++) {
+        size_t side = 2 + (size_t)(testdata_uniform() * 3);
+        size_t top = (size_t)(testdata_uniform() * (double)(8 - side + 1)), left = (size_t)(testdata_uniform() * (double)(8 - side + 1));
+        for (r = 0; r < 8; r++) {
+            for (c = 0; c < 8; c++) {
+                int inside = r >= top && r < top + side && c >= left && c < left + side;
+                x[i * IMG + r * 8 + c] = (float)(inside ? 0.75 + 0.2 * testdata_uniform() : 0.05 + 0.2 * testdata_uniform());
+                y[i * IMG + r * 8 + c] = inside;
+            }
+        }
+    }
+    *images = x;
+    *labels = y;
+}
+
+/* n signals of 1×32: a·sin(2π f t + φ) + b, with random amplitude, frequency, phase and offset. */
+static float *make_signals(size_t n, uint64_t seed) {
+    float *x = (float *)malloc(n * SIG * sizeof(float));
+    size_t i, t;
+    testdata_state = seed;
+    for (i = 0; x && i < n; i++) {
+        double a = 0.3 + 0.5 * testdata_uniform(), f = 1 + 2 * testdata_uniform(), phase = 6.2831853 * testdata_uniform();
+        double b = 0.2 * (testdata_uniform() - 0.5);
+        for (t = 0; t < SIG; t++) x[i * SIG + t] = (float)(a * sin(6.2831853 * f * (double)t / SIG + phase) + b);
+    }
+    return x;
+}
+
+/* save to a file (with the optimizer state) and to memory, load both: same parameters, spec and
+ * epochs, and `same_outputs` (reconstructions or label maps) holds for each copy. */
+typedef int (*outputs_equal_fn)(const ae_model *a, const ae_model *b, const float *x, size_t n);
+
+static void check_save_load(const ae_model *model, const float *x, size_t n, outputs_equal_fn same_outputs, const char *tag) {
+    ae_model *from_file = NULL, *from_memory = NULL;
+    char path[512];
+    void *bytes = NULL;
+    size_t size = 0, e1 = 1, e2 = 2;
+    const char *s1 = NULL, *s2 = NULL;
+    snprintf(path, sizeof path, "%s/ae_roundtrip_%d_%s.safetensors", tmpdir, (int)getpid(), tag);
+    CHECK_OK(ae_model_save(model, path, 1));
+    CHECK_OK(ae_model_load(path, &from_file));
+    unlink(path);
+    CHECK_OK(ae_model_save_to_memory(model, 0, &bytes, &size));
+    CHECK_OK(ae_model_load_from_memory(bytes, size, &from_memory));
+    ae_free(bytes);
+    if (!from_file || !from_memory) goto done;
+    CHECK(same_parameters(model, from_file) && same_parameters(model, from_memory));
+    CHECK(same_outputs(model, from_file, x, n));
+    CHECK(same_outputs(model, from_memory, x, n));
+    CHECK_OK(ae_model_spec(model, &s1));
+    CHECK_OK(ae_model_spec(from_file, &s2));
+    CHECK(s1 && s2 && strcmp(s1, s2) == 0);
+    CHECK_OK(ae_model_epochs_completed(model, &e1));
+    CHECK_OK(ae_model_epochs_completed(from_memory, &e2));
+    CHECK(e1 == e2);
+done:
+    ae_model_free(from_file);
+    ae_model_free(from_memory);
+}
+
+/* Reconstructions equal bit for bit. */
+static int same_reconstructions(const ae_model *a, const ae_model *b, const float *x, size_t n) {
+    size_t d = 0;
+    float *ra, *rb;
+    int same;
+    if (ae_model_input_size(a, &d) != AE_OK) return 0;
+    ra = (float *)malloc(n * d * sizeof(float));
+    rb = (float *)malloc(n * d * sizeof(float));
+    same = ra && rb && ae_model_reconstruct(a, x, n, n * d, ra, n * d) == AE_OK &&
+           ae_model_reconstruct(b, x, n, n * d, rb, n * d) == AE_OK && memcmp(ra, rb, n * d * sizeof(float)) == 0;
+    free(ra);
+    free(rb);
+    return same;
+}
+
+/* Label maps equal. */
+static int same_segments(const ae_model *a, const ae_model *b, const float *x, size_t n) {
+    size_t d = 0, p = 0;
+    int32_t *la, *lb;
+    int same;
+    if (ae_model_input_size(a, &d) != AE_OK || ae_model_label_size(a, &p) != AE_OK) return 0;
+    la = (int32_t *)malloc(n * p * sizeof(int32_t));
+    lb = (int32_t *)malloc(n * p * sizeof(int32_t));
+    same = la && lb && ae_model_segment(a, x, n, n * d, la, n * p) == AE_OK && ae_model_segment(b, x, n, n * d, lb, n * p) == AE_OK &&
+           memcmp(la, lb, n * p * sizeof(int32_t)) == 0;
+    free(la);
+    free(lb);
+    return same;
+}
+
+/* Reconstructing samples one at a time gives the rows of the batched reconstruction (nothing in
+ * inference mixes samples: batch norm uses its running statistics, dropout is off). */
+static float batch_independence_error(const ae_model *model, const float *x, size_t n, size_t d) {
+    float *all = (float *)malloc(n * d * sizeof(float)), *one = (float *)malloc(d * sizeof(float)), worst = 0;
+    size_t i, j;
+    if (!all || !one || ae_model_reconstruct(model, x, n, n * d, all, n * d) != AE_OK) worst = INFINITY;
+    for (i = 0; worst < INFINITY && i < n; i++) {
+        if (ae_model_reconstruct(model, x + i * d, 1, d, one, d) != AE_OK) {
+            worst = INFINITY;
+            break;
+        }
+        for (j = 0; j < d; j++) worst = fmaxf(worst, fabsf(one[j] - all[i * d + j]));
+    }
+    free(all);
+    free(one);
+    return worst;
+}
+
+/* conv2d → max_pool2d → conv2d / conv2d → max_unpool2d (the pool's indices) → conv_transpose2d. */
+static const char *const conv_spec =
+    "{\"input_shape\": [1, 8, 8],"
+    " \"encoder\": [{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3, \"padding\": 1, \"activation\": \"relu\"},"
+    "               {\"type\": \"max_pool2d\", \"kernel\": 2, \"name\": \"pool\"},"
+    "               {\"type\": \"conv2d\", \"filters\": 2, \"kernel\": 3, \"padding\": 1, \"activation\": \"relu\"}],"
+    " \"decoder\": [{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3, \"padding\": 1, \"activation\": \"relu\"},"
+    "               {\"type\": \"max_unpool2d\", \"indices_from\": \"pool\"},"
+    "               {\"type\": \"conv_transpose2d\", \"filters\": 1, \"kernel\": 3, \"padding\": 1, \"activation\": \"sigmoid\"}],"
+    " \"loss\": \"bce\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}, \"seed\": 5}";
+
+static void test_conv_autoencoder(void) {
+    size_t n = quick ? 32 : 256, i;
+    float *x = NULL, *out = NULL, *code = NULL, *code2 = NULL;
+    int32_t *unused = NULL;
+    ae_model *model = create(conv_spec), *twin = create(conv_spec), *resumed = NULL;
+    ae_train_options options;
+    ae_train_report report;
+    size_t dims[4] = {0, 0, 0, 0}, rank = 0, value = 0;
+    int can_decode = -1;
+    double before = 0, after = 0;
+    recorder r;
+    make_squares(n, 17, &x, &unused);
+    out = (float *)malloc(n * IMG * sizeof(float));
+    code = (float *)malloc(n * 32 * sizeof(float));
+    code2 = (float *)malloc(n * 32 * sizeof(float));
+    if (!model || !twin || !x || !out || !code || !code2) goto done;
+
+    /* Shapes: input [1, 8, 8], code [2, 4, 4], PyTorch's weight layouts. */
+    CHECK_OK(ae_model_input_shape(model, dims, 4, &rank));
+    CHECK(rank == 3 && dims[0] == 1 && dims[1] == 8 && dims[2] == 8);
+    CHECK_OK(ae_model_input_size(model, &value));
+    CHECK(value == IMG);
+    CHECK_OK(ae_model_code_size(model, &value));
+    CHECK(value == 2 * 4 * 4);
+    CHECK_OK(ae_model_class_count(model, &value));
+    CHECK(value == 0);
+    CHECK_OK(ae_model_label_size(model, &value));
+    CHECK(value == IMG);
+    CHECK_OK(ae_model_parameter_count(model, &value));
+    CHECK(value == (4 * 9 + 4) + (2 * 4 * 9 + 2) + (4 * 2 * 9 + 4) + (4 * 1 * 9 + 1));
+    {
+        const char *name = NULL;
+        size_t shape[4] = {0, 0, 0, 0};
+        CHECK_OK(ae_model_tensor_info(model, 0, &name, shape, 4, &rank, &value));
+        CHECK(strcmp(name, "encoder.0.weight") == 0 && rank == 4 && shape[0] == 4 && shape[1] == 1 && shape[2] == 3 && shape[3] == 3);
+        CHECK_OK(ae_model_tensor_info(model, 6, &name, shape, 4, &rank, &value)); /* conv_transpose: [in, out, kh, kw] */
+        CHECK(strcmp(name, "decoder.2.weight") == 0 && rank == 4 && shape[0] == 4 && shape[1] == 1);
+    }
+    /* The decoder reads the pooling indices: no decoding from codes alone. */
+    CHECK_OK(ae_model_can_decode(model, &can_decode));
+    CHECK(can_decode == 0);
+    CHECK_OK(ae_model_encode(model, x, n, n * IMG, code, n * 32));
+    for (i = 0; i < n * IMG; i++) out[i] = -1.0f;
+    check_reset_last_error();
+    CHECK(ae_model_decode(model, code, n, n * 32, out, n * IMG) == AE_ERR_UNSUPPORTED &&
+          strstr(ae_last_error(), "ae_model_decode") != NULL);
+    CHECK(out[0] == -1.0f && out[n * IMG - 1] == -1.0f);
+
+    /* It learns: a few epochs with progress reports, the loss goes down. */
+    CHECK_OK(ae_model_evaluate(model, x, n, n * IMG, &before));
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = quick ? 2 : 5;
+    options.batch_size = 16;
+    init_recorder(&r);
+    options.progress = record_progress;
+    options.user_data = &r;
+    report.struct_size = sizeof report;
+    CHECK_OK(ae_model_train(model, x, n, n * IMG, &options, &report));
+    CHECK(r.epoch_reports == options.epochs && r.losses_finite && report.epochs_run == options.epochs);
+    CHECK_OK(ae_model_evaluate(model, x, n, n * IMG, &after));
+    CHECK(isfinite(after) && after < before);
+    if (!(after < before)) fprintf(stderr, "  conv autoencoder: loss %g -> %g\n", before, after);
+    CHECK_OK(ae_model_reconstruct(model, x, n, n * IMG, out, n * IMG));
+    {
+        int in_range = 1;
+        for (i = 0; i < n * IMG; i++) in_range &= out[i] >= 0 && out[i] <= 1;
+        CHECK(in_range); /* sigmoid output */
+    }
+    CHECK(batch_independence_error(model, x, quick ? 4 : 16, IMG) <= 1e-5f);
+
+    /* The same spec trains to the same bits; save/load reproduces reconstructions and codes bit for bit. */
+    options.progress = NULL;
+    CHECK_OK(ae_model_train(twin, x, n, n * IMG, &options, NULL));
+    CHECK(same_parameters(model, twin));
+    check_save_load(model, x, n, same_reconstructions, "conv");
+    {
+        void *bytes = NULL;
+        size_t size = 0;
+        CHECK_OK(ae_model_save_to_memory(model, 1, &bytes, &size));
+        CHECK_OK(ae_model_load_from_memory(bytes, size, &resumed));
+        ae_free(bytes);
+    }
+    if (resumed) {
+        CHECK_OK(ae_model_encode(model, x, n, n * IMG, code, n * 32));
+        CHECK_OK(ae_model_encode(resumed, x, n, n * IMG, code2, n * 32));
+        CHECK(memcmp(code, code2, n * 32 * sizeof(float)) == 0);
+        CHECK_OK(ae_model_can_decode(resumed, &can_decode));
+        CHECK(can_decode == 0);
+        /* Resuming from the copy (optimizer state included) equals training on. */
+        options.epochs = 1;
+        CHECK_OK(ae_model_train(model, x, n, n * IMG, &options, NULL));
+        CHECK_OK(ae_model_train(resumed, x, n, n * IMG, &options, NULL));
+        CHECK(same_parameters(model, resumed));
+    }
+done:
+    free(x);
+    free(unused);
+    free(out);
+    free(code);
+    free(code2);
+    ae_model_free(model);
+    ae_model_free(twin);
+    ae_model_free(resumed);
+}
+
+/* A 1-D convolutional autoencoder on [1, 32] signals: strided conv1d down, conv_transpose1d up. */
+static const char *const conv1d_spec =
+    "{\"input_shape\": [1, 32],"
+    " \"encoder\": [{\"type\": \"conv1d\", \"filters\": 4, \"kernel\": 5, \"stride\": 2, \"padding\": 2, \"activation\": \"tanh\"},"
+    "               {\"type\": \"conv1d\", \"filters\": 2, \"kernel\": 3, \"padding\": 1, \"activation\": \"tanh\"}],"
+    " \"decoder\": [{\"type\": \"conv_transpose1d\", \"filters\": 4, \"kernel\": 5, \"stride\": 2, \"padding\": 2, \"output_padding\": 1,"
+    "                \"activation\": \"tanh\"},"
+    "               {\"type\": \"conv1d\", \"filters\": 1, \"kernel\": 1}],"
+    " \"loss\": \"mse\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}, \"seed\": 3}";
+
+static void test_conv1d_autoencoder(void) {
+    size_t n = quick ? 32 : 256, i, dims[2] = {0, 0}, rank = 0, code_size = 0;
+    float *x = make_signals(n, 23), *out = (float *)malloc(n * SIG * sizeof(float)), *decoded = (float *)malloc(n * SIG * sizeof(float));
+    float *code = (float *)malloc(n * 32 * sizeof(float)), worst = 0;
+    ae_model *model = create(conv1d_spec);
+    ae_train_options options;
+    double before = 0, after = 0;
+    int can_decode = -1;
+    if (!model || !x || !out || !decoded || !code) goto done;
+    CHECK_OK(ae_model_input_shape(model, dims, 2, &rank));
+    CHECK(rank == 2 && dims[0] == 1 && dims[1] == SIG);
+    CHECK_OK(ae_model_code_size(model, &code_size));
+    CHECK(code_size == 2 * 16);
+    CHECK_OK(ae_model_evaluate(model, x, n, n * SIG, &before));
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = quick ? 2 : 8;
+    options.batch_size = 16;
+    CHECK_OK(ae_model_train(model, x, n, n * SIG, &options, NULL));
+    CHECK_OK(ae_model_evaluate(model, x, n, n * SIG, &after));
+    CHECK(isfinite(after) && after < before);
+    if (!(after < before)) fprintf(stderr, "  conv1d autoencoder: loss %g -> %g\n", before, after);
+    /* No links from the encoder: decode works, and decode(encode(x)) is reconstruct(x). */
+    CHECK_OK(ae_model_can_decode(model, &can_decode));
+    CHECK(can_decode == 1);
+    if (code_size == 32) {
+        CHECK_OK(ae_model_encode(model, x, n, n * SIG, code, n * 32));
+        CHECK_OK(ae_model_decode(model, code, n, n * 32, decoded, n * SIG));
+        CHECK_OK(ae_model_reconstruct(model, x, n, n * SIG, out, n * SIG));
+        for (i = 0; i < n * SIG; i++) worst = fmaxf(worst, fabsf(out[i] - decoded[i]));
+        CHECK(worst <= 1e-5f);
+    }
+    CHECK(batch_independence_error(model, x, 8, SIG) <= 1e-5f);
+    check_save_load(model, x, n, same_reconstructions, "conv1d");
+done:
+    free(x);
+    free(out);
+    free(decoded);
+    free(code);
+    ae_model_free(model);
+}
+
+/* Segmentation: 2 classes (square or background) at every pixel of 1×8×8 images. */
+static const char *const seg_spec =
+    "{\"input_shape\": [1, 8, 8],"
+    " \"encoder\": [{\"type\": \"conv2d\", \"filters\": 8, \"kernel\": 3, \"padding\": 1, \"activation\": \"relu\"}],"
+    " \"decoder\": [{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": 3, \"padding\": 1}],"
+    " \"loss\": \"cross_entropy\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.02}, \"seed\": 9}";
+
+/* The fraction of positions where segment(x) equals the labels, or -1 on failure. */
+static double segment_accuracy(const ae_model *model, const float *x, const int32_t *labels, size_t n, int *in_range) {
+    int32_t *got = (int32_t *)malloc(n * IMG * sizeof(int32_t));
+    size_t i, right = 0;
+    *in_range = 1;
+    if (!got || ae_model_segment(model, x, n, n * IMG, got, n * IMG) != AE_OK) {
+        free(got);
+        return -1;
+    }
+    for (i = 0; i < n * IMG; i++) {
+        right += got[i] == labels[i];
+        *in_range &= got[i] == 0 || got[i] == 1;
+    }
+    free(got);
+    return (double)right / (double)(n * IMG);
+}
+
+static void test_segmentation(void) {
+    size_t n = quick ? 32 : 256, i, value = 0, foreground = 0, steps = 0;
+    float *x = NULL;
+    int32_t *labels = NULL;
+    ae_model *model = create(seg_spec), *stepped = create(seg_spec), *twin = create(seg_spec);
+    ae_trainer *trainer = NULL;
+    ae_train_options options;
+    ae_train_report report;
+    double accuracy, chance, first = 0, last = 0, loss = 0;
+    int in_range = 0, can_decode = -1;
+    recorder r;
+    make_squares(n, 29, &x, &labels);
+    if (!model || !stepped || !twin || !x || !labels) goto done;
+    for (i = 0; i < n * IMG; i++) foreground += labels[i] == 1;
+    chance = (double)(foreground > n * IMG / 2 ? foreground : n * IMG - foreground) / (double)(n * IMG); /* the majority class */
+
+    CHECK_OK(ae_model_class_count(model, &value));
+    CHECK(value == 2);
+    CHECK_OK(ae_model_label_size(model, &value));
+    CHECK(value == IMG);
+    CHECK_OK(ae_model_input_size(model, &value));
+    CHECK(value == IMG);
+    CHECK_OK(ae_model_can_decode(model, &can_decode)); /* (reported: should be 0 for a segmentation model) */
+
+    /* ae_model_train_labels, with a validation split and progress reports. */
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = quick ? 4 : 6;
+    options.batch_size = 16;
+    options.validation_split = 0.25f;
+    init_recorder(&r);
+    options.progress = record_progress;
+    options.user_data = &r;
+    report.struct_size = sizeof report;
+    CHECK_OK(ae_model_train_labels(model, x, n, n * IMG, labels, n * IMG, &options, &report));
+    CHECK(report.epochs_run == options.epochs && r.epoch_reports == options.epochs && r.validation_finite == (int)options.epochs);
+    CHECK(isfinite(report.final_train_loss) && isfinite(report.final_validation_loss) && report.final_train_loss < 0.6931);
+    CHECK_OK(ae_model_epochs_completed(model, &value));
+    CHECK(value == options.epochs);
+    accuracy = segment_accuracy(model, x, labels, n, &in_range);
+    CHECK(in_range);
+    CHECK(accuracy > chance + 0.5 * (1 - chance)); /* well above the majority class */
+    if (!(accuracy > chance + 0.5 * (1 - chance))) fprintf(stderr, "  segmentation: accuracy %.4f, chance %.4f\n", accuracy, chance);
+    if (getenv("AE_TEST_VERBOSE")) printf("  segmentation: accuracy %.4f, chance %.4f\n", accuracy, chance);
+
+    /* Same spec, same labels: the same bits; save/load keeps the label maps. */
+    options.progress = NULL;
+    CHECK_OK(ae_model_train_labels(twin, x, n, n * IMG, labels, n * IMG, &options, NULL));
+    CHECK(same_parameters(model, twin));
+    check_save_load(model, x, n, same_segments, "segmentation");
+
+    /* ae_trainer_step_labels: the loss goes down over steps. */
+    CHECK_OK(ae_trainer_create(stepped, 16, &trainer));
+    if (!trainer) goto done;
+    for (i = 0; i < (quick ? 24u : 64u); i++) {
+        size_t batch = i % (n / 16);
+        CHECK_OK(ae_trainer_step_labels(trainer, x + batch * 16 * IMG, labels + batch * 16 * IMG, 16, 16 * IMG, 16 * IMG, &loss));
+        if (i == 0) first = loss;
+        last = loss;
+    }
+    CHECK(isfinite(first) && first > 0 && last < first);
+    CHECK_OK(ae_trainer_step_labels(trainer, x, labels, 5, 5 * IMG, 5 * IMG, NULL)); /* a partial batch */
+    CHECK_OK(ae_trainer_step_count(trainer, &steps));
+    CHECK(steps == (quick ? 25u : 65u));
+    accuracy = segment_accuracy(stepped, x, labels, n, &in_range);
+    CHECK(in_range && accuracy > chance);
+done:
+    ae_trainer_free(trainer);
+    free(x);
+    free(labels);
+    ae_model_free(model);
+    ae_model_free(stepped);
+    ae_model_free(twin);
+}
+
+/* One epoch of ae_model_train_labels without shuffling equals ae_trainer_step_labels over the same
+ * batches; a sample whose labels are all the ignore label adds nothing to a step. */
+static void test_segmentation_steps(void) {
+    static const char *const sgd_spec =
+        "{\"input_shape\": [1, 8, 8],"
+        " \"encoder\": [{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3, \"padding\": 1, \"activation\": \"relu\"}],"
+        " \"decoder\": [{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": 1}],"
+        " \"loss\": {\"type\": \"cross_entropy\", \"ignore_index\": 255}, \"optimizer\": {\"type\": \"sgd\", \"lr\": 0.1}, \"seed\": 4}";
+    size_t n = 48, i, count = 0;
+    float *x = NULL, *pa = NULL, *pb = NULL, worst = 0;
+    int32_t *labels = NULL, *ignored = NULL;
+    ae_model *a = create(seg_spec), *b = create(seg_spec), *c = create(sgd_spec), *d = create(sgd_spec), *e = create(seg_spec);
+    ae_trainer *tb = NULL, *tc = NULL, *td = NULL, *te = NULL;
+    ae_train_options options;
+    ae_train_report report;
+    double loss_b = 0, sum_b = 0, loss_c = 0, loss_d = 0;
+    make_squares(n, 31, &x, &labels);
+    ignored = (int32_t *)malloc(n * IMG * sizeof(int32_t));
+    if (!a || !b || !c || !d || !e || !x || !labels || !ignored) goto done;
+
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = 1;
+    options.batch_size = 16;
+    options.shuffle = 0;
+    report.struct_size = sizeof report;
+    CHECK_OK(ae_model_train_labels(a, x, n, n * IMG, labels, n * IMG, &options, &report));
+    CHECK_OK(ae_trainer_create(b, 16, &tb));
+    for (i = 0; tb && i < n / 16; i++) {
+        CHECK_OK(ae_trainer_step_labels(tb, x + i * 16 * IMG, labels + i * 16 * IMG, 16, 16 * IMG, 16 * IMG, &loss_b));
+        sum_b += loss_b;
+    }
+    CHECK(same_parameters(a, b));
+    CHECK(fabs(report.final_train_loss - sum_b / (double)(n / 16)) <= 1e-6 * sum_b);
+
+    /* Samples 0 and 1, and samples 0, 1 and 2 with every label of sample 2 ignored: one SGD step each
+     * gives the same loss and the same weights (up to rounding in the sums). */
+    memcpy(ignored, labels, 3 * IMG * sizeof(int32_t));
+    for (i = 2 * IMG; i < 3 * IMG; i++) ignored[i] = 255;
+    CHECK_OK(ae_trainer_create(c, 4, &tc));
+    CHECK_OK(ae_trainer_create(d, 4, &td));
+    if (!tc || !td) goto done;
+    CHECK_OK(ae_trainer_step_labels(tc, x, labels, 2, 2 * IMG, 2 * IMG, &loss_c));
+    CHECK_OK(ae_trainer_step_labels(td, x, ignored, 3, 3 * IMG, 3 * IMG, &loss_d));
+    CHECK(fabs(loss_c - loss_d) <= 1e-6 * loss_c);
+    pa = all_parameters(c, &count);
+    pb = all_parameters(d, &count);
+    for (i = 0; pa && pb && i < count; i++) worst = fmaxf(worst, fabsf(pa[i] - pb[i]));
+    CHECK(pa && pb && worst <= 1e-6f);
+    {
+        ae_model *fresh = create(sgd_spec);
+        CHECK(fresh && !same_parameters(c, fresh)); /* the step did change the weights */
+        ae_model_free(fresh);
+    }
+
+    /* A first Adam step on labels that are all ignored has a zero gradient: the weights stay. */
+    for (i = 0; i < 16 * IMG; i++) ignored[i] = -100;
+    CHECK_OK(ae_trainer_create(e, 16, &te));
+    if (te) {
+        ae_model *fresh = create(seg_spec);
+        CHECK_OK(ae_trainer_step_labels(te, x, ignored, 16, 16 * IMG, 16 * IMG, NULL));
+        CHECK(fresh && same_parameters(e, fresh));
+        ae_model_free(fresh);
+    }
+done:
+    free(x);
+    free(labels);
+    free(ignored);
+    free(pa);
+    free(pb);
+    ae_trainer_free(tb);
+    ae_trainer_free(tc);
+    ae_trainer_free(td);
+    ae_trainer_free(te);
+    ae_model_free(a);
+    ae_model_free(b);
+    ae_model_free(c);
+    ae_model_free(d);
+    ae_model_free(e);
+}
+
+/* batch_norm and dropout: the same seed trains to the same weights and running statistics,
+ * dropout acts in training only, and inference is deterministic and per sample. */
+static const char *const bn_conv_spec =
+    "{\"input_shape\": [1, 8, 8],"
+    " \"encoder\": [{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3, \"padding\": 1}, {\"type\": \"batch_norm\"},"
+    "               {\"type\": \"relu\"}, {\"type\": \"dropout\", \"rate\": 0.25}, {\"type\": \"max_pool2d\", \"kernel\": 2}],"
+    " \"decoder\": [{\"type\": \"upsample_nearest2d\", \"scale\": 2},"
+    "               {\"type\": \"conv2d\", \"filters\": 1, \"kernel\": 3, \"padding\": 1, \"activation\": \"sigmoid\"}],"
+    " \"loss\": \"bce\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}, \"seed\": 21}";
+static const char *const bn_conv_no_dropout_spec =
+    "{\"input_shape\": [1, 8, 8],"
+    " \"encoder\": [{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3, \"padding\": 1}, {\"type\": \"batch_norm\"},"
+    "               {\"type\": \"relu\"}, {\"type\": \"max_pool2d\", \"kernel\": 2}],"
+    " \"decoder\": [{\"type\": \"upsample_nearest2d\", \"scale\": 2},"
+    "               {\"type\": \"conv2d\", \"filters\": 1, \"kernel\": 3, \"padding\": 1, \"activation\": \"sigmoid\"}],"
+    " \"loss\": \"bce\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}, \"seed\": 21}";
+static const char *const bn_dense_spec =
+    "{\"input_size\": 100, \"encoder\": [{\"type\": \"dense\", \"units\": 32}, {\"type\": \"batch_norm\", \"momentum\": 0.2},"
+    " {\"type\": \"relu\"}, {\"type\": \"dropout\", \"rate\": 0.2}],"
+    " \"decoder\": [{\"type\": \"dense\", \"units\": 100, \"activation\": \"sigmoid\"}], \"seed\": 4}";
+
+static void check_bn_dropout(const char *spec, const char *no_dropout_spec, const float *x, size_t n, size_t d) {
+    ae_model *a = create(spec), *b = create(spec), *c = no_dropout_spec ? create(no_dropout_spec) : NULL, *e = create(spec);
+    ae_trainer *trainer = NULL;
+    ae_train_options options;
+    float *r1 = (float *)malloc(n * d * sizeof(float)), *r2 = (float *)malloc(n * d * sizeof(float)), stats[64];
+    double e1 = 1, e2 = 2, clean = 0, step = 0;
+    size_t i;
+    int moved;
+    if (!a || !b || !e || !r1 || !r2) goto done;
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = quick ? 1 : 3;
+    options.batch_size = 16;
+    CHECK_OK(ae_model_train(a, x, n, n * d, &options, NULL));
+    CHECK_OK(ae_model_train(b, x, n, n * d, &options, NULL));
+    CHECK(same_parameters(a, b)); /* weights, batch-norm affine and running statistics, bit for bit */
+    /* The running statistics moved away from their start (mean 0, variance 1). */
+    CHECK_OK(ae_model_get_parameter(a, "encoder.1.running_mean", stats, d == IMG ? 4 : 32));
+    moved = 0;
+    for (i = 0; i < (d == IMG ? 4u : 32u); i++) moved |= stats[i] != 0.0f;
+    CHECK(moved);
+    CHECK_OK(ae_model_get_parameter(a, "encoder.1.running_var", stats, d == IMG ? 4 : 32));
+    moved = 0;
+    for (i = 0; i < (d == IMG ? 4u : 32u); i++) moved |= stats[i] != 1.0f;
+    CHECK(moved);
+    /* Dropout acts in training: without it, the same seed ends elsewhere. */
+    if (c) {
+        CHECK_OK(ae_model_train(c, x, n, n * d, &options, NULL));
+        CHECK(!same_parameters(a, c));
+    }
+    /* Inference: deterministic, per sample (running statistics, no dropout), equal after save/load. */
+    CHECK_OK(ae_model_reconstruct(a, x, n, n * d, r1, n * d));
+    CHECK_OK(ae_model_reconstruct(a, x, n, n * d, r2, n * d));
+    CHECK(memcmp(r1, r2, n * d * sizeof(float)) == 0);
+    CHECK_OK(ae_model_evaluate(a, x, n, n * d, &e1));
+    CHECK_OK(ae_model_evaluate(a, x, n, n * d, &e2));
+    CHECK(e1 == e2 && isfinite(e1));
+    CHECK(batch_independence_error(a, x, 8, d) <= 1e-5f);
+    check_save_load(a, x, n, same_reconstructions, d == IMG ? "bn_conv" : "bn_dense");
+    /* A training step sees dropout and batch statistics: its loss is not the inference objective. */
+    CHECK_OK(ae_model_evaluate(e, x, 16, 16 * d, &clean));
+    CHECK_OK(ae_trainer_create(e, 16, &trainer));
+    if (trainer) CHECK_OK(ae_trainer_step(trainer, x, 16, 16 * d, &step));
+    CHECK(isfinite(step) && step != clean);
+done:
+    ae_trainer_free(trainer);
+    free(r1);
+    free(r2);
+    ae_model_free(a);
+    ae_model_free(b);
+    ae_model_free(c);
+    ae_model_free(e);
+}
+
+static void test_batch_norm_dropout(const float *x) {
+    size_t n = quick ? 32 : 128;
+    float *images = NULL;
+    int32_t *unused = NULL;
+    make_squares(n, 37, &images, &unused);
+    if (images) check_bn_dropout(bn_conv_spec, bn_conv_no_dropout_spec, images, n, IMG);
+    check_bn_dropout(bn_dense_spec, NULL, x, quick ? 32 : samples, D);
+    free(images);
+    free(unused);
+}
+
 static void test_versions(void) {
     char expected[64];
     snprintf(expected, sizeof expected, "%d.%d.%d", AE_VERSION_MAJOR, AE_VERSION_MINOR, AE_VERSION_PATCH);
@@ -1192,6 +1749,11 @@ int main(int argc, char **argv) {
     test_trainer_step_masked(x);
     test_denoising(x);
     test_families(x);
+    test_conv_autoencoder();
+    test_conv1d_autoencoder();
+    test_segmentation();
+    test_segmentation_steps();
+    test_batch_norm_dropout(x);
     free(x);
     return check_summary(quick ? "roundtrip --quick" : "roundtrip");
 }

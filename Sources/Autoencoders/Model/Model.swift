@@ -55,9 +55,12 @@ public final class Model {
     /// Per-sample code (bottleneck) shape.
     public var codeShape: [Int] { graph.codeShape }
     public var codeSize: Int { graph.codeSize }
+    /// Per-sample output shape: the input's, or [classes] + spatial for a segmentation model.
+    public var outputShape: [Int] { graph.outputShape }
     public var outputSize: Int { graph.outputSize }
     /// Whether `decode` works: false when the decoder reads encoder nodes besides the code.
-    public var canDecode: Bool { graph.decoderIsSelfContained }
+    /// (Segmentation models output labels, not data: they never decode.)
+    public var canDecode: Bool { graph.decoderIsSelfContained && !isSegmentation }
     /// The names of the graph's nodes, in execution order.
     public var nodeNames: [String] { graph.nodes.map(\.name) }
 

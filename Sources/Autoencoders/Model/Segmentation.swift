@@ -63,7 +63,7 @@ extension Model {
     }
 
     /// Refuses reconstruction-only calls on a segmentation model.
-    func requireReconstruction(_ operation: String) throws(AutoencoderError) {
+    public func requireReconstruction(_ operation: String) throws(AutoencoderError) {
         if isSegmentation {
             throw .unsupported("\(operation): this is a segmentation model (cross-entropy against labels); use segment")
         }
