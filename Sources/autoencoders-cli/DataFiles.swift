@@ -56,20 +56,26 @@ struct DataFile {
 
     private func checkFinite() throws {
         guard let bad = values.firstIndex(where: { !$0.isFinite }) else { return }
-        let position: String
-        if isCSV {
-            position = "data row \(bad / max(features, 1) + 1), column \(bad % max(features, 1) + 1)"
-        } else {
-            var index: [Int] = []
-            var rest = bad
-            for dimension in shape.reversed() {
-                index.append(rest % max(dimension, 1))
-                rest /= max(dimension, 1)
-            }
-            position = "element \(describeShape(index.reversed()))"
-        }
-        throw CLIError.failure("\(path): \(position) is \(values[bad]); data must be finite")
+        throw CLIError.failure("\(path): \(position(of: bad)) is \(values[bad]); data must be finite")
     }
+
+    /// Where the value at flat `index` sits, as the user sees the file: "element [3, 5, 7]" in an
+    /// .npy array, "data row 4, column 2" in a CSV file.
+    func position(of index: Int) -> String {
+        if isCSV { return "data row \(index / max(features, 1) + 1), column \(index % max(features, 1) + 1)" }
+        return "element " + describeShape(unravel(index, shape))
+    }
+}
+
+/// The multi-index of flat position `index` in a C-order array of `shape`.
+func unravel(_ index: Int, _ shape: [Int]) -> [Int] {
+    var digits: [Int] = []
+    var rest = index
+    for dimension in shape.reversed() {
+        digits.append(rest % max(dimension, 1))
+        rest /= max(dimension, 1)
+    }
+    return digits.reversed()
 }
 
 /// Writes a float32 .npy file (atomically).

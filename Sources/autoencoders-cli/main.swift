@@ -29,6 +29,8 @@ let commands: [Command] = [
             options: InferenceCommand.reconstructOptions, run: InferenceCommand.reconstruct),
     Command(name: "score", summary: "per-sample anomaly scores and their statistics", usage: InferenceCommand.scoreUsage,
             options: InferenceCommand.options, run: InferenceCommand.score),
+    Command(name: "segment", summary: "label every position with a segmentation model", usage: SegmentCommand.usage,
+            options: SegmentCommand.options, run: SegmentCommand.run),
     Command(name: "threshold", summary: "fit the anomaly threshold on normal data", usage: AnomalyCommand.thresholdUsage,
             options: AnomalyCommand.thresholdOptions, run: AnomalyCommand.threshold),
     Command(name: "predict", summary: "label samples as anomalies (1) or normal (0)", usage: AnomalyCommand.predictUsage,

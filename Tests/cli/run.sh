@@ -307,6 +307,163 @@ import numpy as np
 c = np.load('$T/ksparse_codes.npy'); nz = (c != 0).sum(axis=1)
 assert c.shape == (500, 32) and nz.max() <= 5 and nz.min() >= 1, (nz.min(), nz.max())"
 
+# ---- convolutional models and segmentation -------------------------------------------------
+python3 - "$T" <<'PY'
+import json, sys, numpy as np
+t = sys.argv[1]
+x = np.load("data/mnist5k_train_X.npy")[:300]                    # uint8 [300, 28, 28]
+np.save(f"{t}/x300.npy", x)
+y = (x > 127).astype(np.uint8)                                   # foreground pixels: class 1
+np.save(f"{t}/y300.npy", y)
+np.save(f"{t}/y300_flat_float.npy", y.reshape(300, -1).astype(np.float32))
+bad = y.astype(np.int64); bad[4, 10, 12] = 2; np.save(f"{t}/y_class2.npy", bad)
+half = y.astype(np.float32); half[4, 10, 12] = 0.5; np.save(f"{t}/y_half.npy", half)
+np.save(f"{t}/y_short.npy", y[:200])
+np.save(f"{t}/y_cropped.npy", y[:, :14, :])
+ignored = y.astype(np.int32); ignored[:, :2, :] = 255; np.save(f"{t}/y_ignore255.npy", ignored)
+np.save(f"{t}/x14.npy", x[:, ::2, ::2])
+conv = {"input_shape": [1, 28, 28],
+        "encoder": [{"type": "conv2d", "filters": 8, "kernel": 3, "padding": 1, "activation": "relu"},
+                    {"type": "max_pool2d", "kernel": 2},
+                    {"type": "conv2d", "filters": 4, "kernel": 3, "padding": 1, "activation": "relu"},
+                    {"type": "max_pool2d", "kernel": 2, "name": "pool"}],
+        "decoder": [{"type": "max_unpool2d", "indices_from": "pool"},
+                    {"type": "conv2d", "filters": 8, "kernel": 3, "padding": 1, "activation": "relu"},
+                    {"type": "upsample_nearest2d", "scale": 2},
+                    {"type": "conv_transpose2d", "filters": 1, "kernel": 3, "padding": 1, "activation": "sigmoid"}],
+        "loss": "bce", "optimizer": {"type": "adam", "lr": 0.005}, "seed": 1}
+json.dump(conv, open(f"{t}/conv.json", "w"))
+seg = {"input_shape": [1, 28, 28],
+       "encoder": [{"type": "conv2d", "filters": 8, "kernel": 3, "padding": 1, "activation": "relu"}],
+       "decoder": [{"type": "conv2d", "filters": 2, "kernel": 3, "padding": 1}],
+       "loss": "cross_entropy", "optimizer": {"type": "adam", "lr": 0.01}, "seed": 2}
+json.dump(seg, open(f"{t}/seg.json", "w"))
+seg["loss"] = {"type": "cross_entropy", "ignore_index": 255}
+json.dump(seg, open(f"{t}/seg255.json", "w"))
+flat = dict(conv, input_shape=[784])
+json.dump(flat, open(f"{t}/conv_flat.json", "w"))
+PY
+
+run train --spec "$T/conv.json" --data "$T/x300.npy" --out "$T/conv.aem" --epochs 3 --batch-size 32 --divide-by 255
+check "conv autoencoder: trains on 300 MNIST rows [300, 28, 28] for input_shape [1, 28, 28]" 0
+assert "conv autoencoder: 3 epochs completed, the loss goes down" python3 -c "
+import re
+losses = [float(m.group(1)) for m in re.finditer(r'^epoch \d/3 loss ([0-9.]+)', open('$T/err').read(), re.M)]
+assert len(losses) == 3 and losses[2] < losses[0], losses
+assert re.search(r'^epochs +3 of 3 \(completed\)$', open('$T/out').read(), re.M)"
+run reconstruct --model "$T/conv.aem" --data "$T/x300.npy" --out "$T/conv_xhat.npy"
+check "conv autoencoder: reconstruct" 0
+assert "conv autoencoder: reconstructions of shape [300, 28, 28]" has_shape "$T/conv_xhat.npy" "300,28,28"
+assert "conv autoencoder: reconstructions in pixel units that follow the inputs" python3 -c "
+import numpy as np
+r = np.load('$T/conv_xhat.npy').astype(np.float64); x = np.load('$T/x300.npy').astype(np.float64)
+assert np.isfinite(r).all() and r.min() >= 0 and r.max() <= 255 and r.max() > 1, (r.min(), r.max())
+assert np.corrcoef(r.ravel(), x.ravel())[0, 1] > 0.5
+assert ((r - x) ** 2).mean() < ((x - x.mean(axis=0)) ** 2).mean()   # better than the mean image"
+run encode --model "$T/conv.aem" --data "$T/x300.npy" --out "$T/conv_codes.npy"
+check "conv autoencoder: encode" 0
+assert "conv autoencoder: codes of shape [300, 4, 7, 7]" has_shape "$T/conv_codes.npy" "300,4,7,7"
+run decode --model "$T/conv.aem" --data "$T/conv_codes.npy" --out "$T/conv_decoded.npy"
+check "conv autoencoder with max-unpooling links: decode exits 1" 1 "cannot decode from codes alone"
+run inspect --model "$T/conv.aem"
+check "conv autoencoder: inspect" 0
+assert "inspect: task reconstruction, input [1, 28, 28], code [4, 7, 7], 4-D conv weights" bash -c "
+grep -qE '^task +reconstruction$' '$T/out' && grep -qE '^input shape +\[1, 28, 28\]$' '$T/out' &&
+grep -qE '^code shape +\[4, 7, 7\]$' '$T/out' && grep -qE '^can decode +no' '$T/out' &&
+grep -qE '^  encoder.0.weight +\[8, 1, 3, 3\] +72$' '$T/out'"
+run train --spec "$T/conv.json" --data "$T/x14.npy" --out "$T/m.aem" --divide-by 255
+check "conv autoencoder: [N, 14, 14] data for input_shape [1, 28, 28]: exit 1" 1 "input size of $T/conv.json is 784"
+run train --spec "$T/conv_flat.json" --data "$T/x300.npy" --out "$T/m.aem"
+check "conv2d on an input_shape of [784]: exit 1 with the JSON path" 1 "encoder[0]"
+
+run train --spec "$T/seg.json" --data "$T/x300.npy" --labels "$T/y300.npy" --out "$T/seg.aem" --epochs 4 --batch-size 32 --divide-by 255 --validation-split 0.1
+check "segmentation: trains with --labels (uint8 [300, 28, 28], pixel > 127)" 0
+assert "segmentation: summary with loss and val_loss" bash -c "
+grep -qE '^epochs +4 of 4 \(completed\)$' '$T/out' && grep -qE '^loss +[0-9.]+, val_loss [0-9.]+$' '$T/out'"
+run segment --model "$T/seg.aem" --data "$T/x300.npy" --out "$T/seg_labels.npy"
+check "segment" 0
+cp "$T/out" "$T/segment.txt"
+assert "segment: float32 labels of shape [300, 28, 28] in {0, 1}, accuracy > 0.9" python3 -c "
+import numpy as np
+l = np.load('$T/seg_labels.npy'); y = np.load('$T/y300.npy')
+assert l.dtype == np.float32 and l.shape == (300, 28, 28), (l.dtype, l.shape)
+assert set(np.unique(l).tolist()) <= {0.0, 1.0}, np.unique(l)
+accuracy = (l == y).mean(); assert accuracy > 0.9, accuracy
+assert accuracy > 1 - y.mean() + 0.05, (accuracy, 1 - y.mean())   # better than all background"
+assert "segment: prints the share of each class, as in the file" python3 -c "
+import re, numpy as np
+text = open('$T/segment.txt').read(); l = np.load('$T/seg_labels.npy')
+assert re.search(r'^segmented 300 samples of \[28, 28\] positions into 2 classes$', text, re.M), text
+shares = {int(c): float(p) for c, p in re.findall(r'^class (\d) +([0-9.]+)%$', text, re.M)}
+assert set(shares) == {0, 1} and all(abs(shares[c] - 100 * (l == c).mean()) < 0.01 for c in shares), shares"
+run inspect --model "$T/seg.aem"
+check "segmentation: inspect" 0
+assert "inspect: task segmentation with 2 classes, output [2, 28, 28], loss cross_entropy" bash -c "
+grep -qE '^task +segmentation, 2 classes of \[28, 28\] positions, ignore label -100$' '$T/out' &&
+grep -qE '^output shape +\[2, 28, 28\]' '$T/out' && grep -qE '^loss +cross_entropy$' '$T/out' &&
+grep -qE '^can decode +no \(use segment\)$' '$T/out'"
+run inspect --model "$T/seg.aem" --json
+assert "inspect --json: task, classes, ignore_index, label_shape" python3 -c "
+import json
+j = json.load(open('$T/out'))
+assert j['task'] == 'segmentation' and j['classes'] == 2 and j['ignore_index'] == -100, j
+assert j['label_shape'] == [28, 28] and j['can_decode'] is False and j['spec']['loss'] == 'cross_entropy'"
+run inspect --model "$T/conv.aem" --json
+assert "inspect --json: a reconstruction model has task reconstruction, classes 0" python3 -c "
+import json
+j = json.load(open('$T/out')); assert j['task'] == 'reconstruction' and j['classes'] == 0 and 'ignore_index' not in j, j"
+
+run reconstruct --model "$T/seg.aem" --data "$T/x300.npy" --out "$T/r.npy"
+check "reconstruct on a segmentation model: exit 1" 1 "is a segmentation model"
+assert "reconstruct on a segmentation model: the message points to segment" \
+    grep -qF "use 'autoencoders segment --model $T/seg.aem" "$T/err"
+assert "reconstruct on a segmentation model: no output file" test ! -e "$T/r.npy"
+for command in score threshold predict; do
+    run "$command" --model "$T/seg.aem" --data "$T/x300.npy"
+    check "$command on a segmentation model: exit 1" 1 "is a segmentation model"
+done
+run decode --model "$T/seg.aem" --data "$T/x300.npy" --out "$T/r.npy"
+check "decode on a segmentation model: exit 1" 1 "is a segmentation model"
+run segment --model "$T/conv.aem" --data "$T/x300.npy" --out "$T/l.npy"
+check "segment on a reconstruction model: exit 1" 1 "reconstructs its input"
+run segment --model "$T/seg.aem" --data "$T/x300.npy"
+check "segment without --out: exit 2" 2 "--out"
+run segment --model "$T/seg.aem" --data "$T/x14.npy" --out "$T/l.npy"
+check "segment with the wrong input size: exit 1" 1 "input size of $T/seg.aem is 784"
+
+# --labels: required for segmentation, refused for reconstruction, checked against the data.
+run train --spec "$T/seg.json" --data "$T/x300.npy" --out "$T/m.aem" --divide-by 255
+check "segmentation spec without --labels: exit 1" 1 "give --labels"
+run train --spec "$T/conv.json" --data "$T/x300.npy" --labels "$T/y300.npy" --out "$T/m.aem" --divide-by 255
+check "--labels for a reconstruction spec: exit 1" 1 "trains without labels"
+run train --spec "$T/seg.json" --data "$T/x300.npy" --labels "$T/y_class2.npy" --out "$T/m.aem" --divide-by 255
+check "a label outside the classes: exit 1 with its position" 1 "y_class2.npy: element [4, 10, 12] is 2"
+run train --spec "$T/seg.json" --data "$T/x300.npy" --labels "$T/y_half.npy" --out "$T/m.aem" --divide-by 255
+check "a fractional label: exit 1 with its position" 1 "y_half.npy: element [4, 10, 12] is 0.5"
+run train --spec "$T/seg.json" --data "$T/x300.npy" --labels "$T/y_short.npy" --out "$T/m.aem" --divide-by 255
+check "labels for fewer samples than the data: exit 1" 1 "labels for 200 samples"
+run train --spec "$T/seg.json" --data "$T/x300.npy" --labels "$T/y_cropped.npy" --out "$T/m.aem" --divide-by 255
+check "labels of the wrong spatial size: exit 1 naming the expected shapes" 1 "expected shape [300, 28, 28] or [300, 784]"
+run train --spec "$T/seg.json" --data "$T/x300.npy" --labels "$T/y300.npy" --validation "$T/x300.npy" --out "$T/m.aem"
+check "--validation (no labels) for a segmentation model: exit 1" 1 "--validation-split"
+assert "failed segmentation runs write no model" test ! -e "$T/m.aem"
+run train --spec "$T/seg.json" --data "$T/x300.npy" --labels "$T/y300_flat_float.npy" --out "$T/seg_float.aem" --epochs 4 --batch-size 32 --divide-by 255 --validation-split 0.1
+check "segmentation: float32 labels of shape [300, 784]" 0
+run segment --model "$T/seg_float.aem" --data "$T/x300.npy" --out "$T/seg_float_labels.npy"
+assert "float [N, 784] labels train the same model as uint8 [N, 28, 28] ones" python3 -c "
+import numpy as np
+assert np.array_equal(np.load('$T/seg_float_labels.npy'), np.load('$T/seg_labels.npy'))"
+run train --spec "$T/seg255.json" --data "$T/x300.npy" --labels "$T/y_ignore255.npy" --out "$T/seg255.aem" --epochs 2 --divide-by 255
+check "segmentation: the spec's ignore_index (255) is accepted as a label" 0
+run inspect --model "$T/seg255.aem" --json
+assert "inspect --json: ignore_index 255" python3 -c "
+import json; assert json.load(open('$T/out'))['ignore_index'] == 255"
+run train --resume "$T/seg.aem" --data "$T/x300.npy" --labels "$T/y300.npy" --out "$T/seg_resumed.aem" --epochs 1
+check "segmentation: train --resume with --labels" 0
+assert "segmentation: resumed to 5 epochs in total" grep -qE '^saved .* \(5 epochs in total\)$' "$T/out"
+run train --resume "$T/seg.aem" --data "$T/x300.npy" --out "$T/seg_resumed.aem" --epochs 1
+check "segmentation: train --resume without --labels: exit 1" 1 "give --labels"
+
 # ---- failures --------------------------------------------------------------------------------
 run train --spec "$SPEC" --data "$T/missing.npy" --out "$T/m.aem"
 check "missing data file: exit 1, names the file" 1 "missing.npy"
@@ -346,7 +503,7 @@ run
 check "no command: exit 2 with usage" 2 "Usage: autoencoders"
 
 # ---- help and version ------------------------------------------------------------------------
-for command in train encode decode reconstruct score threshold predict inspect version; do
+for command in train encode decode reconstruct score segment threshold predict inspect version; do
     run "$command" --help
     if [ "$rc" -eq 0 ] && grep -q "^Usage: autoencoders $command" "$T/out"; then ok "$command --help"; else fail "$command --help"; fi
 done

@@ -32,6 +32,7 @@ enum AnomalyCommand {
         try Shared.applyThreads(arguments)
         try checkWritable(out)
         let model = try Shared.loadModel(modelPath)
+        try Shared.requireReconstruction(model, modelPath, command: "threshold")
         let x = try DataFile.load(dataPath).matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
         let value = try x.values.withUnsafeBufferPointer { (pointer) throws -> Float in
             try model.fitAnomalyThreshold(pointer.baseAddress!, rows: x.rows, quantile: quantile)
@@ -47,6 +48,7 @@ enum AnomalyCommand {
         try Shared.applyThreads(arguments)
         if let out { try checkWritable(out) }
         let model = try Shared.loadModel(modelPath)
+        try Shared.requireReconstruction(model, modelPath, command: "predict")
         guard let limit = model.anomalyThreshold else {
             throw CLIError.failure("\(modelPath) has no anomaly threshold; fit one with 'autoencoders threshold --model \(modelPath) --data NORMAL.npy'")
         }

@@ -45,6 +45,7 @@ enum InferenceCommand {
 
     static func decode(_ arguments: Arguments) throws {
         let (model, modelPath, data, out) = try prepare(arguments, outRequired: true) { model, path in
+            try Shared.requireReconstruction(model, path, command: "decode")
             guard model.canDecode else {
                 throw CLIError.failure("\(path): this model cannot decode from codes alone: its decoder reads encoder feature maps besides the code (skip or index links); use 'autoencoders reconstruct' instead")
             }
@@ -55,7 +56,9 @@ enum InferenceCommand {
     }
 
     static func reconstruct(_ arguments: Arguments) throws {
-        let (model, modelPath, data, out) = try prepare(arguments, outRequired: true)
+        let (model, modelPath, data, out) = try prepare(arguments, outRequired: true) { model, path in
+            try Shared.requireReconstruction(model, path, command: "reconstruct")
+        }
         let x = try data.matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
         let output: Tensor
         if let maskPath = arguments.string("--mask") {
@@ -72,7 +75,9 @@ enum InferenceCommand {
     }
 
     static func score(_ arguments: Arguments) throws {
-        let (model, modelPath, data, out) = try prepare(arguments, outRequired: false)
+        let (model, modelPath, data, out) = try prepare(arguments, outRequired: false) { model, path in
+            try Shared.requireReconstruction(model, path, command: "score")
+        }
         let x = try data.matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
         let scores = try model.score(x)
         if let out { try writeNPY(out, shape: [scores.count], values: scores) }
@@ -92,8 +97,8 @@ enum InferenceCommand {
     }
 
     /// Checks the options, then loads the model, lets `check` refuse it, and loads the data.
-    private static func prepare(_ arguments: Arguments, outRequired: Bool,
-                                check: (Model, String) throws -> Void = { _, _ in }) throws -> (Model, String, DataFile, String?) {
+    static func prepare(_ arguments: Arguments, outRequired: Bool,
+                        check: (Model, String) throws -> Void = { _, _ in }) throws -> (Model, String, DataFile, String?) {
         let modelPath = try arguments.required("--model")
         let dataPath = try arguments.required("--data")
         let out = outRequired ? try arguments.required("--out") : arguments.string("--out")

@@ -5,9 +5,9 @@ enum InspectCommand {
     static let usage = """
     Usage: autoencoders inspect --model MODEL.aem [--json]
 
-    Shows a model file's format and library version, input and code shapes, parameter tensors,
-    input scaling, training state (epochs, optimizer step) and spec. The file is fully
-    validated (checksum included) first.
+    Shows a model file's format and library version, its task (reconstruction, or segmentation
+    with its classes), input and code shapes, parameter tensors, input scaling, training state
+    (epochs, optimizer step) and spec. The file is fully validated (checksum included) first.
 
     Options:
       --model MODEL.aem   the model file
@@ -49,9 +49,11 @@ enum InspectCommand {
         row("format", "\(ModelFile.formatName) \(facts.formatVersion)")
         row("library version", facts.libraryVersion)
         if let name = model.spec.name { row("name", name) }
+        row("task", Shared.describeTask(model))
         row("input shape", describeShape(model.inputShape))
+        if model.isSegmentation { row("output shape", describeShape([model.classCount] + model.inputShape.dropFirst()) + " (class logits)") }
         row("code shape", describeShape(model.codeShape))
-        row("can decode", model.canDecode ? "yes" : "no (use reconstruct)")
+        row("can decode", model.isSegmentation ? "no (use segment)" : model.canDecode ? "yes" : "no (use reconstruct)")
         row("loss", model.spec.lossName)
         let optimizer = model.spec.optimizer
         row("optimizer", "\(optimizer.name), lr \(format("%g", Double(optimizer.learningRate))), "
@@ -88,7 +90,9 @@ enum InspectCommand {
             "library_version": .string(facts.libraryVersion),
             "input_shape": shape(model.inputShape),
             "code_shape": shape(model.codeShape),
-            "can_decode": .bool(model.canDecode),
+            "task": .string(model.isSegmentation ? "segmentation" : "reconstruction"),
+            "classes": .number(Double(model.classCount)),
+            "can_decode": .bool(model.canDecode && !model.isSegmentation),
             "loss": .string(model.spec.lossName),
             "optimizer": .object([
                 "name": .string(model.spec.optimizer.name),
@@ -98,6 +102,10 @@ enum InspectCommand {
             "epochs_completed": .number(Double(model.epochsCompleted)),
             "anomaly_threshold": model.anomalyThreshold.map { .number(Double($0)) } ?? .null,
         ]
+        if let ignore = Shared.ignoreLabel(of: model) {
+            object["ignore_index"] = .number(Double(ignore))
+            object["label_shape"] = shape(Array(model.inputShape.dropFirst()))
+        }
         if let scaling = model.inputScaling {
             object["input_scaling"] = .object([
                 "features": .number(Double(scaling.offset.count)),

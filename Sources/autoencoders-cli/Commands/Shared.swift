@@ -15,6 +15,25 @@ enum Shared {
         try Model.load(from: path)
     }
 
+    /// The ignore label of a segmentation model, nil for a reconstruction model.
+    static func ignoreLabel(of model: Model) -> Int? {
+        if case let .segmentation(ignoreIndex) = model.spec.task { return ignoreIndex }
+        return nil
+    }
+
+    /// "segmentation, 2 classes, ignore label 255" or "reconstruction".
+    static func describeTask(_ model: Model) -> String {
+        guard let ignore = ignoreLabel(of: model) else { return "reconstruction" }
+        return "segmentation, \(model.classCount) classes of \(describeShape(Array(model.inputShape.dropFirst()))) positions, ignore label \(ignore)"
+    }
+
+    /// Refuses a reconstruction-only command (reconstruct, decode, score, threshold, predict) on a
+    /// segmentation model, pointing to `segment`.
+    static func requireReconstruction(_ model: Model, _ path: String, command: String) throws {
+        guard model.isSegmentation else { return }
+        throw CLIError.failure("\(path) is a segmentation model (\"loss\": \"cross_entropy\", \(model.classCount) classes): it labels every position of its input instead of reconstructing it, so '\(Console.toolName) \(command)' does not apply; use '\(Console.toolName) segment --model \(path) --data X.npy --out LABELS.npy'")
+    }
+
     /// A model built from the spec file at `path`; spec problems name the file and the JSON path.
     static func buildModel(specPath path: String) throws -> Model {
         let text = String(decoding: try readFile(path), as: UTF8.self)

@@ -6,20 +6,30 @@ enum TrainCommand {
     static let usage = """
     Usage: autoencoders train --spec SPEC.json --data X.npy|X.csv --out MODEL.aem [options]
            autoencoders train --resume MODEL.aem --data X.npy|X.csv --out MODEL.aem [options]
+           autoencoders train --spec SEG.json --data X.npy --labels Y.npy --out MODEL.aem [options]
 
     Trains an autoencoder on the samples of a data file ([N, ...] arrays are flattened to
-    [N, features]) and saves it. With --resume, training continues from a saved model: its
-    weights, optimizer state, input scaling and epoch count.
+    [N, features], so [N, 28, 28] images fit an input_shape of [1, 28, 28]) and saves it. With
+    --resume, training continues from a saved model: its weights, optimizer state, input scaling
+    and epoch count.
+
+    A segmentation model (spec "loss": "cross_entropy") trains against --labels: the class of
+    every position of every sample, shape [N, ...spatial] (e.g. [N, 28, 28]) or [N, positions],
+    any integer dtype or whole numbers in a float one; the spec's ignore_index (default -100)
+    marks positions that do not count.
 
     Options:
       --spec SPEC.json          the model to build (see examples/specs)
       --resume MODEL.aem        continue training a saved model instead of --spec
       --data X.npy|X.csv        training samples (.npy of any numeric dtype, or numeric .csv)
+      --labels Y.npy|Y.csv      segmentation models only (and required for them): the class of
+                                every position of every sample
       --out MODEL.aem           where to save the trained model (may equal --resume)
       --epochs N                epochs to train (default 10)
       --batch-size N            samples per batch (default 32)
       --validation-split F      hold out the last fraction F of the samples for validation
-      --validation V.npy        validation samples from another file
+      --validation V.npy        validation samples from another file (reconstruction models;
+                                a segmentation model validates with --validation-split)
       --patience N              stop after N epochs without improvement (validation loss if
                                 any, else training loss) and keep the best weights; 0 = off
       --min-delta F             the least decrease that counts as an improvement (default 0)
@@ -36,7 +46,7 @@ enum TrainCommand {
 
     static let options: [Option] = [
         .value("--spec", "SPEC.json"), .value("--resume", "MODEL.aem"), .value("--data", "X.npy"),
-        .value("--out", "MODEL.aem"), .value("--epochs", "N"), .value("--batch-size", "N"),
+        .value("--out", "MODEL.aem"), .value("--labels", "Y.npy"), .value("--epochs", "N"), .value("--batch-size", "N"),
         .value("--validation-split", "F"), .value("--validation", "V.npy"), .value("--patience", "N"),
         .value("--min-delta", "F"), .flag("--no-shuffle"), .value("--divide-by", "F"),
         .value("--scale", "KIND"), Shared.threads, .flag("--quiet"),
@@ -79,9 +89,21 @@ enum TrainCommand {
             source = try arguments.required("--spec")
             model = try Shared.buildModel(specPath: source)
         }
+        let labelsPath = arguments.string("--labels")
+        if model.isSegmentation {
+            guard labelsPath != nil else {
+                throw CLIError.failure("\(source) is a segmentation model (\"loss\": \"cross_entropy\", \(model.classCount) classes): it trains against labels; give --labels Y.npy with the class of every position, shape [N, \(Array(model.inputShape.dropFirst()).map(String.init).joined(separator: ", "))]")
+            }
+            if arguments.has("--validation") {
+                throw CLIError.failure("--validation gives samples without labels, which a segmentation model cannot be validated on; use --validation-split F (the last samples and their labels)")
+            }
+        } else if let labelsPath {
+            throw CLIError.failure("--labels \(labelsPath): \(source) reconstructs its input and trains without labels; --labels is for segmentation models (spec \"loss\": \"cross_entropy\")")
+        }
         let what = "the input size of \(source)"
         let data = try DataFile.load(dataPath)
         let x = try data.matrix(expecting: model.inputSize, what: what)
+        let labels = try labelsPath.map { try readLabels($0, model: model, rows: x.rows, dataPath: dataPath) }
         let validation = try arguments.string("--validation").map { try DataFile.load($0).matrix(expecting: model.inputSize, what: what) }
         let trainRows = validation != nil ? x.rows : x.rows - Int((Float(x.rows) * options.validationSplit).rounded())
 
@@ -90,9 +112,18 @@ enum TrainCommand {
         }
         let report: TrainingReport
         do {
-            report = try model.fit(x, validation: validation, options: options) { state in
+            let update: (TrainingProgress) -> Bool = { state in
                 progress.update(state)
                 return true
+            }
+            if let labels {
+                report = try x.values.withUnsafeBufferPointer { samples in
+                    try labels.withUnsafeBufferPointer { targets in
+                        try model.fit(samples.baseAddress!, rows: x.rows, labels: targets.baseAddress!, options: options, progress: update)
+                    }
+                }
+            } else {
+                report = try model.fit(x, validation: validation, options: options, progress: update)
             }
             progress.finish()
         } catch {
@@ -101,6 +132,44 @@ enum TrainCommand {
         }
         try model.save(to: out)
         printSummary(report, options: options, trainRows: trainRows, model: model, out: out)
+    }
+
+    /// The labels of a segmentation model from `path`: one class per position of each of `rows`
+    /// samples, in a file of shape [N, ...spatial] or [N, positions] (any layout with that many
+    /// values per sample). Integer .npy files are read exactly; float ones must hold whole numbers.
+    /// Every label must be a class (0 to classes - 1) or the spec's ignore label. Returns them as
+    /// the core's float targets.
+    static func readLabels(_ path: String, model: Model, rows: Int, dataPath: String) throws -> [Float] {
+        let positions = model.labelSize, classes = model.classCount
+        let spatial = Array(model.inputShape.dropFirst())
+        let ignore = Shared.ignoreLabel(of: model) ?? -100
+        var shape: [Int]
+        var labels: [Int]
+        var describe: (Int) -> String
+        if fileExtension(path) == "npy", let exact = try? NPY.readIntegers(path: path), !exact.shape.isEmpty {
+            (shape, labels) = exact
+            describe = { "element " + describeShape(unravel($0, exact.shape)) }
+        } else {
+            let file = try DataFile.load(path)
+            if let bad = file.values.firstIndex(where: { $0 != $0.rounded() || abs($0) >= 1e15 }) {
+                throw CLIError.failure("\(path): \(file.position(of: bad)) is \(file.values[bad]); labels are whole class numbers")
+            }
+            shape = file.shape
+            labels = file.values.map { Int($0) }
+            describe = file.position(of:)
+        }
+        let fileRows = shape.first ?? 0
+        let perSample = shape.dropFirst().reduce(1, *)
+        guard fileRows == rows else {
+            throw CLIError.failure("\(path) holds labels for \(fileRows) sample\(fileRows == 1 ? "" : "s") (shape \(describeShape(shape))) but \(dataPath) has \(rows); give one label map per sample")
+        }
+        guard perSample == positions, labels.count == rows * positions else {
+            throw CLIError.failure("\(path): each sample has \(perSample) label\(perSample == 1 ? "" : "s") (shape \(describeShape(shape))), but the model labels \(positions) positions per sample; expected shape \(describeShape([rows] + spatial)) or \(describeShape([rows, positions]))")
+        }
+        if let bad = labels.firstIndex(where: { !(0..<classes).contains($0) && $0 != ignore }) {
+            throw CLIError.failure("\(path): \(describe(bad)) is \(labels[bad]); labels must be classes 0 to \(classes - 1) or the ignore label \(ignore)")
+        }
+        return labels.map { Float($0) }
     }
 
     /// The scaling for a new model: --divide-by F is applied first (offset 0, scale F), then
