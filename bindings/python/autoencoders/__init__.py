@@ -14,6 +14,9 @@ Quick start::
 
 ``Autoencoder`` is also a scikit-learn style transformer (``fit``/``transform``/
 ``inverse_transform``, ``get_params``/``set_params``); ``Trainer`` trains step by step.
+Convolutional models take images ``(n, C, H, W)``; segmentation models (spec
+``"loss": "cross_entropy"``) train with ``fit(X, y)`` on integer labels and answer
+``segment(X)`` with ``(n, H, W)`` int32 labels.
 The shared library is found through ``AUTOENCODERS_LIBRARY``, the copy bundled with the package,
 a repository checkout's ``build/lib``, or the system loader (see ``library_path``).
 """

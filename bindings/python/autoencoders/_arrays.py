@@ -7,7 +7,7 @@ Complex, object, string and date arrays, wrong shapes and empty batches raise be
 
 from __future__ import annotations
 
-from typing import Any, Sequence, Tuple
+from typing import Any, List, Sequence, Tuple
 
 import numpy as np
 
@@ -18,11 +18,22 @@ from ._errors import ShapeError
 _REAL_KINDS = "biuf"
 
 
-def _describe_expected(sample_shape: Sequence[int], size: int, leading: str = "n") -> str:
-    flat = f"({leading}, {size})"
-    if len(sample_shape) > 1:
-        return f"({leading}, {', '.join(str(d) for d in sample_shape)}) or {flat}"
-    return flat
+def sample_layouts(sample_shape: Sequence[int], size: int) -> List[Tuple[int, ...]]:
+    """The per-sample shapes a batch may have: ``sample_shape`` itself, the flat ``(size,)``,
+    and, for single-channel images (``(1, H, W)``), ``(H, W)`` without the channel axis."""
+    sample_shape = tuple(int(d) for d in sample_shape)
+    layouts = [sample_shape]
+    if len(sample_shape) > 2 and sample_shape[0] == 1:
+        layouts.append(sample_shape[1:])
+    if (size,) not in layouts:
+        layouts.append((size,))
+    return layouts
+
+
+def describe_layouts(layouts: Sequence[Tuple[int, ...]], leading: str = "n") -> str:
+    """``"(n, 1, 28, 28), (n, 28, 28) or (n, 784)"``."""
+    texts = [f"({', '.join([leading] + [str(d) for d in layout])})" for layout in layouts]
+    return texts[0] if len(texts) == 1 else f"{', '.join(texts[:-1])} or {texts[-1]}"
 
 
 def as_array(values: Any, name: str) -> np.ndarray:
@@ -52,27 +63,34 @@ def as_samples(values: Any, name: str, sample_shape: Sequence[int],
                size: int) -> Tuple[np.ndarray, Tuple[int, ...]]:
     """A batch of samples as a float32 C-contiguous matrix ``(n, size)``.
 
-    Accepts ``(n, size)``, or ``(n, *sample_shape)`` for models whose samples have several
-    dimensions. Returns the matrix (a view of ``values`` when no conversion was needed) and the
-    per-sample shape the caller used, so outputs can be given back in the same layout.
+    Accepts ``(n, size)``, ``(n, *sample_shape)`` for models whose samples have several
+    dimensions, and ``(n, H, W)`` for single-channel images of shape ``(1, H, W)`` (see
+    :func:`sample_layouts`). Returns the matrix (a view of ``values`` when no conversion was
+    needed) and the per-sample shape the caller used.
     """
     array = as_array(values, name)
-    sample_shape = tuple(int(d) for d in sample_shape)
-    if array.ndim == 2 and array.shape[1] == size:
-        used = (size,)
-    elif array.ndim == 1 + len(sample_shape) and tuple(array.shape[1:]) == sample_shape:
-        used = sample_shape
-    else:
+    layouts = sample_layouts(sample_shape, size)
+    used = tuple(int(d) for d in array.shape[1:])
+    if array.ndim < 2 or used not in layouts:
         hint = ""
         if array.ndim == 1 and array.shape[0] == size:
             hint = f". Reshape your data: {name}.reshape(1, -1) for a single sample"
         raise ShapeError(f"{name} has shape {tuple(array.shape)}; expected "
-                         f"{_describe_expected(sample_shape, size)}{hint}")
+                         f"{describe_layouts(layouts)}{hint}")
     if array.shape[0] == 0:
         raise ValueError(f"{name} is empty (shape {tuple(array.shape)}); expected at least one "
                          "sample")
     matrix = as_float32(array).reshape(array.shape[0], size)
     return matrix, used
+
+
+def as_mask(values: Any, data: np.ndarray, sample_shape: Sequence[int], size: int) -> np.ndarray:
+    """A mask for the samples ``data`` (1 known, 0 missing) as a float32 matrix of its shape."""
+    matrix, _ = as_samples(values, "mask", sample_shape, size)
+    if matrix.shape[0] != data.shape[0]:
+        raise ShapeError(f"mask has {matrix.shape[0]} samples but the data has "
+                         f"{data.shape[0]}; expected one mask value per input")
+    return matrix
 
 
 def as_vector(values: Any, name: str, size: int) -> np.ndarray:
@@ -88,3 +106,8 @@ def as_vector(values: Any, name: str, size: int) -> np.ndarray:
 def float_pointer(array: np.ndarray) -> Any:
     """A ``float *`` to the data of a float32 C-contiguous array (no copy)."""
     return array.ctypes.data_as(_library.FloatPointer)
+
+
+def int32_pointer(array: np.ndarray) -> Any:
+    """An ``int32_t *`` to the data of an int32 C-contiguous array (no copy)."""
+    return array.ctypes.data_as(_library.Int32Pointer)

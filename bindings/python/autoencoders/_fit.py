@@ -1,5 +1,6 @@
-"""One training run of ``ae_model_train``: the options struct, the progress callback bridge
-(history, progress display, the user's callback), and the report."""
+"""One training run of ``ae_model_train`` (``ae_model_train_labels`` for segmentation): the
+options struct, the progress callback bridge (history, progress display, the user's callback),
+and the report."""
 
 from __future__ import annotations
 
@@ -149,9 +150,10 @@ def signals_caught_into(errors: List[BaseException]) -> Iterator[None]:
 
 def train(native: NativeModel, data: np.ndarray, settings: FitSettings, *,
           validation: Optional[np.ndarray] = None, mask: Optional[np.ndarray] = None,
-          callback: Optional[ProgressCallback] = None,
+          labels: Optional[np.ndarray] = None, callback: Optional[ProgressCallback] = None,
           report_batches: bool = False) -> TrainingOutcome:
-    """Runs ``ae_model_train`` on validated float32 matrices. Never raises for the library's
+    """Runs ``ae_model_train`` on validated float32 matrices (``ae_model_train_labels`` when
+    ``labels``, an int32 ``(n, label_size)`` matrix, are given). Never raises for the library's
     errors or the callback's exceptions: they are returned in the outcome, so the caller can
     tidy up first."""
     if callback is not None and not callable(callback):
@@ -216,7 +218,7 @@ def train(native: NativeModel, data: np.ndarray, settings: FitSettings, *,
     report.struct_size = sizeof(report)
     try:
         with signals_caught_into(errors):
-            status = native.train(data, options, report)
+            status = native.train(data, options, report, labels)
     finally:
         printer.finish()
     return TrainingOutcome(history=history,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
-from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_float, c_int, c_int32,
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_float, c_int, c_int32, c_uint64,
                     c_size_t, c_void_p)
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -66,6 +66,8 @@ class ae_progress(Structure):
         ("learning_rate", c_double),
         ("elapsed_seconds", c_double),
         ("is_epoch_end", c_int),
+        ("reconstruction_loss", c_double),
+        ("kl_divergence", c_double),
     ]
 
 
@@ -208,6 +210,12 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "ae_model_inpaint": (ae_status, [ModelPointer, FloatPointer, FloatPointer, c_size_t, c_size_t,
                                      FloatPointer, c_size_t]),
     "ae_model_segment": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, Int32Pointer, c_size_t]),
+    # Variational autoencoders
+    "ae_model_encode_distribution": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, FloatPointer,
+                                                 c_size_t, FloatPointer, c_size_t]),
+    "ae_model_generate": (ae_status, [ModelPointer, c_size_t, c_uint64, FloatPointer, c_size_t]),
+    "ae_model_interpolate": (ae_status, [ModelPointer, FloatPointer, FloatPointer, c_size_t, FloatPointer,
+                                         c_size_t]),
     # Anomaly detection
     "ae_model_fit_threshold": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, c_double,
                                            FloatPointer]),

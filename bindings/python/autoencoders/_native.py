@@ -16,7 +16,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 import numpy as np
 
 from . import _library
-from ._arrays import float_pointer
+from ._arrays import float_pointer, int32_pointer
 from ._errors import ParameterNameError, check
 from ._handle import Handle
 from ._library import lib
@@ -40,7 +40,7 @@ class NativeModel:
     """An owned ``ae_model *`` and its fixed description."""
 
     __slots__ = ("handle", "input_size", "code_size", "input_shape", "n_parameters", "can_decode",
-                 "spec_json", "tensors")
+                 "class_count", "label_size", "spec_json", "tensors")
 
     def __init__(self, pointer: Any) -> None:
         """Takes ownership of ``pointer`` (freed on close or garbage collection)."""
@@ -57,6 +57,8 @@ class NativeModel:
             flag = c_int()
             check(lib.ae_model_can_decode(m, byref(flag)))
             self.can_decode = bool(flag.value)
+            self.class_count = _size(lib.ae_model_class_count, m)
+            self.label_size = _size(lib.ae_model_label_size, m)
             text = c_char_p()
             check(lib.ae_model_spec(m, byref(text)))
             self.spec_json: str = (text.value or b"{}").decode("utf-8")
@@ -115,6 +117,16 @@ class NativeModel:
             lib.ae_free(data)
 
     # ---- State ----
+
+    @property
+    def is_segmentation(self) -> bool:
+        """A segmentation model (``"loss": "cross_entropy"``) has classes."""
+        return self.class_count > 0
+
+    @property
+    def label_shape(self) -> Tuple[int, ...]:
+        """The per-sample shape of a segmentation model's labels: the input's spatial shape."""
+        return self.input_shape[1:] if self.is_segmentation else ()
 
     @property
     def spec(self) -> Dict[str, Any]:
@@ -220,6 +232,14 @@ class NativeModel:
                                         byref(loss)))
         return float(loss.value)
 
+    def segment(self, data: np.ndarray) -> np.ndarray:
+        """``ae_model_segment``: labels ``(n, label_size)`` int32."""
+        labels = np.empty((data.shape[0], self.label_size), dtype=np.int32)
+        with self.handle.borrow() as m:
+            check(lib.ae_model_segment(m, float_pointer(data), data.shape[0], data.size,
+                                       int32_pointer(labels), labels.size))
+        return labels
+
     # ---- Anomaly detection ----
 
     def fit_threshold(self, data: np.ndarray, quantile: float) -> float:
@@ -243,14 +263,20 @@ class NativeModel:
         labels = np.empty(data.shape[0], dtype=np.int32)
         with self.handle.borrow() as m:
             check(lib.ae_model_predict(m, float_pointer(data), data.shape[0], data.size,
-                                       labels.ctypes.data_as(_library.Int32Pointer), labels.size))
+                                       int32_pointer(labels), labels.size))
         return labels
 
     # ---- Training ----
 
     def train(self, data: np.ndarray, options: "_library.ae_train_options",
-              report: "_library.ae_train_report") -> int:
-        """``ae_model_train``; returns the status (the caller raises, after its own clean-up)."""
+              report: "_library.ae_train_report", labels: Optional[np.ndarray] = None) -> int:
+        """``ae_model_train``, or ``ae_model_train_labels`` when ``labels`` (int32, C-contiguous,
+        ``(n, label_size)``) are given; returns the status (the caller raises, after its own
+        clean-up)."""
         with self.handle.borrow() as m:
-            return int(lib.ae_model_train(m, float_pointer(data), data.shape[0], data.size,
-                                          byref(options), byref(report)))
+            if labels is None:
+                return int(lib.ae_model_train(m, float_pointer(data), data.shape[0], data.size,
+                                              byref(options), byref(report)))
+            return int(lib.ae_model_train_labels(m, float_pointer(data), data.shape[0], data.size,
+                                                 int32_pointer(labels), labels.size,
+                                                 byref(options), byref(report)))

@@ -8,23 +8,23 @@ at once by the builders :meth:`Autoencoder.dense`, :meth:`Autoencoder.from_spec`
 
 from __future__ import annotations
 
-import math
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _library
-from ._arrays import as_array, as_float32, as_samples, as_vector
+from ._arrays import as_array
 from ._errors import NotFittedError, ShapeError
-from ._fit import FitSettings, ProgressCallback, TrainReport, count, train
+from ._fit import FitSettings, ProgressCallback, TrainReport, count
+from ._inference import InferenceMixin
 from ._native import NativeModel, PathLike
 from ._params import ParamsMixin, equal
+from ._saving import SavingMixin
+from ._segmentation import SegmentationMixin
 from ._spec import Activation, SpecLike, as_dict, dense_spec, to_json
+from ._training_data import TrainingData
+from ._weights import SCALING_KINDS, WeightsMixin
 
 __all__ = ["Autoencoder", "TrainReport", "ProgressCallback"]
-
-_SCALING_KINDS = {"standardize": _library.AE_SCALING_STANDARDIZE,
-                  "minmax": _library.AE_SCALING_MINMAX}
 
 #: Hyperparameters that shape the native model: changing one discards a built model.
 _ARCHITECTURE = ("hidden", "code_size", "activation", "code_activation", "output_activation",
@@ -34,13 +34,16 @@ _TRAINING = ("epochs", "batch_size", "shuffle", "validation_split", "patience", 
              "restore_best_weights", "verbose")
 
 
-class Autoencoder(ParamsMixin):
+class Autoencoder(ParamsMixin, WeightsMixin, InferenceMixin, SegmentationMixin,
+                  SavingMixin):
     """An autoencoder: a scikit-learn style estimator over a native libautoencoders model.
 
     Build one from hyperparameters (the model is created lazily by :meth:`fit`, its input size
     taken from the data), from a full spec dict (``spec=``, docs/SPEC.md), or with the builders
     :meth:`dense`, :meth:`from_spec`, :meth:`load` and :meth:`from_bytes`, which create the
-    native model at once.
+    native model at once. Convolutional models (``"input_shape": [C, H, W]``) and segmentation
+    models (``"loss": "cross_entropy"``: ``fit(X, y)`` with integer labels, then
+    :meth:`segment`) come from a spec.
 
     Architecture (a symmetric dense autoencoder; ignored when ``spec`` is given):
         hidden: widths of the hidden encoder layers; the decoder mirrors them.
@@ -283,7 +286,9 @@ class Autoencoder(ParamsMixin):
 
     @property
     def input_shape(self) -> Tuple[int, ...]:
-        """The per-sample input shape, e.g. ``(784,)`` (``(C, H, W)`` for image models)."""
+        """The per-sample input shape, e.g. ``(784,)`` (``(C, H, W)`` for images, ``(C, L)`` for
+        signals). Samples may come as ``(n, *input_shape)`` or ``(n, input_size)`` (and as
+        ``(n, H, W)`` when C is 1); reconstructions come back as ``(n, *input_shape)``."""
         return self._model().input_shape
 
     @property
@@ -316,77 +321,6 @@ class Autoencoder(ParamsMixin):
         """Whether :meth:`decode` works (not for decoders that read encoder feature maps)."""
         return self._model().can_decode
 
-    # ==== Parameters =============================================================================
-
-    @property
-    def parameter_names(self) -> List[str]:
-        """Names of the parameter tensors, in the model's order ("encoder.0.weight", ...)."""
-        return list(self._model().tensors)
-
-    def parameter_shape(self, name: str) -> Tuple[int, ...]:
-        """The shape of a parameter tensor (dense weights are ``[out, in]``, as in PyTorch)."""
-        return self._model().tensor(name)[0]
-
-    def get_parameter(self, name: str) -> np.ndarray:
-        """A copy of the named parameter tensor as a float32 array of its shape.
-
-        Raises :class:`ParameterNameError` (a ``KeyError``) for an unknown name."""
-        return self._model().get_parameter(name)
-
-    def set_parameter(self, name: str, values: Any) -> None:
-        """Replaces the named parameter tensor; ``values`` must have its shape (any real dtype,
-        converted to float32) and be finite."""
-        native = self._model()
-        shape, _ = native.tensor(name)
-        array = as_array(values, "values")
-        if tuple(array.shape) != shape:
-            raise ShapeError(f"values has shape {tuple(array.shape)}; parameter {name!r} has shape "
-                             f"{shape}")
-        native.set_parameter(name, as_float32(array))
-
-    def parameters(self) -> Dict[str, np.ndarray]:
-        """Every parameter tensor, by name (copies)."""
-        native = self._model()
-        return {name: native.get_parameter(name) for name in native.tensors}
-
-    def set_parameters(self, values: Mapping[str, Any]) -> None:
-        """Sets several parameter tensors (e.g. the dict :meth:`parameters` returned)."""
-        for name, array in values.items():
-            self.set_parameter(name, array)
-
-    # ==== Input scaling ==========================================================================
-
-    def set_input_scaling(self, offset: Any, scale: Any) -> "Autoencoder":
-        """Sets the scaling the model applies to raw inputs, ``x' = (x - offset) / scale``, and
-        undoes on reconstructions. ``offset`` and ``scale`` are scalars or vectors of
-        :attr:`input_size` values (scale non-zero); ``None, None`` removes the scaling.
-        Returns self."""
-        native = self._model()
-        if offset is None and scale is None:
-            native.set_input_scaling(None, None)
-            return self
-        if offset is None or scale is None:
-            raise ValueError("pass both offset and scale, or None for both to remove the scaling")
-        native.set_input_scaling(as_vector(offset, "offset", native.input_size),
-                                 as_vector(scale, "scale", native.input_size))
-        return self
-
-    def fit_input_scaling(self, X: Any, kind: str = "standardize") -> "Autoencoder":
-        """Fits the input scaling to samples ``X`` and sets it: "standardize" (offset = mean,
-        scale = standard deviation) or "minmax" (offset = min, scale = max - min). Constant
-        features get scale 1. Returns self."""
-        if kind not in _SCALING_KINDS:
-            raise ValueError(f"kind is {kind!r}; expected 'standardize' or 'minmax'")
-        native = self._model()
-        data, _ = as_samples(X, "X", native.input_shape, native.input_size)
-        native.fit_input_scaling(_SCALING_KINDS[kind], data)
-        return self
-
-    def get_input_scaling(self) -> Optional[Tuple[np.ndarray, np.ndarray]]:
-        """The model's input scaling as ``(offset, scale)`` float32 vectors, or None when it has
-        none."""
-        return self._model().get_input_scaling()
-
     # ==== Training ===============================================================================
 
     def fit(self, X: Any, y: Any = None, *, validation_data: Any = None, mask: Any = None,
@@ -396,8 +330,11 @@ class Autoencoder(ParamsMixin):
             patience: Optional[int] = None, min_delta: Optional[float] = None,
             restore_best_weights: Optional[bool] = None,
             verbose: Optional[int] = None) -> "Autoencoder":
-        """Trains the model on samples ``X`` (``(n, input_size)``; ``y`` is ignored) and returns
-        self.
+        """Trains the model on samples ``X`` (``(n, input_size)`` or ``(n, *input_shape)``) and
+        returns self. ``y`` is ignored by models that reconstruct their input; a segmentation
+        model (spec ``"loss": "cross_entropy"``) requires it: integer class labels
+        ``(n, *label_shape)`` (e.g. ``(n, H, W)``) or ``(n, label_size)``, each a class in
+        ``0..n_classes-1`` or the spec's ``ignore_index`` (a position that does not count).
 
         The first call builds the native model (its input size from ``X``). With
         ``warm_start=True`` (the default) later calls continue training from where the previous
@@ -407,11 +344,14 @@ class Autoencoder(ParamsMixin):
 
         Args:
             validation_data: validation samples (an array, or a Keras-style ``(X_val, y_val)``
-                tuple); overrides ``validation_split``. Early stopping monitors the validation
-                loss when there is one, else the training loss.
+                tuple, required for segmentation models); overrides ``validation_split``.
+                Early stopping monitors the validation loss when there is one, else the
+                training loss. (For segmentation the C API's validation data has no labels,
+                so the validation samples are appended to a copy of the training data and held
+                out with the matching ``validation_split``.)
             mask: for data with missing values (inpainting): an array of X's shape, 1 where an
                 input is known and 0 where it is missing. The loss counts known inputs only;
-                missing ones enter the network as zero.
+                missing ones enter the network as zero. Reconstruction models only.
             callback: called with a progress dict after every epoch (and after every batch with
                 ``report_batches=True``); returning False stops training, keeping the weights
                 it has then. Exceptions it raises stop training and propagate.
@@ -425,6 +365,9 @@ class Autoencoder(ParamsMixin):
         Raises:
             NumericError: the loss became NaN or infinite (the weights of the last completed
                 epoch are restored), or X holds NaN or infinite values.
+            ShapeError: X, y or the validation data do not match the model's shapes.
+            InvalidArgumentError: a label is neither a class nor the ignore index (the message
+                gives its position, e.g. ``labels[3, 2, 5] = 7 is not a class in 0..<2``).
         """
         if self._closed:
             raise ValueError("model is closed")
@@ -451,26 +394,15 @@ class Autoencoder(ParamsMixin):
         else:
             native = self._model()
         try:
-            data, _ = as_samples(X, "X", native.input_shape, native.input_size)
-            validation = None
-            if validation_data is not None:
-                if isinstance(validation_data, tuple):
-                    if not 1 <= len(validation_data) <= 2:
-                        raise ValueError("validation_data is a tuple of "
-                                         f"{len(validation_data)} items; expected X_val or "
-                                         "(X_val, y_val)")
-                    validation_data = validation_data[0]
-                validation, _ = as_samples(validation_data, "validation_data",
-                                           native.input_shape, native.input_size)
-            mask_data = None if mask is None else self._mask(mask, data, native)
+            arrays = TrainingData.prepare(native, X, y, validation_data, mask)
             if self.input_scaling is not None and native.epochs_completed == 0 \
                     and not native.has_input_scaling():
-                if self.input_scaling not in _SCALING_KINDS:
+                if self.input_scaling not in SCALING_KINDS:
                     raise ValueError(f"input_scaling is {self.input_scaling!r}; expected "
                                      "'standardize', 'minmax' or None")
-                native.fit_input_scaling(_SCALING_KINDS[self.input_scaling], data)
-            outcome = train(native, data, settings, validation=validation, mask=mask_data,
-                            callback=callback, report_batches=report_batches)
+                native.fit_input_scaling(SCALING_KINDS[self.input_scaling], arrays.data)
+            outcome = arrays.train(native, settings, callback=callback,
+                                   report_batches=report_batches)
         except BaseException:
             if fresh:  # a failed first fit leaves the estimator unfitted
                 self._discard()
@@ -483,149 +415,9 @@ class Autoencoder(ParamsMixin):
         self.report_ = outcome.report
         return self
 
-    @staticmethod
-    def _mask(mask: Any, data: np.ndarray, native: NativeModel) -> np.ndarray:
-        """A mask for ``data`` as a float32 matrix of its shape."""
-        matrix, _ = as_samples(mask, "mask", native.input_shape, native.input_size)
-        if matrix.shape[0] != data.shape[0]:
-            raise ShapeError(f"mask has {matrix.shape[0]} samples but the data has "
-                             f"{data.shape[0]}; expected one mask value per input")
-        return matrix
-
-    def evaluate(self, X: Any) -> float:
-        """The mean training objective (loss plus regularizers) on ``X``, without training."""
-        native = self._model()
-        data, _ = as_samples(X, "X", native.input_shape, native.input_size)
-        return native.evaluate(data)
-
-    # ==== Inference ==============================================================================
-
-    def encode(self, X: Any) -> np.ndarray:
-        """The codes of samples ``X``: a float32 array ``(n, code_size)``."""
-        native = self._model()
-        data, _ = as_samples(X, "X", native.input_shape, native.input_size)
-        return native.encode(data)
-
-    def decode(self, Z: Any) -> np.ndarray:
-        """Reconstructions (in data space) from codes ``Z`` ``(n, code_size)``: float32
-        ``(n, *input_shape)``. Raises :class:`UnsupportedError` when :attr:`can_decode` is
-        False."""
-        native = self._model()
-        code, _ = as_samples(Z, "Z", (native.code_size,), native.code_size)
-        return native.decode(code).reshape((code.shape[0],) + native.input_shape)
-
-    def reconstruct(self, X: Any) -> np.ndarray:
-        """``decode(encode(X))`` in one pass, in data space, in the layout of ``X``."""
-        native = self._model()
-        data, used = as_samples(X, "X", native.input_shape, native.input_size)
-        return native.reconstruct(data).reshape((data.shape[0],) + used)
-
-    def score(self, X: Any, y: Any = None) -> np.ndarray:
-        """Per-sample anomaly scores: each sample's mean squared reconstruction error (in the
-        model's scaled space), a float32 array ``(n,)``. Large scores flag anomalies.
-
-        Note: unlike scikit-learn's ``score`` this is per sample (``y`` is ignored); use
-        :meth:`evaluate` for one number, e.g. in a scorer for ``GridSearchCV``."""
-        native = self._model()
-        data, _ = as_samples(X, "X", native.input_shape, native.input_size)
-        return native.score(data)
-
-    def inpaint(self, X: Any, mask: Any = None) -> np.ndarray:
-        """Fills in missing inputs. ``mask`` has X's shape, 1 (or True) where an input is known
-        and 0 where it is missing (missing entries of X may hold any finite value); without a
-        mask, the NaN entries of X are the missing ones. Returns X's known inputs unchanged and
-        the model's reconstruction where they were missing, in the layout of X. Train with
-        ``fit(X, mask=...)`` for the best fills."""
-        native = self._model()
-        data, used = as_samples(X, "X", native.input_shape, native.input_size)
-        if mask is None:
-            missing = np.isnan(data)
-            matrix = (~missing).astype(np.float32)
-            if missing.any():
-                data = np.where(missing, np.float32(0), data)  # a copy: X is left alone
-        else:
-            matrix = self._mask(mask, data, native)
-        return native.inpaint(data, matrix).reshape((data.shape[0],) + used)
-
-    # ---- Anomaly detection ----
-
-    def fit_threshold(self, X: Any, quantile: float = 0.99) -> float:
-        """Sets the anomaly threshold to the ``quantile`` (0 to 1) of the scores of normal
-        samples ``X`` (linear interpolation, as ``numpy.quantile``) and returns it. The threshold
-        is kept in the model file."""
-        native = self._model()
-        data, _ = as_samples(X, "X", native.input_shape, native.input_size)
-        quantile = float(quantile)
-        if not 0.0 <= quantile <= 1.0:
-            raise ValueError(f"quantile is {quantile}; expected a number in [0, 1], e.g. 0.99")
-        return native.fit_threshold(data, quantile)
-
-    @property
-    def threshold(self) -> Optional[float]:
-        """The anomaly threshold on :meth:`score`, or None if the model has none. Settable
-        (a finite number >= 0)."""
-        return self._model().get_threshold()
-
-    @threshold.setter
-    def threshold(self, value: float) -> None:
-        value = float(value)
-        if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"threshold is {value}; expected a finite number >= 0")
-        self._model().set_threshold(value)
-
-    def is_anomaly(self, X: Any) -> np.ndarray:
-        """Anomaly flags (``ae_model_predict``): a boolean array ``(n,)``, True where a sample's
-        score exceeds the threshold, so ``X[model.is_anomaly(X)]`` selects the anomalies.
-        Raises :class:`UnsupportedError` when the model has no threshold (set one with
-        :meth:`fit_threshold` or :attr:`threshold`)."""
-        native = self._model()
-        data, _ = as_samples(X, "X", native.input_shape, native.input_size)
-        flags: np.ndarray = native.predict(data) != 0
-        return flags
-
-    # ---- scikit-learn's transformer names ----
-
-    def transform(self, X: Any) -> np.ndarray:
-        """scikit-learn's name of :meth:`encode`."""
-        return self.encode(X)
-
-    def inverse_transform(self, Z: Any) -> np.ndarray:
-        """scikit-learn's name of :meth:`decode`."""
-        return self.decode(Z)
-
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
-        """``fit(X, **fit_params)`` then ``transform(X)``."""
+        """``fit(X, y, **fit_params)`` then ``transform(X)``."""
         return self.fit(X, y, **fit_params).transform(X)
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names of the code features: ``autoencoder0``, ``autoencoder1``, ..."""
-        prefix = type(self).__name__.lower()
-        return np.asarray([f"{prefix}{i}" for i in range(self._model().code_size)], dtype=object)
-
-    # ==== Saving =================================================================================
-
-    def save(self, path: PathLike, include_optimizer_state: bool = True) -> None:
-        """Saves the model file (spec, weights, input scaling, training state and, by default,
-        the optimizer state so that training resumes exactly). Atomic: a failure never leaves a
-        half-written file. Raises :class:`FileError` if the path cannot be written."""
-        self._model().save(path, include_optimizer_state)
-
-    def to_bytes(self, include_optimizer_state: bool = True) -> bytes:
-        """The bytes of the model file (what :meth:`save` would write)."""
-        return self._model().to_bytes(include_optimizer_state)
-
-    def __getstate__(self) -> Dict[str, Any]:
-        if self._closed:
-            raise ValueError("model is closed")
-        state = self.__dict__.copy()
-        native = state.pop("_native")
-        state["_model_bytes"] = native.to_bytes(True) if native is not None else None
-        return state
-
-    def __setstate__(self, state: Dict[str, Any]) -> None:
-        model_bytes = state.pop("_model_bytes", None)
-        self.__dict__.update(state)
-        self._native = NativeModel.from_bytes(model_bytes) if model_bytes is not None else None
 
     # ==== scikit-learn parameters ===============================================================
 

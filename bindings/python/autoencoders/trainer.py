@@ -6,11 +6,13 @@ from ctypes import byref, c_double, c_size_t
 from typing import Any
 
 from . import _library
-from ._arrays import as_samples, float_pointer
-from ._errors import ShapeError, check
+from ._arrays import as_mask, as_samples, float_pointer, int32_pointer
+from ._errors import check
 from ._fit import count
 from ._handle import Handle
 from ._library import lib
+from ._native import NativeModel
+from ._segmentation import as_labels
 from .model import Autoencoder
 
 __all__ = ["Trainer"]
@@ -32,6 +34,9 @@ class Trainer:
             for epoch in range(10):
                 for start in range(0, len(X), 64):
                     loss = trainer.step(X[start:start + 64])
+
+    A segmentation model steps on labelled batches:
+    ``trainer.step(images[i:j], labels=masks[i:j])``.
     """
 
     def __init__(self, model: Autoencoder, batch_size: int = 32) -> None:
@@ -46,8 +51,7 @@ class Trainer:
             check(lib.ae_trainer_create(m, batch_size, byref(out)))
         self._handle = Handle(out, lib.ae_trainer_free, "trainer")
         self._model = model
-        self._input_shape = native.input_shape
-        self._input_size = native.input_size
+        self._native: NativeModel = native
         self._batch_size = batch_size
 
     @property
@@ -60,27 +64,44 @@ class Trainer:
         """The most samples one step takes."""
         return self._batch_size
 
-    def step(self, batch: Any, mask: Any = None) -> float:
-        """One optimisation step on ``batch`` (``(n, input_size)``, 1 <= n <= batch_size).
+    def step(self, batch: Any, mask: Any = None, *, labels: Any = None) -> float:
+        """One optimisation step on ``batch`` (``(n, input_size)`` or ``(n, *input_shape)``,
+        1 <= n <= batch_size).
 
-        ``mask`` (optional, the batch's shape): 1 where an input is known, 0 where it is
-        missing; the loss then counts the known inputs only. Returns the objective on the batch
+        ``mask`` (optional, the batch's shape; reconstruction models): 1 where an input is known,
+        0 where it is missing; the loss then counts the known inputs only. ``labels`` (required
+        for, and only for, a segmentation model): integer classes ``(n, *label_shape)`` or
+        ``(n, label_size)``, as in :meth:`Autoencoder.fit`. Returns the objective on the batch
         before the update. A NaN loss leaves the weights unchanged and raises
         :class:`NumericError`."""
-        data, _ = as_samples(batch, "batch", self._input_shape, self._input_size)
+        native = self._native
+        data, _ = as_samples(batch, "batch", native.input_shape, native.input_size)
         if data.shape[0] > self._batch_size:
             raise ValueError(f"batch has {data.shape[0]} samples; this trainer takes at most "
                              f"{self._batch_size} (its batch_size)")
         loss = c_double()
-        if mask is None:
+        if native.is_segmentation:
+            if labels is None:
+                raise ValueError("labels are required: a segmentation model steps on labelled "
+                                 "batches, trainer.step(batch, labels=y)")
+            if mask is not None:
+                raise ValueError("mask is for reconstruction models; a segmentation model leaves "
+                                 "positions out of the loss by labelling them with the ignore "
+                                 "index")
+            targets = as_labels(labels, "labels", native, data.shape[0])
+            with self._handle.borrow() as t:
+                check(lib.ae_trainer_step_labels(t, float_pointer(data), int32_pointer(targets),
+                                                 data.shape[0], data.size, targets.size,
+                                                 byref(loss)))
+        elif labels is not None:
+            raise ValueError("labels are for segmentation models; this model reconstructs its "
+                             "input (its target is the batch itself)")
+        elif mask is None:
             with self._handle.borrow() as t:
                 check(lib.ae_trainer_step(t, float_pointer(data), data.shape[0], data.size,
                                           byref(loss)))
         else:
-            matrix, _ = as_samples(mask, "mask", self._input_shape, self._input_size)
-            if matrix.shape[0] != data.shape[0]:
-                raise ShapeError(f"mask has {matrix.shape[0]} samples but the batch has "
-                                 f"{data.shape[0]}; expected one mask value per input")
+            matrix = as_mask(mask, data, native.input_shape, native.input_size)
             with self._handle.borrow() as t:
                 check(lib.ae_trainer_step_masked(t, float_pointer(data), float_pointer(matrix),
                                                  data.shape[0], data.size, byref(loss)))

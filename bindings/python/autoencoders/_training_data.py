@@ -1,0 +1,99 @@
+"""The arrays of one :meth:`Autoencoder.fit` call, checked against the model: the samples, their
+labels (segmentation models), the validation data and the mask, and the run that uses them."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+from ._arrays import as_mask, as_samples
+from ._fit import FitSettings, ProgressCallback, TrainingOutcome, train
+from ._native import NativeModel
+from ._segmentation import as_labels, check_classes, hold_out, ignore_index
+
+__all__ = ["TrainingData"]
+
+
+@dataclass
+class TrainingData:
+    """float32 ``(n, input_size)`` samples, and what goes with them.
+
+    Attributes:
+        data: the training samples.
+        labels: int32 ``(n, label_size)`` labels of a segmentation model, else None.
+        validation: explicit validation samples, or None.
+        validation_labels: their labels (segmentation models), or None.
+        mask: float32 mask of ``data``'s shape (reconstruction models), or None.
+    """
+
+    data: np.ndarray
+    labels: Optional[np.ndarray] = None
+    validation: Optional[np.ndarray] = None
+    validation_labels: Optional[np.ndarray] = None
+    mask: Optional[np.ndarray] = None
+
+    @classmethod
+    def prepare(cls, native: NativeModel, X: Any, y: Any = None, validation_data: Any = None,
+                mask: Any = None) -> "TrainingData":
+        """Checks and converts fit's arguments. ``y`` is required (and used) for a segmentation
+        model and ignored otherwise, as scikit-learn passes it to unsupervised estimators too."""
+        data, _ = as_samples(X, "X", native.input_shape, native.input_size)
+        labels = None
+        if native.is_segmentation:
+            if y is None:
+                shape = ", ".join(str(d) for d in native.label_shape)
+                raise ValueError("y is required: a segmentation model trains against a class "
+                                 f"label per position; call fit(X, y) with y of shape (n, {shape})")
+            labels = as_labels(y, "y", native, data.shape[0])
+            if mask is not None:
+                raise ValueError("mask is for reconstruction models (inpainting); a segmentation "
+                                 "model leaves positions out of the loss by their label: give them "
+                                 f"the ignore index, {ignore_index(native.spec)}")
+        validation, validation_labels = cls._validation(native, validation_data)
+        matrix = None
+        if mask is not None:
+            matrix = as_mask(mask, data, native.input_shape, native.input_size)
+        return cls(data, labels, validation, validation_labels, matrix)
+
+    @staticmethod
+    def _validation(native: NativeModel,
+                    validation_data: Any) -> Tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+        """``validation_data`` (``X_val`` or ``(X_val, y_val)``) as samples and labels."""
+        if validation_data is None:
+            return None, None
+        y_val = None
+        if isinstance(validation_data, tuple):
+            if not 1 <= len(validation_data) <= 2:
+                raise ValueError(f"validation_data is a tuple of {len(validation_data)} items; "
+                                 "expected X_val or (X_val, y_val)")
+            if len(validation_data) == 2:
+                y_val = validation_data[1]
+            validation_data = validation_data[0]
+        validation, _ = as_samples(validation_data, "validation_data", native.input_shape,
+                                   native.input_size)
+        if not native.is_segmentation:
+            return validation, None  # y_val is ignored, as y is
+        if y_val is None:
+            raise ValueError("validation_data of a segmentation model is a tuple (X_val, y_val): "
+                             "its validation loss needs the labels (or use validation_split)")
+        labels = as_labels(y_val, "y_val", native, validation.shape[0])
+        check_classes(labels, "y_val", native)
+        return validation, labels
+
+    def train(self, native: NativeModel, settings: FitSettings, *,
+              callback: Optional[ProgressCallback] = None,
+              report_batches: bool = False) -> TrainingOutcome:
+        """Runs the training (see :func:`_fit.train`). Explicit validation data of a
+        segmentation model is appended to the training data and held out with a
+        ``validation_split`` (see :func:`_segmentation.hold_out`): the C API's
+        ``validation_data`` has no labels."""
+        data, labels, validation = self.data, self.labels, self.validation
+        if labels is not None and validation is not None and self.validation_labels is not None:
+            data, labels, split = hold_out(data, labels, validation, self.validation_labels)
+            settings = dataclasses.replace(settings, validation_split=split)
+            validation = None
+        return train(native, data, settings, validation=validation, mask=self.mask, labels=labels,
+                     callback=callback, report_batches=report_batches)
