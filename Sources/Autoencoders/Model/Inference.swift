@@ -73,47 +73,46 @@ extension Model {
     // MARK: Tensor conveniences for Swift callers
 
     public func encode(_ x: Tensor) throws(AutoencoderError) -> Tensor {
-        let rows = try rowCount(of: x, features: inputSize, name: "input")
-        var code = [Float](repeating: 0, count: rows * codeSize)
-        try x.values.withUnsafeBufferPointer { (input) throws(AutoencoderError) in
-            try code.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
-                try encode(input.baseAddress!, rows: rows, into: out.baseAddress!)
-            }
+        let (rows, code) = try mapRows(x, features: inputSize, name: "input", outputFeatures: codeSize) {
+            (input, rows, out) throws(AutoencoderError) in try encode(input, rows: rows, into: out)
         }
         return Tensor(checkedShape: [rows] + codeShape, values: code)
     }
 
     public func decode(_ code: Tensor) throws(AutoencoderError) -> Tensor {
-        let rows = try rowCount(of: code, features: codeSize, name: "code")
-        var output = [Float](repeating: 0, count: rows * outputSize)
-        try code.values.withUnsafeBufferPointer { (input) throws(AutoencoderError) in
-            try output.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
-                try decode(input.baseAddress!, rows: rows, into: out.baseAddress!)
-            }
+        let (rows, output) = try mapRows(code, features: codeSize, name: "code", outputFeatures: outputSize) {
+            (input, rows, out) throws(AutoencoderError) in try decode(input, rows: rows, into: out)
         }
         return Tensor(checkedShape: [rows] + inputShape, values: output)
     }
 
     public func reconstruct(_ x: Tensor) throws(AutoencoderError) -> Tensor {
-        let rows = try rowCount(of: x, features: inputSize, name: "input")
-        var output = [Float](repeating: 0, count: rows * outputSize)
-        try x.values.withUnsafeBufferPointer { (input) throws(AutoencoderError) in
-            try output.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
-                try reconstruct(input.baseAddress!, rows: rows, into: out.baseAddress!)
-            }
+        let (rows, output) = try mapRows(x, features: inputSize, name: "input", outputFeatures: outputSize) {
+            (input, rows, out) throws(AutoencoderError) in try reconstruct(input, rows: rows, into: out)
         }
         return Tensor(checkedShape: [rows] + inputShape, values: output)
     }
 
     public func score(_ x: Tensor) throws(AutoencoderError) -> [Float] {
-        let rows = try rowCount(of: x, features: inputSize, name: "input")
-        var scores = [Float](repeating: 0, count: rows)
+        try mapRows(x, features: inputSize, name: "input", outputFeatures: 1) {
+            (input, rows, out) throws(AutoencoderError) in try score(input, rows: rows, into: out)
+        }.values
+    }
+
+    /// Checks that `x` is `[rows, features]`, then runs `body` from its values into a new
+    /// `[rows, outputFeatures]` array (nothing runs for zero rows).
+    func mapRows(_ x: Tensor, features: Int, name: String, outputFeatures: Int,
+                 _ body: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) throws(AutoencoderError) -> Void)
+        throws(AutoencoderError) -> (rows: Int, values: [Float]) {
+        let rows = try rowCount(of: x, features: features, name: name)
+        var output = [Float](repeating: 0, count: rows * outputFeatures)
+        guard rows > 0 else { return (0, output) }
         try x.values.withUnsafeBufferPointer { (input) throws(AutoencoderError) in
-            try scores.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
-                try score(input.baseAddress!, rows: rows, into: out.baseAddress!)
+            try output.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
+                try body(input.baseAddress!, rows, out.baseAddress!)
             }
         }
-        return scores
+        return (rows, output)
     }
 
     // MARK: Plumbing

@@ -229,9 +229,10 @@ extension Model {
     public func fit(_ data: Tensor, validation: Tensor? = nil, options: TrainingOptions = TrainingOptions(),
                     progress: ((TrainingProgress) -> Bool)? = nil) throws(AutoencoderError) -> TrainingReport {
         let rows = try rowCount(of: data, features: inputSize, name: "data")
+        guard rows >= 1 else { throw .invalidArgument("data must hold at least one sample") }
         let validationRows = try validation.map { v throws(AutoencoderError) in try rowCount(of: v, features: inputSize, name: "validation") } ?? 0
         return try data.values.withUnsafeBufferPointer { (x) throws(AutoencoderError) -> TrainingReport in
-            guard let validation else {
+            guard let validation, validationRows > 0 else {
                 return try fit(x.baseAddress!, rows: rows, options: options, progress: progress)
             }
             return try validation.values.withUnsafeBufferPointer { (v) throws(AutoencoderError) -> TrainingReport in
