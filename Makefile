@@ -49,3 +49,10 @@ families: library
 	python3 examples/python/autoencoder_families.py
 
 .PHONY: families
+
+# Evidence for the convolutional autoencoders, U-Net segmentation and 1-D signals (docs/RESULTS.md):
+# about two to three minutes on 2 cores.
+convolutional: library
+	python3 examples/python/convolutional_autoencoders.py
+
+.PHONY: convolutional
