@@ -1,0 +1,67 @@
+// Writing .npy files: float32, little-endian, C order, version 1.0 (2.0 when the header would not
+// fit in 64 KiB), with the data aligned to 64 bytes as NumPy aligns it.
+
+extension NPY {
+    /// Writes `values` as a float32 little-endian C-order .npy v1.0 file (v2.0 if the header
+    /// would not fit in 64 KiB), atomically: see `FileIO.writeAtomically`.
+    /// Errors: `.invalidArgument` for a negative dimension or an empty path; `.shapeMismatch` when
+    /// the product of `shape` is not `values.count`; `.io` naming the path and the system's reason.
+    public static func write(path: String, shape: [Int], values: UnsafeBufferPointer<Float>) throws(AutoencoderError) {
+        var count = 1
+        for dimension in shape {
+            if dimension < 0 {
+                throw .invalidArgument("\(path): shape \(describe(shape)) has a negative dimension")
+            }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            if overflow {
+                throw .invalidArgument("\(path): shape \(describe(shape)) has too many elements")
+            }
+            count = product
+        }
+        if count != values.count {
+            throw .shapeMismatch("\(path): shape \(describe(shape)) holds \(count) values, but \(values.count) were given")
+        }
+        let bytes = encode(shape: shape, values: values)
+        try withBytes(bytes) { buffer throws(AutoencoderError) in
+            try FileIO.writeAtomically(path: path, bytes: buffer)
+        }
+    }
+
+    /// The bytes of a float32 little-endian C-order .npy file. Its data starts at a multiple of
+    /// 64 bytes, as NumPy's own files do.
+    /// Precondition: every dimension is non-negative and their product is `values.count`.
+    public static func encode(shape: [Int], values: UnsafeBufferPointer<Float>) -> [UInt8] {
+        precondition(shape.allSatisfy { $0 >= 0 }, "NPY.encode: negative dimension in \(shape)")
+        precondition(shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) == values.count,
+                     "NPY.encode: shape \(shape) does not hold \(values.count) values")
+        var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': \(describe(shape)), }"
+        // Version 1.0 stores the header length in 2 bytes, version 2.0 in 4.
+        var preamble = 10
+        var version: UInt8 = 1
+        if dict.utf8.count + 1 + preamble > 65535 {
+            preamble = 12
+            version = 2
+        }
+        let unpadded = preamble + dict.utf8.count + 1
+        dict += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        let headerLength = dict.utf8.count
+
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(preamble + headerLength + values.count * 4)
+        bytes += [0x93] + Array("NUMPY".utf8) + [version, 0]
+        if version == 1 {
+            bytes += [UInt8(headerLength & 0xff), UInt8(headerLength >> 8)]
+        } else {
+            bytes += (0..<4).map { UInt8((headerLength >> (8 * $0)) & 0xff) }
+        }
+        bytes += dict.utf8
+        let dataStart = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: values.count * 4))
+        bytes.withUnsafeMutableBytes { buffer in
+            for (index, value) in values.enumerated() {
+                buffer.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: dataStart + index * 4, as: UInt32.self)
+            }
+        }
+        return bytes
+    }
+}
