@@ -84,16 +84,8 @@ public final class Convolution: Layer {
         let taps = geometry.kernelHeight * geometry.kernelWidth
         let fanIn = inputChannels * taps, fanOut = filters * taps
         let spatial = outputShape.count == 3 ? [kernel, kernel] : [kernel]
-        var declarations: [ParameterDeclaration] = [
-            .init(suffix: "weight", shape: [filters, inputChannels] + spatial, initializer: initializer,
-                  fanIn: fanIn, fanOut: fanOut, isWeight: true)
-        ]
-        if hasBias {
-            // As Dense: zero, except under PyTorch's scheme, which draws biases like the weights.
-            declarations.append(.init(suffix: "bias", shape: [filters], initializer: initializer == .pytorch ? .pytorch : .zeros,
-                                      fanIn: fanIn, fanOut: fanOut, isWeight: false))
-        }
-        return declarations
+        return ParameterDeclaration.weightAndBias(weightShape: [filters, inputChannels] + spatial, biasCount: filters, bias: hasBias, initializer: initializer,
+                              fanIn: fanIn, fanOut: fanOut)
     }
 
     public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {

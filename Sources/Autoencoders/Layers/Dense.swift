@@ -30,18 +30,11 @@ public final class Dense: Layer {
     }
 
     public var parameterDeclarations: [ParameterDeclaration] {
-        var declarations: [ParameterDeclaration] = []
-        if tiedTo == nil {
-            declarations.append(.init(suffix: "weight", shape: [outputFeatures, inputFeatures], initializer: initializer,
-                                      fanIn: inputFeatures, fanOut: outputFeatures, isWeight: true))
-        }
-        if hasBias {
-            // Biases start at zero, except under PyTorch's scheme, which draws them like the weights.
-            declarations.append(.init(suffix: "bias", shape: [outputFeatures],
-                                      initializer: initializer == .pytorch ? .pytorch : .zeros,
-                                      fanIn: inputFeatures, fanOut: outputFeatures, isWeight: false))
-        }
-        return declarations
+        let declarations = ParameterDeclaration.weightAndBias(
+            weightShape: [outputFeatures, inputFeatures], biasCount: outputFeatures, bias: hasBias,
+            initializer: initializer, fanIn: inputFeatures, fanOut: outputFeatures)
+        // A tied layer borrows the encoder's weight and declares only its bias.
+        return tiedTo == nil ? declarations : Array(declarations.dropFirst())
     }
 
     public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {

@@ -46,6 +46,23 @@ public struct ParameterDeclaration: Sendable {
     }
 }
 
+extension ParameterDeclaration {
+    /// A weight and, with `bias`, a bias of `biasCount`: the declarations of dense and
+    /// convolutional layers. Biases start at zero, except under PyTorch's scheme, which draws them
+    /// like the weights.
+    static func weightAndBias(weightShape: [Int], biasCount: Int, bias: Bool, initializer: Initializer,
+                              fanIn: Int, fanOut: Int) -> [ParameterDeclaration] {
+        var declarations = [ParameterDeclaration(suffix: "weight", shape: weightShape, initializer: initializer,
+                                                 fanIn: fanIn, fanOut: fanOut, isWeight: true)]
+        if bias {
+            declarations.append(ParameterDeclaration(suffix: "bias", shape: [biasCount],
+                                                     initializer: initializer == .pytorch ? .pytorch : .zeros,
+                                                     fanIn: fanIn, fanOut: fanOut, isWeight: false))
+        }
+        return declarations
+    }
+}
+
 /// The buffers of one node for one batch. Activations and gradients are `[batch, size]` row-major,
 /// where size is the product of the per-sample shape.
 public struct LayerBuffers {

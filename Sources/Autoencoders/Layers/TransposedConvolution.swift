@@ -85,16 +85,8 @@ public final class TransposedConvolution: Layer {
         let taps = geometry.kernelHeight * geometry.kernelWidth
         let fanIn = filters * taps, fanOut = inputChannels * taps
         let spatial = outputShape.count == 3 ? [kernel, kernel] : [kernel]
-        var declarations: [ParameterDeclaration] = [
-            .init(suffix: "weight", shape: [inputChannels, filters] + spatial, initializer: initializer,
-                  fanIn: fanIn, fanOut: fanOut, isWeight: true)
-        ]
-        if hasBias {
-            // As Dense: zero, except under PyTorch's scheme, which draws biases like the weights.
-            declarations.append(.init(suffix: "bias", shape: [filters], initializer: initializer == .pytorch ? .pytorch : .zeros,
-                                      fanIn: fanIn, fanOut: fanOut, isWeight: false))
-        }
-        return declarations
+        return ParameterDeclaration.weightAndBias(weightShape: [inputChannels, filters] + spatial, biasCount: filters, bias: hasBias, initializer: initializer,
+                              fanIn: fanIn, fanOut: fanOut)
     }
 
     public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
