@@ -56,3 +56,9 @@ convolutional: library
 	python3 examples/python/convolutional_autoencoders.py
 
 .PHONY: convolutional
+
+# Evidence for the variational autoencoders (docs/RESULTS.md): about two minutes on 2 cores.
+variational: library
+	python3 examples/python/variational_autoencoders.py
+
+.PHONY: variational
