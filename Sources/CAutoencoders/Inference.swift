@@ -114,6 +114,7 @@ public func ae_model_generate(_ handle: OpaquePointer?, _ n: UInt, _ seed: UInt6
                               _ output: UnsafeMutablePointer<Float>?, _ outputCount: UInt) -> Int32 {
     guarded("ae_model_generate") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try model.requireReconstruction("generate")
         let output = try required(output, "output", "a buffer of n * input size floats")
         let rows = try asInt(n, "n")
         _ = try expectCount(outputCount, "output_count", rows: ("n", rows), perRow: ("input size", model.outputSize))
@@ -126,6 +127,7 @@ public func ae_model_interpolate(_ handle: OpaquePointer?, _ a: UnsafePointer<Fl
                                  _ output: UnsafeMutablePointer<Float>?, _ outputCount: UInt) -> Int32 {
     guarded("ae_model_interpolate") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try model.requireReconstruction("interpolate")
         let a = try required(a, "a", "input size floats (one sample)")
         let b = try required(b, "b", "input size floats (one sample)")
         let output = try required(output, "output", "a buffer of steps * input size floats")
