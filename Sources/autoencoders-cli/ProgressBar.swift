@@ -8,6 +8,9 @@ import Autoencoders
 /// epoch's validation loss). Otherwise one plain line per epoch:
 ///
 ///     epoch 3/20 loss 0.123400 val_loss 0.130100 lr 0.001 time 1.2s
+///
+/// For a variational autoencoder both also show the epoch's KL divergence per sample (unweighted)
+/// after the loss: `loss 98.123400 kl 12.345600`.
 final class ProgressBar {
     enum Style {
         case bar, lines, silent
@@ -61,6 +64,7 @@ final class ProgressBar {
 
     func epochLine(_ p: TrainingProgress) -> String {
         var line = "epoch \(p.epoch + 1)/\(p.epochs) loss \(formatLoss(p.trainLoss, digits: 6))"
+        if let kl = p.klDivergence { line += " kl \(formatLoss(kl, digits: 6))" }
         if let validation = p.validationLoss { line += " val_loss \(formatLoss(validation, digits: 6))" }
         line += format(" lr %g time %.1fs", Double(p.learningRate), p.elapsed - lastEpochEnd)
         return line
@@ -72,6 +76,7 @@ final class ProgressBar {
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: ProgressBar.barWidth - filled)
         var line = "epoch \(p.epoch + 1)/\(p.epochs) [\(bar)] " + format("%3d%%", Int(epochFraction * 100))
         line += " loss \(formatLoss(p.trainLoss, digits: 4))"
+        if let kl = p.klDivergence { line += " kl \(formatLoss(kl, digits: 4))" }
         if let lastValidation { line += " val \(formatLoss(lastValidation, digits: 4))" }
         line += format(" lr %.1e", Double(p.learningRate))
         let runFraction = (Double(p.epoch) + epochFraction) / Double(max(p.epochs, 1))

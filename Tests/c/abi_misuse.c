@@ -21,6 +21,13 @@
  * and reconstruction calls on segmentation models. Malformed convolutional specs are rejected
  * with the JSON path of the entry at fault.
  *
+ * Variational autoencoders (ae_model_encode_distribution, _generate, _interpolate): NULL pointers,
+ * wrong and overflowing counts (mean_count, logvar_count, output_count), steps of 0, 1 and beyond
+ * 2^20, n too large, NaN samples, models that are not VAEs (AE_ERR_UNSUPPORTED for
+ * encode_distribution and generate, whatever the batch), interpolation on models that cannot
+ * decode, outputs untouched on failure; malformed variational specs (no units, negative beta, not
+ * the encoder's last entry, no flatten) with the JSON path.
+ *
  * Usage: abi_misuse [directory for temporary files]
  */
 #include <errno.h>
@@ -1822,6 +1829,233 @@ static void test_conv_specs(void) {
 #undef NAMED_CONV
 #undef MAX_POOL
 
+/* ---- variational autoencoders ---- */
+
+/* 100 -> 8 -> variational 3 -> 8 -> 100. */
+#define VAE_Z 3
+static const char *const vae_spec =
+    "{\"input_size\": 100, \"encoder\": [{\"type\": \"dense\", \"units\": 8, \"activation\": \"relu\"},"
+    " {\"type\": \"variational\", \"units\": 3}], \"decoder\": [{\"type\": \"dense\", \"units\": 8, \"activation\": \"relu\"},"
+    " {\"type\": \"dense\", \"units\": 100}], \"seed\": 4}";
+
+/* A reconstruction model that cannot decode from its code alone: its decoder unpools with the
+ * indices of an encoder pooling layer (SegNet). */
+static const char *const unpool_spec =
+    "{\"input_shape\": [1, 4, 4], \"encoder\": [{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": 3, \"padding\": 1},"
+    " {\"type\": \"max_pool2d\", \"kernel\": 2, \"name\": \"pool\"}], \"decoder\": [{\"type\": \"max_unpool2d\", \"indices_from\": \"pool\"},"
+    " {\"type\": \"conv2d\", \"filters\": 1, \"kernel\": 3, \"padding\": 1}], \"seed\": 1}";
+
+static int all_equal(const float *values, size_t count, float want) {
+    size_t i;
+    for (i = 0; i < count; i++)
+        if (values[i] != want) return 0;
+    return 1;
+}
+
+static void test_encode_distribution(const float *x) {
+    ae_model *vae = create(vae_spec), *classic = create(classic_spec), *seg = create(seg_spec);
+    float mean[N * VAE_Z + 1], logvar[N * VAE_Z + 1], *bad = NULL, big_mean[N * C], big_logvar[N * C];
+    float seg_mean[N * 4 * SEG_P], seg_logvar[N * 4 * SEG_P];
+    const char *fn = "ae_model_encode_distribution";
+    size_t i;
+    if (!vae || !classic || !seg) goto done;
+    for (i = 0; i < N * VAE_Z + 1; i++) mean[i] = logvar[i] = 12345.0f;
+
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(NULL, x, N, N * D, mean, N * VAE_Z, logvar, N * VAE_Z), AE_ERR_INVALID_ARGUMENT, fn, "model");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, NULL, N, N * D, mean, N * VAE_Z, logvar, N * VAE_Z), AE_ERR_INVALID_ARGUMENT, fn, "input");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, N * D, NULL, N * VAE_Z, logvar, N * VAE_Z), AE_ERR_INVALID_ARGUMENT, fn, "mean");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, N * D, mean, N * VAE_Z, NULL, N * VAE_Z), AE_ERR_INVALID_ARGUMENT, fn, "logvar");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, N * D - 1, mean, N * VAE_Z, logvar, N * VAE_Z), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, N * D + 1, mean, N * VAE_Z, logvar, N * VAE_Z), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, 0, mean, N * VAE_Z, logvar, N * VAE_Z), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, huge, mean, N * VAE_Z, logvar, N * VAE_Z), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, N * D, mean, N * VAE_Z - 1, logvar, N * VAE_Z), AE_ERR_SHAPE, fn, "mean_count");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, N * D, mean, N * VAE_Z + 1, logvar, N * VAE_Z), AE_ERR_SHAPE, fn, "mean_count");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, N * D, mean, 0, logvar, N * VAE_Z), AE_ERR_SHAPE, fn, "mean_count");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, N * D, mean, huge, logvar, N * VAE_Z), AE_ERR_SHAPE, fn, "mean_count");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, N * D, mean, N * VAE_Z, logvar, N * VAE_Z - 1), AE_ERR_SHAPE, fn, "logvar_count");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, N * D, mean, N * VAE_Z, logvar, N * VAE_Z + 1), AE_ERR_SHAPE, fn, "logvar_count");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, N * D, mean, N * VAE_Z, logvar, 0), AE_ERR_SHAPE, fn, "logvar_count");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, N, N * D, mean, N * VAE_Z, logvar, huge), AE_ERR_SHAPE, fn, "logvar_count");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, huge, N * D, mean, N * VAE_Z, logvar, N * VAE_Z), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, overflowing, 0, mean, 0, logvar, 0), AE_ERR_SHAPE, fn, "overflow");
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, x, ((size_t)1 << 62) / D, 4, mean, 4, logvar, 4), AE_ERR_SHAPE, fn, "input_count");
+    bad = (float *)malloc(N * D * sizeof(float));
+    if (bad) {
+        memcpy(bad, x, N * D * sizeof(float));
+        bad[2 * D + 1] = NAN;
+        EXPECT_FAIL_MSG(ae_model_encode_distribution(vae, bad, N, N * D, mean, N * VAE_Z, logvar, N * VAE_Z), AE_ERR_NUMERIC, fn, "sample 2");
+        bad[2 * D + 1] = INFINITY;
+        EXPECT_FAIL(ae_model_encode_distribution(vae, bad, N, N * D, mean, N * VAE_Z, logvar, N * VAE_Z), AE_ERR_NUMERIC, fn);
+        bad[2 * D + 1] = -INFINITY;
+        EXPECT_FAIL(ae_model_encode_distribution(vae, bad, N, N * D, mean, N * VAE_Z, logvar, N * VAE_Z), AE_ERR_NUMERIC, fn);
+        free(bad);
+    }
+    CHECK(all_equal(mean, N * VAE_Z + 1, 12345.0f) && all_equal(logvar, N * VAE_Z + 1, 12345.0f)); /* untouched on failure */
+
+    /* Models that are not VAEs: AE_ERR_UNSUPPORTED whatever the batch, outputs untouched. */
+    for (i = 0; i < N * C; i++) big_mean[i] = big_logvar[i] = 12345.0f;
+    EXPECT_FAIL_MSG(ae_model_encode_distribution(classic, x, N, N * D, big_mean, N * C, big_logvar, N * C), AE_ERR_UNSUPPORTED, fn,
+                    "variational");
+    EXPECT_FAIL(ae_model_encode_distribution(classic, x, 1, D, big_mean, C, big_logvar, C), AE_ERR_UNSUPPORTED, fn);
+    EXPECT_FAIL(ae_model_encode_distribution(classic, x, 0, 0, big_mean, 0, big_logvar, 0), AE_ERR_UNSUPPORTED, fn);
+    EXPECT_FAIL(ae_model_encode_distribution(seg, x, N, N * SEG_P, seg_mean, N * 4 * SEG_P, seg_logvar, N * 4 * SEG_P), AE_ERR_UNSUPPORTED, fn);
+    CHECK(all_equal(big_mean, N * C, 12345.0f) && all_equal(big_logvar, N * C, 12345.0f));
+
+    /* n = 0 is a no-op; then a good call fills exactly the counts asked for. */
+    CHECK_OK(ae_model_encode_distribution(vae, x, 0, 0, mean, 0, logvar, 0));
+    CHECK(mean[0] == 12345.0f && logvar[0] == 12345.0f);
+    CHECK_OK(ae_model_encode_distribution(vae, x, N, N * D, mean, N * VAE_Z, logvar, N * VAE_Z));
+    CHECK(mean[N * VAE_Z] == 12345.0f && logvar[N * VAE_Z] == 12345.0f && isfinite(mean[0]) && isfinite(logvar[N * VAE_Z - 1]));
+done:
+    ae_model_free(vae);
+    ae_model_free(classic);
+    ae_model_free(seg);
+}
+
+static void test_generate(void) {
+    ae_model *vae = create(vae_spec), *classic = create(classic_spec), *seg = create(seg_spec);
+    float out[N * D + 1], seg_out[N * SEG_P * SEG_K];
+    const char *fn = "ae_model_generate";
+    size_t i;
+    if (!vae || !classic || !seg) goto done;
+    for (i = 0; i < N * D + 1; i++) out[i] = 12345.0f;
+
+    EXPECT_FAIL_MSG(ae_model_generate(NULL, N, 1, out, N * D), AE_ERR_INVALID_ARGUMENT, fn, "model");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, N, 1, NULL, N * D), AE_ERR_INVALID_ARGUMENT, fn, "output");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, 0, 1, NULL, 0), AE_ERR_INVALID_ARGUMENT, fn, "output");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, N, 1, out, N * D - 1), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, N, 1, out, N * D + 1), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, N, 1, out, 0), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, N, 1, out, N), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, N, 1, out, N * VAE_Z), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, N, 1, out, huge), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, 0, 1, out, 1), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, huge, 1, out, N * D), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, (size_t)1 << 63, 1, out, 0), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, overflowing, 1, out, 0), AE_ERR_SHAPE, fn, "overflow");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, SIZE_MAX / D + 1, 1, out, 0), AE_ERR_SHAPE, fn, "overflow");
+    EXPECT_FAIL_MSG(ae_model_generate(vae, ((size_t)1 << 62) / D, 1, out, 4), AE_ERR_SHAPE, fn, "output_count");
+    /* Models that are not VAEs, whatever the batch. */
+    EXPECT_FAIL_MSG(ae_model_generate(classic, N, 1, out, N * D), AE_ERR_UNSUPPORTED, fn, "variational");
+    EXPECT_FAIL(ae_model_generate(classic, 1, 0, out, D), AE_ERR_UNSUPPORTED, fn);
+    EXPECT_FAIL(ae_model_generate(classic, 0, 0, out, 0), AE_ERR_UNSUPPORTED, fn);
+    /* A segmentation model (output counts that pass the shape check: classes × positions). */
+    EXPECT_FAIL(ae_model_generate(seg, N, 1, seg_out, N * SEG_P * SEG_K), AE_ERR_UNSUPPORTED, fn);
+    CHECK(all_equal(out, N * D + 1, 12345.0f)); /* untouched on every failure */
+
+    CHECK_OK(ae_model_generate(vae, 0, 1, out, 0)); /* n = 0: a no-op */
+    CHECK(out[0] == 12345.0f);
+    CHECK_OK(ae_model_generate(vae, N, UINT64_MAX, out, N * D));
+    CHECK(out[N * D] == 12345.0f && isfinite(out[0]) && isfinite(out[N * D - 1])); /* nothing past output_count */
+done:
+    ae_model_free(vae);
+    ae_model_free(classic);
+    ae_model_free(seg);
+}
+
+static void test_interpolate(const float *x) {
+    ae_model *vae = create(vae_spec), *classic = create(classic_spec), *unpool = create(unpool_spec), *seg = create(seg_spec);
+    float out[4 * D + 1], seg_out[2 * SEG_P * SEG_K], bad[D];
+    const char *fn = "ae_model_interpolate";
+    const float *a = x, *b = x + D;
+    int can_decode = -1;
+    size_t i;
+    if (!vae || !classic || !unpool || !seg) goto done;
+    for (i = 0; i < 4 * D + 1; i++) out[i] = 12345.0f;
+
+    EXPECT_FAIL_MSG(ae_model_interpolate(NULL, a, b, 4, out, 4 * D), AE_ERR_INVALID_ARGUMENT, fn, "model");
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, NULL, b, 4, out, 4 * D), AE_ERR_INVALID_ARGUMENT, fn, "a");
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, NULL, 4, out, 4 * D), AE_ERR_INVALID_ARGUMENT, fn, "b");
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, b, 4, NULL, 4 * D), AE_ERR_INVALID_ARGUMENT, fn, "output");
+    /* steps: at least the two ends, at most 2^20. */
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, b, 0, out, 0), AE_ERR_INVALID_ARGUMENT, fn, "steps");
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, b, 1, out, D), AE_ERR_INVALID_ARGUMENT, fn, "steps");
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, b, huge, out, 4 * D), AE_ERR_INVALID_ARGUMENT, fn, "steps");
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, b, (size_t)1 << 63, out, 0), AE_ERR_INVALID_ARGUMENT, fn, "steps");
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, b, overflowing, out, 0), AE_ERR_INVALID_ARGUMENT, fn, "steps");
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, b, ((size_t)1 << 20) + 1, out, (((size_t)1 << 20) + 1) * D), AE_ERR_INVALID_ARGUMENT, fn,
+                    "steps");
+    /* output_count = steps * input size. */
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, b, 4, out, 4 * D - 1), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, b, 4, out, 4 * D + 1), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, b, 4, out, 0), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, b, 4, out, D), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, b, 4, out, 4 * VAE_Z), AE_ERR_SHAPE, fn, "output_count");
+    EXPECT_FAIL_MSG(ae_model_interpolate(vae, a, b, 4, out, huge), AE_ERR_SHAPE, fn, "output_count");
+    /* NaN or infinite samples. */
+    memcpy(bad, b, sizeof bad);
+    bad[9] = NAN;
+    EXPECT_FAIL(ae_model_interpolate(vae, a, bad, 4, out, 4 * D), AE_ERR_NUMERIC, fn);
+    EXPECT_FAIL(ae_model_interpolate(vae, bad, b, 4, out, 4 * D), AE_ERR_NUMERIC, fn);
+    bad[9] = -INFINITY;
+    EXPECT_FAIL(ae_model_interpolate(vae, a, bad, 4, out, 4 * D), AE_ERR_NUMERIC, fn);
+    /* A model that cannot decode from its code alone. */
+    CHECK_OK(ae_model_can_decode(unpool, &can_decode));
+    CHECK(can_decode == 0);
+    EXPECT_FAIL_MSG(ae_model_interpolate(unpool, x, x + 16, 4, out, 4 * 16), AE_ERR_UNSUPPORTED, fn, "decode");
+    EXPECT_FAIL(ae_model_interpolate(unpool, x, x + 16, 2, out, 2 * 16), AE_ERR_UNSUPPORTED, fn);
+    /* A segmentation model (output counts that pass the shape check: classes × positions). */
+    EXPECT_FAIL_MSG(ae_model_interpolate(seg, x, x + SEG_P, 2, seg_out, 2 * SEG_P * SEG_K), AE_ERR_UNSUPPORTED, fn, "segment");
+    CHECK(all_equal(out, 4 * D + 1, 12345.0f)); /* untouched on every failure */
+
+    /* It works for any model that can decode, a VAE or not, and writes nothing past output_count. */
+    CHECK_OK(ae_model_interpolate(vae, a, b, 4, out, 4 * D));
+    CHECK(out[4 * D] == 12345.0f && isfinite(out[0]) && isfinite(out[4 * D - 1]));
+    CHECK_OK(ae_model_interpolate(classic, a, b, 2, out, 2 * D));
+    CHECK_OK(ae_model_interpolate(vae, a, a, 2, out, 2 * D));
+    CHECK(memcmp(out, out + D, D * sizeof(float)) == 0);
+done:
+    ae_model_free(vae);
+    ae_model_free(classic);
+    ae_model_free(unpool);
+    ae_model_free(seg);
+}
+
+/* Reconstruction-only VAE calls on a segmentation model with the counts the header documents
+ * (n or steps times the input size) must be refused as unsupported, as reconstruct, decode and
+ * inpaint are, not as a shape mismatch against classes × positions. */
+static void test_vae_calls_on_segmentation_documented_counts(const float *x) {
+    ae_model *seg = create(seg_spec);
+    float out[N * SEG_P];
+    if (!seg) return;
+    EXPECT_FAIL_MSG(ae_model_generate(seg, N, 1, out, N * SEG_P), AE_ERR_UNSUPPORTED, "ae_model_generate", "segment");
+    EXPECT_FAIL_MSG(ae_model_interpolate(seg, x, x + SEG_P, 2, out, 2 * SEG_P), AE_ERR_UNSUPPORTED, "ae_model_interpolate", "segment");
+    ae_model_free(seg);
+}
+
+/* Malformed variational specs: the JSON path of the entry at fault and the reason. */
+#define VAE_SPEC(code, extra)                                                                                 \
+    "{\"input_size\": 100, \"encoder\": [{\"type\": \"dense\", \"units\": 8, \"activation\": \"relu\"}, " code \
+    "], \"decoder\": [{\"type\": \"dense\", \"units\": 100}]" extra "}"
+
+static void test_vae_specs(void) {
+    ae_model *model = NULL;
+    BAD_SPEC(VAE_SPEC("{\"type\": \"variational\"}", ""), "encoder[1].units", "required");
+    BAD_SPEC(VAE_SPEC("{\"type\": \"variational\", \"beta\": 1}", ""), "encoder[1].units", "required");
+    BAD_SPEC(VAE_SPEC("{\"type\": \"variational\", \"units\": 0}", ""), "encoder[1].units", NULL);
+    BAD_SPEC(VAE_SPEC("{\"type\": \"variational\", \"units\": 1.5}", ""), "encoder[1].units", NULL);
+    BAD_SPEC(VAE_SPEC("{\"type\": \"variational\", \"units\": 4, \"beta\": -1}", ""), "encoder[1].beta", "at least 0");
+    BAD_SPEC(VAE_SPEC("{\"type\": \"variational\", \"units\": 4, \"beta\": -0.001}", ""), "encoder[1].beta", NULL);
+    BAD_SPEC(VAE_SPEC("{\"type\": \"variational\", \"units\": 4, \"beta\": \"big\"}", ""), "encoder[1].beta", NULL);
+    BAD_SPEC(VAE_SPEC("{\"type\": \"variational\", \"units\": 4, \"kl_warmup_epochs\": -1}", ""), "encoder[1].kl_warmup_epochs", NULL);
+    BAD_SPEC(VAE_SPEC("{\"type\": \"variational\", \"units\": 4, \"activation\": \"relu\"}", ""), "encoder[1].activation", "unknown key");
+    /* Not the encoder's last entry, or in the decoder. */
+    BAD_SPEC(VAE_SPEC("{\"type\": \"variational\", \"units\": 4}, {\"type\": \"dense\", \"units\": 2}", ""), "encoder[1]", "last entry");
+    BAD_SPEC("{\"input_size\": 100, \"encoder\": [{\"type\": \"variational\", \"units\": 4}, {\"type\": \"dense\", \"units\": 2}],"
+             " \"decoder\": [{\"type\": \"dense\", \"units\": 100}]}", "encoder[0]", "last entry");
+    BAD_SPEC("{\"input_size\": 100, \"encoder\": [{\"type\": \"dense\", \"units\": 8}],"
+             " \"decoder\": [{\"type\": \"variational\", \"units\": 4}, {\"type\": \"dense\", \"units\": 100}]}", "decoder[0]", "last entry");
+    /* On feature maps without a flatten. */
+    BAD_SPEC("{\"input_shape\": [1, 4, 4], \"encoder\": [{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": 3, \"padding\": 1},"
+             " {\"type\": \"variational\", \"units\": 2}], \"decoder\": [{\"type\": \"dense\", \"units\": 16},"
+             " {\"type\": \"reshape\", \"shape\": [1, 4, 4]}]}", "encoder[1]", "flatten");
+    /* The good ones are accepted (sanity for the macro). */
+    CHECK_OK(ae_model_create(VAE_SPEC("{\"type\": \"variational\", \"units\": 4, \"beta\": 0, \"kl_warmup_epochs\": 3}", ""), &model));
+    ae_model_free(model);
+}
+#undef VAE_SPEC
+
 int main(int argc, char **argv) {
     float *x;
     if (argc > 1) tmpdir = argv[1];
@@ -1846,6 +2080,11 @@ int main(int argc, char **argv) {
     test_trainer_step_labels(x);
     test_segment(x);
     test_conv_specs();
+    test_encode_distribution(x);
+    test_generate();
+    test_interpolate(x);
+    test_vae_calls_on_segmentation_documented_counts(x);
+    test_vae_specs();
     free(x);
     return check_summary("abi_misuse");
 }

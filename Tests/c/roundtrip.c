@@ -19,6 +19,14 @@
  * the majority class, and keeps its label maps through save/load; the ignore label adds nothing.
  * batch_norm and dropout train deterministically, and inference with them is deterministic.
  *
+ * Variational autoencoders: a small VAE trains with progress reports whose kl_divergence is positive
+ * and finite (NaN for other models) and whose reconstruction_loss and KL sum to the loss (β = 1);
+ * the mean of ae_model_encode_distribution is ae_model_encode's code bit for bit; ae_model_generate
+ * is deterministic for a seed, differs across seeds and leaves the model's generator alone;
+ * ae_model_interpolate's ends are decode(encode(a)) and decode(encode(b)) bit for bit; save/load
+ * keeps generate identical. A convolutional VAE trains and generates; a VAE branch trains with a
+ * segmentation model, which still segments and is not a VAE.
+ *
  * Usage: roundtrip [--quick] [directory for temporary files]   (--quick: a smaller run for valgrind)
  */
 #include <math.h>
@@ -1708,6 +1716,393 @@ static void test_batch_norm_dropout(const float *x) {
     free(unused);
 }
 
+/* ---- variational autoencoders ---- */
+
+/* 100 -> 32 -> variational 4 (mean and log-variance heads) -> 32 -> 100, on the classic data. */
+#define VZ 4 /* latent size */
+static const char *const vae_spec =
+    "{\"input_size\": 100,"
+    " \"encoder\": [{\"type\": \"dense\", \"units\": 32, \"activation\": \"relu\"},"
+    "               {\"type\": \"variational\", \"units\": 4, \"beta\": 1, \"kl_warmup_epochs\": 0}],"
+    " \"decoder\": [{\"type\": \"dense\", \"units\": 32, \"activation\": \"relu\"},"
+    "               {\"type\": \"dense\", \"units\": 100, \"activation\": \"sigmoid\"}],"
+    " \"loss\": \"bce\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.005}, \"seed\": 11}";
+
+/* A convolutional VAE on 1×8×8 images: conv2d → flatten → variational / dense → reshape →
+ * conv_transpose2d. */
+static const char *const conv_vae_spec =
+    "{\"input_shape\": [1, 8, 8],"
+    " \"encoder\": [{\"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3, \"stride\": 2, \"padding\": 1, \"activation\": \"relu\"},"
+    "               {\"type\": \"flatten\"},"
+    "               {\"type\": \"variational\", \"units\": 3}],"
+    " \"decoder\": [{\"type\": \"dense\", \"units\": 64, \"activation\": \"relu\"},"
+    "               {\"type\": \"reshape\", \"shape\": [4, 4, 4]},"
+    "               {\"type\": \"conv_transpose2d\", \"filters\": 1, \"kernel\": 2, \"stride\": 2, \"activation\": \"sigmoid\"}],"
+    " \"loss\": \"bce\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}, \"seed\": 12}";
+
+/* A segmentation model whose encoder a VAE branch regularizes (trained alongside, skipped at
+ * inference): the model is not a VAE. */
+static const char *const seg_vae_branch_spec =
+    "{\"input_shape\": [1, 8, 8],"
+    " \"encoder\": [{\"type\": \"conv2d\", \"name\": \"enc\", \"filters\": 8, \"kernel\": 3, \"padding\": 1, \"activation\": \"relu\"}],"
+    " \"decoder\": [{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": 3, \"padding\": 1}],"
+    " \"loss\": \"cross_entropy\","
+    " \"branches\": [{\"name\": \"vae\", \"weight\": 0.01, \"loss\": \"mse\","
+    "                 \"layers\": [{\"type\": \"flatten\", \"inputs\": [\"enc\"]}, {\"type\": \"variational\", \"units\": 4},"
+    "                            {\"type\": \"dense\", \"units\": 64}, {\"type\": \"reshape\", \"shape\": [1, 8, 8]}]}],"
+    " \"optimizer\": {\"type\": \"adam\", \"lr\": 0.02}, \"seed\": 9}";
+
+/* What a progress callback sees of the ELBO's terms. */
+typedef struct {
+    size_t reports, epoch_reports;
+    double first_loss, last_loss, last_kl, last_reconstruction;
+    int kl_positive, kl_nan, reconstruction_finite, sum_matches, struct_size_ok;
+} elbo_recorder;
+
+static int record_elbo(const ae_progress *p, void *user_data) {
+    elbo_recorder *r = (elbo_recorder *)user_data;
+    if (p->struct_size != sizeof(ae_progress)) r->struct_size_ok = 0;
+    if (!(isfinite(p->kl_divergence) && p->kl_divergence > 0)) r->kl_positive = 0;
+    if (!isnan(p->kl_divergence)) r->kl_nan = 0;
+    if (!(isfinite(p->reconstruction_loss) && p->reconstruction_loss > 0)) r->reconstruction_finite = 0;
+    /* β = 1, no warm-up: the objective is the negative ELBO, reconstruction + KL (NaN adds nothing). */
+    {
+        double kl = isnan(p->kl_divergence) ? 0 : p->kl_divergence;
+        if (fabs(p->train_loss - (p->reconstruction_loss + kl)) > 1e-6 * fabs(p->train_loss)) r->sum_matches = 0;
+    }
+    if (p->is_epoch_end) {
+        if (r->epoch_reports == 0) r->first_loss = p->train_loss;
+        r->last_loss = p->train_loss;
+        r->last_kl = p->kl_divergence;
+        r->last_reconstruction = p->reconstruction_loss;
+        r->epoch_reports++;
+    }
+    r->reports++;
+    return 0;
+}
+
+static void init_elbo_recorder(elbo_recorder *r) {
+    memset(r, 0, sizeof *r);
+    r->kl_positive = r->kl_nan = r->reconstruction_finite = r->sum_matches = r->struct_size_ok = 1;
+}
+
+/* The rows of ae_model_generate(model, n, seed), in `out` (n * d floats). */
+static int generated(const ae_model *model, size_t n, uint64_t seed, size_t d, float *out) {
+    return ae_model_generate(model, n, seed, out, n * d) == AE_OK;
+}
+
+/* interpolate(a, b, steps) against its definition, output[s] = decode((1 - t) code(a) + t code(b)),
+ * t = s / (steps - 1): the codes of a and b from one ae_model_encode of the pair (as the library
+ * encodes them), the points of the line computed here, decoded in one batch of `steps`. The rows
+ * must equal those decodings bit for bit, so the first row is decode(encode(a)) and the last
+ * decode(encode(b)) bit for bit: the line's ends are the codes themselves, exactly. Decoding the
+ * two codes as a batch of two gives the ends again up to rounding (OpenBLAS may round a product
+ * with another number of rows differently, e.g. under valgrind). Returns the number of mismatches,
+ * or -1 when a call fails. */
+static int interpolation_mismatches(const ae_model *model, const float *a, const float *b, size_t steps, size_t d, size_t c) {
+    float *pair = (float *)malloc(2 * d * sizeof(float)), *codes = (float *)malloc(2 * c * sizeof(float));
+    float *ends = (float *)malloc(2 * d * sizeof(float)), *path = (float *)malloc(steps * d * sizeof(float));
+    float *line = (float *)malloc(steps * c * sizeof(float)), *decoded = (float *)malloc(steps * d * sizeof(float));
+    int mismatches = -1;
+    size_t s, j;
+    if (!pair || !codes || !ends || !path || !line || !decoded) goto done;
+    memcpy(pair, a, d * sizeof(float));
+    memcpy(pair + d, b, d * sizeof(float));
+    if (ae_model_interpolate(model, a, b, steps, path, steps * d) != AE_OK) goto done;
+    if (ae_model_encode(model, pair, 2, 2 * d, codes, 2 * c) != AE_OK) goto done;
+    if (ae_model_decode(model, codes, 2, 2 * c, ends, 2 * d) != AE_OK) goto done;
+    for (s = 0; s < steps; s++) {
+        float t = (float)s / (float)(steps - 1);
+        for (j = 0; j < c; j++) line[s * c + j] = (1 - t) * codes[j] + t * codes[c + j];
+    }
+    if (ae_model_decode(model, line, steps, steps * c, decoded, steps * d) != AE_OK) goto done;
+    mismatches = (memcmp(line, codes, c * sizeof(float)) != 0) + (memcmp(line + (steps - 1) * c, codes + c, c * sizeof(float)) != 0);
+    for (s = 0; s < steps; s++) mismatches += memcmp(path + s * d, decoded + s * d, d * sizeof(float)) != 0;
+    for (j = 0; j < d; j++) {
+        mismatches += fabsf(path[j] - ends[j]) > 1e-5f * (1 + fabsf(ends[j]));
+        mismatches += fabsf(path[(steps - 1) * d + j] - ends[d + j]) > 1e-5f * (1 + fabsf(ends[d + j]));
+    }
+done:
+    free(pair);
+    free(codes);
+    free(ends);
+    free(path);
+    free(line);
+    free(decoded);
+    return mismatches;
+}
+
+static void test_vae(const float *x) {
+    size_t n = quick ? 64 : samples, i, value = 0, k = quick ? 4 : 16;
+    ae_model *model = create(vae_spec), *classic = create(classic_spec), *twin = NULL, *other = NULL, *loaded = NULL;
+    ae_train_options options;
+    ae_train_report report;
+    elbo_recorder r;
+    float *mean = NULL, *logvar = NULL, *code = NULL, *g1 = NULL, *g2 = NULL, *g3 = NULL;
+    int can_decode = -1, finite = 1, in_range = 1;
+    void *bytes = NULL;
+    size_t size = 0;
+    char path[512];
+    mean = (float *)malloc(n * VZ * sizeof(float));
+    logvar = (float *)malloc(n * VZ * sizeof(float));
+    code = (float *)malloc(n * VZ * sizeof(float));
+    g1 = (float *)malloc(k * D * sizeof(float));
+    g2 = (float *)malloc(k * D * sizeof(float));
+    g3 = (float *)malloc(k * D * sizeof(float));
+    if (!model || !classic || !mean || !logvar || !code || !g1 || !g2 || !g3) goto done;
+
+    /* A VAE decodes; its code is the latent mean, with mu and logvar heads in the parameters. */
+    CHECK_OK(ae_model_code_size(model, &value));
+    CHECK(value == VZ);
+    CHECK_OK(ae_model_can_decode(model, &can_decode));
+    CHECK(can_decode == 1);
+    {
+        float w[VZ * 32];
+        CHECK_OK(ae_model_get_parameter(model, "encoder.1.mu.weight", w, VZ * 32));
+        CHECK_OK(ae_model_get_parameter(model, "encoder.1.logvar.weight", w, VZ * 32));
+        CHECK_OK(ae_model_get_parameter(model, "encoder.1.mu.bias", w, VZ));
+        CHECK_OK(ae_model_get_parameter(model, "encoder.1.logvar.bias", w, VZ));
+    }
+    /* Copies made now (before training) to check determinism and the generator below. */
+    CHECK_OK(ae_model_save_to_memory(model, 1, &bytes, &size));
+    CHECK_OK(ae_model_load_from_memory(bytes, size, &twin));
+    CHECK_OK(ae_model_load_from_memory(bytes, size, &other));
+    ae_free(bytes);
+    bytes = NULL;
+    if (!twin || !other) goto done;
+
+    /* Training: every report has a positive, finite KL and a reconstruction term summing to the loss. */
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = quick ? 3 : 8;
+    options.batch_size = 32;
+    options.report_batches = 1;
+    init_elbo_recorder(&r);
+    options.progress = record_elbo;
+    options.user_data = &r;
+    report.struct_size = sizeof report;
+    CHECK_OK(ae_model_train(model, x, n, n * D, &options, &report));
+    CHECK(report.epochs_run == options.epochs && r.epoch_reports == options.epochs && r.reports > r.epoch_reports);
+    CHECK(r.struct_size_ok && r.kl_positive && r.reconstruction_finite && r.sum_matches);
+    if (!(r.kl_positive && r.sum_matches)) fprintf(stderr, "  vae: kl %g, reconstruction %g, loss %g\n", r.last_kl, r.last_reconstruction, r.last_loss);
+    CHECK(r.last_loss < r.first_loss); /* the negative ELBO goes down */
+    CHECK(fabs(report.final_train_loss - r.last_loss) <= 1e-12 * fabs(r.last_loss));
+    if (getenv("AE_TEST_VERBOSE")) printf("  vae: loss %.3f -> %.3f, kl %.4f\n", r.first_loss, r.last_loss, r.last_kl);
+
+    /* A model that is not a VAE reports NaN for the KL, and a reconstruction term equal to its loss. */
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = 1;
+    options.report_batches = 1;
+    init_elbo_recorder(&r);
+    options.progress = record_elbo;
+    options.user_data = &r;
+    CHECK_OK(ae_model_train(classic, x, n, n * D, &options, NULL));
+    CHECK(r.reports > 1 && r.kl_nan && r.reconstruction_finite && r.sum_matches && r.struct_size_ok);
+
+    /* encode_distribution: the mean is the code, bit for bit; log-variances are finite. */
+    CHECK_OK(ae_model_encode_distribution(model, x, n, n * D, mean, n * VZ, logvar, n * VZ));
+    CHECK_OK(ae_model_encode(model, x, n, n * D, code, n * VZ));
+    CHECK(memcmp(mean, code, n * VZ * sizeof(float)) == 0);
+    for (i = 0; i < n * VZ; i++) finite &= isfinite(logvar[i]) && isfinite(mean[i]);
+    CHECK(finite && memcmp(mean, logvar, n * VZ * sizeof(float)) != 0);
+    for (i = 1; i <= 3; i++) { /* smaller batches too */
+        CHECK_OK(ae_model_encode_distribution(model, x + 5 * D, i, i * D, mean, i * VZ, logvar, i * VZ));
+        CHECK_OK(ae_model_encode(model, x + 5 * D, i, i * D, code, i * VZ));
+        CHECK(memcmp(mean, code, i * VZ * sizeof(float)) == 0);
+    }
+    CHECK_OK(ae_model_encode_distribution(model, x, 0, 0, mean, 0, logvar, 0)); /* n = 0: a no-op */
+
+    /* generate: deterministic for a seed, different across seeds, in the sigmoid's range. */
+    CHECK(generated(model, k, 7, D, g1) && generated(model, k, 7, D, g2) && generated(model, k, 8, D, g3));
+    CHECK(memcmp(g1, g2, k * D * sizeof(float)) == 0);
+    CHECK(memcmp(g1, g3, k * D * sizeof(float)) != 0);
+    finite = 1;
+    for (i = 0; i < k * D; i++) {
+        finite &= isfinite(g1[i]);
+        in_range &= g1[i] >= 0 && g1[i] <= 1;
+    }
+    CHECK(finite && in_range);
+    CHECK(memcmp(g1, g1 + D, D * sizeof(float)) != 0); /* different codes, different samples */
+    CHECK(generated(model, k, UINT64_MAX, D, g3));
+    CHECK_OK(ae_model_generate(model, 0, 7, g3, 0)); /* n = 0: a no-op */
+
+    /* generate leaves the model's own generator alone: training after it is as if it had not run. */
+    CHECK(generated(other, k, 3, D, g2));
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = 1;
+    CHECK_OK(ae_model_train(twin, x, n, n * D, &options, NULL));
+    CHECK_OK(ae_model_train(other, x, n, n * D, &options, NULL));
+    CHECK(same_parameters(twin, other));
+
+    /* interpolate: the ends are the reconstructions of a and b, the rest decoded points of the line. */
+    CHECK(interpolation_mismatches(model, x, x + D, 5, D, VZ) == 0);
+    CHECK(interpolation_mismatches(model, x + 3 * D, x + 9 * D, 2, D, VZ) == 0);
+    CHECK(interpolation_mismatches(model, x + 4 * D, x + 4 * D, 3, D, VZ) == 0);
+    CHECK(interpolation_mismatches(classic, x, x + D, 4, D, C) == 0); /* any model that can decode */
+
+    /* save / load (file and memory): generate, encode_distribution and interpolate unchanged. */
+    snprintf(path, sizeof path, "%s/ae_roundtrip_%d_vae.safetensors", tmpdir, (int)getpid());
+    CHECK_OK(ae_model_save(model, path, 0));
+    CHECK_OK(ae_model_load(path, &loaded));
+    unlink(path);
+    if (loaded) {
+        float *lm = (float *)malloc(n * VZ * sizeof(float)), *ll = (float *)malloc(n * VZ * sizeof(float));
+        CHECK(generated(loaded, k, 7, D, g2) && memcmp(g1, g2, k * D * sizeof(float)) == 0);
+        CHECK_OK(ae_model_encode_distribution(model, x, n, n * D, mean, n * VZ, logvar, n * VZ));
+        if (lm && ll) {
+            CHECK_OK(ae_model_encode_distribution(loaded, x, n, n * D, lm, n * VZ, ll, n * VZ));
+            CHECK(memcmp(mean, lm, n * VZ * sizeof(float)) == 0 && memcmp(logvar, ll, n * VZ * sizeof(float)) == 0);
+        }
+        CHECK(same_parameters(model, loaded));
+        free(lm);
+        free(ll);
+        ae_model_free(loaded);
+        loaded = NULL;
+    }
+    CHECK_OK(ae_model_save_to_memory(model, 1, &bytes, &size));
+    CHECK_OK(ae_model_load_from_memory(bytes, size, &loaded));
+    ae_free(bytes);
+    bytes = NULL;
+    if (loaded) {
+        CHECK(generated(loaded, k, 7, D, g2) && memcmp(g1, g2, k * D * sizeof(float)) == 0);
+        /* Resuming from the copy (optimizer state and generator included) equals training on. */
+        ae_train_options_init(&options, sizeof options);
+        options.epochs = 1;
+        CHECK_OK(ae_model_train(model, x, n, n * D, &options, NULL));
+        CHECK_OK(ae_model_train(loaded, x, n, n * D, &options, NULL));
+        CHECK(same_parameters(model, loaded));
+    }
+done:
+    free(mean);
+    free(logvar);
+    free(code);
+    free(g1);
+    free(g2);
+    free(g3);
+    ae_model_free(model);
+    ae_model_free(classic);
+    ae_model_free(twin);
+    ae_model_free(other);
+    ae_model_free(loaded);
+}
+
+static void test_conv_vae(void) {
+    size_t n = quick ? 32 : 256, i, dims[3] = {0, 0, 0}, rank = 0, value = 0, k = 6;
+    float *x = NULL, *g = NULL, *g2 = NULL, *mean = NULL, *logvar = NULL, *code = NULL;
+    int32_t *unused = NULL;
+    ae_model *model = create(conv_vae_spec), *twin = create(conv_vae_spec);
+    ae_train_options options;
+    ae_train_report report;
+    elbo_recorder r;
+    int in_range = 1;
+    make_squares(n, 41, &x, &unused);
+    g = (float *)malloc(k * IMG * sizeof(float));
+    g2 = (float *)malloc(k * IMG * sizeof(float));
+    mean = (float *)malloc(n * 3 * sizeof(float));
+    logvar = (float *)malloc(n * 3 * sizeof(float));
+    code = (float *)malloc(n * 3 * sizeof(float));
+    if (!model || !twin || !x || !g || !g2 || !mean || !logvar || !code) goto done;
+    CHECK_OK(ae_model_input_shape(model, dims, 3, &rank));
+    CHECK(rank == 3 && dims[0] == 1 && dims[1] == 8 && dims[2] == 8);
+    CHECK_OK(ae_model_code_size(model, &value));
+    CHECK(value == 3);
+
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = quick ? 3 : 8;
+    options.batch_size = 16;
+    init_elbo_recorder(&r);
+    options.progress = record_elbo;
+    options.user_data = &r;
+    report.struct_size = sizeof report;
+    CHECK_OK(ae_model_train(model, x, n, n * IMG, &options, &report));
+    CHECK(report.epochs_run == options.epochs && r.epoch_reports == options.epochs);
+    CHECK(r.kl_positive && r.reconstruction_finite && r.sum_matches && r.last_loss < r.first_loss);
+    if (!(r.last_loss < r.first_loss)) fprintf(stderr, "  conv vae: loss %g -> %g\n", r.first_loss, r.last_loss);
+    options.progress = NULL;
+    CHECK_OK(ae_model_train(twin, x, n, n * IMG, &options, NULL));
+    CHECK(same_parameters(model, twin)); /* the sampling noise comes from the seeded generator */
+
+    CHECK(generated(model, k, 21, IMG, g) && generated(model, k, 21, IMG, g2));
+    CHECK(memcmp(g, g2, k * IMG * sizeof(float)) == 0);
+    for (i = 0; i < k * IMG; i++) in_range &= g[i] >= 0 && g[i] <= 1;
+    CHECK(in_range);
+    CHECK_OK(ae_model_encode_distribution(model, x, n, n * IMG, mean, n * 3, logvar, n * 3));
+    CHECK_OK(ae_model_encode(model, x, n, n * IMG, code, n * 3));
+    CHECK(memcmp(mean, code, n * 3 * sizeof(float)) == 0);
+    CHECK(interpolation_mismatches(model, x, x + IMG, 4, IMG, 3) == 0);
+    check_save_load(model, x, n, same_reconstructions, "conv_vae");
+done:
+    free(x);
+    free(unused);
+    free(g);
+    free(g2);
+    free(mean);
+    free(logvar);
+    free(code);
+    ae_model_free(model);
+    ae_model_free(twin);
+}
+
+/* The same segmentation network without the branch. */
+static const char *const seg_no_branch_spec =
+    "{\"input_shape\": [1, 8, 8],"
+    " \"encoder\": [{\"type\": \"conv2d\", \"name\": \"enc\", \"filters\": 8, \"kernel\": 3, \"padding\": 1, \"activation\": \"relu\"}],"
+    " \"decoder\": [{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": 3, \"padding\": 1}],"
+    " \"loss\": \"cross_entropy\", \"seed\": 9}";
+
+/* A VAE branch on a segmentation model trains with it (its weights move); the model segments,
+ * reports no KL of its own (its code is not variational), refuses the VAE calls, and infers
+ * exactly as the network without the branch. */
+static void test_vae_branch(void) {
+    static const char *const shared[] = {"enc.weight", "enc.bias", "decoder.0.weight", "decoder.0.bias"};
+    size_t n = quick ? 32 : 128, i, foreground = 0;
+    float *x = NULL, out[2 * 2 * IMG], mean[8 * IMG], logvar[8 * IMG], before[4 * 8 * IMG], after[4 * 8 * IMG];
+    float weights[2 * 8 * 9];
+    int32_t *labels = NULL;
+    ae_model *model = create(seg_vae_branch_spec), *plain = create(seg_no_branch_spec);
+    ae_train_options options;
+    elbo_recorder r;
+    double accuracy, chance;
+    int in_range = 0;
+    make_squares(n, 43, &x, &labels);
+    if (!model || !plain || !x || !labels) goto done;
+    for (i = 0; i < n * IMG; i++) foreground += labels[i] == 1;
+    chance = (double)(foreground > n * IMG / 2 ? foreground : n * IMG - foreground) / (double)(n * IMG);
+    CHECK_OK(ae_model_get_parameter(model, "vae.1.mu.weight", before, 4 * 8 * IMG));
+
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = quick ? 4 : 6;
+    options.batch_size = 16;
+    init_elbo_recorder(&r);
+    options.progress = record_elbo;
+    options.user_data = &r;
+    CHECK_OK(ae_model_train_labels(model, x, n, n * IMG, labels, n * IMG, &options, NULL));
+    CHECK(r.epoch_reports == options.epochs && r.kl_nan && r.reconstruction_finite && r.last_loss < r.first_loss);
+    CHECK_OK(ae_model_get_parameter(model, "vae.1.mu.weight", after, 4 * 8 * IMG));
+    CHECK(memcmp(before, after, sizeof before) != 0); /* the branch trained */
+    accuracy = segment_accuracy(model, x, labels, n, &in_range);
+    CHECK(in_range && accuracy > chance + 0.5 * (1 - chance));
+    if (!(accuracy > chance + 0.5 * (1 - chance))) fprintf(stderr, "  vae branch: accuracy %.4f, chance %.4f\n", accuracy, chance);
+
+    /* Not a VAE (with output counts that pass the shape checks: classes × positions per sample). */
+    CHECK(ae_model_generate(model, 2, 0, out, 2 * 2 * IMG) == AE_ERR_UNSUPPORTED);
+    CHECK(ae_model_encode_distribution(model, x, 1, IMG, mean, 8 * IMG, logvar, 8 * IMG) == AE_ERR_UNSUPPORTED);
+    CHECK(ae_model_interpolate(model, x, x + IMG, 2, out, 2 * 2 * IMG) == AE_ERR_UNSUPPORTED);
+
+    /* Skipped at inference: the network without the branch, given the shared weights, segments alike. */
+    for (i = 0; i < 4; i++) {
+        size_t count = 0;
+        CHECK_OK(ae_model_tensor_info(model, i, NULL, NULL, 0, NULL, &count));
+        CHECK_OK(ae_model_get_parameter(model, shared[i], weights, count));
+        CHECK_OK(ae_model_set_parameter(plain, shared[i], weights, count));
+    }
+    CHECK(same_segments(model, plain, x, n));
+done:
+    free(x);
+    free(labels);
+    ae_model_free(model);
+    ae_model_free(plain);
+}
+
 static void test_versions(void) {
     char expected[64];
     snprintf(expected, sizeof expected, "%d.%d.%d", AE_VERSION_MAJOR, AE_VERSION_MINOR, AE_VERSION_PATCH);
@@ -1754,6 +2149,9 @@ int main(int argc, char **argv) {
     test_segmentation();
     test_segmentation_steps();
     test_batch_norm_dropout(x);
+    test_vae(x);
+    test_conv_vae();
+    test_vae_branch();
     free(x);
     return check_summary(quick ? "roundtrip --quick" : "roundtrip");
 }

@@ -464,6 +464,177 @@ assert "segmentation: resumed to 5 epochs in total" grep -qE '^saved .* \(5 epoc
 run train --resume "$T/seg.aem" --data "$T/x300.npy" --out "$T/seg_resumed.aem" --epochs 1
 check "segmentation: train --resume without --labels: exit 1" 1 "give --labels"
 
+# ---- variational autoencoders: generate / interpolate --------------------------------------
+python3 - "$T" <<'PY'
+import json, sys
+t = sys.argv[1]
+vae = {"input_size": 784,
+       "encoder": [{"type": "dense", "units": 128, "activation": "relu"},
+                   {"type": "variational", "units": 8, "beta": 1, "kl_warmup_epochs": 0}],
+       "decoder": [{"type": "dense", "units": 128, "activation": "relu"},
+                   {"type": "dense", "units": 784, "activation": "sigmoid"}],
+       "loss": "bce", "optimizer": {"type": "adam", "lr": 0.002}, "seed": 3}
+json.dump(vae, open(f"{t}/vae.json", "w"))
+seg = {"input_shape": [1, 28, 28],
+       "encoder": [{"type": "conv2d", "name": "enc", "filters": 4, "kernel": 3, "padding": 1, "activation": "relu"}],
+       "decoder": [{"type": "conv2d", "filters": 2, "kernel": 3, "padding": 1}],
+       "loss": "cross_entropy",
+       "branches": [{"name": "vae", "weight": 0.01, "loss": "mse",
+                     "layers": [{"type": "max_pool2d", "kernel": 4, "inputs": ["enc"]}, {"type": "flatten"},
+                                {"type": "variational", "units": 4},
+                                {"type": "dense", "units": 784, "activation": "sigmoid"},
+                                {"type": "reshape", "shape": [1, 28, 28]}]}],
+       "optimizer": {"type": "adam", "lr": 0.01}, "seed": 2}
+json.dump(seg, open(f"{t}/seg_vae.json", "w"))
+bad = json.loads(json.dumps(vae)); del bad["encoder"][1]["units"]
+json.dump(bad, open(f"{t}/vae_no_units.json", "w"))
+PY
+VAE="$T/vae.aem"
+run train --spec "$T/vae.json" --data "$T/x300.npy" --out "$VAE" --epochs 3 --batch-size 32 --divide-by 255
+check "VAE: trains on 300 MNIST rows for 3 epochs" 0
+cp "$T/err" "$T/vae_train_err"; cp "$T/out" "$T/vae_train_out"
+assert "VAE: the epoch lines show kl (positive), and the loss goes down" python3 -c "
+import re
+lines = open('$T/vae_train_err').read().splitlines()
+found = [re.fullmatch(r'epoch (\d)/3 loss ([0-9.]+) kl ([0-9.]+) lr 0.002 time [0-9.]+s', l) for l in lines]
+assert len(lines) == 3 and all(found), lines
+losses = [float(m.group(2)) for m in found]; kls = [float(m.group(3)) for m in found]
+assert losses[2] < losses[0] and all(k > 0 for k in kls), (losses, kls)"
+assert "VAE: the summary adds the KL and reconstruction terms of the last epoch's loss" python3 -c "
+import re
+text = open('$T/vae_train_out').read()
+loss = float(re.search(r'^loss +([0-9.]+)$', text, re.M).group(1))
+m = re.search(r'^kl +([0-9.]+) per sample \(reconstruction ([0-9.]+)\)$', text, re.M)
+assert m and float(m.group(1)) > 0, text
+assert abs(float(m.group(1)) + float(m.group(2)) - loss) < 1e-4 * loss, (m.groups(), loss)
+last = open('$T/vae_train_err').read().splitlines()[-1]
+assert f' kl {m.group(1)} ' in last, (last, m.group(1))"
+run train --spec "$SPEC" --data "$T/x300.npy" --out "$T/plain.aem" --epochs 1 --divide-by 255
+assert "a model that is not a VAE: no kl in its epoch lines or summary" bash -c "
+grep -qE '^epoch 1/1 loss [0-9.]+ lr ' '$T/err' && ! grep -q ' kl ' '$T/err' && ! grep -qE '^kl ' '$T/out'"
+
+if command -v script >/dev/null 2>&1; then
+    script -qec "'$BIN' train --resume '$VAE' --data '$T/x300.npy' --out '$T/vae_tty.aem' --epochs 1 --batch-size 32" /dev/null >"$T/tty" 2>&1
+    rc=$?; cp "$T/tty" "$T/err"
+    if [ "$rc" -eq 0 ] && grep -qE "epoch 1/1 \[#{20}\] 100% loss [0-9.]+ kl [0-9.]+ lr" "$T/tty"; then
+        ok "VAE progress (terminal): the bar shows kl"
+    else
+        fail "VAE progress (terminal): the bar shows kl"
+    fi
+else
+    echo "skip  VAE progress (terminal): script(1) is not installed"
+fi
+
+run inspect --model "$VAE"
+check "VAE: inspect" 0
+assert "inspect: marks the variational code and its beta" bash -c "
+grep -qE '^code shape +\[8\]$' '$T/out' && grep -qE '^code +variational, beta 1, KL warm-up 0 epochs$' '$T/out' &&
+grep -qE '^  encoder.1.mu.weight +\[8, 128\] +1,024$' '$T/out'"
+run inspect --model "$VAE" --json
+assert "inspect --json: variational {units, beta, kl_warmup_epochs}" python3 -c "
+import json
+j = json.load(open('$T/out'))
+assert j['variational'] == {'units': 8, 'beta': 1, 'kl_warmup_epochs': 0}, j['variational']
+assert j['task'] == 'reconstruction' and j['can_decode'] is True and j['code_shape'] == [8]"
+run inspect --model "$MODEL" --json
+assert "inspect --json: variational is null for a model that is not a VAE" python3 -c "
+import json; assert json.load(open('$T/out'))['variational'] is None"
+run inspect --model "$MODEL"
+assert "inspect: no code row for a model that is not a VAE" bash -c "! grep -qE '^code +variational' '$T/out'"
+
+run generate --model "$VAE" --count 16 --seed 7 --out "$T/gen7.npy"
+check "generate --count 16 --seed 7" 0
+assert "generate: prints what it wrote" grep -qxF "generated 16 samples of [784] from seed 7: $T/gen7.npy" "$T/out"
+assert "generate: [16, 784] float32 samples in pixel units (the model's /255 scaling undone)" python3 -c "
+import numpy as np
+g = np.load('$T/gen7.npy')
+assert g.shape == (16, 784) and g.dtype == np.float32, (g.shape, g.dtype)
+assert np.isfinite(g).all() and g.min() >= 0 and g.max() <= 255 and g.max() > 1, (g.min(), g.max())
+assert len({row.tobytes() for row in g}) == 16   # 16 different samples"
+run generate --model "$VAE" --count 16 --seed 7 --out "$T/gen7b.npy"
+check "generate again with the same seed" 0
+assert "generate: the same seed gives the same samples" cmp -s "$T/gen7.npy" "$T/gen7b.npy"
+run generate --model "$VAE" --count 16 --seed 8 --out "$T/gen8.npy"
+assert "generate: another seed gives other samples" python3 -c "
+import numpy as np
+assert not np.array_equal(np.load('$T/gen7.npy'), np.load('$T/gen8.npy'))"
+run generate --model "$VAE" --count 3 --out "$T/gen_default.npy"
+run generate --model "$VAE" --count 3 --seed 0 --out "$T/gen0.npy"
+assert "generate: the default seed is 0" cmp -s "$T/gen_default.npy" "$T/gen0.npy"
+run generate --model "$VAE" --count 2 --seed 18446744073709551615 --out "$T/gen_max.npy"
+check "generate: the largest 64-bit seed" 0
+
+run interpolate --model "$VAE" --data "$T/x300.npy" --from 0 --to 1 --out "$T/path.npy"
+check "interpolate --from 0 --to 1 (8 steps by default)" 0
+assert "interpolate: prints what it wrote" grep -qxF "interpolated 8 samples from sample 0 to sample 1 of $T/x300.npy: $T/path.npy" "$T/out"
+run reconstruct --model "$VAE" --data "$T/x300.npy" --out "$T/vae_xhat.npy"
+assert "interpolate: [8, 28, 28] in pixel units, from the reconstruction of sample 0 to that of sample 1" python3 -c "
+import numpy as np
+p = np.load('$T/path.npy').astype(np.float64); r = np.load('$T/vae_xhat.npy').astype(np.float64)
+assert p.shape == (8, 28, 28), p.shape
+assert np.isfinite(p).all() and p.min() >= 0 and p.max() <= 255 and p.max() > 1
+assert np.allclose(p[0], r[0], rtol=1e-4, atol=1e-3) and np.allclose(p[-1], r[1], rtol=1e-4, atol=1e-3)
+assert not np.allclose(p[0], p[-1]) and len({row.tobytes() for row in p}) == 8"
+run interpolate --model "$VAE" --data "$T/x300.npy" --from 5 --to 5 --steps 3 --out "$T/path_same.npy"
+assert "interpolate from a sample to itself: 3 equal rows" python3 -c "
+import numpy as np
+p = np.load('$T/path_same.npy'); assert p.shape == (3, 28, 28) and (p == p[0]).all()"
+run interpolate --model "$VAE" --data "$T/x.csv" --from 3 --to 7 --steps 2 --out "$T/path_csv.npy"
+check "interpolate on CSV, 2 steps" 0
+assert "interpolate on CSV: [2, 784] (the file's per-sample shape)" has_shape "$T/path_csv.npy" "2,784"
+run interpolate --model "$MODEL" --data "$T/x.npy" --from 0 --to 9 --steps 4 --out "$T/path_plain.npy"
+check "interpolate works for any model that can decode (a plain dense autoencoder)" 0
+assert "interpolate on a plain autoencoder: [4, 28, 28]" has_shape "$T/path_plain.npy" "4,28,28"
+
+# VAE refusals and mistakes.
+run generate --model "$MODEL" --count 4 --out "$T/g.npy"
+check "generate on a model that is not a VAE: exit 1" 1 "is not a variational autoencoder"
+run generate --model "$T/seg.aem" --count 4 --out "$T/g.npy"
+check "generate on a segmentation model: exit 1" 1 "is a segmentation model"
+run interpolate --model "$T/conv.aem" --data "$T/x300.npy" --from 0 --to 1 --out "$T/g.npy"
+check "interpolate on a model that cannot decode (max-unpooling links): exit 1" 1 "cannot decode from codes alone"
+run interpolate --model "$T/seg.aem" --data "$T/x300.npy" --from 0 --to 1 --out "$T/g.npy"
+check "interpolate on a segmentation model: exit 1" 1 "is a segmentation model"
+run interpolate --model "$VAE" --data "$T/x300.npy" --from 0 --to 300 --out "$T/g.npy"
+check "interpolate --to past the last sample: exit 1" 1 "--to 300: $T/x300.npy holds 300 samples (indices 0 to 299)"
+run interpolate --model "$VAE" --data "$T/x14.npy" --from 0 --to 1 --out "$T/g.npy"
+check "interpolate with the wrong input size: exit 1" 1 "input size of $VAE is 784"
+assert "failed generate / interpolate runs write nothing" test ! -e "$T/g.npy"
+run interpolate --model "$VAE" --data "$T/x300.npy" --from 0 --to 1 --steps 1 --out "$T/g.npy"
+check "interpolate --steps 1: exit 2" 2 "--steps must be between 2 and 1048576"
+run interpolate --model "$VAE" --data "$T/x300.npy" --from -1 --to 1 --out "$T/g.npy"
+check "interpolate --from -1: exit 2" 2 "--from must be at least 0"
+run interpolate --model "$VAE" --data "$T/x300.npy" --to 1 --out "$T/g.npy"
+check "interpolate without --from: exit 2" 2 "needs --from"
+run generate --model "$VAE" --out "$T/g.npy"
+check "generate without --count: exit 2" 2 "needs --count"
+run generate --model "$VAE" --count 0 --out "$T/g.npy"
+check "generate --count 0: exit 2" 2 "--count must be between 1 and 1000000"
+for seed in -1 abc 18446744073709551616 1.5; do
+    run generate --model "$VAE" --count 2 --seed "$seed" --out "$T/g.npy"
+    check "generate --seed $seed: exit 2" 2 "--seed must be an integer from 0 to 18446744073709551615"
+done
+run generate --model "$VAE" --count 2
+check "generate without --out: exit 2" 2 "--out"
+run generate --model "$VAE" --count 2 --out "$T/no/such/dir/g.npy"
+check "generate to an unwritable --out: exit 1" 1 "does not exist"
+run train --spec "$T/vae_no_units.json" --data "$T/x300.npy" --out "$T/m.aem"
+check "a variational layer without units: exit 1 with the JSON path" 1 "encoder[1].units"
+
+# A VAE branch regularizing a segmentation model: trained, shown by inspect, not a VAE.
+run train --spec "$T/seg_vae.json" --data "$T/x300.npy" --labels "$T/y300.npy" --out "$T/seg_vae.aem" --epochs 2 --divide-by 255
+check "segmentation with a VAE branch: trains" 0
+assert "segmentation with a VAE branch: no kl in the epoch lines (the code is not variational)" bash -c "
+test \"\$(grep -cE '^epoch [12]/2 loss [0-9.]+ lr ' '$T/err')\" -eq 2"
+run inspect --model "$T/seg_vae.aem"
+assert "inspect: lists the branch, and no variational code" bash -c "
+grep -qE '^branches +vae \(variational, weight 0.01, loss mse\) \(training only\)$' '$T/out' && ! grep -qE '^code +variational' '$T/out'"
+run segment --model "$T/seg_vae.aem" --data "$T/x300.npy" --out "$T/seg_vae_labels.npy"
+check "segmentation with a VAE branch: segment" 0
+assert "segmentation with a VAE branch: [300, 28, 28] labels" has_shape "$T/seg_vae_labels.npy" "300,28,28"
+run generate --model "$T/seg_vae.aem" --count 2 --out "$T/g.npy"
+check "generate on a segmentation model with a VAE branch: exit 1" 1 "is a segmentation model"
+
 # ---- failures --------------------------------------------------------------------------------
 run train --spec "$SPEC" --data "$T/missing.npy" --out "$T/m.aem"
 check "missing data file: exit 1, names the file" 1 "missing.npy"
@@ -503,7 +674,7 @@ run
 check "no command: exit 2 with usage" 2 "Usage: autoencoders"
 
 # ---- help and version ------------------------------------------------------------------------
-for command in train encode decode reconstruct score segment threshold predict inspect version; do
+for command in train encode decode reconstruct score segment generate interpolate threshold predict inspect version; do
     run "$command" --help
     if [ "$rc" -eq 0 ] && grep -q "^Usage: autoencoders $command" "$T/out"; then ok "$command --help"; else fail "$command --help"; fi
 done

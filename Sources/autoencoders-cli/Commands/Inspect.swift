@@ -6,8 +6,9 @@ enum InspectCommand {
     Usage: autoencoders inspect --model MODEL.aem [--json]
 
     Shows a model file's format and library version, its task (reconstruction, or segmentation
-    with its classes), input and code shapes, parameter tensors, input scaling, training state
-    (epochs, optimizer step) and spec. The file is fully validated (checksum included) first.
+    with its classes), input and code shapes (a VAE's code is marked variational, with its beta),
+    branch heads, parameter tensors, input scaling, training state (epochs, optimizer step) and
+    spec. The file is fully validated (checksum included) first.
 
     Options:
       --model MODEL.aem   the model file
@@ -53,6 +54,8 @@ enum InspectCommand {
         row("input shape", describeShape(model.inputShape))
         if model.isSegmentation { row("output shape", describeShape([model.classCount] + model.inputShape.dropFirst()) + " (class logits)") }
         row("code shape", describeShape(model.codeShape))
+        if let code = Shared.variationalCode(of: model) { row("code", Shared.describeVariational(code)) }
+        if !model.spec.branches.isEmpty { row("branches", Shared.describeBranches(model) + " (training only)") }
         row("can decode", model.isSegmentation ? "no (use segment)" : model.canDecode ? "yes" : "no (use reconstruct)")
         row("loss", model.spec.lossName)
         let optimizer = model.spec.optimizer
@@ -102,6 +105,15 @@ enum InspectCommand {
             "epochs_completed": .number(Double(model.epochsCompleted)),
             "anomaly_threshold": model.anomalyThreshold.map { .number(Double($0)) } ?? .null,
         ]
+        if let code = Shared.variationalCode(of: model) {
+            object["variational"] = .object([
+                "units": .number(Double(code.units)),
+                "beta": .number(exactDecimal(code.beta)),
+                "kl_warmup_epochs": .number(Double(code.warmupEpochs)),
+            ])
+        } else {
+            object["variational"] = .null
+        }
         if let ignore = Shared.ignoreLabel(of: model) {
             object["ignore_index"] = .number(Double(ignore))
             object["label_shape"] = shape(Array(model.inputShape.dropFirst()))

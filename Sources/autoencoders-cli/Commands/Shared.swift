@@ -21,6 +21,26 @@ enum Shared {
         return nil
     }
 
+    /// The variational code of a VAE (the spec's last encoder entry), nil for other models.
+    static func variationalCode(of model: Model) -> (units: Int, beta: Float, warmupEpochs: Int)? {
+        guard model.isVariational, let last = model.spec.encoder.last,
+              case let .variational(units, beta, warmupEpochs, _) = last.kind else { return nil }
+        return (units, beta, warmupEpochs)
+    }
+
+    /// "variational, beta 1, KL warm-up 0 epochs".
+    static func describeVariational(_ code: (units: Int, beta: Float, warmupEpochs: Int)) -> String {
+        "variational, beta \(format("%g", Double(code.beta))), KL warm-up \(code.warmupEpochs) epoch\(code.warmupEpochs == 1 ? "" : "s")"
+    }
+
+    /// "vae (variational, weight 0.1, loss mse), aux (weight 1, loss bce)": the spec's branch heads.
+    static func describeBranches(_ model: Model) -> String {
+        model.spec.branches.map { branch in
+            let variational = branch.layers.contains { if case .variational = $0.kind { return true } else { return false } }
+            return "\(branch.name) (\(variational ? "variational, " : "")weight \(format("%g", Double(branch.weight))), loss \(branch.loss.name))"
+        }.joined(separator: ", ")
+    }
+
     /// "segmentation, 2 classes, ignore label 255" or "reconstruction".
     static func describeTask(_ model: Model) -> String {
         guard let ignore = ignoreLabel(of: model) else { return "reconstruction" }

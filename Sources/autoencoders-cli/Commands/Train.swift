@@ -42,6 +42,9 @@ enum TrainCommand {
 
     The input scaling (--divide-by, --scale) is stored in the model and applied by every later
     command, so they take raw data too. A resumed model keeps its own scaling.
+
+    A variational autoencoder (the spec's encoder ends in {"type": "variational", ...}) trains on
+    the negative ELBO per sample; its progress lines and summary add the KL divergence ("kl").
     """
 
     static let options: [Option] = [
@@ -204,6 +207,11 @@ enum TrainCommand {
         Console.out("epochs    \(report.epochsRun) of \(options.epochs) (\(stop))")
         if report.epochsRun > 0 {
             Console.out("loss      " + losses(report.epochsRun - 1))
+            // A VAE's loss is the negative ELBO per sample: its two terms.
+            let last = report.epochsRun - 1
+            if last < report.klDivergence.count, last < report.reconstructionLoss.count {
+                Console.out("kl        \(formatLoss(report.klDivergence[last], digits: 6)) per sample (reconstruction \(formatLoss(report.reconstructionLoss[last], digits: 6)))")
+            }
         }
         // With early stopping on, fit puts back the best epoch's weights: those are what is saved.
         if options.patience > 0, options.restoreBestWeights, report.bestEpoch >= 0, report.bestEpoch + 1 < report.epochsRun {
