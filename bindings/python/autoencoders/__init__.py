@@ -16,7 +16,9 @@ Quick start::
 ``inverse_transform``, ``get_params``/``set_params``); ``Trainer`` trains step by step.
 Convolutional models take images ``(n, C, H, W)``; segmentation models (spec
 ``"loss": "cross_entropy"``) train with ``fit(X, y)`` on integer labels and answer
-``segment(X)`` with ``(n, H, W)`` int32 labels.
+``segment(X)`` with ``(n, H, W)`` int32 labels. Variational autoencoders (an encoder ending in
+``{"type": "variational", "units": d}``) add ``encode_distribution(X)``, ``generate(n, seed)``
+and ``interpolate(a, b, steps)``.
 The shared library is found through ``AUTOENCODERS_LIBRARY``, the copy bundled with the package,
 a repository checkout's ``build/lib``, or the system loader (see ``library_path``).
 """

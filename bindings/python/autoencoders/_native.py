@@ -36,11 +36,21 @@ def _size(function: Any, pointer: Any) -> int:
     return int(out.value)
 
 
+def _has_variational_code(spec: Dict[str, Any]) -> bool:
+    """Whether a spec describes a VAE: its encoder's last entry is a ``variational`` layer (the
+    code), which is the library's own rule (a variational layer elsewhere than there or in a
+    branch is a spec error; one in a branch does not make the model a VAE)."""
+    encoder = spec.get("encoder")
+    if not isinstance(encoder, list) or not encoder or not isinstance(encoder[-1], dict):
+        return False
+    return encoder[-1].get("type") == "variational"
+
+
 class NativeModel:
     """An owned ``ae_model *`` and its fixed description."""
 
     __slots__ = ("handle", "input_size", "code_size", "input_shape", "n_parameters", "can_decode",
-                 "class_count", "label_size", "spec_json", "tensors")
+                 "class_count", "label_size", "spec_json", "tensors", "is_variational")
 
     def __init__(self, pointer: Any) -> None:
         """Takes ownership of ``pointer`` (freed on close or garbage collection)."""
@@ -62,6 +72,7 @@ class NativeModel:
             text = c_char_p()
             check(lib.ae_model_spec(m, byref(text)))
             self.spec_json: str = (text.value or b"{}").decode("utf-8")
+            self.is_variational = _has_variational_code(self.spec)
             self.tensors: Dict[str, Tuple[Tuple[int, ...], int]] = {}
             for index in range(_size(lib.ae_model_tensor_count, m)):
                 name, dims, rank, count = c_char_p(), (c_size_t * 8)(), c_size_t(), c_size_t()
@@ -239,6 +250,35 @@ class NativeModel:
             check(lib.ae_model_segment(m, float_pointer(data), data.shape[0], data.size,
                                        int32_pointer(labels), labels.size))
         return labels
+
+    # ---- Variational autoencoders ----
+
+    def encode_distribution(self, data: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """``ae_model_encode_distribution``: mean and log-variance ``(n, code_size)`` each."""
+        mean = np.empty((data.shape[0], self.code_size), dtype=np.float32)
+        logvar = np.empty((data.shape[0], self.code_size), dtype=np.float32)
+        with self.handle.borrow() as m:
+            check(lib.ae_model_encode_distribution(m, float_pointer(data), data.shape[0], data.size,
+                                                   float_pointer(mean), mean.size,
+                                                   float_pointer(logvar), logvar.size))
+        return mean, logvar
+
+    def generate(self, n: int, seed: int) -> np.ndarray:
+        """``ae_model_generate``: ``(n, input_size)`` samples decoded from prior draws."""
+        # At least one element, so that the pointer is never NULL, even for n = 0.
+        buffer = np.empty(max(n * self.input_size, 1), dtype=np.float32)
+        with self.handle.borrow() as m:
+            check(lib.ae_model_generate(m, n, seed, float_pointer(buffer), n * self.input_size))
+        return buffer[: n * self.input_size].reshape(n, self.input_size)
+
+    def interpolate(self, a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+        """``ae_model_interpolate``: ``(steps, input_size)``; ``a``, ``b``: float32
+        C-contiguous, ``input_size`` elements each."""
+        output = np.empty((steps, self.input_size), dtype=np.float32)
+        with self.handle.borrow() as m:
+            check(lib.ae_model_interpolate(m, float_pointer(a), float_pointer(b), steps,
+                                           float_pointer(output), output.size))
+        return output
 
     # ---- Anomaly detection ----
 

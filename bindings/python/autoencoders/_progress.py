@@ -8,6 +8,8 @@ cover the current epoch, the ETA the whole run; "val" is the last validation los
 Otherwise, and with ``verbose=2``, one plain line per epoch::
 
     epoch 3/20 loss 0.123400 val_loss 0.130100 lr 0.001 time 1.2s
+
+For a VAE both also show the epoch's KL divergence per sample after the loss (``kl 12.3456``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,23 @@ from typing import Any, Dict, Optional, TextIO
 
 #: Keys of the progress dictionaries given to a ``fit`` callback.
 PROGRESS_KEYS = ("epoch", "epochs", "batch", "batches", "train_loss", "validation_loss",
-                 "learning_rate", "elapsed_seconds", "is_epoch_end", "epochs_completed")
+                 "learning_rate", "elapsed_seconds", "is_epoch_end", "epochs_completed",
+                 "reconstruction_loss", "kl_divergence")
+
+
+def _optional_field(progress: Any, name: str) -> Optional[float]:
+    """A double field of ``ae_progress`` that may be NaN (None then) or missing from the smaller
+    struct of an older library (``struct_size`` tells: None then too)."""
+    field = getattr(type(progress), name)
+    if int(progress.struct_size) < field.offset + field.size:
+        return None
+    value = float(getattr(progress, name))
+    return None if math.isnan(value) else value
 
 
 def progress_dict(progress: Any, epochs_before: int) -> Dict[str, Any]:
-    """The ``ae_progress`` struct as a dict (``validation_loss`` None when there is none)."""
+    """The ``ae_progress`` struct as a dict (``validation_loss`` None when there is none;
+    ``kl_divergence`` None for a model that is not a VAE)."""
     validation = progress.validation_loss
     return {
         "epoch": int(progress.epoch),
@@ -36,6 +50,8 @@ def progress_dict(progress: Any, epochs_before: int) -> Dict[str, Any]:
         "elapsed_seconds": float(progress.elapsed_seconds),
         "is_epoch_end": bool(progress.is_epoch_end),
         "epochs_completed": epochs_before + int(progress.epoch) + int(bool(progress.is_epoch_end)),
+        "reconstruction_loss": _optional_field(progress, "reconstruction_loss"),
+        "kl_divergence": _optional_field(progress, "kl_divergence"),
     }
 
 
@@ -114,6 +130,8 @@ class ProgressPrinter:
 
     def epoch_line(self, p: Dict[str, Any]) -> str:
         line = f"epoch {p['epoch'] + 1}/{p['epochs']} loss {_loss(p['train_loss'], 6)}"
+        if p.get("kl_divergence") is not None:
+            line += f" kl {_loss(p['kl_divergence'], 6)}"
         if p["validation_loss"] is not None:
             line += f" val_loss {_loss(p['validation_loss'], 6)}"
         line += f" lr {p['learning_rate']:g} time {p['elapsed_seconds'] - self._last_epoch_end:.1f}s"
@@ -127,6 +145,8 @@ class ProgressPrinter:
         bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
         line = f"epoch {p['epoch'] + 1}/{p['epochs']} [{bar}] {int(epoch_fraction * 100):3d}%"
         line += f" loss {_loss(p['train_loss'], 4)}"
+        if p.get("kl_divergence") is not None:
+            line += f" kl {_loss(p['kl_divergence'], 4)}"
         if self._last_validation is not None:
             line += f" val {_loss(self._last_validation, 4)}"
         line += f" lr {p['learning_rate']:.1e}"

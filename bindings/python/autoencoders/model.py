@@ -22,6 +22,7 @@ from ._saving import SavingMixin
 from ._segmentation import SegmentationMixin
 from ._spec import Activation, SpecLike, as_dict, dense_spec, to_json
 from ._training_data import TrainingData
+from ._variational import VariationalMixin
 from ._weights import SCALING_KINDS, WeightsMixin
 
 __all__ = ["Autoencoder", "TrainReport", "ProgressCallback"]
@@ -35,7 +36,7 @@ _TRAINING = ("epochs", "batch_size", "shuffle", "validation_split", "patience", 
 
 
 class Autoencoder(ParamsMixin, WeightsMixin, InferenceMixin, SegmentationMixin,
-                  SavingMixin):
+                  VariationalMixin, SavingMixin):
     """An autoencoder: a scikit-learn style estimator over a native libautoencoders model.
 
     Build one from hyperparameters (the model is created lazily by :meth:`fit`, its input size
@@ -43,7 +44,9 @@ class Autoencoder(ParamsMixin, WeightsMixin, InferenceMixin, SegmentationMixin,
     :meth:`dense`, :meth:`from_spec`, :meth:`load` and :meth:`from_bytes`, which create the
     native model at once. Convolutional models (``"input_shape": [C, H, W]``) and segmentation
     models (``"loss": "cross_entropy"``: ``fit(X, y)`` with integer labels, then
-    :meth:`segment`) come from a spec.
+    :meth:`segment`) come from a spec, and so do variational autoencoders (an encoder ending in
+    ``{"type": "variational", "units": d}``: :meth:`encode_distribution`, :meth:`generate`,
+    :meth:`interpolate`).
 
     Architecture (a symmetric dense autoencoder; ignored when ``spec`` is given):
         hidden: widths of the hidden encoder layers; the decoder mirrors them.
@@ -359,8 +362,11 @@ class Autoencoder(ParamsMixin, WeightsMixin, InferenceMixin, SegmentationMixin,
             restore_best_weights, verbose: override the estimator's values for this call.
 
         After the call, ``history_`` holds per-epoch lists (``epoch``, ``train_loss``,
-        ``validation_loss``, ``learning_rate``, ``elapsed_seconds``) and ``report_`` the
-        :class:`TrainReport`.
+        ``validation_loss``, ``learning_rate``, ``elapsed_seconds``, ``reconstruction_loss``,
+        ``kl_divergence``) and ``report_`` the :class:`TrainReport`. For a VAE ``train_loss`` is
+        the negative ELBO per sample, ``reconstruction_loss`` its reconstruction term and
+        ``kl_divergence`` the unweighted KL(q(z|x) || N(0, I)) per sample (None for other
+        models, as ``validation_loss`` is None without validation data).
 
         Raises:
             NumericError: the loss became NaN or infinite (the weights of the last completed
