@@ -364,6 +364,10 @@ AE_API ae_status ae_model_segment(const ae_model *model, const float *input, siz
 /* mean[n, code size] and logvar[n, code size]: the parameters of q(z | x) for n samples. */
 AE_API ae_status ae_model_encode_distribution(const ae_model *model, const float *input, size_t n, size_t input_count,
                                               float *mean, size_t mean_count, float *logvar, size_t logvar_count);
+/* codes[n, code size] sampled from q(z | x): z = mu + exp(logvar / 2) * eps, eps from a generator
+ * seeded with `seed` (encode itself returns z = mu). Decode them to sample reconstructions. */
+AE_API ae_status ae_model_sample_codes(const ae_model *model, const float *input, size_t n, size_t input_count,
+                                       uint64_t seed, float *codes, size_t codes_count);
 /* n new samples: codes drawn from the prior N(0, I) by a generator seeded with `seed` (the
  * model's own generator is not used), decoded into data space; output holds n * input size floats. */
 AE_API ae_status ae_model_generate(const ae_model *model, size_t n, uint64_t seed, float *output, size_t output_count);

@@ -137,3 +137,17 @@ public func ae_model_interpolate(_ handle: OpaquePointer?, _ a: UnsafePointer<Fl
         try model.interpolate(a, b, steps: count, into: output)
     }
 }
+
+@_cdecl("ae_model_sample_codes")
+public func ae_model_sample_codes(_ handle: OpaquePointer?, _ input: UnsafePointer<Float>?, _ n: UInt, _ inputCount: UInt,
+                                  _ seed: UInt64, _ codes: UnsafeMutablePointer<Float>?, _ codesCount: UInt) -> Int32 {
+    guarded("ae_model_sample_codes") { () throws(AutoencoderError) in
+        let model = try modelBox(handle).model
+        let input = try required(input, "input", "n * input size floats")
+        let codes = try required(codes, "codes", "a buffer of n * code size floats")
+        let rows = try asInt(n, "n")
+        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        _ = try expectCount(codesCount, "codes_count", rows: ("n", rows), perRow: ("code size", model.codeSize))
+        try model.sampleCodes(input, rows: rows, seed: seed, into: codes)
+    }
+}

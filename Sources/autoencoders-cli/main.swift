@@ -22,7 +22,7 @@ let commands: [Command] = [
     Command(name: "train", summary: "train a model from a spec (or resume one) on a data file",
             usage: TrainCommand.usage, options: TrainCommand.options, run: TrainCommand.run),
     Command(name: "encode", summary: "write the codes of samples", usage: InferenceCommand.encodeUsage,
-            options: InferenceCommand.options, run: InferenceCommand.encode),
+            options: InferenceCommand.encodeOptions, run: InferenceCommand.encode),
     Command(name: "decode", summary: "map codes back to data space", usage: InferenceCommand.decodeUsage,
             options: InferenceCommand.options, run: InferenceCommand.decode),
     Command(name: "reconstruct", summary: "write the reconstructions of samples", usage: InferenceCommand.reconstructUsage,

@@ -1852,6 +1852,37 @@ static int all_equal(const float *values, size_t count, float want) {
     return 1;
 }
 
+/* ae_model_sample_codes: argument checks, refusal for models that are not VAEs, seeded draws. */
+static void test_sample_codes(const float *x) {
+    ae_model *vae = create(vae_spec), *classic = create(classic_spec);
+    float codes[N * VAE_Z], again[N * VAE_Z], mean[N * VAE_Z], logvar[N * VAE_Z], big[N * C];
+    const char *fn = "ae_model_sample_codes";
+    size_t i;
+    if (!vae || !classic) goto done;
+    for (i = 0; i < N * VAE_Z; i++) codes[i] = 12345.0f;
+    EXPECT_FAIL_MSG(ae_model_sample_codes(NULL, x, N, N * D, 1, codes, N * VAE_Z), AE_ERR_INVALID_ARGUMENT, fn, "model");
+    EXPECT_FAIL_MSG(ae_model_sample_codes(vae, NULL, N, N * D, 1, codes, N * VAE_Z), AE_ERR_INVALID_ARGUMENT, fn, "input");
+    EXPECT_FAIL_MSG(ae_model_sample_codes(vae, x, N, N * D, 1, NULL, N * VAE_Z), AE_ERR_INVALID_ARGUMENT, fn, "codes");
+    EXPECT_FAIL_MSG(ae_model_sample_codes(vae, x, N, N * D - 1, 1, codes, N * VAE_Z), AE_ERR_SHAPE, fn, "input_count");
+    EXPECT_FAIL_MSG(ae_model_sample_codes(vae, x, N, N * D, 1, codes, N * VAE_Z + 1), AE_ERR_SHAPE, fn, "codes_count");
+    EXPECT_FAIL_MSG(ae_model_sample_codes(vae, x, huge, N * D, 1, codes, N * VAE_Z), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_model_sample_codes(vae, x, overflowing, 0, 1, codes, 0), AE_ERR_SHAPE, fn, "overflow");
+    CHECK(all_equal(codes, N * VAE_Z, 12345.0f)); /* untouched on failure */
+    EXPECT_FAIL_MSG(ae_model_sample_codes(classic, x, N, N * D, 1, big, N * C), AE_ERR_UNSUPPORTED, fn, "variational");
+
+    /* Same seed, same draws; another seed, other draws; draws are mean + std * eps. */
+    CHECK_OK(ae_model_sample_codes(vae, x, N, N * D, 7, codes, N * VAE_Z));
+    CHECK_OK(ae_model_sample_codes(vae, x, N, N * D, 7, again, N * VAE_Z));
+    CHECK(memcmp(codes, again, sizeof codes) == 0);
+    CHECK_OK(ae_model_sample_codes(vae, x, N, N * D, 8, again, N * VAE_Z));
+    CHECK(memcmp(codes, again, sizeof codes) != 0);
+    CHECK_OK(ae_model_encode_distribution(vae, x, N, N * D, mean, N * VAE_Z, logvar, N * VAE_Z));
+    for (i = 0; i < N * VAE_Z; i++) CHECK(isfinite(codes[i]) && fabsf(codes[i] - mean[i]) <= 8.0f * expf(0.5f * logvar[i]));
+done:
+    ae_model_free(vae);
+    ae_model_free(classic);
+}
+
 static void test_encode_distribution(const float *x) {
     ae_model *vae = create(vae_spec), *classic = create(classic_spec), *seg = create(seg_spec);
     float mean[N * VAE_Z + 1], logvar[N * VAE_Z + 1], *bad = NULL, big_mean[N * C], big_logvar[N * C];
@@ -2081,6 +2112,7 @@ int main(int argc, char **argv) {
     test_segment(x);
     test_conv_specs();
     test_encode_distribution(x);
+    test_sample_codes(x);
     test_generate();
     test_interpolate(x);
     test_vae_calls_on_segmentation_documented_counts(x);

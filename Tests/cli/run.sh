@@ -542,6 +542,21 @@ import json; assert json.load(open('$T/out'))['variational'] is None"
 run inspect --model "$MODEL"
 assert "inspect: no code row for a model that is not a VAE" bash -c "! grep -qE '^code +variational' '$T/out'"
 
+run encode --model "$VAE" --data "$T/x.npy" --out "$T/vae_mean.npy" --logvar "$T/vae_logvar.npy"
+check "encode --logvar: the mean and log-variance of q(z|x)" 0
+run encode --model "$VAE" --data "$T/x.npy" --out "$T/vae_sample3.npy" --sample --seed 3
+check "encode --sample --seed 3" 0
+run encode --model "$VAE" --data "$T/x.npy" --out "$T/vae_sample3b.npy" --sample --seed 3
+assert "encode --sample: same seed, same codes; draws are mean + std * N(0, 1)" python3 -c "
+import numpy as np
+m, l = np.load('$T/vae_mean.npy'), np.load('$T/vae_logvar.npy')
+a, b = np.load('$T/vae_sample3.npy'), np.load('$T/vae_sample3b.npy')
+assert m.shape == l.shape == a.shape and np.array_equal(a, b)
+eps = (a - m) / np.exp(l / 2)
+assert abs(eps.mean()) < 0.2 and 0.8 < eps.std() < 1.2, (eps.mean(), eps.std())"
+run encode --model "$MODEL" --data "$T/x.npy" --out "$T/nope.npy" --sample
+check "encode --sample on a model that is not variational" 1 "not a variational model"
+
 run generate --model "$VAE" --count 16 --seed 7 --out "$T/gen7.npy"
 check "generate --count 16 --seed 7" 0
 assert "generate: prints what it wrote" grep -qxF "generated 16 samples of [784] from seed 7: $T/gen7.npy" "$T/out"

@@ -29,6 +29,21 @@ extension Model {
         }
     }
 
+    /// codes `[rows, codeSize]` sampled from q(z | x): z = μ + exp(½ log σ²) · ε, with ε from a
+    /// generator seeded by `seed` (inference otherwise uses z = μ; the model's own generator is
+    /// untouched).
+    public func sampleCodes(_ x: UnsafePointer<Float>, rows: Int, seed: UInt64, into codes: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+        _ = try requireVariational("sample_codes")
+        guard rows > 0 else { return }
+        let count = rows * codeSize
+        var logVariance = [Float](repeating: 0, count: count)
+        try logVariance.withUnsafeMutableBufferPointer { (buffer) throws(AutoencoderError) in
+            try encodeDistribution(x, rows: rows, mean: codes, logVariance: buffer.baseAddress!)
+        }
+        var random = RandomGenerator(seed: seed)
+        for i in 0..<count { codes[i] += _exp(0.5 * logVariance[i]) * random.normal() }
+    }
+
     /// `rows` new samples: codes drawn from the prior N(0, I) with a generator seeded by `seed`
     /// (the model's own generator is untouched), decoded into data space.
     public func generate(rows: Int, seed: UInt64, into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {

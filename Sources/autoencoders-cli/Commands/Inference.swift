@@ -4,9 +4,12 @@ import Autoencoders
 /// Inputs are raw data: the model's stored input scaling is applied inside.
 enum InferenceCommand {
     static let encodeUsage = """
-    Usage: autoencoders encode --model MODEL.aem --data X.npy|X.csv --out CODES.npy [--threads N]
+    Usage: autoencoders encode --model MODEL.aem --data X.npy|X.csv --out CODES.npy
+                              [--logvar LOGVAR.npy] [--sample [--seed S]] [--threads N]
 
-    Writes the code (bottleneck) of every sample: an array of shape [N, code...].
+    Writes the code (bottleneck) of every sample: an array of shape [N, code...]. For a
+    variational model the code is the mean of q(z | x); --logvar also writes its log-variance,
+    and --sample writes codes drawn from q(z | x) instead (seeded by --seed, default 0).
     """
 
     static let decodeUsage = """
@@ -36,11 +39,43 @@ enum InferenceCommand {
     static let options: [Option] = [.value("--model", "MODEL.aem"), .value("--data", "X.npy"), .value("--out", "FILE.npy"), Shared.threads]
     static let reconstructOptions: [Option] = options + [.value("--mask", "M.npy")]
 
+    static let encodeOptions: [Option] = options + [.value("--logvar", "LOGVAR.npy"), .flag("--sample"), .value("--seed", "S")]
+
     static func encode(_ arguments: Arguments) throws {
         let (model, modelPath, data, out) = try prepare(arguments, outRequired: true)
         let x = try data.matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
-        let codes = try model.encode(x)
-        try writeNPY(out!, shape: codes.shape, values: codes.values)
+        let logvarPath = arguments.string("--logvar")
+        let sample = arguments.flag("--sample")
+        if logvarPath != nil || sample || arguments.has("--seed") {
+            guard model.isVariational else {
+                throw CLIError.failure("\(modelPath) is not a variational model: --logvar, --sample and --seed need an encoder ending in {\"type\": \"variational\"}")
+            }
+        }
+        if let logvarPath { try checkWritable(logvarPath) }
+        let rows = x.rows, size = rows * model.codeSize
+        var codes = [Float](repeating: 0, count: size)
+        if sample {
+            let seed = UInt64(try arguments.int("--seed", minimum: 0) ?? 0)
+            try x.values.withUnsafeBufferPointer { input in
+                try codes.withUnsafeMutableBufferPointer { out in
+                    if rows > 0 { try model.sampleCodes(input.baseAddress!, rows: rows, seed: seed, into: out.baseAddress!) }
+                }
+            }
+        } else {
+            codes = try model.encode(x).values
+        }
+        try writeNPY(out!, shape: [rows] + model.codeShape, values: codes)
+        if let logvarPath {
+            var mean = [Float](repeating: 0, count: size), logvar = mean
+            try x.values.withUnsafeBufferPointer { input in
+                try mean.withUnsafeMutableBufferPointer { m in
+                    try logvar.withUnsafeMutableBufferPointer { l in
+                        if rows > 0 { try model.encodeDistribution(input.baseAddress!, rows: rows, mean: m.baseAddress!, logVariance: l.baseAddress!) }
+                    }
+                }
+            }
+            try writeNPY(logvarPath, shape: [rows] + model.codeShape, values: logvar)
+        }
     }
 
     static func decode(_ arguments: Arguments) throws {

@@ -213,6 +213,8 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     # Variational autoencoders
     "ae_model_encode_distribution": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, FloatPointer,
                                                  c_size_t, FloatPointer, c_size_t]),
+    "ae_model_sample_codes": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, c_uint64, FloatPointer,
+                                          c_size_t]),
     "ae_model_generate": (ae_status, [ModelPointer, c_size_t, c_uint64, FloatPointer, c_size_t]),
     "ae_model_interpolate": (ae_status, [ModelPointer, FloatPointer, FloatPointer, c_size_t, FloatPointer,
                                          c_size_t]),

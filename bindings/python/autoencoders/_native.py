@@ -263,6 +263,14 @@ class NativeModel:
                                                    float_pointer(logvar), logvar.size))
         return mean, logvar
 
+    def sample_codes(self, data: np.ndarray, seed: int) -> np.ndarray:
+        """``ae_model_sample_codes``: codes ``(n, code_size)`` drawn from q(z | x)."""
+        codes = np.empty((data.shape[0], self.code_size), dtype=np.float32)
+        with self.handle.borrow() as m:
+            check(lib.ae_model_sample_codes(m, float_pointer(data), data.shape[0], data.size, seed,
+                                            float_pointer(codes), codes.size))
+        return codes
+
     def generate(self, n: int, seed: int) -> np.ndarray:
         """``ae_model_generate``: ``(n, input_size)`` samples decoded from prior draws."""
         # At least one element, so that the pointer is never NULL, even for n = 0.

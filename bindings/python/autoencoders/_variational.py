@@ -91,6 +91,20 @@ class VariationalMixin:
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         return native.encode_distribution(data)
 
+    def sample_codes(self, X: Any, seed: int = 0) -> np.ndarray:
+        """Codes sampled from q(z | x) for samples ``X``: ``mean + exp(logvar / 2) * eps`` with
+        ``eps`` from a generator seeded with ``seed`` (``encode`` returns the mean). Decode them
+        to sample reconstructions. A float32 array ``(n, code_size)``.
+
+        Raises :class:`UnsupportedError` for a model that is not a VAE."""
+        native = self._model()
+        require_variational(native, "sample_codes", decodes=False)
+        seed = count(seed, "seed", 0)
+        if seed >= _SEED_LIMIT:
+            raise ValueError(f"seed is {seed}; expected an integer in [0, 2**64)")
+        data, _ = as_samples(X, "X", native.input_shape, native.input_size)
+        return native.sample_codes(data, seed)
+
     def generate(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` new samples: codes drawn from the prior N(0, I) by a generator seeded with
         ``seed`` (an integer in [0, 2**64); the model's own generator is not used, so the same

@@ -533,3 +533,25 @@ def test_training_resumes_identically_after_pickling(images, threads_pinned):
     b.fit(data, epochs=1)
     assert a.history_ == {**b.history_, "elapsed_seconds": a.history_["elapsed_seconds"]}
     np.testing.assert_array_equal(a.generate(3, seed=1), b.generate(3, seed=1))
+
+
+def test_sample_codes_are_seeded_draws_around_the_mean() -> None:
+    import autoencoders as ae
+    rng = np.random.default_rng(0)
+    X = rng.random((64, 12)).astype(np.float32)
+    spec = {"input_size": 12,
+            "encoder": [{"type": "dense", "units": 8, "activation": "tanh"}, {"type": "variational", "units": 3}],
+            "decoder": [{"type": "dense", "units": 8, "activation": "tanh"},
+                        {"type": "dense", "units": 12, "activation": "sigmoid"}],
+            "loss": "bce", "seed": 2}
+    model = ae.Autoencoder.from_spec(spec, epochs=3, batch_size=16, verbose=0).fit(X)
+    mean, logvar = model.encode_distribution(X)
+    first, again, other = model.sample_codes(X, seed=5), model.sample_codes(X, seed=5), model.sample_codes(X, seed=6)
+    assert first.shape == (64, 3)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    eps = (first - mean) / np.exp(logvar / 2)
+    assert abs(float(eps.mean())) < 0.3 and 0.7 < float(eps.std()) < 1.3
+    plain = ae.Autoencoder.from_spec({**spec, "encoder": [{"type": "dense", "units": 3}]}, verbose=0)
+    with pytest.raises(ae.UnsupportedError):
+        plain.sample_codes(X)
