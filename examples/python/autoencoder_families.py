@@ -11,29 +11,12 @@ Experiments: sparse, denoising, inpainting, anomaly, wdbc.
 Runs from a checkout (after `make library`) or with the package installed. Needs numpy, Pillow.
 """
 
-import argparse
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-ROOT = Path(__file__).resolve().parents[2]
-try:
-    import autoencoders as ae
-except ImportError:  # running from a checkout without installing: use bindings/python
-    sys.path.insert(0, str(ROOT / "bindings" / "python"))
-    import autoencoders as ae
-
-
-def load(name: str) -> np.ndarray:
-    return np.load(ROOT / "data" / name)
-
-
-def mnist(split: str):
-    images = load(f"mnist5k_{split}_X.npy")
-    return images.reshape(len(images), -1).astype(np.float32) / 255.0, load(f"mnist5k_{split}_y.npy")
+from evidence import ROOT, ae, grid, load, main, mnist, mnist_labels, psnr, roc_auc, train
 
 
 def dense_spec(encoder, decoder, **extra):
@@ -50,57 +33,9 @@ REFERENCE_ENCODER = [(256, "relu"), (64, "relu")]
 REFERENCE_DECODER = [(256, "relu"), (784, "sigmoid")]
 
 
-def train(spec, X, epochs, batch_size):
-    model = ae.Autoencoder.from_spec(spec, epochs=epochs, batch_size=batch_size, verbose=0)
-    return model.fit(X)
-
-
-def psnr(estimate, clean):
-    return 10 * np.log10(1.0 / np.mean((estimate - clean) ** 2))
-
-
-def roc_auc(scores, positive):
-    """Area under the ROC curve: the probability that a positive outranks a negative (ties count half)."""
-    order = np.argsort(scores, kind="mergesort")
-    ranks = np.empty(len(scores))
-    sorted_scores = scores[order]
-    # average ranks over ties
-    i = 0
-    while i < len(scores):
-        j = i
-        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
-            j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    n_pos, n_neg = positive.sum(), (~positive).sum()
-    return (ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-
-
-def grid(rows, path, scale=3):
-    """Saves rows of 28x28 images (values in [0, 1]) as one picture."""
-    picture = np.concatenate([np.concatenate([r.reshape(28, 28) for r in row], axis=1) for row in rows], axis=0)
-    image = Image.fromarray((np.clip(picture, 0, 1) * 255).astype(np.uint8))
-    image.resize((image.width * scale, image.height * scale), Image.NEAREST).save(path)
-
-
-class Report:
-    def __init__(self):
-        self.rows = []
-
-    def add(self, experiment, figure, value, target, passed):
-        self.rows.append((experiment, figure, value, target, passed))
-        print(f"  {figure:46} {value:>14}   {target:34} {'PASS' if passed else 'FAIL'}", flush=True)
-
-    def summary(self):
-        failed = [r for r in self.rows if not r[4]]
-        print(f"\n{len(self.rows) - len(failed)} of {len(self.rows)} targets met")
-        return not failed
-
-
 def sparse(report, out):
     """KL-sparse code: mean activation near the target rho, reconstruction close to the unpenalized net."""
-    X, _ = mnist("train")
-    T, _ = mnist("test")
+    X, T = mnist("train"), mnist("test")
     rho = 0.1
     encoder = [(256, "relu"), (32, "relu"), (1024, "sigmoid")]
     plain = train(dense_spec(encoder, REFERENCE_DECODER), X, 100, 128)
@@ -118,8 +53,7 @@ def sparse(report, out):
 
 def denoising(report, out):
     """Gaussian sigma = 0.5 denoising against the noisy input and a plain autoencoder."""
-    X, _ = mnist("train")
-    T, _ = mnist("test")
+    X, T = mnist("train"), mnist("test")
     noisy = (T + np.random.default_rng(0).normal(0, 0.5, T.shape)).astype(np.float32)
     dae = train(dense_spec(REFERENCE_ENCODER, REFERENCE_DECODER, noise={"type": "gaussian", "stddev": 0.5}), X, 30, 128)
     plain = train(dense_spec(REFERENCE_ENCODER, REFERENCE_DECODER), X, 30, 128)
@@ -134,8 +68,7 @@ def denoising(report, out):
 
 def inpainting(report, out):
     """25% of the pixels missing: the autoencoder's fill against the per-pixel training mean."""
-    X, _ = mnist("train")
-    T, _ = mnist("test")
+    X, T = mnist("train"), mnist("test")
     model = train(dense_spec(REFERENCE_ENCODER, REFERENCE_DECODER, noise={"type": "masking", "fraction": 0.25}), X, 30, 128)
     mask = (np.random.default_rng(1).random(T.shape) >= 0.25).astype(np.float32)
     missing = mask == 0
@@ -149,8 +82,8 @@ def inpainting(report, out):
 
 def anomaly(report, out):
     """One-class detection: trained on one digit, scored on all test images, ROC AUC per digit."""
-    X, y = mnist("train")
-    T, labels = mnist("test")
+    X, y = mnist("train"), mnist_labels("train")
+    T, labels = mnist("test"), mnist_labels("test")
     aucs = []
     for digit in range(10):
         model = train(dense_spec(REFERENCE_ENCODER, REFERENCE_DECODER, seed=digit), X[y == digit], 60, 64)
@@ -203,26 +136,5 @@ def wdbc(report, out):
 EXPERIMENTS = {"sparse": sparse, "denoising": denoising, "inpainting": inpainting, "anomaly": anomaly, "wdbc": wdbc}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(ROOT / "out" / "families"))
-    parser.add_argument("--only", nargs="*", choices=sorted(EXPERIMENTS), help="run only these experiments")
-    arguments = parser.parse_args()
-    out = Path(arguments.out)
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"autoencoders {ae.__version__}, {ae.get_num_threads()} threads")
-    report = Report()
-    for name, experiment in EXPERIMENTS.items():
-        if arguments.only and name not in arguments.only:
-            continue
-        start = time.perf_counter()
-        print(f"\n{name}")
-        experiment(report, out)
-        print(f"  ({time.perf_counter() - start:.0f} s)")
-    ok = report.summary()
-    print(f"pictures in {out}")
-    return 0 if ok else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__, EXPERIMENTS, ROOT / "out" / "families", total=False))

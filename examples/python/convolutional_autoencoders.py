@@ -12,26 +12,13 @@ Experiments: denoising, upsampling, segmentation, signals. About 2-3 minutes on 
 Runs from a checkout (after `make library`) or with the package installed. Needs numpy, Pillow.
 """
 
-import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-ROOT = Path(__file__).resolve().parents[2]
-try:
-    import autoencoders as ae
-except ImportError:  # running from a checkout without installing: use bindings/python
-    sys.path.insert(0, str(ROOT / "bindings" / "python"))
-    import autoencoders as ae
-
-
-def mnist(split: str) -> np.ndarray:
-    """The split's images as (n, 784) float32 in [0, 1] (NCHW [1, 28, 28] flattened)."""
-    images = np.load(ROOT / "data" / f"mnist5k_{split}_X.npy")
-    return images.reshape(len(images), -1).astype(np.float32) / 255.0
+from evidence import ROOT, ae, flat, grid, main, mnist, psnr, roc_auc, train
 
 
 # ---- spec helpers -------------------------------------------------------------------------------
@@ -53,51 +40,6 @@ def tconv(filters, kernel=4, stride=2, padding=1, activation="relu", dims=2, nam
 
 def pool(name=None, kernel=2):
     return {"type": "max_pool2d", "kernel": kernel, **({"name": name} if name else {})}
-
-
-def train(spec, X, epochs, batch_size, y=None):
-    model = ae.Autoencoder.from_spec(spec, epochs=epochs, batch_size=batch_size, verbose=0)
-    return model.fit(X) if y is None else model.fit(X, y)
-
-
-def flat(array) -> np.ndarray:
-    """Model outputs as (n, features), whatever per-sample layout they come back in."""
-    array = np.asarray(array)
-    return array.reshape(len(array), -1)
-
-
-def psnr(estimate, clean):
-    return 10 * np.log10(1.0 / np.mean((flat(estimate) - clean) ** 2))
-
-
-def roc_auc(scores, positive):
-    """Area under the ROC curve: the probability that a positive outranks a negative (ties count half)."""
-    scores, positive = np.asarray(scores, np.float64), np.asarray(positive, bool)
-    values, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
-    ranks = (np.cumsum(counts) - (counts - 1) / 2)[inverse]  # average 1-based rank over ties
-    n_pos, n_neg = positive.sum(), (~positive).sum()
-    return (ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-
-
-def grid(rows, path, shape=(28, 28), scale=3):
-    """Saves rows of images (values in [0, 1]) as one picture."""
-    picture = np.concatenate([np.concatenate([np.reshape(r, shape) for r in row], axis=1) for row in rows], axis=0)
-    image = Image.fromarray((np.clip(picture, 0, 1) * 255).astype(np.uint8))
-    image.resize((image.width * scale, image.height * scale), Image.NEAREST).save(path)
-
-
-class Report:
-    def __init__(self):
-        self.rows = []
-
-    def add(self, experiment, figure, value, target, passed):
-        self.rows.append((experiment, figure, value, target, passed))
-        print(f"  {figure:46} {value:>14}   {target:34} {'PASS' if passed else 'FAIL'}", flush=True)
-
-    def summary(self):
-        failed = [r for r in self.rows if not r[4]]
-        print(f"\n{len(self.rows) - len(failed)} of {len(self.rows)} targets met")
-        return not failed
 
 
 # ---- 1. denoising: convolutional against dense ---------------------------------------------------
@@ -307,27 +249,5 @@ def plot_signals(windows, reconstructions, titles, path, width=512, height=110):
 EXPERIMENTS = {"denoising": denoising, "upsampling": upsampling, "segmentation": segmentation, "signals": signals}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(ROOT / "out" / "conv"))
-    parser.add_argument("--only", nargs="*", choices=sorted(EXPERIMENTS), help="run only these experiments")
-    arguments = parser.parse_args()
-    out = Path(arguments.out)
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"autoencoders {ae.__version__}, {ae.get_num_threads()} threads")
-    report = Report()
-    total = time.perf_counter()
-    for name, experiment in EXPERIMENTS.items():
-        if arguments.only and name not in arguments.only:
-            continue
-        start = time.perf_counter()
-        print(f"\n{name}")
-        experiment(report, out)
-        print(f"  ({time.perf_counter() - start:.0f} s)")
-    ok = report.summary()
-    print(f"total {time.perf_counter() - total:.0f} s; pictures in {out}")
-    return 0 if ok else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__, EXPERIMENTS, ROOT / "out" / "conv"))

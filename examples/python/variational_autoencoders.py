@@ -23,37 +23,13 @@ w4_interpolation.png (each row: a test digit, 10 steps, the other digit), branch
 (rows: canvases, labels, the U-Net without the branch, with branch weight 0.1, with 0.001).
 """
 
-import argparse
 import copy
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
-try:
-    import autoencoders as ae
-except ImportError:  # running from a checkout without installing: use bindings/python
-    sys.path.insert(0, str(ROOT / "bindings" / "python"))
-    import autoencoders as ae
-
-
-def mnist(split: str) -> np.ndarray:
-    """The split's images as (n, 784) float32 in [0, 1] (NCHW [1, 28, 28] flattened)."""
-    images = np.load(ROOT / "data" / f"mnist5k_{split}_X.npy")
-    return images.reshape(len(images), -1).astype(np.float32) / 255.0
-
-
-def mnist_labels(split: str) -> np.ndarray:
-    return np.load(ROOT / "data" / f"mnist5k_{split}_y.npy")
-
-
-def flat(array) -> np.ndarray:
-    """Model outputs as (n, features), whatever per-sample layout they come back in."""
-    array = np.asarray(array)
-    return array.reshape(len(array), -1)
+from evidence import ROOT, ae, flat, grid, main, mnist, mnist_labels, train
 
 
 def require_vae_api():
@@ -80,11 +56,6 @@ def negative_elbo(model, T, draws=5, seed=0):
     return float(np.mean(values)), float(np.std(values, ddof=1)), float(np.mean(bces)), float(np.mean(kl))
 
 
-def train(spec, X, epochs, batch_size, y=None):
-    model = ae.Autoencoder.from_spec(spec, epochs=epochs, batch_size=batch_size, verbose=0)
-    return model.fit(X) if y is None else model.fit(X, y)
-
-
 def last_epoch_terms(model) -> str:
     """The last epoch's training objective, split into its reconstruction and KL terms when the
     bindings report them."""
@@ -93,27 +64,6 @@ def last_epoch_terms(model) -> str:
     if history.get("reconstruction_loss") and history.get("kl_divergence"):
         text += f" = reconstruction {history['reconstruction_loss'][-1]:.2f} + KL {history['kl_divergence'][-1]:.2f}"
     return text
-
-
-def grid(rows, path, shape=(28, 28), scale=3):
-    """Saves rows of images (values in [0, 1]) as one picture."""
-    picture = np.concatenate([np.concatenate([np.reshape(r, shape) for r in row], axis=1) for row in rows], axis=0)
-    image = Image.fromarray((np.clip(picture, 0, 1) * 255).astype(np.uint8))
-    image.resize((image.width * scale, image.height * scale), Image.NEAREST).save(path)
-
-
-class Report:
-    def __init__(self):
-        self.rows = []
-
-    def add(self, experiment, figure, value, target, passed):
-        self.rows.append((experiment, figure, value, target, passed))
-        print(f"  {figure:46} {value:>14}   {target:34} {'PASS' if passed else 'FAIL'}", flush=True)
-
-    def summary(self):
-        failed = [r for r in self.rows if not r[4]]
-        print(f"\n{len(self.rows) - len(failed)} of {len(self.rows)} targets met")
-        return not failed
 
 
 EPOCHS, BATCH = 20, 128
@@ -316,28 +266,5 @@ def branch(report, out):
 EXPERIMENTS = {"w4": w4, "conv": conv, "branch": branch}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(ROOT / "out" / "vae"))
-    parser.add_argument("--only", nargs="*", choices=sorted(EXPERIMENTS), help="run only these experiments")
-    arguments = parser.parse_args()
-    out = Path(arguments.out)
-    out.mkdir(parents=True, exist_ok=True)
-    require_vae_api()
-    print(f"autoencoders {ae.__version__}, {ae.get_num_threads()} threads")
-    report = Report()
-    total = time.perf_counter()
-    for name, experiment in EXPERIMENTS.items():
-        if arguments.only and name not in arguments.only:
-            continue
-        start = time.perf_counter()
-        print(f"\n{name}")
-        experiment(report, out)
-        print(f"  ({time.perf_counter() - start:.0f} s)")
-    ok = report.summary()
-    print(f"total {time.perf_counter() - total:.0f} s; pictures in {out}")
-    return 0 if ok else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(__doc__, EXPERIMENTS, ROOT / "out" / "vae", prepare=require_vae_api))
