@@ -33,6 +33,8 @@ let package = Package(
             linkerSettings: [
                 .unsafeFlags([
                     "-static-stdlib",
+                    // lld keeps the symbols the version script localizes out of .dynsym (gold lists them as locals).
+                    "-use-ld=lld",
                     "-Xlinker", "--version-script=Sources/CAutoencoders/exports.map",
                     "-Xlinker", "-soname=libautoencoders.so.0",
                 ]),

@@ -3,7 +3,7 @@
 // The rule of this target: no input may trap, because a Swift trap kills the host process. So
 // every pointer is checked for NULL, every size_t is converted to Int only when it fits, every
 // element count is compared with the model's shapes using overflow-checked arithmetic, and only
-// then is a buffer pointer formed. Nothing here uses `!`, `try!`, `as!` or `precondition`.
+// then is a buffer pointer formed. Nothing here force-unwraps, force-tries, force-casts or asserts.
 
 import Autoencoders
 import Glibc
