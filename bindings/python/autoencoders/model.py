@@ -13,10 +13,11 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ._arrays import as_array
+from ._builders import BuildersMixin
 from ._errors import NotFittedError, ShapeError
 from ._fit import FitSettings, ProgressCallback, TrainReport, count
 from ._inference import InferenceMixin
-from ._native import NativeModel, PathLike
+from ._native import NativeModel
 from ._params import ParamsMixin, equal
 from ._saving import SavingMixin
 from ._segmentation import SegmentationMixin
@@ -35,8 +36,8 @@ _TRAINING = ("epochs", "batch_size", "shuffle", "validation_split", "patience", 
              "restore_best_weights", "verbose")
 
 
-class Autoencoder(ParamsMixin, WeightsMixin, InferenceMixin, SegmentationMixin,
-                  VariationalMixin, SavingMixin):
+class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
+                  SegmentationMixin, VariationalMixin, SavingMixin):
     """An autoencoder: a scikit-learn style estimator over a native libautoencoders model.
 
     Build one from hyperparameters (the model is created lazily by :meth:`fit`, its input size
@@ -127,60 +128,7 @@ class Autoencoder(ParamsMixin, WeightsMixin, InferenceMixin, SegmentationMixin,
         self.verbose = verbose
         self.warm_start = warm_start
 
-    # ==== Builders ===============================================================================
-
-    @classmethod
-    def dense(cls, input_size: int, hidden: Sequence[int] = (128,), code_size: int = 32, *,
-              activation: Activation = "relu", code_activation: Activation = None,
-              output_activation: Activation = None, loss: Union[str, Mapping[str, Any]] = "mse",
-              optimizer: Union[str, Mapping[str, Any]] = "adam", lr: Optional[float] = None,
-              schedule: Union[str, Mapping[str, Any], None] = None, tied_weights: bool = False,
-              init: Optional[str] = None, seed: int = 0, **training: Any) -> "Autoencoder":
-        """A dense autoencoder ``input_size -> hidden... -> code_size -> ...hidden -> input_size``,
-        built now (with freshly initialised weights).
-
-        Example: ``Autoencoder.dense(784, hidden=[512, 128], code_size=32, activation="relu",
-        output_activation="sigmoid", loss="bce", lr=1e-3, seed=0)``. Further keyword arguments
-        are the training defaults of the constructor (``epochs=``, ``batch_size=``, ...).
-        """
-        model = cls(hidden=hidden, code_size=code_size, activation=activation,
-                    code_activation=code_activation, output_activation=output_activation,
-                    loss=loss, optimizer=optimizer, lr=lr, schedule=schedule,
-                    tied_weights=tied_weights, init=init, seed=seed, **training)
-        model._build(count(input_size, "input_size", 1))
-        return model
-
-    @classmethod
-    def from_spec(cls, spec: SpecLike, **training: Any) -> "Autoencoder":
-        """A model built now from a complete spec (a dict or JSON text; see docs/SPEC.md).
-
-        Raises :class:`SpecError` naming the JSON path of the first problem."""
-        model = cls(spec=spec, **training)
-        model._build(None)
-        return model
-
-    @classmethod
-    def load(cls, path: PathLike, **training: Any) -> "Autoencoder":
-        """Loads a model file written by :meth:`save` (or by any other binding).
-
-        Raises :class:`FileError` if it cannot be read, :class:`FormatError` if it is not a
-        valid model file."""
-        return cls._adopt(NativeModel.load(path), training)
-
-    @classmethod
-    def from_bytes(cls, data: Union[bytes, bytearray, memoryview], **training: Any) -> "Autoencoder":
-        """A model from the bytes of a model file (as :meth:`to_bytes` returns them)."""
-        return cls._adopt(NativeModel.from_bytes(data), training)
-
-    @classmethod
-    def _adopt(cls, native: NativeModel, training: Dict[str, Any]) -> "Autoencoder":
-        try:
-            model = cls(spec=native.spec, **training)
-        except BaseException:
-            native.close()
-            raise
-        model._native = native
-        return model
+    # ==== Building the native model ==============================================================
 
     def _spec_dict(self, input_size: Optional[int]) -> Dict[str, Any]:
         """The spec the hyperparameters describe, for ``input_size`` features."""

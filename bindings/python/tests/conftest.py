@@ -67,6 +67,65 @@ def threads_pinned():
         ae.set_num_threads(before)
 
 
+# ---- Variational autoencoders (test_variational.py, test_variational_inference.py) ----------
+
+DENSE_VAE = {
+    "input_size": 64,
+    "encoder": [{"type": "dense", "units": 32, "activation": "relu"},
+                {"type": "variational", "units": 4, "beta": 1, "kl_warmup_epochs": 0}],
+    "decoder": [{"type": "dense", "units": 32, "activation": "relu"},
+                {"type": "dense", "units": 64, "activation": "sigmoid"}],
+    "loss": "bce",
+    "optimizer": {"type": "adam", "lr": 0.005},
+    "seed": 1,
+}
+
+
+def blobs(n, size=8, seed=0):
+    """Images (n, 1, size, size) in (0, 1): a soft bright disc at a random place and size."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:size, 0:size]
+    centres = rng.uniform(1.5, size - 1.5, (n, 2))
+    radius = rng.uniform(1.2, 2.5, (n, 1, 1))
+    distance = np.hypot(rows[None] - centres[:, 0, None, None],
+                        cols[None] - centres[:, 1, None, None])
+    return (1 / (1 + np.exp(4 * (distance - radius))))[:, None].astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return blobs(256)
+
+
+@pytest.fixture(scope="module")
+def trained_vae(images):
+    """A dense VAE trained for 15 epochs on the 8x8 blobs (flat, 64 features)."""
+    model = ae.Autoencoder.from_spec(DENSE_VAE, epochs=15, batch_size=32, verbose=0)
+    model.fit(images.reshape(len(images), 64))
+    yield model
+    model.close()
+
+
+@pytest.fixture
+def plain():
+    """A dense autoencoder that is not variational, on 64 features."""
+    m = ae.Autoencoder.dense(64, hidden=[16], code_size=4, seed=0, verbose=0)
+    yield m
+    m.close()
+
+
+def line_decodings(model, a, b, steps):
+    """interpolate's definition, computed here: decode((1 - t) code(a) + t code(b)) for t evenly
+    spaced in [0, 1], with a and b encoded together and the points decoded together, as the
+    library does. Also returns the two codes."""
+    codes = model.encode(np.stack([np.asarray(a, np.float32).reshape(-1),
+                                   np.asarray(b, np.float32).reshape(-1)]))
+    t = (np.arange(steps, dtype=np.float32) / np.float32(steps - 1))[:, None]
+    line = (np.float32(1) - t) * codes[0] + t * codes[1]
+    assert line.dtype == np.float32
+    return model.decode(line), line, codes
+
+
 def _c_compiler():
     for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
         if name and shutil.which(name):
