@@ -292,6 +292,11 @@ AE_API ae_status ae_model_train_labels(ae_model *model, const float *data, size_
  * training. */
 AE_API ae_status ae_model_evaluate(const ae_model *model, const float *data, size_t n, size_t count, double *loss);
 
+/* ae_model_evaluate for a segmentation model: the mean cross-entropy of n samples against their
+ * labels (n * label size int32 values, labels_count of them), without training. */
+AE_API ae_status ae_model_evaluate_labels(const ae_model *model, const float *data, size_t n, size_t count,
+                                          const int32_t *labels, size_t labels_count, double *loss);
+
 /* ---- Step-wise training ---- */
 
 typedef struct ae_trainer ae_trainer;

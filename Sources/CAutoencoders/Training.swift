@@ -1,4 +1,4 @@
-// Training: options, ae_model_train with its progress callback, and ae_model_evaluate.
+// Training: options, ae_model_train(_labels) with its progress callback, and ae_model_evaluate(_labels).
 
 import Autoencoders
 
@@ -165,5 +165,26 @@ public func ae_model_evaluate(_ handle: OpaquePointer?, _ data: UnsafePointer<Fl
         // A trainer only for its workspace and objective; evaluation changes nothing in the model.
         let trainer = try Trainer(model: model, batchSize: min(rows, 256))
         loss.pointee = try trainer.evaluate(data, rows: rows)
+    }
+}
+
+@_cdecl("ae_model_evaluate_labels")
+public func ae_model_evaluate_labels(_ handle: OpaquePointer?, _ data: UnsafePointer<Float>?, _ n: UInt, _ count: UInt,
+                                     _ labels: UnsafePointer<Int32>?, _ labelsCount: UInt,
+                                     _ loss: UnsafeMutablePointer<Double>?) -> Int32 {
+    guarded("ae_model_evaluate_labels") { () throws(AutoencoderError) in
+        let model = try modelBox(handle).model
+        let data = try required(data, "data", "n * input size floats")
+        let labels = try required(labels, "labels", "n * label size int32 class indices")
+        let loss = try required(loss, "loss", "a pointer that receives the mean objective")
+        let rows = try asInt(n, "n")
+        guard rows >= 1 else { throw .invalidArgument("n is 0; evaluating needs at least one sample") }
+        _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        _ = try expectCount(labelsCount, "labels_count", rows: ("n", rows), perRow: ("label size", model.labelSize))
+        let values = try labelsAsFloats(labels, count: rows * model.labelSize, model: model)
+        let trainer = try Trainer(model: model, batchSize: min(rows, 256))
+        loss.pointee = try values.withUnsafeBufferPointer { (pointer) throws(AutoencoderError) -> Double in
+            try trainer.evaluate(data, rows: rows, labels: pointer.baseAddress)
+        }
     }
 }

@@ -1852,6 +1852,37 @@ static int all_equal(const float *values, size_t count, float want) {
     return 1;
 }
 
+/* ae_model_evaluate_labels: argument checks, label checks, and the value of a segmentation model. */
+static void test_evaluate_labels(const float *x) {
+    ae_model *seg = create(seg_spec), *classic = create(classic_spec);
+    int32_t labels[N * SEG_P];
+    double loss = -7, again = -7;
+    const char *fn = "ae_model_evaluate_labels";
+    size_t i;
+    if (!seg || !classic) goto done;
+    for (i = 0; i < N * SEG_P; i++) labels[i] = x[i] > 0.5f ? 1 : 0;
+    EXPECT_FAIL_MSG(ae_model_evaluate_labels(NULL, x, N, N * SEG_P, labels, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, fn, "model");
+    EXPECT_FAIL_MSG(ae_model_evaluate_labels(seg, NULL, N, N * SEG_P, labels, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, fn, "data");
+    EXPECT_FAIL_MSG(ae_model_evaluate_labels(seg, x, N, N * SEG_P, NULL, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, fn, "labels");
+    EXPECT_FAIL_MSG(ae_model_evaluate_labels(seg, x, N, N * SEG_P, labels, N * SEG_P, NULL), AE_ERR_INVALID_ARGUMENT, fn, "loss");
+    EXPECT_FAIL_MSG(ae_model_evaluate_labels(seg, x, 0, 0, labels, 0, &loss), AE_ERR_INVALID_ARGUMENT, fn, "n");
+    EXPECT_FAIL_MSG(ae_model_evaluate_labels(seg, x, N, N * SEG_P - 1, labels, N * SEG_P, &loss), AE_ERR_SHAPE, fn, "count");
+    EXPECT_FAIL_MSG(ae_model_evaluate_labels(seg, x, N, N * SEG_P, labels, N * SEG_P + 1, &loss), AE_ERR_SHAPE, fn, "labels_count");
+    EXPECT_FAIL_MSG(ae_model_evaluate_labels(seg, x, seg_overflowing, 0, labels, 0, &loss), AE_ERR_SHAPE, fn, "overflow");
+    labels[3] = 7;
+    EXPECT_FAIL_MSG(ae_model_evaluate_labels(seg, x, N, N * SEG_P, labels, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, fn, "= 7");
+    labels[3] = -100; /* the ignore label */
+    CHECK(loss == -7); /* untouched on failure */
+    CHECK_OK(ae_model_evaluate_labels(seg, x, N, N * SEG_P, labels, N * SEG_P, &loss));
+    CHECK_OK(ae_model_evaluate_labels(seg, x, N, N * SEG_P, labels, N * SEG_P, &again));
+    CHECK(isfinite(loss) && loss > 0 && loss == again);
+    EXPECT_FAIL_MSG(ae_model_evaluate_labels(classic, x, N, N * D, labels, N * D, &loss), AE_ERR_INVALID_ARGUMENT, fn, "no labels");
+    EXPECT_FAIL_MSG(ae_model_evaluate(seg, x, N, N * SEG_P, &loss), AE_ERR_INVALID_ARGUMENT, "ae_model_evaluate", "labels");
+done:
+    ae_model_free(seg);
+    ae_model_free(classic);
+}
+
 /* ae_model_sample_codes: argument checks, refusal for models that are not VAEs, seeded draws. */
 static void test_sample_codes(const float *x) {
     ae_model *vae = create(vae_spec), *classic = create(classic_spec);
@@ -2113,6 +2144,7 @@ int main(int argc, char **argv) {
     test_conv_specs();
     test_encode_distribution(x);
     test_sample_codes(x);
+    test_evaluate_labels(x);
     test_generate();
     test_interpolate(x);
     test_vae_calls_on_segmentation_documented_counts(x);

@@ -125,6 +125,8 @@ int header_c99_use(void) {
     /* Variational autoencoders. */
     ae_status (*model_encode_distribution)(const ae_model *, const float *, size_t, size_t, float *, size_t, float *, size_t) =
         ae_model_encode_distribution;
+    ae_status (*model_evaluate_labels)(const ae_model *, const float *, size_t, size_t, const int32_t *, size_t, double *) =
+        ae_model_evaluate_labels;
     ae_status (*model_sample_codes)(const ae_model *, const float *, size_t, size_t, uint64_t, float *, size_t) =
         ae_model_sample_codes;
     ae_status (*model_generate)(const ae_model *, size_t, uint64_t, float *, size_t) = ae_model_generate;
@@ -164,7 +166,7 @@ int header_c99_use(void) {
            (model_score != 0) + (model_inpaint != 0) + (trainer_step_masked != 0) + (model_fit_threshold != 0) +
            (model_set_threshold != 0) + (model_get_threshold != 0) + (model_predict != 0) + (model_class_count != 0) + (model_label_size != 0) +
            (model_train_labels != 0) + (trainer_step_labels != 0) + (model_segment != 0) +
-           (model_encode_distribution != 0) + (model_sample_codes != 0) + (model_generate != 0) + (model_interpolate != 0) + (options.mask == NULL) +
+           (model_encode_distribution != 0) + (model_sample_codes != 0) + (model_evaluate_labels != 0) + (model_generate != 0) + (model_interpolate != 0) + (options.mask == NULL) +
            (int)options.mask_count + (model == NULL) + (trainer == NULL) + (int)statuses[9] + (int)kinds[1] +
            options.progress(&progress, options.user_data);
 }

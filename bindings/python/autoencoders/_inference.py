@@ -19,7 +19,7 @@ import numpy as np
 from ._arrays import as_mask, as_samples
 from ._errors import UnsupportedError
 from ._native import NativeModel
-from ._segmentation import require_reconstruction
+from ._segmentation import as_labels, require_reconstruction
 
 __all__ = ["InferenceMixin"]
 
@@ -37,19 +37,20 @@ class InferenceMixin:
         library); decode takes them flat too."""
         return (self._model().code_size,)
 
-    def evaluate(self, X: Any) -> float:
-        """The mean training objective (loss plus regularizers) on ``X``, without training.
+    def evaluate(self, X: Any, y: Any = None) -> float:
+        """The mean training objective (loss plus regularizers) on ``X``, without training. A
+        segmentation model needs the labels ``y`` (as :meth:`fit` takes them): its objective is the
+        mean cross-entropy.
 
-        Raises :class:`UnsupportedError` for a segmentation model, whose objective needs labels
-        that ``ae_model_evaluate`` does not take: train with validation data for a validation
-        loss, or compare :meth:`segment` with the labels."""
+        Raises :class:`UnsupportedError` for a segmentation model without ``y``."""
         native = self._model()
-        if native.is_segmentation:
-            raise UnsupportedError("evaluate: a segmentation model's objective needs labels, which "
-                                   "ae_model_evaluate does not take; use fit's validation loss "
-                                   "(validation_data=(X_val, y_val)) or compare segment(X) with "
-                                   "the labels")
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
+        if native.is_segmentation:
+            if y is None:
+                raise UnsupportedError("evaluate: a segmentation model's objective needs the labels: "
+                                       "evaluate(X, y)")
+            labels = as_labels(y, "y", native, data.shape[0])
+            return native.evaluate_labels(data, labels)
         return native.evaluate(data)
 
     def encode(self, X: Any) -> np.ndarray:

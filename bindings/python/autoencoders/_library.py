@@ -186,6 +186,8 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
                                           c_size_t, POINTER(ae_train_options), POINTER(ae_train_report)]),
     "ae_model_evaluate": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t,
                                       POINTER(c_double)]),
+    "ae_model_evaluate_labels": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, Int32Pointer,
+                                             c_size_t, POINTER(c_double)]),
     # Step-wise training
     "ae_trainer_create": (ae_status, [ModelPointer, c_size_t, POINTER(TrainerPointer)]),
     "ae_trainer_step": (ae_status, [TrainerPointer, FloatPointer, c_size_t, c_size_t,

@@ -243,6 +243,14 @@ class NativeModel:
                                         byref(loss)))
         return float(loss.value)
 
+    def evaluate_labels(self, data: np.ndarray, labels: np.ndarray) -> float:
+        """``ae_model_evaluate_labels``: the mean objective of a segmentation model."""
+        loss = c_double()
+        with self.handle.borrow() as m:
+            check(lib.ae_model_evaluate_labels(m, float_pointer(data), data.shape[0], data.size,
+                                               int32_pointer(labels), labels.size, byref(loss)))
+        return float(loss.value)
+
     def segment(self, data: np.ndarray) -> np.ndarray:
         """``ae_model_segment``: labels ``(n, label_size)`` int32."""
         labels = np.empty((data.shape[0], self.label_size), dtype=np.int32)

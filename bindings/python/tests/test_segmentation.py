@@ -282,3 +282,13 @@ def test_estimator_style_fit_uses_y(squares_data):
     assert not fresh.is_built
     fresh.fit(x[:64], y[:64])
     assert fresh.epochs_completed == 1
+
+
+def test_evaluate_with_labels(seg_model, squares_data):
+    (x, y), _ = squares_data
+    loss = seg_model.evaluate(x, y)
+    assert np.isfinite(loss) and loss > 0
+    assert seg_model.evaluate(x, y.reshape(len(y), -1)) == loss
+    wrong = np.full_like(y, 5)
+    with pytest.raises(ae.AutoencoderError, match="labels"):
+        seg_model.evaluate(x, wrong)
