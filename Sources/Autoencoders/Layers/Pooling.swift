@@ -103,12 +103,12 @@ struct PoolingWindow {
 /// `MaxUnpool` linked to this node reads it. Kinds "max_pool2d" and "max_pool1d".
 public final class MaxPool: Layer {
     public let kind: String
-    public let kernel: Int
-    public let stride: Int
-    public let padding: Int
-    public let inputShapes: [[Int]]
-    public let outputShape: [Int]
     let window: PoolingWindow
+    public var kernel: Int { window.kernelWidth }
+    public var stride: Int { window.strideWidth }
+    public var padding: Int { window.paddingWidth }
+    public var inputShapes: [[Int]] { [window.input.shape] }
+    public var outputShape: [Int] { window.output.shape }
 
     /// - Parameters:
     ///   - kernel: window size k (k×k for images).
@@ -118,11 +118,6 @@ public final class MaxPool: Layer {
     public init(kernel: Int, stride: Int? = nil, padding: Int = 0, inputShape: [Int]) throws(AutoencoderError) {
         kind = PoolingShape.kind("max_pool", inputShape)
         window = try PoolingWindow(kind: kind, inputShape: inputShape, kernel: kernel, stride: stride ?? kernel, padding: padding)
-        self.kernel = kernel
-        self.stride = stride ?? kernel
-        self.padding = padding
-        inputShapes = [inputShape]
-        outputShape = window.output.shape
     }
 
     /// The argmax of each output element in a MaxPool's scratch, which is laid out like the output,
@@ -181,7 +176,7 @@ public final class MaxPool: Layer {
     /// gx[n,c,idx] += gy[n,c,i,j] for idx = the argmax of output (i, j).
     public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
         guard let gradInput = io.gradInput else { return }
-        if !accumulateInputGradient { gradInput.update(repeating: 0, count: io.batch * inputSize) }
+        if !accumulateInputGradient { gradInput.update(repeating: 0, count: io.batch * window.input.channels * window.input.planeSize) }
         let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize
         let indices = MaxPool.indices(in: io.scratch)
         for plane in 0..<(io.batch * window.input.channels) {
@@ -200,22 +195,17 @@ public final class MaxPool: Layer {
 /// of the window. Kinds "avg_pool2d" and "avg_pool1d".
 public final class AvgPool: Layer {
     public let kind: String
-    public let kernel: Int
-    public let stride: Int
-    public let padding: Int
-    public let inputShapes: [[Int]]
-    public let outputShape: [Int]
     let window: PoolingWindow
+    public var kernel: Int { window.kernelWidth }
+    public var stride: Int { window.strideWidth }
+    public var padding: Int { window.paddingWidth }
+    public var inputShapes: [[Int]] { [window.input.shape] }
+    public var outputShape: [Int] { window.output.shape }
 
     /// Same arguments and rules as `MaxPool.init`.
     public init(kernel: Int, stride: Int? = nil, padding: Int = 0, inputShape: [Int]) throws(AutoencoderError) {
         kind = PoolingShape.kind("avg_pool", inputShape)
         window = try PoolingWindow(kind: kind, inputShape: inputShape, kernel: kernel, stride: stride ?? kernel, padding: padding)
-        self.kernel = kernel
-        self.stride = stride ?? kernel
-        self.padding = padding
-        inputShapes = [inputShape]
-        outputShape = window.output.shape
     }
 
     /// k² in 2-D, k in 1-D: with ceil_mode off no window reaches past the padding, so every window
@@ -246,7 +236,7 @@ public final class AvgPool: Layer {
     /// gx[n,c,h,w] += gy[n,c,i,j] / k² for every window (i, j) containing (h, w).
     public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
         guard let gradInput = io.gradInput else { return }
-        if !accumulateInputGradient { gradInput.update(repeating: 0, count: io.batch * inputSize) }
+        if !accumulateInputGradient { gradInput.update(repeating: 0, count: io.batch * window.input.channels * window.input.planeSize) }
         let window = window, divisor = divisor
         let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize, width = window.input.width
         for plane in 0..<(io.batch * window.input.channels) {
