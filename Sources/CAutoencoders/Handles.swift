@@ -44,10 +44,15 @@ final class ModelBox {
 final class TrainerBox {
     let owner: ModelBox
     let trainer: Trainer
+    /// A segmentation trainer's labels of one batch as float targets, allocated once, so a
+    /// labelled step allocates nothing.
+    let labelBuffer: FloatBuffer?
 
-    init(owner: ModelBox, trainer: Trainer) {
+    init(owner: ModelBox, trainer: Trainer) throws(AutoencoderError) {
         self.owner = owner
         self.trainer = trainer
+        let model = trainer.model
+        labelBuffer = model.isSegmentation ? try FloatBuffer(count: trainer.batchSize * model.labelSize) : nil
     }
 
     func retainedHandle() -> OpaquePointer {

@@ -18,7 +18,7 @@ public func ae_trainer_create(_ handle: OpaquePointer?, _ batchSize: UInt, _ out
             throw .init(.outOfMemory, "batch_size \(batchSize) needs \(batchSize) * \(rowSize) floats per buffer; not enough memory")
         }
         let trainer = try Trainer(model: box.model, batchSize: Int(batchSize))
-        out.pointee = TrainerBox(owner: box, trainer: trainer).retainedHandle()
+        out.pointee = try TrainerBox(owner: box, trainer: trainer).retainedHandle()
     }
 }
 
@@ -43,7 +43,8 @@ public func ae_trainer_step_masked(_ handle: OpaquePointer?, _ batch: UnsafePoin
 public func ae_trainer_step_labels(_ handle: OpaquePointer?, _ batch: UnsafePointer<Float>?, _ labels: UnsafePointer<Int32>?,
                                    _ n: UInt, _ count: UInt, _ labelsCount: UInt, _ loss: UnsafeMutablePointer<Double>?) -> Int32 {
     guarded("ae_trainer_step_labels") { () throws(AutoencoderError) in
-        let trainer = try trainerBox(handle).trainer
+        let box = try trainerBox(handle)
+        let trainer = box.trainer
         let model = trainer.model
         let labels = try required(labels, "labels", "n * label size int32 class indices")
         let rows = try asInt(n, "n")
@@ -53,10 +54,11 @@ public func ae_trainer_step_labels(_ handle: OpaquePointer?, _ batch: UnsafePoin
             throw .invalidArgument("n is \(n); expected 1 to the trainer's batch size \(trainer.batchSize)")
         }
         _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", model.inputSize))
-        let values = try labelsAsFloats(labels, count: rows * model.labelSize, model: model)
-        try values.withUnsafeBufferPointer { (pointer) throws(AutoencoderError) in
-            try trainerStep(handle, batch, mask: nil, labels: pointer.baseAddress, n, count, loss)
+        guard let buffer = box.labelBuffer else {
+            throw .invalidArgument("labels: this model reconstructs its input and takes no labels")
         }
+        try convertLabels(labels, count: rows * model.labelSize, model: model, into: buffer.pointer)
+        try trainerStep(handle, batch, mask: nil, labels: buffer.pointer, n, count, loss)
     }
 }
 

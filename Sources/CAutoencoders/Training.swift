@@ -43,18 +43,27 @@ public func ae_model_train_labels(_ handle: OpaquePointer?, _ data: UnsafePointe
 /// The labels of the C API (int32) as the core's float targets, checked as integers first: a
 /// class index is exact as a float, but a large label next to a large ignore label would not be.
 func labelsAsFloats(_ labels: UnsafePointer<Int32>, count: Int, model: Model) throws(AutoencoderError) -> [Float] {
-    guard case let .segmentation(ignoreLabel) = model.spec.task else {
-        throw .invalidArgument("labels: this model reconstructs its input and takes no labels")
-    }
     guard canAllocate(count * MemoryLayout<Float>.stride) else {
         throw .init(.outOfMemory, "cannot allocate \(count) labels")
     }
-    let classes = model.classCount, positions = model.labelSize
     var values = [Float](repeating: 0, count: count)
+    try values.withUnsafeMutableBufferPointer { (buffer) throws(AutoencoderError) in
+        if let base = buffer.baseAddress { try convertLabels(labels, count: count, model: model, into: base) }
+    }
+    return values
+}
+
+/// Writes `count` int32 labels as the core's float targets into `values`, checking each exactly.
+func convertLabels(_ labels: UnsafePointer<Int32>, count: Int, model: Model,
+                   into values: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+    guard case let .segmentation(ignoreLabel) = model.spec.task else {
+        throw .invalidArgument("labels: this model reconstructs its input and takes no labels")
+    }
+    let classes = model.classCount, positions = model.labelSize
     for i in 0..<count {
         let label = Int(labels[i])
         if label == ignoreLabel {
-            values[i] = Float(ignoreLabel)  // the core ignores it (labels are checked exactly above)
+            values[i] = Float(ignoreLabel)  // the core ignores it (labels are checked exactly here)
         } else if label >= 0 && label < classes {
             values[i] = Float(label)
         } else {
@@ -68,7 +77,6 @@ func labelsAsFloats(_ labels: UnsafePointer<Int32>, count: Int, model: Model) th
             throw .invalidArgument("labels[\(position)] = \(label) is not a class in 0..<\(classes) nor the ignore label \(ignoreLabel)")
         }
     }
-    return values
 }
 
 /// ae_model_train and ae_model_train_labels.
