@@ -163,14 +163,18 @@ struct Objective {
     /// The weighted KL terms of the variational layers (the branches' only when `branches`, as
     /// they run in training only); with `gradient`, puts each layer's KL gradient into its scratch
     /// for its backward pass. Needs only the forward pass.
-    func variationalTerms(workspace: Workspace, batch: Int, gradient: Bool, epoch: Int, branches: Bool) -> Double {
-        var total: Double = 0
+    /// Returns their weighted sum, and the code's own KL divergence unweighted (0 without a
+    /// variational code) for reports.
+    func variationalTerms(workspace: Workspace, batch: Int, gradient: Bool, epoch: Int,
+                          branches: Bool) -> (total: Double, codeKL: Double) {
+        var total: Double = 0, codeKL: Double = 0
         for (node, layer, weight) in variationalNodes where branches || node == codeNode {
             let beta = weight * layer.beta(atEpoch: epoch)
-            total += Double(beta) * layer.klDivergence(scratch: workspace.scratch[node].pointer, batch: batch,
-                                                        gradientWeight: gradient ? beta : nil)
+            let kl = layer.klDivergence(scratch: workspace.scratch[node].pointer, batch: batch, gradientWeight: gradient ? beta : nil)
+            total += Double(beta) * kl
+            if node == codeNode { codeKL = kl }
         }
-        return total
+        return (total, codeKL)
     }
 
     /// The weighted reconstruction losses of the branch heads against the clean input

@@ -70,9 +70,9 @@ public final class Trainer {
             throw .numeric("the loss is \(reconstruction) on this batch; the weights were not updated (lower the learning rate, or check the data scaling)")
         }
         let kl = objective.variationalTerms(workspace: workspace, batch: rows, gradient: true, epoch: model.epochsCompleted, branches: true)
-        let codePenalty = kl + objective.backward(graph: graph, workspace: workspace, batch: rows, epoch: model.epochsCompleted)
+        let codePenalty = kl.total + objective.backward(graph: graph, workspace: workspace, batch: rows, epoch: model.epochsCompleted)
         lastReconstruction = reconstruction
-        lastKL = objective.klDivergence(workspace: workspace, batch: rows)
+        lastKL = kl.codeKL
         let weightPenalty = objective.penalty(parameters: model.parameters, gradients: model.gradients)
         optimizer.step(parameters: model.parameters.pointer, gradients: model.gradients.pointer, count: model.table.trainableCount)
         return reconstruction + codePenalty + weightPenalty
@@ -91,7 +91,7 @@ public final class Trainer {
             graph.forward(workspace, batch: rows, nodes: 0...objective.lastForwardNode, mode: .training, random: &model.random)
             let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: rows, gradient: true)
                 + objective.branchLosses(graph: graph, workspace: workspace, batch: rows, gradient: true)
-            let codePenalty = objective.variationalTerms(workspace: workspace, batch: rows, gradient: true, epoch: model.epochsCompleted, branches: true)
+            let codePenalty = objective.variationalTerms(workspace: workspace, batch: rows, gradient: true, epoch: model.epochsCompleted, branches: true).total
                 + objective.backward(graph: graph, workspace: workspace, batch: rows, epoch: model.epochsCompleted)
             return reconstruction + codePenalty + objective.penalty(parameters: model.parameters, gradients: model.gradients)
         }
@@ -121,7 +121,7 @@ public final class Trainer {
             graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
             let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: count, gradient: false)
             let codePenalty = objective.codePenalty(graph: graph, workspace: workspace, batch: count, gradient: false)
-                + objective.variationalTerms(workspace: workspace, batch: count, gradient: false, epoch: model.epochsCompleted, branches: false)
+                + objective.variationalTerms(workspace: workspace, batch: count, gradient: false, epoch: model.epochsCompleted, branches: false).total
             total += (reconstruction + codePenalty) * Double(count)
             start += count
         }
