@@ -84,8 +84,8 @@ public final class Convolution: Layer {
         let taps = geometry.kernelHeight * geometry.kernelWidth
         let fanIn = inputChannels * taps, fanOut = filters * taps
         let spatial = outputShape.count == 3 ? [kernel, kernel] : [kernel]
-        return ParameterDeclaration.weightAndBias(weightShape: [filters, inputChannels] + spatial, biasCount: filters, bias: hasBias, initializer: initializer,
-                              fanIn: fanIn, fanOut: fanOut)
+        return ParameterDeclaration.weightAndBias(weightShape: [filters, inputChannels] + spatial, biasCount: filters, bias: hasBias,
+                                                  initializer: initializer, fanIn: fanIn, fanOut: fanOut)
     }
 
     public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {

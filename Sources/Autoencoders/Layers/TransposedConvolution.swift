@@ -85,8 +85,8 @@ public final class TransposedConvolution: Layer {
         let taps = geometry.kernelHeight * geometry.kernelWidth
         let fanIn = filters * taps, fanOut = inputChannels * taps
         let spatial = outputShape.count == 3 ? [kernel, kernel] : [kernel]
-        return ParameterDeclaration.weightAndBias(weightShape: [inputChannels, filters] + spatial, biasCount: filters, bias: hasBias, initializer: initializer,
-                              fanIn: fanIn, fanOut: fanOut)
+        return ParameterDeclaration.weightAndBias(weightShape: [inputChannels, filters] + spatial, biasCount: filters, bias: hasBias,
+                                                  initializer: initializer, fanIn: fanIn, fanOut: fanOut)
     }
 
     public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {
