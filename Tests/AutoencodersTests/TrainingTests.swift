@@ -292,4 +292,20 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(once.epochsCompleted, 4)
         XCTAssertEqual(twice.epochsCompleted, 4)
     }
+
+    /// Evaluating uses a trainer's workspace but changes nothing: no optimizer state appears in
+    /// the model (or its file) until a step is taken.
+    func testEvaluatingCreatesNoOptimizerState() throws {
+        let model = try Model(json: ModelTests.spec())
+        let data = try Self.lowRankData()
+        let trainer = try Trainer(model: model, batchSize: 8)
+        _ = try data.values.withUnsafeBufferPointer { try trainer.evaluate($0.baseAddress!, rows: data.rows) }
+        XCTAssertNil(model.optimizer)
+        let file = try SafetensorsFile(bytes: try model.serialized(), source: "test")
+        XCTAssertFalse(file.entries.contains { $0.name.hasPrefix("optimizer.") })
+        XCTAssertEqual(trainer.learningRate, model.spec.optimizer.learningRate)
+        _ = try data.values.withUnsafeBufferPointer { try trainer.step($0.baseAddress!, rows: 8) }
+        XCTAssertNotNil(model.optimizer)
+    }
+
 }

@@ -8,7 +8,8 @@ public final class Trainer {
     public let model: Model
     public let batchSize: Int
     let workspace: Workspace
-    let optimizer: Optimizer
+    /// The model's optimizer, created by the first step (so evaluating creates no optimizer state).
+    private var optimizer: Optimizer?
     var objective: Objective { model.objective }
     /// The terms of the last step's objective: the reconstruction loss and, for a VAE, the KL
     /// divergence (per sample, unweighted).
@@ -26,7 +27,6 @@ public final class Trainer {
         self.model = model
         self.batchSize = batchSize
         workspace = try Workspace(graph: model.graph, capacity: batchSize, trainable: true)
-        optimizer = try model.trainingOptimizer()
         order = .allocate(capacity: 0)
     }
 
@@ -34,8 +34,16 @@ public final class Trainer {
 
     /// The learning rate the next step uses.
     public var learningRate: Float {
-        get { optimizer.learningRate }
-        set { optimizer.learningRate = newValue }
+        get { optimizer?.learningRate ?? model.optimizer?.learningRate ?? model.spec.optimizer.learningRate }
+        set { (try? stepOptimizer())?.learningRate = newValue }
+    }
+
+    /// The optimizer the steps use, created on first use.
+    private func stepOptimizer() throws(AutoencoderError) -> Optimizer {
+        if let optimizer { return optimizer }
+        let created = try model.trainingOptimizer()
+        optimizer = created
+        return created
     }
 
     /// One optimisation step on `rows` raw samples (`[rows, inputSize]`, at most `batchSize`);
@@ -62,6 +70,7 @@ public final class Trainer {
 
     /// Forward, loss, backward and update on the batch prepared in the workspace (caller holds the lock).
     func stepOnWorkspace(rows: Int, masked: Bool) throws(AutoencoderError) -> Double {
+        let optimizer = try stepOptimizer()
         let graph = model.graph
         graph.forward(workspace, batch: rows, nodes: 0...objective.lastForwardNode, mode: .training, random: &model.random)
         let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: rows, gradient: true, masked: masked)
