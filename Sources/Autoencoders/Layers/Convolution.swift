@@ -64,6 +64,7 @@ public final class Convolution: Layer {
         outputShape = [filters] + grid
         geometry = ConvolutionGeometry(channels: inputShape[0], spatial: spatial, grid: grid,
                                        kernel: kernel, stride: stride, padding: padding, dilation: dilation)
+        try geometry.checkColumns(kind: kind)
     }
 
     /// ⌊(input + 2·padding − dilation·(kernel − 1) − 1) / stride⌋ + 1; below 1 when the kernel does not fit.

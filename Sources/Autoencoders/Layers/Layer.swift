@@ -106,6 +106,8 @@ public protocol Layer: AnyObject {
     func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>])
     /// Floats of per-batch state the layer needs between forward and backward. Other nodes may
     /// read it through links (a max-unpooling layer reads its pooling layer's indices).
+    /// Must be affine in `batch` (a + b · batch): workspaces bound it from `scratchSize(batch: 0)`
+    /// and `scratchSize(batch: 1)` with checked arithmetic before calling it for their capacity.
     func scratchSize(batch: Int) -> Int
     func forward(_ buffers: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator)
     func backward(_ buffers: LayerBuffers, accumulateInputGradient: Bool)

@@ -72,6 +72,7 @@ public final class TransposedConvolution: Layer {
         // The image is this layer's output, the grid its input.
         geometry = ConvolutionGeometry(channels: filters, spatial: grid, grid: spatial,
                                        kernel: kernel, stride: stride, padding: padding, dilation: dilation)
+        try geometry.checkColumns(kind: kind)
     }
 
     /// (input − 1)·stride − 2·padding + dilation·(kernel − 1) + outputPadding + 1.

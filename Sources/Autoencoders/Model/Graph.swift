@@ -10,6 +10,8 @@ struct GraphNode {
     /// Nodes whose scratch the layer reads (a max-unpooling layer's pooling layer); no gradient
     /// flows through a link.
     var links: [Int] = []
+    /// The JSON path of the spec entry the node comes from, for messages.
+    var path = ""
 }
 
 /// The model as a directed acyclic graph in execution order. The encoder's last node is the code

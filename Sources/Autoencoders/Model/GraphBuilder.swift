@@ -8,6 +8,8 @@ struct GraphBuilder {
     var nodeByName: [String: Int] = [:]
     /// The spec entry of each node, for messages.
     private(set) var nodePaths: [String] = []
+    /// Every node name, so a duplicate is found in constant time (building stays linear).
+    private var names: Set<String> = []
     // Tied weights: the encoder's dense layers, and how many decoder dense layers mirrored them.
     private var encoderDense: [Dense] = []
     private var decoderDenseIndex = 0
@@ -17,17 +19,42 @@ struct GraphBuilder {
     /// Per-sample shape of a node's output (or of the model input).
     func shape(of node: Int) -> [Int] { node == Graph.modelInput ? spec.inputShape : nodes[node].layer.outputShape }
 
-    /// Appends a node; the entry's name now refers to it.
+    /// Appends a node; the entry's name now refers to it. The node's output and its scratch are
+    /// bounded here, before any later layer or workspace multiplies them (see `Size`).
     @discardableResult
     mutating func add(_ name: String, _ layer: Layer, _ inputs: [Int], links: [Int] = [], encoder: Bool,
                       path: String) throws(AutoencoderError) -> Int {
-        guard !nodes.contains(where: { $0.name == name }) else {
+        guard names.insert(name).inserted else {
             throw .invalidSpec(path, "the name \"\(name)\" is used twice")
         }
-        nodes.append(GraphNode(name: name, layer: layer, inputs: inputs, isEncoder: encoder, links: links))
+        guard Size.elements(layer.outputShape) != nil else {
+            throw .invalidSpec(path, "the output of shape \(layer.outputShape) holds \(Self.describe(layer.outputShape)) per sample; "
+                               + "a node holds at most \(Size.maxElements) (2^31 − 1)")
+        }
+        // Scratch is affine in the batch (Layer.scratchSize); both terms are bounded like a node.
+        let fixed = layer.scratchSize(batch: 0), perSample = layer.scratchSize(batch: 1) - fixed
+        guard fixed >= 0, perSample >= 0, fixed <= Size.maxElements, perSample <= 8 * Size.maxElements else {
+            throw .invalidSpec(path, "the layer's scratch holds more than \(Size.maxElements) floats per sample")
+        }
+        guard nodes.count < GraphBuilder.maxNodes else {
+            throw .invalidSpec(path, "the model has more than \(GraphBuilder.maxNodes) nodes")
+        }
+        nodes.append(GraphNode(name: name, layer: layer, inputs: inputs, isEncoder: encoder, links: links, path: path))
         nodePaths.append(path)
         nodeByName[name] = nodes.count - 1
         return nodes.count - 1
+    }
+
+    /// The most nodes a graph holds: every list of the spec is capped (docs/SPEC.md, "Limits"),
+    /// and an entry makes at most two nodes.
+    static let maxNodes = 2 * (2 * ModelSpec.maxLayers + ModelSpec.maxBranches * ModelSpec.maxLayers)
+
+    /// "N floats" for a shape whose product may overflow Int.
+    private static func describe(_ shape: [Int]) -> String {
+        var product = 1.0
+        for dimension in shape { product *= Double(dimension) }
+        if let exact = Size.elements(shape, limit: Int.max) { return "\(exact) floats" }
+        return "about \(product) floats"
     }
 
     /// Appends `activation` after `node` as "<name>.<activation>"; the entry's name then refers to it.
@@ -43,7 +70,7 @@ struct GraphBuilder {
     func node(named name: String, path: String) throws(AutoencoderError) -> Int {
         if name == "input" { return Graph.modelInput }
         guard let index = nodeByName[name] else {
-            throw .invalidSpec(path, "no earlier node is named \"\(name)\"; known: \((["input"] + nodes.map(\.name)).joined(separator: ", "))")
+            throw .invalidSpec(path, "no earlier node is named \"\(name)\"; known: \((["input"] + nodes.prefix(50).map(\.name)).joined(separator: ", "))\(nodes.count > 50 ? ", …" : "")")
         }
         return index
     }
@@ -96,9 +123,10 @@ struct GraphBuilder {
         }
         try checkOutputShape(outputNode)
         // Every node but the output must feed another node, or its gradient would be undefined.
-        var consumed = Set<Int>()
+        var consumed = Set<Int>(branchOutputs)
+        consumed.insert(outputNode)
         for node in nodes { consumed.formUnion(node.inputs) }
-        for index in nodes.indices where index != outputNode && !branchOutputs.contains(index) && !consumed.contains(index) {
+        for index in nodes.indices where !consumed.contains(index) {
             throw .invalidSpec(nodePaths[index], "node \"\(nodes[index].name)\" is not read by any later node")
         }
         return Graph(inputShape: spec.inputShape, nodes: nodes, codeNode: codeNode, outputNode: outputNode, branchOutputs: branchOutputs)

@@ -37,11 +37,15 @@ struct ParameterTable {
         var trainable = 0
         for (node, position, declaration) in ordered {
             let name = "\(graph.nodes[node].name).\(declaration.suffix)"
-            guard let count = Tensor.elementCount(declaration.shape) else {
-                throw .init(.outOfMemory, "parameter \(name) is too large")
+            let path = graph.nodes[node].path
+            guard let count = Size.elements(declaration.shape) else {
+                throw .invalidSpec(path, "parameter \(name) of shape \(declaration.shape) holds more than \(Size.maxElements) "
+                                   + "values (2^31 − 1, the most a tensor holds)")
             }
-            let (end, overflow) = offset.addingReportingOverflow(count)
-            guard !overflow, end <= 1 << 31 else { throw .init(.outOfMemory, "the model has more than 2^31 parameters") }
+            guard let end = Size.sum(offset, count), end <= Size.maxParameters else {
+                throw .invalidSpec(path, "with parameter \(name) (\(count) values) the model holds more than \(Size.maxParameters) "
+                                   + "parameters (2^31 − 1)")
+            }
             entries.append(ParameterEntry(name: name, shape: declaration.shape, offset: offset, count: count,
                                           isWeight: declaration.isWeight, node: node, declarationIndex: position,
                                           declaration: declaration))

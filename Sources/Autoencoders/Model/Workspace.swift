@@ -22,6 +22,14 @@ final class Workspace {
     private var pointerArrays: [UnsafeMutableRawPointer] = []
 
     init(graph: Graph, capacity: Int, trainable: Bool) throws(AutoencoderError) {
+        // Every buffer is sized from the spec: add them all up with checked arithmetic and refuse
+        // a workspace beyond physical memory before allocating any of them.
+        let floats = Workspace.floats(graph: graph, capacity: capacity, trainable: trainable)
+        guard let floats, let bytes = Size.product(floats, MemoryLayout<Float>.stride), bytes <= Size.memoryLimit else {
+            let needed = floats.map { Size.describe(floats: $0) } ?? "more floats than fit in 64 bits"
+            throw .init(.outOfMemory, "a \(trainable ? "training" : "inference") workspace for \(capacity) samples needs \(needed), "
+                        + "more than the machine's \(Size.describe(bytes: Size.memoryLimit)) of memory; use a smaller batch size")
+        }
         self.capacity = capacity
         self.trainable = trainable
         input = try FloatBuffer(count: capacity * graph.inputSize)
@@ -70,6 +78,28 @@ final class Workspace {
                 links: UnsafeBufferPointer(start: links, count: node.links.count),
                 batch: capacity))
         }
+    }
+
+    /// The floats a workspace holds, or nil when the total overflows Int. Node sizes are bounded
+    /// by `GraphBuilder.add`; the capacity multiplies them here, checked.
+    static func floats(graph: Graph, capacity: Int, trainable: Bool) -> Int? {
+        var total = SizeTotal()
+        let inputSize = Size.elements(graph.inputShape) ?? Int.max
+        total.add(capacity, times: inputSize)                                   // input
+        if trainable {
+            total.add(capacity, times: graph.nodes[graph.outputNode].layer.outputSize)  // target
+            total.add(capacity, times: inputSize)                               // mask
+            total.add(2, times: graph.codeSize)                                 // penalty scratch
+            if !graph.branchOutputs.isEmpty { total.add(capacity, times: inputSize) }   // clean
+        }
+        for node in graph.nodes {
+            let layer = node.layer
+            total.add(capacity, times: layer.outputSize * (trainable ? 2 : 1))  // activations (and gradients)
+            let fixed = layer.scratchSize(batch: 0)
+            total.add(fixed)
+            total.add(capacity, times: layer.scratchSize(batch: 1) - fixed)    // scratch, affine in the batch
+        }
+        return total.floats
     }
 
     deinit {

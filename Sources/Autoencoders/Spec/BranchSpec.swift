@@ -20,11 +20,8 @@ public struct BranchSpec: Equatable, Sendable {
     static func parse(_ json: JSON, path: String, index: Int) throws(AutoencoderError) -> BranchSpec {
         let reader = try SpecReader(json, path: path)
         try reader.allowOnly(["name", "weight", "loss", "layers"])
-        let name = reader.has("name") ? try reader.string("name") : "branch\(index)"
-        guard !name.isEmpty, !name.contains(where: { $0 == "\"" || $0 == "\\" }) else {
-            throw .invalidSpec(reader.path("name"), "must be a non-empty name without quotes or backslashes")
-        }
-        guard let array = try reader.array("layers"), !array.isEmpty else {
+        let name = try reader.name("name") ?? "branch\(index)"
+        guard let array = try reader.array("layers", limit: ModelSpec.maxLayers), !array.isEmpty else {
             throw .invalidSpec(reader.path("layers"), "is required (a non-empty list of layers)")
         }
         var layers: [LayerSpec] = []

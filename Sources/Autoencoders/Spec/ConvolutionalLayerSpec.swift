@@ -71,7 +71,8 @@ extension LayerSpec {
                                         padding: try reader.int("padding", default: 0, minimum: 0, maximum: 1 << 12)))
             case "max_unpool":
                 try reader.allowOnly(common + ["indices_from"])
-                return .maxUnpool(dimensions: dimensions, indicesFrom: try reader.string("indices_from"))
+                guard let source = try reader.name("indices_from") else { throw .invalidSpec(reader.path("indices_from"), "is required (a string)") }
+                return .maxUnpool(dimensions: dimensions, indicesFrom: source)
             default:
                 try reader.allowOnly(common + ["scale"])
                 return .upsample(dimensions: dimensions, scale: try reader.int("scale", default: 2, minimum: 1, maximum: 1 << 12),

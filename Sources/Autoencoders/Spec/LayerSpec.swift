@@ -35,23 +35,24 @@ public struct LayerSpec: Equatable, Sendable {
     /// The entry's JSON path, for messages at build time.
     public var path: String
 
+    /// The most nodes one entry reads (a concat's inputs).
+    static let maxInputs = 64
+
     static let activationNames = ["identity", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "sigmoid", "tanh", "softplus"]
 
     static func parse(_ json: JSON, path: String) throws(AutoencoderError) -> LayerSpec {
         let reader = try SpecReader(json, path: path)
         let type = try reader.string("type")
-        let name = reader.has("name") ? try reader.string("name") : nil
-        if let name, name.isEmpty || name.contains(where: { $0 == "\"" || $0 == "\\" }) || name.utf8.count > 200 {
-            throw .invalidSpec(reader.path("name"), "must be a non-empty name of at most 200 bytes without quotes or backslashes")
-        }
+        let name = try reader.name("name")
         var inputs: [String]? = nil
-        if let array = try reader.array("inputs") {
+        if let array = try reader.array("inputs", limit: LayerSpec.maxInputs) {
             guard !array.isEmpty else { throw .invalidSpec(reader.path("inputs"), "must name at least one node") }
             inputs = []
             for (i, element) in array.enumerated() {
                 guard let input = element.stringValue else {
                     throw .invalidSpec("\(reader.path("inputs"))[\(i)]", "must be a node name (a string)")
                 }
+                try SpecReader.checkName(input, path: "\(reader.path("inputs"))[\(i)]")
                 inputs!.append(input)
             }
         }

@@ -3,6 +3,13 @@
 /// command-line tool reads from a file, and what the model file stores. See docs/SPEC.md.
 public struct ModelSpec: Equatable, Sendable {
     public static let currentVersion = 1
+    /// Caps on the spec's lists (docs/SPEC.md, "Limits"): entries of the encoder, of the decoder
+    /// and of each branch, and branches. With them a graph has at most `GraphBuilder.maxNodes`
+    /// nodes, and building it is linear in that number.
+    public static let maxLayers = 1000
+    public static let maxBranches = 16
+    /// Bytes of the model's "name".
+    public static let maxNameBytes = 1000
 
     /// The spec as given (kept verbatim in the model file).
     public var json: JSON
@@ -71,6 +78,9 @@ public struct ModelSpec: Equatable, Sendable {
         }
         self.json = json
         name = root.has("name") ? try root.string("name") : nil
+        if let name, name.utf8.count > ModelSpec.maxNameBytes || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw .invalidSpec("name", "must be at most \(ModelSpec.maxNameBytes) bytes without control characters")
+        }
 
         if let shape = try root.shape("input_shape") {
             guard !root.has("input_size") else { throw .invalidSpec("input_size", "give input_shape or input_size, not both") }
@@ -84,7 +94,9 @@ public struct ModelSpec: Equatable, Sendable {
         func layers(_ key: String) throws(AutoencoderError) -> [LayerSpec] {
             guard let array = try root.array(key) else { throw .invalidSpec(key, "is required (a list of layers)") }
             guard !array.isEmpty else { throw .invalidSpec(key, "must hold at least one layer") }
-            guard array.count <= 1000 else { throw .invalidSpec(key, "holds more than 1000 layers") }
+            guard array.count <= ModelSpec.maxLayers else {
+                throw .invalidSpec(key, "holds \(array.count) layers; at most \(ModelSpec.maxLayers) are allowed")
+            }
             var specs: [LayerSpec] = []
             for (i, element) in array.enumerated() { specs.append(try LayerSpec.parse(element, path: "\(key)[\(i)]")) }
             return specs
@@ -92,7 +104,7 @@ public struct ModelSpec: Equatable, Sendable {
         encoder = try layers("encoder")
         decoder = try layers("decoder")
         branches = []
-        if let array = try root.array("branches") {
+        if let array = try root.array("branches", limit: ModelSpec.maxBranches) {
             for (i, element) in array.enumerated() { branches.append(try BranchSpec.parse(element, path: "branches[\(i)]", index: i)) }
         }
         tiedWeights = try root.bool("tied_weights", default: false)

@@ -77,6 +77,36 @@ struct SpecReader {
         return string
     }
 
+    /// A node or branch name: non-empty, at most `SpecReader.maxNameBytes` bytes, without quotes,
+    /// backslashes or control characters (NUL would cut the name short in C, and the names become
+    /// tensor names in the model file).
+    func name(_ key: String) throws(AutoencoderError) -> String? {
+        guard has(key) else { return nil }
+        let value = try string(key)
+        try SpecReader.checkName(value, path: path(key))
+        return value
+    }
+
+    static let maxNameBytes = 200
+
+    static func checkName(_ value: String, path: String) throws(AutoencoderError) {
+        guard !value.isEmpty, value.utf8.count <= maxNameBytes else {
+            throw .invalidSpec(path, "must be a non-empty name of at most \(maxNameBytes) bytes, got \(value.utf8.count) bytes")
+        }
+        if let bad = value.unicodeScalars.first(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\"" || $0 == "\\" }) {
+            throw .invalidSpec(path, "must not contain quotes, backslashes or control characters, found U+\(String(bad.value, radix: 16, uppercase: true).leftPadded(4))")
+        }
+    }
+
+    /// An array of at most `limit` elements (nil when absent); a longer one is refused, naming the cap.
+    func array(_ key: String, limit: Int) throws(AutoencoderError) -> [JSON]? {
+        guard let array = try array(key) else { return nil }
+        guard array.count <= limit else {
+            throw .invalidSpec(path(key), "holds \(array.count) entries; at most \(limit) are allowed")
+        }
+        return array
+    }
+
     /// One of `choices`, for enumerated settings such as a loss name.
     func choice(_ key: String, _ choices: [String], default value: String? = nil) throws(AutoencoderError) -> String {
         let string = try string(key, default: value)
@@ -114,4 +144,8 @@ struct SpecReader {
         guard let json = object[key], json != .null else { return nil }
         return try SpecReader(json, path: path(key))
     }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -5,21 +5,43 @@ import Glibc
 /// run over it without exclusivity checks or bounds checks.
 ///
 /// Allocation failure is an error, not a trap: a huge but valid spec must not kill the host.
+/// A buffer larger than physical memory is refused before anything is allocated (Linux
+/// overcommits: such an allocation may succeed and kill the process when its pages are touched),
+/// and large buffers come straight from mmap, whose pages are zero already: nothing touches them
+/// until they are used.
 public final class FloatBuffer {
     public let count: Int
     public let pointer: UnsafeMutablePointer<Float>
+    /// Bytes mapped with mmap (0 when the block came from posix_memalign).
+    private let mappedBytes: Int
+
+    /// Buffers of at least this many bytes are mapped rather than allocated.
+    static let mapThreshold = 1 << 20
 
     /// Allocates `count` floats set to zero.
     public init(count: Int) throws(AutoencoderError) {
         guard count >= 0 else { throw .invalidArgument("a buffer of \(count) floats was requested") }
-        let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
-        var raw: UnsafeMutableRawPointer? = nil
-        guard !overflow, posix_memalign(&raw, 64, bytes) == 0, let raw else {
-            throw .init(.outOfMemory, "cannot allocate \(count) floats (\(count / 262_144) MiB)")
+        guard let bytes = Size.product(max(count, 1), MemoryLayout<Float>.stride), bytes <= Size.memoryLimit else {
+            throw .init(.outOfMemory, "cannot allocate \(Size.describe(floats: count)): more than the machine's "
+                        + "\(Size.describe(bytes: Size.memoryLimit)) of memory")
         }
-        memset(raw, 0, bytes)
+        if bytes >= FloatBuffer.mapThreshold {
+            let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            guard let raw, raw != MAP_FAILED else {
+                throw .init(.outOfMemory, "cannot allocate \(Size.describe(floats: count))")
+            }
+            mappedBytes = bytes
+            pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        } else {
+            var raw: UnsafeMutableRawPointer? = nil
+            guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
+                throw .init(.outOfMemory, "cannot allocate \(Size.describe(floats: count))")
+            }
+            memset(raw, 0, bytes)
+            mappedBytes = 0
+            pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        }
         self.count = count
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
     /// A copy of `values`.
@@ -30,7 +52,9 @@ public final class FloatBuffer {
         }
     }
 
-    deinit { free(pointer) }
+    deinit {
+        if mappedBytes > 0 { munmap(pointer, mappedBytes) } else { free(pointer) }
+    }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
     public var array: [Float] { Array(buffer) }

@@ -41,6 +41,16 @@ struct ConvolutionGeometry: Equatable {
         dilationWidth = dilation
     }
 
+    /// Refuses columns (one sample's im2col matrix, a GEMM operand) larger than `Size.maxElements`:
+    /// checked arithmetic, before `columnRows · positions` is ever formed unchecked.
+    func checkColumns(kind: String) throws(AutoencoderError) {
+        let factors = [channels, kernelHeight, kernelWidth, gridHeight, gridWidth]
+        guard Size.elements(factors) != nil else {
+            throw .invalidArgument("\(kind): the im2col columns of one sample ([\(channels)·\(kernelHeight)·\(kernelWidth), "
+                                   + "\(gridHeight)·\(gridWidth)]) would hold more than \(Size.maxElements) floats")
+        }
+    }
+
     /// Rows of the columns matrix: channels · kernelHeight · kernelWidth.
     var columnRows: Int { channels * kernelHeight * kernelWidth }
     /// Positions of the grid: the columns of one sample.
