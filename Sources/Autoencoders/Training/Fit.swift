@@ -77,8 +77,9 @@ public struct TrainingReport: Sendable {
 
 extension Model {
     /// Trains on `rows` samples of raw data `[rows, inputSize]`. `progress` returns false to stop.
-    /// If the loss becomes NaN or infinite, the weights of the last completed epoch are restored
-    /// and a `.numeric` error is thrown.
+    /// If the loss, a parameter or the final outputs become NaN or infinite, the model is
+    /// restored to its state before the call (weights, optimizer and its state, epoch count,
+    /// generator) and a `.numeric` error is thrown. Any failure leaves the model unchanged.
     public func fit(
         _ data: UnsafePointer<Float>, rows: Int, mask: UnsafePointer<Float>? = nil, labels: UnsafePointer<Float>? = nil,
         validation: UnsafePointer<Float>? = nil, validationLabels: UnsafePointer<Float>? = nil, validationRows: Int = 0,
@@ -114,14 +115,21 @@ extension Model {
         }
 
         let trainer = try Trainer(model: self, batchSize: min(options.batchSize, trainRows))
-        let optimizer = try trainingOptimizer()
+        // A failed call changes nothing: everything it may change is captured first (before the
+        // optimizer is created, so a failed first fit leaves none behind) and restored on failure.
+        let initial = try lock.withReadLock { () throws(AutoencoderError) in try Snapshot(self) }
+        func fail(_ error: AutoencoderError) -> AutoencoderError {
+            lock.withWriteLock { initial.restore(into: self) }
+            return error
+        }
+        let optimizer: Optimizer
+        do { optimizer = try lock.withWriteLock { () throws(AutoencoderError) in try trainingOptimizer() } } catch { throw fail(error) }
         let baseRate = spec.optimizer.learningRate
         let batches = (trainRows + trainer.batchSize - 1) / trainer.batchSize
         let start = Clock.now()
         var report = TrainingReport()
 
-        // Snapshots: the last good weights (for divergence) and the best ones (for early stopping).
-        let lastGood = try Snapshot(self)
+        // The best weights, for early stopping.
         var best: Snapshot? = nil
         var epochsWithoutImprovement = 0
 
@@ -141,9 +149,8 @@ extension Model {
                         return try trainer.stepOnWorkspace(rows: count, masked: mask != nil)
                     }
                 } catch {
-                    lock.withWriteLock { lastGood.restore(into: self) }
-                    report.seconds = Clock.now() - start
-                    throw .numeric("training diverged at epoch \(epochsCompleted + 1), batch \(batch + 1): \(error.message); the weights of the last completed epoch were restored")
+                    let at = "epoch \(epochsCompleted + 1), batch \(batch + 1)"
+                    throw fail(.numeric("training diverged at \(at): \(error.message); the model was restored to its state before this call"))
                 }
                 sum += loss * Double(count)
                 reconstructionSum += trainer.lastReconstruction * Double(count)
@@ -160,10 +167,9 @@ extension Model {
             }
             // An update can overflow the weights although the loss it started from was finite:
             // such an epoch must not become the "last good" one.
-            if let bad = (0..<parameterCount).first(where: { !parameters.pointer[$0].isFinite }) {
+            if let bad = Trainer.firstNonFinite(parameters.pointer, count: parameterCount) {
                 let value = parameters.pointer[bad]
-                lock.withWriteLock { lastGood.restore(into: self) }
-                throw .numeric("training diverged in epoch \(epochsCompleted + 1): a parameter became \(value) (lower the learning rate, or check the data scaling); the weights of the last completed epoch were restored")
+                throw fail(.numeric("training diverged in epoch \(epochsCompleted + 1): a parameter became \(value) (lower the learning rate, or check the data scaling); the model was restored to its state before this call"))
             }
             if stoppedByCallback {
                 // Stopped within the epoch: it does not count as completed, and no epoch-end report follows.
@@ -182,7 +188,6 @@ extension Model {
             }
             epochsCompleted += 1
             report.epochsRun = epoch + 1
-            lock.withReadLock { lastGood.capture(self) }
 
             // Early stopping and the best weights watch the validation loss when there is one.
             let monitored = validationLoss ?? trainLoss
@@ -194,7 +199,7 @@ extension Model {
                     if let best {
                         lock.withReadLock { best.capture(self) }
                     } else {
-                        best = try lock.withReadLock { () throws(AutoencoderError) in try Snapshot(self) }
+                        do { best = try lock.withReadLock { () throws(AutoencoderError) in try Snapshot(self) } } catch { throw fail(error) }
                     }
                 }
             } else {
@@ -221,6 +226,14 @@ extension Model {
         if let best, options.restoreBestWeights, report.stopReason != .callback {
             lock.withWriteLock { best.restore(into: self, parametersOnly: true) }
         }
+        // The last update may leave finite weights whose outputs overflow (a huge learning rate):
+        // the next forward pass would show it, so run one on the last batch.
+        if report.epochsRun > 0 || report.stopReason == .callback {
+            let finite = lock.withWriteLock { trainer.outputsAreFinite(rows: min(trainer.batchSize, trainRows)) }
+            guard finite else {
+                throw fail(.numeric("training diverged: after the last update the model's outputs are not finite (lower the learning rate, or check the data scaling); the model was restored to its state before this call"))
+            }
+        }
         report.seconds = Clock.now() - start
         return report
     }
@@ -243,37 +256,59 @@ extension Model {
     }
 }
 
-/// A copy of a model's parameters and optimizer state, to roll back to.
+/// A copy of the state training changes, to roll back to: the parameters (batch normalization's
+/// running statistics included), the optimizer (whether it exists, its state and step count),
+/// the epoch count and the generator. Allocated once; `capture` and `restore` allocate nothing.
 final class Snapshot {
-    let optimizer: Optimizer
+    /// The model's optimizer when the snapshot was taken; nil when it had none yet.
+    private(set) var optimizer: Optimizer?
     let parameters: FloatBuffer
-    let optimizerState: [FloatBuffer]
+    private(set) var optimizerState: [FloatBuffer]
     var optimizerStep: Int
+    var learningRate: Float
     var epochsCompleted: Int
+    var random: RandomGenerator
 
     init(_ model: Model) throws(AutoencoderError) {
-        optimizer = try model.trainingOptimizer()
+        optimizer = model.optimizer
         parameters = try model.parameters.copy()
         var state: [FloatBuffer] = []
-        for slot in optimizer.state { state.append(try slot.buffer.copy()) }
+        for slot in optimizer?.state ?? [] { state.append(try slot.buffer.copy()) }
         optimizerState = state
-        optimizerStep = optimizer.stepCount
+        optimizerStep = optimizer?.stepCount ?? 0
+        learningRate = optimizer?.learningRate ?? 0
         epochsCompleted = model.epochsCompleted
+        random = model.random
     }
+
+    /// Whether `capture` can reuse this snapshot's buffers for `model` (same optimizer object).
+    func fits(_ model: Model) -> Bool { optimizer === model.optimizer }
 
     func capture(_ model: Model) {
         parameters.copy(from: model.parameters)
-        for (saved, live) in zip(optimizerState, optimizer.state) { saved.copy(from: live.buffer) }
-        optimizerStep = optimizer.stepCount
+        if let optimizer {
+            for (saved, live) in zip(optimizerState, optimizer.state) { saved.copy(from: live.buffer) }
+            optimizerStep = optimizer.stepCount
+            learningRate = optimizer.learningRate
+        }
         epochsCompleted = model.epochsCompleted
+        random = model.random
     }
 
+    /// Puts the model back as captured; with `parametersOnly`, only the parameters (early
+    /// stopping's best weights).
     func restore(into model: Model, parametersOnly: Bool = false) {
         model.parameters.copy(from: parameters)
         model.gradients.zero()
         guard !parametersOnly else { return }
-        for (saved, live) in zip(optimizerState, optimizer.state) { live.buffer.copy(from: saved) }
-        optimizer.stepCount = optimizerStep
+        if let optimizer {
+            for (saved, live) in zip(optimizerState, optimizer.state) { live.buffer.copy(from: saved) }
+            optimizer.stepCount = optimizerStep
+            optimizer.learningRate = learningRate
+        }
+        // An optimizer created since (by the failed call) is dropped again.
+        model.optimizer = optimizer
         model.epochsCompleted = epochsCompleted
+        model.random = random
     }
 }

@@ -8,8 +8,9 @@ public final class Trainer {
     public let model: Model
     public let batchSize: Int
     let workspace: Workspace
-    /// The model's optimizer, created by the first step (so evaluating creates no optimizer state).
-    private var optimizer: Optimizer?
+    /// What a step may change, captured before it so a failed step is undone exactly: allocated
+    /// by the first step (and again only if the model's optimizer changes), reused after.
+    private var backup: Snapshot?
     var objective: Objective { model.objective }
     /// The terms of the last step's objective: the reconstruction loss and, for a VAE, the KL
     /// divergence (per sample, unweighted).
@@ -34,23 +35,17 @@ public final class Trainer {
 
     /// The learning rate the next step uses.
     public var learningRate: Float {
-        get { optimizer?.learningRate ?? model.optimizer?.learningRate ?? model.spec.optimizer.learningRate }
-        set { (try? stepOptimizer())?.learningRate = newValue }
-    }
-
-    /// The optimizer the steps use, created on first use.
-    private func stepOptimizer() throws(AutoencoderError) -> Optimizer {
-        if let optimizer { return optimizer }
-        let created = try model.trainingOptimizer()
-        optimizer = created
-        return created
+        get { model.optimizer?.learningRate ?? model.spec.optimizer.learningRate }
+        set { (try? model.trainingOptimizer())?.learningRate = newValue }
     }
 
     /// One optimisation step on `rows` raw samples (`[rows, inputSize]`, at most `batchSize`);
     /// with a `mask` of the same shape (1 = known, 0 = missing) the loss counts the known inputs
     /// only. A segmentation model needs `labels` (`[rows, labelSize]`, class indices as floats).
-    /// Returns the objective on this batch before the update. A non-finite loss leaves the
-    /// weights unchanged and throws.
+    /// Returns the objective on this batch before the update. A failed step changes nothing: a
+    /// non-finite loss, or an update after which the batch's outputs are not finite (a learning
+    /// rate far too large), restores the weights, the optimizer's state and step count and the
+    /// generator, and throws `.numeric`.
     public func step(_ x: UnsafePointer<Float>, rows: Int, mask: UnsafePointer<Float>? = nil,
                      labels: UnsafePointer<Float>? = nil) throws(AutoencoderError) -> Double {
         guard rows >= 1, rows <= batchSize else {
@@ -60,17 +55,60 @@ public final class Trainer {
         if let mask { try Model.checkMask(mask, count: rows * model.inputSize) }
         try model.checkTargets(labels, rows: rows)
         return try model.lock.withWriteLock { () throws(AutoencoderError) -> Double in
-            model.feed(workspace, x, rows: rows)
-            if let mask { workspace.mask.pointer.update(from: mask, count: rows * model.inputSize) }
-            if let labels { workspace.target.pointer.update(from: labels, count: rows * model.labelSize) }
-            prepareBatch(rows: rows, masked: mask != nil)
-            return try stepOnWorkspace(rows: rows, masked: mask != nil)
+            let backup = try captureBackup()
+            do throws(AutoencoderError) {
+                model.feed(workspace, x, rows: rows)
+                if let mask { workspace.mask.pointer.update(from: mask, count: rows * model.inputSize) }
+                if let labels { workspace.target.pointer.update(from: labels, count: rows * model.labelSize) }
+                prepareBatch(rows: rows, masked: mask != nil)
+                let loss = try stepOnWorkspace(rows: rows, masked: mask != nil)
+                guard outputsAreFinite(rows: rows) else {
+                    throw AutoencoderError.numeric("after this update the outputs on this batch are not finite (lower the learning rate, "
+                                   + "or check the data scaling); the update was undone")
+                }
+                return loss
+            } catch {
+                backup.restore(into: model)
+                throw error
+            }
         }
+    }
+
+    /// Captures the model into the trainer's backup (caller holds the write lock). The first
+    /// call allocates it; a step allocates nothing after that. Nothing is changed on failure.
+    private func captureBackup() throws(AutoencoderError) -> Snapshot {
+        if let backup, backup.fits(model) {
+            backup.capture(model)
+            return backup
+        }
+        let created = try Snapshot(model)
+        backup = created
+        return created
+    }
+
+    /// Whether the model's outputs on the first `rows` samples of the workspace are finite, in
+    /// inference mode (which draws nothing from the generator). The check that catches finite
+    /// weights whose outputs overflow; one forward pass.
+    func outputsAreFinite(rows: Int) -> Bool {
+        let graph = model.graph
+        graph.infer(workspace, batch: rows, nodes: 0...graph.outputNode)
+        let count = rows * graph.outputSize
+        return Trainer.firstNonFinite(workspace.activations[graph.outputNode].pointer, count: count) == nil
+    }
+
+    /// The index of the first NaN or infinity among `count` floats, or nil. One vectorisable
+    /// integer pass (a non-finite float has every exponent bit set) before a scalar search.
+    static func firstNonFinite(_ values: UnsafePointer<Float>, count: Int) -> Int? {
+        let bits = UnsafeRawPointer(values).assumingMemoryBound(to: UInt32.self)
+        var exponents: UInt32 = 0
+        for i in 0..<count { exponents = max(exponents, bits[i] & 0x7F80_0000) }
+        guard exponents == 0x7F80_0000 else { return nil }
+        return (0..<count).first { !values[$0].isFinite }
     }
 
     /// Forward, loss, backward and update on the batch prepared in the workspace (caller holds the lock).
     func stepOnWorkspace(rows: Int, masked: Bool) throws(AutoencoderError) -> Double {
-        let optimizer = try stepOptimizer()
+        let optimizer = try model.trainingOptimizer()
         let graph = model.graph
         graph.forward(workspace, batch: rows, nodes: 0...objective.lastForwardNode, mode: .training, random: &model.random)
         let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: rows, gradient: true, masked: masked)
