@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Type, TypeVar, Union
 
 from ._fit import count
+from ._params import WIDTH_MAX
 from ._native import NativeModel, PathLike
 from ._spec import Activation, SpecLike
 
@@ -46,7 +47,7 @@ class BuildersMixin:
                     code_activation=code_activation, output_activation=output_activation,
                     loss=loss, optimizer=optimizer, lr=lr, schedule=schedule,
                     tied_weights=tied_weights, init=init, seed=seed, **training)
-        model._build(count(input_size, "input_size", 1))
+        model._build(count(input_size, "input_size", 1, WIDTH_MAX))
         return model
 
     @classmethod

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _library
 from ._errors import check
+from ._params import SIZE_MAX, integer
 from ._native import NativeModel
 from ._progress import ProgressPrinter, progress_dict
 
@@ -33,13 +34,14 @@ _HISTORY_KEYS = ("train_loss", "validation_loss", "learning_rate", "elapsed_seco
                  "reconstruction_loss", "kl_divergence")
 
 
-def count(value: Any, name: str, minimum: int) -> int:
-    """A non-negative integer option (size_t in C: negative values must not wrap around)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} is {value!r}; expected an integer")
-    if value < minimum:
-        raise ValueError(f"{name} is {value}; expected an integer >= {minimum}")
-    return int(value)
+#: The most epochs one call trains (the library's limit).
+EPOCHS_MAX = 1_000_000
+
+
+def count(value: Any, name: str, minimum: int, maximum: int = SIZE_MAX) -> int:
+    """An integer option in ``[minimum, maximum]`` (a size_t in C by default: neither a negative
+    value nor one above 2**64 - 1 may wrap around); see :func:`._params.integer`."""
+    return integer(value, name, minimum, maximum)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ class FitSettings:
         delta = float(value["min_delta"])
         if not (delta >= 0.0 and math.isfinite(delta)):
             raise ValueError(f"min_delta is {delta}; expected a finite number >= 0")
-        return cls(epochs=count(value["epochs"], "epochs", 1),
+        return cls(epochs=count(value["epochs"], "epochs", 1, EPOCHS_MAX),
                    batch_size=count(value["batch_size"], "batch_size", 1),
                    shuffle=bool(value["shuffle"]), validation_split=split,
                    patience=count(value["patience"], "patience", 0), min_delta=delta,

@@ -4,7 +4,29 @@ of the class's ``__init__``, without depending on scikit-learn."""
 from __future__ import annotations
 
 import inspect
+import numbers
 from typing import Any, Dict, List, Tuple
+
+#: The ranges of the C integer types behind the library's arguments. ctypes wraps an int that
+#: does not fit (2**64 + 8 becomes 8), so every integer is checked against one of these first.
+SIZE_MAX = 2**64 - 1
+UINT64_MAX = 2**64 - 1
+#: The largest integer a JSON spec holds exactly (the core reads numbers as doubles).
+JSON_INT_MAX = 2**53
+#: Layer widths and input sizes of a spec (docs/SPEC.md).
+WIDTH_MAX = 1 << 24
+
+
+def integer(value: Any, name: str, minimum: int = 0, maximum: int = SIZE_MAX) -> int:
+    """``value`` as a Python int in ``[minimum, maximum]``: TypeError for a non-integer (bools
+    included), ValueError naming ``name`` and the range otherwise. The one check every integer
+    argument passes before it reaches ctypes or a spec."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} is {value!r}; expected an integer")
+    value = int(value)
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{name} is {value}; expected an integer in [{minimum}, {maximum}]")
+    return value
 
 
 def equal(a: Any, b: Any) -> bool:

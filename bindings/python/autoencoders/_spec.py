@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
+from ._params import JSON_INT_MAX, WIDTH_MAX, integer
+
 #: An activation: a name ("relu"), a dict ({"type": "leaky_relu", "negative_slope": 0.2}) or
 #: None (linear).
 Activation = Union[str, Mapping[str, Any], None]
@@ -69,7 +71,10 @@ def dense_spec(input_size: int, hidden: Sequence[int] = (128,), code_size: int =
     """
     if isinstance(hidden, (int, float)) or isinstance(hidden, (str, bytes)):
         raise TypeError(f"hidden is {hidden!r}; expected a sequence of layer widths such as [512, 128]")
-    hidden = [int(h) for h in hidden]
+    hidden = [integer(h, f"hidden[{i}]", 1, WIDTH_MAX) for i, h in enumerate(hidden)]
+    input_size = integer(input_size, "input_size", 1, WIDTH_MAX)
+    code_size = integer(code_size, "code_size", 1, WIDTH_MAX)
+    seed = integer(seed, "seed", 0, JSON_INT_MAX)
     encoder = [_layer(units, activation) for units in hidden] + [_layer(code_size, code_activation)]
     decoder = [_layer(units, activation) for units in reversed(hidden)]
     decoder.append(_layer(input_size, output_activation))
@@ -85,7 +90,7 @@ def dense_spec(input_size: int, hidden: Sequence[int] = (128,), code_size: int =
 
     spec: Dict[str, Any] = {"input_size": int(input_size), "encoder": encoder, "decoder": decoder,
                             "loss": loss if isinstance(loss, str) else dict(loss),
-                            "optimizer": optimizer_spec, "seed": int(seed)}
+                            "optimizer": optimizer_spec, "seed": seed}
     if tied_weights:
         spec["tied_weights"] = True
     if schedule is not None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ._errors import check
 from ._library import lib
+from ._params import integer
 
 __all__ = ["set_num_threads", "get_num_threads"]
 
@@ -16,11 +15,7 @@ def set_num_threads(threads: int) -> None:
 
     Call it while no other thread is inside the library (OpenBLAS cannot change its thread
     count during a computation)."""
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
-        raise TypeError(f"threads is {threads!r}; expected an integer")
-    threads = int(threads)
-    if not 1 <= threads <= 1024:  # checked here too: a C int must not overflow
-        raise ValueError(f"threads is {threads}; expected 1 to 1024")
+    threads = integer(threads, "threads", 1, 1024)  # checked here too: a C int must not overflow
     check(lib.ae_set_num_threads(threads))
 
 

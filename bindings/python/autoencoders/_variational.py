@@ -17,13 +17,14 @@ import numpy as np
 from ._arrays import as_array, as_float32, as_samples, describe_layouts, sample_layouts
 from ._errors import ShapeError, UnsupportedError
 from ._fit import count
+from ._params import UINT64_MAX
 from ._native import NativeModel
 from ._segmentation import require_reconstruction
 
 __all__ = ["VariationalMixin", "as_sample"]
 
 #: Seeds are ``uint64_t`` in C.
-_SEED_LIMIT = 1 << 64
+_SEED_MAX = UINT64_MAX
 
 
 def require_variational(native: NativeModel, operation: str, decodes: bool) -> None:
@@ -99,9 +100,7 @@ class VariationalMixin:
         Raises :class:`UnsupportedError` for a model that is not a VAE."""
         native = self._model()
         require_variational(native, "sample_codes", decodes=False)
-        seed = count(seed, "seed", 0)
-        if seed >= _SEED_LIMIT:
-            raise ValueError(f"seed is {seed}; expected an integer in [0, 2**64)")
+        seed = count(seed, "seed", 0, _SEED_MAX)
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         return native.sample_codes(data, seed)
 
@@ -116,9 +115,7 @@ class VariationalMixin:
         native = self._model()
         require_variational(native, "generate", decodes=True)
         n = count(n, "n", 0)
-        seed = count(seed, "seed", 0)
-        if seed >= _SEED_LIMIT:
-            raise ValueError(f"seed is {seed}; expected an integer in [0, 2**64)")
+        seed = count(seed, "seed", 0, _SEED_MAX)
         return native.generate(n, seed).reshape((n,) + native.input_shape)
 
     def interpolate(self, a: Any, b: Any, steps: int = 8) -> np.ndarray:

@@ -16,6 +16,7 @@ from ._arrays import as_array
 from ._builders import BuildersMixin
 from ._errors import NotFittedError, ShapeError
 from ._fit import FitSettings, ProgressCallback, TrainReport, count
+from ._params import JSON_INT_MAX, WIDTH_MAX
 from ._inference import InferenceMixin
 from ._native import NativeModel
 from ._params import ParamsMixin, equal
@@ -143,12 +144,12 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
         if input_size is None:
             raise NotFittedError("the input size is not known before fit: call fit(X), or build "
                                  "the model with Autoencoder.dense(input_size, ...)")
-        return dense_spec(input_size, self.hidden, count(self._code_size, "code_size", 1),
+        return dense_spec(input_size, self.hidden, count(self._code_size, "code_size", 1, WIDTH_MAX),
                           activation=self.activation, code_activation=self.code_activation,
                           output_activation=self.output_activation, loss=self.loss,
                           optimizer=self.optimizer, lr=self.lr, schedule=self.schedule,
                           tied_weights=bool(self.tied_weights), init=self.init,
-                          seed=count(self.seed, "seed", 0))
+                          seed=count(self.seed, "seed", 0, JSON_INT_MAX))
 
     def _build(self, input_size: Optional[int]) -> NativeModel:
         if self._closed:
