@@ -4,6 +4,7 @@
 #   1. header_c99.c, header_cxx.cpp   the header compiles as C99 and C++11, -Wall -Wextra -Werror -pedantic
 #   2. abi_misuse                     every function called wrongly: statuses, messages, nothing lost
 #   3. roundtrip                      create, train, save, load, step, parameters, scaling, threads
+#      bounds                         issue 10: sizes, list caps, names, failed calls change nothing, writer starvation
 #      unload                         dlopen, use from a thread, dlclose while it runs, reopen
 #   4. symbols.sh                     exports == header declarations, SONAME, no Swift runtime deps
 #   5. valgrind                       roundtrip --quick and abi_misuse: no errors, no definite/indirect leaks
@@ -56,7 +57,7 @@ name="header compiles as C++11 (-pedantic)"
 step g++ -std=c++11 -Wall -Wextra -Werror -pedantic -I include -c Tests/c/header_cxx.cpp -o "$out/header_cxx.o"
 
 # 2, 3. Build and run the test programs.
-for program in abi_misuse roundtrip; do
+for program in abi_misuse roundtrip bounds; do
     name="$program compiles"
     if ! step gcc "${CFLAGS[@]}" "Tests/c/$program.c" -o "$out/$program" "${LDFLAGS[@]}"; then continue; fi
     "$out/$program" "$out/tmp" > "$out/$program.log" 2>&1

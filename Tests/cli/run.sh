@@ -688,6 +688,19 @@ check "unknown command: exit 2" 2 "unknown command 'frobnicate'"
 run
 check "no command: exit 2 with usage" 2 "Usage: autoencoders"
 
+# ---- bounds (issue 10) ------------------------------------------------------------------------
+# A spec whose transposed convolution makes a node of 2^48 floats per sample: training a batch of
+# 65536 wrapped the workspace size to 0 and crashed the tool (SIGSEGV). Now a spec error, exit 1.
+cat > "$T/huge_node.json" <<'JSON'
+{"input_shape": [1, 16, 16], "encoder": [{"type": "conv_transpose2d", "filters": 65536, "kernel": 1, "stride": 4096, "output_padding": 4095}, {"type": "conv2d", "filters": 1, "kernel": 1, "stride": 4096}], "decoder": [{"type": "conv2d", "filters": 1, "kernel": 1}]}
+JSON
+python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.zeros((65536, 1, 16, 16), np.float32))" "$T/huge_node.npy"
+run train --spec "$T/huge_node.json" --data "$T/huge_node.npy" --out "$T/huge_node.aem" --epochs 1 --batch-size 65536
+check "bounds: a node of 2^48 floats per sample is a spec error naming encoder[0], not a crash" 1 "encoder[0]"
+assert "bounds: the message gives the size" grep -qF "281474976710656 floats" "$T/err"
+assert "bounds: no model file written" test ! -e "$T/huge_node.aem"
+rm -f "$T/huge_node.npy"
+
 # ---- help and version ------------------------------------------------------------------------
 for command in train encode decode reconstruct score segment generate interpolate threshold predict inspect version; do
     run "$command" --help
