@@ -62,3 +62,10 @@ variational: library
 	python3 examples/python/variational_autoencoders.py
 
 .PHONY: variational
+
+# The core's concurrency under ThreadSanitizer: the lock, inference beside a trainer, rollback.
+# Its own scratch path, so the normal debug build is not rebuilt afterwards.
+tsan:
+	$(SWIFT) test --scratch-path .build/tsan --sanitize=thread --filter 'ConcurrencyTests|FailedCallTests'
+
+.PHONY: tsan

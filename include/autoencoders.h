@@ -273,8 +273,9 @@ typedef struct ae_train_report {
  * optimizer, loss, regularizers and schedule of its spec. options may be NULL for defaults;
  * report may be NULL. Training continues from the model's state (epochs completed, optimizer
  * state), so calling it twice for 5 epochs equals calling it once for 10.
- * If the loss becomes NaN or infinite, the weights of the last completed epoch are restored and
- * AE_ERR_NUMERIC is returned.
+ * If the loss, a weight or the final outputs become NaN or infinite, AE_ERR_NUMERIC is returned
+ * and the model is as before the call (weights, optimizer state, epochs, generator): a failed
+ * call changes nothing.
  * Errors: AE_ERR_INVALID_ARGUMENT, AE_ERR_SHAPE, AE_ERR_NUMERIC. */
 AE_API ae_status ae_model_train(ae_model *model, const float *data, size_t n, size_t count,
                                 const ae_train_options *options, ae_train_report *report);
@@ -307,8 +308,10 @@ typedef struct ae_trainer ae_trainer;
  * workspace of batch_size samples cannot be allocated). */
 AE_API ae_status ae_trainer_create(ae_model *model, size_t batch_size, ae_trainer **out);
 /* One optimisation step on n samples (1 <= n <= batch size, `count` = n * input size floats).
- * *loss (may be NULL) receives the objective on the batch before the update. A NaN loss leaves
- * the weights unchanged and returns AE_ERR_NUMERIC. */
+ * *loss (may be NULL) receives the objective on the batch before the update. A NaN loss, or an
+ * update after which the batch's outputs are not finite (a learning rate far too large), returns
+ * AE_ERR_NUMERIC with the step undone: weights, optimizer state, step count and generator as
+ * before. */
 AE_API ae_status ae_trainer_step(ae_trainer *trainer, const float *batch, size_t n, size_t count, double *loss);
 /* ae_trainer_step with a mask of the batch's shape: 1 where an input is known, 0 where it is
  * missing. The loss counts the known inputs only; missing ones enter the network as zero. */
