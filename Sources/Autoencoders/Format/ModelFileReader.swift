@@ -42,10 +42,14 @@ extension ModelFile {
     /// exactly as JSON numbers.
     static let maxCount = 1 << 53
 
-    static func decode(_ source: ModelFileSource, name: String, key: ModelFileKey?) throws(AutoencoderError) -> Model {
-        func fail(_ message: String) -> AutoencoderError { .format("\(name): \(message)") }
+    /// The validated header of the model file at `path` (its metadata and tensor table), read
+    /// without reading the tensors: for tools that show what a file holds.
+    public static func header(path: String) throws(AutoencoderError) -> SafetensorsHeader {
+        try readHeader(.file(ReadableFile(path: path)), name: path)
+    }
 
-        // 1. Header.
+    /// Step 1: the header length, bounded, then the header.
+    static func readHeader(_ source: ModelFileSource, name: String) throws(AutoencoderError) -> SafetensorsHeader {
         var prefix = [UInt8](repeating: 0, count: 8)
         if source.size >= 8 {
             try withMutableBytes(of: &prefix) { (raw) throws(AutoencoderError) in try source.read(at: 0, into: raw.baseAddress!, count: 8) }
@@ -64,7 +68,12 @@ extension ModelFile {
         let header = try withBytes(of: headerBytes) { (raw) throws(AutoencoderError) in
             try SafetensorsHeader(json: raw, totalSize: source.size, source: name)
         }
-        headerBytes = []
+        return header
+    }
+
+    static func decode(_ source: ModelFileSource, name: String, key: ModelFileKey?) throws(AutoencoderError) -> Model {
+        func fail(_ message: String) -> AutoencoderError { .format("\(name): \(message)") }
+        let header = try readHeader(source, name: name)
 
         // 2. Format, version, signature presence.
         let metadata = header.metadata
@@ -79,10 +88,10 @@ extension ModelFile {
         }
         if key != nil {
             guard version >= 2 else {
-                throw fail("cannot be verified with a key: it is in model-file format 1, which has no signature (load it without a key, then save it signed)")
+                throw fail("the file cannot be verified with a key: it is in model-file format 1, which has no signature (load it without a key, then save it signed)")
             }
             guard metadata["signature"] != nil else {
-                throw fail("is not signed, so it cannot be verified with a key (it was saved without one)")
+                throw fail("the file is not signed, so it cannot be verified with a key (it was saved without one)")
             }
         }
 
@@ -123,14 +132,15 @@ extension ModelFile {
         // 5. Integrity, then values.
         let (checksum, signature) = digest.finish(tensors: header.entries.map { ($0.name, $0.dtype, $0.shape, $0.byteRange.lowerBound - header.dataStart ..< $0.byteRange.upperBound - header.dataStart) },
                                                   metadata: metadata)
-        guard let stored = metadata["checksum"], stored == checksum else {
-            throw fail("checksum mismatch: the file is corrupted (stored \(metadata["checksum"] ?? "none"), computed \(checksum))")
-        }
+        // With a key the signature decides (a forged file would carry a matching CRC anyway).
         if let signature {
             let storedSignature = Array((metadata["signature"] ?? "").utf8)
             guard HMACSHA256.equal(storedSignature, Array(signature.utf8)) else {
-                throw fail("signature mismatch: the file was changed, or signed with a different key")
+                throw fail("signature mismatch: the file was changed after it was signed, or signed with a different key")
             }
+        }
+        guard let stored = metadata["checksum"], stored == checksum else {
+            throw fail("checksum mismatch: the file is corrupted (stored \(metadata["checksum"] ?? "none"), computed \(checksum))")
         }
         for entry in layout.entries {
             let values = UnsafeBufferPointer(start: model.parameters.pointer + entry.offset, count: entry.count)

@@ -15,6 +15,7 @@ protocol ByteSink {
 /// Writes to a file descriptor, retrying EINTR and continuing after short writes.
 struct FileSink: ByteSink {
     let fd: Int32
+    /// For messages: "'model.aem' (temporary file 'dir/.aem-...')".
     let path: String
 
     mutating func write(_ bytes: UnsafeRawBufferPointer) throws(AutoencoderError) {
@@ -25,10 +26,10 @@ struct FileSink: ByteSink {
             let written = Glibc.write(fd, base + offset, chunk)
             if written < 0 {
                 if errno == EINTR { continue }
-                throw .io("cannot write '\(path)': \(FileIO.systemError())")
+                throw .io("cannot write \(path): \(FileIO.systemError())")
             }
             if written == 0 {
-                throw .io("cannot write '\(path)': no progress after \(offset) of \(bytes.count) bytes")
+                throw .io("cannot write \(path): no progress after \(offset) of \(bytes.count) bytes")
             }
             offset += written
         }
@@ -99,11 +100,11 @@ extension FileIO {
                     throw .io("cannot set the permissions of '\(tempPath)': \(systemError())")
                 }
             }
-            var sink = FileSink(fd: fd, path: tempPath)
+            var sink = FileSink(fd: fd, path: "'\(path)' (temporary file '\(tempPath)')")
             try body(&sink)
             while fsync(fd) != 0 {
                 if errno == EINTR { continue }
-                throw .io("cannot sync '\(tempPath)': \(systemError())")
+                throw .io("cannot sync '\(path)' (temporary file '\(tempPath)'): \(systemError())")
             }
         } catch {
             _ = close(fd)
