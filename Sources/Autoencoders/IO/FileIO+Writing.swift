@@ -196,10 +196,16 @@ extension FileIO {
         let prefix = ".aem-\(tag)-"
         let me = getuid()
         while let entry = readdir(folder) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            // Only the bytes up to the NUL are initialised: measure with strlen, copy exactly those.
+            let name = withUnsafePointer(to: &entry.pointee.d_name) { field in
+                field.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: field.pointee)) { chars -> String? in
+                    guard strncmp(chars, prefix, prefix.utf8.count) == 0 else { return nil }
+                    var bytes = [UInt8](repeating: 0, count: strlen(chars))
+                    for i in 0..<bytes.count { bytes[i] = UInt8(bitPattern: chars[i]) }
+                    return String(decoding: bytes, as: UTF8.self)
+                }
             }
-            guard name.hasPrefix(prefix) else { continue }
+            guard let name else { continue }
             let parts = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
             guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, !parts[1].isEmpty,
                   parts[1].count <= 6, parts[1].allSatisfy({ $0.isHexDigit }) else { continue }
