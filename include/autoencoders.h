@@ -108,27 +108,61 @@ typedef struct ae_model ae_model;
  * Errors: AE_ERR_INVALID_ARGUMENT (NULL), AE_ERR_INVALID_SPEC (with the JSON path). */
 AE_API ae_status ae_model_create(const char *spec_json, ae_model **out);
 
-/* Loads a model file written by ae_model_save (any binding). The checksum, every size and the
- * spec are verified before anything is allocated or kept.
- * Errors: AE_ERR_IO (cannot open/read), AE_ERR_FORMAT (not a model file, truncated, corrupted,
- * newer format version). */
+/* Loads a model file written by ae_model_save (any binding). Only a regular file is read: a
+ * directory, FIFO, device or socket is refused at once, without waiting. The header is read
+ * first; every size in it is bounded by the file's size, and the stored spec's parameter tensors
+ * are compared with the file's tensor table before the model is built, so a file cannot make the
+ * library allocate much more than the file holds. The checksum (which covers the data, the tensor
+ * table and the metadata), every parameter (finite), the optimizer state (finite; non-negative
+ * running squares) and the training state are verified before the model is returned. Files of
+ * model-file format 1 (library 0.1) still load. The checksum detects accidental corruption only:
+ * to refuse files that someone may have changed on purpose, use ae_model_load_verified.
+ * Errors: AE_ERR_INVALID_ARGUMENT (NULL, empty path), AE_ERR_IO (cannot open/read, not a regular
+ * file), AE_ERR_FORMAT (not a model file, truncated, corrupted, invalid values, newer format
+ * version), AE_ERR_OUT_OF_MEMORY (the model does not fit in memory). */
 AE_API ae_status ae_model_load(const char *path, ae_model **out);
 
-/* Loads a model from the bytes of a model file in memory. The bytes are copied; the caller
- * keeps ownership of data. Errors as ae_model_load. */
+/* Loads a model from the bytes of a model file in memory (size bytes at data). The bytes are read
+ * in place, not copied as a whole, and not kept: the caller keeps ownership of data and may free
+ * it when the call returns. Errors as ae_model_load. */
 AE_API ae_status ae_model_load_from_memory(const void *data, size_t size, ae_model **out);
 
 /* Saves the model (spec, parameters, input scaling, training state and, if
  * include_optimizer_state is non-zero, the optimizer state so training resumes exactly).
- * Atomic: the file is written to a temporary name in the same folder, flushed and renamed, so
- * a failure or crash never leaves a half-written file in place of the old one.
- * Errors: AE_ERR_INVALID_ARGUMENT, AE_ERR_IO. */
+ * Atomic: the tensors are streamed to a temporary file ".aem-..." in the same folder (its name
+ * is short, so any valid file name can be saved), which is flushed (fsync) and renamed over path;
+ * then the folder is flushed. A failure or crash never leaves a half-written file in place of
+ * the old one. Only a regular file (or nothing) at path is replaced: a directory, FIFO, device,
+ * socket or symbolic link there is an error, and is left as it is. Temporary files that killed
+ * saves of the same path left behind are removed (docs/FILE_FORMAT.md says when).
+ * Errors: AE_ERR_INVALID_ARGUMENT (NULL, empty path), AE_ERR_IO (cannot write, or path is not a
+ * regular file). */
 AE_API ae_status ae_model_save(const ae_model *model, const char *path, int include_optimizer_state);
 
 /* The model-file bytes in memory. *data receives a buffer of *size bytes that the caller
- * releases with ae_free. */
+ * releases with ae_free. The buffer is allocated once, at its final size; when that fails the
+ * result is AE_ERR_OUT_OF_MEMORY and *data and *size are left alone. */
 AE_API ae_status ae_model_save_to_memory(const ae_model *model, int include_optimizer_state,
                                          void **data, size_t *size);
+
+/* ---- Signed model files (for files from untrusted places) -------------------------------------
+ * A signed file carries an HMAC-SHA256 of its data, tensor table and metadata under a secret key
+ * that the caller supplies (key_len bytes at key, 1 to 65536; 32 random bytes are recommended).
+ * Loading with the key refuses any file that was not signed with that same key, or that changed
+ * after signing, before the model is returned. The key is copied for the call and not kept; the
+ * caller keeps ownership. A signed file is an ordinary model file: ae_model_load reads it too
+ * (checking only its checksum). Keep the key secret: whoever has it can sign files.
+ * Errors: as the unsigned functions, and AE_ERR_INVALID_ARGUMENT (key NULL, key_len 0 or above
+ * 65536); the _verified loads return AE_ERR_FORMAT for a file that is unsigned, of format 1, or
+ * whose signature does not match ("signature mismatch"). */
+AE_API ae_status ae_model_save_signed(const ae_model *model, const char *path, int include_optimizer_state,
+                                      const void *key, size_t key_len);
+AE_API ae_status ae_model_save_to_memory_signed(const ae_model *model, int include_optimizer_state,
+                                                const void *key, size_t key_len,
+                                                void **data, size_t *size);
+AE_API ae_status ae_model_load_verified(const char *path, const void *key, size_t key_len, ae_model **out);
+AE_API ae_status ae_model_load_from_memory_verified(const void *data, size_t size,
+                                                    const void *key, size_t key_len, ae_model **out);
 
 /* Frees a model and everything it owns. Accepts NULL. */
 AE_API void ae_model_free(ae_model *model);

@@ -28,14 +28,9 @@ public func ae_model_load_from_memory(_ data: UnsafeRawPointer?, _ size: UInt,
                                       _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded("ae_model_load_from_memory") { () throws(AutoencoderError) in
         let out = try required(out, "out", "a pointer that receives the model")
-        let data = try required(data, "data", "the bytes of a model file")
-        let byteCount = try asInt(size, "size")
-        // The bytes are copied into a Swift array, whose allocation failure would trap: ask malloc first.
-        guard canAllocate(byteCount) else {
-            throw .init(.outOfMemory, "size is \(byteCount); cannot allocate a copy of that many bytes")
-        }
-        let bytes = [UInt8](UnsafeRawBufferPointer(start: data, count: byteCount))
-        let box = try ModelBox(Model.load(bytes: bytes))
+        let bytes = try modelBytes(data, size)
+        // Read in place: each tensor is copied once, straight into the model.
+        let box = try ModelBox(ModelFile.decode(bytes, source: "model bytes"))
         out.pointee = box.retainedHandle()
     }
 }
@@ -59,19 +54,21 @@ public func ae_model_save_to_memory(_ handle: OpaquePointer?, _ includeOptimizer
         let box = try modelBox(handle)
         let data = try required(data, "data", "a pointer that receives the buffer")
         let size = try required(size, "size", "a pointer that receives the byte count")
-        let bytes = try box.writer.run(.allow) { () throws(AutoencoderError) in
-            try box.model.serialized(includeOptimizerState: includeOptimizerState != 0)
-        }
-        // malloc, so that the caller releases it with ae_free (= free).
-        guard let buffer = malloc(max(bytes.count, 1)) else {
-            throw .init(.outOfMemory, "cannot allocate \(bytes.count) bytes for the model file")
-        }
-        bytes.withUnsafeBytes { source in
-            if let base = source.baseAddress { buffer.copyMemory(from: base, byteCount: source.count) }
+        // One malloc'd block of the exact size (released by the caller with ae_free = free);
+        // a failed allocation is AE_ERR_OUT_OF_MEMORY.
+        let (buffer, count) = try box.writer.run(.allow) { () throws(AutoencoderError) in
+            try ModelFile.encodeToMalloc(box.model, includeOptimizerState: includeOptimizerState != 0)
         }
         data.pointee = buffer
-        size.pointee = UInt(bytes.count)
+        size.pointee = UInt(count)
     }
+}
+
+/// The caller's model-file bytes, checked (NULL, size) but not copied.
+func modelBytes(_ data: UnsafeRawPointer?, _ size: UInt) throws(AutoencoderError) -> UnsafeRawBufferPointer {
+    let data = try required(data, "data", "the bytes of a model file")
+    let byteCount = try asInt(size, "size")
+    return UnsafeRawBufferPointer(start: data, count: byteCount)
 }
 
 @_cdecl("ae_model_free")

@@ -243,7 +243,7 @@ final class NPYTests: XCTestCase {
     func testMissingFileIsAnIOError() {
         let path = directory + "/absent.npy"
         assertError(.io, "cannot open '\(path)': No such file or directory") { try NPY.read(path: path) }
-        assertError(.io, "Is a directory") { try NPY.read(path: directory) }
+        assertError(.io, "it is a directory, not a regular file") { try NPY.read(path: directory) }
     }
 
     func testErrorsFromAFileNameThePath() throws {
@@ -295,10 +295,10 @@ final class NPYTests: XCTestCase {
     }
 
     func testFailedAtomicWriteLeavesNoTemporaryFile() throws {
-        // Renaming a file over a directory fails after the temporary file was written.
+        // Only a regular file is replaced: a directory at the target is refused, and left alone.
         let target = directory + "/occupied"
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
-        assertError(.io, "cannot rename") { try writeAtomically("x", to: target) }
+        assertError(.io, "it is a directory; only a regular file is replaced") { try writeAtomically("x", to: target) }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), ["occupied"])
         assertError(.invalidArgument, "file path is empty") { try writeAtomically("x", to: "") }
         assertError(.invalidArgument, "NUL byte") { try writeAtomically("x", to: directory + "/a\u{0}b") }

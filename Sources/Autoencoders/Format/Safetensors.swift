@@ -56,49 +56,59 @@ public struct SafetensorsEntry: Sendable {
     public var elementCount: Int { byteRange.count / dtype.byteSize }
 }
 
-/// A parsed and validated safetensors file. It holds the file bytes; tensors are read from them
-/// on demand.
-public struct SafetensorsFile: Sendable {
+/// The validated header of a safetensors file: its metadata and tensor table, checked against the
+/// file's total size. Parsing needs only the first 8 + N bytes, so a loader can bound everything
+/// before it reads (or allocates for) the data section.
+public struct SafetensorsHeader: Sendable {
     /// The largest header the reference implementation accepts.
     public static let maxHeaderLength = 100_000_000
 
-    public let bytes: [UInt8]
     /// The "__metadata__" of the header (empty if absent).
     public let metadata: [String: String]
-    /// The tensors in data order (ascending offsets).
+    /// The tensors in data order (ascending offsets); they tile the data section exactly.
     public let entries: [SafetensorsEntry]
     /// What error messages call this file: a path, or "model bytes".
     public let source: String
-    /// Absolute offset of the data section.
+    /// Absolute offset of the data section (8 + N).
     public let dataStart: Int
+    /// The size of the whole file.
+    public let totalSize: Int
 
     private let index: [String: Int]
 
-    /// Parses and validates `bytes`. `source` names the file (or "model bytes") in error messages.
-    public init(bytes: [UInt8], source: String) throws(AutoencoderError) {
+    /// The header length N from the first 8 bytes, bounded by the limit and by the file size.
+    public static func headerLength(prefix: UnsafeRawBufferPointer, totalSize total: Int,
+                                    source: String) throws(AutoencoderError) -> Int {
         func fail(_ message: String) -> AutoencoderError { .format("\(source): \(message)") }
-
-        let total = bytes.count
-        guard total >= 8 else {
+        guard total >= 8, prefix.count >= 8 else {
             throw fail("file is \(total) byte\(total == 1 ? "" : "s"), too short for the 8-byte safetensors header length")
         }
         var length64: UInt64 = 0
-        for i in 0..<8 { length64 |= UInt64(bytes[i]) << UInt64(8 * i) }
-        guard length64 <= UInt64(Self.maxHeaderLength) else {
-            throw fail("safetensors header length \(length64) exceeds the limit of \(Self.maxHeaderLength) bytes")
+        for i in 0..<8 { length64 |= UInt64(prefix[i]) << UInt64(8 * i) }
+        guard length64 <= UInt64(maxHeaderLength) else {
+            throw fail("safetensors header length \(length64) exceeds the limit of \(maxHeaderLength) bytes")
         }
         let headerLength = Int(length64)
         guard headerLength <= total - 8 else {
             throw fail("safetensors header length \(headerLength) exceeds the \(total - 8) bytes that follow it (file truncated?)")
         }
+        return headerLength
+    }
+
+    /// Parses and validates the N header bytes `json` (those after the 8-byte length) of a file of
+    /// `totalSize` bytes.
+    public init(json headerBytes: UnsafeRawBufferPointer, totalSize total: Int, source: String) throws(AutoencoderError) {
+        func fail(_ message: String) -> AutoencoderError { .format("\(source): \(message)") }
+        let headerLength = headerBytes.count
         let dataStart = 8 + headerLength
+        guard dataStart <= total else { throw fail("safetensors header runs past the end of the file") }
         let dataLength = total - dataStart
 
         // Header: UTF-8, starting with '{', a JSON object.
-        guard headerLength > 0, bytes[8] == UInt8(ascii: "{") else {
+        guard headerLength > 0, headerBytes[0] == UInt8(ascii: "{") else {
             throw fail("safetensors header does not start with '{'")
         }
-        guard let headerText = String(validating: bytes[8..<dataStart], as: UTF8.self) else {
+        guard let headerText = String(validating: headerBytes, as: UTF8.self) else {
             throw fail("safetensors header is not valid UTF-8")
         }
         let header: JSON
@@ -166,11 +176,11 @@ public struct SafetensorsFile: Sendable {
         index.reserveCapacity(parsed.count)
         for (i, item) in parsed.enumerated() { index[item.entry.name] = i }
 
-        self.bytes = bytes
         self.metadata = metadata
         self.entries = parsed.map { $0.entry }
         self.source = source
         self.dataStart = dataStart
+        self.totalSize = total
         self.index = index
     }
 
@@ -245,4 +255,40 @@ public struct SafetensorsFile: Sendable {
         guard let i = index[name] else { return nil }
         return entries[i]
     }
+}
+
+/// A parsed and validated safetensors file held in memory; tensors are read from its bytes on demand.
+public struct SafetensorsFile: Sendable {
+    /// The largest header the reference implementation accepts.
+    public static let maxHeaderLength = SafetensorsHeader.maxHeaderLength
+
+    public let bytes: [UInt8]
+    public let header: SafetensorsHeader
+
+    /// Parses and validates `bytes`. `source` names the file (or "model bytes") in error messages.
+    public init(bytes: [UInt8], source: String) throws(AutoencoderError) {
+        let parsed = bytes.withUnsafeBytes { raw -> Result<SafetensorsHeader, AutoencoderError> in
+            do throws(AutoencoderError) {
+                let length = try SafetensorsHeader.headerLength(prefix: raw, totalSize: raw.count, source: source)
+                return .success(try SafetensorsHeader(json: UnsafeRawBufferPointer(rebasing: raw[8..<(8 + length)]),
+                                                      totalSize: raw.count, source: source))
+            } catch {
+                return .failure(error)
+            }
+        }
+        self.bytes = bytes
+        header = try parsed.get()
+    }
+
+    /// The "__metadata__" of the header (empty if absent).
+    public var metadata: [String: String] { header.metadata }
+    /// The tensors in data order (ascending offsets).
+    public var entries: [SafetensorsEntry] { header.entries }
+    /// What error messages call this file: a path, or "model bytes".
+    public var source: String { header.source }
+    /// Absolute offset of the data section.
+    public var dataStart: Int { header.dataStart }
+
+    /// The tensor called `name`, if any.
+    public func entry(named name: String) -> SafetensorsEntry? { header.entry(named: name) }
 }

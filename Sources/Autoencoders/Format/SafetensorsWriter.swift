@@ -92,6 +92,20 @@ public struct SafetensorsWriter: Sendable {
 
     /// The complete file bytes.
     public func encoded() -> [UInt8] {
+        let header = Self.header(metadata: metadata,
+                                 tensors: tensors.map { ($0.name, $0.dtype, $0.shape, $0.range) })
+        var out: [UInt8] = []
+        out.reserveCapacity(header.count + data.count)
+        out.append(contentsOf: header)
+        out.append(contentsOf: data)
+        return out
+    }
+
+    /// The 8-byte length and the JSON header (metadata keys sorted, tensors in the order given,
+    /// padded with spaces so that the data section starts at a multiple of 8). Shared with the
+    /// streaming model-file writer, which sends the tensors after it without copying them.
+    static func header(metadata: [String: String],
+                       tensors: [(name: String, dtype: SafetensorsDType, shape: [Int], range: Range<Int>)]) -> [UInt8] {
         var header: [UInt8] = []
         header.append(UInt8(ascii: "{"))
         var first = true
@@ -126,17 +140,16 @@ public struct SafetensorsWriter: Sendable {
         while header.count % 8 != 0 { header.append(0x20) }
 
         var out: [UInt8] = []
-        out.reserveCapacity(8 + header.count + data.count)
+        out.reserveCapacity(8 + header.count)
         let length = UInt64(header.count)
         for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: length >> UInt64(8 * i))) }
         out.append(contentsOf: header)
-        out.append(contentsOf: data)
         return out
     }
 }
 
 /// Appends `string` as a JSON string literal (quotes, backslashes and control characters escaped).
-private func appendJSONString(_ string: String, to out: inout [UInt8]) {
+func appendJSONString(_ string: String, to out: inout [UInt8]) {
     let hex: [UInt8] = Array("0123456789abcdef".utf8)
     out.append(UInt8(ascii: "\""))
     for byte in string.utf8 {

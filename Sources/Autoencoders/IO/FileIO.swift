@@ -6,101 +6,37 @@ import Musl
 import Darwin
 #endif
 
-/// Whole-file reads and atomic whole-file writes over the C library, with errors that name the
-/// path and the system's reason (`strerror`). Every call retries on EINTR and copes with short
-/// reads and writes.
+/// File reads and atomic file writes over the C library, with errors that name the path and the
+/// system's reason (`strerror`). Every call retries on EINTR and copes with short reads and writes.
+///
+/// Reading takes regular files only: a FIFO, a device such as /dev/zero, a directory or a socket
+/// is refused at once (the file is opened with O_NONBLOCK, so opening a FIFO never waits for a
+/// writer, and fstat decides before anything is read). Sizes come from fstat and bound every read.
+///
+/// Writing (atomic replacement) is in FileIO+Writing.swift.
 enum FileIO {
-    /// Reads the whole file at `path`.
+    /// Reads the whole regular file at `path` (NPY and CSV readers; model files are read piecewise
+    /// through `ReadableFile`). The buffer is tried with the C allocator first, because a failed
+    /// Swift allocation traps.
     /// Errors: `.invalidArgument` for an empty path or one holding a NUL byte; `.io` when the file
-    /// cannot be opened or read, for example "cannot open 'x.npy': No such file or directory".
+    /// cannot be opened or read or is not a regular file; `.outOfMemory` when it does not fit.
     static func readAll(path: String) throws(AutoencoderError) -> [UInt8] {
-        try checkPath(path)
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
-        if fd < 0 {
-            throw .io("cannot open '\(path)': \(systemError())")
+        let file = try ReadableFile(path: path)
+        guard canAllocate(file.size) else {
+            throw .init(.outOfMemory, "cannot allocate \(file.size) bytes to read '\(path)'")
         }
-        defer { _ = close(fd) }
-
-        var info = stat()
-        if fstat(fd, &info) != 0 {
-            throw .io("cannot stat '\(path)': \(systemError())")
-        }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            throw .io("cannot read '\(path)': Is a directory")
-        }
-        // The size is only a hint: pipes and /proc files report 0, and a file may change while
-        // it is read. So read blocks until end of file: the first block is one byte larger than
-        // the file, so a regular file takes one block and no copy.
-        let sizeHint = (info.st_mode & S_IFMT) == S_IFREG ? Int(clamping: info.st_size) : 0
-        var blockSize = sizeHint < Int.max - 1 ? max(sizeHint + 1, 4096) : Int.max
-        var contents: [UInt8] = []
-        while true {
-            var failure: Int32 = 0
-            var reachedEnd = false
-            let block = [UInt8](unsafeUninitializedCapacity: blockSize) { buffer, count in
-                var filled = 0
-                while filled < buffer.count {
-                    let got = read(fd, buffer.baseAddress! + filled, buffer.count - filled)
-                    if got < 0 {
-                        if errno == EINTR { continue }
-                        failure = errno
-                        break
-                    }
-                    if got == 0 {
-                        reachedEnd = true
-                        break
-                    }
-                    filled += got
-                }
-                count = filled
+        var failure: AutoencoderError? = nil
+        let bytes = [UInt8](unsafeUninitializedCapacity: file.size) { buffer, count in
+            do throws(AutoencoderError) {
+                if let base = buffer.baseAddress { try file.read(at: 0, into: UnsafeMutableRawPointer(base), count: file.size) }
+                count = file.size
+            } catch {
+                failure = error
+                count = 0
             }
-            if failure != 0 {
-                throw .io("cannot read '\(path)': \(systemError(failure))")
-            }
-            if contents.isEmpty {
-                contents = block
-            } else {
-                contents += block
-            }
-            if reachedEnd { return contents }
-            blockSize = max(blockSize, contents.count)  // grow geometrically
         }
-    }
-
-    /// Writes `bytes` to `path` so that a reader sees either the old file or the complete new one:
-    /// the bytes go to a temporary file "<path>.tmp-<pid>" in the same directory, which is
-    /// fsync'ed and renamed over `path`; then the directory is fsync'ed so the rename is durable.
-    /// A failure leaves the old file untouched and removes the temporary file.
-    /// Errors: `.invalidArgument` for an empty path or one holding a NUL byte; `.io` naming the
-    /// path and the system's reason otherwise.
-    static func writeAtomically(path: String, bytes: UnsafeRawBufferPointer) throws(AutoencoderError) {
-        try checkPath(path)
-        let (tempPath, fd) = try createTemporary(near: path)
-        do throws(AutoencoderError) {
-            try keepPermissions(of: path, on: fd)
-            try writeFully(fd, bytes, path: tempPath)
-            while fsync(fd) != 0 {
-                if errno == EINTR { continue }
-                throw .io("cannot sync '\(tempPath)': \(systemError())")
-            }
-        } catch {
-            _ = close(fd)
-            _ = tempPath.withCString { unlink($0) }
-            throw error
-        }
-        // On Linux close must not be retried after EINTR: the descriptor is already released.
-        if close(fd) != 0 && errno != EINTR {
-            let reason = systemError()
-            _ = tempPath.withCString { unlink($0) }
-            throw .io("cannot write '\(tempPath)': \(reason)")
-        }
-        let renamed = tempPath.withCString { from in path.withCString { to in rename(from, to) } }
-        if renamed != 0 {
-            let reason = systemError()
-            _ = tempPath.withCString { unlink($0) }
-            throw .io("cannot rename '\(tempPath)' to '\(path)': \(reason)")
-        }
-        try syncDirectory(of: path)
+        if let failure { throw failure }
+        return bytes
     }
 
     // MARK: - Helpers
@@ -112,81 +48,36 @@ enum FileIO {
     }
 
     /// An empty path is a caller's mistake, and a NUL byte would silently cut the path short.
-    private static func checkPath(_ path: String) throws(AutoencoderError) {
+    static func checkPath(_ path: String) throws(AutoencoderError) {
         if path.isEmpty {
             throw .invalidArgument("file path is empty")
         }
         if path.utf8.contains(0) {
-            throw .invalidArgument("file path '\(path)' contains a NUL byte")
+            throw .invalidArgument("file path '\(path.replacingNUL)' contains a NUL byte")
         }
     }
 
-    /// Creates "<path>.tmp-<pid>" exclusively. If that name is taken (a leftover from a crashed
-    /// run, or another thread writing the same path), a random suffix is added rather than
-    /// deleting a file that someone else may be writing.
-    private static func createTemporary(near path: String) throws(AutoencoderError) -> (String, Int32) {
-        let base = "\(path).tmp-\(getpid())"
-        var candidate = base
-        for _ in 0..<16 {
-            let fd = candidate.withCString {
-                open($0, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0o666)
-            }
-            if fd >= 0 { return (candidate, fd) }
-            let code = errno
-            if code == EINTR { continue }
-            if code != EEXIST {
-                throw .io("cannot create '\(candidate)' to write '\(path)': \(systemError(code))")
-            }
-            candidate = "\(base)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
-        }
-        throw .io("cannot create a temporary file next to '\(path)': too many leftover '\(base)*' files")
-    }
-
-    /// Replacing a file should not change who may read it: give the temporary file the mode of the
-    /// file it replaces, if there is one.
-    private static func keepPermissions(of path: String, on fd: Int32) throws(AutoencoderError) {
-        var existing = stat()
-        guard path.withCString({ stat($0, &existing) }) == 0, (existing.st_mode & S_IFMT) == S_IFREG else { return }
-        while fchmod(fd, existing.st_mode & 0o7777) != 0 {
-            if errno == EINTR { continue }
-            throw .io("cannot set the permissions of '\(path)': \(systemError())")
+    /// What a file of mode `mode` is, for messages: "a directory", "a FIFO", ...
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        case S_IFLNK: return "a symbolic link"
+        case S_IFREG: return "a regular file"
+        default: return "a special file"
         }
     }
 
-    /// `write` until every byte is out: retries EINTR and continues after short writes.
-    private static func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(AutoencoderError) {
-        guard let base = bytes.baseAddress else { return }
-        var offset = 0
-        while offset < bytes.count {
-            // Linux transfers at most 0x7ffff000 bytes per call; asking for less keeps it portable.
-            let chunk = min(bytes.count - offset, 1 << 30)
-            let written = write(fd, base + offset, chunk)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw .io("cannot write '\(path)': \(systemError())")
-            }
-            if written == 0 {
-                throw .io("cannot write '\(path)': no progress after \(offset) of \(bytes.count) bytes")
-            }
-            offset += written
-        }
-    }
-
-    /// Makes the rename durable. Filesystems that cannot sync a directory (EINVAL, EROFS, ...)
-    /// are tolerated; a real I/O error is reported, since the new file may then not survive a crash.
-    private static func syncDirectory(of path: String) throws(AutoencoderError) {
-        let directory = directoryName(of: path)
-        let fd = directory.withCString { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        if fd < 0 { return }
-        defer { _ = close(fd) }
-        while fsync(fd) != 0 {
-            let code = errno
-            if code == EINTR { continue }
-            if code == EIO || code == ENOSPC || code == EDQUOT {
-                throw .io("wrote '\(path)' but cannot sync its directory '\(directory)': \(systemError(code))")
-            }
-            return
-        }
+    /// Whether `byteCount` bytes can be allocated now (a failed Swift allocation traps, so a size
+    /// that comes from a file is tried with the C allocator first).
+    static func canAllocate(_ byteCount: Int) -> Bool {
+        var probe: UnsafeMutableRawPointer? = nil
+        guard byteCount >= 0, posix_memalign(&probe, 16, max(byteCount, 1)) == 0, let probe else { return false }
+        free(probe)
+        return true
     }
 
     /// The directory part of `path`: "a/b/c" -> "a/b", "c" -> ".", "/c" -> "/".
@@ -198,5 +89,82 @@ enum FileIO {
         while end > 0 && bytes[end - 1] == UInt8(ascii: "/") { end -= 1 }
         if end == 0 { return "/" }
         return String(decoding: bytes[..<end], as: UTF8.self)
+    }
+
+    /// The last component of `path`: "a/b/c" -> "c" ("" when the path ends in "/").
+    static func baseName(of path: String) -> String {
+        let bytes = Array(path.utf8)
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return path }
+        return String(decoding: bytes[(slash + 1)...], as: UTF8.self)
+    }
+}
+
+extension String {
+    /// The string with NUL bytes shown as "\0", for messages.
+    var replacingNUL: String { split(separator: "\0", omittingEmptySubsequences: false).joined(separator: "\\0") }
+}
+
+/// An open regular file, read piecewise with `pread`: the model loader reads the header, bounds
+/// everything by it and by the file size, and then reads each tensor straight into its destination.
+final class ReadableFile {
+    let path: String
+    /// The size fstat reported at open; every read stays inside it.
+    let size: Int
+    private let fd: Int32
+
+    /// Opens `path` for reading. Errors: `.invalidArgument` (empty path, NUL byte), `.io` (cannot
+    /// open, or not a regular file: "cannot read 'p': it is a FIFO, not a regular file").
+    init(path: String) throws(AutoencoderError) {
+        try FileIO.checkPath(path)
+        // O_NONBLOCK: opening a FIFO with no writer would otherwise block forever. It changes
+        // nothing for a regular file, whose reads never block.
+        var fd: Int32 = -1
+        repeat {
+            fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
+        } while fd < 0 && errno == EINTR
+        if fd < 0 {
+            throw .io("cannot open '\(path)': \(FileIO.systemError())")
+        }
+        var info = stat()
+        if fstat(fd, &info) != 0 {
+            let reason = FileIO.systemError()
+            _ = close(fd)
+            throw .io("cannot stat '\(path)': \(reason)")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            _ = close(fd)
+            throw .io("cannot read '\(path)': it is \(FileIO.kindName(info.st_mode)), not a regular file")
+        }
+        guard info.st_size >= 0, let size = Int(exactly: info.st_size) else {
+            _ = close(fd)
+            throw .io("cannot read '\(path)': fstat reports a size of \(info.st_size) bytes")
+        }
+        self.path = path
+        self.size = size
+        self.fd = fd
+    }
+
+    deinit { _ = close(fd) }
+
+    /// Reads exactly `count` bytes at `offset` (which must lie inside `size`, as the callers check).
+    /// A file that shrank since it was opened is an error, not a short read.
+    func read(at offset: Int, into destination: UnsafeMutableRawPointer, count: Int) throws(AutoencoderError) {
+        guard offset >= 0, count >= 0, offset <= size, count <= size - offset else {
+            throw .init(.internal, "read of \(count) bytes at \(offset) outside '\(path)' (\(size) bytes)")
+        }
+        var done = 0
+        while done < count {
+            // Linux transfers at most 0x7ffff000 bytes per call; asking for less keeps it portable.
+            let chunk = min(count - done, 1 << 30)
+            let got = pread(fd, destination + done, chunk, off_t(offset + done))
+            if got < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw .io("cannot read '\(path)': \(FileIO.systemError())")
+            }
+            if got == 0 {
+                throw .io("cannot read '\(path)': the file ended at byte \(offset + done) but was \(size) bytes when opened (was it truncated while being read?)")
+            }
+            done += got
+        }
     }
 }

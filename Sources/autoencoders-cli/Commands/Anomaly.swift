@@ -19,9 +19,9 @@ enum AnomalyCommand {
     """
 
     static let thresholdOptions: [Option] = [.value("--model", "MODEL.aem"), .value("--data", "X.npy"),
-                                             .value("--quantile", "Q"), .value("--out", "MODEL.aem"), Shared.threads]
+                                             .value("--quantile", "Q"), .value("--out", "MODEL.aem"), Shared.threads, Shared.keyFile]
     static let predictOptions: [Option] = [.value("--model", "MODEL.aem"), .value("--data", "X.npy"),
-                                           .value("--out", "LABELS.npy"), Shared.threads]
+                                           .value("--out", "LABELS.npy"), Shared.threads, Shared.keyFile]
 
     static func threshold(_ arguments: Arguments) throws {
         let modelPath = try arguments.required("--model")
@@ -31,13 +31,13 @@ enum AnomalyCommand {
         let out = arguments.string("--out") ?? modelPath
         try Shared.applyThreads(arguments)
         try checkWritable(out)
-        let model = try Shared.loadModel(modelPath)
+        let model = try Shared.loadModel(modelPath, arguments)
         try Shared.requireReconstruction(model, modelPath, command: "threshold")
         let x = try DataFile.load(dataPath).matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
         let value = try x.values.withUnsafeBufferPointer { (pointer) throws -> Float in
             try model.fitAnomalyThreshold(pointer.baseAddress!, rows: x.rows, quantile: quantile)
         }
-        try model.save(to: out)
+        try Shared.saveModel(model, to: out, arguments)
         Console.out("threshold " + format("%.6g", Double(value)) + " (quantile \(quantile) of \(x.rows) scores), saved in \(out)")
     }
 
@@ -47,7 +47,7 @@ enum AnomalyCommand {
         let out = arguments.string("--out")
         try Shared.applyThreads(arguments)
         if let out { try checkWritable(out) }
-        let model = try Shared.loadModel(modelPath)
+        let model = try Shared.loadModel(modelPath, arguments)
         try Shared.requireReconstruction(model, modelPath, command: "predict")
         guard let limit = model.anomalyThreshold else {
             throw CLIError.failure("\(modelPath) has no anomaly threshold; fit one with 'autoencoders threshold --model \(modelPath) --data NORMAL.npy'")

@@ -41,11 +41,11 @@ enum GenerateCommand {
     """
 
     static let generateOptions: [Option] = [
-        .value("--model", "VAE.aem"), .value("--count", "N"), .value("--seed", "S"), .value("--out", "X.npy"), Shared.threads,
+        .value("--model", "VAE.aem"), .value("--count", "N"), .value("--seed", "S"), .value("--out", "X.npy"), Shared.threads, Shared.keyFile,
     ]
     static let interpolateOptions: [Option] = [
         .value("--model", "MODEL.aem"), .value("--data", "X.npy"), .value("--from", "I"), .value("--to", "J"),
-        .value("--steps", "K"), .value("--out", "PATH.npy"), Shared.threads,
+        .value("--steps", "K"), .value("--out", "PATH.npy"), Shared.threads, Shared.keyFile,
     ]
 
     /// The most floats one command writes (1 GiB of float32).
@@ -60,7 +60,7 @@ enum GenerateCommand {
         let seed = try seedValue(arguments)
         try Shared.applyThreads(arguments)
         try checkWritable(out)
-        let model = try Shared.loadModel(modelPath)
+        let model = try Shared.loadModel(modelPath, arguments)
         try Shared.requireReconstruction(model, modelPath, command: "generate")
         guard model.isVariational else {
             throw CLIError.failure("\(modelPath) is not a variational autoencoder: its encoder does not end in {\"type\": \"variational\", \"units\": ...}, so it has no prior to draw codes from; 'autoencoders generate' needs a VAE (use 'autoencoders decode' to decode codes of your own)")
@@ -90,7 +90,7 @@ enum GenerateCommand {
         let steps = try arguments.int("--steps", minimum: 2, maximum: 1 << 20) ?? 8
         try Shared.applyThreads(arguments)
         try checkWritable(out)
-        let model = try Shared.loadModel(modelPath)
+        let model = try Shared.loadModel(modelPath, arguments)
         try Shared.requireReconstruction(model, modelPath, command: "interpolate")
         guard model.canDecode else {
             throw CLIError.failure("\(modelPath): this model cannot decode from codes alone: its decoder reads encoder feature maps besides the code (skip or index links), so there is no path between codes to decode")

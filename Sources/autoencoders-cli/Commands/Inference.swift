@@ -36,7 +36,7 @@ enum InferenceCommand {
     --out writes them as an array of shape [N].
     """
 
-    static let options: [Option] = [.value("--model", "MODEL.aem"), .value("--data", "X.npy"), .value("--out", "FILE.npy"), Shared.threads]
+    static let options: [Option] = [.value("--model", "MODEL.aem"), .value("--data", "X.npy"), .value("--out", "FILE.npy"), Shared.threads, Shared.keyFile]
     static let reconstructOptions: [Option] = options + [.value("--mask", "M.npy")]
 
     static let encodeOptions: [Option] = options + [.value("--logvar", "LOGVAR.npy"), .flag("--sample"), .value("--seed", "S")]
@@ -139,7 +139,7 @@ enum InferenceCommand {
         let out = outRequired ? try arguments.required("--out") : arguments.string("--out")
         try Shared.applyThreads(arguments)
         if let out { try checkWritable(out) }
-        let model = try Shared.loadModel(modelPath)
+        let model = try Shared.loadModel(modelPath, arguments)
         try check(model, modelPath)
         return (model, modelPath, try DataFile.load(dataPath), out)
     }

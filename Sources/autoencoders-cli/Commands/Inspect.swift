@@ -3,7 +3,7 @@ import Autoencoders
 /// `autoencoders inspect`: what a model file holds, as text or JSON.
 enum InspectCommand {
     static let usage = """
-    Usage: autoencoders inspect --model MODEL.aem [--json]
+    Usage: autoencoders inspect --model MODEL.aem [--json] [--key-file KEY]
 
     Shows a model file's format and library version, its task (reconstruction, or segmentation
     with its classes), input and code shapes (a VAE's code is marked variational, with its beta),
@@ -13,9 +13,10 @@ enum InspectCommand {
     Options:
       --model MODEL.aem   the model file
       --json              print one JSON object instead of text
+      --key-file KEY      accept the file only if it is signed with this secret key
     """
 
-    static let options: [Option] = [.value("--model", "MODEL.aem"), .flag("--json")]
+    static let options: [Option] = [.value("--model", "MODEL.aem"), .flag("--json"), Shared.keyFile]
 
     /// How many input-scaling values to show.
     static let scalingPreview = 8
@@ -32,11 +33,11 @@ enum InspectCommand {
 
     static func run(_ arguments: Arguments) throws {
         let path = try arguments.required("--model")
-        let bytes = try readFile(path)
-        let model = try ModelFile.decode(bytes, source: path)  // validates everything, checksum included
-        let metadata = try SafetensorsFile(bytes: bytes, source: path).metadata
+        let model = try Shared.loadModel(path, arguments)  // validates everything, checksum included
+        let header = try ModelFile.header(path: path)
+        let metadata = header.metadata
         let training = metadata["training"].flatMap { try? JSON.parse($0) }?.objectValue
-        let facts = Facts(path: path, fileSize: bytes.count, formatVersion: metadata["format_version"] ?? "?",
+        let facts = Facts(path: path, fileSize: header.totalSize, formatVersion: metadata["format_version"] ?? "?",
                           libraryVersion: metadata["library_version"] ?? "?", model: model,
                           optimizerStep: training?["optimizer_step"]?.intValue)
         Console.out(arguments.flag("--json") ? json(facts).serialized(pretty: true) : text(facts))

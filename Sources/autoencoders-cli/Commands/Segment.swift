@@ -12,7 +12,7 @@ enum SegmentCommand {
     and prints the share of positions given each class.
     """
 
-    static let options: [Option] = [.value("--model", "MODEL.aem"), .value("--data", "X.npy"), .value("--out", "LABELS.npy"), Shared.threads]
+    static let options: [Option] = [.value("--model", "MODEL.aem"), .value("--data", "X.npy"), .value("--out", "LABELS.npy"), Shared.threads, Shared.keyFile]
 
     static func run(_ arguments: Arguments) throws {
         let (model, modelPath, data, out) = try InferenceCommand.prepare(arguments, outRequired: true) { model, path in

@@ -11,8 +11,28 @@ enum Shared {
         }
     }
 
-    static func loadModel(_ path: String) throws -> Model {
-        try Model.load(from: path)
+    /// --key-file KEY: the file's bytes, exactly, are a secret key; models are then loaded only if
+    /// signed with it (HMAC-SHA256) and saved signed with it (docs/FILE_FORMAT.md).
+    static let keyFile = Option.value("--key-file", "KEY")
+
+    /// The key of --key-file, or nil without the option.
+    static func key(_ arguments: Arguments) throws -> ModelFileKey? {
+        guard let path = arguments.string("--key-file") else { return nil }
+        let bytes = try readFile(path)
+        guard !bytes.isEmpty, bytes.count <= 65536 else {
+            throw CLIError.failure("--key-file \(path): the key file holds \(bytes.count) bytes; expected 1 to 65536 (for example 32 random bytes: head -c 32 /dev/urandom > \(path))")
+        }
+        return try ModelFileKey(bytes)
+    }
+
+    /// The model file at `path`, verified with the key of --key-file when given.
+    static func loadModel(_ path: String, _ arguments: Arguments) throws -> Model {
+        try Model.load(from: path, key: key(arguments))
+    }
+
+    /// Saves atomically, signed with the key of --key-file when given.
+    static func saveModel(_ model: Model, to path: String, _ arguments: Arguments) throws {
+        try model.save(to: path, key: key(arguments))
     }
 
     /// The ignore label of a segmentation model, nil for a reconstruction model.

@@ -39,6 +39,8 @@ enum TrainCommand {
                                 minmax (each feature to [0, 1]); fitted on the training samples
       --threads N               OpenBLAS threads
       --quiet                   print only the final summary
+      --key-file KEY            sign the saved model with this secret key (the file's bytes),
+                                and load --resume only if it is signed with it
 
     The input scaling (--divide-by, --scale) is stored in the model and applied by every later
     command, so they take raw data too. A resumed model keeps its own scaling.
@@ -52,7 +54,7 @@ enum TrainCommand {
         .value("--out", "MODEL.aem"), .value("--labels", "Y.npy"), .value("--epochs", "N"), .value("--batch-size", "N"),
         .value("--validation-split", "F"), .value("--validation", "V.npy"), .value("--patience", "N"),
         .value("--min-delta", "F"), .flag("--no-shuffle"), .value("--divide-by", "F"),
-        .value("--scale", "KIND"), Shared.threads, .flag("--quiet"),
+        .value("--scale", "KIND"), Shared.threads, Shared.keyFile, .flag("--quiet"),
     ]
 
     static func run(_ arguments: Arguments) throws {
@@ -83,10 +85,11 @@ enum TrainCommand {
         options.reportBatches = progress.style == .bar
 
         try checkWritable(out)
+        _ = try Shared.key(arguments)  // a bad --key-file fails before training, not after
         let model: Model
         let source: String
         if let resume {
-            model = try Shared.loadModel(resume)
+            model = try Shared.loadModel(resume, arguments)
             source = resume
         } else {
             source = try arguments.required("--spec")
@@ -133,7 +136,7 @@ enum TrainCommand {
             progress.finish()  // the error message starts on a fresh line
             throw error
         }
-        try model.save(to: out)
+        try Shared.saveModel(model, to: out, arguments)
         printSummary(report, options: options, trainRows: trainRows, model: model, out: out)
     }
 

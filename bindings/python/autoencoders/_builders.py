@@ -60,18 +60,23 @@ class BuildersMixin:
         return model
 
     @classmethod
-    def load(cls: Type[_Self], path: PathLike, **training: Any) -> _Self:
+    def load(cls: Type[_Self], path: PathLike, key: Optional[bytes] = None, **training: Any) -> _Self:
         """Loads a model file written by :meth:`save` (or by any other binding).
 
-        Raises :class:`FileError` if it cannot be read, :class:`FormatError` if it is not a
-        valid model file."""
-        return cls._adopt(NativeModel.load(path), training)
+        With ``key``, only a file signed with that key (``save(path, key=...)``) and unchanged
+        since is accepted: use it for files from places you do not trust. Without it, the file's
+        checksum only guards against accidental corruption.
+
+        Raises :class:`FileError` if it cannot be read (or is not a regular file),
+        :class:`FormatError` if it is not a valid model file or its signature does not match."""
+        return cls._adopt(NativeModel.load(path, key), training)
 
     @classmethod
     def from_bytes(cls: Type[_Self], data: Union[bytes, bytearray, memoryview],
-                   **training: Any) -> _Self:
-        """A model from the bytes of a model file (as :meth:`to_bytes` returns them)."""
-        return cls._adopt(NativeModel.from_bytes(data), training)
+                   key: Optional[bytes] = None, **training: Any) -> _Self:
+        """A model from the bytes of a model file (as :meth:`to_bytes` returns them); ``key`` as
+        in :meth:`load`."""
+        return cls._adopt(NativeModel.from_bytes(data, key), training)
 
     @classmethod
     def _adopt(cls: Type[_Self], native: NativeModel, training: Dict[str, Any]) -> _Self:

@@ -155,6 +155,12 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "ae_model_load_from_memory": (ae_status, [c_void_p, c_size_t, POINTER(ModelPointer)]),
     "ae_model_save": (ae_status, [ModelPointer, c_char_p, c_int]),
     "ae_model_save_to_memory": (ae_status, [ModelPointer, c_int, POINTER(c_void_p), SizePointer]),
+    "ae_model_save_signed": (ae_status, [ModelPointer, c_char_p, c_int, c_void_p, c_size_t]),
+    "ae_model_save_to_memory_signed": (ae_status, [ModelPointer, c_int, c_void_p, c_size_t,
+                                                   POINTER(c_void_p), SizePointer]),
+    "ae_model_load_verified": (ae_status, [c_char_p, c_void_p, c_size_t, POINTER(ModelPointer)]),
+    "ae_model_load_from_memory_verified": (ae_status, [c_void_p, c_size_t, c_void_p, c_size_t,
+                                                       POINTER(ModelPointer)]),
     "ae_model_free": (None, [ModelPointer]),
     # Shapes and spec
     "ae_model_input_size": (ae_status, [ModelPointer, SizePointer]),

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _library
 from ._arrays import float_pointer, int32_pointer
-from ._errors import ParameterNameError, check
+from ._errors import InvalidArgumentError, ParameterNameError, check
 from ._handle import Handle
 from ._library import lib
 
@@ -25,9 +25,39 @@ PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 
 def _path_bytes(path: PathLike) -> bytes:
-    """A path argument as the bytes the library takes (it requires UTF-8)."""
+    """A path argument as the bytes the library takes (it requires UTF-8). A NUL byte is refused:
+    ctypes would pass the path cut at it, and the library would open a different file."""
     path = os.fspath(path)
-    return path if isinstance(path, bytes) else os.fsencode(path)
+    encoded = path if isinstance(path, bytes) else os.fsencode(path)
+    if b"\0" in encoded:
+        raise InvalidArgumentError(f"path {path!r} contains a NUL byte; a file path cannot hold one")
+    if not encoded:
+        raise InvalidArgumentError("path is empty")
+    return encoded
+
+
+KeyLike = Union[bytes, bytearray, memoryview]
+
+
+def _key_bytes(key: KeyLike) -> bytes:
+    """A signing key as bytes: 1 to 65536 of them (32 random bytes are recommended). A str is
+    refused, since its encoding would be a guess."""
+    if isinstance(key, str) or not isinstance(key, (bytes, bytearray, memoryview)):
+        raise TypeError(f"key must be bytes (for example os.urandom(32) or a key file's contents), "
+                        f"got {type(key).__name__}")
+    data = bytes(key)
+    if not 1 <= len(data) <= 65536:
+        raise InvalidArgumentError(f"key has {len(data)} bytes; expected 1 to 65536")
+    return data
+
+
+def _buffer(data: Union[bytes, bytearray, memoryview]) -> Tuple[Any, int]:
+    """The address and length of a model file's bytes, without copying bytes or bytearrays."""
+    if isinstance(data, bytearray):
+        return (ctypes.c_char * len(data)).from_buffer(data), len(data)
+    if not isinstance(data, bytes):
+        data = bytes(data)
+    return data, len(data)
 
 
 def _size(function: Any, pointer: Any) -> int:
@@ -91,19 +121,29 @@ class NativeModel:
         return cls(out)
 
     @classmethod
-    def load(cls, path: PathLike) -> "NativeModel":
-        """``ae_model_load``."""
+    def load(cls, path: PathLike, key: Optional[KeyLike] = None) -> "NativeModel":
+        """``ae_model_load``, or ``ae_model_load_verified`` with a key."""
         out = _library.ModelPointer()
-        check(lib.ae_model_load(_path_bytes(path), byref(out)))
+        path_bytes = _path_bytes(path)
+        if key is None:
+            check(lib.ae_model_load(path_bytes, byref(out)))
+        else:
+            secret = _key_bytes(key)
+            check(lib.ae_model_load_verified(path_bytes, secret, len(secret), byref(out)))
         return cls(out)
 
     @classmethod
-    def from_bytes(cls, data: Union[bytes, bytearray, memoryview]) -> "NativeModel":
-        """``ae_model_load_from_memory`` (the library copies the bytes)."""
-        if not isinstance(data, bytes):
-            data = bytes(data)
+    def from_bytes(cls, data: Union[bytes, bytearray, memoryview],
+                   key: Optional[KeyLike] = None) -> "NativeModel":
+        """``ae_model_load_from_memory`` (or its ``_verified`` form with a key); the library reads
+        the bytes in place and keeps none of them."""
+        buffer, size = _buffer(data)
         out = _library.ModelPointer()
-        check(lib.ae_model_load_from_memory(data, len(data), byref(out)))
+        if key is None:
+            check(lib.ae_model_load_from_memory(buffer, size, byref(out)))
+        else:
+            secret = _key_bytes(key)
+            check(lib.ae_model_load_from_memory_verified(buffer, size, secret, len(secret), byref(out)))
         return cls(out)
 
     def close(self) -> None:
@@ -111,15 +151,28 @@ class NativeModel:
 
     # ---- Saving ----
 
-    def save(self, path: PathLike, include_optimizer_state: bool) -> None:
+    def save(self, path: PathLike, include_optimizer_state: bool,
+             key: Optional[KeyLike] = None) -> None:
+        path_bytes = _path_bytes(path)
+        secret = None if key is None else _key_bytes(key)
         with self.handle.borrow() as m:
-            check(lib.ae_model_save(m, _path_bytes(path), int(bool(include_optimizer_state))))
+            if secret is None:
+                check(lib.ae_model_save(m, path_bytes, int(bool(include_optimizer_state))))
+            else:
+                check(lib.ae_model_save_signed(m, path_bytes, int(bool(include_optimizer_state)),
+                                               secret, len(secret)))
 
-    def to_bytes(self, include_optimizer_state: bool) -> bytes:
+    def to_bytes(self, include_optimizer_state: bool, key: Optional[KeyLike] = None) -> bytes:
+        secret = None if key is None else _key_bytes(key)
         data, size = c_void_p(), c_size_t()
         with self.handle.borrow() as m:
-            check(lib.ae_model_save_to_memory(m, int(bool(include_optimizer_state)), byref(data),
-                                              byref(size)))
+            if secret is None:
+                check(lib.ae_model_save_to_memory(m, int(bool(include_optimizer_state)), byref(data),
+                                                  byref(size)))
+            else:
+                check(lib.ae_model_save_to_memory_signed(m, int(bool(include_optimizer_state)),
+                                                         secret, len(secret), byref(data),
+                                                         byref(size)))
         try:
             if not size.value or data.value is None:
                 return b""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from ._native import NativeModel, PathLike
+from ._native import KeyLike, NativeModel, PathLike
 
 __all__ = ["SavingMixin"]
 
@@ -20,15 +20,24 @@ class SavingMixin:
     def _model(self) -> NativeModel:  # provided by Autoencoder
         raise NotImplementedError
 
-    def save(self, path: PathLike, include_optimizer_state: bool = True) -> None:
+    def save(self, path: PathLike, include_optimizer_state: bool = True,
+             key: Optional[KeyLike] = None) -> None:
         """Saves the model file (spec, weights, input scaling, training state and, by default,
         the optimizer state so that training resumes exactly). Atomic: a failure never leaves a
-        half-written file. Raises :class:`FileError` if the path cannot be written."""
-        self._model().save(path, include_optimizer_state)
+        half-written file. Only a regular file (or nothing) at ``path`` is replaced.
 
-    def to_bytes(self, include_optimizer_state: bool = True) -> bytes:
-        """The bytes of the model file (what :meth:`save` would write)."""
-        return self._model().to_bytes(include_optimizer_state)
+        With ``key`` (bytes, e.g. ``os.urandom(32)`` kept secret), the file is signed with
+        HMAC-SHA256, and ``Autoencoder.load(path, key=key)`` accepts only files signed with that
+        key and unchanged since.
+
+        Raises :class:`FileError` if the path cannot be written (or is a directory, FIFO,
+        device or symbolic link), :class:`InvalidArgumentError` for a path holding a NUL byte or
+        an empty key."""
+        self._model().save(path, include_optimizer_state, key)
+
+    def to_bytes(self, include_optimizer_state: bool = True, key: Optional[KeyLike] = None) -> bytes:
+        """The bytes of the model file (what :meth:`save` would write; signed with ``key``)."""
+        return self._model().to_bytes(include_optimizer_state, key)
 
     def __getstate__(self) -> Dict[str, Any]:
         if self._closed:
