@@ -59,6 +59,7 @@ public final class Trainer {
         try model.checkFinite(x, count: rows * model.inputSize, name: "batch")
         if let mask { try Model.checkMask(mask, count: rows * model.inputSize) }
         try model.checkTargets(labels, rows: rows)
+        try model.checkBCETargets(x, rows: rows, mask: mask, name: "batch")
         return try model.lock.withWriteLock { () throws(AutoencoderError) -> Double in
             model.feed(workspace, x, rows: rows)
             if let mask { workspace.mask.pointer.update(from: mask, count: rows * model.inputSize) }
@@ -112,6 +113,7 @@ public final class Trainer {
         guard rows >= 1 else { throw .invalidArgument("rows must be at least 1, got \(rows)") }
         try model.checkFinite(x, count: rows * model.inputSize, name: "data")
         try model.checkTargets(labels, rows: rows)
+        try model.checkBCETargets(x, rows: rows, name: "data")
         return model.lock.withReadLock { evaluateUnlocked(x, rows: rows, labels: labels) }
     }
 
