@@ -3,7 +3,8 @@ import Autoencoders
 /// `autoencoders inspect`: what a model file holds, as text or JSON.
 enum InspectCommand {
     static let usage = """
-    Usage: autoencoders inspect --model MODEL.aem [--json]
+    Usage: autoencoders inspect MODEL.aem [--json]
+           autoencoders inspect --model MODEL.aem [--json]
 
     Shows a model file's format and library version, its task (reconstruction, or segmentation
     with its classes), input and code shapes (a VAE's code is marked variational, with its beta),
@@ -11,7 +12,7 @@ enum InspectCommand {
     spec. The file is fully validated (checksum included) first.
 
     Options:
-      --model MODEL.aem   the model file
+      MODEL.aem, --model MODEL.aem   the model file
       --json              print one JSON object instead of text
     """
 
@@ -31,7 +32,9 @@ enum InspectCommand {
     }
 
     static func run(_ arguments: Arguments) throws {
-        let path = try arguments.required("--model")
+        guard let path = arguments.string("--model") else {
+            throw CLIError.usage("'autoencoders inspect' needs a model file: autoencoders inspect MODEL.aem (or --model MODEL.aem)")
+        }
         let bytes = try readFile(path)
         let model = try ModelFile.decode(bytes, source: path)  // validates everything, checksum included
         let metadata = try SafetensorsFile(bytes: bytes, source: path).metadata
