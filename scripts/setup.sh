@@ -1,23 +1,51 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the demo need on a fresh Debian machine (run as root, or
-# with sudo available): OpenBLAS, valgrind, and numpy + Pillow for the demo's pictures.
-# The Swift toolchain (6.x) must already be on PATH.
+# with sudo available): OpenBLAS, valgrind, and numpy + Pillow + pytest for the pictures and the
+# Python tests. The Swift toolchain (6.x) must already be on PATH.
+#
+# Python packages go where the `python3` on PATH (the one the Makefile and the scripts call) finds
+# them: nowhere if it already imports them; from Debian's packages when it is Debian's own
+# /usr/bin/python3, which refuses pip (PEP 668, "externally managed"); with pip otherwise (a
+# pyenv, conda or venv python).
 set -euo pipefail
 
+# Debian packages needed, each added only when missing. Extend `need_apt` for a new suite.
 need_apt=()
-dpkg -s libopenblas-dev >/dev/null 2>&1 || need_apt+=(libopenblas-dev)
+need_package() { dpkg -s "$1" >/dev/null 2>&1 || need_apt+=("$1"); }
+need_package libopenblas-dev
 command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
 command -v make >/dev/null 2>&1 || need_apt+=(make)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc g++)
+
+# Python: numpy, Pillow, pytest.
+python=$(command -v python3 || true)
+python_pip=()
+if [ -z "$python" ]; then
+    need_apt+=(python3 python3-numpy python3-pil python3-pytest)
+elif ! "$python" -c "import numpy, PIL, pytest" 2>/dev/null; then
+    managed=$("$python" -c 'import os, sysconfig; print(int(os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED"))))' 2>/dev/null || echo 0)
+    if [ "$(readlink -f "$python")" = "$(readlink -f /usr/bin/python3)" ] || [ "$managed" = 1 ]; then
+        if [ "$(readlink -f "$python")" != "$(readlink -f /usr/bin/python3)" ]; then
+            echo "setup: $python is externally managed (PEP 668) and is not Debian's /usr/bin/python3;" \
+                 "install numpy, Pillow and pytest for it yourself, or put a venv's python3 first on PATH" >&2
+            exit 1
+        fi
+        need_apt+=(python3-numpy python3-pil python3-pytest)
+    else
+        python_pip=(numpy pillow pytest)
+    fi
+fi
+
 if [ ${#need_apt[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
-
-python3 -c "import numpy, PIL" 2>/dev/null || python3 -m pip install --quiet numpy pillow
-python3 -c "import pytest" 2>/dev/null || python3 -m pip install --quiet pytest
+if [ ${#python_pip[@]} -gt 0 ]; then
+    "$python" -m pip install --quiet "${python_pip[@]}"
+fi
+python3 -c "import numpy, PIL, pytest" || { echo "setup: $(command -v python3) still cannot import numpy, PIL and pytest" >&2; exit 1; }
 
 command -v swift >/dev/null 2>&1 || { echo "setup: swift is not on PATH (Swift 6.x is required)" >&2; exit 1; }
-echo "setup: ready (OpenBLAS $(dpkg -s libopenblas-dev | awk '/^Version/ {print $2}'), $(swift --version 2>&1 | head -n 1))"
+echo "setup: ready (OpenBLAS $(dpkg -s libopenblas-dev | awk '/^Version/ {print $2}'), $(python3 --version), numpy $(python3 -c 'import numpy; print(numpy.__version__)'), $(swift --version 2>&1 | head -n 1))"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite: the Swift core (unit, gradient and PyTorch golden tests), the C ABI
-# (header, misuse, round trips, exported symbols, valgrind), the command-line tool, and the
-# Python package. Expects `make` to have built build/. Prints one line per suite and a total.
+# (header, misuse, round trips, exported symbols, valgrind), the command-line tool, the Python
+# package, and the README's code blocks. Expects `make` to have built build/. Prints one line per
+# suite and a total.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,7 @@ run "cli: end-to-end" Tests/cli/run.sh
 if [ -d bindings/python/tests ]; then
     run "python: package tests" python3 -m pytest -q bindings/python/tests
 fi
+run "readme: every code block compiled and run" Tests/readme/run.sh
 
 echo
 echo "==== summary"

@@ -1,5 +1,6 @@
 /// A small command-line parser: `--name VALUE`, `--name=VALUE` and `--flag` options after the
-/// subcommand, no positional arguments. Every mistake is a `CLIError.usage` naming the option.
+/// subcommand; a command may take one positional argument that stands for one of its options
+/// (`inspect MODEL.aem` is `inspect --model MODEL.aem`). Every mistake is a `CLIError.usage` naming the option.
 
 /// An option a command accepts: a flag when `placeholder` is nil, else it takes a value.
 struct Option {
@@ -18,7 +19,7 @@ struct Arguments {
     private var values: [String: String] = [:]
     private var flags: Set<String> = []
 
-    init(command: String, tokens: [String], options: [Option]) throws {
+    init(command: String, tokens: [String], options: [Option], positional: String? = nil) throws {
         self.command = command
         wantsHelp = tokens.contains("--help") || tokens.contains("-h")
         if wantsHelp { return }
@@ -28,6 +29,13 @@ struct Arguments {
             let token = tokens[index]
             index += 1
             guard token.hasPrefix("--"), token.count > 2 else {
+                if let positional, !token.hasPrefix("-"), !token.isEmpty {
+                    guard values[positional] == nil else {
+                        throw CLIError.usage("'\(token)' and \(positional) \(values[positional]!) both name the file; give one of them")
+                    }
+                    values[positional] = token
+                    continue
+                }
                 throw CLIError.usage("unexpected argument '\(token)' for '\(Console.toolName) \(command)' (options start with --)")
             }
             var name = token
@@ -42,6 +50,7 @@ struct Arguments {
                 throw CLIError.usage(message)
             }
             guard values[name] == nil, !flags.contains(name) else {
+                if name == positional { throw CLIError.usage("\(name) and a positional file both name the file; give one of them") }
                 throw CLIError.usage("\(name) is given more than once")
             }
             guard let placeholder = option.placeholder else {

@@ -7,10 +7,12 @@ import Darwin
 #endif
 
 /// A reason to stop: `usage` is a mistake on the command line (exit 2, with a pointer to --help);
-/// `failure` is anything else that went wrong (exit 1).
+/// `failure` is anything else that went wrong (exit 1); `interrupted` is Ctrl-C (exit 130, as a
+/// shell reports a command ended by SIGINT), after whatever was kept has been saved.
 enum CLIError: Error {
     case usage(String)
     case failure(String)
+    case interrupted(String)
 }
 
 /// Output helpers: results go to stdout, messages and progress to stderr.

@@ -78,11 +78,6 @@ func unravel(_ index: Int, _ shape: [Int]) -> [Int] {
     return digits.reversed()
 }
 
-/// Writes a float32 .npy file (atomically).
-func writeNPY(_ path: String, shape: [Int], values: [Float]) throws {
-    try values.withUnsafeBufferPointer { buffer in try NPY.write(path: path, shape: shape, values: buffer) }
-}
-
 /// The whole file, with an error naming it and the system's reason.
 func readFile(_ path: String) throws -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)

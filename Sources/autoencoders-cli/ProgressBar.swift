@@ -1,13 +1,17 @@
 import Autoencoders
 
-/// Training progress on stderr. On a terminal, one line redrawn in place at most ~10 times a second:
-///
-///     epoch 3/20 [##########----------] 48% loss 0.1234 val 0.1301 lr 1.0e-03 ETA 0:42
-///
-/// (the bar and percentage cover the current epoch, the ETA the whole run; "val" is the last
-/// epoch's validation loss). Otherwise one plain line per epoch:
+/// Training progress on stderr. One plain line per finished epoch, which stays (the loss history
+/// remains visible):
 ///
 ///     epoch 3/20 loss 0.123400 val_loss 0.130100 lr 0.001 time 1.2s
+///
+/// and, on a terminal only, below them a live bar for the current epoch, redrawn in place at most
+/// ~10 times a second and replaced by the epoch's line when the epoch ends:
+///
+///     epoch 4/20 [##########----------] 48% loss 0.1234 val 0.1301 lr 1.0e-03 ETA 0:42
+///
+/// (the bar and percentage cover the current epoch, the ETA the whole run; "val" is the last
+/// epoch's validation loss).
 ///
 /// For a variational autoencoder both also show the epoch's KL divergence per sample (unweighted)
 /// after the loss: `loss 98.123400 kl 12.345600`.
@@ -46,7 +50,15 @@ final class ProgressBar {
             Console.errLine(epochLine(progress))
             lastEpochEnd = progress.elapsed
         case .bar:
-            guard progress.isEpochEnd || progress.elapsed - lastDraw >= ProgressBar.redrawInterval else { return }
+            if progress.isEpochEnd {
+                // The bar's line becomes the epoch's permanent line; the next bar starts below it.
+                Console.err("\r" + epochLine(progress) + "\u{1B}[K\n")
+                lastEpochEnd = progress.elapsed
+                lineOnScreen = false
+                return
+            }
+            // Each epoch's bar appears at its first batch, then at most every redrawInterval.
+            guard progress.batch == 1 || progress.elapsed - lastDraw >= ProgressBar.redrawInterval else { return }
             lastDraw = progress.elapsed
             var line = barLine(progress)
             if let columns, line.count >= columns { line = String(line.prefix(max(columns - 1, 0))) }
@@ -56,9 +68,9 @@ final class ProgressBar {
         }
     }
 
-    /// Ends the bar's line so that what follows starts on a fresh one.
+    /// Erases a live bar (an epoch stopped midway), so that what follows starts on a clean line.
     func finish() {
-        if lineOnScreen { Console.err("\n") }
+        if lineOnScreen { Console.err("\r\u{1B}[K") }
         lineOnScreen = false
     }
 

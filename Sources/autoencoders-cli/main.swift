@@ -15,6 +15,8 @@ struct Command {
     let summary: String
     let usage: String
     let options: [Option]
+    /// The option a lone positional argument stands for (`inspect FILE`), if any.
+    var positional: String? = nil
     let run: (Arguments) throws -> Void
 }
 
@@ -40,12 +42,13 @@ let commands: [Command] = [
     Command(name: "predict", summary: "label samples as anomalies (1) or normal (0)", usage: AnomalyCommand.predictUsage,
             options: AnomalyCommand.predictOptions, run: AnomalyCommand.predict),
     Command(name: "inspect", summary: "show what a model file holds", usage: InspectCommand.usage,
-            options: InspectCommand.options, run: InspectCommand.run),
+            options: InspectCommand.options, positional: "--model", run: InspectCommand.run),
     Command(name: "version", summary: "print the library and model-file format versions",
             usage: "Usage: autoencoders version\n\nPrints the library version and the model-file format version.",
             options: [], run: { _ in printVersion() }),
     Command(name: "help", summary: "show this help, or a command's (autoencoders help train)",
-            usage: "Usage: autoencoders help [COMMAND]", options: [], run: { _ in Console.out(mainUsage) }),
+            usage: "Usage: autoencoders help [COMMAND]\n\nLists the commands, or prints COMMAND's usage and options.",
+            options: [], run: { _ in Console.out(mainUsage) }),
 ]
 
 let mainUsage = """
@@ -56,7 +59,8 @@ Trains autoencoders and applies them to data files (.npy of any numeric dtype, o
 Commands:
 \(commands.map { "  " + $0.name.padding(13) + $0.summary }.joined(separator: "\n"))
 
-Run 'autoencoders COMMAND --help' for a command's options.
+Results (--out) are written as .npy, .csv or .tsv, by the name's extension.
+Run 'autoencoders help COMMAND' or 'autoencoders COMMAND --help' for a command's options.
 """
 
 func printVersion() {
@@ -91,7 +95,8 @@ func main(_ argv: [String]) -> Int32 {
         return 2
     }
     do {
-        let arguments = try Arguments(command: command.name, tokens: Array(argv.dropFirst()), options: command.options)
+        let arguments = try Arguments(command: command.name, tokens: Array(argv.dropFirst()), options: command.options,
+                                      positional: command.positional)
         if arguments.wantsHelp {
             Console.out(command.usage)
             return 0
@@ -105,6 +110,9 @@ func main(_ argv: [String]) -> Int32 {
     } catch CLIError.failure(let message) {
         Console.report(message)
         return 1
+    } catch CLIError.interrupted(let message) {
+        Console.report(message)
+        return 130
     } catch let error as AutoencoderError {
         Console.report(error.message)
         return 1

@@ -2121,6 +2121,63 @@ static void test_vae_specs(void) {
 }
 #undef VAE_SPEC
 
+/* ---- BCE targets ---- */
+
+/* Binary cross-entropy reads the input as probabilities: ae_model_train, ae_model_evaluate and
+ * ae_trainer_step refuse data outside [0, 1] (after the model's input scaling) with
+ * AE_ERR_INVALID_ARGUMENT naming the data, the element and the fix, and change nothing. */
+static const char *const bce_spec =
+    "{\"input_size\": 100, \"encoder\": [{\"type\": \"dense\", \"units\": 10, \"activation\": \"relu\"}],"
+    " \"decoder\": [{\"type\": \"dense\", \"units\": 100, \"activation\": \"sigmoid\"}], \"loss\": \"bce\", \"seed\": 4}";
+
+static void test_bce_targets(const float *x) {
+    ae_model *model = create(bce_spec);
+    ae_trainer *trainer = NULL;
+    float raw[N * D], offset[D], scale[D], *before = NULL;
+    size_t i, count = 0, epochs = 99;
+    double loss = -7;
+    ae_train_options options;
+    ae_train_report report;
+    if (!model) return;
+    for (i = 0; i < N * D; i++) raw[i] = x[i] * 255.0f; /* pixels not divided by 255 */
+    before = parameters_copy(model, &count);
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = 2;
+    options.batch_size = 4;
+    report.struct_size = sizeof report;
+    report.epochs_run = 12345;
+    EXPECT_FAIL_MSG(ae_model_train(model, raw, N, N * D, &options, &report), AE_ERR_INVALID_ARGUMENT, "ae_model_train",
+                    "data: element 0 (sample 0, feature 0) is");
+    CHECK(strstr(ae_last_error(), "the bce loss needs targets in [0, 1]") != NULL);
+    CHECK(strstr(ae_last_error(), "divide by 255") != NULL);
+    CHECK(report.epochs_run == 12345);
+    EXPECT_FAIL_MSG(ae_model_evaluate(model, raw, N, N * D, &loss), AE_ERR_INVALID_ARGUMENT, "ae_model_evaluate", "data: element 0");
+    CHECK(loss == -7);
+    raw[0] = x[0];
+    for (i = 1; i < N * D; i++) raw[i] = x[i];
+    raw[3 * D + 17] = -0.5f;
+    EXPECT_FAIL_MSG(ae_model_train(model, raw, N, N * D, &options, NULL), AE_ERR_INVALID_ARGUMENT, "ae_model_train",
+                    "data: element 317 (sample 3, feature 17) is -0.5;");
+    CHECK_OK(ae_trainer_create(model, 4, &trainer));
+    EXPECT_FAIL_MSG(ae_trainer_step(trainer, raw + 2 * D, 4, 4 * D, &loss), AE_ERR_INVALID_ARGUMENT, "ae_trainer_step",
+                    "batch: element 117 (sample 1, feature 17) is -0.5;");
+    ae_trainer_free(trainer);
+    CHECK(before != NULL && parameters_equal(model, before, count));
+    CHECK_OK(ae_model_epochs_completed(model, &epochs));
+    CHECK(epochs == 0);
+    /* The check reads the input after the model's scaling: x * 255 with scale 255 is in range. */
+    for (i = 0; i < N * D; i++) raw[i] = x[i] * 255.0f;
+    for (i = 0; i < D; i++) { offset[i] = 0; scale[i] = 255; }
+    CHECK_OK(ae_model_set_input_scaling(model, offset, scale, D));
+    CHECK_OK(ae_model_train(model, raw, N, N * D, &options, NULL));
+    CHECK_OK(ae_model_evaluate(model, raw, N, N * D, &loss));
+    raw[5] = 300.0f;
+    EXPECT_FAIL_MSG(ae_model_evaluate(model, raw, N, N * D, &loss), AE_ERR_INVALID_ARGUMENT, "ae_model_evaluate",
+                    "data: element 5 (sample 0, feature 5) is 300.0 after the model's input scaling");
+    free(before);
+    ae_model_free(model);
+}
+
 int main(int argc, char **argv) {
     float *x;
     if (argc > 1) tmpdir = argv[1];
@@ -2152,6 +2209,7 @@ int main(int argc, char **argv) {
     test_interpolate(x);
     test_vae_calls_on_segmentation_documented_counts(x);
     test_vae_specs();
+    test_bce_targets(x);
     free(x);
     return check_summary("abi_misuse");
 }

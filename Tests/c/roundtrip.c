@@ -1791,29 +1791,28 @@ static int generated(const ae_model *model, size_t n, uint64_t seed, size_t d, f
     return ae_model_generate(model, n, seed, out, n * d) == AE_OK;
 }
 
-/* interpolate(a, b, steps) against its definition, output[s] = decode((1 - t) code(a) + t code(b)),
- * t = s / (steps - 1): the codes of a and b from one ae_model_encode of the pair (as the library
- * encodes them), the points of the line computed here, decoded in one batch of `steps`. The rows
- * must equal those decodings bit for bit, so the first row is decode(encode(a)) and the last
- * decode(encode(b)) bit for bit: the line's ends are the codes themselves, exactly. Decoding the
- * two codes as a batch of two gives the ends again up to rounding (OpenBLAS may round a product
- * with another number of rows differently, e.g. under valgrind). Returns the number of mismatches,
- * or -1 when a call fails. */
+/* interpolate(a, b, steps) against its definition, output[s] = decode(code(a) + t (code(b) - code(a))),
+ * t = s / (steps - 1), the last point code(b) itself: the codes of a and b each from an ae_model_encode
+ * of one row (as the library encodes them), the points of the line computed here, decoded in one batch
+ * of `steps`. The rows must equal those decodings bit for bit (the same call on the same shapes), so
+ * the first row is decode(encode(a)) and the last decode(encode(b)) bit for bit. Decoding the two
+ * codes as a batch of two gives the ends again up to rounding only (OpenBLAS may round a row
+ * differently at another position or with another number of rows). Returns the number of
+ * mismatches, or -1 when a call fails. */
 static int interpolation_mismatches(const ae_model *model, const float *a, const float *b, size_t steps, size_t d, size_t c) {
-    float *pair = (float *)malloc(2 * d * sizeof(float)), *codes = (float *)malloc(2 * c * sizeof(float));
+    float *codes = (float *)malloc(2 * c * sizeof(float));
     float *ends = (float *)malloc(2 * d * sizeof(float)), *path = (float *)malloc(steps * d * sizeof(float));
     float *line = (float *)malloc(steps * c * sizeof(float)), *decoded = (float *)malloc(steps * d * sizeof(float));
     int mismatches = -1;
     size_t s, j;
-    if (!pair || !codes || !ends || !path || !line || !decoded) goto done;
-    memcpy(pair, a, d * sizeof(float));
-    memcpy(pair + d, b, d * sizeof(float));
+    if (!codes || !ends || !path || !line || !decoded) goto done;
     if (ae_model_interpolate(model, a, b, steps, path, steps * d) != AE_OK) goto done;
-    if (ae_model_encode(model, pair, 2, 2 * d, codes, 2 * c) != AE_OK) goto done;
+    if (ae_model_encode(model, a, 1, d, codes, c) != AE_OK) goto done;
+    if (ae_model_encode(model, b, 1, d, codes + c, c) != AE_OK) goto done;
     if (ae_model_decode(model, codes, 2, 2 * c, ends, 2 * d) != AE_OK) goto done;
     for (s = 0; s < steps; s++) {
         float t = (float)s / (float)(steps - 1);
-        for (j = 0; j < c; j++) line[s * c + j] = (1 - t) * codes[j] + t * codes[c + j];
+        for (j = 0; j < c; j++) line[s * c + j] = s == steps - 1 ? codes[c + j] : codes[j] + t * (codes[c + j] - codes[j]);
     }
     if (ae_model_decode(model, line, steps, steps * c, decoded, steps * d) != AE_OK) goto done;
     mismatches = (memcmp(line, codes, c * sizeof(float)) != 0) + (memcmp(line + (steps - 1) * c, codes + c, c * sizeof(float)) != 0);
@@ -1823,7 +1822,6 @@ static int interpolation_mismatches(const ae_model *model, const float *a, const
         mismatches += fabsf(path[(steps - 1) * d + j] - ends[d + j]) > 1e-5f * (1 + fabsf(ends[d + j]));
     }
 done:
-    free(pair);
     free(codes);
     free(ends);
     free(path);

@@ -66,15 +66,16 @@ assert "progress (not a terminal): one plain line per epoch" \
 assert "progress (not a terminal): nothing else, no carriage returns" \
     test "$(wc -l <"$T/err")" -eq 3 -a "$(tr -cd '\r' <"$T/err" | wc -c)" -eq 0
 
-# On a terminal (a pseudo-terminal from script(1), when available): one bar redrawn with "\r".
+# On a terminal (a pseudo-terminal from script(1), when available): a bar redrawn with "\r", and
+# a permanent line per finished epoch (more in new_user.sh).
 if command -v script >/dev/null 2>&1; then
     script -qec "'$BIN' train --resume '$MODEL' --data '$T/x.npy' --out '$T/tty.aem' --epochs 2 --batch-size 16" /dev/null >"$T/tty" 2>&1
     rc=$?; cp "$T/tty" "$T/err"
-    if [ "$rc" -eq 0 ] && grep -qF "epoch 2/2 [####################] 100% loss" "$T/tty" \
-        && [ "$(tr -cd '\r' <"$T/tty" | wc -c)" -gt 2 ] && ! grep -qE '^epoch 1/2 loss' "$T/tty"; then
-        ok "progress (terminal): a bar redrawn in place"
+    if [ "$rc" -eq 0 ] && grep -qE "epoch 2/2 \[#+-*\] +[0-9]+% loss" "$T/tty" \
+        && [ "$(tr -cd '\r' <"$T/tty" | wc -c)" -gt 2 ] && grep -qE 'epoch 1/2 loss [0-9.]+ lr' "$T/tty"; then
+        ok "progress (terminal): a bar redrawn in place, a line kept per epoch"
     else
-        fail "progress (terminal): a bar redrawn in place"
+        fail "progress (terminal): a bar redrawn in place, a line kept per epoch"
     fi
 else
     echo "skip  progress (terminal): script(1) is not installed"
@@ -210,7 +211,7 @@ assert "predict: prints 'anomalies K of 500 (threshold T)'" \
     grep -qE '^anomalies [0-9]+ of 500 \(threshold [0-9.e+-]+\)$' "$T/predict.txt"
 assert "predict --out: labels [500] of 0/1 equal to score > threshold (numpy), K as printed" python3 -c "
 import json, re, numpy as np
-l = np.load('$T/labels.npy'); s = np.load('$T/scores.npy')
+l = np.load('$T/labels.npy'); s = np.load('$T/scores.npy'); assert l.dtype == np.int32, l.dtype
 t = np.float32(json.load(open('$T/inspect90.json'))['anomaly_threshold'])
 assert l.shape == (500,), l.shape
 assert set(np.unique(l).tolist()) <= {0, 1}, np.unique(l)
@@ -383,11 +384,11 @@ grep -qE '^epochs +4 of 4 \(completed\)$' '$T/out' && grep -qE '^loss +[0-9.]+, 
 run segment --model "$T/seg.aem" --data "$T/x300.npy" --out "$T/seg_labels.npy"
 check "segment" 0
 cp "$T/out" "$T/segment.txt"
-assert "segment: float32 labels of shape [300, 28, 28] in {0, 1}, accuracy > 0.9" python3 -c "
+assert "segment: int32 labels of shape [300, 28, 28] in {0, 1}, accuracy > 0.9" python3 -c "
 import numpy as np
 l = np.load('$T/seg_labels.npy'); y = np.load('$T/y300.npy')
-assert l.dtype == np.float32 and l.shape == (300, 28, 28), (l.dtype, l.shape)
-assert set(np.unique(l).tolist()) <= {0.0, 1.0}, np.unique(l)
+assert l.dtype == np.int32 and l.shape == (300, 28, 28), (l.dtype, l.shape)
+assert set(np.unique(l).tolist()) <= {0, 1}, np.unique(l)
 accuracy = (l == y).mean(); assert accuracy > 0.9, accuracy
 assert accuracy > 1 - y.mean() + 0.05, (accuracy, 1 - y.mean())   # better than all background"
 assert "segment: prints the share of each class, as in the file" python3 -c "
@@ -516,10 +517,11 @@ grep -qE '^epoch 1/1 loss [0-9.]+ lr ' '$T/err' && ! grep -q ' kl ' '$T/err' && 
 if command -v script >/dev/null 2>&1; then
     script -qec "'$BIN' train --resume '$VAE' --data '$T/x300.npy' --out '$T/vae_tty.aem' --epochs 1 --batch-size 32" /dev/null >"$T/tty" 2>&1
     rc=$?; cp "$T/tty" "$T/err"
-    if [ "$rc" -eq 0 ] && grep -qE "epoch 1/1 \[#{20}\] 100% loss [0-9.]+ kl [0-9.]+ lr" "$T/tty"; then
-        ok "VAE progress (terminal): the bar shows kl"
+    if [ "$rc" -eq 0 ] && grep -qE "epoch 1/1 \[#*-*\] +[0-9]+% loss [0-9.]+ kl [0-9.]+ lr" "$T/tty" \
+        && grep -qE "epoch 1/1 loss [0-9.]+ kl [0-9.]+ lr" "$T/tty"; then
+        ok "VAE progress (terminal): the bar and the epoch's line show kl"
     else
-        fail "VAE progress (terminal): the bar shows kl"
+        fail "VAE progress (terminal): the bar and the epoch's line show kl"
     fi
 else
     echo "skip  VAE progress (terminal): script(1) is not installed"
@@ -591,9 +593,12 @@ assert np.isfinite(p).all() and p.min() >= 0 and p.max() <= 255 and p.max() > 1
 assert np.allclose(p[0], r[0], rtol=1e-4, atol=1e-3) and np.allclose(p[-1], r[1], rtol=1e-4, atol=1e-3)
 assert not np.allclose(p[0], p[-1]) and len({row.tobytes() for row in p}) == 8"
 run interpolate --model "$VAE" --data "$T/x300.npy" --from 5 --to 5 --steps 3 --out "$T/path_same.npy"
-assert "interpolate from a sample to itself: 3 equal rows" python3 -c "
+# One code decoded at three positions of a batch: equal up to the GEMM's rounding (OpenBLAS may
+# round a row differently at another position), not bit for bit.
+assert "interpolate from a sample to itself: 3 equal rows (up to rounding)" python3 -c "
 import numpy as np
-p = np.load('$T/path_same.npy'); assert p.shape == (3, 28, 28) and (p == p[0]).all()"
+p = np.load('$T/path_same.npy').astype(np.float64); assert p.shape == (3, 28, 28)
+assert np.allclose(p, p[0], rtol=1e-5, atol=1e-4), abs(p - p[0]).max()"
 run interpolate --model "$VAE" --data "$T/x.csv" --from 3 --to 7 --steps 2 --out "$T/path_csv.npy"
 check "interpolate on CSV, 2 steps" 0
 assert "interpolate on CSV: [2, 784] (the file's per-sample shape)" has_shape "$T/path_csv.npy" "2,784"
@@ -700,6 +705,8 @@ check "bounds: a node of 2^48 floats per sample is a spec error naming encoder[0
 assert "bounds: the message gives the size" grep -qF "281474976710656 floats" "$T/err"
 assert "bounds: no model file written" test ! -e "$T/huge_node.aem"
 rm -f "$T/huge_node.npy"
+# ---- what a new user hits first: BCE targets, output formats, inspect FILE, help, Ctrl-C -----
+. "$ROOT/Tests/cli/new_user.sh"
 
 # ---- help and version ------------------------------------------------------------------------
 for command in train encode decode reconstruct score segment generate interpolate threshold predict inspect version; do

@@ -59,26 +59,28 @@ extension Model {
     }
 
     /// `steps` samples along the line between the codes of `a` and `b` (one raw sample each):
-    /// output[t] = decode((1 − t)·code(a) + t·code(b)) for t evenly spaced in [0, 1]; for a VAE the
-    /// codes are the means of q(z | x).
+    /// output[t] = decode(code(a) + t·(code(b) − code(a))) for t evenly spaced in [0, 1]; for a VAE
+    /// the codes are the means of q(z | x). a and b are encoded one at a time (each as a batch of
+    /// one, as `encode(a, rows: 1)` does), so equal samples have equal codes, and the line is
+    /// written as a + t·(b − a), not (1 − t)·a + t·b, because only the former gives a, bit for
+    /// bit, at every t when a == b; the last point is code(b) itself. The points are decoded in
+    /// one batch of `steps`: like any batch, equal rows may decode to outputs that differ in the
+    /// last bits at different positions (the GEMM kernel rounds them differently).
     public func interpolate(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, steps: Int,
                             into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
         guard steps >= 2 else { throw .invalidArgument("steps must be at least 2 (the two ends), got \(steps)") }
-        var ends = [Float](repeating: 0, count: 2 * inputSize)
-        ends.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress!.update(from: a, count: inputSize)
-            (buffer.baseAddress! + inputSize).update(from: b, count: inputSize)
-        }
         var codes = [Float](repeating: 0, count: 2 * codeSize)
-        try ends.withUnsafeBufferPointer { (input) throws(AutoencoderError) in
-            try codes.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
-                try encode(input.baseAddress!, rows: 2, into: out.baseAddress!)
-            }
+        try codes.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
+            try encode(a, rows: 1, into: out.baseAddress!)
+            try encode(b, rows: 1, into: out.baseAddress! + codeSize)
         }
         var path = [Float](repeating: 0, count: steps * codeSize)
         for step in 0..<steps {
             let t = Float(step) / Float(steps - 1)
-            for j in 0..<codeSize { path[step * codeSize + j] = (1 - t) * codes[j] + t * codes[codeSize + j] }
+            for j in 0..<codeSize {
+                let start = codes[j], end = codes[codeSize + j]
+                path[step * codeSize + j] = step == steps - 1 ? end : start + t * (end - start)
+            }
         }
         try path.withUnsafeBufferPointer { (pointer) throws(AutoencoderError) in
             try decode(pointer.baseAddress!, rows: steps, into: output)

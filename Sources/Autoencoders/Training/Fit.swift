@@ -90,6 +90,7 @@ extension Model {
         guard rows >= 1 else { throw .invalidArgument("data must hold at least one sample") }
         try checkFinite(data, count: rows * inputSize, name: "data")
         try checkTargets(labels, rows: rows)
+        try checkBCETargets(data, rows: rows, mask: mask, name: "data")
         if let mask {
             try Model.checkMask(mask, count: rows * inputSize)
             guard validation != nil || options.validationSplit == 0 else {
@@ -104,6 +105,7 @@ extension Model {
             guard validationRows >= 1 else { throw .invalidArgument("validation data must hold at least one sample") }
             try checkFinite(validation, count: validationRows * inputSize, name: "validation data")
             try checkTargets(validationLabels, rows: validationRows, name: "validation labels")
+            try checkBCETargets(validation, rows: validationRows, name: "validation data")
         } else if options.validationSplit > 0 {
             validationCount = Int((Float(rows) * options.validationSplit).rounded())
             guard validationCount >= 1, validationCount < rows else {

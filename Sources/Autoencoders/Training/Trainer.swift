@@ -54,6 +54,7 @@ public final class Trainer {
         try model.checkFinite(x, count: rows * model.inputSize, name: "batch")
         if let mask { try Model.checkMask(mask, count: rows * model.inputSize) }
         try model.checkTargets(labels, rows: rows)
+        try model.checkBCETargets(x, rows: rows, mask: mask, name: "batch")
         return try model.lock.withWriteLock { () throws(AutoencoderError) -> Double in
             let backup = try captureBackup()
             do throws(AutoencoderError) {
@@ -150,6 +151,7 @@ public final class Trainer {
         guard rows >= 1 else { throw .invalidArgument("rows must be at least 1, got \(rows)") }
         try model.checkFinite(x, count: rows * model.inputSize, name: "data")
         try model.checkTargets(labels, rows: rows)
+        try model.checkBCETargets(x, rows: rows, name: "data")
         return model.lock.withReadLock { evaluateUnlocked(x, rows: rows, labels: labels) }
     }
 

@@ -46,7 +46,7 @@ enum AnomalyCommand {
         let dataPath = try arguments.required("--data")
         let out = arguments.string("--out")
         try Shared.applyThreads(arguments)
-        if let out { try checkWritable(out) }
+        if let out { try checkOutput(out) }
         let model = try Shared.loadModel(modelPath, arguments)
         try Shared.requireReconstruction(model, modelPath, command: "predict")
         guard let limit = model.anomalyThreshold else {
@@ -60,7 +60,7 @@ enum AnomalyCommand {
             }
         }
         let flagged = labels.reduce(0) { $0 + Int($1) }
-        if let out { try writeNPY(out, shape: [labels.count], values: labels.map(Float.init)) }
+        if let out { try writeOutput(out, shape: [labels.count], integers: labels) }
         Console.out("anomalies \(flagged) of \(labels.count) (threshold " + format("%.6g", Double(limit)) + ")")
     }
 }

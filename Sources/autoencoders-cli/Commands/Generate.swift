@@ -59,7 +59,7 @@ enum GenerateCommand {
         }
         let seed = try seedValue(arguments)
         try Shared.applyThreads(arguments)
-        try checkWritable(out)
+        try checkOutput(out)
         let model = try Shared.loadModel(modelPath, arguments)
         try Shared.requireReconstruction(model, modelPath, command: "generate")
         guard model.isVariational else {
@@ -73,7 +73,7 @@ enum GenerateCommand {
         try values.withUnsafeMutableBufferPointer { buffer in
             try model.generate(rows: count, seed: seed, into: buffer.baseAddress!)
         }
-        try writeNPY(out, shape: [count] + model.inputShape, values: values)
+        try writeOutput(out, shape: [count] + model.inputShape, values: values)
         Console.out("generated \(count) sample\(count == 1 ? "" : "s") of \(describeShape(model.inputShape)) from seed \(seed): \(out)")
     }
 
@@ -89,7 +89,7 @@ enum GenerateCommand {
         }
         let steps = try arguments.int("--steps", minimum: 2, maximum: 1 << 20) ?? 8
         try Shared.applyThreads(arguments)
-        try checkWritable(out)
+        try checkOutput(out)
         let model = try Shared.loadModel(modelPath, arguments)
         try Shared.requireReconstruction(model, modelPath, command: "interpolate")
         guard model.canDecode else {
@@ -112,7 +112,7 @@ enum GenerateCommand {
             }
         }
         // The data file's per-sample shape, so [N, 28, 28] samples give a [K, 28, 28] path.
-        try writeNPY(out, shape: [steps] + data.sampleShape, values: values)
+        try writeOutput(out, shape: [steps] + data.sampleShape, values: values)
         Console.out("interpolated \(steps) samples from sample \(from) to sample \(to) of \(dataPath): \(out)")
     }
 

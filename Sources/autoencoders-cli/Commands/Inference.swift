@@ -51,7 +51,7 @@ enum InferenceCommand {
                 throw CLIError.failure("\(modelPath) is not a variational model: --logvar, --sample and --seed need an encoder ending in {\"type\": \"variational\"}")
             }
         }
-        if let logvarPath { try checkWritable(logvarPath) }
+        if let logvarPath { try checkOutput(logvarPath, option: "--logvar") }
         let rows = x.rows, size = rows * model.codeSize
         var codes = [Float](repeating: 0, count: size)
         if sample {
@@ -64,7 +64,7 @@ enum InferenceCommand {
         } else {
             codes = try model.encode(x).values
         }
-        try writeNPY(out!, shape: [rows] + model.codeShape, values: codes)
+        try writeOutput(out!, shape: [rows] + model.codeShape, values: codes)
         if let logvarPath {
             var mean = [Float](repeating: 0, count: size), logvar = mean
             try x.values.withUnsafeBufferPointer { input in
@@ -74,7 +74,7 @@ enum InferenceCommand {
                     }
                 }
             }
-            try writeNPY(logvarPath, shape: [rows] + model.codeShape, values: logvar)
+            try writeOutput(logvarPath, shape: [rows] + model.codeShape, values: logvar)
         }
     }
 
@@ -87,7 +87,7 @@ enum InferenceCommand {
         }
         let codes = try data.matrix(expecting: model.codeSize, what: "the code size of \(modelPath)")
         let output = try model.decode(codes)
-        try writeNPY(out!, shape: output.shape, values: output.values)
+        try writeOutput(out!, shape: output.shape, values: output.values)
     }
 
     static func reconstruct(_ arguments: Arguments) throws {
@@ -106,7 +106,7 @@ enum InferenceCommand {
             output = try model.reconstruct(x)
         }
         // The input file's per-sample shape, so [N, 28, 28] comes back as [N, 28, 28].
-        try writeNPY(out!, shape: data.shape, values: output.values)
+        try writeOutput(out!, shape: data.shape, values: output.values)
     }
 
     static func score(_ arguments: Arguments) throws {
@@ -115,7 +115,7 @@ enum InferenceCommand {
         }
         let x = try data.matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
         let scores = try model.score(x)
-        if let out { try writeNPY(out, shape: [scores.count], values: scores) }
+        if let out { try writeOutput(out, shape: [scores.count], values: scores) }
         let sorted = scores.map(Double.init).sorted()
         Console.out("count   \(sorted.count)")
         Console.out("mean    " + format("%.6g", sorted.reduce(0, +) / Double(sorted.count)))
@@ -138,7 +138,7 @@ enum InferenceCommand {
         let dataPath = try arguments.required("--data")
         let out = outRequired ? try arguments.required("--out") : arguments.string("--out")
         try Shared.applyThreads(arguments)
-        if let out { try checkWritable(out) }
+        if let out { try checkOutput(out) }
         let model = try Shared.loadModel(modelPath, arguments)
         try check(model, modelPath)
         return (model, modelPath, try DataFile.load(dataPath), out)

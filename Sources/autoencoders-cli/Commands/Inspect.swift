@@ -3,7 +3,8 @@ import Autoencoders
 /// `autoencoders inspect`: what a model file holds, as text or JSON.
 enum InspectCommand {
     static let usage = """
-    Usage: autoencoders inspect --model MODEL.aem [--json] [--key-file KEY]
+    Usage: autoencoders inspect MODEL.aem [--json] [--key-file KEY]
+           autoencoders inspect --model MODEL.aem [--json] [--key-file KEY]
 
     Shows a model file's format and library version, its task (reconstruction, or segmentation
     with its classes), input and code shapes (a VAE's code is marked variational, with its beta),
@@ -11,7 +12,7 @@ enum InspectCommand {
     spec. The file is fully validated (checksum included) first.
 
     Options:
-      --model MODEL.aem   the model file
+      MODEL.aem, --model MODEL.aem   the model file
       --json              print one JSON object instead of text
       --key-file KEY      accept the file only if it is signed with this secret key
     """
@@ -32,7 +33,9 @@ enum InspectCommand {
     }
 
     static func run(_ arguments: Arguments) throws {
-        let path = try arguments.required("--model")
+        guard let path = arguments.string("--model") else {
+            throw CLIError.usage("'autoencoders inspect' needs a model file: autoencoders inspect MODEL.aem (or --model MODEL.aem)")
+        }
         let model = try Shared.loadModel(path, arguments)  // validates everything, checksum included
         let header = try ModelFile.header(path: path)
         let metadata = header.metadata

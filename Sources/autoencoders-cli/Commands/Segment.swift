@@ -22,7 +22,7 @@ enum SegmentCommand {
         }
         let x = try data.matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
         let (shape, labels) = try model.segment(x)
-        try writeNPY(out!, shape: shape, values: labels.map(Float.init))
+        try writeOutput(out!, shape: shape, integers: labels)
         var counts = [Int](repeating: 0, count: model.classCount)
         for label in labels where label >= 0 && Int(label) < counts.count { counts[Int(label)] += 1 }
         Console.out("segmented \(shape[0]) sample\(shape[0] == 1 ? "" : "s") of \(describeShape(Array(shape.dropFirst()))) positions into \(model.classCount) classes")

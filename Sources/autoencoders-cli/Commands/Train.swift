@@ -43,7 +43,12 @@ enum TrainCommand {
                                 and load --resume only if it is signed with it
 
     The input scaling (--divide-by, --scale) is stored in the model and applied by every later
-    command, so they take raw data too. A resumed model keeps its own scaling.
+    command, so they take raw data too. A resumed model keeps its own scaling. A BCE loss needs
+    its targets, the scaled input, in [0, 1]: 8-bit pixels need --divide-by 255.
+
+    Progress: one line per epoch on stderr; on a terminal also a live bar for the current epoch.
+    Ctrl-C stops training after the current batch and saves the model as trained so far (exit
+    status 130); a second Ctrl-C exits at once without saving.
 
     A variational autoencoder (the spec's encoder ends in {"type": "variational", ...}) trains on
     the negative ELBO per sample; its progress lines and summary add the KL divergence ("kl").
@@ -82,7 +87,9 @@ enum TrainCommand {
         if divideBy == 0 { throw CLIError.usage("--divide-by must be non-zero") }
         try Shared.applyThreads(arguments)
         let progress = ProgressBar.forStderr(quiet: arguments.flag("--quiet"))
-        options.reportBatches = progress.style == .bar
+        // Every batch reports, so that Ctrl-C can stop after the current one (the lines style
+        // prints epoch ends only).
+        options.reportBatches = true
 
         try checkWritable(out)
         _ = try Shared.key(arguments)  // a bad --key-file fails before training, not after
@@ -117,10 +124,14 @@ enum TrainCommand {
             try model.setInputScaling(try inputScaling(scale, divideBy: divideBy, data: x, rows: max(trainRows, 1)))
         }
         let report: TrainingReport
+        var last: TrainingProgress? = nil
+        Interrupt.install(terminal: progress.style == .bar)
+        defer { Interrupt.uninstall() }
         do {
             let update: (TrainingProgress) -> Bool = { state in
                 progress.update(state)
-                return true
+                last = state
+                return !Interrupt.requested
             }
             if let labels {
                 report = try x.values.withUnsafeBufferPointer { samples in
@@ -138,6 +149,18 @@ enum TrainCommand {
         }
         try Shared.saveModel(model, to: out, arguments)
         printSummary(report, options: options, trainRows: trainRows, model: model, out: out)
+        if report.stopReason == .callback, Interrupt.requested {
+            throw CLIError.interrupted(interruptedMessage(last, report: report, out: out))
+        }
+    }
+
+    /// Where Ctrl-C stopped training and what was saved.
+    static func interruptedMessage(_ last: TrainingProgress?, report: TrainingReport, out: String) -> String {
+        guard let last else { return "interrupted before the first batch: saved the model unchanged to \(out)" }
+        if last.isEpochEnd {
+            return "interrupted after epoch \(last.epoch + 1): saved the model as trained so far (\(report.epochsRun) epochs) to \(out)"
+        }
+        return "interrupted in epoch \(last.epoch + 1) after batch \(last.batch) of \(last.batches): saved the model as trained so far (\(report.epochsRun) epochs and \(last.batch) batches) to \(out)"
     }
 
     /// The labels of a segmentation model from `path`: one class per position of each of `rows`

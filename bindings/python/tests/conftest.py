@@ -115,13 +115,14 @@ def plain():
 
 
 def line_decodings(model, a, b, steps):
-    """interpolate's definition, computed here: decode((1 - t) code(a) + t code(b)) for t evenly
-    spaced in [0, 1], with a and b encoded together and the points decoded together, as the
-    library does. Also returns the two codes."""
-    codes = model.encode(np.stack([np.asarray(a, np.float32).reshape(-1),
-                                   np.asarray(b, np.float32).reshape(-1)]))
+    """interpolate's definition, computed here: decode(code(a) + t (code(b) - code(a))) for t
+    evenly spaced in [0, 1], the last point code(b) itself, with a and b each encoded alone and
+    the points decoded together, as the library does (so the result is bit for bit the library's:
+    the same calls on the same shapes). Also returns the line and the two codes."""
+    codes = np.concatenate([model.encode(np.asarray(v, np.float32).reshape(1, -1)) for v in (a, b)])
     t = (np.arange(steps, dtype=np.float32) / np.float32(steps - 1))[:, None]
-    line = (np.float32(1) - t) * codes[0] + t * codes[1]
+    line = codes[0] + t * (codes[1] - codes[0])
+    line[-1] = codes[1]
     assert line.dtype == np.float32
     return model.decode(line), line, codes
 

@@ -113,7 +113,7 @@ def test_trained_in_python_runs_identically_in_c(compile_c, tmp_path, data, thre
     program = compile_c(EVALUATE, "evaluate")
     model = ae.Autoencoder.dense(12, hidden=[10, 6], code_size=3, output_activation="sigmoid",
                                  loss="bce", seed=3, verbose=0)
-    model.set_input_scaling(0.1, 0.9)
+    model.set_input_scaling(-0.1, 1.2)  # [0, 1] -> [1/12, 11/12]: BCE targets stay in [0, 1]
     model.fit(data, epochs=4, batch_size=16)
     path = tmp_path / "python.aem"
     model.save(path)
