@@ -1,14 +1,21 @@
-# The autoencoders runtime: build, test, demo and benchmark.
+# The autoencoders runtime: build, test, demo, benchmark, install and package.
 #
 #   make            build the library, the command-line tool and the C examples into build/
-#   make test       run every test (Swift, C ABI, valgrind, command-line tool)
+#   make test       run every test (Swift, C ABI, valgrind, command-line tool, installation)
 #   make demo       train on MNIST, save, reload from C, print the quality figures, write pictures
 #   make bench      print the benchmark figures beside the PyTorch / ONNX Runtime references
+#   make install    install into $(DESTDIR)$(PREFIX) (default /usr/local): header, library with
+#                   its soname links, the command-line tool, pkg-config and CMake files
+#   make uninstall  remove what `make install` put there
+#   make wheel      build a manylinux Python wheel with the library and OpenBLAS inside (build/wheel/)
 #
 # build/ is laid out like an installed package: include/, lib/ (libautoencoders.so, stripped,
-# with its soname libautoencoders.so.0) and bin/autoencoders.
+# with its soname libautoencoders.so.0) and bin/autoencoders (stripped, Swift runtime linked in).
 SWIFT ?= swift
-PREFIX := $(CURDIR)/build
+PYTHON ?= python3
+STAGE := $(CURDIR)/build
+PREFIX ?= /usr/local
+DESTDIR ?=
 LIBRARY := .build/release/libautoencoders.so
 
 all: library cli examples
@@ -17,17 +24,28 @@ swift-release:
 	$(SWIFT) build -c release
 
 library: swift-release
-	@mkdir -p $(PREFIX)/lib $(PREFIX)/include
-	cp include/autoencoders.h $(PREFIX)/include/
-	strip --strip-unneeded -o $(PREFIX)/lib/libautoencoders.so.0 $(LIBRARY)
-	ln -sf libautoencoders.so.0 $(PREFIX)/lib/libautoencoders.so
+	@mkdir -p $(STAGE)/lib $(STAGE)/include
+	cp include/autoencoders.h $(STAGE)/include/
+	strip --strip-unneeded -o $(STAGE)/lib/libautoencoders.so.0 $(LIBRARY)
+	ln -sf libautoencoders.so.0 $(STAGE)/lib/libautoencoders.so
 
 cli: swift-release
-	@mkdir -p $(PREFIX)/bin
-	cp .build/release/autoencoders-cli $(PREFIX)/bin/autoencoders
+	@mkdir -p $(STAGE)/bin
+	strip -o $(STAGE)/bin/autoencoders .build/release/autoencoders-cli
 
 examples: library
-	$(MAKE) -C examples/c AE_PREFIX=$(PREFIX)
+	$(MAKE) -C examples/c AE_PREFIX=$(STAGE)
+
+# All or nothing: packaging/install.sh checks every destination first, and undoes a failed copy.
+install: library cli
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" STAGE="$(STAGE)" packaging/install.sh install
+
+uninstall:
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" packaging/install.sh uninstall
+
+# A manylinux wheel (auditwheel grafts OpenBLAS in); its tools live in a venv under build/.
+wheel: library
+	PYTHON="$(PYTHON)" packaging/wheel.sh
 
 test: all
 	scripts/test.sh
@@ -42,7 +60,7 @@ clean:
 	rm -rf build out
 	$(MAKE) -C examples/c clean
 
-.PHONY: all swift-release library cli examples test demo bench clean
+.PHONY: all swift-release library cli examples install uninstall wheel test demo bench clean
 
 # Evidence for the autoencoder families (docs/RESULTS.md): about two minutes on 2 cores.
 families: library

@@ -19,12 +19,12 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .target(
             name: "Autoencoders",
-            dependencies: ["COpenBLAS"],
-            swiftSettings: [
-                // sqrt without errno lets the optimizer loops vectorise (sqrtps instead of calls to sqrtf).
-                .unsafeFlags(["-Xcc", "-fno-math-errno"]),
-                .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
-            ]
+            dependencies: ["COpenBLAS"]
+            // No unsafeFlags here or in COpenBLAS: SwiftPM refuses a version-based dependency
+            // (`.package(url:, from: "0.1.0")`) on a product whose targets carry them. Release
+            // builds already optimise the whole module (-O, WMO), and the optimizer loops call
+            // `Float.squareRoot()`, which lowers to llvm.sqrt (no errno), so they vectorise
+            // without -fno-math-errno (docs/ARCHITECTURE.md, "Building and packaging").
         ),
         .target(
             name: "CAutoencoders",
@@ -43,7 +43,13 @@ let package = Package(
         .executableTarget(
             name: "autoencoders-cli",
             dependencies: ["Autoencoders"],
-            path: "Sources/autoencoders-cli"
+            path: "Sources/autoencoders-cli",
+            linkerSettings: [
+                // The Swift runtime linked in, like the library's: the installed tool runs where no
+                // Swift toolchain is. (Not part of the Autoencoders product, so version-based
+                // dependents never see this flag.)
+                .unsafeFlags(["-static-stdlib"]),
+            ]
         ),
         .testTarget(
             name: "AutoencodersTests",

@@ -18,6 +18,8 @@ run() {
 run "swift: core unit, gradient and golden tests" swift test
 run "c: header, ABI misuse, round trips, symbols, valgrind" Tests/c/run.sh
 run "cli: end-to-end" Tests/cli/run.sh
+run "install: make install, pkg-config, CMake, SwiftPM by version, wheel" \
+    bash -c 'Tests/install/run.sh && Tests/install/swiftpm.sh && Tests/install/wheel.sh'
 if [ -d bindings/python/tests ]; then
     run "python: package tests" python3 -m pytest -q bindings/python/tests
 fi

@@ -1,9 +1,15 @@
-"""Build hook of the autoencoders package: bundles libautoencoders.so.0 into autoencoders/_lib/.
+"""Build hook of the libautoencoders distribution (import name `autoencoders`): bundles
+libautoencoders.so.0 into autoencoders/_lib/.
 
-The package is pure Python (ctypes); the only build step is copying the shared library built by
-`make library` in the repository (build/lib/libautoencoders.so.0) into the package, so that an
-installed copy finds it without LD_LIBRARY_PATH. The library's version becomes the package's.
-AUTOENCODERS_LIBRARY, when set, names the library file to bundle instead.
+The package is pure Python (ctypes); the only native part is the shared library of the
+repository this file sits in (bindings/python/../..), copied from build/lib/libautoencoders.so.0.
+When that is not built yet (a fresh checkout, or the temporary clone pip makes of a git URL),
+the repository's own build runs first (`make library`, see native_build.py), after checking that
+the Swift toolchain and OpenBLAS are there. AUTOENCODERS_LIBRARY, when set, names the library
+file to bundle instead. The version is the one in Sources/Autoencoders/Version.swift.
+
+`make wheel` in the repository turns the wheel this builds into a manylinux wheel that carries
+OpenBLAS too (packaging/wheel.sh).
 """
 
 import atexit
@@ -18,23 +24,29 @@ from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-LIBRARY_NAME = "libautoencoders.so.0"
+sys.path.insert(0, str(HERE))
+
+from native_build import LIBRARY_NAME, NativeBuildError, build_library, source_version  # noqa: E402
+
 REPOSITORY = HERE.parent.parent
 
 
-def find_library() -> Path:
-    """The library to bundle, or exit with instructions."""
+def find_library(build: bool = False) -> Path:
+    """The library to bundle; builds it when `build` is true and it is missing, or exits."""
     override = os.environ.get("AUTOENCODERS_LIBRARY")
-    candidates = [Path(override)] if override else [REPOSITORY / "build" / "lib" / LIBRARY_NAME]
-    for candidate in candidates:
-        if candidate.is_dir():
-            candidate = candidate / LIBRARY_NAME
-        if candidate.is_file():
-            return candidate.resolve()
-    where = " or ".join(str(c) for c in candidates)
-    sys.exit(f"error: the autoencoders package bundles libautoencoders, which is not built "
-             f"(looked for {where}). Run `make library` in the repository root "
-             f"({REPOSITORY}) first, then install again.")
+    candidate = Path(override) if override else REPOSITORY / "build" / "lib" / LIBRARY_NAME
+    if candidate.is_dir():
+        candidate = candidate / LIBRARY_NAME
+    if candidate.is_file():
+        return candidate.resolve()
+    if override:
+        sys.exit(f"error: AUTOENCODERS_LIBRARY is {override!r}, but {candidate} does not exist")
+    if not build:
+        sys.exit(f"error: {candidate} is not built")
+    try:
+        return build_library(REPOSITORY)
+    except NativeBuildError as error:
+        sys.exit(f"error: {error}")
 
 
 def library_version(path: Path) -> str:
@@ -47,12 +59,18 @@ def library_version(path: Path) -> str:
     return library.ae_version_string().decode("ascii")
 
 
+def package_version() -> str:
+    """The version from the sources, without building; else the version of AUTOENCODERS_LIBRARY."""
+    version = source_version(REPOSITORY)
+    return version if version is not None else library_version(find_library())
+
+
 class BuildWithLibrary(build_py):
     """build_py that also copies the shared library into autoencoders/_lib/."""
 
     def run(self) -> None:
         super().run()
-        source = find_library()
+        source = find_library(build=True)
         target = Path(self.build_lib) / "autoencoders" / "_lib" / LIBRARY_NAME
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
@@ -93,6 +111,6 @@ if bdist_wheel is not None:
 scratch = tempfile.mkdtemp(prefix="autoencoders-build-")
 atexit.register(shutil.rmtree, scratch, ignore_errors=True)
 
-setup(version=library_version(find_library()), cmdclass=commands, distclass=PlatformDistribution,
+setup(version=package_version(), cmdclass=commands, distclass=PlatformDistribution,
       options={"build": {"build_base": os.path.join(scratch, "build")},
                "egg_info": {"egg_base": scratch}})

@@ -253,11 +253,27 @@ def repository_path() -> Optional[Path]:
     return root / "build" / "lib" / LIBRARY_NAME
 
 
+#: What to do when the loader cannot find OpenBLAS, which libautoencoders links dynamically.
+OPENBLAS_HINT = (
+    "libautoencoders needs OpenBLAS (libopenblas.so.0), which is not installed: on Debian or "
+    "Ubuntu run `apt-get install libopenblas0` (or libopenblas-dev, which includes it); on Fedora "
+    "`dnf install openblas`. Alternatively install the manylinux wheel built by `make wheel` "
+    "(build/wheel/libautoencoders-*.whl), which carries its own OpenBLAS.")
+
+
+def explain_load_error(path: str, error: OSError) -> str:
+    """The ImportError message for a library that the loader refused, with a remedy when known."""
+    message = f"autoencoders: cannot load the library {path}: {error}"
+    if "libopenblas" in str(error):
+        message += ". " + OPENBLAS_HINT
+    return message
+
+
 def _open(path: str) -> ctypes.CDLL:
     try:
         return ctypes.CDLL(path)
     except OSError as error:
-        raise ImportError(f"autoencoders: cannot load the library {path}: {error}") from error
+        raise ImportError(explain_load_error(path, error)) from error
 
 
 def load() -> Tuple[ctypes.CDLL, str]:
@@ -283,13 +299,15 @@ def load() -> Tuple[ctypes.CDLL, str]:
     system_name = ctypes.util.find_library("autoencoders") or LIBRARY_NAME
     try:
         return ctypes.CDLL(system_name), system_name
-    except OSError:
+    except OSError as error:
+        if "libopenblas" in str(error):
+            raise ImportError(explain_load_error(system_name, error)) from error
         tried.append(f"{system_name} (system loader)")
     raise ImportError(
         "autoencoders: cannot find libautoencoders.so. Tried: " + "; ".join(tried) + ". "
         "Build it with `make library` in the repository (for running from a checkout), install "
-        f"the package with `pip install ./bindings/python`, or set {ENVIRONMENT_VARIABLE} to the "
-        "library's path.")
+        "the package with `pip install ./bindings/python` (which builds the library) or the wheel "
+        f"of `make wheel`, or set {ENVIRONMENT_VARIABLE} to the library's path.")
 
 
 def bind(library: ctypes.CDLL) -> None:

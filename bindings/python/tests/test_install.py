@@ -1,6 +1,7 @@
 """Installing: `pip install --target <tmp> ./bindings/python` bundles the library, and the
-installed package runs a prediction in a clean environment (no LD_LIBRARY_PATH, no
-AUTOENCODERS_LIBRARY, not from the checkout). Takes a few seconds (marked slow)."""
+installed package (distribution libautoencoders) runs a prediction in a clean environment (no
+LD_LIBRARY_PATH, no AUTOENCODERS_LIBRARY, not from the checkout). Takes a few seconds (marked
+slow). Installing from a git URL, where the library must be built, is in test_install_git.py."""
 
 import json
 import subprocess
@@ -73,6 +74,8 @@ print(json.dumps({"path": ae.library_path, "file": ae.__file__, "version": ae.__
     assert report["path"] == str(bundled)
     assert report["file"].startswith(str(target))
     assert report["shape"] == [64, 10] and report["score"] > 0
-    metadata = next(target.glob("autoencoders-*.dist-info"))
-    assert metadata.name == f"autoencoders-{report['version']}.dist-info"
+    # The distribution is libautoencoders (PyPI's `autoencoders` is another project's).
+    metadata = next(target.glob("libautoencoders-*.dist-info"))
+    assert metadata.name == f"libautoencoders-{report['version']}.dist-info"
+    assert not list(target.glob("autoencoders-*.dist-info"))
     assert "LD_LIBRARY_PATH" not in environment and "AUTOENCODERS_LIBRARY" not in environment
