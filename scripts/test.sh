@@ -17,6 +17,10 @@ run() {
 run "swift: core unit, gradient and golden tests" swift test
 run "c: header, ABI misuse, round trips, symbols, valgrind" Tests/c/run.sh
 run "cli: end-to-end" Tests/cli/run.sh
+# FUZZ_SECONDS=0 skips the fuzzing suite (its sanitizer build takes about 3 minutes).
+if [ "${FUZZ_SECONDS:-60}" != 0 ]; then
+    run "fuzz: regressions, then ${FUZZ_SECONDS:-60} s per harness under ASan" Tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
+fi
 if [ -d bindings/python/tests ]; then
     run "python: package tests" python3 -m pytest -q bindings/python/tests
 fi
