@@ -87,3 +87,12 @@ tsan:
 	$(SWIFT) test --scratch-path .build/tsan --sanitize=thread --filter 'ConcurrencyTests|FailedCallTests'
 
 .PHONY: tsan
+
+# Fuzzing (Tests/fuzz/, docs/RELIABILITY.md): replays the regression inputs, then runs each libFuzzer
+# harness for FUZZ_SECONDS seconds against an AddressSanitizer build of the core in .build-fuzz/
+# (built on first use: about 3 minutes on 2 cores). CI runs 60 s per harness (scripts/test.sh).
+FUZZ_SECONDS ?= 300
+fuzz:
+	Tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+.PHONY: fuzz

@@ -20,6 +20,10 @@ run "c: header, ABI misuse, round trips, symbols, valgrind" Tests/c/run.sh
 run "cli: end-to-end" Tests/cli/run.sh
 run "install: make install, pkg-config, CMake, SwiftPM by version, wheel" \
     bash -c 'Tests/install/run.sh && Tests/install/swiftpm.sh && Tests/install/wheel.sh'
+# FUZZ_SECONDS=0 skips the fuzzing suite (its sanitizer build takes about 3 minutes).
+if [ "${FUZZ_SECONDS:-60}" != 0 ]; then
+    run "fuzz: regressions, then ${FUZZ_SECONDS:-60} s per harness under ASan" Tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
+fi
 if [ -d bindings/python/tests ]; then
     run "python: package tests" python3 -m pytest -q bindings/python/tests
 fi
