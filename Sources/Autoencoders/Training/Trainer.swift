@@ -83,8 +83,20 @@ public final class Trainer {
         lastReconstruction = reconstruction
         lastKL = kl.codeKL
         let weightPenalty = objective.penalty(parameters: model.parameters, gradients: model.gradients)
+        if let maxNorm = model.spec.clipGradNorm { try clipGradients(maxNorm) }
         optimizer.step(parameters: model.parameters.pointer, gradients: model.gradients.pointer, count: model.table.trainableCount)
         return reconstruction + codePenalty + weightPenalty
+    }
+
+    /// Clips the gradient to the spec's global norm (PyTorch's clip_grad_norm_). A non-finite norm
+    /// clears the gradient and refuses the step, leaving the weights unchanged.
+    private func clipGradients(_ maxNorm: Float) throws(AutoencoderError) {
+        let count = model.table.trainableCount
+        let (norm, _) = GradientClipping.clip(model.gradients.pointer, count: count, maxNorm: maxNorm)
+        guard norm.isFinite else {
+            model.gradients.pointer.update(repeating: 0, count: count)
+            throw .numeric("the gradient norm is \(norm) on this batch; the weights were not updated (lower the learning rate, or check the data scaling)")
+        }
     }
 
     /// Test hook: forward, loss and backward on `rows` raw samples (at most `batchSize`), without the
