@@ -62,7 +62,8 @@ final class GradientClippingOptionTests: XCTestCase {
             XCTAssertEqual(parsed.optimizer.name, type)
         }
         XCTAssertNil(try ModelSpec(json: spec("{\"type\": \"sgd\"}")).clipGradNorm)
-        XCTAssertEqual(try ModelSpec(json: spec("{\"clip_grad_norm\": 2}")).optimizer, .defaultAdam)
+        // The optimizer's type is still required.
+        assertThrows(.invalidSpec) { () throws(AutoencoderError) in try ModelSpec(json: spec("{\"clip_grad_norm\": 2}")) }
         for (bad, message) in [("0", "must be greater than 0.0"), ("-1", "must be greater than 0.0"), ("\"x\"", "must be a number")] {
             let error = assertThrows(.invalidSpec) { () throws(AutoencoderError) in try ModelSpec(json: spec("{\"type\": \"sgd\", \"clip_grad_norm\": \(bad)}")) }
             XCTAssertEqual(error?.message.contains("optimizer.clip_grad_norm"), true, error?.message ?? "")

@@ -7,7 +7,6 @@ extension ModelSpec {
         let clip = reader.has("clip_grad_norm") ? try reader.float("clip_grad_norm", above: 0) : nil
         var rest = reader.object
         rest["clip_grad_norm"] = nil
-        if rest.isEmpty { return (.defaultAdam, clip) }
         return (try parseOptimizer(try SpecReader(.object(rest), path: reader.path)), clip)
     }
 }

@@ -69,6 +69,19 @@ final class SequenceRunner {
 
     func zeroGradients() { gradients.forEach { $0.zero() } }
 
+    /// The first input's buffer, for callers that fill it once (a measurement).
+    var input0: FloatBuffer { inputs[0] }
+
+    /// Forward and backward on what the buffers hold, copying nothing.
+    func forwardInPlace() {
+        var random = RandomGenerator(seed: seed)
+        withBuffers(accumulate: inputs.map { _ in false }) { layer.forward($0, mode: mode, random: &random) }
+    }
+
+    func backwardInPlace() {
+        withBuffers(accumulate: inputs.map { _ in false }) { layer.backward($0, accumulateInputGradient: false) }
+    }
+
     /// Σ y · gy in Double.
     func weightedOutput(_ xs: [[Float]], _ gy: [Float]) -> Double {
         zip(forward(xs), gy).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
