@@ -62,19 +62,25 @@ public enum SequenceLoss {
     /// in Double, and how many values counted (Σ lengths · F). With `gradient` it receives
     /// `scale · ∂loss/∂output` there and zero at padded steps. For the mean pass
     /// `scale = 1 / count` (the count is Σ lengths · F, known before the call).
-    public static func reconstruction(_ loss: ReconstructionLoss, output: UnsafePointer<Float>, target: UnsafePointer<Float>,
+    /// A nil loss is the fused sigmoid + BCE from logits (`ReconstructionLoss.sigmoidBCE`).
+    public static func reconstruction(_ loss: ReconstructionLoss?, output: UnsafePointer<Float>, target: UnsafePointer<Float>,
                                       batch: Int, steps: Int, features: Int, lengths: UnsafePointer<Int32>?,
                                       gradient: UnsafeMutablePointer<Float>?, scale: Float) -> (sum: Double, counted: Int) {
+        func evaluate(_ offset: Int, _ count: Int) -> Double {
+            let g = gradient.map { $0 + offset }
+            guard let loss else { return ReconstructionLoss.sigmoidBCE(logits: output + offset, target: target + offset, count: count,
+                                                                       gradient: g, scale: scale) }
+            return loss.evaluate(output: output + offset, target: target + offset, count: count, gradient: g, scale: scale)
+        }
         guard let lengths else {
             let count = batch * steps * features
-            return (loss.evaluate(output: output, target: target, count: count, gradient: gradient, scale: scale), count)
+            return (evaluate(0, count), count)
         }
         var total: Double = 0, counted = 0
         let row = steps * features
         for n in 0..<batch {
             let valid = validSteps(lengths, n, steps) * features
-            total += loss.evaluate(output: output + n * row, target: target + n * row, count: valid,
-                                   gradient: gradient.map { $0 + n * row }, scale: scale)
+            total += evaluate(n * row, valid)
             counted += valid
             gradient.map { ($0 + n * row + valid).update(repeating: 0, count: row - valid) }
         }

@@ -49,18 +49,21 @@ public final class Trainer {
     /// One optimisation step on `rows` raw samples (`[rows, inputSize]`, at most `batchSize`);
     /// with a `mask` of the same shape (1 = known, 0 = missing) the loss counts the known inputs
     /// only. A segmentation model needs `labels` (`[rows, labelSize]`, class indices as floats).
+    /// A sequence model may take `lengths` (`[rows]`, each in 1...T): padded steps are ignored.
     /// Returns the objective on this batch before the update. A non-finite loss leaves the
     /// weights unchanged and throws.
     public func step(_ x: UnsafePointer<Float>, rows: Int, mask: UnsafePointer<Float>? = nil,
-                     labels: UnsafePointer<Float>? = nil) throws(AutoencoderError) -> Double {
+                     labels: UnsafePointer<Float>? = nil, lengths: UnsafePointer<Int32>? = nil) throws(AutoencoderError) -> Double {
         guard rows >= 1, rows <= batchSize else {
             throw .invalidArgument("rows must be between 1 and the trainer's batch size \(batchSize), got \(rows)")
         }
         try model.checkFinite(x, count: rows * model.inputSize, name: "batch")
         if let mask { try Model.checkMask(mask, count: rows * model.inputSize) }
         try model.checkTargets(labels, rows: rows)
+        try model.checkLengths(lengths, rows: rows, masked: mask != nil)
         return try model.lock.withWriteLock { () throws(AutoencoderError) -> Double in
             model.feed(workspace, x, rows: rows)
+            workspace.setLengths(lengths, rows: rows)
             if let mask { workspace.mask.pointer.update(from: mask, count: rows * model.inputSize) }
             if let labels { workspace.target.pointer.update(from: labels, count: rows * model.labelSize) }
             prepareBatch(rows: rows, masked: mask != nil)
@@ -102,10 +105,11 @@ public final class Trainer {
     /// Test hook: forward, loss and backward on `rows` raw samples (at most `batchSize`), without the
     /// optimizer step. ∂objective/∂parameters is added to `model.gradients` and left there (the
     /// caller zeroes it); returns the objective. No corruption is applied.
-    func computeGradients(_ x: UnsafePointer<Float>, rows: Int) -> Double {
+    func computeGradients(_ x: UnsafePointer<Float>, rows: Int, lengths: UnsafePointer<Int32>? = nil) -> Double {
         model.lock.withWriteLock {
             let graph = model.graph
             model.feed(workspace, x, rows: rows)
+            workspace.setLengths(lengths, rows: rows)
             // A segmentation model's labels stay where the caller put them (workspace.target).
             if !model.isSegmentation { workspace.target.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize) }
             if workspace.clean.count > 0 { workspace.clean.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize) }
@@ -131,6 +135,7 @@ public final class Trainer {
         let graph = model.graph
         var total: Double = 0
         var start = 0
+        workspace.setLengths(nil, rows: 0)
         while start < rows {
             let count = min(batchSize, rows - start)
             model.feed(workspace, x + start * model.inputSize, rows: count)
@@ -154,6 +159,7 @@ public final class Trainer {
     func gather(_ data: UnsafePointer<Float>, mask: UnsafePointer<Float>?, labels: UnsafePointer<Float>? = nil,
                 from: Int, rows: Int) {
         let features = model.inputSize, labelSize = model.labelSize
+        workspace.setLengths(nil, rows: 0)
         for r in 0..<rows {
             let sample = order[from + r]
             let row = workspace.input.pointer + r * features
