@@ -83,6 +83,10 @@ public struct LayerBuffers {
     /// link), e.g. the indices of the pooling layer a max-unpooling layer undoes.
     public var links: UnsafeBufferPointer<UnsafeMutablePointer<Float>>
     public var batch: Int
+    /// Sequence batches only: each sample's valid length (1...T, like PyTorch's packed sequences),
+    /// `batch` of them, or nil when every sample fills the whole time axis. Steps at or past a
+    /// sample's length are padding: recurrent layers output zeros there, and losses skip them.
+    public var lengths: UnsafePointer<Int32>? = nil
 
     @inline(__always) public var input: UnsafeMutablePointer<Float> { inputs[0] }
     @inline(__always) public var gradInput: UnsafeMutablePointer<Float>? { gradInputs[0] }

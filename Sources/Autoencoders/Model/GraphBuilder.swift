@@ -185,6 +185,8 @@ struct GraphBuilder {
             try add(name, Activation(function, shape: shape(of: inputs[0])), inputs, encoder: isEncoder, path: entry.path)
         case .convolution, .transposedConvolution, .pooling, .maxUnpool, .upsample, .batchNorm, .dropout, .reshape, .concat:
             try addConvolutional(entry, name: name, inputs: inputs, isEncoder: isEncoder)
+        case .recurrent, .repeatSteps, .timeDistributedDense:
+            try addRecurrent(entry, name: name, inputs: inputs, isEncoder: isEncoder)
         }
     }
 

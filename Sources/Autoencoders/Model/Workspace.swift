@@ -19,6 +19,10 @@ final class Workspace {
     let scratch: [FloatBuffer]
     /// Per-node views handed to the layers.
     var buffers: [LayerBuffers]
+    /// Sequence batches: each sample's valid length, `[capacity]`, in use while `hasLengths`
+    /// (every node's `LayerBuffers.lengths` then points here; see `setLengths`).
+    let lengths: UnsafeMutablePointer<Int32>
+    private(set) var hasLengths = false
     private var pointerArrays: [UnsafeMutableRawPointer] = []
 
     init(graph: Graph, capacity: Int, trainable: Bool) throws(AutoencoderError) {
@@ -43,6 +47,8 @@ final class Workspace {
             gradients.append(try FloatBuffer(count: trainable ? capacity * node.layer.outputSize : 0))
             scratch.append(try FloatBuffer(count: node.layer.scratchSize(batch: capacity)))
         }
+        lengths = .allocate(capacity: max(capacity, 1))
+        lengths.initialize(repeating: 0, count: max(capacity, 1))
         self.activations = activations
         self.gradients = gradients
         self.scratch = scratch
@@ -104,6 +110,18 @@ final class Workspace {
 
     deinit {
         for pointer in pointerArrays { pointer.deallocate() }
+        lengths.deallocate()
+    }
+
+    /// The lengths of the batch's samples when it has them, else nil.
+    var activeLengths: UnsafePointer<Int32>? { hasLengths ? UnsafePointer(lengths) : nil }
+
+    /// Copies the first `rows` lengths (already validated) for the next passes, or with nil
+    /// declares that every sample fills the whole time axis. Allocates nothing.
+    func setLengths(_ source: UnsafePointer<Int32>?, rows: Int) {
+        if let source { lengths.update(from: source, count: rows) }
+        hasLengths = source != nil
+        for index in buffers.indices { buffers[index].lengths = activeLengths }
     }
 
     /// Bytes held, for reporting memory use.

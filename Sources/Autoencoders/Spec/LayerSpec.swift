@@ -25,6 +25,10 @@ public struct LayerSpec: Equatable, Sendable {
         case reshape(shape: [Int]?)
         /// Channel concatenation of the named inputs (U-Net skips).
         case concat
+        /// Sequence entries (RecurrentLayerSpec.swift): LSTM/GRU, repeat over T steps, per-step dense.
+        case recurrent(Recurrent)
+        case repeatSteps(Int)
+        case timeDistributedDense(units: Int, activation: ActivationFunction?, bias: Bool, initializer: Initializer?)
     }
 
     public var kind: Kind
@@ -95,8 +99,8 @@ public struct LayerSpec: Equatable, Sendable {
             try reader.allowOnly(["type", "name", "inputs", "negative_slope", "alpha", "beta", "threshold"])
             kind = .activation(try parseActivation(json, path: path))
         default:
-            guard let convolutional = try parseConvolutional(type, reader, json: json) else {
-                let known = ["dense", "k_sparse", "activation"] + convolutionalTypes.keys.sorted() + structuralTypes + activationNames
+            guard let convolutional = try parseConvolutionalOrRecurrent(type, reader, json: json) else {
+                let known = ["dense", "k_sparse", "activation"] + convolutionalTypes.keys.sorted() + structuralTypes + recurrentTypes + activationNames
                 throw .invalidSpec(reader.path("type"), "unknown layer type \"\(type)\"; expected one of \(known.joined(separator: ", "))")
             }
             kind = convolutional

@@ -41,6 +41,8 @@ public struct ModelSpec: Equatable, Sendable {
         return loss.name
     }
     public var optimizer: OptimizerConfiguration
+    /// The optimizer's "clip_grad_norm": the global gradient norm each update is clipped to, or nil.
+    public var clipGradNorm: Float?
     public var schedule: LearningRateSchedule
     /// Global weight decay (a dense layer's own "weight_decay" replaces it for that layer).
     public var weightDecay: WeightDecay?
@@ -109,7 +111,7 @@ public struct ModelSpec: Equatable, Sendable {
         }
         tiedWeights = try root.bool("tied_weights", default: false)
         (loss, task) = try ModelSpec.parseObjective(root.object["loss"], path: "loss")
-        optimizer = try root.reader("optimizer").map { r throws(AutoencoderError) in try ModelSpec.parseOptimizer(r) } ?? .defaultAdam
+        (optimizer, clipGradNorm) = try ModelSpec.parseOptimizerEntry(try root.reader("optimizer"))
         schedule = try root.reader("schedule").map { r throws(AutoencoderError) in try LearningRateSchedule.parse(r) } ?? .constant
         weightDecay = nil
         sparsity = nil

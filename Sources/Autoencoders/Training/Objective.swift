@@ -108,6 +108,9 @@ struct Objective {
         if case let .segmentation(ignoreLabel) = task {
             return crossEntropy(graph: graph, workspace: workspace, batch: batch, gradient: gradient, ignoreLabel: ignoreLabel)
         }
+        if let lengths = workspace.activeLengths, graph.outputShape.count == 2 {
+            return sequenceLoss(graph: graph, workspace: workspace, batch: batch, gradient: gradient, lengths: lengths)
+        }
         let elements = batch * graph.outputSize
         let mask: UnsafePointer<Float>? = masked ? UnsafePointer(workspace.mask.pointer) : nil
         var count = elements
@@ -132,6 +135,20 @@ struct Objective {
         let sum = loss.evaluate(output: workspace.activations[graph.outputNode].pointer, target: target, count: elements,
                                 gradient: gradient ? workspace.gradients[graph.outputNode].pointer : nil, scale: scale, mask: mask)
         return sum / Double(count)
+    }
+
+    /// A sequence batch with lengths: the mean loss over the valid steps' values only (padded
+    /// steps add nothing and get a zero gradient); a VAE's ELBO still averages over samples.
+    private func sequenceLoss(graph: Graph, workspace: Workspace, batch: Int, gradient: Bool, lengths: UnsafePointer<Int32>) -> Double {
+        let steps = graph.outputShape[0], features = graph.outputShape[1]
+        let count = SequenceLoss.countedValues(batch: batch, steps: steps, features: features, lengths: lengths)
+        let divisor = variational != nil ? batch : max(count, 1)
+        let node = fusedSigmoidBCE ? graph.nodes[graph.outputNode].inputs[0] : graph.outputNode
+        let (sum, _) = SequenceLoss.reconstruction(
+            fusedSigmoidBCE ? nil : loss, output: workspace.activations[node].pointer, target: workspace.target.pointer,
+            batch: batch, steps: steps, features: features, lengths: lengths,
+            gradient: gradient ? workspace.gradients[node].pointer : nil, scale: 1 / Float(divisor))
+        return sum / Double(divisor)
     }
 
     /// Segmentation: mean cross-entropy over the counted (not ignored) positions of the batch;

@@ -42,12 +42,13 @@ public final class Trainer {
     /// One optimisation step on `rows` raw samples (`[rows, inputSize]`, at most `batchSize`);
     /// with a `mask` of the same shape (1 = known, 0 = missing) the loss counts the known inputs
     /// only. A segmentation model needs `labels` (`[rows, labelSize]`, class indices as floats).
+    /// A sequence model may take `lengths` (`[rows]`, each in 1...T): padded steps are ignored.
     /// Returns the objective on this batch before the update. A failed step changes nothing: a
     /// non-finite loss, or an update after which the batch's outputs are not finite (a learning
     /// rate far too large), restores the weights, the optimizer's state and step count and the
     /// generator, and throws `.numeric`.
     public func step(_ x: UnsafePointer<Float>, rows: Int, mask: UnsafePointer<Float>? = nil,
-                     labels: UnsafePointer<Float>? = nil) throws(AutoencoderError) -> Double {
+                     labels: UnsafePointer<Float>? = nil, lengths: UnsafePointer<Int32>? = nil) throws(AutoencoderError) -> Double {
         guard rows >= 1, rows <= batchSize else {
             throw .invalidArgument("rows must be between 1 and the trainer's batch size \(batchSize), got \(rows)")
         }
@@ -55,10 +56,12 @@ public final class Trainer {
         if let mask { try Model.checkMask(mask, count: rows * model.inputSize) }
         try model.checkTargets(labels, rows: rows)
         try model.checkBCETargets(x, rows: rows, mask: mask, name: "batch")
+        try model.checkLengths(lengths, rows: rows, masked: mask != nil)
         return try model.lock.withWriteLock { () throws(AutoencoderError) -> Double in
             let backup = try captureBackup()
             do throws(AutoencoderError) {
                 model.feed(workspace, x, rows: rows)
+                workspace.setLengths(lengths, rows: rows)
                 if let mask { workspace.mask.pointer.update(from: mask, count: rows * model.inputSize) }
                 if let labels { workspace.target.pointer.update(from: labels, count: rows * model.labelSize) }
                 prepareBatch(rows: rows, masked: mask != nil)
@@ -122,17 +125,30 @@ public final class Trainer {
         lastReconstruction = reconstruction
         lastKL = kl.codeKL
         let weightPenalty = objective.penalty(parameters: model.parameters, gradients: model.gradients)
+        if let maxNorm = model.spec.clipGradNorm { try clipGradients(maxNorm) }
         optimizer.step(parameters: model.parameters.pointer, gradients: model.gradients.pointer, count: model.table.trainableCount)
         return reconstruction + codePenalty + weightPenalty
+    }
+
+    /// Clips the gradient to the spec's global norm (PyTorch's clip_grad_norm_). A non-finite norm
+    /// clears the gradient and refuses the step, leaving the weights unchanged.
+    private func clipGradients(_ maxNorm: Float) throws(AutoencoderError) {
+        let count = model.table.trainableCount
+        let (norm, _) = GradientClipping.clip(model.gradients.pointer, count: count, maxNorm: maxNorm)
+        guard norm.isFinite else {
+            model.gradients.pointer.update(repeating: 0, count: count)
+            throw .numeric("the gradient norm is \(norm) on this batch; the weights were not updated (lower the learning rate, or check the data scaling)")
+        }
     }
 
     /// Test hook: forward, loss and backward on `rows` raw samples (at most `batchSize`), without the
     /// optimizer step. ∂objective/∂parameters is added to `model.gradients` and left there (the
     /// caller zeroes it); returns the objective. No corruption is applied.
-    func computeGradients(_ x: UnsafePointer<Float>, rows: Int) -> Double {
+    func computeGradients(_ x: UnsafePointer<Float>, rows: Int, lengths: UnsafePointer<Int32>? = nil) -> Double {
         model.lock.withWriteLock {
             let graph = model.graph
             model.feed(workspace, x, rows: rows)
+            workspace.setLengths(lengths, rows: rows)
             // A segmentation model's labels stay where the caller put them (workspace.target).
             if !model.isSegmentation { workspace.target.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize) }
             if workspace.clean.count > 0 { workspace.clean.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize) }
@@ -159,6 +175,7 @@ public final class Trainer {
         let graph = model.graph
         var total: Double = 0
         var start = 0
+        workspace.setLengths(nil, rows: 0)
         while start < rows {
             let count = min(batchSize, rows - start)
             model.feed(workspace, x + start * model.inputSize, rows: count)
@@ -182,6 +199,7 @@ public final class Trainer {
     func gather(_ data: UnsafePointer<Float>, mask: UnsafePointer<Float>?, labels: UnsafePointer<Float>? = nil,
                 from: Int, rows: Int) {
         let features = model.inputSize, labelSize = model.labelSize
+        workspace.setLengths(nil, rows: 0)
         for r in 0..<rows {
             let sample = order[from + r]
             let row = workspace.input.pointer + r * features

@@ -1,0 +1,68 @@
+/// How a `Recurrent` layer carves its scratch for a batch of N: forward state kept for backward
+/// (per layer and direction the gates and the LSTM cells or GRU's W_hn h + b_hn; per layer its
+/// output sequence and, with dropout, its mask and dropped copy), then buffers that backward
+/// reuses for every layer and direction in turn. Pure offset arithmetic: carving allocates
+/// nothing, so a training step stays allocation-free.
+struct RecurrentScratch {
+    let base: UnsafeMutablePointer<Float>
+    let size: Int
+    private let gateBlock: Int, auxBlock: Int, sequenceBlock: Int, stateBlock: Int, tempBlock: Int
+    private let stacks: Int, layers: Int, hasDropout: Bool, isGRU: Bool
+    private let auxStart: Int, sequenceStart: Int, maskStart: Int, droppedStart: Int, sharedStart: Int
+
+    /// With `base` nil it only measures (`size`); no pointer is formed from it then.
+    init(_ layer: Recurrent, batch n: Int, base: UnsafeMutablePointer<Float>?) {
+        let T = layer.steps, H = layer.hidden, D = layer.directions, G = layer.cell.gateCount
+        self.base = base ?? UnsafeMutablePointer<Float>(bitPattern: 64)!
+        gateBlock = n * T * G * H
+        auxBlock = n * T * H
+        sequenceBlock = n * T * D * H
+        stateBlock = n * H
+        tempBlock = n * G * H
+        layers = layer.layerCount
+        stacks = layer.layerCount * D
+        hasDropout = layer.dropout > 0 && layer.layerCount > 1
+        isGRU = layer.cell == .gru
+        auxStart = stacks * gateBlock
+        sequenceStart = auxStart + stacks * auxBlock
+        maskStart = sequenceStart + layers * sequenceBlock
+        droppedStart = maskStart + (hasDropout ? (layers - 1) * sequenceBlock : 0)
+        sharedStart = droppedStart + (hasDropout ? (layers - 1) * sequenceBlock : 0)
+        // Shared: 6 [N, H] states, temp [N, G·H], previous [N, T, H], dGates (+ GRU's dGatesHidden), two dSequences.
+        size = sharedStart + 6 * stateBlock + tempBlock + auxBlock + (isGRU ? 2 : 1) * gateBlock
+            + (layers > 1 ? 2 * sequenceBlock : 0)
+    }
+
+    /// Per (layer, direction) k: [N, T, G·H].
+    func gates(_ k: Int) -> UnsafeMutablePointer<Float> { base + k * gateBlock }
+    /// Per (layer, direction) k: [N, T, H].
+    func aux(_ k: Int) -> UnsafeMutablePointer<Float> { base + auxStart + k * auxBlock }
+    /// Per layer: its output sequence [N, T, D·H].
+    func sequence(_ layer: Int) -> UnsafeMutablePointer<Float> { base + sequenceStart + layer * sequenceBlock }
+    /// Per layer but the last, with dropout: the mask and the next layer's input, [N, T, D·H].
+    func mask(_ layer: Int) -> UnsafeMutablePointer<Float> { base + maskStart + layer * sequenceBlock }
+    func dropped(_ layer: Int) -> UnsafeMutablePointer<Float> { base + droppedStart + layer * sequenceBlock }
+
+    private func shared(_ offset: Int) -> UnsafeMutablePointer<Float> { base + sharedStart + offset }
+    /// Running h and c, [N, H].
+    var state: UnsafeMutablePointer<Float> { shared(0) }
+    var cell: UnsafeMutablePointer<Float> { shared(stateBlock) }
+    /// h_0 and c_0 for backward, [N, H].
+    var initialHidden: UnsafeMutablePointer<Float> { shared(2 * stateBlock) }
+    var initialCell: UnsafeMutablePointer<Float> { shared(3 * stateBlock) }
+    /// Running ∂L/∂h and ∂L/∂c, [N, H].
+    var dState: UnsafeMutablePointer<Float> { shared(4 * stateBlock) }
+    var dCell: UnsafeMutablePointer<Float> { shared(5 * stateBlock) }
+    /// [N, G·H] per step.
+    var temp: UnsafeMutablePointer<Float> { shared(6 * stateBlock) }
+    private var afterTemp: Int { 6 * stateBlock + tempBlock }
+    /// The state each step started from, [N, T, H].
+    var previous: UnsafeMutablePointer<Float> { shared(afterTemp) }
+    /// ∂L/∂gi and (GRU) ∂L/∂gh, [N, T, G·H]; the same buffer for the LSTM.
+    var dGates: UnsafeMutablePointer<Float> { shared(afterTemp + auxBlock) }
+    var dGatesHidden: UnsafeMutablePointer<Float> { isGRU ? shared(afterTemp + auxBlock + gateBlock) : dGates }
+    /// Two [N, T, D·H] buffers, stacked layers only: ∂L/∂ of a layer's output, in turn.
+    func dSequence(_ index: Int) -> UnsafeMutablePointer<Float> {
+        shared(afterTemp + auxBlock + (isGRU ? 2 : 1) * gateBlock + index * sequenceBlock)
+    }
+}

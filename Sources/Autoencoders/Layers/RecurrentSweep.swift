@@ -1,0 +1,106 @@
+/// One direction of one recurrent layer over one batch: the sizes and the pointers into the
+/// layer's scratch that a cell's forward and backward sweeps through time read and write
+/// (`LSTM.swift`, `GRU.swift`). Built by `Recurrent` for each (layer, direction); holds nothing
+/// between calls.
+///
+/// Layouts (batch-first, like the layer's input and output):
+///
+///     gates     [N, T, G·H]  the input projection W_ih x_t + b on entry; the activated gates after forward
+///     aux       [N, T, H]    LSTM: c_t;  GRU: W_hn h_{t−1} + b_hn
+///     sequence  [N, T, D·H]  h_t in this direction's column block (sequence + d·H), zero past a length
+///     previous  [N, T, H]    the state each step started from (backward only)
+///     state, cell [N, H]     the running h and c: h_0 on entry, h_n (at each sample's last valid step) on exit
+///
+/// A sample n is *active* at step t when t < length(n). The forward direction processes
+/// t = 0 … len−1, the reverse one t = len−1 … 0 (PyTorch's packed semantics: the reverse direction
+/// starts at the sample's own last step). An inactive step leaves the running state alone, outputs
+/// zero and gets a zero gradient, which is what makes both directions right for any lengths.
+struct RecurrentSweep {
+    let batch: Int
+    let steps: Int
+    let hidden: Int
+    let gateCount: Int
+    let reverse: Bool
+    let lengths: UnsafePointer<Int32>?
+
+    let weightHH: UnsafePointer<Float>          // [G·H, H]
+    let biasHH: UnsafePointer<Float>            // [G·H]
+    let gates: UnsafeMutablePointer<Float>
+    let aux: UnsafeMutablePointer<Float>
+    /// This direction's block of the layer's output sequence; sample stride T·width, step stride width.
+    let sequence: UnsafeMutablePointer<Float>
+    let sequenceWidth: Int
+    let state: UnsafeMutablePointer<Float>
+    let cell: UnsafeMutablePointer<Float>
+    /// [N, G·H] per step: GRU's W_hh h + b_hh in forward; dh_{t−1} from the recurrence in backward.
+    let temp: UnsafeMutablePointer<Float>
+
+    // Backward only.
+    /// h_0 and c_0 of every sample, [N, H].
+    let initialHidden: UnsafeMutablePointer<Float>
+    let initialCell: UnsafeMutablePointer<Float>
+    let previous: UnsafeMutablePointer<Float>
+    /// ∂L/∂(W_ih x + b_ih), [N, T, G·H].
+    let dGates: UnsafeMutablePointer<Float>
+    /// ∂L/∂(W_hh h + b_hh), [N, T, G·H]: the same buffer as `dGates` for the LSTM.
+    let dGatesHidden: UnsafeMutablePointer<Float>
+    /// ∂L/∂h_t arriving from above (this direction's block), or nil; sample stride `dOutputStride`.
+    let dOutput: UnsafePointer<Float>?
+    let dOutputStride: Int
+    /// The running ∂L/∂h and ∂L/∂c, [N, H]: ∂L/∂h_n on entry, ∂L/∂h_0 on exit.
+    let dState: UnsafeMutablePointer<Float>
+    let dCell: UnsafeMutablePointer<Float>
+
+    /// Sample n's length, clamped into 0...T (callers validate lengths; the clamp keeps memory safe).
+    @inline(__always) func length(_ n: Int) -> Int {
+        guard let lengths else { return steps }
+        return min(max(Int(lengths[n]), 0), steps)
+    }
+
+    /// The step processed at position s of this direction's order.
+    @inline(__always) func time(_ s: Int) -> Int { reverse ? steps - 1 - s : s }
+
+    /// Whether step t is the first one sample n processes (its state before is h_0).
+    @inline(__always) func isFirst(_ t: Int, length: Int) -> Bool { reverse ? t == length - 1 : t == 0 }
+
+    /// The step processed just before t.
+    @inline(__always) func before(_ t: Int) -> Int { reverse ? t + 1 : t - 1 }
+
+    @inline(__always) func outputRow(_ n: Int, _ t: Int) -> UnsafeMutablePointer<Float> {
+        sequence + (n * steps + t) * sequenceWidth
+    }
+
+    /// Fills `previous` with the state each active step started from (h_0 or the output of the
+    /// step before), zero at inactive steps: the right-hand side of dW_hh = Σ_t dGatesᵀ · h_{t−1},
+    /// one GEMM over all N·T rows.
+    func buildPrevious() {
+        let H = hidden
+        for n in 0..<batch {
+            let len = length(n)
+            for t in 0..<steps {
+                let row = previous + (n * steps + t) * H
+                if t >= len {
+                    row.update(repeating: 0, count: H)
+                } else if isFirst(t, length: len) {
+                    row.update(from: initialHidden + n * H, count: H)
+                } else {
+                    row.update(from: outputRow(n, before(t)), count: H)
+                }
+            }
+        }
+    }
+
+    /// After the recurrent GEMM of step t wrote ∂L/∂h_{t−1} into `temp`: active samples take it
+    /// (plus what `dState` already holds when `adding`), the others keep their running gradient.
+    func takeRecurrentGradient(_ t: Int, adding: Bool) {
+        let H = hidden
+        for n in 0..<batch where t < length(n) {
+            let dh = dState + n * H, g = temp + n * H
+            if adding {
+                for j in 0..<H { dh[j] += g[j] }
+            } else {
+                dh.update(from: g, count: H)
+            }
+        }
+    }
+}
