@@ -4,7 +4,7 @@
  *   - special files are refused at once (a FIFO without a writer, /dev/zero, a directory);
  *   - saving replaces only a regular file (FIFO, symbolic link, directory are left as they are);
  *     a 250-byte file name saves;
- *   - a 600-byte file whose spec asks for 268 million parameters is refused from its header, in a
+ *   - a 272-byte file whose spec asks for 268 million parameters is refused from its header, in a
  *     child process whose address space cannot hold them (the old loader built the model first);
  *   - saving streams: a model of 64 M parameters saves to a file in a child whose address space
  *     cannot hold a second copy, and ae_model_save_to_memory there fails with
@@ -142,7 +142,7 @@ static void test_special_files(void) {
     ae_model_free(model);
 }
 
-/* A format-1 file (so the old library would read it too) of ~600 bytes whose spec asks for
+/* A format-1 file (so the old library would read it too) of 272 bytes whose spec asks for
  * 16384*8192 + 8192*16384 weights (1 GiB of floats, twice with the gradients) but which holds no
  * tensor, with a correct CRC. */
 static uint32_t crc32_update(uint32_t crc, const void *data, size_t n) {
@@ -218,8 +218,11 @@ static int load_crafted_with_little_memory(void) {
     ae_model *model = NULL;
     limit_address_space((size_t)256 << 20);
     ae_status status = ae_model_load_from_memory(bytes, size, &model);
-    if (status != AE_OK) fprintf(stderr, "  (child) %s\n", ae_last_error());
-    return status;
+    /* Refused from the header: the table lacks the spec's tensors. (The old loader built the model
+     * first; under this limit it failed allocating it, also as AE_ERR_FORMAT but "cannot allocate".) */
+    if (status == AE_ERR_FORMAT && strstr(ae_last_error(), "encoder.0.weight is missing")) return 0;
+    fprintf(stderr, "  (child) %s: %s\n", ae_status_string(status), ae_last_error());
+    return 1;
 }
 
 static int save_big_model_with_little_memory(void) {
@@ -249,7 +252,7 @@ static void test_memory_bounds(void) {
     EXPECT_FAIL_MSG(ae_model_load_from_memory(bytes, size, &model), AE_ERR_FORMAT, "ae_model_load_from_memory",
                     "encoder.0.weight is missing");
     REGRESSION("the stored spec was built and initialised (2 GiB) before its tensors were checked",
-               CHECK(in_child(load_crafted_with_little_memory) == AE_ERR_FORMAT));
+               CHECK(in_child(load_crafted_with_little_memory) == 0));
     REGRESSION("saving built the whole file image in a Swift array (abort when memory was short)",
                CHECK(in_child(save_big_model_with_little_memory) == AE_OK));
     struct stat info;

@@ -126,7 +126,7 @@ check "inspect --json" 0
 assert "inspect --json: valid JSON with consistent totals" python3 -c "
 import json
 j = json.load(open('$T/out'))
-assert j['format_version'] == 1 and j['epochs_completed'] == 3 and j['code_shape'] == [32]
+assert j['format_version'] == 2 and j['epochs_completed'] == 3 and j['code_shape'] == [32]
 assert j['total_parameters'] == sum(p['count'] for p in j['parameters']) == 944176
 assert j['input_scaling']['scale_first'][0] == 255 and j['optimizer'] == {'name': 'adam', 'learning_rate': 0.001, 'step': 24}
 assert j['spec']['loss'] == 'bce'"
@@ -707,6 +707,37 @@ assert "bounds: no model file written" test ! -e "$T/huge_node.aem"
 rm -f "$T/huge_node.npy"
 # ---- what a new user hits first: BCE targets, output formats, inspect FILE, help, Ctrl-C -----
 . "$ROOT/Tests/cli/new_user.sh"
+# ---- the model file: signed files, special files, save targets (issue 10) -------------------
+head -c 32 /dev/urandom > "$T/key"
+head -c 32 /dev/urandom > "$T/otherkey"
+run train --spec "$SPEC" --data "$T/x.npy" --out "$T/signed.aem" --epochs 1 --batch-size 32 --divide-by 255 --quiet --key-file "$T/key"
+check "train --key-file: saves a signed model" 0
+assert "the signed model carries an hmac-sha256 signature" python3 -c "
+import json, struct, sys
+raw = open('$T/signed.aem', 'rb').read(); n = struct.unpack('<Q', raw[:8])[0]
+sys.exit(0 if json.loads(raw[8:8 + n])['__metadata__']['signature'].startswith('hmac-sha256:') else 1)"
+run inspect --model "$T/signed.aem" --key-file "$T/key"
+check "inspect --key-file: the right key verifies" 0
+run inspect --model "$T/signed.aem" --key-file "$T/otherkey"
+check "inspect --key-file: another key is refused" 1 "signature mismatch"
+run reconstruct --model "$MODEL" --data "$T/x.npy" --out "$T/r.npy" --key-file "$T/key"
+check "reconstruct --key-file: an unsigned model is refused" 1 "not signed"
+: > "$T/emptykey"
+run train --spec "$SPEC" --data "$T/x.npy" --out "$T/never.aem" --epochs 1 --key-file "$T/emptykey"
+check "train: an empty key file fails before training" 1 "expected 1 to 65536"
+[ ! -e "$T/never.aem" ] && ok "train: nothing saved with an empty key file" || fail "train: nothing saved with an empty key file"
+mkfifo "$T/fifo.aem"
+timeout 60 "$BIN" inspect --model "$T/fifo.aem" >"$T/out" 2>"$T/err"; rc=$?
+check "inspect: a FIFO is refused at once (it used to block)" 1 "not a regular file"
+timeout 60 "$BIN" inspect --model /dev/zero >"$T/out" 2>"$T/err"; rc=$?
+check "inspect: /dev/zero is refused at once (it used to abort)" 1 "not a regular file"
+cp "$MODEL" "$T/real.aem"; ln -s "$T/real.aem" "$T/link.aem"
+run threshold --model "$MODEL" --data "$T/x.npy" --out "$T/link.aem"
+check "threshold --out over a symbolic link: refused" 1 "symbolic link"
+[ -L "$T/link.aem" ] && cmp -s "$MODEL" "$T/real.aem" && ok "the link and its target are left as they were" || fail "the link and its target are left as they were"
+LONG="$T/$(printf 'm%.0s' $(seq 246)).aem"
+run threshold --model "$MODEL" --data "$T/x.npy" --out "$LONG"
+check "threshold --out with a 250-byte file name" 0
 
 # ---- help and version ------------------------------------------------------------------------
 for command in train encode decode reconstruct score segment generate interpolate threshold predict inspect version; do

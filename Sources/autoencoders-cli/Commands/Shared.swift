@@ -1,4 +1,7 @@
 import Autoencoders
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What several commands share: loading a model and the --threads option.
 enum Shared {
@@ -15,15 +18,33 @@ enum Shared {
     /// signed with it (HMAC-SHA256) and saved signed with it (docs/FILE_FORMAT.md).
     static let keyFile = Option.value("--key-file", "KEY")
 
-    /// The key of --key-file, or nil without the option.
+    /// The key of --key-file, or nil without the option. At most 65537 bytes are read, so a pipe
+    /// (`--key-file <(pass show model-key)`) works and /dev/zero cannot exhaust memory.
     static func key(_ arguments: Arguments) throws -> ModelFileKey? {
         guard let path = arguments.string("--key-file") else { return nil }
-        let bytes = try readFile(path)
-        guard !bytes.isEmpty, bytes.count <= 65536 else {
-            throw CLIError.failure("--key-file \(path): the key file holds \(bytes.count) bytes; expected 1 to 65536 (for example 32 random bytes: head -c 32 /dev/urandom > \(path))")
+        // Read once: a pipe gives its bytes only once, and train needs the key twice.
+        if let (cachedPath, key) = readKey, cachedPath == path { return key }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CLIError.failure("--key-file: cannot open '\(path)': \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 65537)
+        var count = 0
+        while count < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else { throw CLIError.failure("--key-file: cannot read '\(path)': \(String(cString: strerror(errno)))") }
+            if got == 0 { break }
+            count += got
         }
-        return try ModelFileKey(bytes)
+        bytes.removeSubrange(count...)
+        guard !bytes.isEmpty, bytes.count <= 65536 else {
+            throw CLIError.failure("--key-file \(path): the key file holds \(bytes.count == 65537 ? "more than 65536" : String(bytes.count)) bytes; expected 1 to 65536 (for example 32 random bytes: head -c 32 /dev/urandom > model.key)")
+        }
+        let key = try ModelFileKey(bytes)
+        readKey = (path, key)
+        return key
     }
+    private static var readKey: (String, ModelFileKey)?
 
     /// The model file at `path`, verified with the key of --key-file when given.
     static func loadModel(_ path: String, _ arguments: Arguments) throws -> Model {
