@@ -1,7 +1,7 @@
 // swift-tools-version:5.10
 // The autoencoders runtime: a Swift core on OpenBLAS behind one C ABI.
 //
-//   COpenBLAS      system library: <cblas.h> from Debian's libopenblas-dev
+//   COpenBLAS      system library: <cblas.h> from Debian's libopenblas-dev, and an errno-free sqrt
 //   Autoencoders   the core: tensors, layers, losses, optimizers, models, training, file format
 //   CAutoencoders  the C ABI (@_cdecl only), built into libautoencoders.so
 //   autoencoders-cli  the command-line tool (installed as `autoencoders` by the Makefile:
@@ -22,8 +22,8 @@ let package = Package(
             dependencies: ["COpenBLAS"]
             // No unsafeFlags here or in COpenBLAS: SwiftPM refuses a version-based dependency
             // (`.package(url:, from: "0.1.0")`) on a product whose targets carry them. Release
-            // builds already optimise the whole module (-O, WMO), and the optimizer loops call
-            // `Float.squareRoot()`, which lowers to llvm.sqrt (no errno), so they vectorise
+            // builds already optimise the whole module (-O, WMO), and the optimizer loops take
+            // their square roots from COpenBLAS's sqrt.h (llvm.sqrt, no errno), so they vectorise
             // without -fno-math-errno (docs/ARCHITECTURE.md, "Building and packaging").
         ),
         .target(

@@ -120,6 +120,14 @@ printf '{"input_size": 6, "seed": 1, "encoder": [{"type": "dense", "units": 2, "
 assert "the installed tool trains a model with a scrubbed environment" \
     "${SCRUBBED[@]}" "$P/bin/autoencoders" train --spec "$T/spec.json" --data "$T/x.csv" --out "$T/m.aem" --epochs 2 --batch-size 16
 assert "... and inspects it" bash -c '"$@" | grep -q "input"' _ "${SCRUBBED[@]}" "$P/bin/autoencoders" inspect --model "$T/m.aem"
+SWIFT_DIR=/opt/swift
+if command -v swift >/dev/null 2>&1; then SWIFT_DIR=$(dirname "$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")"); fi
+if [ -d "$SWIFT_DIR" ] && unshare -m true 2>/dev/null; then
+    assert "with $SWIFT_DIR hidden (an empty tmpfs over it), the tool still trains and reconstructs" \
+        unshare -m sh -c 'mount -t tmpfs tmpfs "$1" && shift && exec "$@"' _ "$SWIFT_DIR" "${SCRUBBED[@]}" sh -c \
+        '"$1" train --spec "$2" --data "$3" --out "$4" --epochs 1 && "$1" reconstruct --model "$4" --data "$3" --out "$5" && test -s "$5"' \
+        _ "$P/bin/autoencoders" "$T/spec.json" "$T/x.csv" "$T/m2.aem" "$T/r.npy"
+fi
 
 # ---- relocation ------------------------------------------------------------------------------
 cp -a "$P" "$T/moved"

@@ -19,7 +19,8 @@ for tool in swift git; do
 done
 
 T="$(mktemp -d /tmp/autoencoders-swiftpm-test.XXXXXX)"
-trap 'rm -rf "$T"' EXIT
+# SwiftPM also leaves lock files named after the package path in the temporary folder.
+trap 'rm -rf "$T"; rm -f "${TMPDIR:-/tmp}/$(printf %s "$T" | tr / _)"_*' EXIT
 passed=0
 failed=0
 ok()   { passed=$((passed + 1)); echo "ok    $1"; }

@@ -34,7 +34,7 @@ public final class Adagrad: Optimizer {
             grad[i] = 0
             let si = s[i] + g * g
             s[i] = si
-            p[i] -= clr * g / (si.squareRoot() + eps)
+            p[i] -= clr * g / (FastMath.sqrt(si) + eps)
         }
     }
 }

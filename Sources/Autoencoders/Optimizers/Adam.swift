@@ -47,7 +47,7 @@ public final class Adam: Optimizer {
             let vi = b2 * v[i] + (1 - b2) * g * g
             m[i] = mi
             v[i] = vi
-            p[i] = p[i] * shrink - stepSize * mi / (vi.squareRoot() * invBiasCorrection2 + eps)
+            p[i] = p[i] * shrink - stepSize * mi / (FastMath.sqrt(vi) * invBiasCorrection2 + eps)
         }
     }
 }

@@ -38,7 +38,7 @@ public final class RMSprop: Optimizer {
                 grad[i] = 0
                 let vi = a * v[i] + (1 - a) * g * g
                 v[i] = vi
-                p[i] -= lr * g / (vi.squareRoot() + eps)
+                p[i] -= lr * g / (FastMath.sqrt(vi) + eps)
             }
         } else {
             let buf = momentumBuffer.pointer
@@ -47,7 +47,7 @@ public final class RMSprop: Optimizer {
                 grad[i] = 0
                 let vi = a * v[i] + (1 - a) * g * g
                 v[i] = vi
-                let b = mu * buf[i] + g / (vi.squareRoot() + eps)
+                let b = mu * buf[i] + g / (FastMath.sqrt(vi) + eps)
                 buf[i] = b
                 p[i] -= lr * b
             }

@@ -1,7 +1,13 @@
+import COpenBLAS
+
 /// Branch-free exp and log for the hot elementwise loops (the fused sigmoid + cross-entropy),
 /// written so the compiler vectorises them; Glibc's expf/logf are scalar calls. Accuracy is a
 /// few ulp over the ranges used, well inside the golden tolerances.
 enum FastMath {
+    /// √x without errno (llvm.sqrt), so that loops calling it vectorise; x ≥ 0.
+    @inline(__always)
+    static func sqrt(_ x: Float) -> Float { ae_sqrtf(x) }
+
     /// eˣ for x in [−87, 88] (clamped outside): 2ᵏ · p(r), r = x − k·ln2 ∈ [−ln2/2, ln2/2],
     /// p a degree-6 Taylor polynomial (relative error < 2e-7).
     @inline(__always)
