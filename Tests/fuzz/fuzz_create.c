@@ -17,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ae_model *model = NULL;
     ae_status status = ae_model_create(spec, &model);
     free(spec);
+    if (getenv("FUZZ_VERBOSE")) fprintf(stderr, "fuzz_create: %s %s\n", ae_status_string(status), status ? ae_last_error() : "");
     if (status != AE_OK) {
         if (model != NULL) fuzz_fail("a failed create set *out", status);
         return 0;
