@@ -1,5 +1,5 @@
 /* libFuzzer harness: a model file from memory (ae_model_load_from_memory), then, if it loads,
- * one sample through inference and a save-load round trip. Seeds: Tests/fuzz/make_seeds.c.
+ * one sample through inference, a save-load round trip and one training step. Seeds: Tests/fuzz/make_seeds.c.
  *
  * The file's checksum is first recomputed (FuzzChecksum.swift): a mutation would otherwise almost
  * always end at "checksum mismatch", and the checks behind it would never be fuzzed. (The CRC is
@@ -22,8 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (model != NULL) fuzz_fail("a failed load set *out", status);
         return 0;
     }
+    fuzz_check_finite(model, "loading");
     fuzz_exercise(model, size ? data[size / 2] : 0);
     fuzz_round_trip(model);
+    fuzz_train_step(model, 1); /* training resumes from the loaded optimizer state */
     ae_model_free(model);
     return 0;
 }
