@@ -97,12 +97,17 @@ static void fuzz_check_finite(const ae_model *model, const char *after) {
         if (ae_model_tensor_info(model, t, &name, dims, 8, &rank, &count) != AE_OK || count > FUZZ_MAX_PARAMETERS) continue;
         float *values = malloc((count ? count : 1) * sizeof(float));
         if (!values) abort();
-        if (ae_model_get_parameter(model, name, values, count) == AE_OK) {
-            for (size_t i = 0; i < count; i++) {
-                if (!isfinite(values[i])) {
-                    fprintf(stderr, "fuzz: broken promise: %s returned AE_OK, but %s[%zu] = %g\n", after, name, i, values[i]);
-                    abort();
-                }
+        ae_status status = ae_model_get_parameter(model, name, values, count);
+        if (status != AE_OK) {
+            /* The name the model reports must reach its tensor (a name with a NUL did not). */
+            fprintf(stderr, "fuzz: broken promise: tensor %zu, named \"%s\" by ae_model_tensor_info, cannot be read: %s\n",
+                    t, name, ae_last_error());
+            abort();
+        }
+        for (size_t i = 0; i < count; i++) {
+            if (!isfinite(values[i])) {
+                fprintf(stderr, "fuzz: broken promise: %s returned AE_OK, but %s[%zu] = %g\n", after, name, i, values[i]);
+                abort();
             }
         }
         free(values);
@@ -129,10 +134,25 @@ static void fuzz_train_step(ae_model *model, size_t capacity) {
     for (size_t i = 0; i < features; i++) batch[i] = (float)(i % 7) / 7.0f;
     ae_status status = classes > 0 ? ae_trainer_step_labels(trainer, batch, targets, 1, features, labels, &loss)
                                    : ae_trainer_step(trainer, batch, 1, features, &loss);
+    ae_trainer_free(trainer);
+    if (status == AE_OK) {
+        fuzz_check_finite(model, "a trainer step");
+        /* ... and outputs that are finite on the sample it trained on. */
+        float *output = malloc(features * sizeof(float));
+        if (!output) abort();
+        if (classes == 0 && ae_model_reconstruct(model, batch, 1, features, output, features) == AE_OK) {
+            for (size_t i = 0; i < features; i++) {
+                if (!isfinite(output[i])) {
+                    fprintf(stderr, "fuzz: broken promise: a trainer step returned AE_OK, but the reconstruction of its "
+                                    "sample holds %g at %zu\n", output[i], i);
+                    abort();
+                }
+            }
+        }
+        free(output);
+    }
     free(batch);
     free(targets);
-    ae_trainer_free(trainer);
-    if (status == AE_OK) fuzz_check_finite(model, "a trainer step");
 }
 
 /* Everything the library writes, it loads: save the model to memory (with and without the
