@@ -60,7 +60,9 @@ for harness in "${harnesses[@]}"; do
     # 2. Fuzz for the budget, from the seeds and the corpus of earlier runs.
     mkdir -p "$WORK/corpus/$harness"
     log="$WORK/logs/$harness.log"
-    nice "$binary" "${LIMITS[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+    # Inputs up to 4x the largest seed (libFuzzer would otherwise stop at the largest seed's size).
+    case $harness in load) max_len=16384 ;; *) max_len=8192 ;; esac
+    nice "$binary" "${LIMITS[@]}" -max_total_time="$seconds" -max_len=$max_len -print_final_stats=1 \
         -dict="Tests/fuzz/$harness.dict" -artifact_prefix="$WORK/crashes/$harness-" \
         "$WORK/corpus/$harness" "$WORK/seeds/$harness" >"$log" 2>&1
     status=$?
