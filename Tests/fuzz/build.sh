@@ -52,10 +52,15 @@ core_done=$(date +%s)
 
 CFLAGS=(-O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I include -I Tests/fuzz)
 CORE=("$OUT/Autoencoders.o" "$OUT/CAutoencoders.o" -lopenblas -lm)
+if stale "$OUT/fuzz_checksum.o" "$OUT/Autoencoders.o" Tests/fuzz/FuzzChecksum.swift; then
+    "$SWIFTC" "${SWIFTFLAGS[@]}" -module-name FuzzChecksum -c -o "$OUT/fuzz_checksum.o" Tests/fuzz/FuzzChecksum.swift
+fi
 for harness in load create; do
-    if stale "$OUT/fuzz_$harness" "$OUT/Autoencoders.o" "$OUT/CAutoencoders.o" Tests/fuzz/fuzz_$harness.c Tests/fuzz/harness.h; then
+    extra=(); [ "$harness" = load ] && extra=("$OUT/fuzz_checksum.o")
+    if stale "$OUT/fuzz_$harness" "$OUT/Autoencoders.o" "$OUT/CAutoencoders.o" "${extra[@]}" \
+            Tests/fuzz/fuzz_$harness.c Tests/fuzz/harness.h; then
         "$CLANG" "${CFLAGS[@]}" -c "Tests/fuzz/fuzz_$harness.c" -o "$OUT/fuzz_$harness.o"
-        "$SWIFTC" -sanitize=fuzzer,address -use-ld=lld -g "$OUT/fuzz_$harness.o" "${CORE[@]}" -o "$OUT/fuzz_$harness"
+        "$SWIFTC" -sanitize=fuzzer,address -use-ld=lld -g "$OUT/fuzz_$harness.o" "${extra[@]}" "${CORE[@]}" -o "$OUT/fuzz_$harness"
     fi
 done
 if stale "$OUT/fuzz_readers" "$OUT/Autoencoders.o" Tests/fuzz/FuzzReaders.swift; then

@@ -5,6 +5,7 @@
 #ifndef FUZZ_HARNESS_H
 #define FUZZ_HARNESS_H
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,75 @@ static void fuzz_exercise(const ae_model *model, uint8_t salt) {
     free(codes);
     free(logvar);
     free(segments);
+}
+
+/* Every parameter tensor of the model is finite (the library refuses non-finite weights on load and
+ * rolls back a step that makes them non-finite). */
+static void fuzz_check_finite(const ae_model *model, const char *after) {
+    size_t tensors = 0;
+    if (ae_model_tensor_count(model, &tensors) != AE_OK) return;
+    for (size_t t = 0; t < tensors; t++) {
+        const char *name = NULL;
+        size_t dims[8], rank = 0, count = 0;
+        if (ae_model_tensor_info(model, t, &name, dims, 8, &rank, &count) != AE_OK || count > FUZZ_MAX_PARAMETERS) continue;
+        float *values = malloc((count ? count : 1) * sizeof(float));
+        if (!values) abort();
+        ae_status status = ae_model_get_parameter(model, name, values, count);
+        if (status != AE_OK) {
+            /* The name the model reports must reach its tensor (a name with a NUL did not). */
+            fprintf(stderr, "fuzz: broken promise: tensor %zu, named \"%s\" by ae_model_tensor_info, cannot be read: %s\n",
+                    t, name, ae_last_error());
+            abort();
+        }
+        for (size_t i = 0; i < count; i++) {
+            if (!isfinite(values[i])) {
+                fprintf(stderr, "fuzz: broken promise: %s returned AE_OK, but %s[%zu] = %g\n", after, name, i, values[i]);
+                abort();
+            }
+        }
+        free(values);
+    }
+}
+
+/* One trainer step of `capacity` samples' workspace on one sample (labels 0 for a segmentation
+ * model): a failed step is fine, a step that returns AE_OK must leave finite weights. */
+static void fuzz_train_step(ae_model *model, size_t capacity) {
+    size_t features = 0, classes = 0, labels = 0, parameters = 0;
+    ae_model_input_size(model, &features);
+    ae_model_class_count(model, &classes);
+    ae_model_label_size(model, &labels);
+    ae_model_parameter_count(model, &parameters);
+    if (features == 0 || features > FUZZ_MAX_FEATURES || labels > FUZZ_MAX_FEATURES || parameters > FUZZ_MAX_PARAMETERS) {
+        return;
+    }
+    ae_trainer *trainer = NULL;
+    if (ae_trainer_create(model, capacity, &trainer) != AE_OK) return;
+    float *batch = calloc(features, sizeof(float));
+    int32_t *targets = calloc(labels ? labels : 1, sizeof(int32_t));
+    double loss = 0;
+    if (!batch || !targets) abort();
+    for (size_t i = 0; i < features; i++) batch[i] = (float)(i % 7) / 7.0f;
+    ae_status status = classes > 0 ? ae_trainer_step_labels(trainer, batch, targets, 1, features, labels, &loss)
+                                   : ae_trainer_step(trainer, batch, 1, features, &loss);
+    ae_trainer_free(trainer);
+    if (status == AE_OK) {
+        fuzz_check_finite(model, "a trainer step");
+        /* ... and outputs that are finite on the sample it trained on. */
+        float *output = malloc(features * sizeof(float));
+        if (!output) abort();
+        if (classes == 0 && ae_model_reconstruct(model, batch, 1, features, output, features) == AE_OK) {
+            for (size_t i = 0; i < features; i++) {
+                if (!isfinite(output[i])) {
+                    fprintf(stderr, "fuzz: broken promise: a trainer step returned AE_OK, but the reconstruction of its "
+                                    "sample holds %g at %zu\n", output[i], i);
+                    abort();
+                }
+            }
+        }
+        free(output);
+    }
+    free(batch);
+    free(targets);
 }
 
 /* Everything the library writes, it loads: save the model to memory (with and without the
