@@ -275,6 +275,10 @@ typedef struct ae_train_report {
  * state), so calling it twice for 5 epochs equals calling it once for 10.
  * If the loss becomes NaN or infinite, the weights of the last completed epoch are restored and
  * AE_ERR_NUMERIC is returned.
+ * A "bce" or "bce_with_logits" loss reads its targets, the data after the model's input scaling,
+ * as probabilities: a value outside [0, 1] (e.g. 8-bit pixels not divided by 255) is
+ * AE_ERR_INVALID_ARGUMENT, naming the element, before anything changes (also in
+ * ae_model_evaluate and ae_trainer_step).
  * Errors: AE_ERR_INVALID_ARGUMENT, AE_ERR_SHAPE, AE_ERR_NUMERIC. */
 AE_API ae_status ae_model_train(ae_model *model, const float *data, size_t n, size_t count,
                                 const ae_train_options *options, ae_train_report *report);
@@ -289,7 +293,7 @@ AE_API ae_status ae_model_train_labels(ae_model *model, const float *data, size_
                                        size_t labels_count, const ae_train_options *options, ae_train_report *report);
 
 /* The mean objective (reconstruction loss + regularizers) of the model on n samples, without
- * training. */
+ * training. AE_ERR_INVALID_ARGUMENT for BCE targets outside [0, 1], as in ae_model_train. */
 AE_API ae_status ae_model_evaluate(const ae_model *model, const float *data, size_t n, size_t count, double *loss);
 
 /* ae_model_evaluate for a segmentation model: the mean cross-entropy of n samples against their
@@ -308,7 +312,8 @@ typedef struct ae_trainer ae_trainer;
 AE_API ae_status ae_trainer_create(ae_model *model, size_t batch_size, ae_trainer **out);
 /* One optimisation step on n samples (1 <= n <= batch size, `count` = n * input size floats).
  * *loss (may be NULL) receives the objective on the batch before the update. A NaN loss leaves
- * the weights unchanged and returns AE_ERR_NUMERIC. */
+ * the weights unchanged and returns AE_ERR_NUMERIC; BCE targets outside [0, 1] are
+ * AE_ERR_INVALID_ARGUMENT, as in ae_model_train. */
 AE_API ae_status ae_trainer_step(ae_trainer *trainer, const float *batch, size_t n, size_t count, double *loss);
 /* ae_trainer_step with a mask of the batch's shape: 1 where an input is known, 0 where it is
  * missing. The loss counts the known inputs only; missing ones enter the network as zero. */
