@@ -310,6 +310,10 @@ typedef struct ae_train_report {
  * If the loss, a weight or the final outputs become NaN or infinite, AE_ERR_NUMERIC is returned
  * and the model is as before the call (weights, optimizer state, epochs, generator): a failed
  * call changes nothing.
+ * A "bce" or "bce_with_logits" loss reads its targets, the data after the model's input scaling,
+ * as probabilities: a value outside [0, 1] (e.g. 8-bit pixels not divided by 255) is
+ * AE_ERR_INVALID_ARGUMENT, naming the element, before anything changes (also in
+ * ae_model_evaluate and ae_trainer_step).
  * Errors: AE_ERR_INVALID_ARGUMENT, AE_ERR_SHAPE, AE_ERR_NUMERIC. */
 AE_API ae_status ae_model_train(ae_model *model, const float *data, size_t n, size_t count,
                                 const ae_train_options *options, ae_train_report *report);
@@ -324,7 +328,7 @@ AE_API ae_status ae_model_train_labels(ae_model *model, const float *data, size_
                                        size_t labels_count, const ae_train_options *options, ae_train_report *report);
 
 /* The mean objective (reconstruction loss + regularizers) of the model on n samples, without
- * training. */
+ * training. AE_ERR_INVALID_ARGUMENT for BCE targets outside [0, 1], as in ae_model_train. */
 AE_API ae_status ae_model_evaluate(const ae_model *model, const float *data, size_t n, size_t count, double *loss);
 
 /* ae_model_evaluate for a segmentation model: the mean cross-entropy of n samples against their
@@ -345,7 +349,7 @@ AE_API ae_status ae_trainer_create(ae_model *model, size_t batch_size, ae_traine
  * *loss (may be NULL) receives the objective on the batch before the update. A NaN loss, or an
  * update after which the batch's outputs are not finite (a learning rate far too large), returns
  * AE_ERR_NUMERIC with the step undone: weights, optimizer state, step count and generator as
- * before. */
+ * before. BCE targets outside [0, 1] are AE_ERR_INVALID_ARGUMENT, as in ae_model_train. */
 AE_API ae_status ae_trainer_step(ae_trainer *trainer, const float *batch, size_t n, size_t count, double *loss);
 /* ae_trainer_step with a mask of the batch's shape: 1 where an input is known, 0 where it is
  * missing. The loss counts the known inputs only; missing ones enter the network as zero. */

@@ -2,13 +2,13 @@
 
 usage: python3 scripts/demo_report.py DATA_DIR OUT_DIR
 Reads OUT_DIR/{linear,deep}.recon.npy written by examples/c/evaluate_mnist and writes
-OUT_DIR/reconstructions.png (rows: original, PCA-32, linear AE, deep AE).
+OUT_DIR/reconstructions.png (one test digit per class; rows: the image, PCA-32, linear AE, deep AE).
 """
 import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+
 
 data, out = Path(sys.argv[1]), Path(sys.argv[2])
 train = np.load(data / "mnist5k_train_X.npy").reshape(-1, 784).astype(np.float64) / 255
@@ -37,10 +37,14 @@ print(f"{'model':42} {'test MSE':>26}   verdict")
 for name, value, verdict in rows:
     print(f"{name:42} {value:>26}   {verdict}")
 
-# Picture: 12 test digits, one per row group.
-picks = np.arange(12)
+# Picture: one test digit of each class (the split is sorted by label), with labelled rows.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples" / "python"))
+from picture import labelled_grid  # noqa: E402  (examples/python, beside the evidence scripts)
+
+labels = np.load(data / "mnist5k_test_y.npy")
+picks = np.array([int(np.flatnonzero(labels == d)[0]) for d in range(10)])
 strips = [test[picks], pca(32)[picks], recon["linear"][picks], recon["deep"][picks]]
-grid = np.concatenate([np.concatenate([s.reshape(28, 28) for s in strip], axis=1) for strip in strips], axis=0)
-image = Image.fromarray((np.clip(grid, 0, 1) * 255).astype(np.uint8)).resize((grid.shape[1] * 3, grid.shape[0] * 3), Image.NEAREST)
-image.save(out / "reconstructions.png")
-print(f"\nwrote {out / 'reconstructions.png'} (rows: original, PCA-32, linear AE, deep AE)")
+labelled_grid(strips, out / "reconstructions.png",
+              row_labels=["test image", "PCA, 32", "linear AE, 32", "deep AE (W1), 32"],
+              column_labels=[str(d) for d in range(10)])
+print(f"\nwrote {out / 'reconstructions.png'} (rows: test image, PCA-32, linear AE, deep AE)")

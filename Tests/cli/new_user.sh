@@ -151,3 +151,15 @@ if [ -e "$T/int2.aem" ]; then
 else
     assert "Ctrl-C twice: exits at once, saying nothing was saved" grep -qF "interrupted again: exiting without saving" "$T/tty_int2"
 fi
+
+# SIGINT without a terminal (lines style): the same stop, save and message, no escape codes.
+rm -f "$T/int3.aem"
+"$BIN" train --spec "$SPEC" --data "$T/x.npy" --divide-by 255 --out "$T/int3.aem" --epochs 100000 --batch-size 16 >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 1 600); do grep -q "^epoch 1/" "$T/err" && break; sleep 0.5; done
+kill -INT "$pid"; wait "$pid"; rc=$?
+check "SIGINT without a terminal: exit 130, saved" 130 "saved the model as trained so far"
+assert "SIGINT without a terminal: plain lines only" test "$(tr -cd '\r\033' <"$T/err" | wc -c)" -eq 0
+assert "SIGINT without a terminal: the summary says interrupted" grep -qE '^epochs +[0-9]+ of 100000 \(interrupted\)' "$T/out"
+run inspect "$T/int3.aem"
+check "SIGINT without a terminal: the saved model loads" 0

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw
 
-from evidence import ROOT, ae, grid, load, main, mnist, mnist_labels, psnr, roc_auc, train
+from evidence import DIGITS, ROOT, ae, grid, load, main, mnist, mnist_labels, one_per_digit, psnr, roc_auc, train
 
 
 def dense_spec(encoder, decoder, **extra):
@@ -63,7 +63,9 @@ def denoising(report, out):
                f"gain {dae_psnr - noisy_psnr:.1f} >= 9 (PyTorch 6.0 -> 16.7)", dae_psnr - noisy_psnr >= 9)
     report.add("denoising", "PSNR plain AE on the noisy images (dB)", f"{plain_psnr:.1f}",
                f"below denoising (PyTorch 14.3)", plain_psnr < dae_psnr)
-    grid([T[:12], np.clip(noisy[:12], 0, 1), denoised[:12], plain_out[:12]], out / "denoising.png")
+    p = one_per_digit()
+    grid([T[p], np.clip(noisy[p], 0, 1), denoised[p], plain_out[p]], out / "denoising.png",
+         row_labels=["clean", "noisy (σ 0.5)", "denoising AE", "plain AE"], column_labels=DIGITS)
 
 
 def inpainting(report, out):
@@ -77,7 +79,9 @@ def inpainting(report, out):
     model_mse, mean_mse = np.mean((filled - T)[missing] ** 2), np.mean((mean_fill - T)[missing] ** 2)
     report.add("inpainting", "MSE on missing pixels, AE / pixel mean", f"{model_mse:.4f} / {mean_mse:.4f}",
                "AE below the mean fill", model_mse < mean_mse)
-    grid([T[:12], T[:12] * mask[:12], filled[:12]], out / "inpainting.png")
+    p = one_per_digit()
+    grid([T[p], T[p] * mask[p], filled[p]], out / "inpainting.png",
+         row_labels=["original", "25% missing", "inpainted"], column_labels=DIGITS)
 
 
 def anomaly(report, out):

@@ -18,7 +18,7 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw
 
-from evidence import ROOT, ae, flat, grid, main, mnist, psnr, roc_auc, train
+from evidence import DIGITS, ROOT, ae, flat, grid, main, mnist, one_per_digit, psnr, roc_auc, train
 
 
 # ---- spec helpers -------------------------------------------------------------------------------
@@ -79,7 +79,9 @@ def denoising(report, out):
                f"{convolutional.n_parameters / 1e3:.1f}k / {dense.n_parameters / 1e3:.1f}k",
                f"conv fewer ({dense.n_parameters / convolutional.n_parameters:.0f}x fewer)",
                convolutional.n_parameters < dense.n_parameters and code == 64)
-    grid([T[:12], np.clip(noisy[:12], 0, 1), dense_out[:12], conv_out[:12]], out / "denoising.png")
+    p = one_per_digit()
+    grid([T[p], np.clip(noisy[p], 0, 1), dense_out[p], conv_out[p]], out / "denoising.png",
+         row_labels=["clean", "noisy (σ 0.5)", "dense DAE", "conv DAE"], column_labels=DIGITS)
 
 
 # ---- 2. the four ways up --------------------------------------------------------------------------
@@ -104,20 +106,21 @@ UPSAMPLING_KINDS = ["nearest", "bed of nails", "max unpool", "transposed conv"]
 def upsampling(report, out):
     """Nearest neighbour, bed of nails, max unpooling (SegNet indices), transposed convolution."""
     X, T = mnist("train"), mnist("test")
-    rows, pictures = [], [T[:12]]
+    p = one_per_digit()
+    rows, pictures = [], [T[p]]
     for kind in UPSAMPLING_KINDS:
         start = time.perf_counter()
         model = train(upsampling_spec(kind), X, 10, 128)
         reconstruction = flat(model.reconstruct(T))
         rows.append((kind, np.mean((reconstruction - T) ** 2), model.n_parameters, model.can_decode,
                      time.perf_counter() - start))
-        pictures.append(reconstruction[:12])
+        pictures.append(reconstruction[p])
     print(f"  {'upsampling (10 epochs, [8, 7, 7] code)':40} {'test MSE':>9} {'parameters':>11} {'decode(code)':>13} {'time':>6}")
     for kind, mse, parameters, can_decode, seconds in rows:
         print(f"  {kind:40} {mse:9.5f} {parameters:11,} {'yes' if can_decode else 'no':>13} {seconds:5.0f}s")
     best = min(rows, key=lambda r: r[1])
     print(f"  (a comparison, no target; lowest test MSE: {best[0]})")
-    grid(pictures, out / "upsampling.png")
+    grid(pictures, out / "upsampling.png", row_labels=["original"] + UPSAMPLING_KINDS, column_labels=DIGITS)
 
 
 # ---- 3. U-Net segmentation ------------------------------------------------------------------------
@@ -164,7 +167,8 @@ def segmentation(report, out):
           f"IoU background {per_class[0]:.3f}, digit {per_class[1]:.3f}; "
           f"best global threshold: mean IoU {baseline:.3f})")
     report.add("segmentation", "U-Net mean IoU, held-out canvases", f"{iou:.3f}", ">= 0.80", iou >= 0.80)
-    grid([T[:12], t[:12], predicted[:12]], out / "segmentation.png", shape=(32, 32))
+    grid([T[:12], t[:12], predicted[:12]], out / "segmentation.png", shape=(32, 32),
+         row_labels=["image", "true mask", "U-Net"], column_labels=[f"#{i + 1}" for i in range(12)])
 
 
 def threshold(X, level, sign):

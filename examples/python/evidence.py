@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
-from PIL import Image
+
+from picture import labelled_grid
 
 ROOT = Path(__file__).resolve().parents[2]
 try:
@@ -24,7 +25,7 @@ except ImportError:  # running from a checkout without installing: use bindings/
     sys.path.insert(0, str(ROOT / "bindings" / "python"))
     import autoencoders as ae
 
-__all__ = ["ROOT", "ae", "load", "mnist", "mnist_labels", "train", "flat", "psnr", "roc_auc", "grid",
+__all__ = ["ROOT", "ae", "load", "mnist", "mnist_labels", "one_per_digit", "DIGITS", "train", "flat", "psnr", "roc_auc", "grid",
            "Report", "main"]
 
 
@@ -44,6 +45,16 @@ def mnist(split: str) -> np.ndarray:
 def mnist_labels(split: str) -> np.ndarray:
     """The split's digit labels, 0 to 9."""
     return load(f"mnist5k_{split}_y.npy")
+
+
+#: Column labels for pictures of one test image per digit.
+DIGITS = [str(d) for d in range(10)]
+
+
+def one_per_digit(split: str = "test") -> np.ndarray:
+    """The index of the first image of each digit 0 to 9 (the splits are sorted by label)."""
+    labels = mnist_labels(split)
+    return np.array([int(np.flatnonzero(labels == d)[0]) for d in range(10)])
 
 
 # ---- models and figures ---------------------------------------------------------------------------
@@ -74,11 +85,12 @@ def roc_auc(scores, positive) -> float:
     return (ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
-def grid(rows: Sequence[Sequence[np.ndarray]], path: Path, shape: Tuple[int, int] = (28, 28), scale: int = 3) -> None:
-    """Saves rows of images (values in [0, 1]) as one picture."""
-    picture = np.concatenate([np.concatenate([np.reshape(r, shape) for r in row], axis=1) for row in rows], axis=0)
-    image = Image.fromarray((np.clip(picture, 0, 1) * 255).astype(np.uint8))
-    image.resize((image.width * scale, image.height * scale), Image.NEAREST).save(path)
+def grid(rows: Sequence[Sequence[np.ndarray]], path: Path, shape: Tuple[int, int] = (28, 28), scale: int = 3,
+         row_labels: Optional[Sequence[str]] = None, column_labels: Optional[Sequence[str]] = None,
+         title: Optional[str] = None) -> None:
+    """Saves rows of images (values in [0, 1]) as one picture, rows and columns labelled, with
+    gaps between the tiles (picture.labelled_grid)."""
+    labelled_grid(rows, path, shape, scale, row_labels, column_labels, title)
 
 
 class Report:

@@ -104,7 +104,8 @@ def w4(report, out):
     again, other = flat(model.generate(64, seed=0)), flat(model.generate(64, seed=1))
     report.add("w4", "generate(64): same seed same, new seed new", f"{np.abs(samples - again).max():.1e}",
                "identical; seed 1 differs", np.array_equal(samples, again) and not np.allclose(samples, other))
-    grid([samples[r * 8:(r + 1) * 8] for r in range(8)], out / "w4_samples.png")
+    grid([samples[r * 8:(r + 1) * 8] for r in range(8)], out / "w4_samples.png",
+         title="W4: 64 samples from the prior N(0, I), seed 0")
 
     labels = mnist_labels("test")
     pairs = [(int(np.flatnonzero(labels == a)[0]), int(np.flatnonzero(labels == b)[0]))
@@ -115,7 +116,8 @@ def w4(report, out):
     ends = flat(model.decode(mean))
     gap = max(np.abs(rows[0][1] - ends[0]).max(), np.abs(rows[0][-2] - ends[1]).max())
     report.add("w4", "interpolate: ends = decode(mean of q(z|x))", f"{gap:.1e}", "<= 1e-5", gap <= 1e-5)
-    grid(rows, out / "w4_interpolation.png")
+    grid(rows, out / "w4_interpolation.png", row_labels=[f"{a} → {b}" for a, b in [(0, 6), (1, 7), (2, 3), (4, 9), (5, 8), (3, 8)]],
+         column_labels=["image"] + [f"t={k / 9:.2f}".replace("0.", ".") if 0 < k < 9 else f"t={k // 9}" for k in range(10)] + ["image"])
 
 
 # ---- 2. a convolutional VAE -------------------------------------------------------------------------
@@ -149,7 +151,8 @@ def conv(report, out):
                f"conv <= 1.05 x dense = {1.05 * dense_elbo:.1f}", elbo <= 1.05 * dense_elbo)
     print(f"  {'parameters, conv / dense W4':46} {model.n_parameters / 1e3:.1f}k / {dense.n_parameters / 1e3:.1f}k")
     samples = flat(model.generate(64, seed=0))
-    grid([samples[r * 8:(r + 1) * 8] for r in range(8)], out / "conv_samples.png")
+    grid([samples[r * 8:(r + 1) * 8] for r in range(8)], out / "conv_samples.png",
+         title="convolutional VAE: 64 samples from the prior N(0, I), seed 0")
 
 
 # ---- 3. a VAE branch regularizing a segmentation encoder --------------------------------------------
@@ -260,7 +263,9 @@ def branch(report, out):
     weight, iou, _, first, last, _ = rows[1]
     report.add("branch", f"trains and segments, branch weight {weight:g}", f"IoU {iou:.3f}",
                "mean IoU >= 0.7, objective falls", iou >= 0.7 and last < first)
-    grid(pictures, out / "branch_segmentation.png", shape=(32, 32))
+    grid(pictures, out / "branch_segmentation.png", shape=(32, 32),
+         row_labels=["image", "true mask", "U-Net"] + [f"+ VAE branch {w:g}" for w in BRANCH_WEIGHTS],
+         column_labels=[f"#{i + 1}" for i in range(12)])
 
 
 EXPERIMENTS = {"w4": w4, "conv": conv, "branch": branch}
