@@ -5,7 +5,7 @@ import XCTest
 /// a spec whose sizes exceed them is a spec error naming the entry, never an allocation that
 /// wraps, traps or exhausts memory.
 final class SizeLimitTests: XCTestCase {
-    /// The 260-byte spec of issue 10: a transposed convolution whose output holds 2^48 floats per
+    /// The 265-byte spec of issue 10 (its report had a 260-byte one): a transposed convolution whose output holds 2^48 floats per
     /// sample. `capacity × outputSize` wrapped to 0 for a batch of 65536, a 1-float buffer was
     /// allocated and the first forward pass wrote past it.
     static let hugeNodeSpec = """
