@@ -93,6 +93,18 @@ final class SizeLimitTests: XCTestCase {
         XCTAssertNil(total.floats)
     }
 
+    /// Buffers sized from a caller's count (interpolation steps, generated samples) are checked
+    /// before the Swift array is made: a failed array allocation aborts the process.
+    func testArraysSizedFromACountAreCheckedFirst() throws {
+        let model = try Model(json: ModelTests.spec())
+        let ends = [Float](repeating: 0.5, count: 24)
+        var output: Float = 0
+        let error = assertThrows(.outOfMemory) { () throws(AutoencoderError) in
+            try model.interpolate(ends, ends.withUnsafeBufferPointer { $0.baseAddress! + 12 }, steps: Int.max / 2, into: &output)
+        }
+        XCTAssertTrue(error?.message.hasPrefix("interpolate:") ?? false, error?.message ?? "")
+    }
+
     // MARK: Lists
 
     func testEveryListIsCapped() {
