@@ -5,7 +5,7 @@ import XCTest
 /// a spec whose sizes exceed them is a spec error naming the entry, never an allocation that
 /// wraps, traps or exhausts memory.
 final class SizeLimitTests: XCTestCase {
-    /// The 260-byte spec of issue 10: a transposed convolution whose output holds 2^48 floats per
+    /// The 265-byte spec of issue 10 (its report had a 260-byte one): a transposed convolution whose output holds 2^48 floats per
     /// sample. `capacity × outputSize` wrapped to 0 for a batch of 65536, a 1-float buffer was
     /// allocated and the first forward pass wrote past it.
     static let hugeNodeSpec = """
@@ -91,6 +91,18 @@ final class SizeLimitTests: XCTestCase {
         var total = SizeTotal()
         total.add(1 << 40, times: 1 << 30)
         XCTAssertNil(total.floats)
+    }
+
+    /// Buffers sized from a caller's count (interpolation steps, generated samples) are checked
+    /// before the Swift array is made: a failed array allocation aborts the process.
+    func testArraysSizedFromACountAreCheckedFirst() throws {
+        let model = try Model(json: ModelTests.spec())
+        let ends = [Float](repeating: 0.5, count: 24)
+        var output: Float = 0
+        let error = assertThrows(.outOfMemory) { () throws(AutoencoderError) in
+            try model.interpolate(ends, ends.withUnsafeBufferPointer { $0.baseAddress! + 12 }, steps: Int.max / 2, into: &output)
+        }
+        XCTAssertTrue(error?.message.hasPrefix("interpolate:") ?? false, error?.message ?? "")
     }
 
     // MARK: Lists

@@ -51,7 +51,7 @@ extension Model {
         guard rows >= 0 else { throw .invalidArgument("rows must be non-negative, got \(rows)") }
         guard rows > 0 else { return }
         var random = RandomGenerator(seed: seed)
-        var codes = [Float](repeating: 0, count: rows * codeSize)
+        var codes = [Float](repeating: 0, count: try Size.floats(rows, codeSize, for: "generate: the codes of \(rows) samples"))
         for i in 0..<codes.count { codes[i] = random.normal() }
         try codes.withUnsafeBufferPointer { (pointer) throws(AutoencoderError) in
             try decode(pointer.baseAddress!, rows: rows, into: output)
@@ -74,7 +74,7 @@ extension Model {
             try encode(a, rows: 1, into: out.baseAddress!)
             try encode(b, rows: 1, into: out.baseAddress! + codeSize)
         }
-        var path = [Float](repeating: 0, count: steps * codeSize)
+        var path = [Float](repeating: 0, count: try Size.floats(steps, codeSize, for: "interpolate: the codes of \(steps) steps"))
         for step in 0..<steps {
             let t = Float(step) / Float(steps - 1)
             for j in 0..<codeSize {

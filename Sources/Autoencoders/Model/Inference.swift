@@ -105,7 +105,7 @@ extension Model {
                  _ body: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) throws(AutoencoderError) -> Void)
         throws(AutoencoderError) -> (rows: Int, values: [Float]) {
         let rows = try rowCount(of: x, features: features, name: name)
-        var output = [Float](repeating: 0, count: rows * outputFeatures)
+        var output = [Float](repeating: 0, count: try Size.floats(rows, outputFeatures, for: "the output of \(rows) samples"))
         guard rows > 0 else { return (0, output) }
         try x.values.withUnsafeBufferPointer { (input) throws(AutoencoderError) in
             try output.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in

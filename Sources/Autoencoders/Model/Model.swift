@@ -33,6 +33,13 @@ public final class Model {
         var builder = GraphBuilder(spec: spec)
         graph = try builder.build()
         table = try ParameterTable(graph: graph)
+        // Parameters and gradients together within physical memory (each buffer checks itself too).
+        var total = SizeTotal()
+        total.add(table.totalCount, times: 2)
+        guard total.fitsInMemory else {
+            throw .init(.outOfMemory, "the model's \(table.totalCount) parameters and their gradients need "
+                        + "\(Size.describe(floats: 2 * table.totalCount)), more than the machine's \(Size.describe(bytes: Size.memoryLimit)) of memory")
+        }
         parameters = try FloatBuffer(count: table.totalCount)
         gradients = try FloatBuffer(count: table.totalCount)
         table.bind(graph: graph, parameters: parameters, gradients: gradients)

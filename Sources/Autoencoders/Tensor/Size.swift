@@ -52,6 +52,18 @@ public enum Size {
         return count <= limit ? count : nil
     }
 
+    /// `rows · columns` floats for a buffer sized from a caller's count (a Swift array's failed
+    /// allocation would abort the process): `.outOfMemory` naming `what` when the product
+    /// overflows or exceeds physical memory.
+    public static func floats(_ rows: Int, _ columns: Int, for what: String) throws(AutoencoderError) -> Int {
+        guard let count = product(rows, columns), let bytes = product(count, MemoryLayout<Float>.stride),
+              bytes <= memoryLimit else {
+            throw .init(.outOfMemory, "\(what): \(rows) × \(columns) floats do not fit in the machine's "
+                        + "\(describe(bytes: memoryLimit)) of memory")
+        }
+        return count
+    }
+
     /// Bytes as "1.5 GiB" / "12 MiB" / "800 bytes", for messages.
     public static func describe(bytes: Int) -> String {
         if bytes >= 10 << 30 { return "\(bytes >> 30) GiB" }

@@ -66,7 +66,14 @@ public final class Trainer {
                 if let labels { workspace.target.pointer.update(from: labels, count: rows * model.labelSize) }
                 prepareBatch(rows: rows, masked: mask != nil)
                 let loss = try stepOnWorkspace(rows: rows, masked: mask != nil)
-                guard outputsAreFinite(rows: rows) else {
+                // The updated weights must be finite and give finite outputs. The outputs are
+                // checked on the first few samples of the batch only: a full forward pass costs a
+                // third of a step, these a few per cent (docs/RELIABILITY.md has the figures),
+                // and a weight update large enough to overflow does so on any sample. An
+                // overflow on other samples alone shows as a non-finite loss at the next step,
+                // which then leaves the weights unchanged.
+                guard Trainer.firstNonFinite(model.parameters.pointer, count: model.parameterCount) == nil,
+                      outputsAreFinite(rows: min(rows, Trainer.checkedRows)) else {
                     throw AutoencoderError.numeric("after this update the outputs on this batch are not finite (lower the learning rate, "
                                    + "or check the data scaling); the update was undone")
                 }
@@ -77,6 +84,9 @@ public final class Trainer {
             }
         }
     }
+
+    /// Samples of the batch whose outputs a step checks after its update.
+    static let checkedRows = 4
 
     /// Captures the model into the trainer's backup (caller holds the write lock). The first
     /// call allocates it; a step allocates nothing after that. Nothing is changed on failure.

@@ -24,7 +24,9 @@ def integer(value: Any, name: str, minimum: int = 0, maximum: int = SIZE_MAX) ->
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} is {value!r}; expected an integer")
     value = int(value)
-    if not minimum <= value <= maximum:
+    if value < minimum:
+        raise ValueError(f"{name} is {value}; expected an integer >= {minimum}")
+    if value > maximum:
         raise ValueError(f"{name} is {value}; expected an integer in [{minimum}, {maximum}]")
     return value
 

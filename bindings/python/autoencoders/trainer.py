@@ -44,7 +44,7 @@ class Trainer:
         samples a step takes (1 to 1048576)."""
         if not isinstance(model, Autoencoder):
             raise TypeError(f"model is a {type(model).__name__}; expected an Autoencoder")
-        batch_size = count(batch_size, "batch_size", 1, 1 << 20)
+        batch_size = count(batch_size, "batch_size", 1)  # the library bounds it further (1048576)
         native = model._model()
         out = _library.TrainerPointer()
         with native.handle.borrow() as m:
