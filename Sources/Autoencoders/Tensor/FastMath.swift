@@ -14,7 +14,10 @@ enum FastMath {
     static func exp(_ x: Float) -> Float {
         let clamped = min(max(x, -87.0), 88.0)
         // Round to nearest with the 1.5·2²³ trick: SSE2 has no vector round, and rintf is a call.
-        let k = (clamped * 1.442695040888963 + 12_582_912) - 12_582_912
+        // The low bits of `shifted` hold k itself, so 2ᵏ needs no float-to-integer conversion,
+        // which would trap on NaN (NaN passes the clamp, and must propagate, not kill the host).
+        let shifted = clamped * 1.442695040888963 + 12_582_912
+        let k = shifted - 12_582_912
         let r = (clamped - k * 0.693145751953125) - k * 1.428606765330187e-06
         var p: Float = 1.0 / 720
         p = p * r + 1.0 / 120
@@ -23,7 +26,7 @@ enum FastMath {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let scale = Float(bitPattern: UInt32(truncatingIfNeeded: Int32(k) + 127) << 23)
+        let scale = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23)
         return p * scale
     }
 
