@@ -16,6 +16,9 @@ need_package libopenblas-dev
 command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
 command -v make >/dev/null 2>&1 || need_apt+=(make)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc g++)
+# The install suite (Tests/install): pkg-config and CMake consumers of `make install`.
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
 
 # Python: numpy, Pillow, pytest.
 python=$(command -v python3 || true)
@@ -34,6 +37,12 @@ elif ! "$python" -c "import numpy, PIL, pytest" 2>/dev/null; then
     else
         python_pip=(numpy pillow pytest)
     fi
+fi
+
+# The install suite makes throwaway venvs (the wheel test, pip from a git URL); Debian's own
+# python3 can do so only with python3-venv.
+if [ -z "$python" ] || [ "$(readlink -f "$python")" = "$(readlink -f /usr/bin/python3)" ]; then
+    need_package python3-venv
 fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then
