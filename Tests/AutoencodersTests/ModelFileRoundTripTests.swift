@@ -52,8 +52,9 @@ final class ModelFileRoundTripTests: XCTestCase {
                 if index % 3 != 2 {
                     let n = model.inputSize
                     let offset = (0..<n).map { _ in Self.odd[Int(random.next() % UInt64(Self.odd.count))] }
-                    // A scale must be non-zero; its reciprocal may overflow, which is the scaling's concern.
-                    let scale = (0..<n).map { _ in Self.odd.filter { $0 != 0 }[Int(random.next() % 13)] }
+                    // A scale must be non-zero with a finite reciprocal (InputScaling refuses subnormals).
+                    let scales = Self.odd.filter { $0 != 0 && (1 / $0).isFinite }
+                    let scale = (0..<n).map { _ in scales[Int(random.next() % UInt64(scales.count))] }
                     try model.setInputScaling(InputScaling(offset: offset, scale: scale))
                 }
                 if index % 2 == 1 {

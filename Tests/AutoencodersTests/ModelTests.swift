@@ -185,6 +185,9 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(minMax.offset, [1, 5])
         XCTAssertEqual(minMax.scale, [7, 1])
         assertThrows(.invalidArgument) { () throws(AutoencoderError) in try InputScaling(offset: [0], scale: [0]) }
+        // A subnormal scale has an infinite reciprocal: every scaled input would be infinite.
+        assertThrows(.invalidArgument) { () throws(AutoencoderError) in try InputScaling(offset: [0], scale: [1e-40]) }
+        XCTAssertNoThrow(try InputScaling(offset: [0], scale: [1e-30]))
         assertThrows(.numeric) { () throws(AutoencoderError) in try InputScaling(offset: [.nan], scale: [1]) }
         assertThrows(.shapeMismatch) { () throws(AutoencoderError) in try InputScaling(offset: [0, 1], scale: [1]) }
     }

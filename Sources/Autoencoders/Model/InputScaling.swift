@@ -13,8 +13,10 @@ public struct InputScaling: Equatable, Sendable {
         for (i, value) in offset.enumerated() where !value.isFinite {
             throw .numeric("input scaling: offset[\(i)] is \(value); it must be finite")
         }
-        for (i, value) in scale.enumerated() where !(value.isFinite && value != 0) {
-            throw .invalidArgument("input scaling: scale[\(i)] is \(value); it must be finite and non-zero")
+        // The data is multiplied by 1/scale, so that reciprocal must be finite too (a subnormal
+        // scale such as 1e-40 would turn every input into infinity).
+        for (i, value) in scale.enumerated() where !(value.isFinite && value != 0 && (1 / value).isFinite) {
+            throw .invalidArgument("input scaling: scale[\(i)] is \(value); it must be finite and non-zero, with a finite reciprocal (|scale| > 2.9e-39)")
         }
         self.offset = offset
         self.scale = scale
