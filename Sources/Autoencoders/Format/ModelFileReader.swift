@@ -109,7 +109,9 @@ extension ModelFile {
         let plan = try TensorPlan(header: header, layout: layout, training: training, spec: spec, name: name)
 
         // 4. Build, and read every tensor once into its destination.
-        let model = try Model(spec: spec)
+        // Every parameter is read below; initial values are drawn only to leave the generator where
+        // a freshly built model's would be when the file does not restore it.
+        let model = try Model(spec: spec, layout: layout, initialize: training.random == nil)
         let optimizer = training.optimizerStep == nil ? nil : try spec.optimizer.makeOptimizer(parameterCount: layout.trainableCount)
         let scaling = plan.hasScaling ? (offset: try FloatBuffer(count: layout.inputSize), scale: try FloatBuffer(count: layout.inputSize)) : nil
         var digest = ModelFileDigest(version: version, key: key)

@@ -28,11 +28,17 @@ public final class Model {
     let workspaces: WorkspacePool
 
     /// Builds a model from a validated spec, with freshly initialised parameters.
-    public init(spec: ModelSpec) throws(AutoencoderError) {
+    public convenience init(spec: ModelSpec) throws(AutoencoderError) {
+        try self.init(spec: spec, layout: ParameterLayout(spec: spec), initialize: true)
+    }
+
+    /// Builds a model on the graph and table of `layout` (built from `spec`), so a loader that has
+    /// checked a file against the layout does not build the graph twice. With `initialize: false`
+    /// the parameters stay zero and the generator untouched (the loader reads both from the file).
+    init(spec: ModelSpec, layout: ParameterLayout, initialize: Bool) throws(AutoencoderError) {
         self.spec = spec
-        var builder = GraphBuilder(spec: spec)
-        graph = try builder.build()
-        table = try ParameterTable(graph: graph)
+        graph = layout.graph
+        table = layout.table
         // Parameters and gradients together within physical memory (each buffer checks itself too).
         var total = SizeTotal()
         total.add(table.totalCount, times: 2)
@@ -45,7 +51,7 @@ public final class Model {
         table.bind(graph: graph, parameters: parameters, gradients: gradients)
         objective = try Objective(spec: spec, graph: graph, table: table)
         random = RandomGenerator(seed: spec.seed)
-        table.initialize(parameters, random: &random)
+        if initialize { table.initialize(parameters, random: &random) }
         workspaces = WorkspacePool(graph: graph)
     }
 

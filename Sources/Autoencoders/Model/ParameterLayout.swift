@@ -1,24 +1,25 @@
-/// The parameter tensors a spec's model has, known without building the model: the graph of layers
+/// The parameter tensors a spec's model has, known before the model is built: the graph of layers
 /// is built (shapes only; layers allocate nothing until they are bound), but no parameter,
 /// gradient or workspace buffer is allocated and nothing is initialised. A loader compares this
 /// with a file's tensor table before it builds the model, so a few hundred bytes of spec cannot
 /// make it allocate gigabytes (ModelFile.swift).
 struct ParameterLayout {
-    let entries: [ParameterEntry]
+    /// The graph and its parameter table, built once: `Model(spec:layout:initialize:)` adopts them,
+    /// so a loader does not build the graph a second time.
+    let graph: Graph
+    let table: ParameterTable
+
+    var entries: [ParameterEntry] { table.entries }
     /// Floats in the flat parameter buffer.
-    let totalCount: Int
+    var totalCount: Int { table.totalCount }
     /// Floats the optimizer updates (the length of each optimizer state tensor).
-    let trainableCount: Int
+    var trainableCount: Int { table.trainableCount }
     /// Floats per input sample (the length of each input scaling tensor).
-    let inputSize: Int
+    var inputSize: Int { graph.inputSize }
 
     init(spec: ModelSpec) throws(AutoencoderError) {
         var builder = GraphBuilder(spec: spec)
-        let graph = try builder.build()
-        let table = try ParameterTable(graph: graph)
-        entries = table.entries
-        totalCount = table.totalCount
-        trainableCount = table.trainableCount
-        inputSize = graph.inputSize
+        graph = try builder.build()
+        table = try ParameterTable(graph: graph)
     }
 }
