@@ -3,18 +3,7 @@ import XCTest
 @testable import Autoencoders
 
 /// Numeric CSV reading (Sources/Autoencoders/IO/CSV.swift).
-final class CSVTests: XCTestCase {
-    private var directory = ""
-
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "CSVTests-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
+final class CSVTests: TemporaryDirectoryTestCase {
     func testHeaderIsReturnedAndSkipped() throws {
         let table = try read("a,b,c\n1,2,3\n4,5,6\n")
         XCTAssertEqual(table.header, ["a", "b", "c"])

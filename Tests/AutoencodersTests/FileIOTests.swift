@@ -4,18 +4,7 @@ import XCTest
 
 /// Reading only regular files (at once, without blocking), replacing only regular files, short
 /// temporary names, and the clean-up of stale temporary files (FileIO.swift, FileIO+Writing.swift).
-final class FileIOTests: XCTestCase {
-    private var directory = ""
-
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "FileIOTests-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
+final class FileIOTests: TemporaryDirectoryTestCase {
     private func model() throws -> Model { try Model(json: ModelTests.spec(input: 6, hidden: 4, code: 2)) }
 
     private func kind(_ path: String) -> mode_t {

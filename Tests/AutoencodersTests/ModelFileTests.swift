@@ -4,18 +4,7 @@ import XCTest
 
 /// The model file (Sources/Autoencoders/Format/ModelFile.swift): round trips, exact resumption,
 /// and every way a damaged file must fail cleanly.
-final class ModelFileTests: XCTestCase {
-    private var directory = ""
-
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "ModelFileTests-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
+final class ModelFileTests: TemporaryDirectoryTestCase {
     /// A model trained for two epochs, with input scaling and Adam state.
     private func trainedModel(input: Int = 12, hidden: Int = 8, code: Int = 3) throws -> (Model, Tensor) {
         let model = try Model(json: ModelTests.spec(input: input, hidden: hidden, code: code, seed: 11))

@@ -4,18 +4,7 @@ import XCTest
 
 /// NPY reading and writing (Sources/Autoencoders/IO/NPY.swift) and the atomic writes under it
 /// (IO/FileIO.swift). Small files are built here byte by byte; the real data sets come from data/.
-final class NPYTests: XCTestCase {
-    private var directory = ""
-
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "NPYTests-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
+final class NPYTests: TemporaryDirectoryTestCase {
     // MARK: - Round trips
 
     func testWriteThenReadRoundTrips() throws {

@@ -4,18 +4,7 @@ import XCTest
 
 /// What the command-line tool writes results with: int32 .npy files (labels) and CSV/TSV text
 /// (IO/NPYWriter.swift, IO/CSVWriter.swift).
-final class OutputWriterTests: XCTestCase {
-    private var directory = ""
-
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "OutputWriterTests-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
+final class OutputWriterTests: TemporaryDirectoryTestCase {
     func testInt32NPYReadsBackExactlyWithNumPysHeader() throws {
         let path = directory + "/labels.npy"
         let labels: [Int32] = [0, 1, -100, 2_147_483_647, -2_147_483_648, 7]
