@@ -220,7 +220,8 @@ int main(int argc, char **argv) {
         float *batch = malloc(2 * features * sizeof(float)), *offset = malloc(features * sizeof(float)),
               *scale = malloc(features * sizeof(float));
         int32_t *targets = calloc(2 * labels + 1, sizeof(int32_t));
-        for (size_t i = 0; i < 2 * features; i++) batch[i] = (float)(i % 5) / 5.0f;
+        /* In [0.25, 0.65]: after the scaling below still in [0, 1], as BCE targets must be. */
+        for (size_t i = 0; i < 2 * features; i++) batch[i] = 0.25f + 0.1f * (float)(i % 5);
         for (size_t i = 0; i < features; i++) {
             offset[i] = 0.1f * (float)(i % 3);
             scale[i] = 1.0f + 0.5f * (float)(i % 2);
