@@ -73,7 +73,7 @@ public final class Trainer {
                 // overflow on other samples alone shows as a non-finite loss at the next step,
                 // which then leaves the weights unchanged.
                 guard Trainer.firstNonFinite(model.parameters.pointer, count: model.parameterCount) == nil,
-                      outputsAreFinite(rows: min(rows, Trainer.checkedRows)) else {
+                      outputsAreFinite(rows: min(rows, Trainer.checkedRows), masked: mask != nil) else {
                     throw AutoencoderError.numeric("after this update the outputs on this batch are not finite (lower the learning rate, "
                                    + "or check the data scaling); the update was undone")
                 }
@@ -102,8 +102,15 @@ public final class Trainer {
 
     /// Whether the model's outputs on the first `rows` samples of the workspace are finite, in
     /// inference mode (which draws nothing from the generator). The check that catches finite
-    /// weights whose outputs overflow; one forward pass.
-    func outputsAreFinite(rows: Int) -> Bool {
+    /// weights whose outputs overflow; one forward pass. It runs on the inputs the caller will
+    /// reconstruct: a denoising model's update was computed on corrupted inputs, so the clean
+    /// ones (the target) are put back first, with missing inputs still zero when `masked`.
+    func outputsAreFinite(rows: Int, masked: Bool) -> Bool {
+        if model.spec.noise != nil && !model.isSegmentation {
+            let count = rows * model.inputSize
+            let input = workspace.input.pointer, clean = workspace.target.pointer, mask = workspace.mask.pointer
+            for i in 0..<count { input[i] = masked && mask[i] == 0 ? 0 : clean[i] }
+        }
         let graph = model.graph
         graph.infer(workspace, batch: rows, nodes: 0...graph.outputNode)
         let count = rows * graph.outputSize
