@@ -102,8 +102,8 @@ public final class Trainer {
 
     /// Whether the model's outputs on the first `rows` samples of the workspace are finite, in
     /// inference mode (which draws nothing from the generator). The check that catches finite
-    /// weights whose outputs overflow; one forward pass. It runs on the inputs the caller will
-    /// reconstruct: a denoising model's update was computed on corrupted inputs, so the clean
+    /// weights whose outputs overflow; one forward pass over the outputs as the caller sees them.
+    /// It runs on the inputs the caller will reconstruct: a denoising model's update was computed on corrupted inputs, so the clean
     /// ones (the target) are put back first, with missing inputs still zero when `masked`.
     func outputsAreFinite(rows: Int, masked: Bool) -> Bool {
         if model.spec.noise != nil && !model.isSegmentation {
@@ -113,8 +113,13 @@ public final class Trainer {
         }
         let graph = model.graph
         graph.infer(workspace, batch: rows, nodes: 0...graph.outputNode)
-        let count = rows * graph.outputSize
-        return Trainer.firstNonFinite(workspace.activations[graph.outputNode].pointer, count: count) == nil
+        let outputs = workspace.activations[graph.outputNode].pointer, count = rows * graph.outputSize
+        // What the caller reads back is in data space: undo the input scaling (in place: the
+        // step is over, nothing reads these activations again), where a huge scale may overflow.
+        if let scaling = model.inputScaling, !model.isSegmentation, graph.outputSize == scaling.offset.count {
+            scaling.invert(outputs, rows: rows)
+        }
+        return Trainer.firstNonFinite(outputs, count: count) == nil
     }
 
     /// The index of the first NaN or infinity among `count` floats, or nil. One vectorisable
