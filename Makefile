@@ -93,6 +93,6 @@ tsan:
 # (built on first use: about 3 minutes on 2 cores). CI runs 60 s per harness (scripts/test.sh).
 FUZZ_SECONDS ?= 300
 fuzz:
-	Tests/fuzz/run.sh $(FUZZ_SECONDS)
+	FUZZ_SEED=$${FUZZ_SEED:-0} Tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 .PHONY: fuzz
