@@ -20,8 +20,14 @@ LIBRARY := .build/release/libautoencoders.so
 
 all: library cli examples
 
+# The project's own release builds take -Ounchecked: it drops the overflow and bounds traps of the
+# hot loops (worth 20-40 % on inference and convolutions here, docs/BENCHMARKS.md). Sizes do not
+# depend on it: they are checked explicitly (Tensor/Size.swift), and the fuzzing build keeps every
+# check. Swift packages that depend on this one build it with plain -O (SwiftPM refuses unsafe
+# flags in a versioned dependency). SWIFT_RELEASE_FLAGS= builds with -O here too.
+SWIFT_RELEASE_FLAGS ?= -Xswiftc -Ounchecked
 swift-release:
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release $(SWIFT_RELEASE_FLAGS)
 
 library: swift-release
 	@mkdir -p $(STAGE)/lib $(STAGE)/include

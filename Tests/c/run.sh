@@ -11,7 +11,7 @@
 #   5. valgrind                       roundtrip --quick, abi_misuse, modelfile --quick: no errors, no definite/indirect leaks
 #
 # Uses the release library at .build/release/libautoencoders.so, brought up to date first with
-# `swift build -c release --product autoencoders` (so a stale library is never tested);
+# `make swift-release` (the Makefile's release flags; so a stale library is never tested);
 # LIBRARY=path overrides it (used as is, not rebuilt). Set SKIP_VALGRIND=1
 # to skip step 5. Exits non-zero on any failure; the last line is "N passed, M failed" (checks).
 set -uo pipefail
@@ -23,7 +23,7 @@ mkdir -p "$out/lib" "$out/tmp"
 
 if [ -z "${LIBRARY:-}" ]; then
     echo "building $library"
-    swift build -c release --product autoencoders || { echo "0 passed, 1 failed"; exit 1; }
+    make -s swift-release >/dev/null || { echo "0 passed, 1 failed"; exit 1; }   # the Makefile's release flags
 fi
 library=$(cd "$(dirname "$library")" && pwd)/$(basename "$library")
 # Programs record the SONAME (libautoencoders.so.0), so give them a directory where that name resolves.

@@ -11,7 +11,7 @@ cd "$ROOT"
 echo "building autoencoders-cli (release)..."
 T="$(mktemp -d)"
 trap 'rm -rf "$T"' EXIT
-if ! swift build -c release --product autoencoders-cli >"$T/build.log" 2>&1; then
+if ! make -s -C "$(dirname "$0")/../.." swift-release >"$T/build.log" 2>&1; then   # the Makefile's release flags
     cat "$T/build.log"; echo "build failed"; echo "0 passed, 1 failed"; exit 1
 fi
 BIN="$(swift build -c release --product autoencoders-cli --show-bin-path 2>/dev/null)/autoencoders-cli"
