@@ -32,7 +32,15 @@ public final class Dropout: Layer {
             if UnsafePointer(y) != UnsafePointer(x) { y.update(from: x, count: count) }
             return
         }
-        let keep = 1 - rate, scale = 1 / keep
+        Dropout.apply(x, mask: mask, into: y, count: count, keep: 1 - rate, random: &random)
+    }
+
+    /// Inverted dropout in training: each value kept with probability `keep` and scaled by
+    /// 1/keep (the mask holds that factor or 0, for backward). Shared with the recurrent layers'
+    /// dropout between stacked layers, so both draw from the generator the same way.
+    static func apply(_ x: UnsafePointer<Float>, mask: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                      count: Int, keep: Float, random: inout RandomGenerator) {
+        let scale = 1 / keep
         for i in 0..<count {
             let m: Float = random.uniform() < keep ? scale : 0
             mask[i] = m

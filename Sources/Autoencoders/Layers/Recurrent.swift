@@ -184,12 +184,7 @@ public final class Recurrent: Layer {
             y.update(from: x, count: count)
             return
         }
-        let keep = 1 - dropout, scale = 1 / keep
-        for i in 0..<count {
-            let m: Float = random.uniform() < keep ? scale : 0
-            mask[i] = m
-            y[i] = x[i] * m
-        }
+        Dropout.apply(x, mask: mask, into: y, count: count, keep: 1 - dropout, random: &random)
     }
 
     /// What layer k reads: the layer's input, or the layer below's output (after dropout).
