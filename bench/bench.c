@@ -1,15 +1,19 @@
 /*
- * bench: the benchmark workloads of docs/BENCHMARKS.md (W1 to W5, cold start, peak memory),
+ * bench: the benchmark workloads of docs/BENCHMARKS.md (W1 to W6, cold start, peak memory),
  * measured through the C API as an embedding application sees it, at 1 and 2 threads, printed
  * beside the PyTorch and ONNX Runtime reference figures. Timings are medians; the machine's load
  * is printed with them, because two threads collapse when another process takes a core.
  *
  *   usage: bench DATA_DIR [--quick]
+ *          bench DATA_DIR --w6 [REPEATS [THREADS]]  (only W6, REPEATS times at 1 then 2 threads, or
+ *                                          at THREADS only: for runs interleaved with
+ *                                          bench/pytorch_w6.py, and for profiling)
  *          bench --cold-start          (internal: child process for the cold-start figure)
  *          bench --train-w1 DATA_DIR   (internal: child process for the peak-memory figure)
  */
 #define _DEFAULT_SOURCE
 #include <autoencoders.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +66,22 @@ static const char *W5_SPEC =
     "             {\"type\": \"dense\", \"units\": 100, \"activation\": \"relu\"}],"
     " \"loss\": \"mse\", \"init\": \"pytorch\"}";
 
+/* W6: the classic LSTM autoencoder, encoder LSTM(32->64) -> last state -> repeat 50 -> decoder
+ * LSTM(64->64) -> per-step dense 64->32, MSE, Adam (bench/pytorch_w6.py is the same in PyTorch). */
+static const char *W6_SPEC =
+    "{\"input_shape\": [50, 32],"
+    " \"encoder\": [{\"type\": \"lstm\", \"units\": 64, \"return\": \"last\"}],"
+    " \"decoder\": [{\"type\": \"repeat\", \"steps\": 50},"
+    "             {\"type\": \"lstm\", \"units\": 64},"
+    "             {\"type\": \"time_distributed_dense\", \"units\": 32}],"
+    " \"loss\": \"mse\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.001}, \"init\": \"pytorch\"}";
+
+#define W6_STEPS 50
+#define W6_FEATURES 32
+#define W6_SAMPLES 2048
+#define TORCH_W6_1 2490.0 /* bench/pytorch_w6.py, torch 2.13.0+cpu, docs/BENCHMARKS.md (W6) */
+#define TORCH_W6_2 3331.0
+
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -106,6 +126,18 @@ static float *w1_data(const char *dir) {
     return data;
 }
 
+/* The W6 epoch: 2,048 windows of 50 steps x 32 channels, channel f of window i at step t being
+ * 0.8 sin(2 pi t / (4 + f) + 0.37 i) (the same formula as bench/pytorch_w6.py). */
+static float *w6_data(void) {
+    float *data = malloc((size_t)W6_SAMPLES * W6_STEPS * W6_FEATURES * sizeof(float));
+    for (size_t i = 0; i < W6_SAMPLES; i++)
+        for (size_t t = 0; t < W6_STEPS; t++)
+            for (size_t f = 0; f < W6_FEATURES; f++)
+                data[(i * W6_STEPS + t) * W6_FEATURES + f] =
+                    (float)(0.8 * sin(6.283185307179586 * (double)t / (4.0 + (double)f) + 0.37 * (double)i));
+    return data;
+}
+
 typedef struct { double times[64]; size_t count; double last; } epoch_clock;
 
 static int record_epoch(const ae_progress *progress, void *user_data) {
@@ -116,9 +148,10 @@ static int record_epoch(const ae_progress *progress, void *user_data) {
     return 0;
 }
 
-/* Samples/s of training a spec: one warm-up epoch, then the median of `epochs` timed epochs.
- * Returns -1 when the library cannot build the spec. */
-static double training_throughput(const char *spec, const float *data, size_t epochs, size_t batch_size) {
+/* Samples/s of training a spec on `samples` samples of `features` values: one warm-up epoch, then
+ * the median of `epochs` timed epochs. Returns -1 when the library cannot build the spec. */
+static double training_throughput_of(const char *spec, const float *data, size_t samples, size_t features,
+                                     size_t epochs, size_t batch_size) {
     ae_model *model;
     if (ae_model_create(spec, &model) != AE_OK) return -1;
     ae_train_options options;
@@ -128,9 +161,36 @@ static double training_throughput(const char *spec, const float *data, size_t ep
     epoch_clock clock = {{0}, 0, now()};
     options.progress = record_epoch;
     options.user_data = &clock;
-    if (ae_model_train(model, data, EPOCH_SAMPLES, (size_t)EPOCH_SAMPLES * 784, &options, NULL) != AE_OK) die("ae_model_train");
+    if (ae_model_train(model, data, samples, samples * features, &options, NULL) != AE_OK) die("ae_model_train");
     ae_model_free(model);
-    return EPOCH_SAMPLES / median(clock.times + 1, clock.count - 1);
+    return samples / median(clock.times + 1, clock.count - 1);
+}
+
+/* The same on the W1 epoch of 10,240 MNIST images. */
+static double training_throughput(const char *spec, const float *data, size_t epochs, size_t batch_size) {
+    return training_throughput_of(spec, data, EPOCH_SAMPLES, 784, epochs, batch_size);
+}
+
+/* W6 samples/s at the current thread count: median of `epochs` epochs after a warm-up epoch. */
+static double w6_throughput(const float *data, size_t epochs) {
+    return training_throughput_of(W6_SPEC, data, W6_SAMPLES, W6_STEPS * W6_FEATURES, epochs, 64);
+}
+
+/* Only W6, `repeats` times at 1 then 2 threads (at `only_threads` alone when it is not 0), one
+ * line per figure with the load average. */
+static int w6_only(size_t repeats, int only_threads) {
+    float *data = w6_data();
+    printf("libautoencoders %s, W6 (LSTM AE training, T = 50, batch 64), samples/s\n", ae_version_string());
+    for (size_t r = 0; r < repeats; r++)
+        for (int threads = only_threads ? only_threads : 1; threads <= (only_threads ? only_threads : 2); threads++) {
+            ae_set_num_threads(threads);
+            double w6 = w6_throughput(data, 3);
+            if (w6 < 0) die("W6");
+            printf("ours threads=%d samples/s=%.1f load=%.2f\n", threads, w6, load_average());
+            fflush(stdout);
+        }
+    free(data);
+    return 0;
 }
 
 /* Median latency in microseconds of reconstructing one sample, each call timed alone. */
@@ -218,8 +278,9 @@ int main(int argc, char **argv) {
         free(data);
         return 0;
     }
+    if (argc >= 3 && strcmp(argv[2], "--w6") == 0) return w6_only(argc > 3 ? (size_t)atoi(argv[3]) : 1, argc > 4 ? atoi(argv[4]) : 0);
     if (argc < 2) {
-        fprintf(stderr, "usage: %s DATA_DIR [--quick]\n", argv[0]);
+        fprintf(stderr, "usage: %s DATA_DIR [--quick | --w6 [REPEATS [THREADS]]]\n", argv[0]);
         return 2;
     }
     int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
@@ -232,6 +293,8 @@ int main(int argc, char **argv) {
     static const double torch_w3[2] = {169, 244}, ort_w3[2] = {99, 71};
     static const double torch_w3_batch[2] = {39661, 63478}, ort_w3_batch[2] = {44005, 71891};
     static const double torch_w5[2] = {73, 69}, ort_w5[2] = {26, 13};
+    static const double torch_w6[2] = {TORCH_W6_1, TORCH_W6_2};
+    float *w6 = w6_data();
     for (int threads = 1; threads <= 2; threads++) {
         ae_set_num_threads(threads);
         double w1 = training_throughput(W1_SPEC, data, quick ? 2 : 5, 256);
@@ -264,7 +327,14 @@ int main(int argc, char **argv) {
                torch_w5[threads - 1], ort_w5[threads - 1], w5 / torch_w5[threads - 1]);
         ae_model_free(w1_model);
         ae_model_free(w5_model);
+        double w6_rate = w6_throughput(w6, quick ? 2 : 3);
+        if (w6_rate < 0)
+            printf("%-38s %8d %12s   (%s)\n", "W6 LSTM AE training, samples/s", threads, "-", ae_last_error());
+        else
+            printf("%-38s %8d %12.0f %12.0f %10s   (x%.2f)\n", "W6 LSTM AE training, samples/s", threads, w6_rate,
+                   torch_w6[threads - 1], "-", w6_rate / torch_w6[threads - 1]);
     }
+    free(w6);
     printf("%-38s %8s %12.1f %12s %10s\n", "cold start to model + optimizer, ms", "-", cold_start_ms(argv[0]), "3900",
            "8");
     printf("%-38s %8s %12.1f %12s %10s\n", "peak memory, W1 training, MiB", "1", training_peak_mib(argv[0], dir), "769",

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Evidence for the sequence autoencoders: anomaly localisation on arterial blood pressure, speech
+features of variable length, and a character-level autoencoder of English words.
+
+Runs each experiment on the copies in data/signals and data/text (data/README.md: sources and
+licences), prints each figure beside its target, and writes pictures to out/sequences/. The figures
+are recorded in docs/RESULTS.md.
+
+    python3 examples/python/sequence_autoencoders.py [--out out/sequences] [--only NAME ...]
+
+Experiments: localisation, vowels, words. About 4-5 minutes on 2 cores.
+Runs from a checkout (after `make library`) or with the package installed. Needs numpy, Pillow.
+"""
+
+import sys
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from evidence import ROOT, ae, flat, main, train
+
+
+def signal(name: str) -> np.ndarray:
+    return np.load(ROOT / "data" / "signals" / name)
+
+
+# ---- 1. anomaly localisation: UCR anomaly archive, series 135 ---------------------------------------
+
+WINDOW, TRAIN_STRIDE, TEST_STRIDE = 64, 1, 2
+TOLERANCE = 100  # the archive's rule: a location within +-100 points of the labelled anomaly
+CODE = 16
+
+
+def starts(size: int, length: int, stride: int) -> np.ndarray:
+    """Window starts every `stride` points, plus a last window ending at the last point."""
+    return np.unique(np.append(np.arange(0, size - length + 1, stride), size - length))
+
+
+def windows(x: np.ndarray, length: int, stride: int) -> np.ndarray:
+    return np.stack([x[s:s + length] for s in starts(len(x), length, stride)]).astype(np.float32)
+
+
+def recurrent_spec(kind: str) -> dict:
+    """The classic recurrent autoencoder: encoder -> last state (the code) -> repeat -> decoder ->
+    per-step dense back to one value per step."""
+    return {"input_shape": [WINDOW, 1],
+            "encoder": [{"type": kind, "units": 32, "return": "last"}, {"type": "dense", "units": CODE}],
+            "decoder": [{"type": "repeat", "steps": WINDOW},
+                        {"type": kind, "units": 32},
+                        {"type": "time_distributed_dense", "units": 1}],
+            "loss": "mse", "optimizer": {"type": "adam", "lr": 3e-3, "clip_grad_norm": 1.0}, "seed": 1}
+
+
+def conv1d(filters, kernel=5, stride=2, padding=2, activation="relu", transpose=False):
+    layer = {"type": "conv_transpose1d" if transpose else "conv1d", "filters": filters, "kernel": kernel,
+             "stride": stride, "padding": padding}
+    if transpose:
+        layer.update(kernel=4, padding=1)
+    if activation:
+        layer["activation"] = activation
+    return layer
+
+
+# 64 -> 32 -> 16 -> 8 samples by strided convolutions to a linear [2, 8] code (16 values), back up
+# by transposed convolutions.
+CONV_SPEC = {"input_shape": [1, WINDOW],
+             "encoder": [conv1d(16), conv1d(32), conv1d(2, activation=None)],
+             "decoder": [conv1d(32, transpose=True), conv1d(16, transpose=True), conv1d(1, activation=None, transpose=True)],
+             "loss": "mse", "optimizer": {"type": "adam", "lr": 3e-3}, "seed": 1}
+
+DENSE_SPEC = {"input_size": WINDOW,
+              "encoder": [{"type": "dense", "units": 32, "activation": "relu"}, {"type": "dense", "units": CODE}],
+              "decoder": [{"type": "dense", "units": 32, "activation": "relu"}, {"type": "dense", "units": WINDOW}],
+              "loss": "mse", "optimizer": {"type": "adam", "lr": 3e-3}, "seed": 1}
+
+LOCALISATION_MODELS = [("LSTM AE", recurrent_spec("lstm"), 20), ("GRU AE", recurrent_spec("gru"), 20),
+                       ("1-D conv AE", CONV_SPEC, 60), ("dense AE", DENSE_SPEC, 60)]
+
+
+def point_errors(model, test: np.ndarray) -> np.ndarray:
+    """Each test point's squared reconstruction error, averaged over the windows that cover it."""
+    W = windows(test, WINDOW, TEST_STRIDE)
+    R = flat(model.reconstruct(W))
+    total, count = np.zeros(len(test)), np.zeros(len(test))
+    for i, start in enumerate(starts(len(test), WINDOW, TEST_STRIDE)):
+        total[start:start + WINDOW] += (R[i] - W[i]) ** 2
+        count[start:start + WINDOW] += 1
+    return total / np.maximum(count, 1)
+
+
+def localisation(report, out):
+    """Train on the normal part only; the location of the highest reconstruction error on the test
+    part must fall within +-100 points of the labelled anomaly."""
+    normal, test = signal("ucr135_internal_bleeding16_train.npy"), signal("ucr135_internal_bleeding16_test.npy")
+    labelled = np.flatnonzero(signal("ucr135_internal_bleeding16_test_anomaly.npy"))
+    begin, end = int(labelled[0]), int(labelled[-1])
+    mean, std = normal.mean(), normal.std()
+    normal, test = (normal - mean) / std, (test - mean) / std
+    X = windows(normal, WINDOW, TRAIN_STRIDE)
+    print(f"  ({len(X):,} training windows of {WINDOW} points, stride {TRAIN_STRIDE}, from the {len(normal):,} normal "
+          f"points; test: {len(test):,} points in windows of {WINDOW}, stride {TEST_STRIDE}; labelled anomaly at "
+          f"test points {begin}-{end}; error of a point = mean over the windows covering it)")
+    curves = []
+    for name, spec, epochs in LOCALISATION_MODELS:
+        model = train(spec, X, epochs, 64)
+        errors = point_errors(model, test)
+        location = int(np.argmax(errors))
+        distance = max(begin - location, location - end, 0)
+        report.add("localisation", f"{name}: location of the highest error", f"{location} (off {distance})",
+                   f"within {begin - TOLERANCE}-{end + TOLERANCE}", distance <= TOLERANCE)
+        print(f"    {model.n_parameters:,} parameters, {epochs} epochs; error at the anomaly / median error: "
+              f"{errors[begin:end + 1].max() / np.median(errors):.0f}x")
+        curves.append((name, errors, location))
+    plot_localisation(test, curves, begin, end, out / "ucr135_localisation.png")
+
+
+def plot_localisation(test, curves, begin, end, path, width=760, panel=70):
+    """The test signal, then one panel per model of its per-point error (log scale), the labelled
+    anomaly shaded in every panel and each model's chosen location marked in red."""
+    rows = 1 + len(curves)
+    image = Image.new("RGB", (width, panel * rows + 4), "white")
+    draw = ImageDraw.Draw(image)
+    left, right = 6, width - 6
+
+    def x_of(i):
+        return left + i * (right - left) / (len(test) - 1)
+
+    def line(values, top, colour, log=False):
+        v = np.log10(np.maximum(values, 1e-6)) if log else values
+        low, high = float(v.min()), float(v.max())
+        step = max(1, len(v) // (right - left))  # one point per pixel column: the column's maximum
+        columns = [v[i:i + step].max() for i in range(0, len(v), step)]
+        points = [(x_of(i * step), top + panel - 6 - (c - low) / (high - low + 1e-12) * (panel - 22))
+                  for i, c in enumerate(columns)]
+        draw.line(points, fill=colour, width=1)
+
+    for r in range(rows):
+        top = r * panel
+        draw.rectangle([x_of(begin - TOLERANCE), top + 14, x_of(end + TOLERANCE), top + panel - 4], fill=(255, 236, 200))
+        draw.rectangle([x_of(begin), top + 14, x_of(end) + 1, top + panel - 4], fill=(255, 190, 120))
+    draw.text((left, 2), "UCR 135 test part (arterial blood pressure); shaded: labelled anomaly and +-100", fill="black")
+    line(test, 0, (0, 0, 0))
+    for r, (name, errors, location) in enumerate(curves, start=1):
+        top = r * panel
+        draw.text((left, top + 2), f"{name}: reconstruction error per point (log scale); red: its highest", fill="black")
+        line(errors, top, (40, 40, 160), log=True)
+        draw.line([(x_of(location), top + 14), (x_of(location), top + panel - 4)], fill=(220, 30, 30), width=2)
+    image.save(path, optimize=True)
+
+
+EXPERIMENTS = {"localisation": localisation}
+
+
+if __name__ == "__main__":
+    sys.exit(main(__doc__, EXPERIMENTS, ROOT / "out" / "sequences"))
