@@ -16,14 +16,14 @@ extension Model {
     public var paddingID: Int32 { Int32(embedding?.paddingIndex ?? 0) }
 
     /// Refuses float-output calls on a token model.
-    func requireFloatOutput(_ operation: String) throws(AutoencoderError) {
+    public func requireFloatOutput(_ operation: String) throws(AutoencoderError) {
         if isTokenModel {
             throw .unsupported("\(operation): this is a token model (an embedding reads token ids and the output is a logit per vocabulary entry); use the token calls (reconstruct_tokens, decode_tokens, score_tokens)")
         }
     }
 
     /// Refuses token calls on a model that takes floats.
-    func requireTokenModel(_ operation: String) throws(AutoencoderError) {
+    public func requireTokenModel(_ operation: String) throws(AutoencoderError) {
         guard isTokenModel else {
             throw .unsupported("\(operation): this model takes floats, not token ids (a token model's first encoder entry is an \"embedding\")")
         }
