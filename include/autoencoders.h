@@ -288,8 +288,8 @@ typedef struct ae_train_options {
  * sizeof(ae_train_options): the library writes exactly struct_size bytes (defaults for the fields
  * it knows, zero beyond), so a library newer than the caller's header never writes past the
  * caller's struct.
- * Errors: AE_ERR_INVALID_ARGUMENT (options is NULL, or struct_size is smaller than the struct of
- * version 0.1 or larger than 1 MiB). */
+ * Errors: AE_ERR_INVALID_ARGUMENT (options is NULL, or struct_size is neither the struct of
+ * version 0.1 (without the lengths fields) nor at least the struct with them, or larger than 1 MiB). */
 AE_API ae_status ae_train_options_init(ae_train_options *options, size_t struct_size);
 
 typedef enum ae_stop_reason {

@@ -8,6 +8,7 @@ public func ae_model_encode(_ handle: OpaquePointer?, _ input: UnsafePointer<Flo
                             _ code: UnsafeMutablePointer<Float>?, _ codeCount: UInt) -> Int32 {
     guarded("ae_model_encode") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try requireFloatInput(model, tokenCall: "ae_model_encode_tokens")
         let input = try required(input, "input", "n * input size floats")
         let code = try required(code, "code", "a buffer of n * code size floats")
         let rows = try asInt(n, "n")
@@ -52,6 +53,7 @@ public func ae_model_score(_ handle: OpaquePointer?, _ input: UnsafePointer<Floa
                            _ scores: UnsafeMutablePointer<Float>?, _ scoresCount: UInt) -> Int32 {
     guarded("ae_model_score") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try requireFloatInput(model, tokenCall: "ae_model_score_tokens")
         let input = try required(input, "input", "n * input size floats")
         let scores = try required(scores, "scores", "a buffer of n floats")
         let rows = try asInt(n, "n")
@@ -83,6 +85,7 @@ public func ae_model_segment(_ handle: OpaquePointer?, _ input: UnsafePointer<Fl
                              _ labels: UnsafeMutablePointer<Int32>?, _ labelsCount: UInt) -> Int32 {
     guarded("ae_model_segment") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try requireFloatInput(model, tokenCall: "the _tokens calls")
         let input = try required(input, "input", "n * input size floats")
         let labels = try required(labels, "labels", "a buffer of n * label size int32")
         let rows = try asInt(n, "n")
@@ -98,6 +101,7 @@ public func ae_model_encode_distribution(_ handle: OpaquePointer?, _ input: Unsa
                                          _ logVariance: UnsafeMutablePointer<Float>?, _ logVarianceCount: UInt) -> Int32 {
     guarded("ae_model_encode_distribution") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try requireFloatInput(model, tokenCall: "the _tokens calls")
         let input = try required(input, "input", "n * input size floats")
         let mean = try required(mean, "mean", "a buffer of n * code size floats")
         let logVariance = try required(logVariance, "logvar", "a buffer of n * code size floats")
@@ -143,6 +147,7 @@ public func ae_model_sample_codes(_ handle: OpaquePointer?, _ input: UnsafePoint
                                   _ seed: UInt64, _ codes: UnsafeMutablePointer<Float>?, _ codesCount: UInt) -> Int32 {
     guarded("ae_model_sample_codes") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try requireFloatInput(model, tokenCall: "the _tokens calls")
         let input = try required(input, "input", "n * input size floats")
         let codes = try required(codes, "codes", "a buffer of n * code size floats")
         let rows = try asInt(n, "n")
