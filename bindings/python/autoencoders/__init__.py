@@ -19,6 +19,9 @@ Convolutional models take images ``(n, C, H, W)``; segmentation models (spec
 ``segment(X)`` with ``(n, H, W)`` int32 labels. Variational autoencoders (an encoder ending in
 ``{"type": "variational", "units": d}``) add ``encode_distribution(X)``, ``generate(n, seed)``
 and ``interpolate(a, b, steps)``.
+Sequence models (``"input_shape": [T, F]`` with ``lstm``/``gru`` layers; ``Autoencoder.sequence``)
+take ``(n, T, F)`` arrays with ``lengths=`` or lists of ``(t_i, F)`` arrays; text models
+(``Autoencoder.text`` with a ``CharacterVocabulary``) take and give lists of strings.
 The shared library is found through ``AUTOENCODERS_LIBRARY``, the copy bundled with the package,
 a repository checkout's ``build/lib``, or the system loader (see ``library_path``).
 """
@@ -28,9 +31,11 @@ from ._errors import (AutoencoderError, FileError, FormatError, InternalError,
                       ParameterNameError, ShapeError, SpecError, UnsupportedError)
 from ._library import path as library_path
 from ._library import version as _library_version
+from ._sequence_spec import sequence_spec, text_spec
 from ._spec import dense_spec
 from ._threads import get_num_threads, set_num_threads
 from .model import Autoencoder, ProgressCallback, TrainReport
+from ._vocabulary import CharacterVocabulary
 from .trainer import Trainer
 
 #: The library's version ("0.1.0"), read from it at import.
@@ -38,6 +43,7 @@ __version__: str = _library_version
 
 __all__ = [
     "Autoencoder", "Trainer", "TrainReport", "ProgressCallback", "dense_spec",
+    "sequence_spec", "text_spec", "CharacterVocabulary",
     "set_num_threads", "get_num_threads", "library_path", "__version__",
     "AutoencoderError", "InvalidArgumentError", "ShapeError", "SpecError", "FileError",
     "FormatError", "NumericError", "UnsupportedError", "OutOfMemoryError", "InternalError",

@@ -4,14 +4,34 @@ builds it lazily in ``fit``."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Type, TypeVar, Union
 
 from ._fit import count
 from ._params import WIDTH_MAX
 from ._native import NativeModel, PathLike
+from ._saving import vocabulary_path
+from ._sequence_spec import sequence_spec, text_spec
 from ._spec import Activation, SpecLike
+from ._vocabulary import CharacterVocabulary
 
-__all__ = ["BuildersMixin"]
+__all__ = ["BuildersMixin", "check_vocabulary"]
+
+
+def check_vocabulary(native: NativeModel, vocabulary: Any) -> None:
+    """ValueError unless ``vocabulary`` (when given) fits ``native``: a text model whose
+    embedding has as many ids as the vocabulary."""
+    if vocabulary is None:
+        return
+    if not isinstance(vocabulary, CharacterVocabulary):
+        raise TypeError(f"vocabulary is {type(vocabulary).__name__}; expected a "
+                        "CharacterVocabulary")
+    if not native.is_tokens:
+        raise ValueError("vocabulary is for text models (an embedding as the first encoder "
+                         "entry); this model takes floats")
+    if vocabulary.size != native.vocabulary_size:
+        raise ValueError(f"vocabulary has {vocabulary.size} ids but the model's embedding has "
+                         f"{native.vocabulary_size}; they must match")
 
 _Self = TypeVar("_Self", bound="BuildersMixin")
 
@@ -51,12 +71,68 @@ class BuildersMixin:
         return model
 
     @classmethod
+    def sequence(cls: Type[_Self], steps: int, features: int, hidden: int = 64, *,
+                 cell: str = "lstm", code_size: Optional[int] = None, layers: int = 1,
+                 dropout: float = 0.0, code_activation: Activation = None,
+                 output_activation: Activation = None,
+                 loss: Union[str, Mapping[str, Any]] = "mse",
+                 optimizer: Union[str, Mapping[str, Any]] = "adam", lr: Optional[float] = None,
+                 clip_grad_norm: Optional[float] = 1.0, seed: int = 0, **training: Any) -> _Self:
+        """The classic recurrent autoencoder of ``[steps, features]`` sequences, built now (see
+        :func:`sequence_spec`): ``cell`` ("lstm" or "gru") encoder → last state (the code, of
+        ``hidden`` values unless ``code_size`` adds a dense code) → repeat → ``cell`` decoder →
+        a dense layer of ``features`` at every step. Further keyword arguments are the training
+        defaults of the constructor (``epochs=``, ``batch_size=``, ...).
+
+        Example: ``Autoencoder.sequence(50, 32, hidden=64, epochs=20)`` then
+        ``fit(X, lengths=lengths)`` on ``X`` of shape ``(n, 50, 32)``."""
+        spec = sequence_spec(steps, features, hidden, cell=cell, code_size=code_size,
+                             layers=layers, dropout=dropout, code_activation=code_activation,
+                             output_activation=output_activation, loss=loss,
+                             optimizer=optimizer, lr=lr, clip_grad_norm=clip_grad_norm,
+                             seed=seed)
+        return cls.from_spec(spec, **training)
+
+    @classmethod
+    def text(cls: Type[_Self], vocabulary: CharacterVocabulary, max_length: int, *,
+             embedding_size: int = 16, hidden: int = 64, cell: str = "gru",
+             code_size: Optional[int] = None, layers: int = 1, dropout: float = 0.0,
+             code_activation: Activation = None,
+             optimizer: Union[str, Mapping[str, Any]] = "adam", lr: Optional[float] = 0.005,
+             clip_grad_norm: Optional[float] = 1.0, seed: int = 0, **training: Any) -> _Self:
+        """A character-level text autoencoder for strings of up to ``max_length`` characters
+        over a fitted ``vocabulary`` (see :func:`text_spec`), built now with the vocabulary set,
+        so that fit, encode, reconstruct, score and decode take and give strings. Further
+        keyword arguments are the training defaults of the constructor.
+
+        Example::
+
+            vocabulary = CharacterVocabulary().fit(words)
+            model = Autoencoder.text(vocabulary, max_length=12, epochs=30, verbose=0)
+            model.fit(words)
+            model.reconstruct(["house"])         # ['house'] once trained
+        """
+        if not isinstance(vocabulary, CharacterVocabulary):
+            raise TypeError(f"vocabulary is {type(vocabulary).__name__}; expected a fitted "
+                            "CharacterVocabulary")
+        spec = text_spec(vocabulary, max_length, embedding_size=embedding_size, hidden=hidden,
+                         cell=cell, code_size=code_size, layers=layers, dropout=dropout,
+                         code_activation=code_activation, optimizer=optimizer, lr=lr,
+                         clip_grad_norm=clip_grad_norm, seed=seed)
+        return cls.from_spec(spec, vocabulary=vocabulary, **training)
+
+    @classmethod
     def from_spec(cls: Type[_Self], spec: SpecLike, **training: Any) -> _Self:
         """A model built now from a complete spec (a dict or JSON text; see docs/SPEC.md).
 
         Raises :class:`SpecError` naming the JSON path of the first problem."""
         model = cls(spec=spec, **training)
-        model._build(None)
+        native = model._build(None)
+        try:
+            check_vocabulary(native, training.get("vocabulary"))
+        except BaseException:
+            native.close()
+            raise
         return model
 
     @classmethod
@@ -67,9 +143,21 @@ class BuildersMixin:
         since is accepted: use it for files from places you do not trust. Without it, the file's
         checksum only guards against accidental corruption.
 
+        A text model's vocabulary is read from ``<path>.vocabulary.json`` when that file exists
+        (``vocabulary=`` overrides it).
+
         Raises :class:`FileError` if it cannot be read (or is not a regular file),
         :class:`FormatError` if it is not a valid model file or its signature does not match."""
-        return cls._adopt(NativeModel.load(path, key), training)
+        native = NativeModel.load(path, key)
+        if native.is_tokens and training.get("vocabulary") is None:
+            companion = vocabulary_path(path)
+            if os.path.isfile(companion):
+                try:
+                    training["vocabulary"] = CharacterVocabulary.load(companion)
+                except BaseException:
+                    native.close()
+                    raise
+        return cls._adopt(native, training)
 
     @classmethod
     def from_bytes(cls: Type[_Self], data: Union[bytes, bytearray, memoryview],
@@ -81,6 +169,7 @@ class BuildersMixin:
     @classmethod
     def _adopt(cls: Type[_Self], native: NativeModel, training: Dict[str, Any]) -> _Self:
         try:
+            check_vocabulary(native, training.get("vocabulary"))
             model = cls(spec=native.spec, **training)
         except BaseException:
             native.close()

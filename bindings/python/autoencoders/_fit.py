@@ -18,6 +18,7 @@ from . import _library
 from ._errors import check
 from ._params import SIZE_MAX, integer
 from ._native import NativeModel
+from ._native_sequences import require
 from ._progress import ProgressPrinter, progress_dict
 
 #: ``callback(progress) -> bool | None``: return False to stop training. ``progress`` is a dict
@@ -155,12 +156,16 @@ def signals_caught_into(errors: List[BaseException]) -> Iterator[None]:
 
 def train(native: NativeModel, data: np.ndarray, settings: FitSettings, *,
           validation: Optional[np.ndarray] = None, mask: Optional[np.ndarray] = None,
-          labels: Optional[np.ndarray] = None, callback: Optional[ProgressCallback] = None,
+          labels: Optional[np.ndarray] = None, lengths: Optional[np.ndarray] = None,
+          validation_lengths: Optional[np.ndarray] = None, tokens: bool = False,
+          callback: Optional[ProgressCallback] = None,
           report_batches: bool = False) -> TrainingOutcome:
     """Runs ``ae_model_train`` on validated float32 matrices (``ae_model_train_labels`` when
-    ``labels``, an int32 ``(n, label_size)`` matrix, are given). Never raises for the library's
-    errors or the callback's exceptions: they are returned in the outcome, so the caller can
-    tidy up first."""
+    ``labels``, an int32 ``(n, label_size)`` matrix, are given; ``ae_model_train_tokens`` when
+    ``tokens``, ``data`` then being int32 ``(n, T)`` ids). ``lengths`` and
+    ``validation_lengths`` (int32, one per sample) are the sequences' valid steps. Never raises
+    for the library's errors or the callback's exceptions: they are returned in the outcome, so
+    the caller can tidy up first."""
     if callback is not None and not callable(callback):
         raise TypeError(f"callback is {callback!r}; expected a callable")
     options = _library.ae_train_options()
@@ -179,6 +184,15 @@ def train(native: NativeModel, data: np.ndarray, settings: FitSettings, *,
     if mask is not None:
         options.mask = mask.ctypes.data_as(_library.FloatPointer)
         options.mask_count = mask.size
+    if (lengths is not None or validation_lengths is not None) and not tokens:
+        # An older library would read a smaller struct and ignore the lengths: refuse instead.
+        require("ae_model_encode_sequences")
+        if lengths is not None:
+            options.lengths = lengths.ctypes.data_as(_library.Int32Pointer)
+            options.lengths_count = lengths.size
+        if validation_lengths is not None:
+            options.validation_lengths = validation_lengths.ctypes.data_as(_library.Int32Pointer)
+            options.validation_lengths_count = validation_lengths.size
 
     printer = ProgressPrinter.for_verbosity(settings.verbose)
     per_batch = callback is not None and bool(report_batches)
@@ -223,7 +237,10 @@ def train(native: NativeModel, data: np.ndarray, settings: FitSettings, *,
     report.struct_size = sizeof(report)
     try:
         with signals_caught_into(errors):
-            status = native.train(data, options, report, labels)
+            if tokens:
+                status = native.train_tokens(data, lengths, options, report)
+            else:
+                status = native.train(data, options, report, labels)
     finally:
         printer.finish()
     return TrainingOutcome(history=history,

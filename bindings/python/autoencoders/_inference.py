@@ -7,12 +7,17 @@ Inputs come as ``(n, input_size)`` or in the model's per-sample shape (see
 :func:`_arrays.sample_layouts`); reconstructions come back as ``(n, *input_shape)``, which is
 ``(n, input_size)`` for dense models. Codes are flat ``(n, code_size)``: the C API has no query
 of the code's shape.
+
+Sequence models (input ``[T, F]``) also take ``lengths=`` and lists of variable-length
+sequences, and text models lists of strings (see ``_sequences``): each method turns its input
+into a :class:`SequenceBatch` and calls the ``_sequences`` or ``_tokens`` function of the C ABI
+(the plain one when every sample fills T steps, which gives the same result).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -20,6 +25,8 @@ from ._arrays import as_mask, as_samples
 from ._errors import UnsupportedError
 from ._native import NativeModel
 from ._segmentation import as_labels, require_reconstruction
+from ._sequences import SequenceBatch, refuse_lengths
+from ._vocabulary import CharacterVocabulary
 
 __all__ = ["InferenceMixin"]
 
@@ -27,8 +34,35 @@ __all__ = ["InferenceMixin"]
 class InferenceMixin:
     """Encoding, decoding, reconstruction, scores and anomaly flags of :class:`Autoencoder`."""
 
+    vocabulary: Optional[CharacterVocabulary]
+
     def _model(self) -> NativeModel:  # provided by Autoencoder
         raise NotImplementedError
+
+    def _batch(self, native: NativeModel, X: Any, lengths: Any,
+               name: str = "X") -> Optional[SequenceBatch]:
+        """``X`` (and ``lengths``) as a :class:`SequenceBatch` for a sequence or text model;
+        None for other models (which refuse ``lengths``)."""
+        if native.is_sequence or native.is_tokens:
+            return SequenceBatch.prepare(native, X, lengths, name, self.vocabulary)
+        refuse_lengths(native, lengths, "lengths")
+        return None
+
+    @staticmethod
+    def _scores(native: NativeModel, batch: SequenceBatch) -> np.ndarray:
+        """Per-sample scores of a sequence or text batch."""
+        if native.is_tokens:
+            return native.score_tokens(batch.data, batch.lengths)
+        if batch.lengths is None:
+            return native.score(batch.data)
+        return native.score_sequences(batch.data, batch.lengths)
+
+    def _tokens_out(self, batch: SequenceBatch, ids: np.ndarray) -> Any:
+        """Token ids per step as the input came: strings for strings, a list of id vectors for
+        a list, else the ``(n, T)`` array."""
+        if batch.strings and self.vocabulary is not None:
+            return self.vocabulary.decode(ids, batch.lengths)
+        return batch.unpad(ids)
 
     @property
     def code_shape(self) -> Tuple[int, ...]:
@@ -37,13 +71,21 @@ class InferenceMixin:
         library); decode takes them flat too."""
         return (self._model().code_size,)
 
-    def evaluate(self, X: Any, y: Any = None) -> float:
+    def evaluate(self, X: Any, y: Any = None, *, lengths: Any = None) -> float:
         """The mean training objective (loss plus regularizers) on ``X``, without training. A
         segmentation model needs the labels ``y`` (as :meth:`fit` takes them): its objective is the
-        mean cross-entropy.
+        mean cross-entropy. Sequence models average over the valid steps (``lengths``); a text
+        model's objective is the mean per-step cross-entropy.
 
         Raises :class:`UnsupportedError` for a segmentation model without ``y``."""
         native = self._model()
+        batch = self._batch(native, X, lengths)
+        if batch is not None:
+            if native.is_tokens:
+                return native.evaluate_tokens(batch.data, batch.lengths)
+            if batch.lengths is None:
+                return native.evaluate(batch.data)
+            return native.evaluate_sequences(batch.data, batch.lengths)
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         if native.is_segmentation:
             if y is None:
@@ -53,39 +95,78 @@ class InferenceMixin:
             return native.evaluate_labels(data, labels)
         return native.evaluate(data)
 
-    def encode(self, X: Any) -> np.ndarray:
-        """The codes of samples ``X``: a float32 array ``(n, code_size)``."""
+    def encode(self, X: Any, *, lengths: Any = None) -> np.ndarray:
+        """The codes of samples ``X``: a float32 array ``(n, code_size)``.
+
+        Sequence models take ``(n, T, F)`` with optional ``lengths`` (a recurrent encoder that
+        returns its last state takes it at each sample's last valid step, so padding does not
+        change a code) or a list of ``(t_i, F)`` arrays; text models a list of strings (with a
+        vocabulary), a list of id sequences, or ids ``(n, T)`` with ``lengths``."""
         native = self._model()
+        batch = self._batch(native, X, lengths)
+        if batch is not None:
+            if native.is_tokens:
+                return native.encode_tokens(batch.data, batch.lengths)
+            if batch.lengths is None:
+                return native.encode(batch.data)
+            return native.encode_sequences(batch.data, batch.lengths)
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         return native.encode(data)
 
-    def decode(self, Z: Any) -> np.ndarray:
+    def decode(self, Z: Any) -> Union[np.ndarray, List[str]]:
         """Reconstructions (in data space) from codes ``Z`` ``(n, code_size)``: float32
         ``(n, *input_shape)``. Raises :class:`UnsupportedError` when :attr:`can_decode` is
         False (decoders that read encoder feature maps besides the code, as in U-Net or SegNet)
-        and for segmentation models."""
+        and for segmentation models.
+
+        A text model gives the most likely token at every step, ``(n, T)`` int32 ids, or with a
+        :attr:`vocabulary` the strings they spell (each read up to its end mark)."""
         native = self._model()
         require_reconstruction(native, "decode")
         code, _ = as_samples(Z, "Z", (native.code_size,), native.code_size)
+        if native.is_tokens:
+            ids = native.decode_tokens(code)
+            return self.vocabulary.decode(ids) if self.vocabulary is not None else ids
         return native.decode(code).reshape((code.shape[0],) + native.input_shape)
 
-    def reconstruct(self, X: Any) -> np.ndarray:
+    def reconstruct(self, X: Any, *, lengths: Any = None) -> Any:
         """``decode(encode(X))`` in one pass, in data space: float32 ``(n, *input_shape)``
         (``(n, input_size)`` for dense models; ``(n, C, H, W)`` for images, whichever accepted
-        layout ``X`` came in)."""
+        layout ``X`` came in).
+
+        Sequence models: ``(n, T, F)`` with the padded steps (past ``lengths``) 0, or for a list
+        of ``(t_i, F)`` arrays a list of ``(t_i, F)`` reconstructions. Text models: the most
+        likely token at every valid step: strings for a list of strings, a list of id vectors
+        for a list of id sequences, ``(n, T)`` int32 ids (padding id past ``lengths``) for an
+        array."""
         native = self._model()
         require_reconstruction(native, "reconstruct")
+        batch = self._batch(native, X, lengths)
+        if batch is not None:
+            if native.is_tokens:
+                return self._tokens_out(batch, native.reconstruct_tokens(batch.data,
+                                                                         batch.lengths))
+            if batch.lengths is None:
+                output = native.reconstruct(batch.data)
+            else:
+                output = native.reconstruct_sequences(batch.data, batch.lengths)
+            return batch.unpad(output.reshape((batch.samples,) + native.input_shape))
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         return native.reconstruct(data).reshape((data.shape[0],) + native.input_shape)
 
-    def score(self, X: Any, y: Any = None) -> np.ndarray:
+    def score(self, X: Any, y: Any = None, *, lengths: Any = None) -> np.ndarray:
         """Per-sample anomaly scores: each sample's mean squared reconstruction error (in the
-        model's scaled space), a float32 array ``(n,)``. Large scores flag anomalies.
+        model's scaled space), a float32 array ``(n,)``. Large scores flag anomalies. Sequence
+        models average over each sample's valid steps (``lengths``, or a list's own lengths);
+        text models give each sample's mean per-step cross-entropy.
 
         Note: unlike scikit-learn's ``score`` this is per sample (``y`` is ignored); use
         :meth:`evaluate` for one number, e.g. in a scorer for ``GridSearchCV``."""
         native = self._model()
         require_reconstruction(native, "score")
+        batch = self._batch(native, X, lengths)
+        if batch is not None:
+            return self._scores(native, batch)
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         return native.score(data)
 
@@ -97,6 +178,8 @@ class InferenceMixin:
         ``fit(X, mask=...)`` for the best fills."""
         native = self._model()
         require_reconstruction(native, "inpaint")
+        if native.is_tokens:
+            raise UnsupportedError("inpaint: a text model's inputs are token ids; use reconstruct")
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         if mask is None:
             missing = np.isnan(data)
@@ -109,16 +192,26 @@ class InferenceMixin:
 
     # ---- Anomaly detection ----
 
-    def fit_threshold(self, X: Any, quantile: float = 0.99) -> float:
+    def fit_threshold(self, X: Any, quantile: float = 0.99, *, lengths: Any = None) -> float:
         """Sets the anomaly threshold to the ``quantile`` (0 to 1) of the scores of normal
         samples ``X`` (linear interpolation, as ``numpy.quantile``) and returns it. The threshold
-        is kept in the model file."""
+        is kept in the model file. Sequence and text models take ``X`` (and ``lengths``) as
+        :meth:`score` does."""
         native = self._model()
         require_reconstruction(native, "fit_threshold")
-        data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         quantile = float(quantile)
         if not 0.0 <= quantile <= 1.0:
             raise ValueError(f"quantile is {quantile}; expected a number in [0, 1], e.g. 0.99")
+        batch = self._batch(native, X, lengths)
+        if batch is not None and (native.is_tokens or batch.lengths is not None):
+            # No C call fits a threshold with lengths: the same quantile of the same scores.
+            scores = self._scores(native, batch).astype(np.float64)
+            native.set_threshold(float(np.quantile(scores, quantile)))
+            threshold = native.get_threshold()
+            assert threshold is not None
+            return threshold
+        data = batch.data if batch is not None else \
+            as_samples(X, "X", native.input_shape, native.input_size)[0]
         return native.fit_threshold(data, quantile)
 
     @property
@@ -134,27 +227,39 @@ class InferenceMixin:
             raise ValueError(f"threshold is {value}; expected a finite number >= 0")
         self._model().set_threshold(value)
 
-    def is_anomaly(self, X: Any) -> np.ndarray:
+    def is_anomaly(self, X: Any, *, lengths: Any = None) -> np.ndarray:
         """Anomaly flags (``ae_model_predict``): a boolean array ``(n,)``, True where a sample's
         score exceeds the threshold, so ``X[model.is_anomaly(X)]`` selects the anomalies.
         Raises :class:`UnsupportedError` when the model has no threshold (set one with
-        :meth:`fit_threshold` or :attr:`threshold`)."""
+        :meth:`fit_threshold` or :attr:`threshold`). Sequence and text models take ``X`` (and
+        ``lengths``) as :meth:`score` does."""
         native = self._model()
         require_reconstruction(native, "is_anomaly")
-        data, _ = as_samples(X, "X", native.input_shape, native.input_size)
+        batch = self._batch(native, X, lengths)
+        if batch is not None and (native.is_tokens or batch.lengths is not None):
+            threshold = native.get_threshold()
+            if threshold is None:
+                raise UnsupportedError("is_anomaly: the model has no anomaly threshold; set one "
+                                       "with fit_threshold(X) or model.threshold = value")
+            anomalous: np.ndarray = self._scores(native, batch) > np.float32(threshold)
+            return anomalous
+        data = batch.data if batch is not None else \
+            as_samples(X, "X", native.input_shape, native.input_size)[0]
         flags: np.ndarray = native.predict(data) != 0
         return flags
 
     # ---- scikit-learn's transformer names ----
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any, *, lengths: Any = None) -> np.ndarray:
         """scikit-learn's name of :meth:`encode`."""
-        return self.encode(X)
+        return self.encode(X, lengths=lengths)
 
-    def inverse_transform(self, Z: Any) -> np.ndarray:
+    def inverse_transform(self, Z: Any) -> Any:
         """scikit-learn's name of :meth:`decode`, flat as scikit-learn's arrays are:
-        ``(n, input_size)`` for every model."""
+        ``(n, input_size)`` for every model (a text model's strings stay strings)."""
         decoded = self.decode(Z)
+        if isinstance(decoded, list):
+            return decoded
         return decoded.reshape(decoded.shape[0], -1)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

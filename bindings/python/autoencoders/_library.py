@@ -95,6 +95,10 @@ class ae_train_options(Structure):
         ("user_data", c_void_p),
         ("mask", FloatPointer),
         ("mask_count", c_size_t),
+        ("lengths", Int32Pointer),
+        ("lengths_count", c_size_t),
+        ("validation_lengths", Int32Pointer),
+        ("validation_lengths_count", c_size_t),
     ]
 
 
@@ -233,7 +237,44 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "ae_model_get_threshold": (ae_status, [ModelPointer, FloatPointer, POINTER(c_int)]),
     "ae_model_predict": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, Int32Pointer,
                                      c_size_t]),
+    # Sequences
+    "ae_model_sequence_shape": (ae_status, [ModelPointer, SizePointer, SizePointer, POINTER(c_int)]),
+    "ae_model_vocabulary_size": (ae_status, [ModelPointer, SizePointer]),
+    "ae_trainer_step_sequences": (ae_status, [TrainerPointer, FloatPointer, Int32Pointer, c_size_t,
+                                              c_size_t, c_size_t, POINTER(c_double)]),
+    "ae_model_encode_sequences": (ae_status, [ModelPointer, FloatPointer, Int32Pointer, c_size_t,
+                                              c_size_t, c_size_t, FloatPointer, c_size_t]),
+    "ae_model_reconstruct_sequences": (ae_status, [ModelPointer, FloatPointer, Int32Pointer,
+                                                   c_size_t, c_size_t, c_size_t, FloatPointer,
+                                                   c_size_t]),
+    "ae_model_score_sequences": (ae_status, [ModelPointer, FloatPointer, Int32Pointer, c_size_t,
+                                             c_size_t, c_size_t, FloatPointer, c_size_t]),
+    "ae_model_evaluate_sequences": (ae_status, [ModelPointer, FloatPointer, Int32Pointer, c_size_t,
+                                                c_size_t, c_size_t, POINTER(c_double)]),
+    # Token (text) models
+    "ae_model_train_tokens": (ae_status, [ModelPointer, Int32Pointer, c_size_t, c_size_t,
+                                          Int32Pointer, c_size_t, POINTER(ae_train_options),
+                                          POINTER(ae_train_report)]),
+    "ae_trainer_step_tokens": (ae_status, [TrainerPointer, Int32Pointer, Int32Pointer, c_size_t,
+                                           c_size_t, c_size_t, POINTER(c_double)]),
+    "ae_model_encode_tokens": (ae_status, [ModelPointer, Int32Pointer, Int32Pointer, c_size_t,
+                                           c_size_t, c_size_t, FloatPointer, c_size_t]),
+    "ae_model_reconstruct_tokens": (ae_status, [ModelPointer, Int32Pointer, Int32Pointer, c_size_t,
+                                                c_size_t, c_size_t, Int32Pointer, c_size_t]),
+    "ae_model_decode_tokens": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t,
+                                           Int32Pointer, c_size_t]),
+    "ae_model_score_tokens": (ae_status, [ModelPointer, Int32Pointer, Int32Pointer, c_size_t,
+                                          c_size_t, c_size_t, FloatPointer, c_size_t]),
+    "ae_model_evaluate_tokens": (ae_status, [ModelPointer, Int32Pointer, Int32Pointer, c_size_t,
+                                             c_size_t, c_size_t, POINTER(c_double)]),
 }
+
+#: Functions of the sequence and token section, added after 0.1.0: bound when the library
+#: exports them, so that these bindings still load an older library (whose models are never
+#: sequence models); the calls then raise UnsupportedError (see ``has``).
+OPTIONAL = frozenset(name for name in PROTOTYPES
+                     if name.endswith(("_sequences", "_tokens"))
+                     or name in ("ae_model_sequence_shape", "ae_model_vocabulary_size"))
 
 # ---- Finding and loading the library ---------------------------------------------------------
 
@@ -316,6 +357,8 @@ def bind(library: ctypes.CDLL) -> None:
         try:
             function = getattr(library, name)
         except AttributeError as error:
+            if name in OPTIONAL:
+                continue
             raise ImportError(f"autoencoders: the library does not export {name}; it is older "
                               "than these bindings (rebuild it with `make library`)") from error
         function.restype = restype
@@ -329,6 +372,11 @@ def _check_version(library: ctypes.CDLL, path: str) -> str:
             f"autoencoders: the library at {path} is version {major}.{minor}, but these bindings "
             f"need {HEADER_VERSION[0]}.{HEADER_VERSION[1]} or a later {HEADER_VERSION[0]}.x")
     return str(library.ae_version_string().decode("utf-8"))
+
+
+def has(name: str) -> bool:
+    """Whether the loaded library exports ``name`` (always, for a function not in ``OPTIONAL``)."""
+    return name not in OPTIONAL or hasattr(lib, name)
 
 
 lib, path = load()

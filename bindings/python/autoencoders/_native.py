@@ -20,6 +20,7 @@ from ._arrays import float_pointer, int32_pointer
 from ._errors import InvalidArgumentError, ParameterNameError, check
 from ._handle import Handle
 from ._library import lib
+from ._native_sequences import SequenceCalls, sequence_description
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
@@ -76,11 +77,13 @@ def _has_variational_code(spec: Dict[str, Any]) -> bool:
     return encoder[-1].get("type") == "variational"
 
 
-class NativeModel:
-    """An owned ``ae_model *`` and its fixed description."""
+class NativeModel(SequenceCalls):
+    """An owned ``ae_model *`` and its fixed description (the sequence and token calls come from
+    :class:`SequenceCalls`)."""
 
     __slots__ = ("handle", "input_size", "code_size", "input_shape", "n_parameters", "can_decode",
-                 "class_count", "label_size", "spec_json", "tensors", "is_variational")
+                 "class_count", "label_size", "spec_json", "tensors", "is_variational", "steps",
+                 "features", "is_sequence", "vocabulary_size")
 
     def __init__(self, pointer: Any) -> None:
         """Takes ownership of ``pointer`` (freed on close or garbage collection)."""
@@ -110,6 +113,8 @@ class NativeModel:
                                                byref(count)))
                 shape = tuple(int(d) for d in dims[: min(rank.value, 8)])
                 self.tensors[(name.value or b"").decode("utf-8")] = (shape, int(count.value))
+        self.steps, self.features, self.is_sequence, self.vocabulary_size = \
+            sequence_description(self.handle, self.input_shape, self.spec)
 
     # ---- Construction ----
 
@@ -186,6 +191,11 @@ class NativeModel:
     def is_segmentation(self) -> bool:
         """A segmentation model (``"loss": "cross_entropy"``) has classes."""
         return self.class_count > 0
+
+    @property
+    def is_tokens(self) -> bool:
+        """A token (text) model: its input is int32 ids, its first encoder entry an embedding."""
+        return self.vocabulary_size > 0
 
     @property
     def label_shape(self) -> Tuple[int, ...]:
@@ -381,7 +391,8 @@ class NativeModel:
               report: "_library.ae_train_report", labels: Optional[np.ndarray] = None) -> int:
         """``ae_model_train``, or ``ae_model_train_labels`` when ``labels`` (int32, C-contiguous,
         ``(n, label_size)``) are given; returns the status (the caller raises, after its own
-        clean-up)."""
+        clean-up). Sequence lengths travel in ``options``; token models train with
+        :meth:`train_tokens`."""
         with self.handle.borrow() as m:
             if labels is None:
                 return int(lib.ae_model_train(m, float_pointer(data), data.shape[0], data.size,

@@ -3,11 +3,20 @@ the model file's bytes, optimizer state included)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, Optional
 
 from ._native import KeyLike, NativeModel, PathLike
 
-__all__ = ["SavingMixin"]
+__all__ = ["SavingMixin", "vocabulary_path"]
+
+#: What a text model's vocabulary file adds to the model file's path.
+VOCABULARY_SUFFIX = ".vocabulary.json"
+
+
+def vocabulary_path(path: PathLike) -> str:
+    """Where :meth:`SavingMixin.save` keeps the vocabulary of the model saved at ``path``."""
+    return os.fsdecode(os.fspath(path)) + VOCABULARY_SUFFIX
 
 
 class SavingMixin:
@@ -32,11 +41,21 @@ class SavingMixin:
 
         Raises :class:`FileError` if the path cannot be written (or is a directory, FIFO,
         device or symbolic link), :class:`InvalidArgumentError` for a path holding a NUL byte or
-        an empty key."""
-        self._model().save(path, include_optimizer_state, key)
+        an empty key.
+
+        A text model's :attr:`vocabulary` is written beside the model file, as
+        ``<path>.vocabulary.json`` (:func:`vocabulary_path`; the model file has no place for
+        it), where :meth:`load` finds it. That file is not covered by the signature."""
+        native = self._model()
+        native.save(path, include_optimizer_state, key)
+        vocabulary = getattr(self, "vocabulary", None)
+        if vocabulary is not None and native.is_tokens:
+            vocabulary.save(vocabulary_path(path))
 
     def to_bytes(self, include_optimizer_state: bool = True, key: Optional[KeyLike] = None) -> bytes:
-        """The bytes of the model file (what :meth:`save` would write; signed with ``key``)."""
+        """The bytes of the model file (what :meth:`save` would write; signed with ``key``).
+        A text model's vocabulary is not in them: pass it to ``from_bytes(data,
+        vocabulary=...)`` (pickling keeps it)."""
         return self._model().to_bytes(include_optimizer_state, key)
 
     def __getstate__(self) -> Dict[str, Any]:

@@ -12,7 +12,9 @@ import numpy as np
 from ._arrays import as_mask, as_samples
 from ._fit import FitSettings, ProgressCallback, TrainingOutcome, train
 from ._native import NativeModel
-from ._segmentation import as_labels, check_classes, hold_out, ignore_index
+from ._segmentation import as_labels, check_classes, hold_out, ignore_index, split_holding_out
+from ._sequences import SequenceBatch, full_lengths, refuse_lengths
+from ._vocabulary import CharacterVocabulary
 
 __all__ = ["TrainingData"]
 
@@ -27,6 +29,9 @@ class TrainingData:
         validation: explicit validation samples, or None.
         validation_labels: their labels (segmentation models), or None.
         mask: float32 mask of ``data``'s shape (reconstruction models), or None.
+        lengths: int32 ``(n,)`` valid steps of sequence samples, or None (every sample fills T).
+        validation_lengths: the same for the validation samples.
+        tokens: ``data`` (and ``validation``) are int32 token ids of a text model.
     """
 
     data: np.ndarray
@@ -34,12 +39,21 @@ class TrainingData:
     validation: Optional[np.ndarray] = None
     validation_labels: Optional[np.ndarray] = None
     mask: Optional[np.ndarray] = None
+    lengths: Optional[np.ndarray] = None
+    validation_lengths: Optional[np.ndarray] = None
+    tokens: bool = False
 
     @classmethod
     def prepare(cls, native: NativeModel, X: Any, y: Any = None, validation_data: Any = None,
-                mask: Any = None) -> "TrainingData":
+                mask: Any = None, lengths: Any = None, validation_lengths: Any = None,
+                vocabulary: Optional[CharacterVocabulary] = None) -> "TrainingData":
         """Checks and converts fit's arguments. ``y`` is required (and used) for a segmentation
         model and ignored otherwise, as scikit-learn passes it to unsupervised estimators too."""
+        if native.is_sequence or native.is_tokens:
+            return cls._sequences(native, X, validation_data, mask, lengths, validation_lengths,
+                                  vocabulary)
+        refuse_lengths(native, lengths, "lengths")
+        refuse_lengths(native, validation_lengths, "validation_lengths")
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         labels = None
         if native.is_segmentation:
@@ -57,6 +71,31 @@ class TrainingData:
         if mask is not None:
             matrix = as_mask(mask, data, native.input_shape, native.input_size)
         return cls(data, labels, validation, validation_labels, matrix)
+
+    @classmethod
+    def _sequences(cls, native: NativeModel, X: Any, validation_data: Any, mask: Any,
+                   lengths: Any, validation_lengths: Any,
+                   vocabulary: Optional[CharacterVocabulary]) -> "TrainingData":
+        """fit's arguments for a sequence or token model (see ``_sequences``)."""
+        batch = SequenceBatch.prepare(native, X, lengths, "X", vocabulary)
+        matrix = None
+        if mask is not None:
+            if native.is_tokens:
+                raise ValueError("mask is for models of float inputs; a text model leaves steps "
+                                 "out of the loss through the lengths")
+            if batch.listed is not None:
+                raise ValueError("mask needs X as a padded (n, T, F) array, as the mask is")
+            matrix = as_mask(mask, batch.data, (native.steps, native.features), native.input_size)
+        validation = validation_batch = None
+        if validation_data is not None:
+            validation_batch = SequenceBatch.prepare(native, validation_data, validation_lengths,
+                                                     "validation_data", vocabulary)
+            validation = validation_batch.data
+        elif validation_lengths is not None:
+            raise ValueError("validation_lengths is given without validation_data")
+        return cls(batch.data, validation=validation, mask=matrix, lengths=batch.lengths,
+                   validation_lengths=None if validation_batch is None else validation_batch.lengths,
+                   tokens=native.is_tokens)
 
     @staticmethod
     def _validation(native: NativeModel,
@@ -91,9 +130,20 @@ class TrainingData:
         ``validation_split`` (see :func:`_segmentation.hold_out`): the C API's
         ``validation_data`` has no labels."""
         data, labels, validation = self.data, self.labels, self.validation
+        lengths, validation_lengths = self.lengths, self.validation_lengths
         if labels is not None and validation is not None and self.validation_labels is not None:
             data, labels, split = hold_out(data, labels, validation, self.validation_labels)
             settings = dataclasses.replace(settings, validation_split=split)
             validation = None
+        if self.tokens and validation is not None:
+            # ae_model_train_tokens takes no validation_data: hold the samples out as above.
+            steps = data.shape[1]
+            lengths = np.concatenate([full_lengths(lengths, data.shape[0], steps),
+                                      full_lengths(validation_lengths, validation.shape[0], steps)])
+            split = split_holding_out(data.shape[0] + validation.shape[0], validation.shape[0])
+            data = np.concatenate([data, validation])
+            settings = dataclasses.replace(settings, validation_split=split)
+            validation = validation_lengths = None
         return train(native, data, settings, validation=validation, mask=self.mask, labels=labels,
+                     lengths=lengths, validation_lengths=validation_lengths, tokens=self.tokens,
                      callback=callback, report_batches=report_batches)

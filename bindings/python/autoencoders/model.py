@@ -22,9 +22,11 @@ from ._native import NativeModel
 from ._params import ParamsMixin, equal
 from ._saving import SavingMixin
 from ._segmentation import SegmentationMixin
+from ._sequences import SequenceBatch, sequence_scaling
 from ._spec import Activation, SpecLike, as_dict, dense_spec, to_json
 from ._training_data import TrainingData
 from ._variational import VariationalMixin
+from ._vocabulary import CharacterVocabulary
 from ._weights import SCALING_KINDS, WeightsMixin
 
 __all__ = ["Autoencoder", "TrainReport", "ProgressCallback"]
@@ -82,6 +84,12 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
             starts from a newly built model, as scikit-learn estimators do (fitting twice
             equals fitting once; anything set on the previous model is discarded).
 
+    Text (token models, whose first encoder entry is an ``embedding``):
+        vocabulary: a :class:`CharacterVocabulary` turning strings into token ids and back, so
+            that fit, encode, reconstruct, score and decode take and give lists of strings
+            (:meth:`text` builds the model and sets it; :meth:`save` keeps it beside the model
+            file and :meth:`load` finds it there). None: the model takes int token ids.
+
     Example::
 
         model = Autoencoder(hidden=[256, 64], code_size=16, epochs=20, validation_split=0.1)
@@ -101,7 +109,8 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
                  input_scaling: Optional[str] = None, epochs: int = 10, batch_size: int = 32,
                  shuffle: bool = True, validation_split: float = 0.0, patience: int = 0,
                  min_delta: float = 0.0, restore_best_weights: bool = True,
-                 verbose: int = 1, warm_start: bool = True) -> None:
+                 verbose: int = 1, warm_start: bool = True,
+                 vocabulary: Optional[CharacterVocabulary] = None) -> None:
         # scikit-learn's rule: store the arguments unchanged; validate in fit.
         self._native: Optional[NativeModel] = None
         self._closed = False
@@ -128,6 +137,7 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
         self.restore_best_weights = restore_best_weights
         self.verbose = verbose
         self.warm_start = warm_start
+        self.vocabulary = vocabulary
 
     # ==== Building the native model ==============================================================
 
@@ -259,6 +269,29 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
         self.set_params(spec=value)
 
     @property
+    def is_sequence(self) -> bool:
+        """True for a sequence model (input ``[T, F]`` and a recurrent layer) or a text model:
+        its methods take ``lengths=`` and lists of variable-length sequences."""
+        native = self._model()
+        return native.is_sequence or native.is_tokens
+
+    @property
+    def steps(self) -> int:
+        """T, the steps of a sequence or text model's input (0 for other models)."""
+        return self._model().steps
+
+    @property
+    def is_text(self) -> bool:
+        """True for a token (text) model: its first encoder entry is an ``embedding``, and it
+        takes token ids (or, with a :attr:`vocabulary`, strings)."""
+        return self._model().is_tokens
+
+    @property
+    def vocabulary_size(self) -> int:
+        """V, the token ids of a text model's embedding (0 for other models)."""
+        return self._model().vocabulary_size
+
+    @property
     def n_parameters(self) -> int:
         """Number of float parameters of the model."""
         return self._model().n_parameters
@@ -275,7 +308,8 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
 
     # ==== Training ===============================================================================
 
-    def fit(self, X: Any, y: Any = None, *, validation_data: Any = None, mask: Any = None,
+    def fit(self, X: Any, y: Any = None, *, lengths: Any = None, validation_data: Any = None,
+            validation_lengths: Any = None, mask: Any = None,
             callback: Optional[ProgressCallback] = None, report_batches: bool = False,
             epochs: Optional[int] = None, batch_size: Optional[int] = None,
             shuffle: Optional[bool] = None, validation_split: Optional[float] = None,
@@ -294,9 +328,19 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
         ``ae_model_train`` does; with ``warm_start=False`` each call starts from a newly built
         model. ``sklearn.base.clone`` gives an unfitted copy.
 
+        Sequence models (``"input_shape": [T, F]`` and a recurrent layer) take ``X`` as
+        ``(n, T, F)`` with optional ``lengths`` (n ints in 1..T: the valid steps of each sample;
+        steps past them are padding and do not count), or as a list of ``(t_i, F)`` arrays
+        (padded here, the lengths taken from the list). Text models take a list of strings (with
+        a :attr:`vocabulary`), a list of id sequences, or int ids ``(n, T)`` with ``lengths``.
+
         Args:
+            lengths: sequence models: the valid steps of each sample of an ``(n, T, F)`` array.
             validation_data: validation samples (an array, or a Keras-style ``(X_val, y_val)``
                 tuple, required for segmentation models); overrides ``validation_split``.
+                Sequence and text models take ``X_val`` only, in any form ``X`` may take
+                (with ``validation_lengths`` for an array).
+            validation_lengths: the valid steps of each sample of an array ``validation_data``.
                 Early stopping monitors the validation loss when there is one, else the
                 training loss. (For segmentation the C API's validation data has no labels,
                 so the validation samples are appended to a copy of the training data and held
@@ -340,6 +384,11 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
         fresh = self._native is None
         if fresh:
             if self._spec is None:
+                if lengths is not None or isinstance(X, (list, tuple)) and X \
+                        and not np.isscalar(X[0]) and np.ndim(X[0]) != 1:
+                    raise ValueError("sequences need a sequence model: build it with "
+                                     "Autoencoder.sequence(steps, features, ...) or from a spec "
+                                     "with \"input_shape\": [T, F]")
                 X = as_array(X, "X")
                 if X.ndim != 2:
                     raise ShapeError(f"X has shape {tuple(X.shape)}; expected (n, features)")
@@ -349,13 +398,22 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
         else:
             native = self._model()
         try:
-            arrays = TrainingData.prepare(native, X, y, validation_data, mask)
+            arrays = TrainingData.prepare(native, X, y, validation_data, mask, lengths,
+                                          validation_lengths, self.vocabulary)
             if self.input_scaling is not None and native.epochs_completed == 0 \
                     and not native.has_input_scaling():
                 if self.input_scaling not in SCALING_KINDS:
                     raise ValueError(f"input_scaling is {self.input_scaling!r}; expected "
                                      "'standardize', 'minmax' or None")
-                native.fit_input_scaling(SCALING_KINDS[self.input_scaling], arrays.data)
+                if native.is_tokens:
+                    raise ValueError("input_scaling does not apply to a text model (its inputs "
+                                     "are token ids); leave it None")
+                if native.is_sequence:  # per feature, over the valid steps (see _sequences)
+                    batch = SequenceBatch(arrays.data, arrays.lengths)
+                    native.set_input_scaling(*sequence_scaling(
+                        self.input_scaling, batch, native.steps, native.features))
+                else:
+                    native.fit_input_scaling(SCALING_KINDS[self.input_scaling], arrays.data)
             outcome = arrays.train(native, settings, callback=callback,
                                    report_batches=report_batches)
         except BaseException:
@@ -371,8 +429,8 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
         return self
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
-        """``fit(X, y, **fit_params)`` then ``transform(X)``."""
-        return self.fit(X, y, **fit_params).transform(X)
+        """``fit(X, y, **fit_params)`` then ``transform(X)`` (with fit's ``lengths``)."""
+        return self.fit(X, y, **fit_params).transform(X, lengths=fit_params.get("lengths"))
 
     # ==== scikit-learn parameters ===============================================================
 

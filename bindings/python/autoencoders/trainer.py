@@ -12,7 +12,9 @@ from ._fit import count
 from ._handle import Handle
 from ._library import lib
 from ._native import NativeModel
+from ._native_sequences import require
 from ._segmentation import as_labels
+from ._sequences import SequenceBatch, refuse_lengths
 from .model import Autoencoder
 
 __all__ = ["Trainer"]
@@ -36,7 +38,9 @@ class Trainer:
                     loss = trainer.step(X[start:start + 64])
 
     A segmentation model steps on labelled batches:
-    ``trainer.step(images[i:j], labels=masks[i:j])``.
+    ``trainer.step(images[i:j], labels=masks[i:j])``; a sequence model takes ``lengths=`` (or a
+    list of variable-length sequences) and a text model a list of strings, as
+    :meth:`Autoencoder.fit` does.
     """
 
     def __init__(self, model: Autoencoder, batch_size: int = 32) -> None:
@@ -64,17 +68,32 @@ class Trainer:
         """The most samples one step takes."""
         return self._batch_size
 
-    def step(self, batch: Any, mask: Any = None, *, labels: Any = None) -> float:
+    def step(self, batch: Any, mask: Any = None, *, labels: Any = None,
+             lengths: Any = None) -> float:
         """One optimisation step on ``batch`` (``(n, input_size)`` or ``(n, *input_shape)``,
         1 <= n <= batch_size).
 
         ``mask`` (optional, the batch's shape; reconstruction models): 1 where an input is known,
         0 where it is missing; the loss then counts the known inputs only. ``labels`` (required
         for, and only for, a segmentation model): integer classes ``(n, *label_shape)`` or
-        ``(n, label_size)``, as in :meth:`Autoencoder.fit`. Returns the objective on the batch
-        before the update. A NaN loss leaves the weights unchanged and raises
+        ``(n, label_size)``, as in :meth:`Autoencoder.fit`. ``lengths`` (sequence and text
+        models): the valid steps of each sample of an array batch. Returns the objective on the
+        batch before the update. A NaN loss leaves the weights unchanged and raises
         :class:`NumericError`."""
         native = self._native
+        if native.is_sequence or native.is_tokens:
+            if labels is not None:
+                raise ValueError("labels are for segmentation models; a sequence model's target "
+                                 "is the batch itself")
+            sequences = SequenceBatch.prepare(native, batch, lengths, "batch",
+                                              self._model.vocabulary)
+            if sequences.lengths is not None or native.is_tokens:
+                if mask is not None:
+                    raise ValueError("mask cannot be combined with lengths or token input")
+                return self._step_sequences(sequences)
+            batch = sequences.data
+        elif lengths is not None:
+            refuse_lengths(native, lengths, "lengths")
         data, _ = as_samples(batch, "batch", native.input_shape, native.input_size)
         if data.shape[0] > self._batch_size:
             raise ValueError(f"batch has {data.shape[0]} samples; this trainer takes at most "
@@ -105,6 +124,28 @@ class Trainer:
             with self._handle.borrow() as t:
                 check(lib.ae_trainer_step_masked(t, float_pointer(data), float_pointer(matrix),
                                                  data.shape[0], data.size, byref(loss)))
+        return float(loss.value)
+
+    def _step_sequences(self, sequences: SequenceBatch) -> float:
+        """``ae_trainer_step_sequences`` or ``ae_trainer_step_tokens``."""
+        native = self._native
+        n = sequences.samples
+        if n > self._batch_size:
+            raise ValueError(f"batch has {n} samples; this trainer takes at most "
+                             f"{self._batch_size} (its batch_size)")
+        lengths = sequences.lengths
+        pointer = None if lengths is None else int32_pointer(lengths)
+        count_ = 0 if lengths is None else lengths.size
+        loss = c_double()
+        name = "ae_trainer_step_tokens" if native.is_tokens else "ae_trainer_step_sequences"
+        require(name)
+        with self._handle.borrow() as t:
+            if native.is_tokens:
+                check(lib.ae_trainer_step_tokens(t, int32_pointer(sequences.data), pointer, n,
+                                                 sequences.data.size, count_, byref(loss)))
+            else:
+                check(lib.ae_trainer_step_sequences(t, float_pointer(sequences.data), pointer, n,
+                                                    sequences.data.size, count_, byref(loss)))
         return float(loss.value)
 
     @property
