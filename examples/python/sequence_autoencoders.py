@@ -148,7 +148,81 @@ def plot_localisation(test, curves, begin, end, path, width=760, panel=70):
     image.save(path, optimize=True)
 
 
-EXPERIMENTS = {"localisation": localisation}
+# ---- 2. Japanese Vowels: variable-length speech features ---------------------------------------------
+
+FRAMES, COEFFICIENTS, SPEAKERS = 29, 12, 9
+VOWEL_EPOCHS, VOWEL_HIDDEN = 60, 32
+
+
+def vowels_data():
+    """(X, lengths, speaker 0-8) of the train and test parts: each coefficient standardised over the
+    training part's valid frames; padding frames (past each length) hold 0."""
+    parts = [(signal(f"japanese_vowels_{p}_X.npy"), signal(f"japanese_vowels_{p}_lengths.npy").astype(np.int32),
+              signal(f"japanese_vowels_{p}_y.npy").astype(int) - 1) for p in ("train", "test")]
+    X, lengths, _ = parts[0]
+    valid = X[np.arange(FRAMES)[None, :] < lengths[:, None]]
+    mean, std = valid.mean(axis=0), valid.std(axis=0)
+    out = []
+    for X, lengths, y in parts:
+        inside = (np.arange(FRAMES)[None, :] < lengths[:, None])[:, :, None]
+        out.append((np.where(inside, (X - mean) / std, 0).astype(np.float32), lengths, y))
+    return out
+
+
+def logistic_regression(F, y, F_test, l2=1e-3, iterations=2000, lr=0.5):
+    """Predicted classes of F_test from a multinomial logistic regression fitted to (F, y) by full-batch
+    gradient descent on the mean cross-entropy + l2/2 |W|^2 (no penalty on the biases); features
+    standardised with the training statistics."""
+    mean, std = F.mean(axis=0), F.std(axis=0) + 1e-8
+    F = np.hstack([(F - mean) / std, np.ones((len(F), 1))])
+    F_test = np.hstack([(F_test - mean) / std, np.ones((len(F_test), 1))])
+    classes = int(y.max()) + 1
+    W, Y = np.zeros((F.shape[1], classes)), np.eye(classes)[y]
+    for _ in range(iterations):
+        Z = F @ W
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        penalty = l2 * W
+        penalty[-1] = 0
+        W -= lr * (F.T @ (P - Y) / len(F) + penalty)
+    return np.argmax(F_test @ W, axis=1)
+
+
+def masked_mse(R, X, lengths):
+    """Each sample's mean squared error over its valid frames."""
+    inside = np.arange(X.shape[1])[None, :] < lengths[:, None]
+    return (((R - X) ** 2).mean(axis=2) * inside).sum(axis=1) / lengths
+
+
+def vowels(report, out):
+    """A variable-length recurrent autoencoder of the utterances: its code as speaker features, and
+    its reconstruction error against the same network trained on the zero-padded arrays."""
+    (X, lengths, y), (T, test_lengths, t) = vowels_data()
+    print(f"  ({len(X)} training / {len(T)} test utterances of {lengths.min()}-{max(lengths.max(), test_lengths.max())} "
+          f"frames x {COEFFICIENTS} LPC cepstrum coefficients, {SPEAKERS} speakers; classifier: multinomial "
+          f"logistic regression in numpy, l2 1e-3, fixed beforehand)")
+    pooled = logistic_regression(X.sum(axis=1) / lengths[:, None], y, T.sum(axis=1) / test_lengths[:, None])
+    pooled_accuracy = np.mean(pooled == t)
+    print(f"    mean-pooled frames ({COEFFICIENTS} features): test accuracy {pooled_accuracy:.3f}")
+    for cell in ("gru", "lstm"):
+        def fitted(**lengths_given):
+            model = ae.Autoencoder.sequence(FRAMES, COEFFICIENTS, hidden=VOWEL_HIDDEN, cell=cell, lr=3e-3, seed=1,
+                                            epochs=VOWEL_EPOCHS, batch_size=32, verbose=0)
+            return model.fit(X, **lengths_given)
+        variable, padded = fitted(lengths=lengths), fitted()
+        codes = np.asarray(variable.encode(X, lengths=lengths)), np.asarray(variable.encode(T, lengths=test_lengths))
+        accuracy = np.mean(logistic_regression(codes[0], y, codes[1]) == t)
+        report.add("vowels", f"{cell.upper()} code: speaker accuracy (test)", f"{accuracy:.3f}",
+                   f">= mean-pooled frames ({pooled_accuracy:.3f})", accuracy >= pooled_accuracy)
+        variable_mse = float(np.mean(variable.score(T, lengths=test_lengths)))
+        padded_mse = float(np.mean(masked_mse(np.asarray(padded.reconstruct(T)).reshape(T.shape), T, test_lengths)))
+        report.add("vowels", f"{cell.upper()}: test MSE, lengths / padded", f"{variable_mse:.3f} / {padded_mse:.3f}",
+                   "lengths lower", variable_mse < padded_mse)
+    print(f"    (code: the last hidden state, {VOWEL_HIDDEN} values; {VOWEL_EPOCHS} epochs, batch 32; MSE over the "
+          f"valid frames of the standardised test utterances, both models scored the same way)")
+
+
+EXPERIMENTS = {"localisation": localisation, "vowels": vowels}
 
 
 if __name__ == "__main__":
