@@ -113,6 +113,25 @@ final class SequenceSpecTests: XCTestCase {
         assertThrows(.unsupported) { () throws(AutoencoderError) in try model.reconstruct(tokens, rows: 3, into: &output) }
     }
 
+    /// A token model and a seq2seq model survive the model file: same parameters, same outputs,
+    /// and training resumes identically.
+    func testModelFileRoundTrip() throws {
+        for (json, x, rows) in [(Self.text, tokens, 3), (Self.seq2seq, randomValues(30, -1, 1, seed: 12), 3)] {
+            let model = try Model(json: json)
+            let trainer = try Trainer(model: model, batchSize: rows)
+            _ = try trainer.step(x, rows: rows, lengths: [5, 4, 3])
+            let loaded = try Model.load(bytes: try model.serialized())
+            assertIdentical(loaded.parameters.array, model.parameters.array, "parameters")
+            var a = [Float](repeating: 0, count: rows), b = a
+            try model.score(x, rows: rows, lengths: [5, 4, 3], into: &a)
+            try loaded.score(x, rows: rows, lengths: [5, 4, 3], into: &b)
+            assertIdentical(a, b, "scores after loading")
+            let next = try trainer.step(x, rows: rows, lengths: [5, 4, 3])
+            let resumed = try Trainer(model: loaded, batchSize: rows).step(x, rows: rows, lengths: [5, 4, 3])
+            XCTAssertEqual(next, resumed)
+        }
+    }
+
     // MARK: Initial states
 
     func testInitialStateFromTheCode() throws {
