@@ -133,6 +133,8 @@ class SequenceBatch:
     def _tokens(cls, native: NativeModel, values: Any, lengths: Any, name: str,
                 vocabulary: Optional[CharacterVocabulary]) -> "SequenceBatch":
         steps = native.steps
+        if isinstance(values, np.ndarray) and values.dtype.kind in "UO":
+            values = values.tolist()  # an array of strings is a list of strings
         if isinstance(values, str) or (is_listed(values) and values
                                        and all(isinstance(v, str) for v in values)):
             if vocabulary is None:
