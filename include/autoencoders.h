@@ -460,7 +460,7 @@ AE_API ae_status ae_model_predict(const ae_model *model, const float *input, siz
  * Variable lengths: the _sequences calls below (and ae_train_options.lengths) take an optional
  * array `lengths` of n int32 values in 1..T, like PyTorch's packed sequences. A sample of length L
  * uses its steps 0..L-1; its steps L..T-1 are padding: their input values are ignored (they may
- * hold any finite value), the outputs there are 0, the last state of a recurrent layer is taken at
+ * hold any finite value, but must be finite), the outputs there are 0, the last state of a recurrent layer is taken at
  * step L-1, and losses and scores skip padded steps. lengths may be NULL with lengths_count 0:
  * then every sample fills T steps (the result equals the plain call's).
  *
@@ -470,8 +470,9 @@ AE_API ae_status ae_model_predict(const ae_model *model, const float *input, siz
  *   AE_ERR_INVALID_ARGUMENT  lengths_count != n while lengths is given (or lengths NULL with
  *                            lengths_count > 0), a length 0 or > T (the message names the element,
  *                            e.g. "lengths[3] = 0", and T), lengths on a model that is not a sequence
- *                            model, a NULL buffer;
- *   AE_ERR_NUMERIC           NaN or infinite values in the valid steps of the data;
+ *                            model, a NULL buffer. Without lengths, the _sequences calls accept any
+ *                            model that takes floats (count = n * input size);
+ *   AE_ERR_NUMERIC           NaN or infinite values anywhere in the data (padded steps included);
  *   AE_ERR_UNSUPPORTED       a token model given floats (use the _tokens calls) or a float model
  *                            given tokens. */
 

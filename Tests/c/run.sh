@@ -9,7 +9,7 @@
 #      sequences                      issue 11: sequences with lengths, token models, their bad inputs
 #      unload                         dlopen, use from a thread, dlclose while it runs, reopen
 #   4. symbols.sh                     exports == header declarations, SONAME, no Swift runtime deps
-#   5. valgrind                       roundtrip --quick, abi_misuse, modelfile --quick: no errors, no definite/indirect leaks
+#   5. valgrind                       roundtrip --quick, abi_misuse, modelfile --quick, sequences: no errors, no definite/indirect leaks
 #
 # Uses the release library at .build/release/libautoencoders.so, brought up to date first with
 # `make swift-release` (the Makefile's release flags; so a stale library is never tested);
@@ -94,7 +94,7 @@ elif ! command -v valgrind > /dev/null; then
 else
     suppressions=()
     [ -f Tests/c/valgrind.supp ] && suppressions=(--suppressions=Tests/c/valgrind.supp)
-    for run in "roundtrip --quick" "abi_misuse" "modelfile --quick"; do
+    for run in "roundtrip --quick" "abi_misuse" "modelfile --quick" "sequences"; do
         name="valgrind $run: no errors, no definite or indirect leaks"
         read -r -a command <<< "$run"
         log="$out/valgrind_${command[0]}.log"
