@@ -73,6 +73,11 @@ def test_sequence_spec_is_the_classic_recurrent_autoencoder():
     gru = ae.sequence_spec(10, 2, hidden=4, cell="gru", code_size=3, layers=2)
     assert gru["encoder"][0] == {"type": "gru", "units": 4, "return": "last", "layers": 2}
     assert gru["encoder"][1] == {"type": "dense", "units": 3}
+    seq2seq = ae.sequence_spec(10, 2, hidden=4, layers=2, code_size=8, initial_state=True)
+    assert seq2seq["encoder"][-1]["name"] == "code"
+    assert seq2seq["decoder"][1]["initial_state"] == "code"
+    with pytest.raises(ValueError, match="layers \\* hidden = 8 values; it has 5"):
+        ae.sequence_spec(10, 2, hidden=4, layers=2, code_size=5, initial_state=True)
     with pytest.raises(ValueError, match="cell"):
         ae.sequence_spec(10, 2, cell="rnn")
     with pytest.raises(ValueError, match="steps"):

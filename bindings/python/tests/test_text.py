@@ -123,8 +123,12 @@ def test_text_spec_builds_embedding_recurrent_repeat_dense(vocabulary):
     assert spec["input_shape"] == [11]
     assert spec["encoder"][0] == {"type": "embedding", "vocabulary": vocabulary.size,
                                   "units": 8, "padding_id": 0}
-    assert spec["encoder"][1] == {"type": "lstm", "units": 32, "return": "last"}
+    assert spec["encoder"][1] == {"type": "lstm", "units": 32, "return": "last", "name": "code"}
     assert spec["decoder"][0] == {"type": "repeat", "steps": 11}
+    assert spec["decoder"][1] == {"type": "lstm", "units": 32, "return": "sequence",
+                                  "initial_state": "code"}
+    plain = ae.text_spec(vocabulary, max_length=10, initial_state=False)
+    assert "initial_state" not in plain["decoder"][1] and "name" not in plain["encoder"][1]
     assert spec["decoder"][-1] == {"type": "time_distributed_dense", "units": vocabulary.size}
     assert spec["loss"] == {"type": "sequence_cross_entropy", "ignore_index": 0}
     with pytest.raises(ValueError, match="no characters"):
