@@ -93,9 +93,9 @@ class TrainingData:
             validation = validation_batch.data
         elif validation_lengths is not None:
             raise ValueError("validation_lengths is given without validation_data")
+        validation_lengths = None if validation_batch is None else validation_batch.lengths
         return cls(batch.data, validation=validation, mask=matrix, lengths=batch.lengths,
-                   validation_lengths=None if validation_batch is None else validation_batch.lengths,
-                   tokens=native.is_tokens)
+                   validation_lengths=validation_lengths, tokens=native.is_tokens)
 
     @staticmethod
     def _validation(native: NativeModel,
