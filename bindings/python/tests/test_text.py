@@ -232,6 +232,9 @@ def test_save_and_load_keep_the_vocabulary(trained, tmp_path):
         bare.encode(["kato"])
     given = ae.Autoencoder.from_bytes(trained.to_bytes(), vocabulary=trained.vocabulary)
     assert given.reconstruct(["kato"]) == trained.reconstruct(["kato"])
+    bare.save(path)  # no vocabulary: the earlier one is not left to be paired with this model
+    assert not (tmp_path / "words.aem.vocabulary.json").exists()
+    assert ae.Autoencoder.load(path).vocabulary is None
 
 
 # ---- Bad input -------------------------------------------------------------------------------
