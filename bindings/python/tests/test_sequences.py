@@ -51,6 +51,10 @@ def trained(X):
     model.close()
 
 
+def lengths_of(X):
+    return np.full(len(X), T, dtype=np.int32)
+
+
 def garbage_in_padding(X, lengths, seed=9):
     """X with large finite values in every padded step."""
     noisy = X.copy()
@@ -288,6 +292,8 @@ def test_lengths_must_match_the_samples(trained, X):
         trained.score(X, lengths=np.full(64, 2.5))
     with pytest.raises(ValueError, match="validation_lengths is given without validation_data"):
         trained.fit(X, validation_lengths=[T] * 64)
+    with pytest.raises(ValueError, match=r"X_val alone .* not a tuple \(X_val, y_val\)"):
+        trained.fit(X, validation_data=(X, lengths_of(X)))
 
 
 def test_wrong_feature_count_or_steps_are_refused(trained, X):
