@@ -341,3 +341,74 @@ def test_lengths_on_a_model_that_is_not_a_sequence_model(model, data):
         model.encode(data, lengths=[1] * len(data))
     with pytest.raises(ValueError, match="lengths is for sequence models"):
         model.fit(data, lengths=[1] * len(data))
+
+
+# ---- Across languages ------------------------------------------------------------------------
+
+# usage: sequences MODEL INPUT LENGTHS N CODES_OUT RECON_OUT SCORES_OUT
+C_SEQUENCES = r"""
+#include <autoencoders.h>
+#include <stdio.h>
+#include <stdlib.h>
+#define CHECK(call) do { ae_status s_ = (call); if (s_ != AE_OK) { \
+    fprintf(stderr, "%s: %s\n", #call, ae_last_error()); return 1; } } while (0)
+
+static void *read_file(const char *path, size_t bytes) {
+    void *data = malloc(bytes);
+    FILE *file = fopen(path, "rb");
+    if (!data || !file || fread(data, 1, bytes, file) != bytes) { perror(path); exit(1); }
+    fclose(file);
+    return data;
+}
+
+static void write_file(const char *path, const void *data, size_t bytes) {
+    FILE *file = fopen(path, "wb");
+    if (!file || fwrite(data, 1, bytes, file) != bytes) { perror(path); exit(1); }
+    fclose(file);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 8) return 2;
+    ae_model *model = NULL;
+    CHECK(ae_model_load(argv[1], &model));
+    size_t steps = 0, features = 0, k = 0, n = (size_t)strtoull(argv[4], NULL, 10);
+    int is_sequence = 0;
+    CHECK(ae_model_sequence_shape(model, &steps, &features, &is_sequence));
+    CHECK(ae_model_code_size(model, &k));
+    if (!is_sequence) return 3;
+    size_t count = n * steps * features;
+    float *input = read_file(argv[2], count * sizeof(float));
+    int32_t *lengths = read_file(argv[3], n * sizeof(int32_t));
+    float *codes = malloc(n * k * sizeof(float)), *recon = malloc(count * sizeof(float));
+    float *scores = malloc(n * sizeof(float));
+    CHECK(ae_model_encode_sequences(model, input, lengths, n, count, n, codes, n * k));
+    CHECK(ae_model_reconstruct_sequences(model, input, lengths, n, count, n, recon, count));
+    CHECK(ae_model_score_sequences(model, input, lengths, n, count, n, scores, n));
+    write_file(argv[5], codes, n * k * sizeof(float));
+    write_file(argv[6], recon, count * sizeof(float));
+    write_file(argv[7], scores, n * sizeof(float));
+    free(input); free(lengths); free(codes); free(recon); free(scores);
+    ae_model_free(model);
+    return 0;
+}
+"""
+
+
+@needs_lengths
+def test_c_reads_a_python_sequence_model_with_the_same_lengths(trained, X, lengths, compile_c,
+                                                                tmp_path):
+    import subprocess
+    program = compile_c(C_SEQUENCES, "sequences")
+    trained.save(tmp_path / "model.aem")
+    X.astype(np.float32).tofile(tmp_path / "input.f32")
+    lengths.astype(np.int32).tofile(tmp_path / "lengths.i32")
+    outputs = [tmp_path / name for name in ("codes.f32", "recon.f32", "scores.f32")]
+    subprocess.run([str(program), str(tmp_path / "model.aem"), str(tmp_path / "input.f32"),
+                    str(tmp_path / "lengths.i32"), str(len(X))] + [str(p) for p in outputs],
+                   check=True)
+    codes, recon, scores = (np.fromfile(p, dtype=np.float32) for p in outputs)
+    np.testing.assert_allclose(codes.reshape(len(X), H), trained.encode(X, lengths=lengths),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(recon.reshape(X.shape), trained.reconstruct(X, lengths=lengths),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(scores, trained.score(X, lengths=lengths), rtol=1e-5)
