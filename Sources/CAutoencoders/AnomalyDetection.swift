@@ -49,7 +49,7 @@ public func ae_model_predict(_ handle: OpaquePointer?, _ input: UnsafePointer<Fl
         let input = try required(input, "input", "n * input size floats")
         let labels = try required(labels, "labels", "a buffer of n int32_t")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         guard labelsCount == n else { throw .shapeMismatch("labels_count is \(labelsCount) but n = \(n) was expected") }
         try model.predictAnomalies(input, rows: rows, into: labels)
     }

@@ -12,7 +12,7 @@ public func ae_model_encode(_ handle: OpaquePointer?, _ input: UnsafePointer<Flo
         let input = try required(input, "input", "n * input size floats")
         let code = try required(code, "code", "a buffer of n * code size floats")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         _ = try expectCount(codeCount, "code_count", rows: ("n", rows), perRow: ("code size", model.codeSize))
         try model.encode(input, rows: rows, into: code)
     }
@@ -42,7 +42,7 @@ public func ae_model_reconstruct(_ handle: OpaquePointer?, _ input: UnsafePointe
         let input = try required(input, "input", "n * input size floats")
         let output = try required(output, "output", "a buffer of n * input size floats")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         _ = try expectCount(outputCount, "output_count", rows: ("n", rows), perRow: ("input size", model.outputSize))
         try model.reconstruct(input, rows: rows, into: output)
     }
@@ -57,7 +57,7 @@ public func ae_model_score(_ handle: OpaquePointer?, _ input: UnsafePointer<Floa
         let input = try required(input, "input", "n * input size floats")
         let scores = try required(scores, "scores", "a buffer of n floats")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         guard scoresCount == n else { throw .shapeMismatch("scores_count is \(scoresCount) but n = \(n) was expected") }
         try model.score(input, rows: rows, into: scores)
     }
@@ -74,7 +74,7 @@ public func ae_model_inpaint(_ handle: OpaquePointer?, _ input: UnsafePointer<Fl
         let mask = try required(mask, "mask", "n * input size floats, 1 where an input is known and 0 where it is missing")
         let output = try required(output, "output", "a buffer of n * input size floats")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         _ = try expectCount(outputCount, "output_count", rows: ("n", rows), perRow: ("input size", model.outputSize))
         try model.inpaint(input, mask: mask, rows: rows, into: output)
     }
@@ -89,7 +89,7 @@ public func ae_model_segment(_ handle: OpaquePointer?, _ input: UnsafePointer<Fl
         let input = try required(input, "input", "n * input size floats")
         let labels = try required(labels, "labels", "a buffer of n * label size int32")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         _ = try expectCount(labelsCount, "labels_count", rows: ("n", rows), perRow: ("label size", model.labelSize))
         try model.segment(input, rows: rows, into: labels)
     }
@@ -106,7 +106,7 @@ public func ae_model_encode_distribution(_ handle: OpaquePointer?, _ input: Unsa
         let mean = try required(mean, "mean", "a buffer of n * code size floats")
         let logVariance = try required(logVariance, "logvar", "a buffer of n * code size floats")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         _ = try expectCount(meanCount, "mean_count", rows: ("n", rows), perRow: ("code size", model.codeSize))
         _ = try expectCount(logVarianceCount, "logvar_count", rows: ("n", rows), perRow: ("code size", model.codeSize))
         try model.encodeDistribution(input, rows: rows, mean: mean, logVariance: logVariance)
@@ -151,7 +151,7 @@ public func ae_model_sample_codes(_ handle: OpaquePointer?, _ input: UnsafePoint
         let input = try required(input, "input", "n * input size floats")
         let codes = try required(codes, "codes", "a buffer of n * code size floats")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         _ = try expectCount(codesCount, "codes_count", rows: ("n", rows), perRow: ("code size", model.codeSize))
         try model.sampleCodes(input, rows: rows, seed: seed, into: codes)
     }

@@ -74,7 +74,7 @@ func trainerStep(_ handle: OpaquePointer?, _ batch: UnsafePointer<Float>?, mask:
     guard n >= 1, n <= UInt(trainer.batchSize) else {
         throw .invalidArgument("n is \(n); expected 1 to the trainer's batch size \(trainer.batchSize)")
     }
-    _ = try expectCount(count, "count", rows: ("n", Int(n)), perRow: ("input size", trainer.model.inputSize))
+    try expectSequenceCount(count, "count", rows: Int(n), model: trainer.model)
     let value = try box.owner.writer.run(.reject) { () throws(AutoencoderError) in
         try trainer.step(batch, rows: Int(n), mask: mask, labels: labels, lengths: lengths)
     }

@@ -90,7 +90,7 @@ func train(_ handle: OpaquePointer?, _ data: UnsafePointer<Float>?, _ n: UInt, _
     let data = try required(data, "data", "n * input size floats")
     let rows = try asInt(n, "n")
     guard rows >= 1 else { throw .invalidArgument("n is 0; training needs at least one sample") }
-    _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+    try expectSequenceCount(count, "count", rows: rows, model: model)
     let fields = try optionsPointer.map { (raw) throws(AutoencoderError) in try TrainOptionsFields(reading: raw) }
         ?? .defaults
     let (options, validation) = try trainingOptions(fields, inputSize: model.inputSize)
@@ -189,7 +189,7 @@ public func ae_model_evaluate(_ handle: OpaquePointer?, _ data: UnsafePointer<Fl
         let loss = try required(loss, "loss", "a pointer that receives the mean objective")
         let rows = try asInt(n, "n")
         guard rows >= 1 else { throw .invalidArgument("n is 0; evaluating needs at least one sample") }
-        _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(count, "count", rows: rows, model: model)
         // A trainer only for its workspace and objective; evaluation changes nothing in the model.
         let trainer = try Trainer(model: model, batchSize: min(rows, 256))
         loss.pointee = try trainer.evaluate(data, rows: rows)
@@ -207,7 +207,7 @@ public func ae_model_evaluate_labels(_ handle: OpaquePointer?, _ data: UnsafePoi
         let loss = try required(loss, "loss", "a pointer that receives the mean objective")
         let rows = try asInt(n, "n")
         guard rows >= 1 else { throw .invalidArgument("n is 0; evaluating needs at least one sample") }
-        _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(count, "count", rows: rows, model: model)
         _ = try expectCount(labelsCount, "labels_count", rows: ("n", rows), perRow: ("label size", model.labelSize))
         let values = try labelsAsFloats(labels, count: rows * model.labelSize, model: model)
         let trainer = try Trainer(model: model, batchSize: min(rows, 256))

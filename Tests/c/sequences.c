@@ -290,6 +290,9 @@ static void test_bad_sequences(ae_model *model, ae_model *dense) {
     EXPECT_FAIL_MSG(ae_model_encode_sequences(NULL, sequences, lengths, N, N * T * F, N, code, N * H), AE_ERR_INVALID_ARGUMENT, fn, "model");
     EXPECT_FAIL_MSG(ae_model_encode_sequences(model, NULL, lengths, N, N * T * F, N, code, N * H), AE_ERR_INVALID_ARGUMENT, fn, "input");
     EXPECT_FAIL_MSG(ae_model_encode_sequences(model, sequences, lengths, N, N * T * F, N, NULL, N * H), AE_ERR_INVALID_ARGUMENT, fn, "code");
+    /* The plain calls name T and F too. */
+    EXPECT_FAIL_MSG(ae_model_score(model, sequences, N, N * T, scores, N), AE_ERR_SHAPE, "ae_model_score", "T * F = 6 * 3");
+    EXPECT_FAIL_MSG(ae_model_train(model, sequences, N, N * T * F + 1, NULL, NULL), AE_ERR_SHAPE, "ae_model_train", "T * F = 6 * 3");
     memcpy(bad, sequences, sizeof bad);
     bad[5 * T * F + 4] = NAN;
     EXPECT_FAIL_MSG(ae_model_encode_sequences(model, bad, lengths, N, N * T * F, N, code, N * H), AE_ERR_NUMERIC, fn, "sample 5");
