@@ -74,21 +74,23 @@ class BuildersMixin:
     def sequence(cls: Type[_Self], steps: int, features: int, hidden: int = 64, *,
                  cell: str = "lstm", code_size: Optional[int] = None, layers: int = 1,
                  dropout: float = 0.0, code_activation: Activation = None,
-                 output_activation: Activation = None,
+                 output_activation: Activation = None, initial_state: bool = False,
                  loss: Union[str, Mapping[str, Any]] = "mse",
                  optimizer: Union[str, Mapping[str, Any]] = "adam", lr: Optional[float] = None,
                  clip_grad_norm: Optional[float] = 1.0, seed: int = 0, **training: Any) -> _Self:
         """The classic recurrent autoencoder of ``[steps, features]`` sequences, built now (see
         :func:`sequence_spec`): ``cell`` ("lstm" or "gru") encoder → last state (the code, of
         ``hidden`` values unless ``code_size`` adds a dense code) → repeat → ``cell`` decoder →
-        a dense layer of ``features`` at every step. Further keyword arguments are the training
-        defaults of the constructor (``epochs=``, ``batch_size=``, ...).
+        a dense layer of ``features`` at every step (``initial_state=True``: the decoder also
+        starts from the code). Further keyword arguments are the training defaults of the
+        constructor (``epochs=``, ``batch_size=``, ...).
 
         Example: ``Autoencoder.sequence(50, 32, hidden=64, epochs=20)`` then
         ``fit(X, lengths=lengths)`` on ``X`` of shape ``(n, 50, 32)``."""
         spec = sequence_spec(steps, features, hidden, cell=cell, code_size=code_size,
                              layers=layers, dropout=dropout, code_activation=code_activation,
-                             output_activation=output_activation, loss=loss,
+                             output_activation=output_activation,
+                             initial_state=initial_state, loss=loss,
                              optimizer=optimizer, lr=lr, clip_grad_norm=clip_grad_norm,
                              seed=seed)
         return cls.from_spec(spec, **training)
@@ -97,7 +99,7 @@ class BuildersMixin:
     def text(cls: Type[_Self], vocabulary: CharacterVocabulary, max_length: int, *,
              embedding_size: int = 16, hidden: int = 64, cell: str = "gru",
              code_size: Optional[int] = None, layers: int = 1, dropout: float = 0.0,
-             code_activation: Activation = None,
+             code_activation: Activation = None, initial_state: bool = True,
              optimizer: Union[str, Mapping[str, Any]] = "adam", lr: Optional[float] = 0.005,
              clip_grad_norm: Optional[float] = 1.0, seed: int = 0, **training: Any) -> _Self:
         """A character-level text autoencoder for strings of up to ``max_length`` characters
@@ -117,7 +119,8 @@ class BuildersMixin:
                             "CharacterVocabulary")
         spec = text_spec(vocabulary, max_length, embedding_size=embedding_size, hidden=hidden,
                          cell=cell, code_size=code_size, layers=layers, dropout=dropout,
-                         code_activation=code_activation, optimizer=optimizer, lr=lr,
+                         code_activation=code_activation, initial_state=initial_state,
+                         optimizer=optimizer, lr=lr,
                          clip_grad_norm=clip_grad_norm, seed=seed)
         return cls.from_spec(spec, vocabulary=vocabulary, **training)
 

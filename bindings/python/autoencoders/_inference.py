@@ -48,22 +48,6 @@ class InferenceMixin:
         refuse_lengths(native, lengths, "lengths")
         return None
 
-    @staticmethod
-    def _scores(native: NativeModel, batch: SequenceBatch) -> np.ndarray:
-        """Per-sample scores of a sequence or text batch."""
-        if native.is_tokens:
-            return native.score_tokens(batch.data, batch.lengths)
-        if batch.lengths is None:
-            return native.score(batch.data)
-        return native.score_sequences(batch.data, batch.lengths)
-
-    def _tokens_out(self, batch: SequenceBatch, ids: np.ndarray) -> Any:
-        """Token ids per step as the input came: strings for strings, a list of id vectors for
-        a list, else the ``(n, T)`` array."""
-        if batch.strings and self.vocabulary is not None:
-            return self.vocabulary.decode(ids, batch.lengths)
-        return batch.unpad(ids)
-
     @property
     def code_shape(self) -> Tuple[int, ...]:
         """The per-sample shape of :meth:`encode`'s codes: ``(code_size,)``. Codes are flat for
@@ -81,11 +65,7 @@ class InferenceMixin:
         native = self._model()
         batch = self._batch(native, X, lengths)
         if batch is not None:
-            if native.is_tokens:
-                return native.evaluate_tokens(batch.data, batch.lengths)
-            if batch.lengths is None:
-                return native.evaluate(batch.data)
-            return native.evaluate_sequences(batch.data, batch.lengths)
+            return batch.evaluate(native)
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         if native.is_segmentation:
             if y is None:
@@ -105,11 +85,7 @@ class InferenceMixin:
         native = self._model()
         batch = self._batch(native, X, lengths)
         if batch is not None:
-            if native.is_tokens:
-                return native.encode_tokens(batch.data, batch.lengths)
-            if batch.lengths is None:
-                return native.encode(batch.data)
-            return native.encode_sequences(batch.data, batch.lengths)
+            return batch.encode(native)
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         return native.encode(data)
 
@@ -143,14 +119,10 @@ class InferenceMixin:
         require_reconstruction(native, "reconstruct")
         batch = self._batch(native, X, lengths)
         if batch is not None:
-            if native.is_tokens:
-                return self._tokens_out(batch, native.reconstruct_tokens(batch.data,
-                                                                         batch.lengths))
-            if batch.lengths is None:
-                output = native.reconstruct(batch.data)
-            else:
-                output = native.reconstruct_sequences(batch.data, batch.lengths)
-            return batch.unpad(output.reshape((batch.samples,) + native.input_shape))
+            output = batch.reconstruct(native)
+            if batch.strings and self.vocabulary is not None:
+                return self.vocabulary.decode(output, batch.lengths)
+            return batch.unpad(output)
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         return native.reconstruct(data).reshape((data.shape[0],) + native.input_shape)
 
@@ -166,7 +138,7 @@ class InferenceMixin:
         require_reconstruction(native, "score")
         batch = self._batch(native, X, lengths)
         if batch is not None:
-            return self._scores(native, batch)
+            return batch.score(native)
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         return native.score(data)
 
@@ -205,7 +177,7 @@ class InferenceMixin:
         batch = self._batch(native, X, lengths)
         if batch is not None and (native.is_tokens or batch.lengths is not None):
             # No C call fits a threshold with lengths: the same quantile of the same scores.
-            scores = self._scores(native, batch).astype(np.float64)
+            scores = batch.score(native).astype(np.float64)
             native.set_threshold(float(np.quantile(scores, quantile)))
             threshold = native.get_threshold()
             assert threshold is not None
@@ -241,7 +213,7 @@ class InferenceMixin:
             if threshold is None:
                 raise UnsupportedError("is_anomaly: the model has no anomaly threshold; set one "
                                        "with fit_threshold(X) or model.threshold = value")
-            anomalous: np.ndarray = self._scores(native, batch) > np.float32(threshold)
+            anomalous: np.ndarray = batch.score(native) > np.float32(threshold)
             return anomalous
         data = batch.data if batch is not None else \
             as_samples(X, "X", native.input_shape, native.input_size)[0]

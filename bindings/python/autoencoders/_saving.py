@@ -45,12 +45,17 @@ class SavingMixin:
 
         A text model's :attr:`vocabulary` is written beside the model file, as
         ``<path>.vocabulary.json`` (:func:`vocabulary_path`; the model file has no place for
-        it), where :meth:`load` finds it. That file is not covered by the signature."""
+        it), where :meth:`load` finds it (a text model without a vocabulary removes such a
+        file left by an earlier save). That file is not covered by the signature."""
         native = self._model()
         native.save(path, include_optimizer_state, key)
-        vocabulary = getattr(self, "vocabulary", None)
-        if vocabulary is not None and native.is_tokens:
-            vocabulary.save(vocabulary_path(path))
+        if native.is_tokens:
+            vocabulary = getattr(self, "vocabulary", None)
+            companion = vocabulary_path(path)
+            if vocabulary is not None:
+                vocabulary.save(companion)
+            elif os.path.isfile(companion):  # never pair the model with an earlier save's
+                os.remove(companion)
 
     def to_bytes(self, include_optimizer_state: bool = True, key: Optional[KeyLike] = None) -> bytes:
         """The bytes of the model file (what :meth:`save` would write; signed with ``key``).

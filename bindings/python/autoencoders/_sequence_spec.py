@@ -6,8 +6,8 @@ Both are encoder → last state (the code) → ``repeat`` over T steps → decod
     sequence_spec(50, 32, hidden=64)
         lstm(32→64, last) → repeat 50 → lstm(64) → dense 64→32 at every step, MSE
     text_spec(vocabulary, max_length=12)
-        embedding → gru(last) → repeat 13 → gru → dense → V logits at every step, trained with
-        the per-step cross-entropy
+        embedding → gru(last) → repeat 13 → gru (starting from the code) → V logits at every
+        step, trained with the per-step cross-entropy
 """
 
 from __future__ import annotations
@@ -55,28 +55,39 @@ def _optimizer(optimizer: Union[str, Mapping[str, Any]], lr: Optional[float],
 
 
 def _core(cell: str, steps: int, hidden: int, code_size: Optional[int], layers: int,
-          dropout: float, code_activation: Activation) -> Dict[str, Any]:
-    """The recurrent encoder (ending in the code) and the decoder up to its per-step dense."""
+          dropout: float, code_activation: Activation, initial_state: bool) -> Dict[str, Any]:
+    """The recurrent encoder (ending in the code) and the decoder up to its per-step dense.
+    With ``initial_state`` the decoder's recurrent layer also starts from the code (h_0 = code,
+    which must then hold ``layers * hidden`` values)."""
     encoder = [_recurrent(cell, hidden, layers, "last", dropout)]
     if code_size is not None:
         encoder.append(_layer(integer(code_size, "code_size", 1, WIDTH_MAX), code_activation))
     decoder = [{"type": "repeat", "steps": steps},
                _recurrent(cell, hidden, layers, "sequence", dropout)]
+    if initial_state:
+        width = hidden if code_size is None else code_size
+        if width != layers * hidden:
+            raise ValueError(f"initial_state starts the decoder from the code, so the code must "
+                             f"have layers * hidden = {layers * hidden} values; it has {width}")
+        encoder[-1]["name"] = "code"
+        decoder[1]["initial_state"] = "code"
     return {"encoder": encoder, "decoder": decoder}
 
 
 def sequence_spec(steps: int, features: int, hidden: int = 64, *, cell: str = "lstm",
                   code_size: Optional[int] = None, layers: int = 1, dropout: float = 0.0,
                   code_activation: Activation = None, output_activation: Activation = None,
-                  loss: Union[str, Mapping[str, Any]] = "mse",
+                  initial_state: bool = False, loss: Union[str, Mapping[str, Any]] = "mse",
                   optimizer: Union[str, Mapping[str, Any]] = "adam", lr: Optional[float] = None,
                   clip_grad_norm: Optional[float] = 1.0, seed: int = 0) -> Dict[str, Any]:
     """The spec of the classic recurrent autoencoder of ``[steps, features]`` sequences:
     encoder ``cell`` (``"lstm"`` or ``"gru"``, ``hidden`` units, ``layers`` stacked) returning
     its last state → an optional dense code of ``code_size`` → ``repeat`` over the steps →
     decoder ``cell`` → a dense layer of ``features`` units at every step (``output_activation``).
-    The code is the last state (``hidden`` values) unless ``code_size`` is given. Gradients are
-    clipped to a global norm of ``clip_grad_norm`` (None: no clipping).
+    The code is the last state (``hidden`` values) unless ``code_size`` is given; with
+    ``initial_state=True`` the decoder also starts from it (seq2seq; the code must then hold
+    ``layers * hidden`` values). Gradients are clipped to a global norm of ``clip_grad_norm``
+    (None: no clipping).
 
     Example: ``sequence_spec(50, 32, hidden=64)`` is W6 of the benchmark."""
     steps = integer(steps, "steps", 1, WIDTH_MAX)
@@ -84,7 +95,8 @@ def sequence_spec(steps: int, features: int, hidden: int = 64, *, cell: str = "l
     hidden = integer(hidden, "hidden", 1, WIDTH_MAX)
     layers = integer(layers, "layers", 1, 64)
     spec: Dict[str, Any] = {"input_shape": [steps, features]}
-    spec.update(_core(_cell(cell), steps, hidden, code_size, layers, dropout, code_activation))
+    spec.update(_core(_cell(cell), steps, hidden, code_size, layers, dropout, code_activation,
+                      bool(initial_state)))
     output: Dict[str, Any] = {"type": "time_distributed_dense", "units": features}
     if output_activation is not None and output_activation not in ("linear", "identity"):
         output["activation"] = output_activation if isinstance(output_activation, str) \
@@ -99,7 +111,7 @@ def sequence_spec(steps: int, features: int, hidden: int = 64, *, cell: str = "l
 def text_spec(vocabulary: Union[CharacterVocabulary, int], max_length: int, *,
               embedding_size: int = 16, hidden: int = 64, cell: str = "gru",
               code_size: Optional[int] = None, layers: int = 1, dropout: float = 0.0,
-              code_activation: Activation = None,
+              code_activation: Activation = None, initial_state: bool = True,
               optimizer: Union[str, Mapping[str, Any]] = "adam", lr: Optional[float] = 0.005,
               clip_grad_norm: Optional[float] = 1.0, seed: int = 0) -> Dict[str, Any]:
     """The spec of a character-level sequence-to-sequence text autoencoder for strings of at most
@@ -108,7 +120,9 @@ def text_spec(vocabulary: Union[CharacterVocabulary, int], max_length: int, *,
     0, which gets no gradient) → encoder ``cell`` returning its last state (the code, or a dense
     code of ``code_size``) → ``repeat`` → decoder ``cell`` → a logit per vocabulary entry at
     every step, trained with the per-step softmax cross-entropy (``sequence_cross_entropy``)
-    that ignores padding.
+    that ignores padding. The decoder also starts from the code (``initial_state``, default
+    True: a seq2seq decoder; it learns words much faster than from the repeated code alone);
+    ``initial_state=False`` gives the plain repeat-only decoder.
 
     ``vocabulary`` is a fitted :class:`CharacterVocabulary` or the number of token ids V."""
     size = vocabulary.size if isinstance(vocabulary, CharacterVocabulary) else \
@@ -120,7 +134,7 @@ def text_spec(vocabulary: Union[CharacterVocabulary, int], max_length: int, *,
     padding = CharacterVocabulary.PADDING
     spec: Dict[str, Any] = {"input_shape": [steps]}
     core = _core(_cell(cell), steps, integer(hidden, "hidden", 1, WIDTH_MAX), code_size,
-                 integer(layers, "layers", 1, 64), dropout, code_activation)
+                 integer(layers, "layers", 1, 64), dropout, code_activation, bool(initial_state))
     embedding = {"type": "embedding", "vocabulary": size,
                  "units": integer(embedding_size, "embedding_size", 1, WIDTH_MAX),
                  "padding_id": padding}

@@ -133,6 +133,8 @@ class SequenceBatch:
     def _tokens(cls, native: NativeModel, values: Any, lengths: Any, name: str,
                 vocabulary: Optional[CharacterVocabulary]) -> "SequenceBatch":
         steps = native.steps
+        if isinstance(values, np.ndarray) and values.dtype.kind in "UO":
+            values = values.tolist()  # an array of strings is a list of strings
         if isinstance(values, str) or (is_listed(values) and values
                                        and all(isinstance(v, str) for v in values)):
             if vocabulary is None:
@@ -163,6 +165,42 @@ class SequenceBatch:
                              "one sample")
         data = np.require(array, dtype=np.int32, requirements=("C_CONTIGUOUS", "ALIGNED"))
         return cls(data, as_lengths(lengths, "lengths", data.shape[0], steps))
+
+    # ---- Calls: the _tokens one, the plain one when every sample fills T, else _sequences ----
+
+    def encode(self, native: NativeModel) -> np.ndarray:
+        """Codes ``(n, code_size)``."""
+        if native.is_tokens:
+            return native.encode_tokens(self.data, self.lengths)
+        if self.lengths is None:
+            return native.encode(self.data)
+        return native.encode_sequences(self.data, self.lengths)
+
+    def reconstruct(self, native: NativeModel) -> np.ndarray:
+        """Per-step results, padded: float32 ``(n, T, F)`` or int32 ids ``(n, T)``."""
+        if native.is_tokens:
+            return native.reconstruct_tokens(self.data, self.lengths)
+        if self.lengths is None:
+            output = native.reconstruct(self.data)
+        else:
+            output = native.reconstruct_sequences(self.data, self.lengths)
+        return output.reshape((self.samples,) + tuple(native.input_shape))
+
+    def score(self, native: NativeModel) -> np.ndarray:
+        """Per-sample scores ``(n,)``."""
+        if native.is_tokens:
+            return native.score_tokens(self.data, self.lengths)
+        if self.lengths is None:
+            return native.score(self.data)
+        return native.score_sequences(self.data, self.lengths)
+
+    def evaluate(self, native: NativeModel) -> float:
+        """The mean objective."""
+        if native.is_tokens:
+            return native.evaluate_tokens(self.data, self.lengths)
+        if self.lengths is None:
+            return native.evaluate(self.data)
+        return native.evaluate_sequences(self.data, self.lengths)
 
     # ---- Results per step ----
 

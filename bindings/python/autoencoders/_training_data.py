@@ -88,14 +88,19 @@ class TrainingData:
             matrix = as_mask(mask, batch.data, (native.steps, native.features), native.input_size)
         validation = validation_batch = None
         if validation_data is not None:
+            if isinstance(validation_data, tuple) and len(validation_data) == 2 \
+                    and isinstance(validation_data[0], np.ndarray) and validation_data[0].ndim >= 2:
+                raise ValueError("validation_data of a sequence or text model is X_val alone (an "
+                                 "array, with validation_lengths= for its lengths, or a list of "
+                                 "sequences), not a tuple (X_val, y_val)")
             validation_batch = SequenceBatch.prepare(native, validation_data, validation_lengths,
                                                      "validation_data", vocabulary)
             validation = validation_batch.data
         elif validation_lengths is not None:
             raise ValueError("validation_lengths is given without validation_data")
+        validation_lengths = None if validation_batch is None else validation_batch.lengths
         return cls(batch.data, validation=validation, mask=matrix, lengths=batch.lengths,
-                   validation_lengths=None if validation_batch is None else validation_batch.lengths,
-                   tokens=native.is_tokens)
+                   validation_lengths=validation_lengths, tokens=native.is_tokens)
 
     @staticmethod
     def _validation(native: NativeModel,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -186,7 +186,8 @@ class CharacterVocabulary:
         if lengths is not None:
             limits = [int(v) for v in np.asarray(lengths).reshape(-1)]
             if len(limits) != array.shape[0]:
-                raise ValueError(f"lengths has {len(limits)} values for {array.shape[0]} rows of ids")
+                raise ValueError(f"lengths has {len(limits)} values for {array.shape[0]} rows of "
+                                 "ids")
         strings = []
         for row, limit in zip(array.tolist(), limits):
             characters = []

@@ -13,7 +13,7 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ._arrays import as_array
-from ._builders import BuildersMixin
+from ._builders import BuildersMixin, check_vocabulary
 from ._errors import NotFittedError, ShapeError
 from ._fit import FitSettings, ProgressCallback, TrainReport, count
 from ._params import JSON_INT_MAX, WIDTH_MAX
@@ -384,6 +384,9 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
         fresh = self._native is None
         if fresh:
             if self._spec is None:
+                if isinstance(X, (list, tuple)) and X and isinstance(X[0], str):
+                    raise ValueError("strings need a text model: build it with "
+                                     "Autoencoder.text(vocabulary, max_length, ...)")
                 if lengths is not None or isinstance(X, (list, tuple)) and X \
                         and not np.isscalar(X[0]) and np.ndim(X[0]) != 1:
                     raise ValueError("sequences need a sequence model: build it with "
@@ -395,6 +398,11 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
                 native = self._build(count(X.shape[1], "the number of features", 1))
             else:
                 native = self._build(None)
+                try:
+                    check_vocabulary(native, self.vocabulary)
+                except BaseException:
+                    self._discard()
+                    raise
         else:
             native = self._model()
         try:

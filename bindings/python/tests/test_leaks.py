@@ -77,3 +77,30 @@ def test_train_free_cycles(x):
             trainer.step(x[:16])
         model.close()
     assert growth(cycle, 200) < BUDGET
+
+
+@pytest.mark.skipif(not (ae._library.has("ae_model_encode_sequences")
+                         and ae._library.has("ae_model_encode_tokens")),
+                    reason="the library does not export the sequence and token calls")
+def test_sequence_and_token_calls_do_not_leak():
+    signals = ae.Autoencoder.sequence(10, 2, hidden=8, verbose=0)
+    X = np.random.default_rng(1).random((16, 10, 2), dtype=np.float32)
+    lengths = np.arange(16, dtype=np.int32) % 10 + 1
+    listed = [X[i, :n] for i, n in enumerate(lengths)]
+    vocabulary = ae.CharacterVocabulary().fit(["abc", "bcd", "cde"])
+    text = ae.Autoencoder.text(vocabulary, max_length=4, hidden=8, verbose=0)
+    bad_ids = np.full((2, 5), vocabulary.size, dtype=np.int32)
+
+    def cycle():
+        signals.encode(X, lengths=lengths)
+        signals.reconstruct(listed)
+        signals.score(X, lengths=lengths)
+        text.reconstruct(["abc", "dc"])
+        text.score(["abcd"])
+        try:
+            text.encode(bad_ids, lengths=[1, 2])
+        except ae.InvalidArgumentError:
+            pass
+    assert growth(cycle, 500) < BUDGET
+    signals.close()
+    text.close()

@@ -51,6 +51,10 @@ def trained(X):
     model.close()
 
 
+def lengths_of(X):
+    return np.full(len(X), T, dtype=np.int32)
+
+
 def garbage_in_padding(X, lengths, seed=9):
     """X with large finite values in every padded step."""
     noisy = X.copy()
@@ -73,6 +77,11 @@ def test_sequence_spec_is_the_classic_recurrent_autoencoder():
     gru = ae.sequence_spec(10, 2, hidden=4, cell="gru", code_size=3, layers=2)
     assert gru["encoder"][0] == {"type": "gru", "units": 4, "return": "last", "layers": 2}
     assert gru["encoder"][1] == {"type": "dense", "units": 3}
+    seq2seq = ae.sequence_spec(10, 2, hidden=4, layers=2, code_size=8, initial_state=True)
+    assert seq2seq["encoder"][-1]["name"] == "code"
+    assert seq2seq["decoder"][1]["initial_state"] == "code"
+    with pytest.raises(ValueError, match="layers \\* hidden = 8 values; it has 5"):
+        ae.sequence_spec(10, 2, hidden=4, layers=2, code_size=5, initial_state=True)
     with pytest.raises(ValueError, match="cell"):
         ae.sequence_spec(10, 2, cell="rnn")
     with pytest.raises(ValueError, match="steps"):
@@ -180,12 +189,16 @@ def test_fit_with_lengths_and_validation(X, lengths):
                                rtol=1e-4)
     np.testing.assert_allclose(other.encode(X, lengths=lengths),
                                model.encode(X, lengths=lengths), rtol=1e-4, atol=1e-5)
-    # Padding garbage in the training data changes nothing either.
-    third = ae.Autoencoder.sequence(T, F, hidden=H, cell="gru", epochs=2, batch_size=16,
-                                    lr=0.01, verbose=0)
-    third.fit(garbage_in_padding(X[:48], lengths[:48]), lengths=lengths[:48],
-              validation_split=0.25)
-    assert third.report_.final_validation_loss is not None
+    # Padding garbage in the training data changes nothing either, with a validation split.
+    histories, codes = [], []
+    for data in (X[:48], garbage_in_padding(X[:48], lengths[:48])):
+        third = ae.Autoencoder.sequence(T, F, hidden=H, cell="gru", epochs=2, batch_size=16,
+                                        lr=0.01, verbose=0)
+        third.fit(data, lengths=lengths[:48], validation_split=0.25)
+        histories.append(third.history_["train_loss"] + third.history_["validation_loss"])
+        codes.append(third.encode(X, lengths=lengths))
+    np.testing.assert_allclose(histories[1], histories[0], rtol=1e-4)
+    np.testing.assert_allclose(codes[1], codes[0], rtol=1e-4, atol=1e-5)
 
 
 @needs_lengths
@@ -279,6 +292,8 @@ def test_lengths_must_match_the_samples(trained, X):
         trained.score(X, lengths=np.full(64, 2.5))
     with pytest.raises(ValueError, match="validation_lengths is given without validation_data"):
         trained.fit(X, validation_lengths=[T] * 64)
+    with pytest.raises(ValueError, match=r"X_val alone .* not a tuple \(X_val, y_val\)"):
+        trained.fit(X, validation_data=(X, lengths_of(X)))
 
 
 def test_wrong_feature_count_or_steps_are_refused(trained, X):
@@ -326,3 +341,74 @@ def test_lengths_on_a_model_that_is_not_a_sequence_model(model, data):
         model.encode(data, lengths=[1] * len(data))
     with pytest.raises(ValueError, match="lengths is for sequence models"):
         model.fit(data, lengths=[1] * len(data))
+
+
+# ---- Across languages ------------------------------------------------------------------------
+
+# usage: sequences MODEL INPUT LENGTHS N CODES_OUT RECON_OUT SCORES_OUT
+C_SEQUENCES = r"""
+#include <autoencoders.h>
+#include <stdio.h>
+#include <stdlib.h>
+#define CHECK(call) do { ae_status s_ = (call); if (s_ != AE_OK) { \
+    fprintf(stderr, "%s: %s\n", #call, ae_last_error()); return 1; } } while (0)
+
+static void *read_file(const char *path, size_t bytes) {
+    void *data = malloc(bytes);
+    FILE *file = fopen(path, "rb");
+    if (!data || !file || fread(data, 1, bytes, file) != bytes) { perror(path); exit(1); }
+    fclose(file);
+    return data;
+}
+
+static void write_file(const char *path, const void *data, size_t bytes) {
+    FILE *file = fopen(path, "wb");
+    if (!file || fwrite(data, 1, bytes, file) != bytes) { perror(path); exit(1); }
+    fclose(file);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 8) return 2;
+    ae_model *model = NULL;
+    CHECK(ae_model_load(argv[1], &model));
+    size_t steps = 0, features = 0, k = 0, n = (size_t)strtoull(argv[4], NULL, 10);
+    int is_sequence = 0;
+    CHECK(ae_model_sequence_shape(model, &steps, &features, &is_sequence));
+    CHECK(ae_model_code_size(model, &k));
+    if (!is_sequence) return 3;
+    size_t count = n * steps * features;
+    float *input = read_file(argv[2], count * sizeof(float));
+    int32_t *lengths = read_file(argv[3], n * sizeof(int32_t));
+    float *codes = malloc(n * k * sizeof(float)), *recon = malloc(count * sizeof(float));
+    float *scores = malloc(n * sizeof(float));
+    CHECK(ae_model_encode_sequences(model, input, lengths, n, count, n, codes, n * k));
+    CHECK(ae_model_reconstruct_sequences(model, input, lengths, n, count, n, recon, count));
+    CHECK(ae_model_score_sequences(model, input, lengths, n, count, n, scores, n));
+    write_file(argv[5], codes, n * k * sizeof(float));
+    write_file(argv[6], recon, count * sizeof(float));
+    write_file(argv[7], scores, n * sizeof(float));
+    free(input); free(lengths); free(codes); free(recon); free(scores);
+    ae_model_free(model);
+    return 0;
+}
+"""
+
+
+@needs_lengths
+def test_c_reads_a_python_sequence_model_with_the_same_lengths(trained, X, lengths, compile_c,
+                                                                tmp_path):
+    import subprocess
+    program = compile_c(C_SEQUENCES, "sequences")
+    trained.save(tmp_path / "model.aem")
+    X.astype(np.float32).tofile(tmp_path / "input.f32")
+    lengths.astype(np.int32).tofile(tmp_path / "lengths.i32")
+    outputs = [tmp_path / name for name in ("codes.f32", "recon.f32", "scores.f32")]
+    subprocess.run([str(program), str(tmp_path / "model.aem"), str(tmp_path / "input.f32"),
+                    str(tmp_path / "lengths.i32"), str(len(X))] + [str(p) for p in outputs],
+                   check=True)
+    codes, recon, scores = (np.fromfile(p, dtype=np.float32) for p in outputs)
+    np.testing.assert_allclose(codes.reshape(len(X), H), trained.encode(X, lengths=lengths),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(recon.reshape(X.shape), trained.reconstruct(X, lengths=lengths),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(scores, trained.score(X, lengths=lengths), rtol=1e-5)

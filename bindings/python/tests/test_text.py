@@ -123,8 +123,12 @@ def test_text_spec_builds_embedding_recurrent_repeat_dense(vocabulary):
     assert spec["input_shape"] == [11]
     assert spec["encoder"][0] == {"type": "embedding", "vocabulary": vocabulary.size,
                                   "units": 8, "padding_id": 0}
-    assert spec["encoder"][1] == {"type": "lstm", "units": 32, "return": "last"}
+    assert spec["encoder"][1] == {"type": "lstm", "units": 32, "return": "last", "name": "code"}
     assert spec["decoder"][0] == {"type": "repeat", "steps": 11}
+    assert spec["decoder"][1] == {"type": "lstm", "units": 32, "return": "sequence",
+                                  "initial_state": "code"}
+    plain = ae.text_spec(vocabulary, max_length=10, initial_state=False)
+    assert "initial_state" not in plain["decoder"][1] and "name" not in plain["encoder"][1]
     assert spec["decoder"][-1] == {"type": "time_distributed_dense", "units": vocabulary.size}
     assert spec["loss"] == {"type": "sequence_cross_entropy", "ignore_index": 0}
     with pytest.raises(ValueError, match="no characters"):
@@ -228,6 +232,9 @@ def test_save_and_load_keep_the_vocabulary(trained, tmp_path):
         bare.encode(["kato"])
     given = ae.Autoencoder.from_bytes(trained.to_bytes(), vocabulary=trained.vocabulary)
     assert given.reconstruct(["kato"]) == trained.reconstruct(["kato"])
+    bare.save(path)  # no vocabulary: the earlier one is not left to be paired with this model
+    assert not (tmp_path / "words.aem.vocabulary.json").exists()
+    assert ae.Autoencoder.load(path).vocabulary is None
 
 
 # ---- Bad input -------------------------------------------------------------------------------
@@ -282,3 +289,58 @@ def test_a_vocabulary_that_does_not_fit_the_model_is_refused(trained, vocabulary
         ae.Autoencoder.from_spec(trained.spec, vocabulary=ae.CharacterVocabulary("a"))
     with pytest.raises(ValueError, match="vocabulary is for text models"):
         ae.Autoencoder.sequence(5, 2, vocabulary=vocabulary)
+
+
+# ---- Across languages ------------------------------------------------------------------------
+
+# usage: tokens MODEL TOKENS LENGTHS N RECON_OUT
+C_TOKENS = r"""
+#include <autoencoders.h>
+#include <stdio.h>
+#include <stdlib.h>
+#define CHECK(call) do { ae_status s_ = (call); if (s_ != AE_OK) { \
+    fprintf(stderr, "%s: %s\n", #call, ae_last_error()); return 1; } } while (0)
+
+static void *read_file(const char *path, size_t bytes) {
+    void *data = malloc(bytes);
+    FILE *file = fopen(path, "rb");
+    if (!data || !file || fread(data, 1, bytes, file) != bytes) { perror(path); exit(1); }
+    fclose(file);
+    return data;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 6) return 2;
+    ae_model *model = NULL;
+    CHECK(ae_model_load(argv[1], &model));
+    size_t steps = 0, vocabulary = 0, n = (size_t)strtoull(argv[4], NULL, 10);
+    CHECK(ae_model_sequence_shape(model, &steps, NULL, NULL));
+    CHECK(ae_model_vocabulary_size(model, &vocabulary));
+    if (vocabulary == 0) return 3;
+    int32_t *tokens = read_file(argv[2], n * steps * sizeof(int32_t));
+    int32_t *lengths = read_file(argv[3], n * sizeof(int32_t));
+    int32_t *out = malloc(n * steps * sizeof(int32_t));
+    CHECK(ae_model_reconstruct_tokens(model, tokens, lengths, n, n * steps, n, out, n * steps));
+    FILE *file = fopen(argv[5], "wb");
+    if (!file || fwrite(out, sizeof(int32_t), n * steps, file) != n * steps) return 4;
+    fclose(file);
+    free(tokens); free(lengths); free(out);
+    ae_model_free(model);
+    return 0;
+}
+"""
+
+
+@needs_tokens
+def test_c_reconstructs_the_words_of_a_python_text_model(trained, compile_c, tmp_path):
+    import subprocess
+    program = compile_c(C_TOKENS, "tokens")
+    trained.save(tmp_path / "words.aem")
+    ids, lengths = trained.vocabulary.encode(WORDS, trained.steps)
+    ids.tofile(tmp_path / "tokens.i32")
+    lengths.tofile(tmp_path / "lengths.i32")
+    subprocess.run([str(program), str(tmp_path / "words.aem"), str(tmp_path / "tokens.i32"),
+                    str(tmp_path / "lengths.i32"), str(len(WORDS)), str(tmp_path / "out.i32")],
+                   check=True)
+    out = np.fromfile(tmp_path / "out.i32", dtype=np.int32).reshape(ids.shape)
+    assert trained.vocabulary.decode(out, lengths) == trained.reconstruct(WORDS)
