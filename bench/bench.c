@@ -79,8 +79,6 @@ static const char *W6_SPEC =
 #define W6_STEPS 50
 #define W6_FEATURES 32
 #define W6_SAMPLES 2048
-#define TORCH_W6_1 2490.0 /* bench/pytorch_w6.py, torch 2.13.0+cpu, docs/BENCHMARKS.md (W6) */
-#define TORCH_W6_2 3331.0
 
 static double now(void) {
     struct timespec t;
@@ -181,8 +179,9 @@ static double w6_throughput(const float *data, size_t epochs) {
 static int w6_only(size_t repeats, int only_threads) {
     float *data = w6_data();
     printf("libautoencoders %s, W6 (LSTM AE training, T = 50, batch 64), samples/s\n", ae_version_string());
+    int first = only_threads ? only_threads : 1, last = only_threads ? only_threads : 2;
     for (size_t r = 0; r < repeats; r++)
-        for (int threads = only_threads ? only_threads : 1; threads <= (only_threads ? only_threads : 2); threads++) {
+        for (int threads = first; threads <= last; threads++) {
             ae_set_num_threads(threads);
             double w6 = w6_throughput(data, 3);
             if (w6 < 0) die("W6");
@@ -278,7 +277,8 @@ int main(int argc, char **argv) {
         free(data);
         return 0;
     }
-    if (argc >= 3 && strcmp(argv[2], "--w6") == 0) return w6_only(argc > 3 ? (size_t)atoi(argv[3]) : 1, argc > 4 ? atoi(argv[4]) : 0);
+    if (argc >= 3 && strcmp(argv[2], "--w6") == 0)
+        return w6_only(argc > 3 ? (size_t)atoi(argv[3]) : 1, argc > 4 ? atoi(argv[4]) : 0);
     if (argc < 2) {
         fprintf(stderr, "usage: %s DATA_DIR [--quick | --w6 [REPEATS [THREADS]]]\n", argv[0]);
         return 2;
@@ -293,7 +293,7 @@ int main(int argc, char **argv) {
     static const double torch_w3[2] = {169, 244}, ort_w3[2] = {99, 71};
     static const double torch_w3_batch[2] = {39661, 63478}, ort_w3_batch[2] = {44005, 71891};
     static const double torch_w5[2] = {73, 69}, ort_w5[2] = {26, 13};
-    static const double torch_w6[2] = {TORCH_W6_1, TORCH_W6_2};
+    static const double torch_w6[2] = {2490, 3331};  /* bench/pytorch_w6.py, docs/BENCHMARKS.md (W6) */
     float *w6 = w6_data();
     for (int threads = 1; threads <= 2; threads++) {
         ae_set_num_threads(threads);
