@@ -102,3 +102,52 @@ def test_different_models_are_refused_on_every_rank_before_the_first_step(tmp_pa
     assert result.returncode != 0
     for r in (0, 1):
         assert f"rank {r}: DistributedError: the ranks hold different models" in result.stderr, result.stderr
+
+
+# ---- examples/c/mpi_train.c, the same protocol from C ---------------------------------------
+
+EXAMPLE = PACKAGE_ROOT.parents[1] / "examples" / "c"
+
+
+@pytest.fixture(scope="module")
+def mpi_train():
+    """examples/c/mpi_train, built (against build/) when `make` has not built it yet."""
+    if shutil.which("mpicc") is None:
+        pytest.skip("mpicc is not on PATH (apt-get install libopenmpi-dev)")
+    subprocess.run(["make", "-s", "-C", str(EXAMPLE), "mpi_train"], check=True, timeout=120)
+    return EXAMPLE / "mpi_train"
+
+
+def run_example(program, ranks, *args, timeout=60):
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_btl_vader_single_copy_mechanism="none", OMPI_MCA_rmaps_base_oversubscribe="1")
+    return subprocess.run([MPIRUN, "-np", str(ranks), str(program), *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def epoch_losses(output):
+    return [float(line.split()[-1]) for line in output.splitlines() if line.startswith("epoch ")]
+
+
+def test_c_example_two_ranks_match_one(mpi_train, tmp_path):
+    one = run_example(mpi_train, 1, "--epochs", "3", "--out", str(tmp_path / "one.aem"))
+    two = run_example(mpi_train, 2, "--epochs", "3", "--out", str(tmp_path / "two.aem"))
+    assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
+    assert len(epoch_losses(one.stdout)) == 3
+    np.testing.assert_allclose(epoch_losses(two.stdout), epoch_losses(one.stdout), rtol=1e-4)
+    a, b = ae.Autoencoder.load(str(tmp_path / "one.aem")), ae.Autoencoder.load(str(tmp_path / "two.aem"))
+    for name, values in a.parameters().items():
+        np.testing.assert_allclose(b.get_parameter(name), values, atol=2e-5, rtol=1e-4, err_msg=name)
+
+
+def test_c_example_failing_rank_and_mismatched_models_stop_every_rank(mpi_train):
+    failed = run_example(mpi_train, 2, "--epochs", "2", "--fail-rank", "1")
+    assert failed.returncode != 0
+    assert "rank 1: ae_trainer_compute_gradients" in failed.stderr and "every rank stops" in failed.stderr, failed.stderr
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_btl_vader_single_copy_mechanism="none", OMPI_MCA_rmaps_base_oversubscribe="1")
+    mismatched = subprocess.run([MPIRUN, "-np", "1", str(mpi_train), "--units", "8", ":", "-np", "1", str(mpi_train),
+                                 "--units", "9"], env=env, capture_output=True, text=True, timeout=60)
+    assert mismatched.returncode != 0
+    for r in (0, 1):
+        assert f"rank {r}: the ranks hold different models" in mismatched.stderr, mismatched.stderr
