@@ -275,14 +275,21 @@ typedef struct ae_train_options {
                                       size values, like the data); the loss counts known inputs only and
                                       missing ones enter the network as zero. NULL: all known */
     size_t mask_count;             /* elements in mask: equal to the data's count, or 0 without a mask */
+    /* Added with sequence models (see "Sequences" below); older callers' smaller structs mean no lengths: */
+    const int32_t *lengths;        /* per-sample lengths of the training data, n values in 1..T; steps at and
+                                      past a sample's length are padding. NULL (default): every sample fills
+                                      T steps. With validation_split the held-out samples keep their lengths. */
+    size_t lengths_count;          /* values in lengths: n, or 0 without lengths */
+    const int32_t *validation_lengths; /* lengths of validation_data: validation_samples values, or NULL */
+    size_t validation_lengths_count;   /* validation_samples, or 0 without validation lengths */
 } ae_train_options;
 
 /* Fills options with the defaults above and sets options->struct_size = struct_size. Pass
  * sizeof(ae_train_options): the library writes exactly struct_size bytes (defaults for the fields
  * it knows, zero beyond), so a library newer than the caller's header never writes past the
  * caller's struct.
- * Errors: AE_ERR_INVALID_ARGUMENT (options is NULL, or struct_size is smaller than the struct of
- * version 0.1 or larger than 1 MiB). */
+ * Errors: AE_ERR_INVALID_ARGUMENT (options is NULL, or struct_size is neither the struct of
+ * version 0.1 (without the lengths fields) nor at least the struct with them, or larger than 1 MiB). */
 AE_API ae_status ae_train_options_init(ae_train_options *options, size_t struct_size);
 
 typedef enum ae_stop_reason {
@@ -494,6 +501,117 @@ AE_API ae_status ae_model_get_threshold(const ae_model *model, float *threshold,
  * AE_ERR_UNSUPPORTED when the model has no threshold. */
 AE_API ae_status ae_model_predict(const ae_model *model, const float *input, size_t n, size_t input_count,
                                   int32_t *labels, size_t labels_count);
+
+/* ==== Sequences ============================================================================= */
+
+/* A sequence model's input is [T, F] per sample: its spec has "input_shape": [T, F] and a
+ * recurrent layer (lstm, gru) as its first encoder entry (docs/SPEC.md, "Sequence layers"). A
+ * batch of n sequences is n * T * F floats, row-major and batch-first (sample, step, feature), so
+ * the plain ae_model_* calls accept sequence models as they are, every sample filling T steps.
+ *
+ * Variable lengths: the _sequences calls below (and ae_train_options.lengths) take an optional
+ * array `lengths` of n int32 values in 1..T, like PyTorch's packed sequences. A sample of length L
+ * uses its steps 0..L-1; its steps L..T-1 are padding: their input values are ignored (they may
+ * hold any finite value, but must be finite), the outputs there are 0, the last state of a recurrent layer is taken at
+ * step L-1, and losses and scores skip padded steps. lengths may be NULL with lengths_count 0:
+ * then every sample fills T steps (the result equals the plain call's).
+ *
+ * Errors common to every call of this section, reported before anything changes:
+ *   AE_ERR_SHAPE             count != n * T * F (the message gives T and F and the expected count),
+ *                            or a buffer's count does not match n;
+ *   AE_ERR_INVALID_ARGUMENT  lengths_count != n while lengths is given (or lengths NULL with
+ *                            lengths_count > 0), a length 0 or > T (the message names the element,
+ *                            e.g. "lengths[3] = 0", and T), lengths on a model that is not a sequence
+ *                            model, a NULL buffer. Without lengths, the _sequences calls accept any
+ *                            model that takes floats (count = n * input size);
+ *   AE_ERR_NUMERIC           NaN or infinite values anywhere in the data (padded steps included);
+ *   AE_ERR_UNSUPPORTED       a token model given floats (use the _tokens calls) or a float model
+ *                            given tokens. */
+
+/* *steps and *features receive T and F of a sequence model's input [T, F] and *is_sequence 1; for
+ * other models *is_sequence is 0 and *steps, *features receive 0. For a token model F is 1 (a
+ * token id per step). Any of the three pointers may be NULL except model. */
+AE_API ae_status ae_model_sequence_shape(const ae_model *model, size_t *steps, size_t *features, int *is_sequence);
+
+/* *out receives the vocabulary size V of a token model (its first encoder entry is an
+ * "embedding"), or 0 for a model that takes floats. */
+AE_API ae_status ae_model_vocabulary_size(const ae_model *model, size_t *out);
+
+/* One optimisation step on n sequences (1 <= n <= batch size, count = n * T * F floats) with
+ * optional lengths (n values, or NULL with lengths_count 0). As ae_trainer_step otherwise: *loss
+ * (may be NULL) receives the objective on the batch before the update, averaged over valid steps. */
+AE_API ae_status ae_trainer_step_sequences(ae_trainer *trainer, const float *batch, const int32_t *lengths, size_t n,
+                                           size_t count, size_t lengths_count, double *loss);
+
+/* code[n, code size] = encoder(input[n, T, F]) with optional lengths (a recurrent encoder returning
+ * its last state takes it at each sample's last valid step). code_count = n * code size. */
+AE_API ae_status ae_model_encode_sequences(const ae_model *model, const float *input, const int32_t *lengths, size_t n,
+                                           size_t input_count, size_t lengths_count, float *code, size_t code_count);
+
+/* output[n, T, F] = decoder(encoder(input)) in data space, with optional lengths; the padded steps
+ * of the output are 0. output_count = input_count. */
+AE_API ae_status ae_model_reconstruct_sequences(const ae_model *model, const float *input, const int32_t *lengths,
+                                                size_t n, size_t input_count, size_t lengths_count, float *output,
+                                                size_t output_count);
+
+/* scores[n]: each sample's mean squared reconstruction error over the L * F values of its valid
+ * steps (in the model's scaled space), with optional lengths. scores_count = n. */
+AE_API ae_status ae_model_score_sequences(const ae_model *model, const float *input, const int32_t *lengths, size_t n,
+                                          size_t input_count, size_t lengths_count, float *scores, size_t scores_count);
+
+/* The mean objective of the model on n sequences with optional lengths (the loss averaged over
+ * valid steps, plus regularizers), without training. */
+AE_API ae_status ae_model_evaluate_sequences(const ae_model *model, const float *data, const int32_t *lengths, size_t n,
+                                             size_t count, size_t lengths_count, double *loss);
+
+/* ---- Token (text) models ---- */
+
+/* A token model's first encoder entry is {"type": "embedding", "vocabulary": V, "units": E,
+ * "padding_id": p}, its input_shape is [T] and its loss "sequence_cross_entropy" (with an optional
+ * "ignore_index", default the padding id): the output is a logit per vocabulary entry at every
+ * step, [T, V] per sample, and the loss the per-step softmax cross-entropy against the input's own
+ * tokens. Its input is n * T int32 token ids (count = n * T) with optional lengths as above; every
+ * id, padded steps included, must lie in 0..V-1 (AE_ERR_INVALID_ARGUMENT naming the element, e.g.
+ * "tokens[12] = 80", and V). Steps past a sample's length and steps whose target is ignore_index
+ * are not counted by the loss. The float calls (ae_model_train, ae_model_encode, ...) refuse a
+ * token model with AE_ERR_UNSUPPORTED pointing to these calls. */
+
+/* ae_model_train for a token model: n samples of T token ids (count = n * T), lengths n values or
+ * NULL with lengths_count 0. options as for ae_model_train, except that options->lengths must be
+ * NULL (the lengths are this call's arguments) and options->validation_data must be NULL
+ * (validation_split holds out the last samples with their lengths). */
+AE_API ae_status ae_model_train_tokens(ae_model *model, const int32_t *tokens, size_t n, size_t count,
+                                       const int32_t *lengths, size_t lengths_count, const ae_train_options *options,
+                                       ae_train_report *report);
+
+/* ae_trainer_step for a token model: n samples of T token ids (count = n * T), optional lengths. */
+AE_API ae_status ae_trainer_step_tokens(ae_trainer *trainer, const int32_t *tokens, const int32_t *lengths, size_t n,
+                                        size_t count, size_t lengths_count, double *loss);
+
+/* code[n, code size] = encoder(tokens[n, T]) with optional lengths. */
+AE_API ae_status ae_model_encode_tokens(const ae_model *model, const int32_t *tokens, const int32_t *lengths, size_t n,
+                                        size_t count, size_t lengths_count, float *code, size_t code_count);
+
+/* out_tokens[n, T]: the most likely token (argmax of the logits) at every step of the
+ * reconstruction; padded steps receive the padding id. out_count = n * T. */
+AE_API ae_status ae_model_reconstruct_tokens(const ae_model *model, const int32_t *tokens, const int32_t *lengths,
+                                             size_t n, size_t count, size_t lengths_count, int32_t *out_tokens,
+                                             size_t out_count);
+
+/* out_tokens[n, T]: the most likely token at every step of decoder(code[n, code size]).
+ * AE_ERR_UNSUPPORTED when the decoder needs encoder side information (ae_model_can_decode). */
+AE_API ae_status ae_model_decode_tokens(const ae_model *model, const float *code, size_t n, size_t code_count,
+                                        int32_t *out_tokens, size_t out_count);
+
+/* scores[n]: each sample's mean cross-entropy over its valid steps whose token is not the
+ * ignore_index (0 for a sample without such steps). scores_count = n. */
+AE_API ae_status ae_model_score_tokens(const ae_model *model, const int32_t *tokens, const int32_t *lengths, size_t n,
+                                       size_t count, size_t lengths_count, float *scores, size_t scores_count);
+
+/* The mean sequence cross-entropy of a token model on n samples (plus regularizers), without
+ * training. */
+AE_API ae_status ae_model_evaluate_tokens(const ae_model *model, const int32_t *tokens, const int32_t *lengths, size_t n,
+                                          size_t count, size_t lengths_count, double *loss);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@ public func ae_model_fit_threshold(_ handle: OpaquePointer?, _ data: UnsafePoint
         let data = try required(data, "data", "n * input size floats of normal samples")
         let rows = try asInt(n, "n")
         guard rows >= 1 else { throw .invalidArgument("n is 0; fitting a threshold needs at least one sample") }
+        try requireFloatInput(box.model, tokenCall: "ae_model_score_tokens")
         _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", box.model.inputSize))
         guard quantile >= 0, quantile <= 1 else { throw .invalidArgument("quantile is \(quantile); expected a number in [0, 1], e.g. 0.99") }
         let value = try box.writer.run(.reject) { () throws(AutoencoderError) in
@@ -48,7 +49,7 @@ public func ae_model_predict(_ handle: OpaquePointer?, _ input: UnsafePointer<Fl
         let input = try required(input, "input", "n * input size floats")
         let labels = try required(labels, "labels", "a buffer of n int32_t")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         guard labelsCount == n else { throw .shapeMismatch("labels_count is \(labelsCount) but n = \(n) was expected") }
         try model.predictAnomalies(input, rows: rows, into: labels)
     }

@@ -47,12 +47,15 @@ final class TrainerBox {
     /// A segmentation trainer's labels of one batch as float targets, allocated once, so a
     /// labelled step allocates nothing.
     let labelBuffer: FloatBuffer?
+    /// A token model's batch of ids as the core's floats, allocated once like labelBuffer.
+    let tokenBuffer: FloatBuffer?
 
     init(owner: ModelBox, trainer: Trainer) throws(AutoencoderError) {
         self.owner = owner
         self.trainer = trainer
         let model = trainer.model
         labelBuffer = model.isSegmentation ? try FloatBuffer(count: trainer.batchSize * model.labelSize) : nil
+        tokenBuffer = model.isTokenModel ? try FloatBuffer(count: trainer.batchSize * model.inputSize) : nil
     }
 
     func retainedHandle() -> OpaquePointer {

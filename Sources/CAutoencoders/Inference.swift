@@ -8,10 +8,11 @@ public func ae_model_encode(_ handle: OpaquePointer?, _ input: UnsafePointer<Flo
                             _ code: UnsafeMutablePointer<Float>?, _ codeCount: UInt) -> Int32 {
     guarded("ae_model_encode") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try requireFloatInput(model, tokenCall: "ae_model_encode_tokens")
         let input = try required(input, "input", "n * input size floats")
         let code = try required(code, "code", "a buffer of n * code size floats")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         _ = try expectCount(codeCount, "code_count", rows: ("n", rows), perRow: ("code size", model.codeSize))
         try model.encode(input, rows: rows, into: code)
     }
@@ -41,7 +42,7 @@ public func ae_model_reconstruct(_ handle: OpaquePointer?, _ input: UnsafePointe
         let input = try required(input, "input", "n * input size floats")
         let output = try required(output, "output", "a buffer of n * input size floats")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         _ = try expectCount(outputCount, "output_count", rows: ("n", rows), perRow: ("input size", model.outputSize))
         try model.reconstruct(input, rows: rows, into: output)
     }
@@ -52,10 +53,11 @@ public func ae_model_score(_ handle: OpaquePointer?, _ input: UnsafePointer<Floa
                            _ scores: UnsafeMutablePointer<Float>?, _ scoresCount: UInt) -> Int32 {
     guarded("ae_model_score") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try requireFloatInput(model, tokenCall: "ae_model_score_tokens")
         let input = try required(input, "input", "n * input size floats")
         let scores = try required(scores, "scores", "a buffer of n floats")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         guard scoresCount == n else { throw .shapeMismatch("scores_count is \(scoresCount) but n = \(n) was expected") }
         try model.score(input, rows: rows, into: scores)
     }
@@ -72,7 +74,7 @@ public func ae_model_inpaint(_ handle: OpaquePointer?, _ input: UnsafePointer<Fl
         let mask = try required(mask, "mask", "n * input size floats, 1 where an input is known and 0 where it is missing")
         let output = try required(output, "output", "a buffer of n * input size floats")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         _ = try expectCount(outputCount, "output_count", rows: ("n", rows), perRow: ("input size", model.outputSize))
         try model.inpaint(input, mask: mask, rows: rows, into: output)
     }
@@ -83,10 +85,11 @@ public func ae_model_segment(_ handle: OpaquePointer?, _ input: UnsafePointer<Fl
                              _ labels: UnsafeMutablePointer<Int32>?, _ labelsCount: UInt) -> Int32 {
     guarded("ae_model_segment") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try requireFloatInput(model, tokenCall: "the _tokens calls")
         let input = try required(input, "input", "n * input size floats")
         let labels = try required(labels, "labels", "a buffer of n * label size int32")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         _ = try expectCount(labelsCount, "labels_count", rows: ("n", rows), perRow: ("label size", model.labelSize))
         try model.segment(input, rows: rows, into: labels)
     }
@@ -98,11 +101,12 @@ public func ae_model_encode_distribution(_ handle: OpaquePointer?, _ input: Unsa
                                          _ logVariance: UnsafeMutablePointer<Float>?, _ logVarianceCount: UInt) -> Int32 {
     guarded("ae_model_encode_distribution") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try requireFloatInput(model, tokenCall: "the _tokens calls")
         let input = try required(input, "input", "n * input size floats")
         let mean = try required(mean, "mean", "a buffer of n * code size floats")
         let logVariance = try required(logVariance, "logvar", "a buffer of n * code size floats")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         _ = try expectCount(meanCount, "mean_count", rows: ("n", rows), perRow: ("code size", model.codeSize))
         _ = try expectCount(logVarianceCount, "logvar_count", rows: ("n", rows), perRow: ("code size", model.codeSize))
         try model.encodeDistribution(input, rows: rows, mean: mean, logVariance: logVariance)
@@ -143,10 +147,11 @@ public func ae_model_sample_codes(_ handle: OpaquePointer?, _ input: UnsafePoint
                                   _ seed: UInt64, _ codes: UnsafeMutablePointer<Float>?, _ codesCount: UInt) -> Int32 {
     guarded("ae_model_sample_codes") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
+        try requireFloatInput(model, tokenCall: "the _tokens calls")
         let input = try required(input, "input", "n * input size floats")
         let codes = try required(codes, "codes", "a buffer of n * code size floats")
         let rows = try asInt(n, "n")
-        _ = try expectCount(inputCount, "input_count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(inputCount, "input_count", rows: rows, model: model)
         _ = try expectCount(codesCount, "codes_count", rows: ("n", rows), perRow: ("code size", model.codeSize))
         try model.sampleCodes(input, rows: rows, seed: seed, into: codes)
     }

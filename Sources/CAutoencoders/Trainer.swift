@@ -62,19 +62,21 @@ public func ae_trainer_step_labels(_ handle: OpaquePointer?, _ batch: UnsafePoin
     }
 }
 
-/// One step of a trainer, with an optional mask of the batch's shape and labels (segmentation).
-private func trainerStep(_ handle: OpaquePointer?, _ batch: UnsafePointer<Float>?, mask: UnsafePointer<Float>?,
-                         labels: UnsafePointer<Float>? = nil,
-                         _ n: UInt, _ count: UInt, _ loss: UnsafeMutablePointer<Double>?) throws(AutoencoderError) {
+/// One step of a trainer, with an optional mask of the batch's shape, labels (segmentation) and
+/// lengths (sequences; already checked against n). Token ids arrive as floats with `tokens`.
+func trainerStep(_ handle: OpaquePointer?, _ batch: UnsafePointer<Float>?, mask: UnsafePointer<Float>?,
+                 labels: UnsafePointer<Float>? = nil, lengths: UnsafePointer<Int32>? = nil, tokens: Bool = false,
+                 _ n: UInt, _ count: UInt, _ loss: UnsafeMutablePointer<Double>?) throws(AutoencoderError) {
     let box = try trainerBox(handle)
     let trainer = box.trainer
+    if !tokens { try requireFloatInput(trainer.model, tokenCall: "ae_trainer_step_tokens") }
     let batch = try required(batch, "batch", "n * input size floats")
     guard n >= 1, n <= UInt(trainer.batchSize) else {
         throw .invalidArgument("n is \(n); expected 1 to the trainer's batch size \(trainer.batchSize)")
     }
-    _ = try expectCount(count, "count", rows: ("n", Int(n)), perRow: ("input size", trainer.model.inputSize))
+    try expectSequenceCount(count, "count", rows: Int(n), model: trainer.model)
     let value = try box.owner.writer.run(.reject) { () throws(AutoencoderError) in
-        try trainer.step(batch, rows: Int(n), mask: mask, labels: labels)
+        try trainer.step(batch, rows: Int(n), mask: mask, labels: labels, lengths: lengths)
     }
     loss?.pointee = value
 }

@@ -6,9 +6,9 @@ import Autoencoders
 public func ae_train_options_init(_ options: UnsafeMutableRawPointer?, _ structSize: UInt) -> Int32 {
     guarded("ae_train_options_init") { () throws(AutoencoderError) in
         let options = try required(options, "options", "a pointer to an ae_train_options")
-        let size = TrainOptionsLayout.current.size
-        guard structSize >= UInt(size), structSize <= 1 << 20 else {
-            throw .invalidArgument("struct_size is \(structSize); expected sizeof(ae_train_options), at least \(size) (version 0.1) and at most 1 MiB")
+        let layout = TrainOptionsLayout.current
+        guard layout.accepts(structSize) else {
+            throw .invalidArgument("struct_size is \(structSize); expected sizeof(ae_train_options): \(layout.size) (version 0.1) or \(layout.sequenceSize) (with lengths) up to 1 MiB")
         }
         options.initializeMemory(as: UInt8.self, repeating: 0, count: Int(structSize))
         TrainOptionsFields.defaults.write(to: options)
@@ -20,6 +20,7 @@ public func ae_train_options_init(_ options: UnsafeMutableRawPointer?, _ structS
 public func ae_model_train(_ handle: OpaquePointer?, _ data: UnsafePointer<Float>?, _ n: UInt, _ count: UInt,
                            _ optionsPointer: UnsafeRawPointer?, _ reportPointer: UnsafeMutableRawPointer?) -> Int32 {
     guarded("ae_model_train") { () throws(AutoencoderError) in
+        try requireFloatInput(try modelBox(handle).model, tokenCall: "ae_model_train_tokens")
         try train(handle, data, n, count, labels: nil, optionsPointer, reportPointer)
     }
 }
@@ -79,19 +80,37 @@ func convertLabels(_ labels: UnsafePointer<Int32>, count: Int, model: Model,
     }
 }
 
-/// ae_model_train and ae_model_train_labels.
-private func train(_ handle: OpaquePointer?, _ data: UnsafePointer<Float>?, _ n: UInt, _ count: UInt,
-                   labels: UnsafePointer<Float>?, _ optionsPointer: UnsafeRawPointer?,
-                   _ reportPointer: UnsafeMutableRawPointer?) throws(AutoencoderError) {
+/// ae_model_train, ae_model_train_labels and ae_model_train_tokens (whose ids arrive here as
+/// floats, with `tokenLengths` from its arguments).
+func train(_ handle: OpaquePointer?, _ data: UnsafePointer<Float>?, _ n: UInt, _ count: UInt,
+           labels: UnsafePointer<Float>?, _ optionsPointer: UnsafeRawPointer?,
+           _ reportPointer: UnsafeMutableRawPointer?, tokenLengths: UnsafePointer<Int32>? = nil) throws(AutoencoderError) {
     let box = try modelBox(handle)
     let model = box.model
     let data = try required(data, "data", "n * input size floats")
     let rows = try asInt(n, "n")
     guard rows >= 1 else { throw .invalidArgument("n is 0; training needs at least one sample") }
-    _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+    try expectSequenceCount(count, "count", rows: rows, model: model)
     let fields = try optionsPointer.map { (raw) throws(AutoencoderError) in try TrainOptionsFields(reading: raw) }
         ?? .defaults
     let (options, validation) = try trainingOptions(fields, inputSize: model.inputSize)
+    if model.isTokenModel {
+        guard fields.lengths == nil && fields.lengthsCount == 0 else {
+            throw .invalidArgument("options->lengths must be NULL for ae_model_train_tokens: pass the lengths as its arguments")
+        }
+        guard validation == nil else {
+            throw .invalidArgument("options->validation_data must be NULL for a token model: use options->validation_split")
+        }
+    }
+    let lengths = try model.isTokenModel ? tokenLengths
+        : checkedLengths(fields.lengths, fields.lengthsCount, rows: rows, model: model, name: "options->lengths",
+                         countName: "options->lengths_count", rowsName: "n")
+    let validationLengths = try checkedLengths(fields.validationLengths, fields.validationLengthsCount, rows: validation?.rows ?? 0,
+                                               model: model, name: "options->validation_lengths",
+                                               countName: "options->validation_lengths_count", rowsName: "options->validation_samples")
+    if validationLengths != nil && validation == nil {
+        throw .invalidArgument("options->validation_lengths is set but validation_data is NULL; the lengths of a validation_split come from options->lengths")
+    }
     if let reportPointer { try checkReportSize(reportPointer) }
     var mask: UnsafePointer<Float>? = nil
     if let given = fields.mask {
@@ -114,7 +133,7 @@ private func train(_ handle: OpaquePointer?, _ data: UnsafePointer<Float>?, _ n:
     }
     let report = try box.writer.run(.reject) { () throws(AutoencoderError) in
         try model.fit(data, rows: rows, mask: mask, labels: labels, validation: validation?.data, validationRows: validation?.rows ?? 0,
-                      options: options, progress: progress)
+                      lengths: lengths, validationLengths: validationLengths, options: options, progress: progress)
     }
     if let reportPointer { writeReport(report, to: reportPointer) }
 }
@@ -165,11 +184,12 @@ public func ae_model_evaluate(_ handle: OpaquePointer?, _ data: UnsafePointer<Fl
     guarded("ae_model_evaluate") { () throws(AutoencoderError) in
         let box = try modelBox(handle)
         let model = box.model
+        try requireFloatInput(model, tokenCall: "ae_model_evaluate_tokens")
         let data = try required(data, "data", "n * input size floats")
         let loss = try required(loss, "loss", "a pointer that receives the mean objective")
         let rows = try asInt(n, "n")
         guard rows >= 1 else { throw .invalidArgument("n is 0; evaluating needs at least one sample") }
-        _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(count, "count", rows: rows, model: model)
         // A trainer only for its workspace and objective; evaluation changes nothing in the model.
         let trainer = try Trainer(model: model, batchSize: min(rows, 256))
         loss.pointee = try trainer.evaluate(data, rows: rows)
@@ -187,7 +207,7 @@ public func ae_model_evaluate_labels(_ handle: OpaquePointer?, _ data: UnsafePoi
         let loss = try required(loss, "loss", "a pointer that receives the mean objective")
         let rows = try asInt(n, "n")
         guard rows >= 1 else { throw .invalidArgument("n is 0; evaluating needs at least one sample") }
-        _ = try expectCount(count, "count", rows: ("n", rows), perRow: ("input size", model.inputSize))
+        try expectSequenceCount(count, "count", rows: rows, model: model)
         _ = try expectCount(labelsCount, "labels_count", rows: ("n", rows), perRow: ("label size", model.labelSize))
         let values = try labelsAsFloats(labels, count: rows * model.labelSize, model: model)
         let trainer = try Trainer(model: model, batchSize: min(rows, 256))

@@ -33,12 +33,15 @@ typealias CSize = UInt                      // size_t
 typealias CInt = Int32                      // int, and the enums
 typealias CPointer = UnsafeRawPointer?      // any data or function pointer
 
-/// ae_train_options, version 0.1.
+/// ae_train_options: version 0.1, then the sequence fields (lengths) appended.
 struct TrainOptionsLayout {
     let structSize, epochs, batchSize, shuffle, validationSplit, validationData, validationSamples,
         validationCount, patience, minDelta, restoreBestWeights, reportBatches, progress, userData, mask, maskCount: Int
+    let lengths, lengthsCount, validationLengths, validationLengthsCount: Int
     /// sizeof(ae_train_options) in 0.1: the least struct_size accepted.
     let size: Int
+    /// sizeof(ae_train_options) with the sequence fields: a smaller struct has no lengths.
+    let sequenceSize: Int
 
     static let current = TrainOptionsLayout()
 
@@ -61,6 +64,18 @@ struct TrainOptionsLayout {
         mask = c.field(CPointer.self)
         maskCount = c.field(CSize.self)
         size = c.size
+        lengths = c.field(CPointer.self)
+        lengthsCount = c.field(CSize.self)
+        validationLengths = c.field(CPointer.self)
+        validationLengthsCount = c.field(CSize.self)
+        sequenceSize = c.size
+    }
+
+    /// Whether a caller's struct_size is one the library knows how to read: the 0.1 struct, or
+    /// one with the sequence fields (a newer header's may be larger still). A size between the
+    /// two would cut a field in half.
+    func accepts(_ structSize: UInt) -> Bool {
+        structSize == UInt(size) || (structSize >= UInt(sequenceSize) && structSize <= 1 << 20)
     }
 }
 
@@ -131,6 +146,10 @@ struct TrainOptionsFields {
     var userData: UnsafeMutableRawPointer? = nil
     var mask: UnsafePointer<Float>? = nil
     var maskCount: CSize = 0
+    var lengths: UnsafePointer<Int32>? = nil
+    var lengthsCount: CSize = 0
+    var validationLengths: UnsafePointer<Int32>? = nil
+    var validationLengthsCount: CSize = 0
 
     /// The defaults of ae_train_options_init.
     static let defaults = TrainOptionsFields()
@@ -139,8 +158,8 @@ struct TrainOptionsFields {
     init(reading raw: UnsafeRawPointer) throws(AutoencoderError) {
         let layout = TrainOptionsLayout.current
         let structSize = raw.loadUnaligned(fromByteOffset: layout.structSize, as: CSize.self)
-        guard structSize >= UInt(layout.size) else {
-            throw .invalidArgument("options->struct_size is \(structSize); expected at least \(layout.size) (sizeof(ae_train_options) of version 0.1): initialise options with ae_train_options_init")
+        guard layout.accepts(structSize) else {
+            throw .invalidArgument("options->struct_size is \(structSize); expected sizeof(ae_train_options): \(layout.size) (version 0.1) or at least \(layout.sequenceSize) (with lengths): initialise options with ae_train_options_init")
         }
         epochs = raw.loadUnaligned(fromByteOffset: layout.epochs, as: CSize.self)
         batchSize = raw.loadUnaligned(fromByteOffset: layout.batchSize, as: CSize.self)
@@ -159,6 +178,14 @@ struct TrainOptionsFields {
         userData = raw.loadUnaligned(fromByteOffset: layout.userData, as: UnsafeMutableRawPointer?.self)
         mask = raw.loadUnaligned(fromByteOffset: layout.mask, as: UnsafeRawPointer?.self)?.assumingMemoryBound(to: Float.self)
         maskCount = raw.loadUnaligned(fromByteOffset: layout.maskCount, as: CSize.self)
+        // The sequence fields, when the caller's struct has them (an older caller's has not).
+        if structSize >= UInt(layout.sequenceSize) {
+            lengths = raw.loadUnaligned(fromByteOffset: layout.lengths, as: UnsafeRawPointer?.self)?.assumingMemoryBound(to: Int32.self)
+            lengthsCount = raw.loadUnaligned(fromByteOffset: layout.lengthsCount, as: CSize.self)
+            validationLengths = raw.loadUnaligned(fromByteOffset: layout.validationLengths, as: UnsafeRawPointer?.self)?
+                .assumingMemoryBound(to: Int32.self)
+            validationLengthsCount = raw.loadUnaligned(fromByteOffset: layout.validationLengthsCount, as: CSize.self)
+        }
     }
 
     private init() {}

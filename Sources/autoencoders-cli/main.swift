@@ -30,7 +30,7 @@ let commands: [Command] = [
     Command(name: "reconstruct", summary: "write the reconstructions of samples", usage: InferenceCommand.reconstructUsage,
             options: InferenceCommand.reconstructOptions, run: InferenceCommand.reconstruct),
     Command(name: "score", summary: "per-sample anomaly scores and their statistics", usage: InferenceCommand.scoreUsage,
-            options: InferenceCommand.options, run: InferenceCommand.score),
+            options: InferenceCommand.scoreOptions, run: InferenceCommand.score),
     Command(name: "segment", summary: "label every position with a segmentation model", usage: SegmentCommand.usage,
             options: SegmentCommand.options, run: SegmentCommand.run),
     Command(name: "generate", summary: "new samples from a variational autoencoder's prior", usage: GenerateCommand.generateUsage,

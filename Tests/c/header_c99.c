@@ -12,7 +12,7 @@
 #define STATIC_CHECK(name, condition) typedef char static_check_##name[(condition) ? 1 : -1]
 
 #if defined(__LP64__) || defined(_LP64)
-STATIC_CHECK(options_size, sizeof(ae_train_options) == 112);
+STATIC_CHECK(options_size, sizeof(ae_train_options) == 144);
 STATIC_CHECK(options_epochs, offsetof(ae_train_options, epochs) == 8);
 STATIC_CHECK(options_batch_size, offsetof(ae_train_options, batch_size) == 16);
 STATIC_CHECK(options_shuffle, offsetof(ae_train_options, shuffle) == 24);
@@ -28,6 +28,10 @@ STATIC_CHECK(options_progress, offsetof(ae_train_options, progress) == 80);
 STATIC_CHECK(options_user_data, offsetof(ae_train_options, user_data) == 88);
 STATIC_CHECK(options_mask, offsetof(ae_train_options, mask) == 96);
 STATIC_CHECK(options_mask_count, offsetof(ae_train_options, mask_count) == 104);
+STATIC_CHECK(options_lengths, offsetof(ae_train_options, lengths) == 112);
+STATIC_CHECK(options_lengths_count, offsetof(ae_train_options, lengths_count) == 120);
+STATIC_CHECK(options_validation_lengths, offsetof(ae_train_options, validation_lengths) == 128);
+STATIC_CHECK(options_validation_lengths_count, offsetof(ae_train_options, validation_lengths_count) == 136);
 STATIC_CHECK(progress_size, sizeof(ae_progress) == 96);
 STATIC_CHECK(progress_epoch, offsetof(ae_progress, epoch) == 8);
 STATIC_CHECK(progress_epochs, offsetof(ae_progress, epochs) == 16);
@@ -142,6 +146,33 @@ int header_c99_use(void) {
     ae_status (*trainer_get_gradients)(const ae_trainer *, float *, size_t) = ae_trainer_get_gradients;
     ae_status (*trainer_set_gradients)(ae_trainer *, const float *, size_t) = ae_trainer_set_gradients;
     ae_status (*trainer_apply_gradients)(ae_trainer *) = ae_trainer_apply_gradients;
+    /* Sequences and tokens. */
+    ae_status (*model_sequence_shape)(const ae_model *, size_t *, size_t *, int *) = ae_model_sequence_shape;
+    ae_status (*model_vocabulary_size)(const ae_model *, size_t *) = ae_model_vocabulary_size;
+    ae_status (*trainer_step_sequences)(ae_trainer *, const float *, const int32_t *, size_t, size_t, size_t, double *) =
+        ae_trainer_step_sequences;
+    ae_status (*model_encode_sequences)(const ae_model *, const float *, const int32_t *, size_t, size_t, size_t, float *,
+                                        size_t) = ae_model_encode_sequences;
+    ae_status (*model_reconstruct_sequences)(const ae_model *, const float *, const int32_t *, size_t, size_t, size_t,
+                                             float *, size_t) = ae_model_reconstruct_sequences;
+    ae_status (*model_score_sequences)(const ae_model *, const float *, const int32_t *, size_t, size_t, size_t, float *,
+                                       size_t) = ae_model_score_sequences;
+    ae_status (*model_evaluate_sequences)(const ae_model *, const float *, const int32_t *, size_t, size_t, size_t,
+                                          double *) = ae_model_evaluate_sequences;
+    ae_status (*model_train_tokens)(ae_model *, const int32_t *, size_t, size_t, const int32_t *, size_t,
+                                    const ae_train_options *, ae_train_report *) = ae_model_train_tokens;
+    ae_status (*trainer_step_tokens)(ae_trainer *, const int32_t *, const int32_t *, size_t, size_t, size_t, double *) =
+        ae_trainer_step_tokens;
+    ae_status (*model_encode_tokens)(const ae_model *, const int32_t *, const int32_t *, size_t, size_t, size_t, float *,
+                                     size_t) = ae_model_encode_tokens;
+    ae_status (*model_reconstruct_tokens)(const ae_model *, const int32_t *, const int32_t *, size_t, size_t, size_t,
+                                          int32_t *, size_t) = ae_model_reconstruct_tokens;
+    ae_status (*model_decode_tokens)(const ae_model *, const float *, size_t, size_t, int32_t *, size_t) =
+        ae_model_decode_tokens;
+    ae_status (*model_score_tokens)(const ae_model *, const int32_t *, const int32_t *, size_t, size_t, size_t, float *,
+                                    size_t) = ae_model_score_tokens;
+    ae_status (*model_evaluate_tokens)(const ae_model *, const int32_t *, const int32_t *, size_t, size_t, size_t,
+                                       double *) = ae_model_evaluate_tokens;
 
     /* Every type and enumerator. */
     ae_model *model = NULL;
@@ -180,6 +211,11 @@ int header_c99_use(void) {
            (model_fingerprint != 0) + (model_get_parameters != 0) + (model_set_parameters != 0) +
            (trainer_gradient_count != 0) + (trainer_compute_gradients != 0) + (trainer_get_gradients != 0) +
            (trainer_set_gradients != 0) + (trainer_apply_gradients != 0) +
+           (model_sequence_shape != 0) + (model_vocabulary_size != 0) + (trainer_step_sequences != 0) +
+           (model_encode_sequences != 0) + (model_reconstruct_sequences != 0) + (model_score_sequences != 0) +
+           (model_evaluate_sequences != 0) + (model_train_tokens != 0) + (trainer_step_tokens != 0) +
+           (model_encode_tokens != 0) + (model_reconstruct_tokens != 0) + (model_decode_tokens != 0) +
+           (model_score_tokens != 0) + (model_evaluate_tokens != 0) +
            (int)options.mask_count + (model == NULL) + (trainer == NULL) + (int)statuses[9] + (int)kinds[1] +
            options.progress(&progress, options.user_data);
 }

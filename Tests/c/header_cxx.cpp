@@ -46,10 +46,12 @@ static_assert(std::is_same<decltype(&ae_model_segment),
 static_assert(std::is_same<decltype(ae_train_options::mask), const float *>::value, "ae_train_options::mask");
 static_assert(std::is_same<decltype(ae_train_options::mask_count), size_t>::value, "ae_train_options::mask_count");
 #if defined(__LP64__) || defined(_LP64)
-static_assert(sizeof(ae_train_options) == 112, "sizeof(ae_train_options)");
+static_assert(sizeof(ae_train_options) == 144, "sizeof(ae_train_options)");
 static_assert(offsetof(ae_train_options, user_data) == 88, "ae_train_options::user_data");
 static_assert(offsetof(ae_train_options, mask) == 96, "ae_train_options::mask");
 static_assert(offsetof(ae_train_options, mask_count) == 104, "ae_train_options::mask_count");
+static_assert(offsetof(ae_train_options, lengths) == 112, "ae_train_options::lengths");
+static_assert(offsetof(ae_train_options, validation_lengths_count) == 136, "ae_train_options::validation_lengths_count");
 #endif
 static_assert(std::is_same<ae_progress_fn, int (*)(const ae_progress *, void *)>::value, "ae_progress_fn");
 static_assert(std::is_standard_layout<ae_train_options>::value && std::is_trivial<ae_train_options>::value,

@@ -740,6 +740,79 @@ LONG="$T/$(printf 'm%.0s' $(seq 246)).aem"
 run threshold --model "$MODEL" --data "$T/x.npy" --out "$LONG"
 check "threshold --out with a 250-byte file name" 0
 
+# ---- sequences (issue 11) --------------------------------------------------------------------
+python3 - "$T" <<'PY'
+import sys, numpy as np
+t = sys.argv[1]
+rng = np.random.default_rng(1)
+n, steps, f = 40, 12, 3
+x = np.sin(np.linspace(0, 6, steps)[None, :, None] * (1 + rng.random((n, 1, f)))).astype(np.float32)
+lengths = rng.integers(4, steps + 1, n).astype(np.int64)
+np.save(f"{t}/seq.npy", x)
+np.save(f"{t}/len.npy", lengths)
+np.save(f"{t}/len32.npy", lengths.astype(np.int32))
+np.save(f"{t}/len_zero.npy", np.where(np.arange(n) == 7, 0, lengths))
+np.save(f"{t}/len_long.npy", np.where(np.arange(n) == 2, steps + 1, lengths))
+np.save(f"{t}/len_short.npy", lengths[:-1])
+tokens = rng.integers(1, 9, (n, steps)).astype(np.int32)
+tokens[np.arange(steps)[None, :] >= lengths[:, None]] = 0
+np.save(f"{t}/tokens.npy", tokens)
+bad = tokens.copy(); bad[5, 3] = 9
+np.save(f"{t}/tokens_bad.npy", bad)
+open(f"{t}/lstm.json", "w").write('{"input_shape": [12, 3], "encoder": [{"type": "lstm", "units": 8, "return": "last"}],'
+    ' "decoder": [{"type": "repeat", "steps": 12}, {"type": "lstm", "units": 8}, {"type": "time_distributed_dense", "units": 3}],'
+    ' "optimizer": {"type": "adam", "lr": 0.01}}')
+open(f"{t}/text.json", "w").write('{"input_shape": [12], "encoder": [{"type": "embedding", "vocabulary": 9, "units": 4, "padding_id": 0},'
+    ' {"type": "gru", "units": 8, "return": "last"}], "decoder": [{"type": "repeat", "steps": 12}, {"type": "gru", "units": 8},'
+    ' {"type": "time_distributed_dense", "units": 9}], "loss": "sequence_cross_entropy", "optimizer": {"type": "adam", "lr": 0.01}}')
+PY
+run train --spec "$T/lstm.json" --data "$T/seq.npy" --lengths "$T/len.npy" --out "$T/lstm.aem" --epochs 3 --batch-size 8 --validation-split 0.2
+check "sequences: train an LSTM AE on [N, T, F] with --lengths" 0
+run encode --model "$T/lstm.aem" --data "$T/seq.npy" --lengths "$T/len32.npy" --out "$T/seq_codes.npy"
+check "sequences: encode with int32 --lengths" 0
+assert "sequences: codes are [40, 8]" has_shape "$T/seq_codes.npy" "40,8"
+run reconstruct --model "$T/lstm.aem" --data "$T/seq.npy" --lengths "$T/len.npy" --out "$T/seq_rec.npy"
+check "sequences: reconstruct with --lengths" 0
+assert "sequences: the reconstruction is [40, 12, 3], 0 past each length" python3 -c "
+import numpy as np, sys
+r = np.load('$T/seq_rec.npy'); l = np.load('$T/len.npy')
+assert r.shape == (40, 12, 3), r.shape
+assert all((r[i, l[i]:] == 0).all() and np.abs(r[i, :l[i]]).sum() > 0 for i in range(40))"
+run score --model "$T/lstm.aem" --data "$T/seq.npy" --lengths "$T/len.npy" --out "$T/seq_scores.npy"
+check "sequences: score with --lengths" 0
+run score --model "$T/lstm.aem" --data "$T/seq.npy" --out "$T/seq_scores_all.npy"
+check "sequences: score without lengths" 0
+assert "sequences: lengths change the scores" python3 -c "
+import numpy as np
+a = np.load('$T/seq_scores.npy'); b = np.load('$T/seq_scores_all.npy')
+assert a.shape == (40,) and not np.allclose(a, b)"
+run score --model "$T/lstm.aem" --data "$T/seq.npy" --lengths "$T/len_zero.npy"
+check "sequences: a length of 0 is refused, naming the element" 1 "element [7] is 0; each length must be between 1 and T = 12"
+run reconstruct --model "$T/lstm.aem" --data "$T/seq.npy" --lengths "$T/len_long.npy" --out "$T/never.npy"
+check "sequences: a length beyond T is refused" 1 "element [2] is 13"
+run encode --model "$T/lstm.aem" --data "$T/seq.npy" --lengths "$T/len_short.npy" --out "$T/never.npy"
+check "sequences: lengths not matching N are refused" 1 "expected one length per sample, shape [40]"
+run train --spec "$T/lstm.json" --data "$T/seq.npy" --lengths "$T/len_zero.npy" --out "$T/never.aem" --epochs 1
+check "sequences: train refuses a length of 0" 1 "element [7] is 0"
+run score --model "$MODEL" --data "$T/x.npy" --lengths "$T/len.npy"
+check "sequences: --lengths on a dense model is refused" 1 "lengths apply to sequence models"
+run score --model "$T/lstm.aem" --data "$T/wrong.npy"
+check "sequences: a flat buffer of the wrong size is refused" 1 "36"
+[ ! -e "$T/never.aem" ] && [ ! -e "$T/never.npy" ] && ok "sequences: nothing written on bad lengths" || fail "sequences: nothing written on bad lengths"
+run train --spec "$T/text.json" --data "$T/tokens.npy" --lengths "$T/len.npy" --out "$T/text.aem" --epochs 3 --batch-size 8
+check "tokens: train a GRU text AE on integer ids [N, T]" 0
+run reconstruct --model "$T/text.aem" --data "$T/tokens.npy" --lengths "$T/len.npy" --out "$T/text_rec.npy"
+check "tokens: reconstruct" 0
+assert "tokens: int32 ids [40, 12], the padding id past each length" python3 -c "
+import numpy as np
+r = np.load('$T/text_rec.npy'); l = np.load('$T/len.npy')
+assert r.dtype == np.int32 and r.shape == (40, 12), (r.dtype, r.shape)
+assert ((r >= 0) & (r < 9)).all() and all((r[i, l[i]:] == 0).all() for i in range(40))"
+run score --model "$T/text.aem" --data "$T/tokens.npy" --lengths "$T/len.npy"
+check "tokens: score (cross-entropy per sample)" 0
+run encode --model "$T/text.aem" --data "$T/tokens_bad.npy" --out "$T/never.npy"
+check "tokens: an id outside the vocabulary is refused" 1 "is not an integer token id in 0..<9"
+
 # ---- help and version ------------------------------------------------------------------------
 for command in train encode decode reconstruct score segment generate interpolate threshold predict inspect version; do
     run "$command" --help

@@ -18,10 +18,31 @@ extension GraphBuilder {
         switch entry.kind {
         case let .recurrent(r):
             let (steps, features) = try requireSequence(r.isGRU ? "a gru layer" : "an lstm layer")
+            // An initial state: h_0 (and c_0) read from named nodes of shape [layers · D · H].
+            let stateSize = r.layers * (r.bidirectional ? 2 : 1) * r.units
+            var stateNodes: [Int] = []
+            for (i, stateName) in r.initialState.enumerated() {
+                let at = r.initialState.count == 1 ? "\(path).initial_state" : "\(path).initial_state[\(i)]"
+                let node = try node(named: stateName, path: at)
+                guard node != Graph.modelInput, shape(of: node) == [stateSize] else {
+                    throw .invalidSpec(at, "the initial state must be a vector of layers · directions · units = \(stateSize) values per sample; \"\(stateName)\" has shape \(shape(of: node))")
+                }
+                stateNodes.append(node)
+            }
+            let initialState: Recurrent.InitialState = stateNodes.isEmpty ? .zeros : stateNodes.count == 1 ? .hidden : .hiddenAndCell
             let layer = try build { () throws(AutoencoderError) in
                 try Recurrent(cell: r.isGRU ? .gru : .lstm, steps: steps, inputFeatures: features, hidden: r.units, layers: r.layers,
-                              bidirectional: r.bidirectional, outputs: r.returnsLast ? .last : .sequence, dropout: r.dropout,
-                              initializer: r.initializer ?? spec.initializer ?? .pytorch)
+                              bidirectional: r.bidirectional, outputs: r.returnsLast ? .last : .sequence, initialState: initialState,
+                              dropout: r.dropout, initializer: r.initializer ?? spec.initializer ?? .pytorch)
+            }
+            try add(name, layer, inputs + stateNodes, encoder: isEncoder, path: path)
+        case let .embedding(vocabulary, units, padding, initializer):
+            guard inputs == [Graph.modelInput], input.count == 1 else {
+                throw .invalidSpec(path, "an embedding reads the model's token ids [T] (\"input_shape\": [T]), got \(input)")
+            }
+            let layer = try build { () throws(AutoencoderError) in
+                try Embedding(steps: input[0], vocabulary: vocabulary, dimension: units, paddingIndex: padding,
+                              initializer: initializer ?? spec.initializer ?? .lecunNormal)
             }
             try add(name, layer, inputs, encoder: isEncoder, path: path)
         case let .repeatSteps(steps):

@@ -136,7 +136,12 @@ struct GraphBuilder {
     /// class at every position of the input: [classes, spatial...].
     private func checkOutputShape(_ outputNode: Int) throws(AutoencoderError) {
         let outputShape = nodes[outputNode].layer.outputShape
-        if case .segmentation = spec.task {
+        if case .sequenceCrossEntropy = spec.task, case let .embedding(vocabulary, _, _, _) = spec.encoder.first?.kind {
+            let expected = [spec.inputShape[0], vocabulary]
+            guard outputShape == expected else {
+                throw .invalidSpec("decoder", "a token model outputs a logit per vocabulary entry at every step, [T, V] = \(expected) (end the decoder with {\"type\": \"time_distributed_dense\", \"units\": \(vocabulary)}), got \(outputShape)")
+            }
+        } else if case .segmentation = spec.task {
             guard outputShape.count == spec.inputShape.count, outputShape.count >= 2,
                   Array(outputShape.dropFirst()) == Array(spec.inputShape.dropFirst()) else {
                 throw .invalidSpec("decoder", "a segmentation model's output must be [classes] + the input's spatial shape \(Array(spec.inputShape.dropFirst())), got \(outputShape)")
@@ -185,7 +190,7 @@ struct GraphBuilder {
             try add(name, Activation(function, shape: shape(of: inputs[0])), inputs, encoder: isEncoder, path: entry.path)
         case .convolution, .transposedConvolution, .pooling, .maxUnpool, .upsample, .batchNorm, .dropout, .reshape, .concat:
             try addConvolutional(entry, name: name, inputs: inputs, isEncoder: isEncoder)
-        case .recurrent, .repeatSteps, .timeDistributedDense:
+        case .recurrent, .repeatSteps, .timeDistributedDense, .embedding:
             try addRecurrent(entry, name: name, inputs: inputs, isEncoder: isEncoder)
         }
     }

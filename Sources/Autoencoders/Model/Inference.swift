@@ -2,10 +2,13 @@
 /// (the model's input scaling is applied inside), `[rows, inputSize]` row-major; results are
 /// written to caller memory. Concurrent calls on one model are safe.
 extension Model {
-    /// code[rows, codeSize] = encoder(scale(x))
-    public func encode(_ x: UnsafePointer<Float>, rows: Int, into code: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+    /// code[rows, codeSize] = encoder(scale(x)); a sequence model may take per-sample `lengths`
+    /// (`[rows]`, each in 1...T; see SequenceLengths.swift).
+    public func encode(_ x: UnsafePointer<Float>, rows: Int, lengths: UnsafePointer<Int32>? = nil,
+                       into code: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
         try checkFinite(x, count: rows * inputSize, name: "input")
-        try run(rows: rows) { workspace, start, count in
+        try checkLengths(lengths, rows: rows)
+        try run(rows: rows, lengths: lengths) { workspace, start, count in
             feed(workspace, x + start * inputSize, rows: count)
             graph.infer(workspace, batch: count, nodes: 0...graph.codeNode)
             (code + start * codeSize).update(from: workspace.activations[graph.codeNode].pointer, count: count * codeSize)
@@ -28,18 +31,21 @@ extension Model {
         }
     }
 
-    /// x̂[rows, inputSize] = unscale(decoder(encoder(scale(x))))
-    public func reconstruct(_ x: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+    /// x̂[rows, inputSize] = unscale(decoder(encoder(scale(x)))). With `lengths` (a sequence
+    /// model), the steps past each sample's length are 0 in the output.
+    public func reconstruct(_ x: UnsafePointer<Float>, rows: Int, lengths: UnsafePointer<Int32>? = nil,
+                            into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
         try requireReconstruction("reconstruct")
         try checkFinite(x, count: rows * inputSize, name: "input")
-        try reconstruct(x, rows: rows, into: output, prepare: nil)
+        try checkLengths(lengths, rows: rows)
+        try reconstruct(x, rows: rows, lengths: lengths, into: output, prepare: nil)
     }
 
     /// Reconstruction with a hook that may change each chunk's scaled input (`[count, inputSize]`,
     /// starting at sample `start`) before the forward pass. Inputs are already checked.
-    func reconstruct(_ x: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>,
+    func reconstruct(_ x: UnsafePointer<Float>, rows: Int, lengths: UnsafePointer<Int32>? = nil, into output: UnsafeMutablePointer<Float>,
                      prepare: ((_ input: UnsafeMutablePointer<Float>, _ start: Int, _ count: Int) -> Void)?) throws(AutoencoderError) {
-        try run(rows: rows) { workspace, start, count in
+        try run(rows: rows, lengths: lengths) { workspace, start, count in
             feed(workspace, x + start * inputSize, rows: count)
             prepare?(workspace.input.pointer, start, count)
             graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
@@ -48,12 +54,17 @@ extension Model {
     }
 
     /// score[r] = mean over features of (x̂ − x)², in the model's scaled space: the reconstruction
-    /// error that serves as an anomaly score.
-    public func score(_ x: UnsafePointer<Float>, rows: Int, into scores: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+    /// error that serves as an anomaly score. With `lengths` (a sequence model) the mean runs over
+    /// the values of each sample's valid steps; a token model's score is its mean cross-entropy.
+    public func score(_ x: UnsafePointer<Float>, rows: Int, lengths: UnsafePointer<Int32>? = nil,
+                      into scores: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+        if isTokenModel { return try scoreTokens(x, rows: rows, lengths: lengths, into: scores) }
         try requireReconstruction("score")
         try checkFinite(x, count: rows * inputSize, name: "input")
+        try checkLengths(lengths, rows: rows)
         let features = outputSize
-        try run(rows: rows) { workspace, start, count in
+        let steps = isSequenceModel ? inputShape[0] : 1
+        try run(rows: rows, lengths: lengths) { workspace, start, count in
             feed(workspace, x + start * inputSize, rows: count)
             graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
             let output = workspace.activations[graph.outputNode].pointer
@@ -63,9 +74,10 @@ extension Model {
             let target = workspace.input.pointer
             for r in 0..<count {
                 var sum: Float = 0
+                let valid = lengths.map { features / steps * Int($0[start + r]) } ?? features
                 let o = output + r * features, t = target + r * features
-                for j in 0..<features { let d = o[j] - t[j]; sum += d * d }
-                scores[start + r] = sum / Float(features)
+                for j in 0..<valid { let d = o[j] - t[j]; sum += d * d }
+                scores[start + r] = sum / Float(valid)
             }
         }
     }
@@ -117,8 +129,9 @@ extension Model {
 
     // MARK: Plumbing
 
-    /// Runs `body` over chunks of at most `WorkspacePool.chunk` rows, under the read lock.
-    func run(rows: Int, _ body: (Workspace, _ start: Int, _ count: Int) -> Void) throws(AutoencoderError) {
+    /// Runs `body` over chunks of at most `WorkspacePool.chunk` rows, under the read lock, with
+    /// each chunk's `lengths` (already checked) in the workspace, or none.
+    func run(rows: Int, lengths: UnsafePointer<Int32>? = nil, _ body: (Workspace, _ start: Int, _ count: Int) -> Void) throws(AutoencoderError) {
         guard rows >= 0 else { throw .invalidArgument("rows must be non-negative, got \(rows)") }
         guard rows > 0 else { return }
         try lock.withReadLock { () throws(AutoencoderError) in
@@ -126,6 +139,7 @@ extension Model {
                 var start = 0
                 while start < rows {
                     let count = min(workspace.capacity, rows - start)
+                    workspace.setLengths(lengths.map { $0 + start }, rows: count)
                     body(workspace, start, count)
                     start += count
                 }
@@ -151,6 +165,7 @@ extension Model {
             output.update(from: source, count: rows * outputSize)
         }
         inputScaling?.invert(output, rows: rows)
+        zeroPaddedSteps(workspace, output, rows: rows)
     }
 
     /// Rejects non-finite values; `rowSize` (default: the input size) numbers the sample in the message.
@@ -159,6 +174,8 @@ extension Model {
             let row = i / max(rowSize ?? inputSize, 1)
             throw .numeric("\(name): element \(i) (sample \(row)) is \(x[i]); data must be finite")
         }
+        // A token model's inputs are ids: each must be an integer in 0..<V.
+        if rowSize == nil, let embedding { try embedding.validate(ids: x, count: count, name: name) }
     }
 
     func rowCount(of tensor: Tensor, features: Int, name: String) throws(AutoencoderError) -> Int {

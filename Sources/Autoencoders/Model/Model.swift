@@ -116,6 +116,9 @@ public final class Model {
 
     /// Sets (or with nil removes) the per-feature input scaling.
     public func setInputScaling(_ scaling: InputScaling?) throws(AutoencoderError) {
+        if scaling != nil && isTokenModel {
+            throw .unsupported("input scaling does not apply to a token model: its inputs are token ids")
+        }
         if let scaling, scaling.offset.count != inputSize {
             throw .shapeMismatch("input scaling has \(scaling.offset.count) features; the model's input has \(inputSize)")
         }

@@ -67,5 +67,6 @@ extension Model {
         if isSegmentation {
             throw .unsupported("\(operation): this is a segmentation model (cross-entropy against labels); use segment")
         }
+        try requireFloatOutput(operation)
     }
 }

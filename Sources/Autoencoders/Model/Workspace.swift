@@ -124,6 +124,14 @@ final class Workspace {
         for index in buffers.indices { buffers[index].lengths = activeLengths }
     }
 
+    /// Gathers the lengths of the samples `order[0..<rows]` of `source` (already validated), or
+    /// with nil declares that every sample fills the whole time axis. Allocates nothing.
+    func setLengths(gathering source: UnsafePointer<Int32>?, order: UnsafePointer<Int>, rows: Int) {
+        if let source { for r in 0..<rows { lengths[r] = source[order[r]] } }
+        hasLengths = source != nil
+        for index in buffers.indices { buffers[index].lengths = activeLengths }
+    }
+
     /// Bytes held, for reporting memory use.
     var byteCount: Int {
         let floats = input.count + target.count + mask.count + penaltyScratch.count + activations.reduce(0) { $0 + $1.count }

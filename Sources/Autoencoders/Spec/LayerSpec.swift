@@ -29,6 +29,8 @@ public struct LayerSpec: Equatable, Sendable {
         case recurrent(Recurrent)
         case repeatSteps(Int)
         case timeDistributedDense(units: Int, activation: ActivationFunction?, bias: Bool, initializer: Initializer?)
+        /// Token embeddings (text models): ids `[T]` → `[T, units]`; the padding id's row gets no gradient.
+        case embedding(vocabulary: Int, units: Int, paddingID: Int?, initializer: Initializer?)
     }
 
     public var kind: Kind

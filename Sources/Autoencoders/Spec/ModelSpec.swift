@@ -33,11 +33,16 @@ public struct ModelSpec: Equatable, Sendable {
         /// Per-position softmax cross-entropy against integer labels; positions labelled
         /// `ignoreIndex` are not counted.
         case segmentation(ignoreIndex: Int)
+        /// Text: the output is a logit per vocabulary entry at every step (`[T, V]`), trained with
+        /// the per-step softmax cross-entropy against the input's own token ids; steps whose
+        /// token is `ignoreIndex` (and padded steps) are not counted.
+        case sequenceCrossEntropy(ignoreIndex: Int)
     }
 
     /// The loss as the spec names it.
     public var lossName: String {
         if case .segmentation = task { return "cross_entropy" }
+        if case .sequenceCrossEntropy = task { return "sequence_cross_entropy" }
         return loss.name
     }
     public var optimizer: OptimizerConfiguration
@@ -110,7 +115,7 @@ public struct ModelSpec: Equatable, Sendable {
             for (i, element) in array.enumerated() { branches.append(try BranchSpec.parse(element, path: "branches[\(i)]", index: i)) }
         }
         tiedWeights = try root.bool("tied_weights", default: false)
-        (loss, task) = try ModelSpec.parseObjective(root.object["loss"], path: "loss")
+        (loss, task) = try ModelSpec.parseObjective(root.object["loss"], path: "loss", encoder: encoder)
         (optimizer, clipGradNorm) = try ModelSpec.parseOptimizerEntry(try root.reader("optimizer"))
         schedule = try root.reader("schedule").map { r throws(AutoencoderError) in try LearningRateSchedule.parse(r) } ?? .constant
         weightDecay = nil
@@ -135,11 +140,22 @@ public struct ModelSpec: Equatable, Sendable {
         } else {
             seed = 0
         }
+        try checkTokenModel()
     }
 
-    /// The loss entry: a reconstruction loss, or cross-entropy for segmentation.
-    static func parseObjective(_ json: JSON?, path: String) throws(AutoencoderError) -> (ReconstructionLoss, Task) {
+    /// The loss entry: a reconstruction loss, cross-entropy for segmentation, or the per-step
+    /// sequence cross-entropy of a token model (its ignore_index defaults to the embedding's
+    /// padding id, else −100).
+    static func parseObjective(_ json: JSON?, path: String, encoder: [LayerSpec] = []) throws(AutoencoderError) -> (ReconstructionLoss, Task) {
         let name = json?.stringValue ?? json?.objectValue?["type"]?.stringValue
+        if name == "sequence_cross_entropy", let json {
+            var ignore = -100
+            if case let .embedding(_, _, padding?, _) = encoder.first?.kind { ignore = padding }
+            guard json.objectValue != nil else { return (.mse, .sequenceCrossEntropy(ignoreIndex: ignore)) }
+            let reader = try SpecReader(json, path: path)
+            try reader.allowOnly(["type", "ignore_index"])
+            return (.mse, .sequenceCrossEntropy(ignoreIndex: try reader.int("ignore_index", default: ignore, minimum: -1 << 31, maximum: 1 << 31)))
+        }
         guard name == "cross_entropy", let json else { return (try parseLoss(json, path: path), .reconstruction) }
         guard let reader = json.objectValue == nil ? nil : try SpecReader(json, path: path) else {
             return (.mse, .segmentation(ignoreIndex: -100))
@@ -150,7 +166,7 @@ public struct ModelSpec: Equatable, Sendable {
 
     static func parseLoss(_ json: JSON?, path: String) throws(AutoencoderError) -> ReconstructionLoss {
         guard let json, json != .null else { return .mse }
-        let names = ["mse", "l1", "huber", "smooth_l1", "bce", "bce_with_logits", "correntropy", "cross_entropy"]
+        let names = ["mse", "l1", "huber", "smooth_l1", "bce", "bce_with_logits", "correntropy", "cross_entropy", "sequence_cross_entropy"]
         let name: String
         var reader: SpecReader? = nil
         if let string = json.stringValue {
@@ -180,6 +196,39 @@ public struct ModelSpec: Equatable, Sendable {
             }
         }
         return loss
+    }
+
+    /// Whether the model reads token ids: its first encoder entry is an embedding.
+    public var isTokenModel: Bool {
+        if case .embedding = encoder.first?.kind { return true }
+        return false
+    }
+
+    /// A token model (an embedding first) and the sequence cross-entropy go together; an
+    /// embedding elsewhere, or noise on token ids, is refused.
+    private func checkTokenModel() throws(AutoencoderError) {
+        for (i, entry) in (encoder + decoder).enumerated() where i > 0 {
+            if case .embedding = entry.kind {
+                throw .invalidSpec(entry.path, "an embedding reads the model's token ids: it must be the encoder's first entry")
+            }
+        }
+        for branch in branches {
+            for entry in branch.layers { if case .embedding = entry.kind { throw .invalidSpec(entry.path, "an embedding must be the encoder's first entry") } }
+        }
+        let sequenceCE: Bool
+        if case .sequenceCrossEntropy = task { sequenceCE = true } else { sequenceCE = false }
+        if isTokenModel {
+            guard inputShape.count == 1 else {
+                throw .invalidSpec("input_shape", "a token model (embedding first) reads [T] token ids per sample, got \(inputShape)")
+            }
+            guard sequenceCE else {
+                throw .invalidSpec("loss", "a token model (embedding first) is trained with \"sequence_cross_entropy\"")
+            }
+            guard noise == nil else { throw .invalidSpec("noise", "input noise does not apply to token ids") }
+            guard branches.isEmpty else { throw .invalidSpec("branches", "a token model has no branch heads") }
+        } else if sequenceCE {
+            throw .invalidSpec("loss", "\"sequence_cross_entropy\" needs token input: make the encoder's first entry {\"type\": \"embedding\", ...}")
+        }
     }
 
     static func parseOptimizer(_ r: SpecReader) throws(AutoencoderError) -> OptimizerConfiguration {

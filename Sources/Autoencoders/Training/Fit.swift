@@ -77,12 +77,16 @@ public struct TrainingReport: Sendable {
 
 extension Model {
     /// Trains on `rows` samples of raw data `[rows, inputSize]`. `progress` returns false to stop.
+    /// A sequence model may take per-sample `lengths` (`[rows]`, each in 1...T), shuffled with
+    /// their samples, and `validationLengths` for explicit validation data; a validation split
+    /// keeps the held-out samples' lengths.
     /// If the loss, a parameter or the final outputs become NaN or infinite, the model is
     /// restored to its state before the call (weights, optimizer and its state, epoch count,
     /// generator) and a `.numeric` error is thrown. Any failure leaves the model unchanged.
     public func fit(
         _ data: UnsafePointer<Float>, rows: Int, mask: UnsafePointer<Float>? = nil, labels: UnsafePointer<Float>? = nil,
         validation: UnsafePointer<Float>? = nil, validationLabels: UnsafePointer<Float>? = nil, validationRows: Int = 0,
+        lengths: UnsafePointer<Int32>? = nil, validationLengths: UnsafePointer<Int32>? = nil,
         options: TrainingOptions = TrainingOptions(),
         progress: ((TrainingProgress) -> Bool)? = nil
     ) throws(AutoencoderError) -> TrainingReport {
@@ -91,6 +95,10 @@ extension Model {
         try checkFinite(data, count: rows * inputSize, name: "data")
         try checkTargets(labels, rows: rows)
         try checkBCETargets(data, rows: rows, mask: mask, name: "data")
+        try checkLengths(lengths, rows: rows, masked: mask != nil)
+        if validationLengths != nil && validation == nil {
+            throw .invalidArgument("validation_lengths: given without validation data")
+        }
         if let mask {
             try Model.checkMask(mask, count: rows * inputSize)
             guard validation != nil || options.validationSplit == 0 else {
@@ -101,11 +109,13 @@ extension Model {
         var validationData = validation
         var validationCount = validationRows
         var validationTargets = validationLabels
+        var validationLengths = validationLengths
         if let validation {
             guard validationRows >= 1 else { throw .invalidArgument("validation data must hold at least one sample") }
             try checkFinite(validation, count: validationRows * inputSize, name: "validation data")
             try checkTargets(validationLabels, rows: validationRows, name: "validation labels")
             try checkBCETargets(validation, rows: validationRows, name: "validation data")
+            try checkLengths(validationLengths, rows: validationRows, name: "validation_lengths")
         } else if options.validationSplit > 0 {
             validationCount = Int((Float(rows) * options.validationSplit).rounded())
             guard validationCount >= 1, validationCount < rows else {
@@ -114,6 +124,7 @@ extension Model {
             trainRows = rows - validationCount
             validationData = data + trainRows * inputSize
             validationTargets = labels.map { $0 + trainRows * labelSize }
+            validationLengths = lengths.map { $0 + trainRows }
         }
 
         let trainer = try Trainer(model: self, batchSize: min(options.batchSize, trainRows))
@@ -147,7 +158,7 @@ extension Model {
                 do {
                     loss = try lock.withWriteLock { () throws(AutoencoderError) -> Double in
                         if batch == 0 { trainer.prepareOrder(count: trainRows, shuffle: options.shuffle) }
-                        trainer.gather(data, mask: mask, labels: labels, from: from, rows: count)
+                        trainer.gather(data, mask: mask, labels: labels, lengths: lengths, from: from, rows: count)
                         return try trainer.stepOnWorkspace(rows: count, masked: mask != nil)
                     }
                 } catch {
@@ -184,7 +195,9 @@ extension Model {
             if isVariational { report.klDivergence.append(klSum / Double(max(seen, 1))) }
             var validationLoss: Double? = nil
             if let validationData {
-                let loss = lock.withReadLock { trainer.evaluateUnlocked(validationData, rows: validationCount, labels: validationTargets) }
+                let loss = lock.withReadLock {
+                    trainer.evaluateUnlocked(validationData, rows: validationCount, labels: validationTargets, lengths: validationLengths)
+                }
                 validationLoss = loss
                 report.validationLoss.append(loss)
             }

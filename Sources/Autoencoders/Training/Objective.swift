@@ -108,6 +108,9 @@ struct Objective {
         if case let .segmentation(ignoreLabel) = task {
             return crossEntropy(graph: graph, workspace: workspace, batch: batch, gradient: gradient, ignoreLabel: ignoreLabel)
         }
+        if case let .sequenceCrossEntropy(ignoreLabel) = task {
+            return sequenceCrossEntropy(graph: graph, workspace: workspace, batch: batch, gradient: gradient, ignoreLabel: ignoreLabel)
+        }
         if let lengths = workspace.activeLengths, graph.outputShape.count == 2 {
             return sequenceLoss(graph: graph, workspace: workspace, batch: batch, gradient: gradient, lengths: lengths)
         }
@@ -149,6 +152,25 @@ struct Objective {
             batch: batch, steps: steps, features: features, lengths: lengths,
             gradient: gradient ? workspace.gradients[node].pointer : nil, scale: 1 / Float(divisor))
         return sum / Double(divisor)
+    }
+
+    /// Text: the mean per-step cross-entropy of the logits [batch, T, V] against the token ids in
+    /// `workspace.target` over the counted steps (valid, not `ignoreLabel`); 0 with a zero
+    /// gradient when no step counts.
+    private func sequenceCrossEntropy(graph: Graph, workspace: Workspace, batch: Int, gradient: Bool, ignoreLabel: Int) -> Double {
+        let steps = graph.outputShape[0], vocabulary = graph.outputShape[1]
+        let labels = UnsafePointer(workspace.target.pointer), lengths = workspace.activeLengths
+        let counted = SequenceLoss.countedSteps(labels: labels, batch: batch, steps: steps, vocabulary: vocabulary,
+                                                lengths: lengths, ignoreLabel: ignoreLabel)
+        let gradientBuffer = gradient ? workspace.gradients[graph.outputNode].pointer : nil
+        guard counted > 0 else {
+            gradientBuffer?.update(repeating: 0, count: batch * graph.outputSize)
+            return 0
+        }
+        let (sum, _) = SequenceLoss.crossEntropy(logits: workspace.activations[graph.outputNode].pointer, labels: labels, batch: batch,
+                                                 steps: steps, vocabulary: vocabulary, lengths: lengths, gradient: gradientBuffer,
+                                                 scale: 1 / Float(counted), ignoreLabel: ignoreLabel)
+        return sum / Double(counted)
     }
 
     /// Segmentation: mean cross-entropy over the counted (not ignored) positions of the batch;

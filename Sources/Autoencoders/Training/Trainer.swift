@@ -195,22 +195,27 @@ public final class Trainer {
     }
 
     /// The mean objective over `rows` raw samples in inference mode (no update, no corruption);
-    /// a segmentation model needs their `labels`.
-    public func evaluate(_ x: UnsafePointer<Float>, rows: Int, labels: UnsafePointer<Float>? = nil) throws(AutoencoderError) -> Double {
+    /// a segmentation model needs their `labels`, a sequence model may take `lengths`.
+    public func evaluate(_ x: UnsafePointer<Float>, rows: Int, labels: UnsafePointer<Float>? = nil,
+                         lengths: UnsafePointer<Int32>? = nil) throws(AutoencoderError) -> Double {
         guard rows >= 1 else { throw .invalidArgument("rows must be at least 1, got \(rows)") }
         try model.checkFinite(x, count: rows * model.inputSize, name: "data")
         try model.checkTargets(labels, rows: rows)
         try model.checkBCETargets(x, rows: rows, name: "data")
-        return model.lock.withReadLock { evaluateUnlocked(x, rows: rows, labels: labels) }
+        try model.checkLengths(lengths, rows: rows)
+        return model.lock.withReadLock { evaluateUnlocked(x, rows: rows, labels: labels, lengths: lengths) }
     }
 
-    func evaluateUnlocked(_ x: UnsafePointer<Float>, rows: Int, labels: UnsafePointer<Float>? = nil) -> Double {
+    /// The mean objective per sample; with lengths, each chunk's loss is a mean over its valid
+    /// steps, weighted by its samples (as without lengths).
+    func evaluateUnlocked(_ x: UnsafePointer<Float>, rows: Int, labels: UnsafePointer<Float>? = nil,
+                          lengths: UnsafePointer<Int32>? = nil) -> Double {
         let graph = model.graph
         var total: Double = 0
         var start = 0
-        workspace.setLengths(nil, rows: 0)
         while start < rows {
             let count = min(batchSize, rows - start)
+            workspace.setLengths(lengths.map { $0 + start }, rows: count)
             model.feed(workspace, x + start * model.inputSize, rows: count)
             if let labels {
                 workspace.target.pointer.update(from: labels + start * model.labelSize, count: count * model.labelSize)
@@ -230,9 +235,9 @@ public final class Trainer {
     /// Gathers the samples `order[from..<from+rows]` of `data` (and of `mask` and `labels`) into
     /// the workspace, scaled, and prepares the batch.
     func gather(_ data: UnsafePointer<Float>, mask: UnsafePointer<Float>?, labels: UnsafePointer<Float>? = nil,
-                from: Int, rows: Int) {
+                lengths: UnsafePointer<Int32>? = nil, from: Int, rows: Int) {
         let features = model.inputSize, labelSize = model.labelSize
-        workspace.setLengths(nil, rows: 0)
+        workspace.setLengths(gathering: lengths, order: UnsafePointer(order.baseAddress! + from), rows: rows)
         for r in 0..<rows {
             let sample = order[from + r]
             let row = workspace.input.pointer + r * features

@@ -10,6 +10,9 @@ enum InferenceCommand {
     Writes the code (bottleneck) of every sample: an array of shape [N, code...]. For a
     variational model the code is the mean of q(z | x); --logvar also writes its log-variance,
     and --sample writes codes drawn from q(z | x) instead (seeded by --seed, default 0).
+
+    Sequence models read [N, T, F] arrays (token models integer ids [N, T]); --lengths L.npy
+    gives each sample's length (integers of shape [N], each 1..T): the last state is taken there.
     """
 
     static let decodeUsage = """
@@ -26,6 +29,11 @@ enum InferenceCommand {
     per-sample shape (for example [N, 28, 28]). With --mask (same shape as the data, 1 where a
     value is known, 0 where it is missing), fills in the missing values instead (inpainting):
     known values are kept and missing ones come from the model.
+
+    Sequence models read [N, T, F] arrays; --lengths L.npy (integers of shape [N], each 1..T)
+    gives each sample's length, and the steps past it are 0 in the output. A token model (an
+    embedding first) reads integer ids [N, T] and writes int32 ids: the most likely token per
+    step, the padding id past a sample's length.
     """
 
     static let scoreUsage = """
@@ -34,18 +42,28 @@ enum InferenceCommand {
     Computes every sample's anomaly score (mean squared reconstruction error in the model's
     scaled space), prints their count, mean, median, 95th percentile and maximum, and with
     --out writes them as an array of shape [N].
+
+    Sequence models read [N, T, F] arrays; with --lengths L.npy (integers of shape [N], each
+    1..T) a score averages over each sample's valid steps only. A token model's score is its mean
+    cross-entropy per sample.
     """
 
     static let options: [Option] = [.value("--model", "MODEL.aem"), .value("--data", "X.npy"), .value("--out", "FILE.npy"), Shared.threads, Shared.keyFile]
-    static let reconstructOptions: [Option] = options + [.value("--mask", "M.npy")]
+    static let reconstructOptions: [Option] = options + [.value("--mask", "M.npy"), SequenceLengths.option]
+    static let scoreOptions: [Option] = options + [SequenceLengths.option]
 
-    static let encodeOptions: [Option] = options + [.value("--logvar", "LOGVAR.npy"), .flag("--sample"), .value("--seed", "S")]
+    static let encodeOptions: [Option] = options + [.value("--logvar", "LOGVAR.npy"), .flag("--sample"), .value("--seed", "S"),
+                                                    SequenceLengths.option]
 
     static func encode(_ arguments: Arguments) throws {
         let (model, modelPath, data, out) = try prepare(arguments, outRequired: true)
         let x = try data.matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
+        let lengths = try SequenceLengths.fromArguments(arguments, model: model, modelName: modelPath, rows: x.rows, dataPath: data.path)
         let logvarPath = arguments.string("--logvar")
         let sample = arguments.flag("--sample")
+        if lengths != nil && (logvarPath != nil || sample) {
+            throw CLIError.usage("--lengths cannot be combined with --logvar or --sample (variational models read whole samples)")
+        }
         if logvarPath != nil || sample || arguments.has("--seed") {
             guard model.isVariational else {
                 throw CLIError.failure("\(modelPath) is not a variational model: --logvar, --sample and --seed need an encoder ending in {\"type\": \"variational\"}")
@@ -62,7 +80,13 @@ enum InferenceCommand {
                 }
             }
         } else {
-            codes = try model.encode(x).values
+            try x.values.withUnsafeBufferPointer { input in
+                try codes.withUnsafeMutableBufferPointer { out in
+                    try withLengths(lengths) { l in
+                        if rows > 0 { try model.encode(input.baseAddress!, rows: rows, lengths: l, into: out.baseAddress!) }
+                    }
+                }
+            }
         }
         try writeOutput(out!, shape: [rows] + model.codeShape, values: codes)
         if let logvarPath {
@@ -86,6 +110,16 @@ enum InferenceCommand {
             }
         }
         let codes = try data.matrix(expecting: model.codeSize, what: "the code size of \(modelPath)")
+        if model.isTokenModel {
+            var tokens = [Int32](repeating: 0, count: codes.rows * model.inputSize)
+            try codes.values.withUnsafeBufferPointer { c in
+                try tokens.withUnsafeMutableBufferPointer { t in
+                    if codes.rows > 0 { try model.decodeTokens(c.baseAddress!, rows: codes.rows, into: t.baseAddress!) }
+                }
+            }
+            try writeOutput(out!, shape: [codes.rows] + model.inputShape, integers: tokens)
+            return
+        }
         let output = try model.decode(codes)
         try writeOutput(out!, shape: output.shape, values: output.values)
     }
@@ -95,8 +129,32 @@ enum InferenceCommand {
             try Shared.requireReconstruction(model, path, command: "reconstruct")
         }
         let x = try data.matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
+        let lengths = try SequenceLengths.fromArguments(arguments, model: model, modelName: modelPath, rows: x.rows, dataPath: data.path)
+        if lengths != nil && arguments.has("--mask") { throw CLIError.usage("--lengths and --mask cannot be combined") }
+        if model.isTokenModel {
+            var tokens = [Int32](repeating: 0, count: x.rows * model.inputSize)
+            try x.values.withUnsafeBufferPointer { input in
+                try tokens.withUnsafeMutableBufferPointer { t in
+                    try withLengths(lengths) { l in
+                        if x.rows > 0 { try model.reconstructTokens(input.baseAddress!, rows: x.rows, lengths: l, into: t.baseAddress!) }
+                    }
+                }
+            }
+            try writeOutput(out!, shape: data.shape, integers: tokens)
+            return
+        }
         let output: Tensor
-        if let maskPath = arguments.string("--mask") {
+        if let lengths {
+            var values = [Float](repeating: 0, count: x.rows * model.outputSize)
+            try x.values.withUnsafeBufferPointer { input in
+                try values.withUnsafeMutableBufferPointer { o in
+                    try withLengths(lengths) { l in
+                        if x.rows > 0 { try model.reconstruct(input.baseAddress!, rows: x.rows, lengths: l, into: o.baseAddress!) }
+                    }
+                }
+            }
+            output = try Tensor(shape: [x.rows, model.outputSize], values: values)
+        } else if let maskPath = arguments.string("--mask") {
             let mask = try DataFile.load(maskPath).matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
             guard mask.rows == x.rows else {
                 throw CLIError.failure("\(maskPath) has \(mask.rows) samples but \(data.path) has \(x.rows); the mask has the shape of the data")
@@ -114,7 +172,15 @@ enum InferenceCommand {
             try Shared.requireReconstruction(model, path, command: "score")
         }
         let x = try data.matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
-        let scores = try model.score(x)
+        let lengths = try SequenceLengths.fromArguments(arguments, model: model, modelName: modelPath, rows: x.rows, dataPath: data.path)
+        var scores = [Float](repeating: 0, count: x.rows)
+        try x.values.withUnsafeBufferPointer { input in
+            try scores.withUnsafeMutableBufferPointer { s in
+                try withLengths(lengths) { l in
+                    if x.rows > 0 { try model.score(input.baseAddress!, rows: x.rows, lengths: l, into: s.baseAddress!) }
+                }
+            }
+        }
         if let out { try writeOutput(out, shape: [scores.count], values: scores) }
         let sorted = scores.map(Double.init).sorted()
         Console.out("count   \(sorted.count)")

@@ -84,6 +84,9 @@ enum Shared {
 
     /// "segmentation, 2 classes, ignore label 255" or "reconstruction".
     static func describeTask(_ model: Model) -> String {
+        if case let .sequenceCrossEntropy(ignore) = model.spec.task {
+            return "text: per-step cross-entropy over \(model.vocabularySize) token ids, ignore index \(ignore)"
+        }
         guard let ignore = ignoreLabel(of: model) else { return "reconstruction" }
         return "segmentation, \(model.classCount) classes of \(describeShape(Array(model.inputShape.dropFirst()))) positions, ignore label \(ignore)"
     }

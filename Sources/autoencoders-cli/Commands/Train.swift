@@ -41,6 +41,13 @@ enum TrainCommand {
       --quiet                   print only the final summary
       --key-file KEY            sign the saved model with this secret key (the file's bytes),
                                 and load --resume only if it is signed with it
+      --lengths L.npy           sequence models: each sample's length (integers of shape [N],
+                                each 1..T); the steps past it are padding and do not count
+      --validation-lengths L.npy  the lengths of the --validation samples
+
+    Sequence models (input_shape [T, F] and an lstm or gru) train on .npy arrays of shape
+    [N, T, F]; token models (an embedding first, "loss": "sequence_cross_entropy") on integer
+    token ids of shape [N, T]. A --validation-split keeps the held-out samples' lengths.
 
     The input scaling (--divide-by, --scale) is stored in the model and applied by every later
     command, so they take raw data too. A resumed model keeps its own scaling. A BCE loss needs
@@ -60,12 +67,16 @@ enum TrainCommand {
         .value("--validation-split", "F"), .value("--validation", "V.npy"), .value("--patience", "N"),
         .value("--min-delta", "F"), .flag("--no-shuffle"), .value("--divide-by", "F"),
         .value("--scale", "KIND"), Shared.threads, Shared.keyFile, .flag("--quiet"),
+        SequenceLengths.option, .value("--validation-lengths", "L.npy"),
     ]
 
     static func run(_ arguments: Arguments) throws {
         // Everything about the command line is checked before anything is read.
         try arguments.exclusive("--spec", "--resume")
         try arguments.exclusive("--validation-split", "--validation")
+        if arguments.has("--validation-lengths") && !arguments.has("--validation") {
+            throw CLIError.usage("--validation-lengths gives the lengths of --validation samples; with --validation-split the held-out samples keep their --lengths")
+        }
         guard arguments.has("--spec") || arguments.has("--resume") else {
             throw CLIError.usage("'autoencoders train' needs --spec SPEC.json (a new model) or --resume MODEL.aem (continue training)")
         }
@@ -118,6 +129,11 @@ enum TrainCommand {
         let x = try data.matrix(expecting: model.inputSize, what: what)
         let labels = try labelsPath.map { try readLabels($0, model: model, rows: x.rows, dataPath: dataPath) }
         let validation = try arguments.string("--validation").map { try DataFile.load($0).matrix(expecting: model.inputSize, what: what) }
+        let lengths = try SequenceLengths.fromArguments(arguments, model: model, modelName: source, rows: x.rows, dataPath: dataPath)
+        let validationLengths = try validation.flatMap { v in
+            try SequenceLengths.fromArguments(arguments, model: model, modelName: source, rows: v.rows,
+                                              dataPath: arguments.string("--validation") ?? "", option: "--validation-lengths")
+        }
         let trainRows = validation != nil ? x.rows : x.rows - Int((Float(x.rows) * options.validationSplit).rounded())
 
         if resume == nil {
@@ -137,6 +153,20 @@ enum TrainCommand {
                 report = try x.values.withUnsafeBufferPointer { samples in
                     try labels.withUnsafeBufferPointer { targets in
                         try model.fit(samples.baseAddress!, rows: x.rows, labels: targets.baseAddress!, options: options, progress: update)
+                    }
+                }
+            } else if lengths != nil || validationLengths != nil {
+                report = try x.values.withUnsafeBufferPointer { samples in
+                    try withLengths(lengths) { l in
+                        try withLengths(validationLengths) { vl in
+                            guard let validation else {
+                                return try model.fit(samples.baseAddress!, rows: x.rows, lengths: l, options: options, progress: update)
+                            }
+                            return try validation.values.withUnsafeBufferPointer { v in
+                                try model.fit(samples.baseAddress!, rows: x.rows, validation: v.baseAddress!, validationRows: validation.rows,
+                                              lengths: l, validationLengths: vl, options: options, progress: update)
+                            }
+                        }
                     }
                 }
             } else {
