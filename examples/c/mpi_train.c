@@ -17,6 +17,8 @@
  *           --units U              the demo's code size (default 8)
  *           --out PATH             where rank 0 saves the model
  *           --fail-rank R          puts a NaN into rank R's data (shows how a failing rank stops all)
+ *           --bench                waits at a barrier before each all-reduce, so that the all-reduce
+ *                                  time is the transfer alone (the wait is printed apart)
  * Prints (rank 0) the loss of every epoch, then the time per step spent computing and all-reducing.
  * Exits 1 on every rank when any rank fails. */
 #include <autoencoders.h>
@@ -81,20 +83,22 @@ static int all_ok(int ok, const char *what) {
 int main(int argc, char **argv) {
     const char *workload = "demo", *out = NULL;
     size_t epochs = 5, batch = 64, samples = 2048, features, i, j, b;
-    int threads = 1, units = 8, fail_rank = -1, status = 1;
+    int threads = 1, units = 8, fail_rank = -1, status = 1, bench = 0;
     char spec[2048];
     uint64_t fingerprint, lowest, highest;
     size_t parameters = 0, gradients = 0;
     float *data = NULL, *values = NULL, *grad = NULL;
     ae_model *model = NULL;
     ae_trainer *trainer = NULL;
-    double compute = 0, reduce = 0, apply = 0, start;
+    double compute = 0, wait = 0, reduce = 0, apply = 0, start;
     size_t steps = 0;
 
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-    for (i = 1; i + 1 < (size_t)argc; i += 2) {
+    for (i = 1; i < (size_t)argc; i += 2) {
+        if (!strcmp(argv[i], "--bench")) { bench = 1; i--; continue; }
+        if (i + 1 >= (size_t)argc) { if (rank == 0) fprintf(stderr, "mpi_train: %s needs a value\n", argv[i]); MPI_Finalize(); return 2; }
         if (!strcmp(argv[i], "--workload")) workload = argv[i + 1];
         else if (!strcmp(argv[i], "--epochs")) epochs = (size_t)atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--batch")) batch = (size_t)atol(argv[i + 1]);
@@ -165,6 +169,11 @@ int main(int argc, char **argv) {
                      ae_trainer_get_gradients(trainer, grad, gradients) == AE_OK;
             compute += now() - start;
             if (!all_ok(ok, "ae_trainer_compute_gradients")) goto done;
+            if (bench) {
+                start = now();
+                MPI_Barrier(MPI_COMM_WORLD);
+                wait += now() - start;
+            }
             start = now();
             MPI_Allreduce(MPI_IN_PLACE, grad, (int)gradients, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
             MPI_Allreduce(&loss, &sum, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
@@ -180,9 +189,10 @@ int main(int argc, char **argv) {
         if (rank == 0) printf("epoch %zu loss %.9g\n", epoch + 1, total[0] / total[1]);
     }
     if (rank == 0) {
-        printf("ranks %d threads %d: %.3f ms compute, %.3f ms all-reduce (%zu floats), %.3f ms apply per step; "
-               "%.0f samples/s\n", ranks, threads, 1e3 * compute / (double)steps, 1e3 * reduce / (double)steps, gradients,
-               1e3 * apply / (double)steps, (double)(steps * batch) / (compute + reduce + apply));
+        printf("ranks %d threads %d: %.3f ms compute, %.3f ms waiting, %.3f ms all-reduce (%zu floats), %.3f ms apply "
+               "per step; %.0f samples/s\n", ranks, threads, 1e3 * compute / (double)steps, 1e3 * wait / (double)steps,
+               1e3 * reduce / (double)steps, gradients, 1e3 * apply / (double)steps,
+               (double)(steps * batch) / (compute + wait + reduce + apply));
         if (out && ae_model_save(model, out, 1) != AE_OK) die("ae_model_save");
         if (out) printf("saved %s\n", out);
     }

@@ -39,8 +39,13 @@ extension Trainer {
         try model.checkFinite(x, count: rows * model.inputSize, name: "batch")
         try model.checkBCETargets(x, rows: rows, name: "batch")
         return try model.lock.withWriteLock { () throws(AutoencoderError) -> Double in
-            let backup = try captureBackup()
+            // What a computation changes besides the gradient: the generator, and the
+            // non-trainable state after the trainable parameters (batch norm's running
+            // statistics). Kept aside to be put back on failure; a full snapshot (the weights and
+            // the optimizer's state) would cost more than the step's update.
+            let random = model.random
             let count = gradientCount
+            let state = Array(UnsafeBufferPointer(start: model.parameters.pointer + count, count: model.parameterCount - count))
             model.gradients.pointer.update(repeating: 0, count: count)
             model.gradientHeld = false
             for (_, layer, _) in objective.variationalNodes { layer.rowShard = (firstRow, totalRows) }
@@ -56,7 +61,12 @@ extension Trainer {
                 model.gradientHeld = true
                 return value.total * Double(rows) / Double(totalRows)
             } catch {
-                backup.restore(into: model)
+                model.random = random
+                state.withUnsafeBufferPointer { saved in
+                    if let base = saved.baseAddress { (model.parameters.pointer + count).update(from: base, count: saved.count) }
+                }
+                model.gradients.pointer.update(repeating: 0, count: count)
+                model.gradientHeld = false
                 throw error
             }
         }
