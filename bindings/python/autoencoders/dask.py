@@ -12,8 +12,8 @@ numeric columns) block by block, on a ``distributed`` cluster or Dask's local sc
     scores = aed.score(model, X)                         # lazy (n,), X's row chunks
     flagged = (scores > threshold).sum().compute()
 
-The model travels as its file bytes (``model.to_bytes()``, the format every language reads),
-sent once to every worker (``client.scatter(..., broadcast=True)``) and loaded once per worker
+The model travels as its file bytes (``model.to_bytes()``, the format every language reads): one
+key of the task graph, fetched once by every worker that runs a block and loaded once per worker
 process, not once per block. Blocks are scored independently, so the data may be far larger
 than any worker's memory: only a few blocks are in memory at a time. A block whose sample shape
 does not fit the model fails its task with the library's message.
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Tuple
 
 import numpy as np
 
@@ -87,23 +87,17 @@ def as_array(X: Any) -> Any:
     return X
 
 
-def _map(model: Autoencoder, X: Any, method: str, client: Any) -> Any:
+def _map(model: Autoencoder, X: Any, method: str) -> Any:
     import dask
     import dask.array as da
     X = as_array(X)
     data = model.to_bytes(include_optimizer_state=False)
     token = hashlib.sha256(data).hexdigest()
-    if client is None:
-        try:
-            from distributed import default_client
-            client = default_client()
-        except (ImportError, ValueError):
-            client = None
-    if client is not None:
-        # Once per worker: every task of every block then reads the worker's copy.
-        shipped = client.scatter(data, broadcast=True, hash=False)
-    else:
-        shipped = dask.delayed(data, pure=True)  # one key in the graph, not one copy per block
+    # One key of the graph holds the bytes: a worker fetches it once and every task of every
+    # block there reads that copy. Unlike data scattered to the workers, a key of the graph is
+    # recomputed if a worker holding it dies (a worker restarted for exceeding its memory limit
+    # loses nothing).
+    shipped = dask.delayed(data, pure=True)
     tail = _output_tail(model, method, tuple(int(d) for d in X.shape[1:]))
     chunks = (X.chunks[0],) + tuple((d,) for d in tail)
     if method == "score":
@@ -116,19 +110,19 @@ def _map(model: Autoencoder, X: Any, method: str, client: Any) -> Any:
     return da.map_blocks(_block, X, shipped, token, method, dtype=np.float32, chunks=chunks, meta=meta, **axes)
 
 
-def score(model: Autoencoder, X: Any, *, client: Optional[Any] = None) -> Any:
+def score(model: Autoencoder, X: Any) -> Any:
     """The per-sample anomaly score (reconstruction error) of every sample of ``X``, a lazy
-    ``(n,)`` float32 dask array with ``X``'s row chunks. ``client``: the ``distributed`` client
-    to ship the model through (default: the current one, if any; else Dask's local scheduler)."""
-    return _map(model, X, "score", client)
+    ``(n,)`` float32 dask array with ``X``'s row chunks. It runs where ``compute()`` runs it: on
+    the current ``distributed`` client if there is one, else Dask's local scheduler."""
+    return _map(model, X, "score")
 
 
-def encode(model: Autoencoder, X: Any, *, client: Optional[Any] = None) -> Any:
+def encode(model: Autoencoder, X: Any) -> Any:
     """The code of every sample of ``X``: a lazy ``(n, code_size)`` float32 dask array."""
-    return _map(model, X, "encode", client)
+    return _map(model, X, "encode")
 
 
-def reconstruct(model: Autoencoder, X: Any, *, client: Optional[Any] = None) -> Any:
+def reconstruct(model: Autoencoder, X: Any) -> Any:
     """The reconstruction of every sample of ``X``: a lazy float32 dask array of ``X``'s shape
     and chunks."""
-    return _map(model, X, "reconstruct", client)
+    return _map(model, X, "reconstruct")

@@ -26,10 +26,10 @@ def model():
     return m
 
 
-def test_without_a_client_the_local_scheduler_is_used(model):
+def test_without_a_cluster_the_local_scheduler_is_used(model):
     # Runs before the module's cluster exists (tests run in file order): no default client.
     X = np.random.default_rng(4).random((64, 12), dtype=np.float32)
-    scores = aed.score(model, da.from_array(X, chunks=(16, 12)), client=None)
+    scores = aed.score(model, da.from_array(X, chunks=(16, 12)))
     np.testing.assert_allclose(scores.compute(), model.score(X), rtol=1e-5, atol=1e-7)
 
 
@@ -45,16 +45,16 @@ def client():
 def test_results_equal_the_single_process_calls(client, model):
     X = np.random.default_rng(2).random((1000, 12), dtype=np.float32)
     D = da.from_array(X, chunks=(100, 12))
-    scores = aed.score(model, D, client=client)
+    scores = aed.score(model, D)
     assert isinstance(scores, da.Array) and scores.chunks == (D.chunks[0],)
     np.testing.assert_allclose(scores.compute(), model.score(X), rtol=1e-5, atol=1e-7)
-    codes = aed.encode(model, D, client=client)
+    codes = aed.encode(model, D)
     assert codes.chunks == (D.chunks[0], (3,))
     np.testing.assert_allclose(codes.compute(), model.encode(X), rtol=1e-5, atol=1e-6)
-    reconstructions = aed.reconstruct(model, D, client=client)
+    reconstructions = aed.reconstruct(model, D)
     assert reconstructions.chunks == D.chunks
     np.testing.assert_allclose(reconstructions.compute(), model.reconstruct(X), rtol=1e-5, atol=1e-6)
-    # The model went to each worker once and was loaded once there, for 10 blocks of each call.
+    # The model reached each worker once and was loaded once there, for 10 blocks of each call.
     loads = client.run(aed.loads)
     assert len(loads) == 2 and all(count <= 1 for count in loads.values()), loads
     assert sum(loads.values()) >= 1
@@ -62,11 +62,11 @@ def test_results_equal_the_single_process_calls(client, model):
 
 def test_columns_split_into_chunks_are_joined(client, model):
     X = np.random.default_rng(3).random((90, 12), dtype=np.float32)
-    scores = aed.score(model, da.from_array(X, chunks=(30, 5)), client=client).compute()
+    scores = aed.score(model, da.from_array(X, chunks=(30, 5))).compute()
     np.testing.assert_allclose(scores, model.score(X), rtol=1e-5, atol=1e-7)
 
 
 def test_a_block_of_the_wrong_width_fails_with_the_librarys_message(client, model):
     D = da.from_array(np.zeros((40, 11), dtype=np.float32), chunks=(20, 11))
     with pytest.raises(ae.ShapeError, match=r"expected \(n, 12\)"):
-        aed.score(model, D, client=client).compute()
+        aed.score(model, D).compute()
