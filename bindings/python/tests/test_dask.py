@@ -70,3 +70,13 @@ def test_a_block_of_the_wrong_width_fails_with_the_librarys_message(client, mode
     D = da.from_array(np.zeros((40, 11), dtype=np.float32), chunks=(20, 11))
     with pytest.raises(ae.ShapeError, match=r"expected \(n, 12\)"):
         aed.score(model, D).compute()
+
+
+def test_a_dataframe_is_scored_on_its_numeric_columns(client, model):
+    dd = pytest.importorskip("dask.dataframe", reason="dask.dataframe needs pandas (not installed by scripts/setup.sh)")
+    pd = pytest.importorskip("pandas")
+    X = np.random.default_rng(5).random((60, 12), dtype=np.float32)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(12)])
+    frame.insert(3, "name", [f"sensor {i}" for i in range(60)])       # a text column is left out
+    scores = aed.score(model, dd.from_pandas(frame, npartitions=3)).compute()
+    np.testing.assert_allclose(scores, model.score(X), rtol=1e-5, atol=1e-7)
