@@ -7,6 +7,7 @@ mpirun or mpi4py is missing (scripts/setup.sh installs both)."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,24 @@ VAE = {"input_size": 12, "seed": 9,
        "loss": "bce", "optimizer": {"type": "adam", "lr": 0.01}}
 
 
+def launch(command, env, timeout):
+    """Runs an mpirun command line in its own process group; on timeout kills the whole group
+    (mpirun and its ranks: a hung rank must fail the test, not outlive it) and fails."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.terminate()  # mpirun passes SIGTERM on to its ranks, which it starts in groups of their own
+        try:
+            stdout, stderr = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+        pytest.fail(f"{' '.join(command)} did not finish in {timeout} s (a hang)\n{stdout}\n{stderr}")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
 def mpirun(tmp_path, spec, X, epochs, batch, *extra, ranks=2, timeout=120):
     """Runs the worker on `ranks` processes; returns the finished process."""
     (tmp_path / "spec.json").write_text(json.dumps(spec))
@@ -50,7 +69,7 @@ def mpirun(tmp_path, spec, X, epochs, batch, *extra, ranks=2, timeout=120):
                OMPI_MCA_rmaps_base_oversubscribe="1", OPENBLAS_NUM_THREADS="1")
     command = [MPIRUN, "-np", str(ranks), sys.executable, str(WORKER), str(tmp_path / "spec.json"),
                str(tmp_path / "data.npy"), str(tmp_path), str(epochs), str(batch), *extra]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    return launch(command, env, timeout)
 
 
 def reference(spec, X, epochs, batch):
@@ -121,8 +140,7 @@ def mpi_train():
 def run_example(program, ranks, *args, timeout=60):
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_btl_vader_single_copy_mechanism="none", OMPI_MCA_rmaps_base_oversubscribe="1")
-    return subprocess.run([MPIRUN, "-np", str(ranks), str(program), *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return launch([MPIRUN, "-np", str(ranks), str(program), *args], env, timeout)
 
 
 def epoch_losses(output):
@@ -146,8 +164,8 @@ def test_c_example_failing_rank_and_mismatched_models_stop_every_rank(mpi_train)
     assert "rank 1: ae_trainer_compute_gradients" in failed.stderr and "every rank stops" in failed.stderr, failed.stderr
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_btl_vader_single_copy_mechanism="none", OMPI_MCA_rmaps_base_oversubscribe="1")
-    mismatched = subprocess.run([MPIRUN, "-np", "1", str(mpi_train), "--units", "8", ":", "-np", "1", str(mpi_train),
-                                 "--units", "9"], env=env, capture_output=True, text=True, timeout=60)
+    mismatched = launch([MPIRUN, "-np", "1", str(mpi_train), "--units", "8", ":", "-np", "1", str(mpi_train),
+                         "--units", "9"], env, 60)
     assert mismatched.returncode != 0
     for r in (0, 1):
         assert f"rank {r}: the ranks hold different models" in mismatched.stderr, mismatched.stderr
