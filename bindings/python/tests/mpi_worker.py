@@ -1,7 +1,9 @@
 """Run by test_distributed.py under ``mpirun -np N``: trains a model with
 ``autoencoders.distributed.fit`` and writes what the test compares.
 
-    mpi_worker.py SPEC.json DATA.npy OUT_DIR EPOCHS BATCH [--nan-rank R] [--spec-rank1 OTHER.json]
+    mpi_worker.py SPEC.json DATA.npy OUT_DIR EPOCHS BATCH [--nan-rank R] [--spec-rank1 OTHER.json] [--local 1]
+
+With --local 1 each rank passes only its own rows (data="local"): its half of every global batch.
 
 Every rank saves its model as OUT_DIR/rank<R>.aem and rank 0 writes OUT_DIR/losses.json. A
 DistributedError is printed as "rank R: DistributedError: ..." and exits with status 3.
@@ -31,8 +33,14 @@ def main() -> int:
     if options.get("--nan-rank") == str(me):
         X = X.copy()
         X.reshape(X.shape[0], -1)[int(batch) * me // distributed.size(), 0] = np.nan  # in this rank's first shard
+    data = "global"
+    if options.get("--local") == "1":
+        share = int(batch) // distributed.size()
+        steps = X.shape[0] // int(batch)
+        X = np.concatenate([X[s * int(batch) + me * share:s * int(batch) + (me + 1) * share] for s in range(steps)])
+        data = "local"
     try:
-        losses = distributed.fit(model, X, epochs=int(epochs), batch_size=int(batch))
+        losses = distributed.fit(model, X, epochs=int(epochs), batch_size=int(batch), data=data)
     except distributed.DistributedError as error:
         print(f"rank {me}: DistributedError: {error}", file=sys.stderr, flush=True)
         return 3

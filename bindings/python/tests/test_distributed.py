@@ -105,6 +105,17 @@ def test_two_ranks_train_the_model_one_process_trains(tmp_path, name, spec, shap
                                       err_msg=f"{name}: the ranks agree bit for bit on {parameter}")
 
 
+def test_local_data_each_rank_holding_its_own_rows(tmp_path):
+    X = data((12,))
+    result = mpirun(tmp_path, DENSE, X, 2, 16, "--local", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected_model, expected_losses = reference(DENSE, X, 2, 16)
+    np.testing.assert_allclose(json.loads((tmp_path / "losses.json").read_text()), expected_losses, rtol=1e-4)
+    trained = ae.Autoencoder.load(str(tmp_path / "rank1.aem"))
+    for parameter, values in expected_model.parameters().items():
+        np.testing.assert_allclose(trained.get_parameter(parameter), values, atol=2e-5, rtol=1e-4, err_msg=parameter)
+
+
 def test_a_failing_rank_stops_every_rank(tmp_path):
     result = mpirun(tmp_path, DENSE, data((12,)), 2, 16, "--nan-rank", "1", timeout=60)
     assert result.returncode != 0
