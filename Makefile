@@ -4,6 +4,7 @@
 #   make test       run every test (Swift, C ABI, valgrind, command-line tool, installation)
 #   make demo       train on MNIST, save, reload from C, print the quality figures, write pictures
 #   make bench      print the benchmark figures beside the PyTorch / ONNX Runtime references
+#   make bench-distributed   data-parallel figures over MPI and the scaling model (docs/BENCHMARKS.md)
 #   make install    install into $(DESTDIR)$(PREFIX) (default /usr/local): header, library with
 #                   its soname links, the command-line tool, pkg-config and CMake files
 #   make uninstall  remove what `make install` put there
@@ -62,11 +63,14 @@ demo: all
 bench: all
 	scripts/bench.sh
 
+bench-distributed: all
+	scripts/bench_distributed.sh
+
 clean:
 	rm -rf build out
 	$(MAKE) -C examples/c clean
 
-.PHONY: all swift-release library cli examples install uninstall wheel test demo bench clean
+.PHONY: all swift-release library cli examples install uninstall wheel test demo bench bench-distributed clean
 
 # Evidence for the autoencoder families (docs/RESULTS.md): about two minutes on 2 cores.
 families: library

@@ -374,6 +374,58 @@ AE_API ae_status ae_trainer_step_count(const ae_trainer *trainer, size_t *out);
 /* Frees the trainer (not the model). Accepts NULL. */
 AE_API void ae_trainer_free(ae_trainer *trainer);
 
+/* ==== Data-parallel training ============================================================== */
+/* One model trained by N processes (MPI ranks, say), each holding the same model and a shard of
+ * every global batch. A step is: ae_trainer_compute_gradients on each process's shard, a sum of
+ * the gradient buffers over the processes (ae_trainer_get_gradients, e.g. MPI_Allreduce with
+ * MPI_SUM, ae_trainer_set_gradients), then ae_trainer_apply_gradients on every process, which all
+ * make the same update. Before the first step, compare ae_model_fingerprint across processes and
+ * broadcast rank 0's parameters (ae_model_get_parameters / ae_model_set_parameters).
+ *
+ * Scaling: the gradient and the loss of a shard of n rows are multiplied by n / total_rows, so
+ * their plain sums over the processes are those of the global batch, exactly for every term that
+ * is a mean over samples (the reconstruction loss, a VAE's ELBO and KL, branch losses) and for
+ * the weight penalty. Terms of the whole batch use the shard's own statistics, so differ from one
+ * process on the whole batch: a sparsity KL on the batch-mean code, batch normalisation (running
+ * statistics then differ per process; rank 0's are the ones it saves), and the count of known
+ * values of a mask or of counted labels. A VAE draws for a shard the noise one process would draw
+ * for those rows; denoising corruption and dropout draw from each process's generator as if the
+ * shard were the whole batch. docs/DISTRIBUTED.md has the details. */
+
+/* A 64-bit hash of the model's spec (as serialized) and parameter table: processes that train
+ * together must agree on it before their first step. */
+AE_API ae_status ae_model_fingerprint(const ae_model *model, uint64_t *out);
+/* Copies the whole flat parameter buffer (count = ae_model_parameter_count: the trainable
+ * parameters first, then non-trainable state such as batch norm's running statistics). */
+AE_API ae_status ae_model_get_parameters(const ae_model *model, float *values, size_t count);
+/* Replaces the whole flat parameter buffer with count = ae_model_parameter_count finite floats
+ * (e.g. rank 0's, broadcast). AE_ERR_SHAPE_MISMATCH for another count, AE_ERR_NUMERIC for a NaN
+ * or infinity; nothing changes then. Drops a gradient held by a trainer of the model. */
+AE_API ae_status ae_model_set_parameters(ae_model *model, const float *values, size_t count);
+/* The floats of the trainer's gradient buffer (the trainable parameters; at most the parameter
+ * count). */
+AE_API ae_status ae_trainer_gradient_count(const ae_trainer *trainer, size_t *out);
+/* Computes, without updating anything, the gradient of n samples (1 <= n <= batch size, count =
+ * n * input size floats) that are rows first_row .. first_row + n - 1 of a global batch of
+ * total_rows rows (first_row + n <= total_rows); the trainer holds it, replacing any held before.
+ * The held gradient and *loss (may be NULL) are scaled by n / total_rows (see above); with
+ * first_row = 0 and total_rows = n they are the batch's own. A NaN loss is AE_ERR_NUMERIC and
+ * holds no gradient; a failed call changes nothing. */
+AE_API ae_status ae_trainer_compute_gradients(ae_trainer *trainer, const float *batch, size_t n, size_t count,
+                                              size_t first_row, size_t total_rows, double *loss);
+/* Copies the held gradient (count = ae_trainer_gradient_count floats) into values. */
+AE_API ae_status ae_trainer_get_gradients(const ae_trainer *trainer, float *values, size_t count);
+/* Replaces the held gradient with count = ae_trainer_gradient_count finite floats (the sum over
+ * the processes). Another count is refused (AE_ERR_SHAPE_MISMATCH), a NaN or infinity too
+ * (AE_ERR_NUMERIC); nothing changes then. */
+AE_API ae_status ae_trainer_set_gradients(ae_trainer *trainer, const float *values, size_t count);
+/* The optimizer's update with the held gradient, clipped first when the spec says so: the step
+ * count and the optimizer's state advance as in ae_trainer_step, and the
+ * gradient is consumed. AE_ERR_INVALID_ARGUMENT when no gradient is held; AE_ERR_NUMERIC when
+ * the updated parameters are not finite (the update is undone, the gradient dropped). An
+ * ae_trainer_step in between drops a held gradient. */
+AE_API ae_status ae_trainer_apply_gradients(ae_trainer *trainer);
+
 /* ==== Inference ============================================================================= */
 
 /* code[n, code size] = encoder(x[n, input size]). input_count and code_count are the element

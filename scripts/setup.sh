@@ -19,14 +19,18 @@ command -v gcc >/dev/null 2>&1 || need_apt+=(gcc g++)
 # The install suite (Tests/install): pkg-config and CMake consumers of `make install`.
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
+# The distributed suite (docs/DISTRIBUTED.md): Open MPI's mpirun and mpicc.
+need_package openmpi-bin
+need_package libopenmpi-dev
 
 # Python: numpy, Pillow, pytest.
 python=$(command -v python3 || true)
 python_pip=()
+managed=0
+[ -z "$python" ] || managed=$("$python" -c 'import os, sysconfig; print(int(os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED"))))' 2>/dev/null || echo 0)
 if [ -z "$python" ]; then
     need_apt+=(python3 python3-numpy python3-pil python3-pytest)
 elif ! "$python" -c "import numpy, PIL, pytest" 2>/dev/null; then
-    managed=$("$python" -c 'import os, sysconfig; print(int(os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED"))))' 2>/dev/null || echo 0)
     if [ "$(readlink -f "$python")" = "$(readlink -f /usr/bin/python3)" ] || [ "$managed" = 1 ]; then
         if [ "$(readlink -f "$python")" != "$(readlink -f /usr/bin/python3)" ]; then
             echo "setup: $python is externally managed (PEP 668) and is not Debian's /usr/bin/python3;" \
@@ -37,6 +41,19 @@ elif ! "$python" -c "import numpy, PIL, pytest" 2>/dev/null; then
     else
         python_pip=(numpy pillow pytest)
     fi
+fi
+
+# The distributed suite: mpi4py (over Open MPI) and Dask's arrays and distributed scheduler, the
+# same way: Debian's packages for Debian's python3, pip for another (mpi4py then compiles against
+# libopenmpi-dev, installed above).
+if [ -n "$python" ] && ! "$python" -c "import mpi4py, dask.array, distributed" 2>/dev/null; then
+    if [ "$(readlink -f "$python")" = "$(readlink -f /usr/bin/python3)" ]; then
+        need_apt+=(python3-mpi4py python3-dask python3-distributed)
+    elif [ "$managed" != 1 ]; then
+        python_pip+=(mpi4py "dask[array]" distributed)
+    fi
+elif [ -z "$python" ]; then
+    need_apt+=(python3-mpi4py python3-dask python3-distributed)
 fi
 
 # The install suite makes throwaway venvs (the wheel test, pip from a git URL); Debian's own
@@ -55,6 +72,8 @@ if [ ${#python_pip[@]} -gt 0 ]; then
     "$python" -m pip install --quiet "${python_pip[@]}"
 fi
 python3 -c "import numpy, PIL, pytest" || { echo "setup: $(command -v python3) still cannot import numpy, PIL and pytest" >&2; exit 1; }
+python3 -c "import mpi4py, dask.array, distributed" || { echo "setup: $(command -v python3) still cannot import mpi4py, dask.array and distributed" >&2; exit 1; }
+command -v mpirun >/dev/null 2>&1 || { echo "setup: mpirun is not on PATH after installing openmpi-bin" >&2; exit 1; }
 
 command -v swift >/dev/null 2>&1 || { echo "setup: swift is not on PATH (Swift 6.x is required)" >&2; exit 1; }
 echo "setup: ready (OpenBLAS $(dpkg -s libopenblas-dev | awk '/^Version/ {print $2}'), $(python3 --version), numpy $(python3 -c 'import numpy; print(numpy.__version__)'), $(swift --version 2>&1 | head -n 1))"

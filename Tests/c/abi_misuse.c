@@ -2178,6 +2178,126 @@ static void test_bce_targets(const float *x) {
     ae_model_free(model);
 }
 
+/* ---- data-parallel training ---- */
+
+/* Every data-parallel function called wrongly (nothing changes), then two shards of a batch on two
+ * models summed and applied: the update of one model on the whole batch. */
+static void test_data_parallel(const float *x) {
+    ae_model *model = create(classic_spec), *other = create(classic_spec), *whole = create(classic_spec);
+    ae_model *different = create("{\"input_size\": 100, \"encoder\": [{\"type\": \"dense\", \"units\": 9}],"
+                                 " \"decoder\": [{\"type\": \"dense\", \"units\": 100}]}");
+    ae_trainer *trainer = NULL, *other_trainer = NULL, *whole_trainer = NULL;
+    uint64_t fa = 1, fb = 2, fc = 3;
+    size_t count = 0, parameters = 0, i;
+    double loss = -3, la = 0, lb = 0, lw = 0, worst = 0;
+    float *ga = NULL, *gb = NULL, *gw = NULL, *pa = NULL, *pw = NULL;
+    if (!model || !other || !whole || !different) goto done;
+    EXPECT_FAIL_MSG(ae_model_fingerprint(NULL, &fa), AE_ERR_INVALID_ARGUMENT, "ae_model_fingerprint", "model");
+    EXPECT_FAIL_MSG(ae_model_fingerprint(model, NULL), AE_ERR_INVALID_ARGUMENT, "ae_model_fingerprint", "out");
+    CHECK_OK(ae_model_fingerprint(model, &fa));
+    CHECK_OK(ae_model_fingerprint(other, &fb));
+    CHECK_OK(ae_model_fingerprint(different, &fc));
+    CHECK(fa == fb && fa != fc);
+
+    CHECK_OK(ae_model_parameter_count(model, &parameters));
+    pa = malloc(sizeof(float) * parameters);
+    pw = malloc(sizeof(float) * parameters);
+    if (!pa || !pw) goto done;
+    EXPECT_FAIL_MSG(ae_model_get_parameters(NULL, pa, parameters), AE_ERR_INVALID_ARGUMENT, "ae_model_get_parameters", "model");
+    EXPECT_FAIL_MSG(ae_model_get_parameters(model, NULL, parameters), AE_ERR_INVALID_ARGUMENT, "ae_model_get_parameters", "values");
+    EXPECT_FAIL_MSG(ae_model_get_parameters(model, pa, parameters - 1), AE_ERR_SHAPE, "ae_model_get_parameters", "count");
+    EXPECT_FAIL(ae_model_get_parameters(model, pa, huge), AE_ERR_INVALID_ARGUMENT, "ae_model_get_parameters");
+    CHECK_OK(ae_model_get_parameters(model, pa, parameters));
+    EXPECT_FAIL_MSG(ae_model_set_parameters(NULL, pa, parameters), AE_ERR_INVALID_ARGUMENT, "ae_model_set_parameters", "model");
+    EXPECT_FAIL_MSG(ae_model_set_parameters(model, NULL, parameters), AE_ERR_INVALID_ARGUMENT, "ae_model_set_parameters", "values");
+    EXPECT_FAIL_MSG(ae_model_set_parameters(model, pa, parameters + 1), AE_ERR_SHAPE, "ae_model_set_parameters", "count");
+    pa[3] = NAN;
+    EXPECT_FAIL_MSG(ae_model_set_parameters(model, pa, parameters), AE_ERR_NUMERIC, "ae_model_set_parameters", "values[3]");
+    CHECK_OK(ae_model_get_parameters(model, pa, parameters));
+    CHECK(!isnan(pa[3])); /* the refused call changed nothing */
+
+    CHECK_OK(ae_trainer_create(model, N, &trainer));
+    CHECK_OK(ae_trainer_create(other, N, &other_trainer));
+    CHECK_OK(ae_trainer_create(whole, N, &whole_trainer));
+    if (!trainer || !other_trainer || !whole_trainer) goto done;
+    EXPECT_FAIL_MSG(ae_trainer_gradient_count(NULL, &count), AE_ERR_INVALID_ARGUMENT, "ae_trainer_gradient_count", "trainer");
+    EXPECT_FAIL_MSG(ae_trainer_gradient_count(trainer, NULL), AE_ERR_INVALID_ARGUMENT, "ae_trainer_gradient_count", "out");
+    CHECK_OK(ae_trainer_gradient_count(trainer, &count));
+    CHECK(count == parameters);
+    ga = malloc(sizeof(float) * count);
+    gb = malloc(sizeof(float) * count);
+    gw = malloc(sizeof(float) * count);
+    if (!ga || !gb || !gw) goto done;
+
+    EXPECT_FAIL_MSG(ae_trainer_apply_gradients(NULL), AE_ERR_INVALID_ARGUMENT, "ae_trainer_apply_gradients", "trainer");
+    EXPECT_FAIL_MSG(ae_trainer_apply_gradients(trainer), AE_ERR_INVALID_ARGUMENT, "ae_trainer_apply_gradients", "no gradient is held");
+    EXPECT_FAIL_MSG(ae_trainer_compute_gradients(NULL, x, N, N * D, 0, N, &loss), AE_ERR_INVALID_ARGUMENT,
+                    "ae_trainer_compute_gradients", "trainer");
+    EXPECT_FAIL_MSG(ae_trainer_compute_gradients(trainer, NULL, N, N * D, 0, N, &loss), AE_ERR_INVALID_ARGUMENT,
+                    "ae_trainer_compute_gradients", "batch");
+    EXPECT_FAIL_MSG(ae_trainer_compute_gradients(trainer, x, 0, 0, 0, N, &loss), AE_ERR_INVALID_ARGUMENT,
+                    "ae_trainer_compute_gradients", "n");
+    EXPECT_FAIL_MSG(ae_trainer_compute_gradients(trainer, x, N, N * D - 1, 0, N, &loss), AE_ERR_SHAPE,
+                    "ae_trainer_compute_gradients", "count");
+    EXPECT_FAIL_MSG(ae_trainer_compute_gradients(trainer, x, N, N * D, 1, N, &loss), AE_ERR_INVALID_ARGUMENT,
+                    "ae_trainer_compute_gradients", "total_rows");
+    EXPECT_FAIL_MSG(ae_trainer_compute_gradients(trainer, x, N, N * D, 0, N - 1, &loss), AE_ERR_INVALID_ARGUMENT,
+                    "ae_trainer_compute_gradients", "total_rows");
+    EXPECT_FAIL(ae_trainer_compute_gradients(trainer, x, N, N * D, huge, N, &loss), AE_ERR_INVALID_ARGUMENT,
+                "ae_trainer_compute_gradients");
+    CHECK(loss == -3);
+    EXPECT_FAIL_MSG(ae_trainer_get_gradients(NULL, ga, count), AE_ERR_INVALID_ARGUMENT, "ae_trainer_get_gradients", "trainer");
+    EXPECT_FAIL_MSG(ae_trainer_get_gradients(trainer, NULL, count), AE_ERR_INVALID_ARGUMENT, "ae_trainer_get_gradients", "values");
+    EXPECT_FAIL_MSG(ae_trainer_get_gradients(trainer, ga, count + 1), AE_ERR_SHAPE, "ae_trainer_get_gradients", "count");
+    EXPECT_FAIL_MSG(ae_trainer_set_gradients(NULL, ga, count), AE_ERR_INVALID_ARGUMENT, "ae_trainer_set_gradients", "trainer");
+    EXPECT_FAIL_MSG(ae_trainer_set_gradients(trainer, NULL, count), AE_ERR_INVALID_ARGUMENT, "ae_trainer_set_gradients", "values");
+    EXPECT_FAIL_MSG(ae_trainer_set_gradients(trainer, ga, count - 1), AE_ERR_SHAPE, "ae_trainer_set_gradients", "count");
+
+    /* Rows 0..2 on one model, 3..7 on another, summed: one model's step on all 8 rows. */
+    CHECK_OK(ae_trainer_compute_gradients(whole_trainer, x, N, N * D, 0, N, &lw));
+    CHECK_OK(ae_trainer_compute_gradients(trainer, x, 3, 3 * D, 0, N, &la));
+    CHECK_OK(ae_trainer_compute_gradients(other_trainer, x + 3 * D, N - 3, (N - 3) * D, 3, N, &lb));
+    CHECK(fabs(la + lb - lw) <= 1e-5 * lw);
+    CHECK_OK(ae_trainer_get_gradients(trainer, ga, count));
+    CHECK_OK(ae_trainer_get_gradients(other_trainer, gb, count));
+    CHECK_OK(ae_trainer_get_gradients(whole_trainer, gw, count));
+    for (i = 0; i < count; i++) {
+        ga[i] += gb[i];
+        if (fabs(ga[i] - gw[i]) > worst) worst = fabs(ga[i] - gw[i]);
+    }
+    CHECK(worst < 1e-5);
+    ga[0] = INFINITY;
+    EXPECT_FAIL_MSG(ae_trainer_set_gradients(trainer, ga, count), AE_ERR_NUMERIC, "ae_trainer_set_gradients", "gradients[0]");
+    ga[0] = gw[0];
+    CHECK_OK(ae_trainer_set_gradients(trainer, ga, count));
+    CHECK_OK(ae_trainer_apply_gradients(trainer));
+    CHECK_OK(ae_trainer_apply_gradients(whole_trainer));
+    EXPECT_FAIL(ae_trainer_apply_gradients(trainer), AE_ERR_INVALID_ARGUMENT, "ae_trainer_apply_gradients"); /* consumed */
+    CHECK_OK(ae_model_get_parameters(model, pa, parameters));
+    CHECK_OK(ae_model_get_parameters(whole, pw, parameters));
+    worst = 0;
+    for (i = 0; i < parameters; i++)
+        if (fabs(pa[i] - pw[i]) > worst) worst = fabs(pa[i] - pw[i]);
+    CHECK(worst < 1e-5);
+    /* Broadcast: the other model takes these parameters. */
+    CHECK_OK(ae_model_set_parameters(other, pa, parameters));
+    CHECK_OK(ae_model_get_parameters(other, pw, parameters));
+    CHECK(memcmp(pa, pw, sizeof(float) * parameters) == 0);
+done:
+    free(ga);
+    free(gb);
+    free(gw);
+    free(pa);
+    free(pw);
+    ae_trainer_free(trainer);
+    ae_trainer_free(other_trainer);
+    ae_trainer_free(whole_trainer);
+    ae_model_free(model);
+    ae_model_free(other);
+    ae_model_free(whole);
+    ae_model_free(different);
+}
+
 int main(int argc, char **argv) {
     float *x;
     if (argc > 1) tmpdir = argv[1];
@@ -2210,6 +2330,7 @@ int main(int argc, char **argv) {
     test_vae_calls_on_segmentation_documented_counts(x);
     test_vae_specs();
     test_bce_targets(x);
+    test_data_parallel(x);
     free(x);
     return check_summary("abi_misuse");
 }

@@ -136,6 +136,16 @@ int header_c99_use(void) {
     ae_status (*model_generate)(const ae_model *, size_t, uint64_t, float *, size_t) = ae_model_generate;
     ae_status (*model_interpolate)(const ae_model *, const float *, const float *, size_t, float *, size_t) =
         ae_model_interpolate;
+    /* Data-parallel training. */
+    ae_status (*model_fingerprint)(const ae_model *, uint64_t *) = ae_model_fingerprint;
+    ae_status (*model_get_parameters)(const ae_model *, float *, size_t) = ae_model_get_parameters;
+    ae_status (*model_set_parameters)(ae_model *, const float *, size_t) = ae_model_set_parameters;
+    ae_status (*trainer_gradient_count)(const ae_trainer *, size_t *) = ae_trainer_gradient_count;
+    ae_status (*trainer_compute_gradients)(ae_trainer *, const float *, size_t, size_t, size_t, size_t, double *) =
+        ae_trainer_compute_gradients;
+    ae_status (*trainer_get_gradients)(const ae_trainer *, float *, size_t) = ae_trainer_get_gradients;
+    ae_status (*trainer_set_gradients)(ae_trainer *, const float *, size_t) = ae_trainer_set_gradients;
+    ae_status (*trainer_apply_gradients)(ae_trainer *) = ae_trainer_apply_gradients;
     /* Sequences and tokens. */
     ae_status (*model_sequence_shape)(const ae_model *, size_t *, size_t *, int *) = ae_model_sequence_shape;
     ae_status (*model_vocabulary_size)(const ae_model *, size_t *) = ae_model_vocabulary_size;
@@ -198,6 +208,9 @@ int header_c99_use(void) {
            (model_set_threshold != 0) + (model_get_threshold != 0) + (model_predict != 0) + (model_class_count != 0) + (model_label_size != 0) +
            (model_train_labels != 0) + (trainer_step_labels != 0) + (model_segment != 0) +
            (model_encode_distribution != 0) + (model_sample_codes != 0) + (model_evaluate_labels != 0) + (model_generate != 0) + (model_interpolate != 0) + (options.mask == NULL) +
+           (model_fingerprint != 0) + (model_get_parameters != 0) + (model_set_parameters != 0) +
+           (trainer_gradient_count != 0) + (trainer_compute_gradients != 0) + (trainer_get_gradients != 0) +
+           (trainer_set_gradients != 0) + (trainer_apply_gradients != 0) +
            (model_sequence_shape != 0) + (model_vocabulary_size != 0) + (trainer_step_sequences != 0) +
            (model_encode_sequences != 0) + (model_reconstruct_sequences != 0) + (model_score_sequences != 0) +
            (model_evaluate_sequences != 0) + (model_train_tokens != 0) + (trainer_step_tokens != 0) +

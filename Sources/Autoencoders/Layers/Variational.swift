@@ -18,6 +18,11 @@ public final class Variational: Layer {
     /// Test hook: when set, training draws ε from here (`[batch, latent]`) instead of the generator,
     /// so gradients can be checked by finite differences with ε fixed and compared with PyTorch.
     var fixedNoise: [Float]? = nil
+    /// Data-parallel training: the batch is rows `first..<first+batch` of a global batch of `total`
+    /// rows spread over processes. ε is then the noise one process would draw for those rows of
+    /// the global batch, and the generator ends where that process's would (set by the trainer
+    /// for one computation, under the model's write lock; nil otherwise).
+    var rowShard: (first: Int, total: Int)? = nil
 
     public var inputShapes: [[Int]] { [[inputFeatures]] }
     public var outputShape: [Int] { [latent] }
@@ -76,17 +81,33 @@ public final class Variational: Layer {
             for i in 0..<count { r.noise[i] = fixedNoise[i] }
             for i in 0..<count { z[i] = r.mean[i] + _exp(0.5 * r.logVariance[i]) * r.noise[i] }
         } else if mode == .training {
-            var i = 0
-            while i < count {
-                let (a, b) = random.normalPair()
-                r.noise[i] = a
-                if i + 1 < count { r.noise[i + 1] = b }
-                i += 2
-            }
+            drawNoise(r.noise, batch: n, random: &random)
             for i in 0..<count { z[i] = r.mean[i] + _exp(0.5 * r.logVariance[i]) * r.noise[i] }
         } else {
             r.noise.update(repeating: 0, count: count)
             z.update(from: r.mean, count: count)
+        }
+    }
+
+    /// ε for `batch` rows: value i of the global batch's noise comes from Box–Muller pair i / 2.
+    /// Without a shard the global batch is this batch. With one, the pairs before the shard's
+    /// first value and after its last are drawn and discarded (two generator words each), so
+    /// every process of a data-parallel step draws what one process would, and ends in the same
+    /// generator state.
+    private func drawNoise(_ noise: UnsafeMutablePointer<Float>, batch: Int, random: inout RandomGenerator) {
+        let (first, total) = rowShard ?? (0, batch)
+        let begin = first * latent, end = begin + batch * latent, all = total * latent
+        var i = 0
+        while i < all {
+            if i + 1 < begin || i >= end {
+                _ = random.next()
+                _ = random.next()
+            } else {
+                let (a, b) = random.normalPair()
+                if i >= begin { noise[i - begin] = a }
+                if i + 1 < end, i + 1 < all { noise[i + 1 - begin] = b }
+            }
+            i += 2
         }
     }
 

@@ -19,6 +19,9 @@ public final class Model {
     public internal(set) var random: RandomGenerator
     /// The optimizer and its state; created on first training, kept in the model file.
     var optimizer: Optimizer?
+    /// Whether `gradients` holds a data-parallel gradient between its computation and its
+    /// application (Training/DataParallel.swift); otherwise the buffer is all zeros.
+    var gradientHeld = false
     /// Epochs trained so far (the learning-rate schedule continues from here).
     public internal(set) var epochsCompleted = 0
     /// The anomaly threshold on `score` (see AnomalyDetection.swift).

@@ -261,6 +261,23 @@ struct Objective {
         return penalty
     }
 
+    /// The whole objective on the first `batch` rows prepared in `workspace`, with its gradient:
+    /// the forward pass in training mode, the reconstruction and branch losses, the variational
+    /// terms, the backward pass with the code terms, and the weight penalty. ∂objective/∂parameters
+    /// is added to `gradients`. The one place the objective is assembled: a training step, the
+    /// data-parallel phases and the gradient tests all compute through here.
+    func computeGradients(graph: Graph, workspace: Workspace, batch: Int, masked: Bool, epoch: Int,
+                          parameters: FloatBuffer, gradients: FloatBuffer, random: inout RandomGenerator) -> ObjectiveValue {
+        graph.forward(workspace, batch: batch, nodes: 0...lastForwardNode, mode: .training, random: &random)
+        let reconstruction = reconstructionLoss(graph: graph, workspace: workspace, batch: batch, gradient: true, masked: masked)
+            + branchLosses(graph: graph, workspace: workspace, batch: batch, gradient: true)
+        let kl = variationalTerms(workspace: workspace, batch: batch, gradient: true, epoch: epoch, branches: true)
+        let codeTerms = backward(graph: graph, workspace: workspace, batch: batch, epoch: epoch)
+        let weightPenalty = penalty(parameters: parameters, gradients: gradients)
+        return ObjectiveValue(total: reconstruction + kl.total + codeTerms + weightPenalty,
+                              reconstruction: reconstruction, codeKL: kl.codeKL)
+    }
+
     /// The weight-decay penalty; with `gradients`, adds its gradient.
     func penalty(parameters: FloatBuffer, gradients: FloatBuffer?) -> Double {
         var total: Double = 0
@@ -270,4 +287,14 @@ struct Objective {
         }
         return total
     }
+}
+
+/// The objective on one batch and the parts a training report shows.
+struct ObjectiveValue {
+    /// Everything minimised: losses, code terms, weighted KL terms and the weight penalty.
+    var total: Double
+    /// The reconstruction (or segmentation) loss and the branch heads' weighted losses.
+    var reconstruction: Double
+    /// The code's KL divergence, unweighted (0 without a variational code).
+    var codeKL: Double
 }

@@ -10,7 +10,7 @@ public final class Trainer {
     let workspace: Workspace
     /// What a step may change, captured before it so a failed step is undone exactly: allocated
     /// by the first step (and again only if the model's optimizer changes), reused after.
-    private var backup: Snapshot?
+    var backup: Snapshot?
     var objective: Objective { model.objective }
     /// The terms of the last step's objective: the reconstruction loss and, for a VAE, the KL
     /// divergence (per sample, unweighted).
@@ -90,7 +90,7 @@ public final class Trainer {
 
     /// Captures the model into the trainer's backup (caller holds the write lock). The first
     /// call allocates it; a step allocates nothing after that. Nothing is changed on failure.
-    private func captureBackup() throws(AutoencoderError) -> Snapshot {
+    func captureBackup() throws(AutoencoderError) -> Snapshot {
         if let backup, backup.fits(model) {
             backup.capture(model)
             return backup
@@ -132,24 +132,41 @@ public final class Trainer {
         return (0..<count).first { !values[$0].isFinite }
     }
 
-    /// Forward, loss, backward and update on the batch prepared in the workspace (caller holds the lock).
+    /// Forward, loss, backward and update on the batch prepared in the workspace (caller holds the
+    /// lock): compute, then apply. Returns the objective before the update.
     func stepOnWorkspace(rows: Int, masked: Bool) throws(AutoencoderError) -> Double {
-        let optimizer = try model.trainingOptimizer()
-        let graph = model.graph
-        graph.forward(workspace, batch: rows, nodes: 0...objective.lastForwardNode, mode: .training, random: &model.random)
-        let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: rows, gradient: true, masked: masked)
-            + objective.branchLosses(graph: graph, workspace: workspace, batch: rows, gradient: true)
-        guard reconstruction.isFinite else {
-            throw .numeric("the loss is \(reconstruction) on this batch; the weights were not updated (lower the learning rate, or check the data scaling)")
+        if model.gradientHeld {
+            // A data-parallel gradient left unapplied is dropped: a step starts from zero.
+            model.gradients.pointer.update(repeating: 0, count: model.table.trainableCount)
+            model.gradientHeld = false
         }
-        let kl = objective.variationalTerms(workspace: workspace, batch: rows, gradient: true, epoch: model.epochsCompleted, branches: true)
-        let codePenalty = kl.total + objective.backward(graph: graph, workspace: workspace, batch: rows, epoch: model.epochsCompleted)
-        lastReconstruction = reconstruction
-        lastKL = kl.codeKL
-        let weightPenalty = objective.penalty(parameters: model.parameters, gradients: model.gradients)
+        let value = try computeOnWorkspace(rows: rows, masked: masked)
+        try applyGradients()
+        return value.total
+    }
+
+    /// The objective and its gradient on the batch prepared in the workspace (caller holds the
+    /// lock): ∂objective/∂parameters is added to `model.gradients`, nothing is updated. A
+    /// non-finite objective clears the gradient and throws `.numeric`.
+    func computeOnWorkspace(rows: Int, masked: Bool) throws(AutoencoderError) -> ObjectiveValue {
+        let value = objective.computeGradients(graph: model.graph, workspace: workspace, batch: rows, masked: masked,
+                                               epoch: model.epochsCompleted, parameters: model.parameters,
+                                               gradients: model.gradients, random: &model.random)
+        guard value.total.isFinite else {
+            model.gradients.pointer.update(repeating: 0, count: model.table.trainableCount)
+            throw .numeric("the loss is \(value.total) on this batch; the weights were not updated (lower the learning rate, or check the data scaling)")
+        }
+        lastReconstruction = value.reconstruction
+        lastKL = value.codeKL
+        return value
+    }
+
+    /// The optimizer's update with the gradient in `model.gradients`, clipped to the spec's norm
+    /// first (caller holds the lock). The optimizer zeroes the gradient as it reads it.
+    func applyGradients() throws(AutoencoderError) {
+        let optimizer = try model.trainingOptimizer()
         if let maxNorm = model.spec.clipGradNorm { try clipGradients(maxNorm) }
         optimizer.step(parameters: model.parameters.pointer, gradients: model.gradients.pointer, count: model.table.trainableCount)
-        return reconstruction + codePenalty + weightPenalty
     }
 
     /// Clips the gradient to the spec's global norm (PyTorch's clip_grad_norm_). A non-finite norm
@@ -168,18 +185,12 @@ public final class Trainer {
     /// caller zeroes it); returns the objective. No corruption is applied.
     func computeGradients(_ x: UnsafePointer<Float>, rows: Int, lengths: UnsafePointer<Int32>? = nil) -> Double {
         model.lock.withWriteLock {
-            let graph = model.graph
             model.feed(workspace, x, rows: rows)
             workspace.setLengths(lengths, rows: rows)
-            // A segmentation model's labels stay where the caller put them (workspace.target).
-            if !model.isSegmentation { workspace.target.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize) }
-            if workspace.clean.count > 0 { workspace.clean.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize) }
-            graph.forward(workspace, batch: rows, nodes: 0...objective.lastForwardNode, mode: .training, random: &model.random)
-            let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: rows, gradient: true)
-                + objective.branchLosses(graph: graph, workspace: workspace, batch: rows, gradient: true)
-            let codePenalty = objective.variationalTerms(workspace: workspace, batch: rows, gradient: true, epoch: model.epochsCompleted, branches: true).total
-                + objective.backward(graph: graph, workspace: workspace, batch: rows, epoch: model.epochsCompleted)
-            return reconstruction + codePenalty + objective.penalty(parameters: model.parameters, gradients: model.gradients)
+            prepareTargets(rows: rows)
+            return objective.computeGradients(graph: model.graph, workspace: workspace, batch: rows, masked: false,
+                                              epoch: model.epochsCompleted, parameters: model.parameters,
+                                              gradients: model.gradients, random: &model.random).total
         }
     }
 
@@ -243,17 +254,25 @@ public final class Trainer {
 
     /// The clean input becomes the target (segmentation targets are labels, already in place);
     /// missing inputs are zeroed; the corruption is applied.
-    private func prepareBatch(rows: Int, masked: Bool) {
+    func prepareBatch(rows: Int, masked: Bool) {
         let count = rows * model.inputSize
         let input = workspace.input.pointer
-        if !model.isSegmentation { workspace.target.pointer.update(from: input, count: count) }
-        if workspace.clean.count > 0 { workspace.clean.pointer.update(from: input, count: count) }
+        prepareTargets(rows: rows)
         if masked {
             let mask = workspace.mask.pointer
             // A select, not input · mask: a huge missing value may scale to ∞, and 0 · ∞ is NaN.
             for i in 0..<count where mask[i] == 0 { input[i] = 0 }
         }
         model.spec.noise?.apply(input, count: count, random: &model.random)
+    }
+
+    /// The clean input becomes the target (segmentation targets are labels, already in place) and
+    /// the branch heads' clean input.
+    func prepareTargets(rows: Int) {
+        let count = rows * model.inputSize
+        let input = workspace.input.pointer
+        if !model.isSegmentation { workspace.target.pointer.update(from: input, count: count) }
+        if workspace.clean.count > 0 { workspace.clean.pointer.update(from: input, count: count) }
     }
 
     /// Makes `order` a permutation (or the identity) of `count` samples.

@@ -210,6 +210,17 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "ae_trainer_get_learning_rate": (ae_status, [TrainerPointer, POINTER(c_double)]),
     "ae_trainer_step_count": (ae_status, [TrainerPointer, SizePointer]),
     "ae_trainer_free": (None, [TrainerPointer]),
+    # ---- Data-parallel training (issue 12; autoencoders.distributed) ----
+    "ae_model_fingerprint": (ae_status, [ModelPointer, POINTER(c_uint64)]),
+    "ae_model_get_parameters": (ae_status, [ModelPointer, FloatPointer, c_size_t]),
+    "ae_model_set_parameters": (ae_status, [ModelPointer, FloatPointer, c_size_t]),
+    "ae_trainer_gradient_count": (ae_status, [TrainerPointer, SizePointer]),
+    "ae_trainer_compute_gradients": (ae_status, [TrainerPointer, FloatPointer, c_size_t, c_size_t, c_size_t,
+                                                 c_size_t, POINTER(c_double)]),
+    "ae_trainer_get_gradients": (ae_status, [TrainerPointer, FloatPointer, c_size_t]),
+    "ae_trainer_set_gradients": (ae_status, [TrainerPointer, FloatPointer, c_size_t]),
+    "ae_trainer_apply_gradients": (ae_status, [TrainerPointer]),
+    # ---- end of data-parallel training ----
     # Inference
     "ae_model_encode": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, FloatPointer,
                                     c_size_t]),
