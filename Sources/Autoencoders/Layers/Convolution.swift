@@ -1,9 +1,10 @@
-/// A convolution over images `[C, H, W]` ("conv2d") or signals `[C, L]` ("conv1d"), as PyTorch's
-/// Conv2d / Conv1d compute it (a cross-correlation, zero padding):
+/// A convolution over volumes `[C, D, H, W]` ("conv3d"), images `[C, H, W]` ("conv2d") or signals
+/// `[C, L]` ("conv1d"), as PyTorch's Conv3d / Conv2d / Conv1d compute it (a cross-correlation, zero padding):
 ///
 ///     y[o, h, w] = b[o] + Σ_{c,i,j} W[o, c, i, j] · x[c, h·s − p + i·d, w·s − p + j·d]
 ///
-/// with W of shape [out, in, k, k] ([out, in, k] for signals) and output length
+/// (and likewise with a depth axis for volumes) with W of shape [out, in, k, k] ([out, in, k, k, k]
+/// for volumes, [out, in, k] for signals) and output length
 /// ⌊(in + 2p − d(k − 1) − 1) / s⌋ + 1 along each spatial axis.
 ///
 /// As one GEMM per sample over its columns (`ConvolutionGeometry`): forward Y = W · im2col(X);
@@ -31,19 +32,19 @@ public final class Convolution: Layer {
     private var bias: UnsafeMutablePointer<Float>? = nil            // [out]
     private var biasGradient: UnsafeMutablePointer<Float>? = nil
 
-    /// - Parameter inputShape: [C, H, W] for images, [C, L] for signals.
+    /// - Parameter inputShape: [C, D, H, W] for volumes, [C, H, W] for images, [C, L] for signals.
     /// - Throws: `.invalidArgument` for a malformed shape or hyperparameter, or a kernel that does
     ///   not fit in the padded input (an output length below 1).
     public init(inputShape: [Int], filters: Int, kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
                 bias: Bool = true, initializer: Initializer = .heUniform) throws(AutoencoderError) {
-        guard inputShape.count == 2 || inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
-            throw .invalidArgument("a convolution's input shape must be [channels, height, width] or [channels, length] "
-                                   + "with every size at least 1, not \(inputShape)")
+        guard (2...4).contains(inputShape.count), inputShape.allSatisfy({ $0 >= 1 }) else {
+            throw .invalidArgument("a convolution's input shape must be [channels, depth, height, width], [channels, height, width] or "
+                                   + "[channels, length] with every size at least 1, not \(inputShape)")
         }
         try Self.validate(filters: filters, kernel: kernel, stride: stride, padding: padding, dilation: dilation)
         let spatial = Array(inputShape.dropFirst())
         var grid: [Int] = []
-        for (axis, length) in zip(spatial.count == 2 ? ["height", "width"] : ["length"], spatial) {
+        for (axis, length) in zip(Self.axisNames(spatial.count), spatial) {
             let out = Self.outputLength(input: length, kernel: kernel, stride: stride, padding: padding, dilation: dilation)
             guard out >= 1 else {
                 throw .invalidArgument("the kernel (\(kernel), dilation \(dilation), spanning \(dilation * (kernel - 1) + 1)) "
@@ -51,7 +52,7 @@ public final class Convolution: Layer {
             }
             grid.append(out)
         }
-        kind = spatial.count == 2 ? "conv2d" : "conv1d"
+        kind = "conv\(spatial.count)d"
         inputChannels = inputShape[0]
         self.filters = filters
         self.kernel = kernel
@@ -73,6 +74,11 @@ public final class Convolution: Layer {
         return (span >= 0 ? span / stride : -((stride - 1 - span) / stride)) + 1
     }
 
+    /// The names of the spatial axes of a 1-, 2- or 3-D input, for messages.
+    static func axisNames(_ rank: Int) -> [String] {
+        rank == 3 ? ["depth", "height", "width"] : rank == 2 ? ["height", "width"] : ["length"]
+    }
+
     static func validate(filters: Int, kernel: Int, stride: Int, padding: Int, dilation: Int) throws(AutoencoderError) {
         guard filters >= 1 else { throw .invalidArgument("filters must be at least 1, not \(filters)") }
         guard kernel >= 1 else { throw .invalidArgument("kernel must be at least 1, not \(kernel)") }
@@ -82,9 +88,9 @@ public final class Convolution: Layer {
     }
 
     public var parameterDeclarations: [ParameterDeclaration] {
-        let taps = geometry.kernelHeight * geometry.kernelWidth
+        let taps = geometry.kernelDepth * geometry.kernelHeight * geometry.kernelWidth
         let fanIn = inputChannels * taps, fanOut = filters * taps
-        let spatial = outputShape.count == 3 ? [kernel, kernel] : [kernel]
+        let spatial = [Int](repeating: kernel, count: outputShape.count - 1)
         return ParameterDeclaration.weightAndBias(weightShape: [filters, inputChannels] + spatial, biasCount: filters, bias: hasBias,
                                                   initializer: initializer, fanIn: fanIn, fanOut: fanOut)
     }
