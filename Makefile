@@ -102,3 +102,11 @@ fuzz:
 	FUZZ_SEED=$${FUZZ_SEED:-0} Tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 .PHONY: fuzz
+
+# Evidence for volumes: the 3-D U-Net with and without its VAE branch on brain-like phantoms at 16
+# and 128 training volumes, and a 3-D denoising autoencoder (docs/RESULTS.md, "Volumes"): a few
+# minutes on 2 cores.
+volumetric: library
+	python3 examples/python/volumetric_autoencoders.py
+
+.PHONY: volumetric
