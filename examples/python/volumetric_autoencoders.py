@@ -29,7 +29,7 @@ from make_brain_phantoms import make  # noqa: E402
 
 SPEC_PATH = ROOT / "examples" / "specs" / "brain_unet3d_vae.json"
 TEST_VOLUMES = 32
-STEP_SAMPLES = 512          # samples seen by every segmentation run (batch 2: 256 optimizer steps)
+STEP_SAMPLES = 384          # samples seen by every segmentation run (batch 2: 192 optimizer steps)
 WIDTH = 0.5                 # channel multiplier of the committed spec
 
 
