@@ -12,7 +12,8 @@ Each sample is a 32x32x32 volume:
   0.15-0.45 or darker by 0.15-0.3 than the tissue under it) vary from sample to sample, with a
   soft edge;
 * a smooth bias field (intensity inhomogeneity, +-10 %), Gaussian noise (sigma 0.03-0.08) and
-  clipping to [0, 1].
+  clipping to [0, 1] (`make(..., noise=False)` gives the volumes without this noise, the clean
+  targets of the denoising experiment).
 
 The label is 1 inside a tumour and 0 elsewhere (2 classes). Deterministic: sample i of a split
 draws from numpy's generator seeded with (seed, split, i), so a volume does not depend on how
@@ -47,8 +48,9 @@ def smooth_field(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
     return a
 
 
-def phantom(rng: np.random.Generator, size: int = SIZE):
-    """One (volume [size]^3 float32, label [size]^3 uint8)."""
+def phantom(rng: np.random.Generator, size: int = SIZE, noise: bool = True):
+    """One (volume [size]^3 float32, label [size]^3 uint8); without `noise`, the same volume
+    before its Gaussian noise (the noise is the last draw)."""
     z, y, x = np.mgrid[0:size, 0:size, 0:size].astype(np.float64)
     centre = size / 2 - 0.5 + rng.uniform(-1.5, 1.5, 3)
     radii = rng.uniform(10, 14, 3)
@@ -82,16 +84,19 @@ def phantom(rng: np.random.Generator, size: int = SIZE):
         label[inside] = 1
 
     bias = 1 + 0.2 * (smooth_field(rng, size, 2) - 0.5)
-    volume = volume * bias + rng.normal(0, rng.uniform(0.03, 0.08), volume.shape)
+    volume = volume * bias
+    if noise:
+        volume = volume + rng.normal(0, rng.uniform(0.03, 0.08), volume.shape)
     return np.clip(volume, 0, 1).astype(np.float32), label
 
 
-def make(count: int, split: str = "train", seed: int = 0, size: int = SIZE):
-    """`count` phantoms of a split: X (count, 1, size, size, size) float32, y (count, size, size, size) uint8."""
+def make(count: int, split: str = "train", seed: int = 0, size: int = SIZE, noise: bool = True):
+    """`count` phantoms of a split: X (count, 1, size, size, size) float32, y (count, size, size, size)
+    uint8; without `noise`, the same volumes before their Gaussian noise."""
     X = np.zeros((count, 1, size, size, size), np.float32)
     y = np.zeros((count, size, size, size), np.uint8)
     for i in range(count):
-        X[i, 0], y[i] = phantom(np.random.default_rng([seed, SPLITS[split], i]), size)
+        X[i, 0], y[i] = phantom(np.random.default_rng([seed, SPLITS[split], i]), size, noise)
     return X, y
 
 
