@@ -209,6 +209,56 @@ final class VolumetricLayerTests: XCTestCase {
         XCTAssertThrowsError(try Add(inputShapes: [[2, 2]]))
     }
 
+    // MARK: Depth blocks
+
+    /// Volumes whose columns exceed the block budget are convolved a few depth slices at a time:
+    /// the blocked forward equals the definition (a direct sum), and the gradients match finite
+    /// differences, for a strided convolution and a transposed one.
+    func testLargeVolumesAreConvolvedInDepthBlocks() throws {
+        let layer = try Convolution(inputShape: [20, 6, 50, 50], filters: 2, kernel: 3, stride: 2, padding: 1)
+        XCTAssertEqual(layer.outputShape, [2, 3, 25, 25])
+        XCTAssertLessThan(layer.geometry.depthBlock, layer.geometry.gridDepth, "several blocks")
+        let runner = try LayerRunner(layer, batch: 1)
+        let w = randomValues(2 * 20 * 27, -1, 1, seed: 60), b: [Float] = [0.5, -0.25]
+        runner.setParameter(0, w)
+        runner.setParameter(1, b)
+        let x = randomValues(20 * 6 * 50 * 50, -1, 1, seed: 61)
+        let y = runner.forward(x)
+        var expected = [Float](repeating: 0, count: y.count)
+        for o in 0..<2 {
+            for d in 0..<3 {
+                for h in 0..<25 {
+                    for v in 0..<25 {
+                        var sum = Double(b[o])
+                        for c in 0..<20 {
+                            for a in 0..<3 {
+                                let z = 2 * d - 1 + a
+                                guard z >= 0, z < 6 else { continue }
+                                for i in 0..<3 {
+                                    let r = 2 * h - 1 + i
+                                    guard r >= 0, r < 50 else { continue }
+                                    for j in 0..<3 {
+                                        let q = 2 * v - 1 + j
+                                        guard q >= 0, q < 50 else { continue }
+                                        sum += Double(w[(((o * 20 + c) * 3 + a) * 3 + i) * 3 + j]) * Double(x[((c * 6 + z) * 50 + r) * 50 + q])
+                                    }
+                                }
+                            }
+                        }
+                        expected[((o * 3 + d) * 25 + h) * 25 + v] = Float(sum)
+                    }
+                }
+            }
+        }
+        assertClose(y, expected, relative: 1e-5, "blocked conv3d against the definition")
+        let small = try Convolution(inputShape: [20, 3, 25, 25], filters: 2, kernel: 3, padding: 1)
+        XCTAssertLessThan(small.geometry.depthBlock, small.geometry.gridDepth, "several blocks")
+        try checkGradients("blocked conv3d", small, batch: 1, seed: 62)
+        let transposed = try TransposedConvolution(inputShape: [2, 3, 25, 25], filters: 20, kernel: 3, padding: 1)
+        XCTAssertLessThan(transposed.geometry.depthBlock, transposed.geometry.gridDepth, "several blocks")
+        try checkGradients("blocked conv_transpose3d", transposed, batch: 1, seed: 63)
+    }
+
     // MARK: Consistency with the 2-D code
 
     /// A volume whose d slices are equal, under a k×k×k kernel of depth k = d without depth

@@ -104,23 +104,34 @@ public final class Convolution: Layer {
         }
     }
 
-    /// One sample's columns, `[columnRows, positions]` (none for a 1 × 1 kernel: its columns are the input).
+    /// One block of one sample's columns, `[columnRows, blockPositions]` (the whole grid of an image
+    /// or signal; a few depth slices of a volume's; none for a 1 × 1 kernel: its columns are the input).
     public func scratchSize(batch: Int) -> Int {
-        geometry.isPointwise ? 0 : geometry.columnRows * geometry.positions
+        geometry.isPointwise ? 0 : geometry.columnRows * geometry.blockPositions
     }
 
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
         let g = geometry, positions = g.positions, rows = g.columnRows
         let inputSize = g.imageSize, outputSize = filters * positions
+        let slab = g.gridHeight * g.gridWidth
         for n in 0..<io.batch {
             let x = io.input + n * inputSize, y = io.output + n * outputSize
-            let columns = g.isPointwise ? x : io.scratch
-            if !g.isPointwise { g.im2col(x, columns) }
-            // y[out, HW] = W[out, rows] · columns[rows, HW], onto the bias.
             fillBias(y)
-            BLAS.gemm(transposeA: false, transposeB: false, m: filters, n: positions, k: rows,
-                      alpha: 1, a: weight, lda: rows, b: columns, ldb: positions,
-                      beta: hasBias ? 1 : 0, c: y, ldc: positions)
+            if g.isPointwise {
+                // y[out, HW] = W[out, rows] · x[rows, HW], onto the bias.
+                BLAS.gemm(transposeA: false, transposeB: false, m: filters, n: positions, k: rows,
+                          alpha: 1, a: weight, lda: rows, b: x, ldb: positions,
+                          beta: hasBias ? 1 : 0, c: y, ldc: positions)
+                continue
+            }
+            // Block by block (the whole grid for images and signals): y[out, block] = W · columns[rows, block].
+            for first in g.depthBlocks {
+                let slices = first..<min(first + g.depthBlock, g.gridDepth), count = slices.count * slab
+                g.im2col(x, io.scratch, slices: slices)
+                BLAS.gemm(transposeA: false, transposeB: false, m: filters, n: count, k: rows,
+                          alpha: 1, a: weight, lda: rows, b: io.scratch, ldb: count,
+                          beta: hasBias ? 1 : 0, c: y + first * slab, ldc: positions)
+            }
         }
     }
 
@@ -132,29 +143,38 @@ public final class Convolution: Layer {
             ConvolutionGeometry.accumulatePlaneSums(io.gradOutput, count: io.batch, channels: filters, planeSize: positions,
                                                     into: biasGradient)
         }
+        let slab = g.gridHeight * g.gridWidth
         for n in 0..<io.batch {
             let x = io.input + n * inputSize, dy = io.gradOutput + n * outputSize
-            let columns = g.isPointwise ? x : io.scratch
-            if !g.isPointwise { g.im2col(x, columns) }
-            // dW[out, rows] += dy[out, HW] · columnsᵀ
-            BLAS.gemm(transposeA: false, transposeB: true, m: filters, n: rows, k: positions,
-                      alpha: 1, a: dy, lda: positions, b: columns, ldb: positions,
-                      beta: 1, c: weightGradient, ldc: rows)
-            guard let gradInput = io.gradInput else { continue }
-            let dx = gradInput + n * inputSize
+            let dx = io.gradInput.map { $0 + n * inputSize }
             if g.isPointwise {
-                // dx[in, HW] = Wᵀ · dy
-                BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: filters,
-                          alpha: 1, a: weight, lda: rows, b: dy, ldb: positions,
-                          beta: accumulateInputGradient ? 1 : 0, c: dx, ldc: positions)
+                // dW[out, rows] += dy[out, HW] · xᵀ, dx[in, HW] (+)= Wᵀ · dy
+                BLAS.gemm(transposeA: false, transposeB: true, m: filters, n: rows, k: positions,
+                          alpha: 1, a: dy, lda: positions, b: x, ldb: positions,
+                          beta: 1, c: weightGradient, ldc: rows)
+                if let dx {
+                    BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: filters,
+                              alpha: 1, a: weight, lda: rows, b: dy, ldb: positions,
+                              beta: accumulateInputGradient ? 1 : 0, c: dx, ldc: positions)
+                }
                 continue
             }
-            // dcolumns[rows, HW] = Wᵀ · dy over the columns (no longer needed), then dx (+)= col2im(dcolumns).
-            BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: filters,
-                      alpha: 1, a: weight, lda: rows, b: dy, ldb: positions,
-                      beta: 0, c: columns, ldc: positions)
-            if !accumulateInputGradient { dx.update(repeating: 0, count: inputSize) }
-            g.col2im(columns, dx)
+            if let dx, !accumulateInputGradient { dx.update(repeating: 0, count: inputSize) }
+            for first in g.depthBlocks {
+                let slices = first..<min(first + g.depthBlock, g.gridDepth), count = slices.count * slab
+                let columns = io.scratch, dyBlock = dy + first * slab
+                g.im2col(x, columns, slices: slices)
+                // dW[out, rows] += dy[out, block] · columnsᵀ
+                BLAS.gemm(transposeA: false, transposeB: true, m: filters, n: rows, k: count,
+                          alpha: 1, a: dyBlock, lda: positions, b: columns, ldb: count,
+                          beta: 1, c: weightGradient, ldc: rows)
+                guard let dx else { continue }
+                // dcolumns[rows, block] = Wᵀ · dy over the columns (no longer needed), then dx += col2im(dcolumns).
+                BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: count, k: filters,
+                          alpha: 1, a: weight, lda: rows, b: dyBlock, ldb: positions,
+                          beta: 0, c: columns, ldc: count)
+                g.col2im(columns, dx, slices: slices)
+            }
         }
     }
 

@@ -101,15 +101,17 @@ public final class TransposedConvolution: Layer {
         }
     }
 
-    /// One sample's columns, `[columnRows, positions]` (none for a 1 × 1 kernel at stride 1 without
+    /// One block of one sample's columns, `[columnRows, blockPositions]` (the whole grid of an image
+    /// or signal, a few depth slices of a volume's; none for a 1 × 1 kernel at stride 1 without
     /// padding: its columns are the output itself).
     public func scratchSize(batch: Int) -> Int {
-        geometry.isPointwise ? 0 : geometry.columnRows * geometry.positions
+        geometry.isPointwise ? 0 : geometry.columnRows * geometry.blockPositions
     }
 
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
         let g = geometry, positions = g.positions, rows = g.columnRows
         let inputSize = inputChannels * positions, outputSize = g.imageSize, plane = outputSize / filters
+        let slab = g.gridHeight * g.gridWidth
         for n in 0..<io.batch {
             let x = io.input + n * inputSize, y = io.output + n * outputSize
             // Start from the bias (col2im and the pointwise GEMM add onto it).
@@ -118,12 +120,21 @@ public final class TransposedConvolution: Layer {
             } else if !g.isPointwise {
                 y.update(repeating: 0, count: outputSize)
             }
-            // columns[rows, HW] = Wᵀ[rows, in] · x[in, HW], then y += col2im(columns).
-            let columns = g.isPointwise ? y : io.scratch
-            BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: inputChannels,
-                      alpha: 1, a: weight, lda: rows, b: x, ldb: positions,
-                      beta: g.isPointwise && hasBias ? 1 : 0, c: columns, ldc: positions)
-            if !g.isPointwise { g.col2im(columns, y) }
+            if g.isPointwise {
+                // y[out, HW] (+)= Wᵀ[rows, in] · x[in, HW]
+                BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: inputChannels,
+                          alpha: 1, a: weight, lda: rows, b: x, ldb: positions,
+                          beta: hasBias ? 1 : 0, c: y, ldc: positions)
+                continue
+            }
+            // Block by block: columns[rows, block] = Wᵀ[rows, in] · x[in, block], then y += col2im(columns).
+            for first in g.depthBlocks {
+                let slices = first..<min(first + g.depthBlock, g.gridDepth), count = slices.count * slab
+                BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: count, k: inputChannels,
+                          alpha: 1, a: weight, lda: rows, b: x + first * slab, ldb: positions,
+                          beta: 0, c: io.scratch, ldc: count)
+                g.col2im(io.scratch, y, slices: slices)
+            }
         }
     }
 
@@ -135,19 +146,25 @@ public final class TransposedConvolution: Layer {
             ConvolutionGeometry.accumulatePlaneSums(io.gradOutput, count: io.batch, channels: filters,
                                                     planeSize: outputSize / filters, into: biasGradient)
         }
+        let slab = g.gridHeight * g.gridWidth
         for n in 0..<io.batch {
             let x = io.input + n * inputSize, dy = io.gradOutput + n * outputSize
-            let columns = g.isPointwise ? dy : io.scratch
-            if !g.isPointwise { g.im2col(dy, columns) }
-            // dW[in, rows] += x[in, HW] · columnsᵀ
-            BLAS.gemm(transposeA: false, transposeB: true, m: inputChannels, n: rows, k: positions,
-                      alpha: 1, a: x, lda: positions, b: columns, ldb: positions,
-                      beta: 1, c: weightGradient, ldc: rows)
-            // dx[in, HW] (+)= W[in, rows] · columns
-            if let gradInput = io.gradInput {
-                BLAS.gemm(transposeA: false, transposeB: false, m: inputChannels, n: positions, k: rows,
-                          alpha: 1, a: weight, lda: rows, b: columns, ldb: positions,
-                          beta: accumulateInputGradient ? 1 : 0, c: gradInput + n * inputSize, ldc: positions)
+            for first in g.isPointwise ? Swift.stride(from: 0, to: 1, by: 1) : g.depthBlocks {
+                // The whole grid at once when pointwise (the columns are dy itself), else one block.
+                let slices = g.isPointwise ? 0..<g.gridDepth : first..<min(first + g.depthBlock, g.gridDepth)
+                let count = slices.count * slab, offset = slices.lowerBound * slab
+                let columns = g.isPointwise ? dy : io.scratch
+                if !g.isPointwise { g.im2col(dy, columns, slices: slices) }
+                // dW[in, rows] += x[in, block] · columnsᵀ
+                BLAS.gemm(transposeA: false, transposeB: true, m: inputChannels, n: rows, k: count,
+                          alpha: 1, a: x + offset, lda: positions, b: columns, ldb: count,
+                          beta: 1, c: weightGradient, ldc: rows)
+                // dx[in, block] (+)= W[in, rows] · columns
+                if let gradInput = io.gradInput {
+                    BLAS.gemm(transposeA: false, transposeB: false, m: inputChannels, n: count, k: rows,
+                              alpha: 1, a: weight, lda: rows, b: columns, ldb: count,
+                              beta: accumulateInputGradient ? 1 : 0, c: gradInput + n * inputSize + offset, ldc: positions)
+                }
             }
         }
     }

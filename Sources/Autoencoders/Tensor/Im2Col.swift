@@ -81,10 +81,28 @@ struct ConvolutionGeometry: Equatable {
         return (min(low, high), high)
     }
 
-    /// columns[columnRows, positions] = the columns of `image` [channels, depth, height, width].
-    func im2col(_ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>) {
+    /// The depth slices of the grid one block of columns covers: as many as keep a block's columns
+    /// within about 2 MB (at least one slice), so that a volume's columns are built, multiplied
+    /// and consumed while they are in cache instead of as one matrix of the whole grid. Images and
+    /// signals (one slice) have one block: the whole grid.
+    var depthBlock: Int {
+        let slab = gridHeight * gridWidth, budget = 1 << 19
+        return max(1, min(gridDepth, budget / max(1, columnRows * slab)))
+    }
+
+    /// Positions of the largest block: the columns of one block are [columnRows, blockPositions].
+    var blockPositions: Int { depthBlock * gridHeight * gridWidth }
+
+    /// The grid's depth slices in blocks of `depthBlock`.
+    var depthBlocks: StrideTo<Int> { stride(from: 0, to: gridDepth, by: depthBlock) }
+
+    /// columns[columnRows, positions] = the columns of `image` [channels, depth, height, width];
+    /// with `slices`, only those depth slices of the grid (the columns of one block,
+    /// [columnRows, slices.count · gridHeight · gridWidth]).
+    func im2col(_ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, slices: Range<Int>? = nil) {
         let planeSize = height * width, volumeSize = depth * planeSize
-        let gridW = gridWidth, slab = gridHeight * gridWidth, positions = self.positions
+        let slices = slices ?? 0..<gridDepth
+        let gridW = gridWidth, slab = gridHeight * gridWidth, positions = slices.count * slab
         // At stride 1 with image rows as long as grid rows (a "same" convolution, or any signal), a
         // kernel tap reads one contiguous run of the plane: one copy per tap instead of one per row
         // (rows of 14 floats make the per-call cost dominate); the entries that belong in the
@@ -95,7 +113,10 @@ struct ConvolutionGeometry: Equatable {
             let volume = image + c * volumeSize
             for a in 0..<kernelDepth {
                 let depthOffset = a * dilationDepth - paddingDepth
-                let (odLow, odHigh) = Self.validRange(offset: depthOffset, stride: strideDepth, extent: depth, count: gridDepth)
+                let (validLow, validHigh) = Self.validRange(offset: depthOffset, stride: strideDepth, extent: depth, count: gridDepth)
+                // The valid slices of this block, counted from the block's first slice.
+                let odLow = min(max(validLow, slices.lowerBound), slices.upperBound) - slices.lowerBound
+                let odHigh = max(min(validHigh, slices.upperBound), slices.lowerBound) - slices.lowerBound
                 for i in 0..<kernelHeight {
                     let rowOffset = i * dilationHeight - paddingHeight
                     let (ohLow, ohHigh) = Self.validRange(offset: rowOffset, stride: strideHeight, extent: height, count: gridHeight)
@@ -108,9 +129,9 @@ struct ConvolutionGeometry: Equatable {
                             continue
                         }
                         row.update(repeating: 0, count: odLow * slab)
-                        (row + odHigh * slab).update(repeating: 0, count: (gridDepth - odHigh) * slab)
+                        (row + odHigh * slab).update(repeating: 0, count: (slices.count - odHigh) * slab)
                         for od in odLow..<odHigh {
-                            let plane = volume + (od * strideDepth + depthOffset) * planeSize
+                            let plane = volume + ((od + slices.lowerBound) * strideDepth + depthOffset) * planeSize
                             let out = row + od * slab
                             if contiguous {
                                 let start = ohLow * gridW + owLow, end = (ohHigh - 1) * gridW + owHigh
@@ -149,16 +170,20 @@ struct ConvolutionGeometry: Equatable {
 
     /// image[channels, depth, height, width] += the adjoint of im2col applied to
     /// columns[columnRows, positions]: every column entry is added to the voxel it was read from
-    /// (entries in the padding are dropped).
-    func col2im(_ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>) {
+    /// (entries in the padding are dropped); with `slices`, columns of only those depth slices of
+    /// the grid (one block, as `im2col(_:_:slices:)` builds it).
+    func col2im(_ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>, slices: Range<Int>? = nil) {
         let planeSize = height * width, volumeSize = depth * planeSize
+        let slices = slices ?? 0..<gridDepth
         let gridW = gridWidth, slab = gridHeight * gridWidth
         var row = columns
         for c in 0..<channels {
             let volume = image + c * volumeSize
             for a in 0..<kernelDepth {
                 let depthOffset = a * dilationDepth - paddingDepth
-                let (odLow, odHigh) = Self.validRange(offset: depthOffset, stride: strideDepth, extent: depth, count: gridDepth)
+                let (validLow, validHigh) = Self.validRange(offset: depthOffset, stride: strideDepth, extent: depth, count: gridDepth)
+                let odLow = min(max(validLow, slices.lowerBound), slices.upperBound) - slices.lowerBound
+                let odHigh = max(min(validHigh, slices.upperBound), slices.lowerBound) - slices.lowerBound
                 for i in 0..<kernelHeight {
                     let rowOffset = i * dilationHeight - paddingHeight
                     let (ohLow, ohHigh) = Self.validRange(offset: rowOffset, stride: strideHeight, extent: height, count: gridHeight)
@@ -166,7 +191,7 @@ struct ConvolutionGeometry: Equatable {
                         let columnOffset = j * dilationWidth - paddingWidth
                         let (owLow, owHigh) = Self.validRange(offset: columnOffset, stride: strideWidth, extent: width, count: gridW)
                         for od in odLow..<odHigh {
-                            let plane = volume + (od * strideDepth + depthOffset) * planeSize
+                            let plane = volume + ((od + slices.lowerBound) * strideDepth + depthOffset) * planeSize
                             for oh in ohLow..<ohHigh {
                                 let source = row + od * slab + oh * gridW
                                 let target = plane + (oh * strideHeight + rowOffset) * width + columnOffset
@@ -178,7 +203,7 @@ struct ConvolutionGeometry: Equatable {
                                 }
                             }
                         }
-                        row += gridDepth * slab
+                        row += slices.count * slab
                     }
                 }
             }
