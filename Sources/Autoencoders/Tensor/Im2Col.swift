@@ -82,11 +82,13 @@ struct ConvolutionGeometry: Equatable {
     }
 
     /// The depth slices of the grid one block of columns covers: as many as keep a block's columns
-    /// within about 2 MB (at least one slice), so that a volume's columns are built, multiplied
-    /// and consumed while they are in cache instead of as one matrix of the whole grid. Images and
-    /// signals (one slice) have one block: the whole grid.
+    /// within 2^18 floats, 1 MB (at least one slice), so that a volume's columns are built,
+    /// multiplied and consumed while they are in cache instead of as one matrix of the whole grid
+    /// (W7 at one thread: 6.4 samples/s unblocked, 10.0 with 2 MB blocks, 10.8 with 1 MB, 11.1
+    /// with 512 KB, which lost at two threads; docs/BENCHMARKS.md). Images and signals (one slice)
+    /// have one block: the whole grid.
     var depthBlock: Int {
-        let slab = gridHeight * gridWidth, budget = 1 << 19
+        let slab = gridHeight * gridWidth, budget = 1 << 18
         return max(1, min(gridDepth, budget / max(1, columnRows * slab)))
     }
 
