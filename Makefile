@@ -104,8 +104,8 @@ fuzz:
 .PHONY: fuzz
 
 # Evidence for volumes: the 3-D U-Net with and without its VAE branch on brain-like phantoms at 16
-# and 128 training volumes (two seeds each), and a 3-D denoising autoencoder (docs/RESULTS.md,
-# "Volumes"): about 10 minutes on 2 cores shared with other jobs, about half that on idle ones.
+# and 128 training volumes (four seeds each), and a 3-D denoising autoencoder (docs/RESULTS.md,
+# "Volumes"): about 7 minutes on 2 cores.
 volumetric: library
 	python3 examples/python/volumetric_autoencoders.py
 
