@@ -1,5 +1,5 @@
 /*
- * bench: the benchmark workloads of docs/BENCHMARKS.md (W1 to W6, cold start, peak memory),
+ * bench: the benchmark workloads of docs/BENCHMARKS.md (W1 to W7, cold start, peak memory),
  * measured through the C API as an embedding application sees it, at 1 and 2 threads, printed
  * beside the PyTorch and ONNX Runtime reference figures. Timings are medians; the machine's load
  * is printed with them, because two threads collapse when another process takes a core.
@@ -8,8 +8,10 @@
  *          bench DATA_DIR --w6 [REPEATS [THREADS]]  (only W6, REPEATS times at 1 then 2 threads, or
  *                                          at THREADS only: for runs interleaved with
  *                                          bench/pytorch_w6.py, and for profiling)
+ *          bench --w7 THREADS EPOCHS   (only W7: for runs paired with bench/pytorch_w7.py, bench/w7_paired.sh)
  *          bench --cold-start          (internal: child process for the cold-start figure)
  *          bench --train-w1 DATA_DIR   (internal: child process for the peak-memory figure)
+ *          bench --w7 THREADS EPOCHS   (W7 alone, for bench/w7_paired.sh)
  */
 #define _DEFAULT_SOURCE
 #include <autoencoders.h>
@@ -192,6 +194,49 @@ static int w6_only(size_t repeats, int only_threads) {
     return 0;
 }
 
+/* W7: the 3-D U-Net with a VAE branch of examples/specs/brain_unet3d_vae.json (run from the
+ * repository root) on 1x32^3 volumes, batch 2: samples/s of training on 16 volumes per epoch (a
+ * bright cube in noise, labelled 1), one warm-up epoch, then the median of `epochs` timed epochs.
+ * bench/pytorch_w7.py measures the same network the same way. */
+#define W7_VOLUMES 16
+#define W7_VOXELS (32 * 32 * 32)
+static double w7_throughput(size_t epochs) {
+    FILE *file = fopen("examples/specs/brain_unet3d_vae.json", "rb");
+    if (!file) return -1;
+    char *spec = calloc(1 << 16, 1);
+    size_t length = fread(spec, 1, (1 << 16) - 1, file);
+    fclose(file);
+    float *x = malloc((size_t)W7_VOLUMES * W7_VOXELS * sizeof(float));
+    int32_t *labels = malloc((size_t)W7_VOLUMES * W7_VOXELS * sizeof(int32_t));
+    unsigned state = 12345;
+    for (size_t i = 0; i < (size_t)W7_VOLUMES * W7_VOXELS; i++) {
+        size_t v = i % W7_VOXELS, d = v / 1024, h = v / 32 % 32, w = v % 32, s = i / W7_VOXELS;
+        int inside = d >= 4 + s && d < 14 + s && h >= 10 && h < 20 && w >= 8 && w < 18;
+        state = state * 1103515245u + 12345u;
+        x[i] = (inside ? 0.8f : 0.3f) + 0.1f * (float)(state >> 16 & 0x7fff) / 32768.0f;
+        labels[i] = inside;
+    }
+    ae_model *model;
+    double result = -1;
+    if (length > 0 && ae_model_create(spec, &model) == AE_OK) {
+        ae_train_options options;
+        ae_train_options_init(&options, sizeof options);
+        options.epochs = epochs + 1;
+        options.batch_size = 2;
+        epoch_clock clock = {{0}, 0, now()};
+        options.progress = record_epoch;
+        options.user_data = &clock;
+        if (ae_model_train_labels(model, x, W7_VOLUMES, (size_t)W7_VOLUMES * W7_VOXELS, labels,
+                                  (size_t)W7_VOLUMES * W7_VOXELS, &options, NULL) != AE_OK) die("W7 ae_model_train_labels");
+        result = W7_VOLUMES / median(clock.times + 1, clock.count - 1);
+        ae_model_free(model);
+    }
+    free(spec);
+    free(x);
+    free(labels);
+    return result;
+}
+
 /* Median latency in microseconds of reconstructing one sample, each call timed alone. */
 static double latency(const ae_model *model, const float *sample, size_t features, size_t warmup, size_t calls) {
     float *output = malloc(features * sizeof(float));
@@ -279,8 +324,15 @@ int main(int argc, char **argv) {
     }
     if (argc >= 3 && strcmp(argv[2], "--w6") == 0)
         return w6_only(argc > 3 ? (size_t)atoi(argv[3]) : 1, argc > 4 ? atoi(argv[4]) : 0);
+    if (argc == 4 && strcmp(argv[1], "--w7") == 0) {   /* bench --w7 THREADS EPOCHS: W7 alone (bench/w7_paired.sh) */
+        ae_set_num_threads(atoi(argv[2]));
+        double w7 = w7_throughput((size_t)atoi(argv[3]));
+        if (w7 < 0) die("W7");
+        printf("W7 ours threads %d samples/s %.2f load %.2f\n", atoi(argv[2]), w7, load_average());
+        return 0;
+    }
     if (argc < 2) {
-        fprintf(stderr, "usage: %s DATA_DIR [--quick | --w6 [REPEATS [THREADS]]]\n", argv[0]);
+        fprintf(stderr, "usage: %s DATA_DIR [--quick | --w6 [REPEATS [THREADS]]] | --w7 THREADS EPOCHS\n", argv[0]);
         return 2;
     }
     int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
@@ -333,6 +385,14 @@ int main(int argc, char **argv) {
         else
             printf("%-38s %8d %12.0f %12.0f %10s   (x%.2f)\n", "W6 LSTM AE training, samples/s", threads, w6_rate,
                    torch_w6[threads - 1], "-", w6_rate / torch_w6[threads - 1]);
+
+        double w7 = w7_throughput(quick ? 1 : 3);
+        if (w7 < 0)
+            printf("%-38s %8d %12s   (examples/specs/brain_unet3d_vae.json: %s)\n", "W7 3-D U-Net + VAE training, samples/s",
+                   threads, "-", ae_last_error());
+        else
+            printf("%-38s %8d %12.2f %12s %10s   (PyTorch: bench/w7_paired.sh)\n", "W7 3-D U-Net + VAE training, samples/s",
+                   threads, w7, "-", "-");
     }
     free(w6);
     printf("%-38s %8s %12.1f %12s %10s\n", "cold start to model + optimizer, ms", "-", cold_start_ms(argv[0]), "3900",

@@ -193,7 +193,7 @@ final class BatchNormTests: XCTestCase {
 }
 
 /// A forward pass in a chosen mode through the runner's buffers (LayerRunner.forward runs inference).
-fileprivate extension LayerRunner {
+extension LayerRunner {
     @discardableResult
     func forward(_ x: [Float], mode: ForwardMode) -> [Float] {
         input.set(x)

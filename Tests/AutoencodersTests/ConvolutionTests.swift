@@ -77,7 +77,7 @@ final class ConvolutionTests: XCTestCase {
         assertRejected([1, 9, 9], kernel: 3, padding: -1)
         assertRejected([1, 9, 9], kernel: 3, dilation: 0)
         assertRejected([9, 9], kernel: 0)
-        assertRejected([1, 2, 3, 4], kernel: 1)
+        assertRejected([1, 2, 3, 4, 5], kernel: 1)
         assertRejected([1, 0, 3], kernel: 1)
         // Padding makes room: a 3-tap kernel on a 2 × 5 image with padding 1 is fine.
         XCTAssertEqual(try Convolution(inputShape: [1, 2, 5], filters: 1, kernel: 3, padding: 1).outputShape, [1, 2, 5])

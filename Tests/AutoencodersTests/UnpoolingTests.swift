@@ -225,7 +225,7 @@ final class UnpoolingTests: XCTestCase {
     }
 
     func testRejectsBadConfigurations() throws {
-        for shape in [[12], [1, 2, 3, 4], [0, 3, 3], [3, -1]] {
+        for shape in [[12], [1, 2, 3, 4, 5], [0, 3, 3], [3, -1]] {
             assertThrows(.invalidArgument, { () throws(AutoencoderError) in try BedOfNails(scale: 2, inputShape: shape) })
             assertThrows(.invalidArgument, { () throws(AutoencoderError) in try NearestUpsample(scale: 2, inputShape: shape) })
             assertThrows(.invalidArgument, { () throws(AutoencoderError) in try MaxUnpool(inputShape: shape, outputShape: [3, 7, 5]) })

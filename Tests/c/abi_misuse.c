@@ -1809,7 +1809,7 @@ static void test_conv_specs(void) {
     BAD_SPEC(IMAGE_SPEC(CONV(4) ", {\"type\": \"batch_norm\", \"momentum\": 2}", CONV(1), ""), "encoder[1].momentum", NULL);
     BAD_SPEC(IMAGE_SPEC(CONV(4), "{\"type\": \"upsample_nearest2d\", \"scale\": 0}, " CONV(1), ""), "decoder[0].scale", NULL);
     BAD_SPEC(IMAGE_SPEC(CONV(4) ", {\"type\": \"flatten\"}", "{\"type\": \"reshape\", \"shape\": [1, 9, 9]}", ""), "decoder[0]", "81");
-    BAD_SPEC(IMAGE_SPEC(CONV(4), "{\"type\": \"conv3d\", \"filters\": 1, \"kernel\": 1}", ""), "decoder[0].type", "conv3d");
+    BAD_SPEC(IMAGE_SPEC(CONV(4), "{\"type\": \"conv4d\", \"filters\": 1, \"kernel\": 1}", ""), "decoder[0].type", "conv4d");
     BAD_SPEC(IMAGE_SPEC(CONV(4), CONV(1) ", {\"type\": \"conv2d\", \"filters\": 1, \"kernel\": 1, \"inputs\": [\"encoder.0\", \"decoder.0\"]}", ""),
              "decoder[1].inputs", "exactly one");
     BAD_SPEC(IMAGE_SPEC(CONV(4), "{\"type\": \"conv2d\", \"filters\": 2, \"kernel\": 1}",

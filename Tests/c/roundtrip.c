@@ -1477,6 +1477,65 @@ static double segment_accuracy(const ae_model *model, const float *x, const int3
     return (double)right / (double)(n * IMG);
 }
 
+/* The lecture's brain-tumour network (examples/specs/brain_unet3d_vae.json: a 3-D U-Net with group
+ * norm, residual adds, a Dice + cross-entropy head and a variational branch) trains two steps on
+ * four 32^3 volumes from C, and segments. Skipped with --quick (valgrind). */
+static void test_volumetric_spec(void) {
+    enum { VOXELS = 32 * 32 * 32, N = 4 };
+    FILE *file = fopen("examples/specs/brain_unet3d_vae.json", "rb");
+    char *spec = NULL;
+    long length = 0;
+    float *x = NULL;
+    int32_t *labels = NULL, *segmented = NULL;
+    ae_model *model = NULL;
+    ae_train_options options;
+    ae_train_report report;
+    size_t i, value = 0, classes = 0;
+    int valid = 1;
+    CHECK(file != NULL);
+    if (!file) return;
+    if (fseek(file, 0, SEEK_END) == 0) length = ftell(file);
+    rewind(file);
+    spec = (char *)calloc((size_t)(length > 0 ? length : 0) + 1, 1);
+    if (spec && length > 0 && fread(spec, 1, (size_t)length, file) != (size_t)length) length = 0;
+    fclose(file);
+    x = (float *)malloc(N * VOXELS * sizeof(float));
+    labels = (int32_t *)malloc(N * VOXELS * sizeof(int32_t));
+    segmented = (int32_t *)malloc(VOXELS * sizeof(int32_t));
+    CHECK(spec && length > 0 && x && labels && segmented);
+    if (!spec || length <= 0 || !x || !labels || !segmented) goto done;
+    /* A bright cube in noise, labelled 1. */
+    for (i = 0; i < N * VOXELS; i++) {
+        size_t v = i % VOXELS, d = v / 1024, h = v / 32 % 32, w = v % 32, s = i / VOXELS;
+        int inside = d >= 8 + s && d < 16 + s && h >= 10 && h < 20 && w >= 12 && w < 22;
+        x[i] = (inside ? 0.8f : 0.3f) + 0.05f * (float)((i * 2654435761u) % 1000) / 1000.0f;
+        labels[i] = inside;
+    }
+    model = create(spec);
+    if (!model) goto done;
+    CHECK_OK(ae_model_label_size(model, &value));
+    CHECK(value == VOXELS);
+    CHECK_OK(ae_model_class_count(model, &classes));
+    CHECK(classes == 2);
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = 1;
+    options.batch_size = 2;
+    report.struct_size = sizeof report;
+    CHECK_OK(ae_model_train_labels(model, x, N, N * VOXELS, labels, N * VOXELS, &options, &report));
+    CHECK(report.epochs_run == 1 && report.final_train_loss == report.final_train_loss && report.final_train_loss > 0);
+    CHECK_OK(ae_model_segment(model, x, 1, VOXELS, segmented, VOXELS));
+    for (i = 0; i < VOXELS; i++) valid &= segmented[i] == 0 || segmented[i] == 1;
+    CHECK(valid);
+    labels[5] = 2; /* outside the classes: refused, naming the position */
+    CHECK(ae_model_train_labels(model, x, N, N * VOXELS, labels, N * VOXELS, &options, NULL) == AE_ERR_INVALID_ARGUMENT);
+done:
+    ae_model_free(model);
+    free(spec);
+    free(x);
+    free(labels);
+    free(segmented);
+}
+
 static void test_segmentation(void) {
     size_t n = quick ? 32 : 256, i, value = 0, foreground = 0, steps = 0;
     float *x = NULL;
@@ -2146,6 +2205,7 @@ int main(int argc, char **argv) {
     test_conv1d_autoencoder();
     test_segmentation();
     test_segmentation_steps();
+    if (!quick) test_volumetric_spec();
     test_batch_norm_dropout(x);
     test_vae(x);
     test_conv_vae();

@@ -466,6 +466,22 @@ assert "segmentation: resumed to 5 epochs in total" grep -qE '^saved .* \(5 epoc
 run train --resume "$T/seg.aem" --data "$T/x300.npy" --out "$T/seg_resumed.aem" --epochs 1
 check "segmentation: train --resume without --labels: exit 1" 1 "give --labels"
 
+# ---- volumes: the 3-D U-Net with a VAE branch (examples/specs/brain_unet3d_vae.json) ---------
+python3 scripts/make_brain_phantoms.py --out "$T/phantoms" --train 4 --test 2 --seed 3 >/dev/null
+run train --spec examples/specs/brain_unet3d_vae.json --data "$T/phantoms/phantoms_train_X.npy" \
+    --labels "$T/phantoms/phantoms_train_y.npy" --out "$T/brain.aem" --epochs 1 --batch-size 2
+check "3-D U-Net with a VAE branch: trains two steps on [4, 1, 32, 32, 32] volumes" 0
+assert "3-D U-Net: summary after one epoch" grep -qE '^epochs +1 of 1 \(completed\)$' "$T/out"
+run segment --model "$T/brain.aem" --data "$T/phantoms/phantoms_test_X.npy" --out "$T/brain_labels.npy"
+check "3-D U-Net: segment" 0
+assert "3-D U-Net: labels of shape [2, 32, 32, 32] in {0, 1}" python3 -c "
+import numpy as np; l = np.load('$T/brain_labels.npy')
+assert l.shape == (2, 32, 32, 32) and set(np.unique(l)) <= {0, 1}, (l.shape, np.unique(l))"
+run inspect --model "$T/brain.aem"
+check "3-D U-Net: inspect" 0
+assert "inspect: loss dice_cross_entropy, 5-D conv3d weights" bash -c "
+grep -qE '^loss +dice_cross_entropy' '$T/out' && grep -qE '^  stem.weight +\[8, 1, 3, 3, 3\] +216$' '$T/out'"
+
 # ---- variational autoencoders: generate / interpolate --------------------------------------
 python3 - "$T" <<'PY'
 import json, sys

@@ -1,9 +1,10 @@
-/// A convolution over images `[C, H, W]` ("conv2d") or signals `[C, L]` ("conv1d"), as PyTorch's
-/// Conv2d / Conv1d compute it (a cross-correlation, zero padding):
+/// A convolution over volumes `[C, D, H, W]` ("conv3d"), images `[C, H, W]` ("conv2d") or signals
+/// `[C, L]` ("conv1d"), as PyTorch's Conv3d / Conv2d / Conv1d compute it (a cross-correlation, zero padding):
 ///
 ///     y[o, h, w] = b[o] + Σ_{c,i,j} W[o, c, i, j] · x[c, h·s − p + i·d, w·s − p + j·d]
 ///
-/// with W of shape [out, in, k, k] ([out, in, k] for signals) and output length
+/// (and likewise with a depth axis for volumes) with W of shape [out, in, k, k] ([out, in, k, k, k]
+/// for volumes, [out, in, k] for signals) and output length
 /// ⌊(in + 2p − d(k − 1) − 1) / s⌋ + 1 along each spatial axis.
 ///
 /// As one GEMM per sample over its columns (`ConvolutionGeometry`): forward Y = W · im2col(X);
@@ -31,19 +32,19 @@ public final class Convolution: Layer {
     private var bias: UnsafeMutablePointer<Float>? = nil            // [out]
     private var biasGradient: UnsafeMutablePointer<Float>? = nil
 
-    /// - Parameter inputShape: [C, H, W] for images, [C, L] for signals.
+    /// - Parameter inputShape: [C, D, H, W] for volumes, [C, H, W] for images, [C, L] for signals.
     /// - Throws: `.invalidArgument` for a malformed shape or hyperparameter, or a kernel that does
     ///   not fit in the padded input (an output length below 1).
     public init(inputShape: [Int], filters: Int, kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
                 bias: Bool = true, initializer: Initializer = .heUniform) throws(AutoencoderError) {
-        guard inputShape.count == 2 || inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
-            throw .invalidArgument("a convolution's input shape must be [channels, height, width] or [channels, length] "
-                                   + "with every size at least 1, not \(inputShape)")
+        guard (2...4).contains(inputShape.count), inputShape.allSatisfy({ $0 >= 1 }) else {
+            throw .invalidArgument("a convolution's input shape must be [channels, depth, height, width], [channels, height, width] or "
+                                   + "[channels, length] with every size at least 1, not \(inputShape)")
         }
         try Self.validate(filters: filters, kernel: kernel, stride: stride, padding: padding, dilation: dilation)
         let spatial = Array(inputShape.dropFirst())
         var grid: [Int] = []
-        for (axis, length) in zip(spatial.count == 2 ? ["height", "width"] : ["length"], spatial) {
+        for (axis, length) in zip(Self.axisNames(spatial.count), spatial) {
             let out = Self.outputLength(input: length, kernel: kernel, stride: stride, padding: padding, dilation: dilation)
             guard out >= 1 else {
                 throw .invalidArgument("the kernel (\(kernel), dilation \(dilation), spanning \(dilation * (kernel - 1) + 1)) "
@@ -51,7 +52,7 @@ public final class Convolution: Layer {
             }
             grid.append(out)
         }
-        kind = spatial.count == 2 ? "conv2d" : "conv1d"
+        kind = "conv\(spatial.count)d"
         inputChannels = inputShape[0]
         self.filters = filters
         self.kernel = kernel
@@ -73,6 +74,11 @@ public final class Convolution: Layer {
         return (span >= 0 ? span / stride : -((stride - 1 - span) / stride)) + 1
     }
 
+    /// The names of the spatial axes of a 1-, 2- or 3-D input, for messages.
+    static func axisNames(_ rank: Int) -> [String] {
+        rank == 3 ? ["depth", "height", "width"] : rank == 2 ? ["height", "width"] : ["length"]
+    }
+
     static func validate(filters: Int, kernel: Int, stride: Int, padding: Int, dilation: Int) throws(AutoencoderError) {
         guard filters >= 1 else { throw .invalidArgument("filters must be at least 1, not \(filters)") }
         guard kernel >= 1 else { throw .invalidArgument("kernel must be at least 1, not \(kernel)") }
@@ -82,9 +88,9 @@ public final class Convolution: Layer {
     }
 
     public var parameterDeclarations: [ParameterDeclaration] {
-        let taps = geometry.kernelHeight * geometry.kernelWidth
+        let taps = geometry.kernelDepth * geometry.kernelHeight * geometry.kernelWidth
         let fanIn = inputChannels * taps, fanOut = filters * taps
-        let spatial = outputShape.count == 3 ? [kernel, kernel] : [kernel]
+        let spatial = [Int](repeating: kernel, count: outputShape.count - 1)
         return ParameterDeclaration.weightAndBias(weightShape: [filters, inputChannels] + spatial, biasCount: filters, bias: hasBias,
                                                   initializer: initializer, fanIn: fanIn, fanOut: fanOut)
     }
@@ -98,23 +104,34 @@ public final class Convolution: Layer {
         }
     }
 
-    /// One sample's columns, `[columnRows, positions]` (none for a 1 × 1 kernel: its columns are the input).
+    /// One block of one sample's columns, `[columnRows, blockPositions]` (the whole grid of an image
+    /// or signal; a few depth slices of a volume's; none for a 1 × 1 kernel: its columns are the input).
     public func scratchSize(batch: Int) -> Int {
-        geometry.isPointwise ? 0 : geometry.columnRows * geometry.positions
+        geometry.isPointwise ? 0 : geometry.columnRows * geometry.blockPositions
     }
 
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
         let g = geometry, positions = g.positions, rows = g.columnRows
         let inputSize = g.imageSize, outputSize = filters * positions
+        let slab = g.gridHeight * g.gridWidth
         for n in 0..<io.batch {
             let x = io.input + n * inputSize, y = io.output + n * outputSize
-            let columns = g.isPointwise ? x : io.scratch
-            if !g.isPointwise { g.im2col(x, columns) }
-            // y[out, HW] = W[out, rows] · columns[rows, HW], onto the bias.
             fillBias(y)
-            BLAS.gemm(transposeA: false, transposeB: false, m: filters, n: positions, k: rows,
-                      alpha: 1, a: weight, lda: rows, b: columns, ldb: positions,
-                      beta: hasBias ? 1 : 0, c: y, ldc: positions)
+            if g.isPointwise {
+                // y[out, HW] = W[out, rows] · x[rows, HW], onto the bias.
+                BLAS.gemm(transposeA: false, transposeB: false, m: filters, n: positions, k: rows,
+                          alpha: 1, a: weight, lda: rows, b: x, ldb: positions,
+                          beta: hasBias ? 1 : 0, c: y, ldc: positions)
+                continue
+            }
+            // Block by block (the whole grid for images and signals): y[out, block] = W · columns[rows, block].
+            for first in g.depthBlocks {
+                let slices = first..<min(first + g.depthBlock, g.gridDepth), count = slices.count * slab
+                g.im2col(x, io.scratch, slices: slices)
+                BLAS.gemm(transposeA: false, transposeB: false, m: filters, n: count, k: rows,
+                          alpha: 1, a: weight, lda: rows, b: io.scratch, ldb: count,
+                          beta: hasBias ? 1 : 0, c: y + first * slab, ldc: positions)
+            }
         }
     }
 
@@ -126,29 +143,38 @@ public final class Convolution: Layer {
             ConvolutionGeometry.accumulatePlaneSums(io.gradOutput, count: io.batch, channels: filters, planeSize: positions,
                                                     into: biasGradient)
         }
+        let slab = g.gridHeight * g.gridWidth
         for n in 0..<io.batch {
             let x = io.input + n * inputSize, dy = io.gradOutput + n * outputSize
-            let columns = g.isPointwise ? x : io.scratch
-            if !g.isPointwise { g.im2col(x, columns) }
-            // dW[out, rows] += dy[out, HW] · columnsᵀ
-            BLAS.gemm(transposeA: false, transposeB: true, m: filters, n: rows, k: positions,
-                      alpha: 1, a: dy, lda: positions, b: columns, ldb: positions,
-                      beta: 1, c: weightGradient, ldc: rows)
-            guard let gradInput = io.gradInput else { continue }
-            let dx = gradInput + n * inputSize
+            let dx = io.gradInput.map { $0 + n * inputSize }
             if g.isPointwise {
-                // dx[in, HW] = Wᵀ · dy
-                BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: filters,
-                          alpha: 1, a: weight, lda: rows, b: dy, ldb: positions,
-                          beta: accumulateInputGradient ? 1 : 0, c: dx, ldc: positions)
+                // dW[out, rows] += dy[out, HW] · xᵀ, dx[in, HW] (+)= Wᵀ · dy
+                BLAS.gemm(transposeA: false, transposeB: true, m: filters, n: rows, k: positions,
+                          alpha: 1, a: dy, lda: positions, b: x, ldb: positions,
+                          beta: 1, c: weightGradient, ldc: rows)
+                if let dx {
+                    BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: filters,
+                              alpha: 1, a: weight, lda: rows, b: dy, ldb: positions,
+                              beta: accumulateInputGradient ? 1 : 0, c: dx, ldc: positions)
+                }
                 continue
             }
-            // dcolumns[rows, HW] = Wᵀ · dy over the columns (no longer needed), then dx (+)= col2im(dcolumns).
-            BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: filters,
-                      alpha: 1, a: weight, lda: rows, b: dy, ldb: positions,
-                      beta: 0, c: columns, ldc: positions)
-            if !accumulateInputGradient { dx.update(repeating: 0, count: inputSize) }
-            g.col2im(columns, dx)
+            if let dx, !accumulateInputGradient { dx.update(repeating: 0, count: inputSize) }
+            for first in g.depthBlocks {
+                let slices = first..<min(first + g.depthBlock, g.gridDepth), count = slices.count * slab
+                let columns = io.scratch, dyBlock = dy + first * slab
+                g.im2col(x, columns, slices: slices)
+                // dW[out, rows] += dy[out, block] · columnsᵀ
+                BLAS.gemm(transposeA: false, transposeB: true, m: filters, n: rows, k: count,
+                          alpha: 1, a: dyBlock, lda: positions, b: columns, ldb: count,
+                          beta: 1, c: weightGradient, ldc: rows)
+                guard let dx else { continue }
+                // dcolumns[rows, block] = Wᵀ · dy over the columns (no longer needed), then dx += col2im(dcolumns).
+                BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: count, k: filters,
+                          alpha: 1, a: weight, lda: rows, b: dyBlock, ldb: positions,
+                          beta: 0, c: columns, ldc: count)
+                g.col2im(columns, dx, slices: slices)
+            }
         }
     }
 

@@ -1,55 +1,67 @@
-// Max and average pooling over images (NCHW, per-sample shape [C, H, W]) and 1-D signals (NCL,
-// per-sample [C, L]). A 1-D layer is the 2-D one with H = 1 and a 1×k window: one loop serves both.
+// Max and average pooling over volumes (NCDHW, per-sample shape [C, D, H, W]), images (NCHW,
+// [C, H, W]) and 1-D signals (NCL, [C, L]). An image is a volume with D = 1 and a 1×k×k window, a
+// signal one with D = H = 1 and a 1×1×k window: one loop serves all three.
 //
 // Output extent, as PyTorch (ceil_mode = false): ⌊(in + 2p − k) / s⌋ + 1 per spatial axis.
 
-/// The per-sample shape of a pooling-family layer, read as planes: [C, L] is [C, 1, L].
+/// The per-sample shape of a pooling-family layer, read as volumes: [C, L] is [C, 1, 1, L] and
+/// [C, H, W] is [C, 1, H, W].
 struct PoolingShape: Equatable {
     var channels: Int
+    var depth: Int
     var height: Int
     var width: Int
-    /// 1 for [C, L], 2 for [C, H, W].
+    /// 1 for [C, L], 2 for [C, H, W], 3 for [C, D, H, W].
     var dimensions: Int
 
-    var planeSize: Int { height * width }
-    var shape: [Int] { dimensions == 1 ? [channels, width] : [channels, height, width] }
+    /// Values of one channel: D·H·W (a "plane" of the flat pooling indices).
+    var planeSize: Int { depth * height * width }
+    var shape: [Int] {
+        switch dimensions {
+        case 1: return [channels, width]
+        case 2: return [channels, height, width]
+        default: return [channels, depth, height, width]
+        }
+    }
 
-    /// `family` + "1d" or "2d", the layer's kind for this shape.
-    static func kind(_ family: String, _ shape: [Int]) -> String { family + (shape.count == 2 ? "1d" : "2d") }
+    /// `family` + "1d", "2d" or "3d", the layer's kind for this shape.
+    static func kind(_ family: String, _ shape: [Int]) -> String { family + "\(min(max(shape.count - 1, 1), 3))d" }
 
-    /// Reads [C, L] or [C, H, W]. The plane must fit Int32 (pooling indices are stored as Int32) and
-    /// the sample must not overflow Int.
+    /// Reads [C, L], [C, H, W] or [C, D, H, W]. The plane must fit Int32 (pooling indices are
+    /// stored as Int32) and the sample must not overflow Int.
     init(_ shape: [Int], kind: String) throws(AutoencoderError) {
-        guard shape.count == 2 || shape.count == 3 else {
-            throw .invalidArgument("\(kind): the per-sample shape must be [C, L] or [C, H, W], got \(shape)")
+        guard (2...4).contains(shape.count) else {
+            throw .invalidArgument("\(kind): the per-sample shape must be [C, L], [C, H, W] or [C, D, H, W], got \(shape)")
         }
         guard shape.allSatisfy({ $0 >= 1 }) else {
             throw .invalidArgument("\(kind): every dimension of the shape \(shape) must be at least 1")
         }
-        self.init(channels: shape[0], height: shape.count == 3 ? shape[1] : 1, width: shape[shape.count - 1],
-                  dimensions: shape.count - 1)
-        let (plane, planeOverflow) = height.multipliedReportingOverflow(by: width)
-        guard !planeOverflow, plane <= Int(Int32.max), !plane.multipliedReportingOverflow(by: channels).overflow else {
+        let rank = shape.count
+        self.init(channels: shape[0], depth: rank == 4 ? shape[1] : 1, height: rank >= 3 ? shape[rank - 2] : 1,
+                  width: shape[rank - 1], dimensions: rank - 1)
+        guard let plane = Size.elements([depth, height, width], limit: Int(Int32.max)),
+              !plane.multipliedReportingOverflow(by: channels).overflow else {
             throw .invalidArgument("\(kind): the shape \(shape) has too many elements")
         }
     }
 
-    init(channels: Int, height: Int, width: Int, dimensions: Int) {
+    init(channels: Int, depth: Int = 1, height: Int, width: Int, dimensions: Int) {
         self.channels = channels
+        self.depth = depth
         self.height = height
         self.width = width
         self.dimensions = dimensions
     }
 }
 
-/// The window geometry shared by max and average pooling. The 1-D form has a 1×k window, stride 1
-/// and no padding along H.
+/// The window geometry shared by max and average pooling. The 2-D form has a 1×k×k window (stride
+/// 1, no padding along D), the 1-D form a 1×1×k one.
 struct PoolingWindow {
     let input: PoolingShape
     let output: PoolingShape
-    let kernelHeight: Int, kernelWidth: Int
-    let strideHeight: Int, strideWidth: Int
-    let paddingHeight: Int, paddingWidth: Int
+    let kernelDepth: Int, kernelHeight: Int, kernelWidth: Int
+    let strideDepth: Int, strideHeight: Int, strideWidth: Int
+    let paddingDepth: Int, paddingHeight: Int, paddingWidth: Int
 
     /// Rejects what PyTorch rejects: a kernel or stride below 1, padding outside 0...k/2, and a window
     /// larger than the padded input.
@@ -61,22 +73,32 @@ struct PoolingWindow {
             throw .invalidArgument("\(kind): padding must be in 0...\(kernel / 2) (at most half the kernel \(kernel)), got \(padding)")
         }
         // kernel − 2p <= extent, written so that no sum can overflow.
-        let axes = input.dimensions == 2 ? [("height", input.height), ("width", input.width)] : [("length", input.width)]
-        for (axis, extent) in axes where kernel - 2 * padding > extent {
+        let extents = [input.depth, input.height, input.width].suffix(input.dimensions)
+        for (axis, extent) in zip(Convolution.axisNames(input.dimensions), extents) where kernel - 2 * padding > extent {
             throw .invalidArgument("\(kind): the kernel \(kernel) is larger than the padded input \(axis) \(extent) + 2·\(padding)")
         }
-        let twoD = input.dimensions == 2
+        let planar = input.dimensions >= 2, volumetric = input.dimensions == 3
         self.input = input
-        kernelHeight = twoD ? kernel : 1
+        kernelDepth = volumetric ? kernel : 1
+        kernelHeight = planar ? kernel : 1
         kernelWidth = kernel
-        strideHeight = twoD ? stride : 1
+        strideDepth = volumetric ? stride : 1
+        strideHeight = planar ? stride : 1
         strideWidth = stride
-        paddingHeight = twoD ? padding : 0
+        paddingDepth = volumetric ? padding : 0
+        paddingHeight = planar ? padding : 0
         paddingWidth = padding
         output = PoolingShape(channels: input.channels,
+                              depth: (input.depth - (kernelDepth - 2 * paddingDepth)) / strideDepth + 1,
                               height: (input.height - (kernelHeight - 2 * paddingHeight)) / strideHeight + 1,
                               width: (input.width - (kernelWidth - 2 * paddingWidth)) / strideWidth + 1,
                               dimensions: input.dimensions)
+    }
+
+    /// The input slices of output slice `o` along the depth, clipped to the unpadded input.
+    @inline(__always) func slices(_ o: Int) -> Range<Int> {
+        let start = o * strideDepth - paddingDepth
+        return max(start, 0)..<min(start + kernelDepth, input.depth)
     }
 
     /// The input rows of output row `o`, clipped to the unpadded input (never empty: p <= k/2).
@@ -94,13 +116,13 @@ struct PoolingWindow {
 
 // MARK: - Max pooling
 
-/// Max pooling: y[n,c,i,j] = max over the window of x (padding counts as −∞), with PyTorch's
+/// Max pooling: y[n,c,i,j] (y[n,c,d,i,j] for volumes) = max over the window of x (padding counts as −∞), with PyTorch's
 /// conventions: the FIRST maximum in row-major window order wins (strict >), and a NaN wins over
 /// any number.
 ///
 /// The argmax of every output element is kept in the scratch (see `MaxPool.indices(in:)`):
 /// backward scatters gy there, adding where overlapping windows chose the same input, and a
-/// `MaxUnpool` linked to this node reads it. Kinds "max_pool2d" and "max_pool1d".
+/// `MaxUnpool` linked to this node reads it. Kinds "max_pool3d", "max_pool2d" and "max_pool1d".
 public final class MaxPool: Layer {
     public let kind: String
     let window: PoolingWindow
@@ -114,15 +136,15 @@ public final class MaxPool: Layer {
     ///   - kernel: window size k (k×k for images).
     ///   - stride: defaults to the kernel.
     ///   - padding: at most k/2 on each side.
-    ///   - inputShape: [C, H, W] or [C, L].
+    ///   - inputShape: [C, D, H, W], [C, H, W] or [C, L].
     public init(kernel: Int, stride: Int? = nil, padding: Int = 0, inputShape: [Int]) throws(AutoencoderError) {
         kind = PoolingShape.kind("max_pool", inputShape)
         window = try PoolingWindow(kind: kind, inputShape: inputShape, kernel: kernel, stride: stride ?? kernel, padding: padding)
     }
 
     /// The argmax of each output element in a MaxPool's scratch, which is laid out like the output,
-    /// `[batch, C, H_out, W_out]` (`[batch, C, L_out]` in 1-D): element i holds the flat index
-    /// h·W_in + w (l in 1-D) of output element i's maximum inside the unpadded input plane of the same
+    /// `[batch, C, H_out, W_out]` (`[batch, C, L_out]` in 1-D, `[batch, C, D_out, H_out, W_out]` in
+    /// 3-D): element i holds the flat index h·W_in + w (l in 1-D, (d·H_in + h)·W_in + w in 3-D) of output element i's maximum inside the unpadded input plane of the same
     /// (n, c), as the bit pattern of an Int32 stored in the Float (PyTorch's return_indices, narrowed).
     ///
     /// Reads and writes go through the Float's bit pattern, so the Float-typed buffer is never
@@ -146,28 +168,36 @@ public final class MaxPool: Layer {
 
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
         let window = window
-        let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize, width = window.input.width
+        let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize
+        let width = window.input.width, sliceSize = window.input.height * width
         let indices = MaxPool.indices(in: io.scratch)
         for plane in 0..<(io.batch * window.input.channels) {
             let x = io.input + plane * inputPlane
             var o = plane * outputPlane
-            for oh in 0..<window.output.height {
-                let rows = window.rows(oh)
-                for ow in 0..<window.output.width {
-                    let columns = window.columns(ow)
-                    var best = -Float.infinity, bestIndex = rows.lowerBound * width + columns.lowerBound
-                    for h in rows {
-                        for w in columns {
-                            let value = x[h * width + w]
-                            if value > best || value.isNaN {
-                                best = value
-                                bestIndex = h * width + w
+            for od in 0..<window.output.depth {
+                let slices = window.slices(od)
+                for oh in 0..<window.output.height {
+                    let rows = window.rows(oh)
+                    for ow in 0..<window.output.width {
+                        let columns = window.columns(ow)
+                        var best = -Float.infinity
+                        var bestIndex = slices.lowerBound * sliceSize + rows.lowerBound * width + columns.lowerBound
+                        for d in slices {
+                            for h in rows {
+                                let line = d * sliceSize + h * width
+                                for w in columns {
+                                    let value = x[line + w]
+                                    if value > best || value.isNaN {
+                                        best = value
+                                        bestIndex = line + w
+                                    }
+                                }
                             }
                         }
+                        io.output[o] = best
+                        indices[o] = Int32(truncatingIfNeeded: bestIndex)
+                        o += 1
                     }
-                    io.output[o] = best
-                    indices[o] = Int32(truncatingIfNeeded: bestIndex)
-                    o += 1
                 }
             }
         }
@@ -192,7 +222,7 @@ public final class MaxPool: Layer {
 
 /// Average pooling with count_include_pad: y[n,c,i,j] = (Σ of x over the window) / k², the padding
 /// counting as zeros in the sum and in the divisor (k in 1-D). Backward adds gy / k² to every input
-/// of the window. Kinds "avg_pool2d" and "avg_pool1d".
+/// of the window (k³ in 3-D). Kinds "avg_pool3d", "avg_pool2d" and "avg_pool1d".
 public final class AvgPool: Layer {
     public let kind: String
     let window: PoolingWindow
@@ -208,26 +238,33 @@ public final class AvgPool: Layer {
         window = try PoolingWindow(kind: kind, inputShape: inputShape, kernel: kernel, stride: stride ?? kernel, padding: padding)
     }
 
-    /// k² in 2-D, k in 1-D: with ceil_mode off no window reaches past the padding, so every window
-    /// has the full count.
-    var divisor: Float { Float(window.kernelHeight * window.kernelWidth) }
+    /// k³ in 3-D, k² in 2-D, k in 1-D: with ceil_mode off no window reaches past the padding, so
+    /// every window has the full count.
+    var divisor: Float { Float(window.kernelDepth * window.kernelHeight * window.kernelWidth) }
 
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
         let window = window, divisor = divisor
-        let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize, width = window.input.width
+        let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize
+        let width = window.input.width, sliceSize = window.input.height * width
         for plane in 0..<(io.batch * window.input.channels) {
             let x = io.input + plane * inputPlane
             var o = plane * outputPlane
-            for oh in 0..<window.output.height {
-                let rows = window.rows(oh)
-                for ow in 0..<window.output.width {
-                    let columns = window.columns(ow)
-                    var sum: Float = 0
-                    for h in rows {
-                        for w in columns { sum += x[h * width + w] }
+            for od in 0..<window.output.depth {
+                let slices = window.slices(od)
+                for oh in 0..<window.output.height {
+                    let rows = window.rows(oh)
+                    for ow in 0..<window.output.width {
+                        let columns = window.columns(ow)
+                        var sum: Float = 0
+                        for d in slices {
+                            for h in rows {
+                                let line = x + d * sliceSize + h * width
+                                for w in columns { sum += line[w] }
+                            }
+                        }
+                        io.output[o] = sum / divisor
+                        o += 1
                     }
-                    io.output[o] = sum / divisor
-                    o += 1
                 }
             }
         }
@@ -238,19 +275,26 @@ public final class AvgPool: Layer {
         guard let gradInput = io.gradInput else { return }
         if !accumulateInputGradient { gradInput.update(repeating: 0, count: io.batch * window.input.channels * window.input.planeSize) }
         let window = window, divisor = divisor
-        let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize, width = window.input.width
+        let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize
+        let width = window.input.width, sliceSize = window.input.height * width
         for plane in 0..<(io.batch * window.input.channels) {
             let gx = gradInput + plane * inputPlane
             var o = plane * outputPlane
-            for oh in 0..<window.output.height {
-                let rows = window.rows(oh)
-                for ow in 0..<window.output.width {
-                    let columns = window.columns(ow)
-                    let share = io.gradOutput[o] / divisor
-                    for h in rows {
-                        for w in columns { gx[h * width + w] += share }
+            for od in 0..<window.output.depth {
+                let slices = window.slices(od)
+                for oh in 0..<window.output.height {
+                    let rows = window.rows(oh)
+                    for ow in 0..<window.output.width {
+                        let columns = window.columns(ow)
+                        let share = io.gradOutput[o] / divisor
+                        for d in slices {
+                            for h in rows {
+                                let line = gx + d * sliceSize + h * width
+                                for w in columns { line[w] += share }
+                            }
+                        }
+                        o += 1
                     }
-                    o += 1
                 }
             }
         }

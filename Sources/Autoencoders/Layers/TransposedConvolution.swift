@@ -1,10 +1,12 @@
-/// A transposed convolution over images `[C, H, W]` ("conv_transpose2d") or signals `[C, L]`
-/// ("conv_transpose1d"), as PyTorch's ConvTranspose2d / ConvTranspose1d compute it: each input
+/// A transposed convolution over volumes `[C, D, H, W]` ("conv_transpose3d"), images `[C, H, W]`
+/// ("conv_transpose2d") or signals `[C, L]` ("conv_transpose1d"), as PyTorch's ConvTranspose3d /
+/// 2d / 1d compute it: each input
 /// value scatters a weighted copy of the kernel into the output,
 ///
 ///     y[o, h·s − p + i·d, w·s − p + j·d] += x[c, h, w] · W[c, o, i, j],   then y[o] += b[o]
 ///
-/// with W of shape [in, out, k, k] ([in, out, k] for signals; in first) and output length
+/// (and likewise with a depth axis for volumes) with W of shape [in, out, k, k] ([in, out, k, k, k]
+/// for volumes, [in, out, k] for signals; in first) and output length
 /// (in − 1)·s − 2p + d(k − 1) + outputPadding + 1 along each spatial axis.
 ///
 /// It is the adjoint of the convolution `[out, …] → [in, …]` with the same weight, so it runs on
@@ -32,14 +34,14 @@ public final class TransposedConvolution: Layer {
     private var bias: UnsafeMutablePointer<Float>? = nil            // [out]
     private var biasGradient: UnsafeMutablePointer<Float>? = nil
 
-    /// - Parameter inputShape: [C, H, W] for images, [C, L] for signals.
+    /// - Parameter inputShape: [C, D, H, W] for volumes, [C, H, W] for images, [C, L] for signals.
     /// - Throws: `.invalidArgument` for a malformed shape or hyperparameter, an output padding not
     ///   below the stride or the dilation, or an output length below 1.
     public init(inputShape: [Int], filters: Int, kernel: Int, stride: Int = 1, padding: Int = 0, outputPadding: Int = 0,
                 dilation: Int = 1, bias: Bool = true, initializer: Initializer = .heUniform) throws(AutoencoderError) {
-        guard inputShape.count == 2 || inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
-            throw .invalidArgument("a transposed convolution's input shape must be [channels, height, width] or "
-                                   + "[channels, length] with every size at least 1, not \(inputShape)")
+        guard (2...4).contains(inputShape.count), inputShape.allSatisfy({ $0 >= 1 }) else {
+            throw .invalidArgument("a transposed convolution's input shape must be [channels, depth, height, width], "
+                                   + "[channels, height, width] or [channels, length] with every size at least 1, not \(inputShape)")
         }
         try Convolution.validate(filters: filters, kernel: kernel, stride: stride, padding: padding, dilation: dilation)
         guard outputPadding >= 0, outputPadding < stride || outputPadding < dilation else {
@@ -48,7 +50,7 @@ public final class TransposedConvolution: Layer {
         }
         let spatial = Array(inputShape.dropFirst())
         var grid: [Int] = []
-        for (axis, length) in zip(spatial.count == 2 ? ["height", "width"] : ["length"], spatial) {
+        for (axis, length) in zip(Convolution.axisNames(spatial.count), spatial) {
             let out = Self.outputLength(input: length, kernel: kernel, stride: stride, padding: padding,
                                         outputPadding: outputPadding, dilation: dilation)
             guard out >= 1 else {
@@ -57,7 +59,7 @@ public final class TransposedConvolution: Layer {
             }
             grid.append(out)
         }
-        kind = spatial.count == 2 ? "conv_transpose2d" : "conv_transpose1d"
+        kind = "conv_transpose\(spatial.count)d"
         inputChannels = inputShape[0]
         self.filters = filters
         self.kernel = kernel
@@ -83,9 +85,9 @@ public final class TransposedConvolution: Layer {
 
     public var parameterDeclarations: [ParameterDeclaration] {
         // PyTorch computes the fans from the weight's dimensions 1 and 0: fanIn = out·k·k.
-        let taps = geometry.kernelHeight * geometry.kernelWidth
+        let taps = geometry.kernelDepth * geometry.kernelHeight * geometry.kernelWidth
         let fanIn = filters * taps, fanOut = inputChannels * taps
-        let spatial = outputShape.count == 3 ? [kernel, kernel] : [kernel]
+        let spatial = [Int](repeating: kernel, count: outputShape.count - 1)
         return ParameterDeclaration.weightAndBias(weightShape: [inputChannels, filters] + spatial, biasCount: filters, bias: hasBias,
                                                   initializer: initializer, fanIn: fanIn, fanOut: fanOut)
     }
@@ -99,15 +101,17 @@ public final class TransposedConvolution: Layer {
         }
     }
 
-    /// One sample's columns, `[columnRows, positions]` (none for a 1 × 1 kernel at stride 1 without
+    /// One block of one sample's columns, `[columnRows, blockPositions]` (the whole grid of an image
+    /// or signal, a few depth slices of a volume's; none for a 1 × 1 kernel at stride 1 without
     /// padding: its columns are the output itself).
     public func scratchSize(batch: Int) -> Int {
-        geometry.isPointwise ? 0 : geometry.columnRows * geometry.positions
+        geometry.isPointwise ? 0 : geometry.columnRows * geometry.blockPositions
     }
 
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
         let g = geometry, positions = g.positions, rows = g.columnRows
         let inputSize = inputChannels * positions, outputSize = g.imageSize, plane = outputSize / filters
+        let slab = g.gridHeight * g.gridWidth
         for n in 0..<io.batch {
             let x = io.input + n * inputSize, y = io.output + n * outputSize
             // Start from the bias (col2im and the pointwise GEMM add onto it).
@@ -116,12 +120,21 @@ public final class TransposedConvolution: Layer {
             } else if !g.isPointwise {
                 y.update(repeating: 0, count: outputSize)
             }
-            // columns[rows, HW] = Wᵀ[rows, in] · x[in, HW], then y += col2im(columns).
-            let columns = g.isPointwise ? y : io.scratch
-            BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: inputChannels,
-                      alpha: 1, a: weight, lda: rows, b: x, ldb: positions,
-                      beta: g.isPointwise && hasBias ? 1 : 0, c: columns, ldc: positions)
-            if !g.isPointwise { g.col2im(columns, y) }
+            if g.isPointwise {
+                // y[out, HW] (+)= Wᵀ[rows, in] · x[in, HW]
+                BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: inputChannels,
+                          alpha: 1, a: weight, lda: rows, b: x, ldb: positions,
+                          beta: hasBias ? 1 : 0, c: y, ldc: positions)
+                continue
+            }
+            // Block by block: columns[rows, block] = Wᵀ[rows, in] · x[in, block], then y += col2im(columns).
+            for first in g.depthBlocks {
+                let slices = first..<min(first + g.depthBlock, g.gridDepth), count = slices.count * slab
+                BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: count, k: inputChannels,
+                          alpha: 1, a: weight, lda: rows, b: x + first * slab, ldb: positions,
+                          beta: 0, c: io.scratch, ldc: count)
+                g.col2im(io.scratch, y, slices: slices)
+            }
         }
     }
 
@@ -133,19 +146,25 @@ public final class TransposedConvolution: Layer {
             ConvolutionGeometry.accumulatePlaneSums(io.gradOutput, count: io.batch, channels: filters,
                                                     planeSize: outputSize / filters, into: biasGradient)
         }
+        let slab = g.gridHeight * g.gridWidth
         for n in 0..<io.batch {
             let x = io.input + n * inputSize, dy = io.gradOutput + n * outputSize
-            let columns = g.isPointwise ? dy : io.scratch
-            if !g.isPointwise { g.im2col(dy, columns) }
-            // dW[in, rows] += x[in, HW] · columnsᵀ
-            BLAS.gemm(transposeA: false, transposeB: true, m: inputChannels, n: rows, k: positions,
-                      alpha: 1, a: x, lda: positions, b: columns, ldb: positions,
-                      beta: 1, c: weightGradient, ldc: rows)
-            // dx[in, HW] (+)= W[in, rows] · columns
-            if let gradInput = io.gradInput {
-                BLAS.gemm(transposeA: false, transposeB: false, m: inputChannels, n: positions, k: rows,
-                          alpha: 1, a: weight, lda: rows, b: columns, ldb: positions,
-                          beta: accumulateInputGradient ? 1 : 0, c: gradInput + n * inputSize, ldc: positions)
+            for first in g.isPointwise ? Swift.stride(from: 0, to: 1, by: 1) : g.depthBlocks {
+                // The whole grid at once when pointwise (the columns are dy itself), else one block.
+                let slices = g.isPointwise ? 0..<g.gridDepth : first..<min(first + g.depthBlock, g.gridDepth)
+                let count = slices.count * slab, offset = slices.lowerBound * slab
+                let columns = g.isPointwise ? dy : io.scratch
+                if !g.isPointwise { g.im2col(dy, columns, slices: slices) }
+                // dW[in, rows] += x[in, block] · columnsᵀ
+                BLAS.gemm(transposeA: false, transposeB: true, m: inputChannels, n: rows, k: count,
+                          alpha: 1, a: x + offset, lda: positions, b: columns, ldb: count,
+                          beta: 1, c: weightGradient, ldc: rows)
+                // dx[in, block] (+)= W[in, rows] · columns
+                if let gradInput = io.gradInput {
+                    BLAS.gemm(transposeA: false, transposeB: false, m: inputChannels, n: count, k: rows,
+                              alpha: 1, a: weight, lda: rows, b: columns, ldb: count,
+                              beta: accumulateInputGradient ? 1 : 0, c: gradInput + n * inputSize + offset, ldc: positions)
+                }
             }
         }
     }

@@ -1,10 +1,12 @@
-// The unpooling family, for images ([C, H, W]) and 1-D signals ([C, L], taken as H = 1): max
+// The unpooling family, for volumes ([C, D, H, W]), images ([C, H, W], taken as D = 1) and 1-D
+// signals ([C, L], taken as D = H = 1): max
 // unpooling with a pooling layer's indices (SegNet), bed of nails, and nearest-neighbour upsampling.
 
 /// Max unpooling: undoes the `MaxPool` this node is linked to. y = zeros of that pool's INPUT shape,
 /// then y[n,c,idx] = x[n,c,i,j] with idx the pool's argmax of output (i, j) (on a repeated index,
 /// from overlapping windows, the last one in row-major order wins). Backward is the gather
-/// gx[n,c,i,j] = gy[n,c,idx]. Kinds "max_unpool2d" and "max_unpool1d".
+/// gx[n,c,i,j] = gy[n,c,idx]. Kinds "max_unpool3d", "max_unpool2d" and "max_unpool1d"
+/// (in 3-D the indices are flat over the pre-pool volume, (d·H + h)·W + w).
 ///
 /// `links[0]` must be the linked MaxPool's scratch, read through `MaxPool.indices(in:)`: one Int32
 /// per element of this layer's input, a flat index into the output plane. The output shape is the
@@ -76,7 +78,8 @@ public final class MaxUnpool: Layer {
 
 /// Bed-of-nails unpooling with scale s: y[n,c,s·i,s·j] = x[n,c,i,j], zeros elsewhere (the top-left
 /// of each s×s block; in 1-D y[n,c,s·l] = x[n,c,l]). Backward: gx = gy[:, :, ::s, ::s].
-/// Kinds "bed_of_nails2d" and "bed_of_nails1d".
+/// In 3-D the top-left-front corner of each s×s×s block. Kinds "bed_of_nails3d", "bed_of_nails2d"
+/// and "bed_of_nails1d".
 public final class BedOfNails: Layer {
     public let kind: String
     public let scale: Int
@@ -87,7 +90,7 @@ public final class BedOfNails: Layer {
 
     /// - Parameters:
     ///   - scale: s >= 1; each spatial extent grows s times.
-    ///   - inputShape: [C, H, W] or [C, L].
+    ///   - inputShape: [C, D, H, W], [C, H, W] or [C, L].
     public init(scale: Int, inputShape: [Int]) throws(AutoencoderError) {
         kind = PoolingShape.kind("bed_of_nails", inputShape)
         (input, output) = try PoolingShape.upsampled(inputShape, scale: scale, kind: kind)
@@ -97,27 +100,35 @@ public final class BedOfNails: Layer {
     }
 
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
-        let scaleHeight = input.dimensions == 2 ? scale : 1
+        let scaleDepth = input.dimensions == 3 ? scale : 1, scaleHeight = input.dimensions >= 2 ? scale : 1
         let inputPlane = input.planeSize, outputPlane = output.planeSize
+        let inputSlice = input.height * input.width, outputSlice = output.height * output.width
         io.output.update(repeating: 0, count: io.batch * outputSize)
         for plane in 0..<(io.batch * input.channels) {
-            let x = io.input + plane * inputPlane, y = io.output + plane * outputPlane
-            for i in 0..<input.height {
-                let row = y + i * scaleHeight * output.width
-                for j in 0..<input.width { row[j * scale] = x[i * input.width + j] }
+            for d in 0..<input.depth {
+                let x = io.input + plane * inputPlane + d * inputSlice
+                let y = io.output + plane * outputPlane + d * scaleDepth * outputSlice
+                for i in 0..<input.height {
+                    let row = y + i * scaleHeight * output.width
+                    for j in 0..<input.width { row[j * scale] = x[i * input.width + j] }
+                }
             }
         }
     }
 
     public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
         guard let gradInput = io.gradInput else { return }
-        let scaleHeight = input.dimensions == 2 ? scale : 1
+        let scaleDepth = input.dimensions == 3 ? scale : 1, scaleHeight = input.dimensions >= 2 ? scale : 1
         let inputPlane = input.planeSize, outputPlane = output.planeSize, width = input.width
+        let inputSlice = input.height * input.width, outputSlice = output.height * output.width
         for plane in 0..<(io.batch * input.channels) {
-            let gy = io.gradOutput + plane * outputPlane
-            for i in 0..<input.height {
-                let row = gy + i * scaleHeight * output.width
-                Activation.store(gradInput + plane * inputPlane + i * width, width, accumulateInputGradient) { j in row[j * scale] }
+            for d in 0..<input.depth {
+                let gy = io.gradOutput + plane * outputPlane + d * scaleDepth * outputSlice
+                let gx = gradInput + plane * inputPlane + d * inputSlice
+                for i in 0..<input.height {
+                    let row = gy + i * scaleHeight * output.width
+                    Activation.store(gx + i * width, width, accumulateInputGradient) { j in row[j * scale] }
+                }
             }
         }
     }
@@ -125,7 +136,8 @@ public final class BedOfNails: Layer {
 
 /// Nearest-neighbour upsampling with scale s: y[n,c,i,j] = x[n,c,⌊i/s⌋,⌊j/s⌋] (y[n,c,l] = x[n,c,⌊l/s⌋]
 /// in 1-D). Backward: gx = the sum of gy over each s×s block (row-major, as PyTorch adds it).
-/// Kinds "upsample_nearest2d" and "upsample_nearest1d".
+/// In 3-D y[n,c,d,i,j] = x[n,c,⌊d/s⌋,⌊i/s⌋,⌊j/s⌋]. Kinds "upsample_nearest3d", "upsample_nearest2d"
+/// and "upsample_nearest1d".
 public final class NearestUpsample: Layer {
     public let kind: String
     public let scale: Int
@@ -144,32 +156,43 @@ public final class NearestUpsample: Layer {
     }
 
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
-        let scale = scale, scaleHeight = input.dimensions == 2 ? scale : 1
+        let scale = scale, scaleDepth = input.dimensions == 3 ? scale : 1, scaleHeight = input.dimensions >= 2 ? scale : 1
         let inputPlane = input.planeSize, outputPlane = output.planeSize, width = input.width, outputWidth = output.width
+        let inputSlice = input.height * width, outputSlice = output.height * outputWidth
         for plane in 0..<(io.batch * input.channels) {
-            let x = io.input + plane * inputPlane, y = io.output + plane * outputPlane
-            for i in 0..<input.height {
-                // Widen input row i once, then copy it to the other s − 1 rows of its block.
-                let first = y + i * scaleHeight * outputWidth
-                for j in 0..<outputWidth { first[j] = x[i * width + j / scale] }
-                for r in 1..<scaleHeight { (first + r * outputWidth).update(from: first, count: outputWidth) }
+            for d in 0..<input.depth {
+                let x = io.input + plane * inputPlane + d * inputSlice
+                let y = io.output + plane * outputPlane + d * scaleDepth * outputSlice
+                for i in 0..<input.height {
+                    // Widen input row i once, then copy it to the other s − 1 rows of its block.
+                    let first = y + i * scaleHeight * outputWidth
+                    for j in 0..<outputWidth { first[j] = x[i * width + j / scale] }
+                    for r in 1..<scaleHeight { (first + r * outputWidth).update(from: first, count: outputWidth) }
+                }
+                // Then the whole output slice to the other s − 1 slices of its block (volumes).
+                for r in 1..<scaleDepth { (y + r * outputSlice).update(from: y, count: outputSlice) }
             }
         }
     }
 
     public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
         guard let gradInput = io.gradInput else { return }
-        let scale = scale, scaleHeight = input.dimensions == 2 ? scale : 1
+        let scale = scale, scaleDepth = input.dimensions == 3 ? scale : 1, scaleHeight = input.dimensions >= 2 ? scale : 1
         let inputPlane = input.planeSize, outputPlane = output.planeSize, width = input.width, outputWidth = output.width
+        let inputSlice = input.height * width, outputSlice = output.height * outputWidth
         for plane in 0..<(io.batch * input.channels) {
-            let gy = io.gradOutput + plane * outputPlane
-            Activation.store(gradInput + plane * inputPlane, inputPlane, accumulateInputGradient) { k in
-                let block = gy + (k / width) * scaleHeight * outputWidth + (k % width) * scale
-                var sum: Float = 0
-                for r in 0..<scaleHeight {
-                    for c in 0..<scale { sum += block[r * outputWidth + c] }
+            for d in 0..<input.depth {
+                let gy = io.gradOutput + plane * outputPlane + d * scaleDepth * outputSlice
+                Activation.store(gradInput + plane * inputPlane + d * inputSlice, inputSlice, accumulateInputGradient) { k in
+                    let block = gy + (k / width) * scaleHeight * outputWidth + (k % width) * scale
+                    var sum: Float = 0
+                    for q in 0..<scaleDepth {
+                        for r in 0..<scaleHeight {
+                            for c in 0..<scale { sum += block[q * outputSlice + r * outputWidth + c] }
+                        }
+                    }
+                    return sum
                 }
-                return sum
             }
         }
     }

@@ -1,6 +1,7 @@
 /// Builds the convolutional and structural entries of a spec: convolution, transposed
 /// convolution, pooling, unpooling (with index links to a pooling layer), batch norm, dropout,
-/// reshape and concatenation. Shapes are per sample: [C, L] for 1-D, [C, H, W] for 2-D.
+/// group norm, reshape, concatenation and addition. Shapes are per sample: [C, L] for 1-D, [C, H, W]
+/// for 2-D, [C, D, H, W] for 3-D.
 extension GraphBuilder {
     mutating func addConvolutional(_ entry: LayerSpec, name: String, inputs: [Int], isEncoder: Bool) throws(AutoencoderError) {
         let path = entry.path
@@ -13,13 +14,19 @@ extension GraphBuilder {
             try add(name, layer, inputs, encoder: isEncoder, path: path)
             return
         }
+        if case .add = entry.kind {
+            let layer = try build { () throws(AutoencoderError) in try Add(inputShapes: inputs.map { shape(of: $0) }) }
+            try add(name, layer, inputs, encoder: isEncoder, path: path)
+            return
+        }
         guard inputs.count == 1 else {
-            throw .invalidSpec("\(path).inputs", "this layer reads exactly one node (only concat reads several)")
+            throw .invalidSpec("\(path).inputs", "this layer reads exactly one node (only concat and add read several)")
         }
         let input = shape(of: inputs[0])
         func requireRank(_ dimensions: Int) throws(AutoencoderError) {
             guard input.count == dimensions + 1 else {
-                let expected = dimensions == 2 ? "[channels, height, width]" : "[channels, length]"
+                let expected = dimensions == 3 ? "[channels, depth, height, width]"
+                    : dimensions == 2 ? "[channels, height, width]" : "[channels, length]"
                 throw .invalidSpec(path, "a \(dimensions)-D layer needs input of shape \(expected), got \(input)")
             }
         }
@@ -45,6 +52,18 @@ extension GraphBuilder {
             try addActivation(c.activation, after: node, name: name, encoder: isEncoder, path: path)
         case let .pooling(p):
             try requireRank(p.dimensions)
+            if p.dimensions == 3 {
+                // A volume whose extent the windows do not tile would lose its last voxels and no
+                // longer line up with its skip connection or unpooling: refused in a spec.
+                for (axis, extent) in zip(Convolution.axisNames(3), input.dropFirst()) {
+                    let span = extent + 2 * p.padding - p.kernel
+                    guard span >= 0, span % p.stride == 0 else {
+                        throw .invalidSpec(path, "the input \(axis) \(extent) (input shape \(input)) does not divide by the pooling "
+                                           + "(kernel \(p.kernel), stride \(p.stride), padding \(p.padding)): \(axis) + 2·padding − kernel "
+                                           + "must be a multiple of the stride")
+                    }
+                }
+            }
             let layer: Layer = p.isMax
                 ? try build { () throws(AutoencoderError) in try MaxPool(kernel: p.kernel, stride: p.stride, padding: p.padding, inputShape: input) }
                 : try build { () throws(AutoencoderError) in try AvgPool(kernel: p.kernel, stride: p.stride, padding: p.padding, inputShape: input) }
@@ -68,6 +87,9 @@ extension GraphBuilder {
             try add(name, layer, inputs, encoder: isEncoder, path: path)
         case let .batchNorm(momentum, epsilon):
             let layer = try build { () throws(AutoencoderError) in try BatchNorm(shape: input, momentum: momentum, epsilon: epsilon) }
+            try add(name, layer, inputs, encoder: isEncoder, path: path)
+        case let .groupNorm(groups, epsilon):
+            let layer = try build { () throws(AutoencoderError) in try GroupNorm(shape: input, groups: groups, epsilon: epsilon) }
             try add(name, layer, inputs, encoder: isEncoder, path: path)
         case let .dropout(rate):
             let layer = try build { () throws(AutoencoderError) in try Dropout(rate: rate, shape: input) }

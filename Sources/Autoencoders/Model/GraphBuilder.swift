@@ -188,7 +188,7 @@ struct GraphBuilder {
         case let .activation(function):
             guard inputs.count == 1 else { throw .invalidSpec("\(entry.path).inputs", "an activation reads exactly one node") }
             try add(name, Activation(function, shape: shape(of: inputs[0])), inputs, encoder: isEncoder, path: entry.path)
-        case .convolution, .transposedConvolution, .pooling, .maxUnpool, .upsample, .batchNorm, .dropout, .reshape, .concat:
+        case .convolution, .transposedConvolution, .pooling, .maxUnpool, .upsample, .batchNorm, .groupNorm, .dropout, .reshape, .concat, .add:
             try addConvolutional(entry, name: name, inputs: inputs, isEncoder: isEncoder)
         case .recurrent, .repeatSteps, .timeDistributedDense, .embedding:
             try addRecurrent(entry, name: name, inputs: inputs, isEncoder: isEncoder)

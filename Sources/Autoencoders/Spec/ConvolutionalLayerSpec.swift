@@ -1,6 +1,6 @@
 /// The spec entries of convolutional models: convolution and transposed convolution, pooling,
 /// the unpooling family, and the structural layers (batch norm, dropout, reshape, concat).
-/// Types end in "1d" (per-sample shape [C, L]) or "2d" ([C, H, W]).
+/// Types end in "1d" (per-sample shape [C, L]), "2d" ([C, H, W]) or "3d" ([C, D, H, W]).
 extension LayerSpec {
     /// A convolution or transposed convolution.
     public struct Convolution: Equatable, Sendable {
@@ -33,11 +33,12 @@ extension LayerSpec {
         for family in ["conv", "conv_transpose", "max_pool", "avg_pool", "max_unpool", "bed_of_nails", "upsample_nearest"] {
             types["\(family)1d"] = (family, 1)
             types["\(family)2d"] = (family, 2)
+            types["\(family)3d"] = (family, 3)
         }
         return types
     }()
 
-    static let structuralTypes = ["batch_norm", "dropout", "flatten", "reshape", "concat"]
+    static let structuralTypes = ["batch_norm", "group_norm", "dropout", "flatten", "reshape", "concat", "add"]
 
     /// Parses the entry when `type` is one of the convolutional or structural types, else nil.
     static func parseConvolutional(_ type: String, _ reader: SpecReader, json: JSON) throws(AutoencoderError) -> Kind? {
@@ -84,6 +85,11 @@ extension LayerSpec {
             try reader.allowOnly(common + ["momentum", "eps"])
             return .batchNorm(momentum: try reader.float("momentum", default: 0.1, minimum: 0, maximum: 1),
                               epsilon: try reader.float("eps", default: 1e-5, above: 0))
+        case "group_norm":
+            try reader.allowOnly(common + ["groups", "eps"])
+            guard reader.has("groups") else { throw .invalidSpec(reader.path("groups"), "is required (a positive integer dividing the channels)") }
+            return .groupNorm(groups: try reader.int("groups", minimum: 1, maximum: 1 << 16),
+                              epsilon: try reader.float("eps", default: 1e-5, above: 0))
         case "dropout":
             try reader.allowOnly(common + ["rate"])
             return .dropout(rate: try reader.float("rate", minimum: 0, below: 1))
@@ -100,6 +106,12 @@ extension LayerSpec {
                 throw .invalidSpec(reader.path("inputs"), "a concat layer needs \"inputs\" naming at least two nodes")
             }
             return .concat
+        case "add":
+            try reader.allowOnly(common)
+            guard let inputs = reader.object["inputs"]?.arrayValue, inputs.count >= 2 else {
+                throw .invalidSpec(reader.path("inputs"), "an add layer needs \"inputs\" naming at least two nodes")
+            }
+            return .add
         default:
             return nil
         }

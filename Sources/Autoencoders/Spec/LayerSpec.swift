@@ -20,11 +20,15 @@ public struct LayerSpec: Equatable, Sendable {
         /// Nearest-neighbour upsampling, or bed of nails (values at the top-left of each block).
         case upsample(dimensions: Int, scale: Int, bedOfNails: Bool)
         case batchNorm(momentum: Float, epsilon: Float)
+        /// Group normalization over contiguous blocks of channels (GroupNorm.swift).
+        case groupNorm(groups: Int, epsilon: Float)
         case dropout(rate: Float)
         /// A new per-sample shape with the same element count; nil flattens.
         case reshape(shape: [Int]?)
         /// Channel concatenation of the named inputs (U-Net skips).
         case concat
+        /// Elementwise sum of the named inputs (residual blocks).
+        case add
         /// Sequence entries (RecurrentLayerSpec.swift): LSTM/GRU, repeat over T steps, per-step dense.
         case recurrent(Recurrent)
         case repeatSteps(Int)

@@ -27,6 +27,9 @@ public struct ModelSpec: Equatable, Sendable {
     /// What the model is trained to output: its input (reconstruction), or a label per position
     /// (segmentation, with `"loss": "cross_entropy"`).
     public var task: Task
+    /// A segmentation model's soft Dice loss (alone or with cross-entropy), or nil for plain
+    /// cross-entropy (`"loss": "dice"` / `"dice_cross_entropy"`, Losses/SoftDice.swift).
+    public var dice: SoftDice? = nil
 
     public enum Task: Equatable, Sendable {
         case reconstruction
@@ -41,6 +44,7 @@ public struct ModelSpec: Equatable, Sendable {
 
     /// The loss as the spec names it.
     public var lossName: String {
+        if let dice { return dice.name }
         if case .segmentation = task { return "cross_entropy" }
         if case .sequenceCrossEntropy = task { return "sequence_cross_entropy" }
         return loss.name
@@ -115,7 +119,11 @@ public struct ModelSpec: Equatable, Sendable {
             for (i, element) in array.enumerated() { branches.append(try BranchSpec.parse(element, path: "branches[\(i)]", index: i)) }
         }
         tiedWeights = try root.bool("tied_weights", default: false)
-        (loss, task) = try ModelSpec.parseObjective(root.object["loss"], path: "loss", encoder: encoder)
+        if let (dice, ignoreIndex) = try SoftDice.parse(root.object["loss"], path: "loss") {
+            (loss, task, self.dice) = (.mse, .segmentation(ignoreIndex: ignoreIndex), dice)
+        } else {
+            (loss, task) = try ModelSpec.parseObjective(root.object["loss"], path: "loss", encoder: encoder)
+        }
         (optimizer, clipGradNorm) = try ModelSpec.parseOptimizerEntry(try root.reader("optimizer"))
         schedule = try root.reader("schedule").map { r throws(AutoencoderError) in try LearningRateSchedule.parse(r) } ?? .constant
         weightDecay = nil

@@ -1,42 +1,49 @@
-/// The index arithmetic of a 2-D cross-correlation, and the two data movements that turn it into
-/// a GEMM: im2col (image → columns) and its adjoint col2im (columns → image, accumulating).
+/// The index arithmetic of a 1-, 2- or 3-D cross-correlation, and the two data movements that turn
+/// it into a GEMM: im2col (image → columns) and its adjoint col2im (columns → image, accumulating).
 ///
-/// An image is one sample's `[channels, height, width]` plane stack. Its columns are a
-/// `[channels · kernelHeight · kernelWidth, gridHeight · gridWidth]` matrix whose entry
-/// (row (c·kh + i)·kw + j, column oh·gridWidth + ow) is
+/// An image is one sample's `[channels, depth, height, width]` volume. Its columns are a
+/// `[channels · kernelDepth · kernelHeight · kernelWidth, gridDepth · gridHeight · gridWidth]` matrix
+/// whose entry (row ((c·kd + a)·kh + i)·kw + j, column (od·gridHeight + oh)·gridWidth + ow) is
 ///
-///     image[c, oh·strideHeight − paddingHeight + i·dilationHeight, ow·strideWidth − paddingWidth + j·dilationWidth]
+///     image[c, od·sD − pD + a·dD, oh·sH − pH + i·dH, ow·sW − pW + j·dW]
 ///
-/// or zero where that falls in the padding. The grid is the convolution's output plane. A
-/// convolution is then `W[out, rows] · columns`, and its input gradient `col2im(Wᵀ · dY)`.
+/// or zero where that falls in the padding. The grid is the convolution's output. A convolution
+/// is then `W[out, rows] · columns`, and its input gradient `col2im(Wᵀ · dY)`.
 ///
-/// A 1-D signal `[channels, length]` is the image `[channels, 1, length]` with a `1 × k` kernel and
-/// stride 1, padding 0, dilation 1 along the height: `init(channels:spatial:...)` sets that up, and
-/// the loops below then run once per row.
+/// Images `[channels, height, width]` are volumes of depth 1 with a 1 × k × k kernel (stride 1,
+/// padding 0, dilation 1 along the depth), and signals `[channels, length]` are also of height 1
+/// with a 1 × 1 × k kernel: `init(channels:spatial:...)` sets that up, and the loops below then run
+/// once per missing axis. Each depth slice of the grid ("slab") is filled by the 2-D code.
 struct ConvolutionGeometry: Equatable {
     var channels: Int
-    var height: Int, width: Int                     // of the image
-    var gridHeight: Int, gridWidth: Int             // of the columns' positions (the convolution's output)
-    var kernelHeight: Int, kernelWidth: Int
-    var strideHeight: Int, strideWidth: Int
-    var paddingHeight: Int, paddingWidth: Int
-    var dilationHeight: Int, dilationWidth: Int
+    var depth: Int, height: Int, width: Int                 // of the image
+    var gridDepth: Int, gridHeight: Int, gridWidth: Int     // of the columns' positions (the convolution's output)
+    var kernelDepth: Int, kernelHeight: Int, kernelWidth: Int
+    var strideDepth: Int, strideHeight: Int, strideWidth: Int
+    var paddingDepth: Int, paddingHeight: Int, paddingWidth: Int
+    var dilationDepth: Int, dilationHeight: Int, dilationWidth: Int
 
-    /// A square 2-D geometry for `spatial` = [height, width], or a 1-D one for `spatial` = [length]
-    /// (height 1, kernel 1 × k). `grid` is the output plane, [gridHeight, gridWidth] or [gridLength].
+    /// A cubic 3-D geometry for `spatial` = [depth, height, width], a square 2-D one for
+    /// [height, width], or a 1-D one for [length]. `grid` is the output, of the same rank.
     init(channels: Int, spatial: [Int], grid: [Int], kernel: Int, stride: Int, padding: Int, dilation: Int) {
-        let planar = spatial.count == 2
+        let rank = spatial.count, volumetric = rank == 3, planar = rank >= 2
         self.channels = channels
-        height = planar ? spatial[0] : 1
-        width = spatial[spatial.count - 1]
-        gridHeight = planar ? grid[0] : 1
-        gridWidth = grid[grid.count - 1]
+        depth = volumetric ? spatial[0] : 1
+        height = planar ? spatial[rank - 2] : 1
+        width = spatial[rank - 1]
+        gridDepth = volumetric ? grid[0] : 1
+        gridHeight = planar ? grid[rank - 2] : 1
+        gridWidth = grid[rank - 1]
+        kernelDepth = volumetric ? kernel : 1
         kernelHeight = planar ? kernel : 1
         kernelWidth = kernel
+        strideDepth = volumetric ? stride : 1
         strideHeight = planar ? stride : 1
         strideWidth = stride
+        paddingDepth = volumetric ? padding : 0
         paddingHeight = planar ? padding : 0
         paddingWidth = padding
+        dilationDepth = volumetric ? dilation : 1
         dilationHeight = planar ? dilation : 1
         dilationWidth = dilation
     }
@@ -44,25 +51,26 @@ struct ConvolutionGeometry: Equatable {
     /// Refuses columns (one sample's im2col matrix, a GEMM operand) larger than `Size.maxElements`:
     /// checked arithmetic, before `columnRows · positions` is ever formed unchecked.
     func checkColumns(kind: String) throws(AutoencoderError) {
-        let factors = [channels, kernelHeight, kernelWidth, gridHeight, gridWidth]
+        let factors = [channels, kernelDepth, kernelHeight, kernelWidth, gridDepth, gridHeight, gridWidth]
         guard Size.elements(factors) != nil else {
-            throw .invalidArgument("\(kind): the im2col columns of one sample ([\(channels)·\(kernelHeight)·\(kernelWidth), "
-                                   + "\(gridHeight)·\(gridWidth)]) would hold more than \(Size.maxElements) floats")
+            throw .invalidArgument("\(kind): the im2col columns of one sample ([\(channels)·\(kernelDepth)·\(kernelHeight)·\(kernelWidth), "
+                                   + "\(gridDepth)·\(gridHeight)·\(gridWidth)]) would hold more than \(Size.maxElements) floats")
         }
     }
 
-    /// Rows of the columns matrix: channels · kernelHeight · kernelWidth.
-    var columnRows: Int { channels * kernelHeight * kernelWidth }
+    /// Rows of the columns matrix: channels · kernelDepth · kernelHeight · kernelWidth.
+    var columnRows: Int { channels * kernelDepth * kernelHeight * kernelWidth }
     /// Positions of the grid: the columns of one sample.
-    var positions: Int { gridHeight * gridWidth }
+    var positions: Int { gridDepth * gridHeight * gridWidth }
     /// Floats of one image.
-    var imageSize: Int { channels * height * width }
+    var imageSize: Int { channels * depth * height * width }
 
-    /// Whether the columns are the image itself (a 1 × 1 kernel at stride 1 without padding, on an
-    /// image the size of the grid), so no im2col is needed.
+    /// Whether the columns are the image itself (a 1 × 1 × 1 kernel at stride 1 without padding, on
+    /// an image the size of the grid), so no im2col is needed.
     var isPointwise: Bool {
-        kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1
-            && paddingHeight == 0 && paddingWidth == 0 && gridHeight == height && gridWidth == width
+        kernelDepth == 1 && kernelHeight == 1 && kernelWidth == 1 && strideDepth == 1 && strideHeight == 1 && strideWidth == 1
+            && paddingDepth == 0 && paddingHeight == 0 && paddingWidth == 0
+            && gridDepth == depth && gridHeight == height && gridWidth == width
     }
 
     /// The grid indices g in 0..<count with 0 <= g·stride + offset < extent, as a half-open range.
@@ -73,83 +81,132 @@ struct ConvolutionGeometry: Equatable {
         return (min(low, high), high)
     }
 
-    /// columns[columnRows, positions] = the columns of `image` [channels, height, width].
-    func im2col(_ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>) {
-        let planeSize = height * width, gridW = gridWidth, positions = self.positions
+    /// The depth slices of the grid one block of columns covers: as many as keep a block's columns
+    /// within 2^18 floats, 1 MB (at least one slice), so that a volume's columns are built,
+    /// multiplied and consumed while they are in cache instead of as one matrix of the whole grid
+    /// (W7 at one thread: 6.4 samples/s unblocked, 10.0 with 2 MB blocks, 10.8 with 1 MB, 11.1
+    /// with 512 KB, which lost at two threads; docs/BENCHMARKS.md). Images and signals (one slice)
+    /// have one block: the whole grid.
+    var depthBlock: Int {
+        let slab = gridHeight * gridWidth, budget = 1 << 18
+        return max(1, min(gridDepth, budget / max(1, columnRows * slab)))
+    }
+
+    /// Positions of the largest block: the columns of one block are [columnRows, blockPositions].
+    var blockPositions: Int { depthBlock * gridHeight * gridWidth }
+
+    /// The grid's depth slices in blocks of `depthBlock`.
+    var depthBlocks: StrideTo<Int> { stride(from: 0, to: gridDepth, by: depthBlock) }
+
+    /// columns[columnRows, positions] = the columns of `image` [channels, depth, height, width];
+    /// with `slices`, only those depth slices of the grid (the columns of one block,
+    /// [columnRows, slices.count · gridHeight · gridWidth]).
+    func im2col(_ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, slices: Range<Int>? = nil) {
+        let planeSize = height * width, volumeSize = depth * planeSize
+        let slices = slices ?? 0..<gridDepth
+        let gridW = gridWidth, slab = gridHeight * gridWidth, positions = slices.count * slab
         // At stride 1 with image rows as long as grid rows (a "same" convolution, or any signal), a
-        // kernel tap reads one contiguous run of the image: one copy per tap instead of one per row
+        // kernel tap reads one contiguous run of the plane: one copy per tap instead of one per row
         // (rows of 14 floats make the per-call cost dominate); the entries that belong in the
         // padding at the row ends are then zeroed again.
         let contiguous = strideWidth == 1 && (gridHeight == 1 || strideHeight * width == gridW)
         var row = columns
         for c in 0..<channels {
-            let plane = image + c * planeSize
-            for i in 0..<kernelHeight {
-                let rowOffset = i * dilationHeight - paddingHeight
-                let (ohLow, ohHigh) = Self.validRange(offset: rowOffset, stride: strideHeight, extent: height, count: gridHeight)
-                for j in 0..<kernelWidth {
-                    defer { row += positions }
-                    let columnOffset = j * dilationWidth - paddingWidth
-                    let (owLow, owHigh) = Self.validRange(offset: columnOffset, stride: strideWidth, extent: width, count: gridW)
-                    if ohLow == ohHigh || owLow == owHigh {
-                        row.update(repeating: 0, count: positions)      // the tap only ever sees padding
-                    } else if contiguous {
-                        let start = ohLow * gridW + owLow, end = (ohHigh - 1) * gridW + owHigh
-                        row.update(repeating: 0, count: start)
-                        (row + start).update(from: plane + (start + rowOffset * width + columnOffset), count: end - start)
-                        (row + end).update(repeating: 0, count: positions - end)
-                        if owLow > 0 || owHigh < gridW {
-                            for oh in ohLow..<ohHigh {
-                                let out = row + oh * gridW
-                                for ow in 0..<owLow { out[ow] = 0 }
-                                for ow in owHigh..<gridW { out[ow] = 0 }
-                            }
+            let volume = image + c * volumeSize
+            for a in 0..<kernelDepth {
+                let depthOffset = a * dilationDepth - paddingDepth
+                let (validLow, validHigh) = Self.validRange(offset: depthOffset, stride: strideDepth, extent: depth, count: gridDepth)
+                // The valid slices of this block, counted from the block's first slice.
+                let odLow = min(max(validLow, slices.lowerBound), slices.upperBound) - slices.lowerBound
+                let odHigh = max(min(validHigh, slices.upperBound), slices.lowerBound) - slices.lowerBound
+                for i in 0..<kernelHeight {
+                    let rowOffset = i * dilationHeight - paddingHeight
+                    let (ohLow, ohHigh) = Self.validRange(offset: rowOffset, stride: strideHeight, extent: height, count: gridHeight)
+                    for j in 0..<kernelWidth {
+                        defer { row += positions }
+                        let columnOffset = j * dilationWidth - paddingWidth
+                        let (owLow, owHigh) = Self.validRange(offset: columnOffset, stride: strideWidth, extent: width, count: gridW)
+                        if odLow == odHigh || ohLow == ohHigh || owLow == owHigh {
+                            row.update(repeating: 0, count: positions)      // the tap only ever sees padding
+                            continue
                         }
-                    } else {
-                        row.update(repeating: 0, count: ohLow * gridW)
-                        for oh in ohLow..<ohHigh {
-                            let out = row + oh * gridW
-                            let source = plane + (oh * strideHeight + rowOffset) * width + columnOffset
-                            out.update(repeating: 0, count: owLow)
-                            if strideWidth == 1 {
-                                (out + owLow).update(from: source + owLow, count: owHigh - owLow)
+                        row.update(repeating: 0, count: odLow * slab)
+                        (row + odHigh * slab).update(repeating: 0, count: (slices.count - odHigh) * slab)
+                        for od in odLow..<odHigh {
+                            let plane = volume + ((od + slices.lowerBound) * strideDepth + depthOffset) * planeSize
+                            let out = row + od * slab
+                            if contiguous {
+                                let start = ohLow * gridW + owLow, end = (ohHigh - 1) * gridW + owHigh
+                                out.update(repeating: 0, count: start)
+                                (out + start).update(from: plane + (start + rowOffset * width + columnOffset), count: end - start)
+                                (out + end).update(repeating: 0, count: slab - end)
+                                if owLow > 0 || owHigh < gridW {
+                                    for oh in ohLow..<ohHigh {
+                                        let line = out + oh * gridW
+                                        for ow in 0..<owLow { line[ow] = 0 }
+                                        for ow in owHigh..<gridW { line[ow] = 0 }
+                                    }
+                                }
                             } else {
-                                let s = strideWidth
-                                for ow in owLow..<owHigh { out[ow] = source[ow * s] }
+                                out.update(repeating: 0, count: ohLow * gridW)
+                                for oh in ohLow..<ohHigh {
+                                    let line = out + oh * gridW
+                                    let source = plane + (oh * strideHeight + rowOffset) * width + columnOffset
+                                    line.update(repeating: 0, count: owLow)
+                                    if strideWidth == 1 {
+                                        (line + owLow).update(from: source + owLow, count: owHigh - owLow)
+                                    } else {
+                                        let s = strideWidth
+                                        for ow in owLow..<owHigh { line[ow] = source[ow * s] }
+                                    }
+                                    (line + owHigh).update(repeating: 0, count: gridW - owHigh)
+                                }
+                                (out + ohHigh * gridW).update(repeating: 0, count: (gridHeight - ohHigh) * gridW)
                             }
-                            (out + owHigh).update(repeating: 0, count: gridW - owHigh)
                         }
-                        (row + ohHigh * gridW).update(repeating: 0, count: (gridHeight - ohHigh) * gridW)
                     }
                 }
             }
         }
     }
 
-    /// image[channels, height, width] += the adjoint of im2col applied to columns[columnRows, positions]:
-    /// every column entry is added to the pixel it was read from (entries in the padding are dropped).
-    func col2im(_ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>) {
-        let planeSize = height * width, gridW = gridWidth
+    /// image[channels, depth, height, width] += the adjoint of im2col applied to
+    /// columns[columnRows, positions]: every column entry is added to the voxel it was read from
+    /// (entries in the padding are dropped); with `slices`, columns of only those depth slices of
+    /// the grid (one block, as `im2col(_:_:slices:)` builds it).
+    func col2im(_ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>, slices: Range<Int>? = nil) {
+        let planeSize = height * width, volumeSize = depth * planeSize
+        let slices = slices ?? 0..<gridDepth
+        let gridW = gridWidth, slab = gridHeight * gridWidth
         var row = columns
         for c in 0..<channels {
-            let plane = image + c * planeSize
-            for i in 0..<kernelHeight {
-                let rowOffset = i * dilationHeight - paddingHeight
-                let (ohLow, ohHigh) = Self.validRange(offset: rowOffset, stride: strideHeight, extent: height, count: gridHeight)
-                for j in 0..<kernelWidth {
-                    let columnOffset = j * dilationWidth - paddingWidth
-                    let (owLow, owHigh) = Self.validRange(offset: columnOffset, stride: strideWidth, extent: width, count: gridW)
-                    for oh in ohLow..<ohHigh {
-                        let source = row + oh * gridW
-                        let target = plane + (oh * strideHeight + rowOffset) * width + columnOffset
-                        if strideWidth == 1 {
-                            for ow in owLow..<owHigh { target[ow] += source[ow] }
-                        } else {
-                            let s = strideWidth
-                            for ow in owLow..<owHigh { target[ow * s] += source[ow] }
+            let volume = image + c * volumeSize
+            for a in 0..<kernelDepth {
+                let depthOffset = a * dilationDepth - paddingDepth
+                let (validLow, validHigh) = Self.validRange(offset: depthOffset, stride: strideDepth, extent: depth, count: gridDepth)
+                let odLow = min(max(validLow, slices.lowerBound), slices.upperBound) - slices.lowerBound
+                let odHigh = max(min(validHigh, slices.upperBound), slices.lowerBound) - slices.lowerBound
+                for i in 0..<kernelHeight {
+                    let rowOffset = i * dilationHeight - paddingHeight
+                    let (ohLow, ohHigh) = Self.validRange(offset: rowOffset, stride: strideHeight, extent: height, count: gridHeight)
+                    for j in 0..<kernelWidth {
+                        let columnOffset = j * dilationWidth - paddingWidth
+                        let (owLow, owHigh) = Self.validRange(offset: columnOffset, stride: strideWidth, extent: width, count: gridW)
+                        for od in odLow..<odHigh {
+                            let plane = volume + ((od + slices.lowerBound) * strideDepth + depthOffset) * planeSize
+                            for oh in ohLow..<ohHigh {
+                                let source = row + od * slab + oh * gridW
+                                let target = plane + (oh * strideHeight + rowOffset) * width + columnOffset
+                                if strideWidth == 1 {
+                                    for ow in owLow..<owHigh { target[ow] += source[ow] }
+                                } else {
+                                    let s = strideWidth
+                                    for ow in owLow..<owHigh { target[ow * s] += source[ow] }
+                                }
+                            }
                         }
+                        row += slices.count * slab
                     }
-                    row += positions
                 }
             }
         }

@@ -4,6 +4,8 @@ struct Objective {
     let loss: ReconstructionLoss
     /// Segmentation: per-position cross-entropy against the labels in `workspace.target`.
     let task: ModelSpec.Task
+    /// Segmentation with a soft Dice loss (alone or with the cross-entropy), else nil.
+    let dice: SoftDice?
     /// A sigmoid output feeding BCE is computed as one fused step from the logits (exact and cheaper).
     let fusedSigmoidBCE: Bool
     /// The node backward starts from: the output, or the sigmoid's input when fused.
@@ -29,6 +31,7 @@ struct Objective {
     init(spec: ModelSpec, graph: Graph, table: ParameterTable) throws(AutoencoderError) {
         loss = spec.loss
         task = spec.task
+        dice = spec.dice
         codeNode = graph.codeNode
         let code = graph.nodes[graph.codeNode]
         let codeActivation = (code.layer as? Activation)?.function
@@ -39,10 +42,12 @@ struct Objective {
         var first = graph.outputNode + 1
         for (spec, output) in zip(spec.branches, graph.branchOutputs) {
             var perSample = false
+            // Myronenko's "mean" reduction divides the KL by the input's elements (voxels).
+            let klWeight = (spec.klWeight ?? spec.weight) / (spec.meanReduction ? Float(graph.inputSize) : 1)
             for index in first...output {
                 if let layer = graph.nodes[index].layer as? Variational {
-                    variationalNodes.append((index, layer, spec.weight))
-                    perSample = true
+                    variationalNodes.append((index, layer, klWeight))
+                    perSample = !spec.meanReduction
                 }
             }
             branches.append((output, spec.weight, spec.loss, perSample))
@@ -184,10 +189,26 @@ struct Objective {
             gradientBuffer?.update(repeating: 0, count: batch * graph.outputSize)
             return 0
         }
-        let (sum, _) = CrossEntropy.evaluate(logits: workspace.activations[graph.outputNode].pointer, labels: labels,
-                                             batch: batch, classes: classes, positions: positions, gradient: gradientBuffer,
-                                             scale: 1 / Float(counted), ignoreLabel: ignoreLabel)
-        return sum / Double(counted)
+        let logits = UnsafePointer(workspace.activations[graph.outputNode].pointer)
+        guard let dice else {
+            let (sum, _) = CrossEntropy.evaluate(logits: logits, labels: labels, batch: batch, classes: classes, positions: positions,
+                                                 gradient: gradientBuffer, scale: 1 / Float(counted), ignoreLabel: ignoreLabel)
+            return sum / Double(counted)
+        }
+        // Soft Dice, with cross-entropy when weighted in: the CE writes the gradient, Dice adds to it.
+        var total: Double = 0
+        if dice.crossEntropyWeight > 0 {
+            let (sum, _) = CrossEntropy.evaluate(logits: logits, labels: labels, batch: batch, classes: classes, positions: positions,
+                                                 gradient: gradientBuffer, scale: dice.crossEntropyWeight / Float(counted),
+                                                 ignoreLabel: ignoreLabel)
+            total += Double(dice.crossEntropyWeight) * sum / Double(counted)
+        } else {
+            gradientBuffer?.update(repeating: 0, count: batch * graph.outputSize)
+        }
+        total += Double(dice.diceWeight) * dice.evaluate(logits: logits, labels: labels, batch: batch, classes: classes,
+                                                         positions: positions, gradient: gradientBuffer, scale: dice.diceWeight,
+                                                         ignoreLabel: ignoreLabel)
+        return total
     }
 
     /// The unweighted KL divergence of a variational code for the last forward pass (0 without one).
