@@ -223,7 +223,7 @@ def signals(report, out):
     kinds[1000:] = 1 + np.arange(1000) % 3
     T = signal_windows(2000, rng, kinds)
     model = train(SIGNAL_SPEC, X, 30, 64)
-    scores = model.score(T)
+    scores = model.reconstruction_error(T)
     auc = roc_auc(scores, kinds > 0)
     per_kind = [roc_auc(scores[(kinds == 0) | (kinds == k)], kinds[(kinds == 0) | (kinds == k)] > 0) for k in (1, 2, 3)]
     print(f"  (4,000 normal training windows of {SIGNAL_LENGTH}; test: 1,000 normal, 1,000 anomalous; "

@@ -216,7 +216,7 @@ def vowels(report, out):
         accuracy = np.mean(logistic_regression(codes[0], y, codes[1]) == t)
         report.add("vowels", f"{cell.upper()} code: speaker accuracy (test)", f"{accuracy:.3f}",
                    f">= mean-pooled frames ({pooled_accuracy:.3f})", accuracy >= pooled_accuracy)
-        variable_mse = float(np.mean(variable.score(T, lengths=test_lengths)))
+        variable_mse = float(np.mean(variable.reconstruction_error(T, lengths=test_lengths)))
         padded_mse = float(np.mean(masked_mse(np.asarray(padded.reconstruct(T)).reshape(T.shape), T, test_lengths)))
         report.add("vowels", f"{cell.upper()}: test MSE, lengths / padded", f"{variable_mse:.3f} / {padded_mse:.3f}",
                    "lengths lower", variable_mse < padded_mse)

@@ -34,15 +34,25 @@ from ._library import version as _library_version
 from ._sequence_spec import sequence_spec, text_spec
 from ._spec import dense_spec
 from ._threads import get_num_threads, set_num_threads
-from .model import Autoencoder, ProgressCallback, TrainReport
+from .model import (Autoencoder, Model, ProgressCallback, SegmentationNetwork, TrainReport,
+                    VariationalAutoencoder)
+from .callbacks import Callback, CallbackError, CSVLogger, EarlyStopping, ModelCheckpoint
 from ._vocabulary import CharacterVocabulary
 from .trainer import Trainer
+
+#: ``load(path)``: a model file as the class its spec calls for (Autoencoder,
+#: VariationalAutoencoder or SegmentationNetwork); ``from_spec`` and ``from_bytes`` likewise.
+load = Model.load
+from_spec = Model.from_spec
+from_bytes = Model.from_bytes
 
 #: The library's version ("0.1.0"), read from it at import.
 __version__: str = _library_version
 
 __all__ = [
-    "Autoencoder", "Trainer", "TrainReport", "ProgressCallback", "dense_spec",
+    "Model", "Autoencoder", "VariationalAutoencoder", "SegmentationNetwork", "load",
+    "from_spec", "from_bytes", "Callback", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
+    "CallbackError", "Trainer", "TrainReport", "ProgressCallback", "dense_spec",
     "sequence_spec", "text_spec", "CharacterVocabulary",
     "set_num_threads", "get_num_threads", "library_path", "__version__",
     "AutoencoderError", "InvalidArgumentError", "ShapeError", "SpecError", "FileError",

@@ -47,11 +47,24 @@ def as_array(values: Any, name: str) -> np.ndarray:
         array = np.asarray(values)
     except (ValueError, TypeError) as error:
         raise ValueError(f"{name} cannot be converted to a numeric array: {error}") from None
+    if array.dtype.kind == "O":  # numbers held as Python objects (pandas, object arrays)
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{name} holds dtype object with elements that are not numbers "
+                            f"({error})") from None
+    if array.dtype.kind == "c":
+        raise ComplexDataError(f"{name} holds complex numbers; expected real numbers (Complex "
+                               "data not supported)")
     if array.dtype.kind not in _REAL_KINDS:
-        kind = "complex numbers" if array.dtype.kind == "c" else f"dtype {array.dtype}"
-        raise TypeError(f"{name} holds {kind}; expected real numbers (float32, or any integer or "
-                        "float dtype, which is converted to float32)")
+        raise TypeError(f"{name} holds dtype {array.dtype}; expected real numbers (float32, or "
+                        "any integer or float dtype, which is converted to float32)")
     return array
+
+
+class ComplexDataError(TypeError, ValueError):
+    """Complex input: a TypeError (the dtype is wrong) that scikit-learn's checks, which
+    expect a ValueError, also recognise."""
 
 
 def as_float32(array: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
-"""Inference of an :class:`Autoencoder` that reconstructs its input: encode, decode,
-reconstruct, score, inpaint, the objective, anomaly detection, and scikit-learn's transformer
-names. (Segmentation models answer :meth:`SegmentationMixin.segment` instead and refuse the
-reconstruction calls, with :class:`UnsupportedError`.)
+"""Inference: what every model answers (:class:`EncodingMixin`: encode, transform, the
+objective) and what a model that reconstructs its input adds (:class:`ReconstructionMixin`:
+decode, reconstruct, reconstruction errors and scikit-learn's scores, inpaint, anomaly
+detection). Segmentation models answer :meth:`SegmentationMixin.segment` instead.
 
 Inputs come as ``(n, input_size)`` or in the model's per-sample shape (see
 :func:`_arrays.sample_layouts`); reconstructions come back as ``(n, *input_shape)``, which is
@@ -17,7 +17,7 @@ into a :class:`SequenceBatch` and calls the ``_sequences`` or ``_tokens`` functi
 from __future__ import annotations
 
 import math
-from typing import Any, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -25,26 +25,37 @@ from ._arrays import as_mask, as_samples
 from ._errors import UnsupportedError
 from ._native import NativeModel
 from ._segmentation import as_labels, require_reconstruction
+from ._sklearn import available_if
 from ._sequences import SequenceBatch, refuse_lengths
 from ._vocabulary import CharacterVocabulary
 
-__all__ = ["InferenceMixin"]
+__all__ = ["EncodingMixin", "ReconstructionMixin"]
 
 
-class InferenceMixin:
-    """Encoding, decoding, reconstruction, scores and anomaly flags of :class:`Autoencoder`."""
+def _has_threshold(model: Any) -> bool:
+    """Whether ``model`` is built and has an anomaly threshold (predict applies)."""
+    return model.is_built and model._native.get_threshold() is not None
 
-    vocabulary: Optional[CharacterVocabulary]
 
-    def _model(self) -> NativeModel:  # provided by Autoencoder
-        raise NotImplementedError
+class EncodingMixin:
+    """What every model answers: codes (``encode``, scikit-learn's ``transform``) and the
+    training objective (``evaluate``)."""
+
+    if TYPE_CHECKING:
+        def _model(self) -> NativeModel: ...
+
+        def _check_features(self, X: Any, *, reset: bool) -> None: ...
+
+        def _wrap_output(self, codes: Any, X: Any) -> Any: ...
+
+        def _check_finite(self, X: Any) -> None: ...
 
     def _batch(self, native: NativeModel, X: Any, lengths: Any,
                name: str = "X") -> Optional[SequenceBatch]:
         """``X`` (and ``lengths``) as a :class:`SequenceBatch` for a sequence or text model;
         None for other models (which refuse ``lengths``)."""
         if native.is_sequence or native.is_tokens:
-            return SequenceBatch.prepare(native, X, lengths, name, self.vocabulary)
+            return SequenceBatch.prepare(native, X, lengths, name, getattr(self, "vocabulary", None))
         refuse_lengths(native, lengths, "lengths")
         return None
 
@@ -86,8 +97,35 @@ class InferenceMixin:
         batch = self._batch(native, X, lengths)
         if batch is not None:
             return batch.encode(native)
+        self._check_features(X, reset=False)
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         return native.encode(data)
+
+    # ---- scikit-learn's transformer names ----
+
+    def transform(self, X: Any, *, lengths: Any = None) -> Any:
+        """scikit-learn's name of :meth:`encode` (a dataframe after ``set_output``)."""
+        self._check_finite(X)
+        return self._wrap_output(self.encode(X, lengths=lengths), X)
+
+
+
+class ReconstructionMixin:
+    """What a model that reconstructs its input answers: decoding, reconstruction, errors and
+    scores, inpainting, anomaly detection and scikit-learn's ``inverse_transform``."""
+
+    vocabulary: Optional[CharacterVocabulary]
+    _native: Optional[NativeModel]
+
+    if TYPE_CHECKING:
+        is_built: bool
+
+        def _model(self) -> NativeModel: ...
+
+        def _check_features(self, X: Any, *, reset: bool) -> None: ...
+
+        def _batch(self, native: NativeModel, X: Any, lengths: Any,
+                   name: str = "X") -> Optional[SequenceBatch]: ...
 
     def decode(self, Z: Any) -> Union[np.ndarray, List[str]]:
         """Reconstructions (in data space) from codes ``Z`` ``(n, code_size)``: float32
@@ -126,21 +164,32 @@ class InferenceMixin:
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         return native.reconstruct(data).reshape((data.shape[0],) + native.input_shape)
 
-    def score(self, X: Any, y: Any = None, *, lengths: Any = None) -> np.ndarray:
-        """Per-sample anomaly scores: each sample's mean squared reconstruction error (in the
-        model's scaled space), a float32 array ``(n,)``. Large scores flag anomalies. Sequence
-        models average over each sample's valid steps (``lengths``, or a list's own lengths);
-        text models give each sample's mean per-step cross-entropy.
-
-        Note: unlike scikit-learn's ``score`` this is per sample (``y`` is ignored); use
-        :meth:`evaluate` for one number, e.g. in a scorer for ``GridSearchCV``."""
+    def reconstruction_error(self, X: Any, *, lengths: Any = None) -> np.ndarray:
+        """Per-sample reconstruction errors: each sample's mean squared reconstruction error (in
+        the model's scaled space), a float32 array ``(n,)``; large errors flag anomalies.
+        Sequence models average over each sample's valid steps (``lengths``, or a list's own
+        lengths); text models give each sample's mean per-step cross-entropy. (This was
+        ``score`` before 0.2; :meth:`score_samples` is its negative.)"""
         native = self._model()
-        require_reconstruction(native, "score")
+        require_reconstruction(native, "reconstruction_error")
         batch = self._batch(native, X, lengths)
         if batch is not None:
             return batch.score(native)
+        self._check_features(X, reset=False)
         data, _ = as_samples(X, "X", native.input_shape, native.input_size)
         return native.score(data)
+
+    def score_samples(self, X: Any, *, lengths: Any = None) -> np.ndarray:
+        """scikit-learn's per-sample score, IsolationForest's convention (higher means more
+        normal): the negative :meth:`reconstruction_error`, float32 ``(n,)``."""
+        return -self.reconstruction_error(X, lengths=lengths)
+
+    def score(self, X: Any, y: Any = None, *, lengths: Any = None) -> float:
+        """One number, higher is better (scikit-learn's rule, so that GridSearchCV's default
+        scoring works): the negative mean reconstruction error of ``X``, i.e. the mean of
+        :meth:`score_samples`. ``y`` is ignored. (Before 0.2 ``score`` gave per-sample errors:
+        that is :meth:`reconstruction_error` now.)"""
+        return float(np.mean(self.score_samples(X, lengths=lengths), dtype=np.float64))
 
     def inpaint(self, X: Any, mask: Any = None) -> np.ndarray:
         """Fills in missing inputs. ``mask`` has X's shape, 1 (or True) where an input is known
@@ -171,6 +220,8 @@ class InferenceMixin:
         :meth:`score` does."""
         native = self._model()
         require_reconstruction(native, "fit_threshold")
+        if not (native.is_sequence or native.is_tokens):
+            self._check_features(X, reset=False)
         quantile = float(quantile)
         if not 0.0 <= quantile <= 1.0:
             raise ValueError(f"quantile is {quantile}; expected a number in [0, 1], e.g. 0.99")
@@ -220,11 +271,35 @@ class InferenceMixin:
         flags: np.ndarray = native.predict(data) != 0
         return flags
 
-    # ---- scikit-learn's transformer names ----
+    @property
+    def offset_(self) -> float:
+        """IsolationForest's ``offset_``: ``decision_function = score_samples - offset_``, so
+        it is minus the :attr:`threshold`. AttributeError while the model has no threshold."""
+        threshold = self._model().get_threshold() if self._native is not None else None
+        if threshold is None:
+            raise AttributeError("offset_: the model has no anomaly threshold; set one with "
+                                 "fit_threshold(X), contamination= or model.threshold = value")
+        return -float(threshold)
 
-    def transform(self, X: Any, *, lengths: Any = None) -> np.ndarray:
-        """scikit-learn's name of :meth:`encode`."""
-        return self.encode(X, lengths=lengths)
+    @available_if(_has_threshold, "the model has no anomaly threshold; set one with "
+                  "fit_threshold(X), contamination= or model.threshold = value")
+    def decision_function(self, X: Any, *, lengths: Any = None) -> np.ndarray:
+        """IsolationForest's convention: ``score_samples(X) - offset_``, i.e. the threshold
+        minus each sample's reconstruction error, float32 ``(n,)``: negative for outliers,
+        positive or zero for inliers. Available once the model has a threshold."""
+        threshold = np.float32(self._model().get_threshold())
+        decision: np.ndarray = threshold - self.reconstruction_error(X, lengths=lengths)
+        return decision
+
+    @available_if(_has_threshold, "the model has no anomaly threshold; set one with "
+                  "fit_threshold(X), contamination= or model.threshold = value")
+    def predict(self, X: Any, *, lengths: Any = None) -> np.ndarray:
+        """Outlier detection as in scikit-learn: ``+1`` for an inlier, ``-1`` for an outlier (a
+        reconstruction error above the threshold, as :meth:`is_anomaly`), an int array
+        ``(n,)``. Available once the model has a threshold."""
+        return np.where(self.decision_function(X, lengths=lengths) < 0, -1, 1)
+
+    # ---- scikit-learn's transformer names ----
 
     def inverse_transform(self, Z: Any) -> Any:
         """scikit-learn's name of :meth:`decode`, flat as scikit-learn's arrays are:
@@ -233,8 +308,3 @@ class InferenceMixin:
         if isinstance(decoded, list):
             return decoded
         return decoded.reshape(decoded.shape[0], -1)
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names of the code features: ``autoencoder0``, ``autoencoder1``, ..."""
-        prefix = type(self).__name__.lower()
-        return np.asarray([f"{prefix}{i}" for i in range(self._model().code_size)], dtype=object)

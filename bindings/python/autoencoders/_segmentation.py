@@ -162,17 +162,10 @@ def require_segmentation(native: NativeModel, operation: str) -> None:
 
 
 class SegmentationMixin:
-    """The segmentation side of :class:`Autoencoder`: :meth:`segment` and the class queries."""
+    """What a :class:`SegmentationNetwork` adds: :meth:`segment` and the class queries."""
 
     def _model(self) -> NativeModel:  # provided by Autoencoder
         raise NotImplementedError
-
-    @property
-    def is_segmentation(self) -> bool:
-        """True for a segmentation model (spec ``"loss": "cross_entropy"``), which trains against
-        labels (``fit(X, y)``) and answers :meth:`segment`, but refuses reconstruct, decode,
-        score, inpaint and evaluate."""
-        return self._model().is_segmentation
 
     @property
     def n_classes(self) -> int:

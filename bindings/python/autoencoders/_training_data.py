@@ -87,6 +87,9 @@ class TrainingData:
                 raise ValueError("mask needs X as a padded (n, T, F) array, as the mask is")
             matrix = as_mask(mask, batch.data, (native.steps, native.features), native.input_size)
         validation = validation_batch = None
+        if isinstance(validation_data, tuple) and len(validation_data) == 2 \
+                and validation_data[1] is validation_data[0]:
+            validation_data = validation_data[0]  # Keras's (X_val, X_val) of fit(X, X, ...)
         if validation_data is not None:
             if isinstance(validation_data, tuple) and len(validation_data) == 2 \
                     and isinstance(validation_data[0], np.ndarray) and validation_data[0].ndim >= 2:

@@ -60,7 +60,7 @@ def _block(block: Any, data: bytes, token: str, method: str) -> np.ndarray:
     samples = np.ascontiguousarray(block, dtype=np.float32)
     if samples.shape[0] == 0:
         return np.zeros((0,) + _output_tail(model, method, samples.shape[1:]), dtype=np.float32)
-    return getattr(model, method)(samples)
+    return getattr(model, "reconstruction_error" if method == "score" else method)(samples)
 
 
 def _output_tail(model: Autoencoder, method: str, sample_shape: Tuple[int, ...]) -> Tuple[int, ...]:

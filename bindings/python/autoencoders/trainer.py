@@ -15,7 +15,7 @@ from ._native import NativeModel
 from ._native_sequences import require
 from ._segmentation import as_labels
 from ._sequences import SequenceBatch, refuse_lengths
-from .model import Autoencoder
+from .model import Autoencoder, Model
 
 __all__ = ["Trainer"]
 
@@ -46,8 +46,9 @@ class Trainer:
     def __init__(self, model: Autoencoder, batch_size: int = 32) -> None:
         """``model``: a built model (after fit, or from a builder); ``batch_size``: the most
         samples a step takes (1 to 1048576)."""
-        if not isinstance(model, Autoencoder):
-            raise TypeError(f"model is a {type(model).__name__}; expected an Autoencoder")
+        if not isinstance(model, Model):
+            raise TypeError(f"model is a {type(model).__name__}; expected an Autoencoder (or "
+                            "another autoencoders.Model)")
         batch_size = count(batch_size, "batch_size", 1)  # the library bounds it further (1048576)
         native = model._model()
         out = _library.TrainerPointer()

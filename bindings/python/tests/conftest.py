@@ -51,7 +51,9 @@ def data():
 
 @pytest.fixture
 def model(small_spec):
-    m = ae.Autoencoder.from_spec(small_spec, verbose=0)
+    # warm_start=True: consecutive fits continue training, as ae_model_train does (many tests
+    # train in steps); scikit-learn's default, False, is tested in test_sklearn.py.
+    m = ae.Autoencoder.from_spec(small_spec, verbose=0, warm_start=True)
     yield m
     m.close()
 

@@ -90,7 +90,7 @@ def test_every_layout_gives_the_model_input_shape(conv_model):
     assert decoded.shape == (5, 1, 16, 16)
     np.testing.assert_allclose(decoded, reference, rtol=1e-5, atol=1e-6)
     assert conv_model.inverse_transform(codes).shape == (5, 256)  # scikit-learn's 2-D
-    assert conv_model.score(x[:, 0]).shape == (5,)
+    assert conv_model.reconstruction_error(x[:, 0]).shape == (5,)
     mask = np.ones_like(x)
     mask[:, :, :4] = 0
     filled = conv_model.inpaint(x[:, 0], mask[:, 0])
@@ -120,7 +120,7 @@ def test_multi_channel_images_do_not_drop_the_channel_axis():
 
 def test_conv_autoencoder_trains_saves_loads_and_reconstructs_identically(tmp_path):
     x = blobs(256)
-    m = ae.Autoencoder.from_spec(copy.deepcopy(CONV_AE), verbose=0)
+    m = ae.Autoencoder.from_spec(copy.deepcopy(CONV_AE), verbose=0, warm_start=True)
     m.fit(x, epochs=8, batch_size=32)
     losses = m.history_["train_loss"]
     assert len(losses) == 8 and losses[-1] < 0.8 * losses[0]

@@ -30,7 +30,7 @@ def test_without_a_cluster_the_local_scheduler_is_used(model):
     # Runs before the module's cluster exists (tests run in file order): no default client.
     X = np.random.default_rng(4).random((64, 12), dtype=np.float32)
     scores = aed.score(model, da.from_array(X, chunks=(16, 12)))
-    np.testing.assert_allclose(scores.compute(), model.score(X), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(scores.compute(), model.reconstruction_error(X), rtol=1e-5, atol=1e-7)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_results_equal_the_single_process_calls(client, model):
     D = da.from_array(X, chunks=(100, 12))
     scores = aed.score(model, D)
     assert isinstance(scores, da.Array) and scores.chunks == (D.chunks[0],)
-    np.testing.assert_allclose(scores.compute(), model.score(X), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(scores.compute(), model.reconstruction_error(X), rtol=1e-5, atol=1e-7)
     codes = aed.encode(model, D)
     assert codes.chunks == (D.chunks[0], (3,))
     np.testing.assert_allclose(codes.compute(), model.encode(X), rtol=1e-5, atol=1e-6)
@@ -63,7 +63,7 @@ def test_results_equal_the_single_process_calls(client, model):
 def test_columns_split_into_chunks_are_joined(client, model):
     X = np.random.default_rng(3).random((90, 12), dtype=np.float32)
     scores = aed.score(model, da.from_array(X, chunks=(30, 5))).compute()
-    np.testing.assert_allclose(scores, model.score(X), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(scores, model.reconstruction_error(X), rtol=1e-5, atol=1e-7)
 
 
 def test_a_block_of_the_wrong_width_fails_with_the_librarys_message(client, model):
@@ -79,4 +79,4 @@ def test_a_dataframe_is_scored_on_its_numeric_columns(client, model):
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(12)])
     frame.insert(3, "name", [f"sensor {i}" for i in range(60)])       # a text column is left out
     scores = aed.score(model, dd.from_pandas(frame, npartitions=3)).compute()
-    np.testing.assert_allclose(scores, model.score(X), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(scores, model.reconstruction_error(X), rtol=1e-5, atol=1e-7)

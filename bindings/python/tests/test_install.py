@@ -61,7 +61,7 @@ rng = np.random.default_rng(0)
 x = rng.random((64, 10), dtype=np.float32)
 model = ae.Autoencoder.dense(10, hidden=[8], code_size=3, verbose=0).fit(x, epochs=3)
 print(json.dumps({"path": ae.library_path, "file": ae.__file__, "version": ae.__version__,
-                  "shape": list(model.reconstruct(x).shape), "score": float(model.score(x).mean())}))
+                  "shape": list(model.reconstruct(x).shape), "score": float(model.reconstruction_error(x).mean())}))
 """
     work = tmp_path / "elsewhere"
     work.mkdir()

@@ -94,9 +94,9 @@ def test_sequence_and_token_calls_do_not_leak():
     def cycle():
         signals.encode(X, lengths=lengths)
         signals.reconstruct(listed)
-        signals.score(X, lengths=lengths)
+        signals.reconstruction_error(X, lengths=lengths)
         text.reconstruct(["abc", "dc"])
-        text.score(["abcd"])
+        text.reconstruction_error(["abcd"])
         try:
             text.encode(bad_ids, lengths=[1, 2])
         except ae.InvalidArgumentError:

@@ -69,7 +69,7 @@ def test_inference_shapes_and_consistency(model, data):
     recon = model.reconstruct(data)
     assert recon.shape == data.shape and recon.dtype == np.float32
     np.testing.assert_allclose(model.decode(codes), recon, rtol=1e-5, atol=1e-6)
-    scores = model.score(data)
+    scores = model.reconstruction_error(data)
     assert scores.shape == (200,) and scores.dtype == np.float32
     np.testing.assert_allclose(scores, ((recon - data) ** 2).mean(axis=1), rtol=1e-4, atol=1e-7)
     assert model.evaluate(data) > 0
@@ -249,7 +249,7 @@ def test_closed_model_raises_before_calling_c(small_spec, data, monkeypatch):
                  "ae_model_train", "ae_model_save", "ae_model_get_parameter"):
         monkeypatch.setattr(_library.lib, name, forbidden)
     calls = [lambda: m.encode(data), lambda: m.decode(np.zeros((1, 3))),
-             lambda: m.reconstruct(data), lambda: m.score(data), lambda: m.fit(data),
+             lambda: m.reconstruct(data), lambda: m.reconstruction_error(data), lambda: m.fit(data),
              lambda: m.save("x.aem"), lambda: m.get_parameter("encoder.0.weight"),
              lambda: m.input_size, lambda: m.epochs_completed, lambda: m.to_bytes(),
              lambda: m.transform(data), lambda: m.set_input_scaling(0, 1),

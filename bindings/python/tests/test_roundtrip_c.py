@@ -125,7 +125,7 @@ def test_trained_in_python_runs_identically_in_c(compile_c, tmp_path, data, thre
     scores = np.fromfile(tmp_path / "scores.bin", dtype=np.float32)
     np.testing.assert_array_equal(recon, model.reconstruct(data))
     np.testing.assert_array_equal(codes, model.encode(data))
-    np.testing.assert_array_equal(scores, model.score(data))
+    np.testing.assert_array_equal(scores, model.reconstruction_error(data))
 
 
 def test_trained_in_c_loads_identically_in_python(compile_c, tmp_path, data, small_spec,

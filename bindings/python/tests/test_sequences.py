@@ -94,7 +94,7 @@ def test_shapes_of_a_sequence_model(trained, X):
     assert trained.encode(X).shape == (64, H)
     assert trained.reconstruct(X).shape == (64, T, F)
     assert trained.reconstruct(X.reshape(64, T * F)).shape == (64, T, F)  # flat input too
-    scores = trained.score(X)
+    scores = trained.reconstruction_error(X)
     assert scores.shape == (64,) and np.all(np.isfinite(scores)) and np.all(scores >= 0)
     assert np.isfinite(trained.evaluate(X))
     assert trained.decode(trained.encode(X[:4])).shape == (4, T, F)
@@ -123,8 +123,8 @@ def test_padding_does_not_change_codes_reconstructions_or_scores(trained, X, len
     clean = trained.reconstruct(X, lengths=lengths)
     np.testing.assert_allclose(trained.reconstruct(noisy, lengths=lengths), clean,
                                rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(trained.score(noisy, lengths=lengths),
-                               trained.score(X, lengths=lengths), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(trained.reconstruction_error(noisy, lengths=lengths),
+                               trained.reconstruction_error(X, lengths=lengths), rtol=1e-5, atol=1e-7)
     assert trained.evaluate(noisy, lengths=lengths) == pytest.approx(
         trained.evaluate(X, lengths=lengths), rel=1e-5)
     for i, length in enumerate(lengths):
@@ -141,7 +141,7 @@ def test_lengths_change_the_code(trained, X):
 def test_full_lengths_equal_no_lengths(trained, X):
     full = np.full(len(X), T, dtype=np.int32)
     np.testing.assert_allclose(trained.encode(X, lengths=full), trained.encode(X), atol=1e-5)
-    np.testing.assert_allclose(trained.score(X, lengths=full), trained.score(X), rtol=1e-5)
+    np.testing.assert_allclose(trained.reconstruction_error(X, lengths=full), trained.reconstruction_error(X), rtol=1e-5)
 
 
 @needs_lengths
@@ -149,7 +149,7 @@ def test_a_list_of_variable_length_sequences_equals_padded_and_lengths(trained, 
     listed = [X[i, :length] for i, length in enumerate(lengths)]
     np.testing.assert_allclose(trained.encode(listed), trained.encode(X, lengths=lengths),
                                rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(trained.score(listed), trained.score(X, lengths=lengths),
+    np.testing.assert_allclose(trained.reconstruction_error(listed), trained.reconstruction_error(X, lengths=lengths),
                                rtol=1e-5, atol=1e-7)
     assert trained.evaluate(listed) == pytest.approx(trained.evaluate(X, lengths=lengths),
                                                      rel=1e-5)
@@ -223,7 +223,7 @@ def test_input_scaling_counts_only_valid_steps(X, lengths):
 def test_threshold_and_anomalies_with_lengths(X, lengths):
     with ae.Autoencoder.sequence(T, F, hidden=4, verbose=0) as model:
         threshold = model.fit_threshold(X, 0.9, lengths=lengths)
-        scores = model.score(X, lengths=lengths)
+        scores = model.reconstruction_error(X, lengths=lengths)
         assert threshold == pytest.approx(float(np.quantile(scores.astype(np.float64), 0.9)),
                                           rel=1e-6)
         assert model.threshold == pytest.approx(threshold)
@@ -265,8 +265,8 @@ def test_a_loaded_model_answers_the_same_with_lengths(trained, X, lengths, tmp_p
     loaded = ae.Autoencoder.load(path)
     np.testing.assert_allclose(loaded.encode(X, lengths=lengths),
                                trained.encode(X, lengths=lengths), atol=1e-6)
-    np.testing.assert_allclose(loaded.score(X, lengths=lengths),
-                               trained.score(X, lengths=lengths), rtol=1e-6)
+    np.testing.assert_allclose(loaded.reconstruction_error(X, lengths=lengths),
+                               trained.reconstruction_error(X, lengths=lengths), rtol=1e-6)
 
 
 # ---- Bad input -------------------------------------------------------------------------------
@@ -285,11 +285,11 @@ def test_lengths_outside_1_to_T_are_refused(trained, X, bad, message):
 
 def test_lengths_must_match_the_samples(trained, X):
     with pytest.raises(ae.ShapeError, match="lengths has 3 values but there are 64 samples"):
-        trained.score(X, lengths=[T, T, T])
+        trained.reconstruction_error(X, lengths=[T, T, T])
     with pytest.raises(ae.ShapeError, match=r"expected \(64,\)"):
-        trained.score(X, lengths=np.full((64, 1), T))
+        trained.reconstruction_error(X, lengths=np.full((64, 1), T))
     with pytest.raises(TypeError, match="lengths holds"):
-        trained.score(X, lengths=np.full(64, 2.5))
+        trained.reconstruction_error(X, lengths=np.full(64, 2.5))
     with pytest.raises(ValueError, match="validation_lengths is given without validation_data"):
         trained.fit(X, validation_lengths=[T] * 64)
     with pytest.raises(ValueError, match=r"X_val alone .* not a tuple \(X_val, y_val\)"):
@@ -333,7 +333,7 @@ def test_nan_in_a_valid_step_with_lengths_is_refused(trained, X, lengths):
     bad = X.copy()
     bad[0, 0, 0] = np.nan
     with pytest.raises(ae.NumericError):
-        trained.score(bad, lengths=lengths)
+        trained.reconstruction_error(bad, lengths=lengths)
 
 
 def test_lengths_on_a_model_that_is_not_a_sequence_model(model, data):
@@ -411,4 +411,4 @@ def test_c_reads_a_python_sequence_model_with_the_same_lengths(trained, X, lengt
                                rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(recon.reshape(X.shape), trained.reconstruct(X, lengths=lengths),
                                rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(scores, trained.score(X, lengths=lengths), rtol=1e-5)
+    np.testing.assert_allclose(scores, trained.reconstruction_error(X, lengths=lengths), rtol=1e-5)

@@ -155,7 +155,7 @@ def test_strings_equal_ids_with_lengths(trained):
     codes = trained.encode(WORDS[:20])
     assert codes.shape == (20, trained.code_size) and codes.dtype == np.float32
     np.testing.assert_allclose(trained.encode(ids, lengths=lengths), codes, atol=1e-6)
-    np.testing.assert_allclose(trained.score(ids, lengths=lengths), trained.score(WORDS[:20]),
+    np.testing.assert_allclose(trained.reconstruction_error(ids, lengths=lengths), trained.reconstruction_error(WORDS[:20]),
                                rtol=1e-6)
     assert trained.evaluate(ids, lengths=lengths) == pytest.approx(
         trained.evaluate(WORDS[:20]), rel=1e-6)
@@ -177,14 +177,14 @@ def test_padding_ids_do_not_change_a_code(trained):
         row[length:] = rng.integers(0, trained.vocabulary_size, trained.steps - length)
     np.testing.assert_allclose(trained.encode(noisy, lengths=lengths),
                                trained.encode(ids, lengths=lengths), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(trained.score(noisy, lengths=lengths),
-                               trained.score(ids, lengths=lengths), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(trained.reconstruction_error(noisy, lengths=lengths),
+                               trained.reconstruction_error(ids, lengths=lengths), rtol=1e-5, atol=1e-7)
 
 
 @needs_tokens
 def test_scores_rank_unseen_gibberish_above_learnt_words(trained):
-    known = trained.score(WORDS[:50])
-    gibberish = trained.score(["zzq", "qqqq", "xkcdw", "wq"])  # unknown letters
+    known = trained.reconstruction_error(WORDS[:50])
+    gibberish = trained.reconstruction_error(["zzq", "qqqq", "xkcdw", "wq"])  # unknown letters
     assert known.shape == (50,) and np.all(np.isfinite(known)) and np.all(known >= 0)
     assert gibberish.min() > np.median(known)
 
@@ -210,7 +210,7 @@ def test_validation_and_the_trainer_take_strings(vocabulary):
         assert np.isfinite(trainer.step(ids, lengths=lengths))
     threshold = model.fit_threshold(WORDS, 0.95)
     assert model.is_anomaly(WORDS).mean() == pytest.approx(0.05, abs=0.02)
-    assert threshold == pytest.approx(np.quantile(model.score(WORDS).astype(np.float64), 0.95),
+    assert threshold == pytest.approx(np.quantile(model.reconstruction_error(WORDS).astype(np.float64), 0.95),
                                       rel=1e-6)
 
 
@@ -247,7 +247,7 @@ def test_token_ids_outside_the_vocabulary_are_refused(trained):
         trained.encode(ids, lengths=lengths)
     ids[2, 1] = -1
     with pytest.raises(ValueError):
-        trained.score(ids, lengths=lengths)
+        trained.reconstruction_error(ids, lengths=lengths)
 
 
 @needs_tokens

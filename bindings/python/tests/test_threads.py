@@ -86,7 +86,7 @@ def test_close_while_calls_are_in_flight_never_frees_under_them(data):
 
 
 def test_fit_from_two_threads_is_serialised(small_spec, data):
-    model = ae.Autoencoder.from_spec(small_spec, verbose=0)
+    model = ae.Autoencoder.from_spec(small_spec, verbose=0, warm_start=True)
 
     def work(_):
         model.fit(data, epochs=3, batch_size=20)

@@ -12,6 +12,7 @@ from autoencoders._progress import ProgressPrinter
 
 
 def twin(spec, **kw):
+    kw.setdefault("warm_start", True)  # these tests train in steps, as ae_model_train does
     return ae.Autoencoder.from_spec(spec, verbose=0, **kw)
 
 
@@ -63,7 +64,7 @@ def test_estimator_defaults_are_used_and_fit_overrides_them(small_spec, data):
 
 
 def test_schedule_from_the_builder(data):
-    m = ae.Autoencoder.dense(12, hidden=[8], code_size=3, lr=0.01, verbose=0,
+    m = ae.Autoencoder.dense(12, hidden=[8], code_size=3, lr=0.01, verbose=0, warm_start=True,
                              schedule={"type": "step", "step_size": 1, "gamma": 0.5})
     m.fit(data, epochs=3)
     np.testing.assert_allclose(m.history_["learning_rate"], [0.01, 0.005, 0.0025], rtol=1e-6)
@@ -212,7 +213,8 @@ def test_first_fit_infers_the_input_size_and_failure_leaves_it_unfitted(data):
 
 
 def test_input_scaling_hyperparameter_fits_on_first_fit(data):
-    m = ae.Autoencoder(hidden=[6], code_size=2, input_scaling="standardize", verbose=0)
+    m = ae.Autoencoder(hidden=[6], code_size=2, input_scaling="standardize", verbose=0,
+                       warm_start=True)
     m.fit(data * 100 + 5, epochs=1)
     offset, scale = m.get_input_scaling()
     np.testing.assert_allclose(offset, (data * 100 + 5).mean(axis=0), rtol=1e-4)
@@ -276,7 +278,7 @@ def test_anomaly_threshold_and_predict(model, data, tmp_path):
     with pytest.raises(ae.UnsupportedError, match="threshold"):
         model.is_anomaly(data)
     threshold = model.fit_threshold(data, quantile=0.9)
-    scores = model.score(data)
+    scores = model.reconstruction_error(data)
     assert threshold == pytest.approx(float(np.quantile(scores.astype(np.float64), 0.9)), rel=1e-5)
     assert model.threshold == pytest.approx(threshold)
     flags = model.is_anomaly(data)
