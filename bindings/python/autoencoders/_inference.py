@@ -105,7 +105,6 @@ class EncodingMixin:
 
     def transform(self, X: Any, *, lengths: Any = None) -> Any:
         """scikit-learn's name of :meth:`encode` (a dataframe after ``set_output``)."""
-        self._check_finite(X)
         return self._wrap_output(self.encode(X, lengths=lengths), X)
 
 

@@ -10,6 +10,9 @@ Otherwise, and with ``verbose=2``, one plain line per epoch::
     epoch 3/20 loss 0.123400 val_loss 0.130100 lr 0.001 time 1.2s
 
 For a VAE both also show the epoch's KL divergence per sample after the loss (``kl 12.3456``).
+
+With ``verbose=1`` and tqdm installed, a ``tqdm.auto`` bar replaces the built-in one on a
+terminal, and in a Jupyter notebook (whose output is no terminal) it is a notebook widget.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import math
 import shutil
 import sys
-from typing import Any, Dict, Optional, TextIO
+from typing import Any, Dict, Optional, TextIO, Union
 
 #: Keys of the progress dictionaries given to a ``fit`` callback.
 PROGRESS_KEYS = ("epoch", "epochs", "batch", "batches", "train_loss", "validation_loss",
@@ -86,8 +89,10 @@ class ProgressPrinter:
         self._columns = shutil.get_terminal_size((0, 0)).columns if style == "bar" else 0
 
     @classmethod
-    def for_verbosity(cls, verbose: int, stream: Optional[TextIO] = None) -> "ProgressPrinter":
-        """0: silent; 1: a bar on a terminal, else lines; 2: lines."""
+    def for_verbosity(cls, verbose: int, stream: Optional[TextIO] = None
+                      ) -> Union["ProgressPrinter", "TqdmProgress"]:
+        """0: silent; 1: a tqdm.auto bar (when installed) on a terminal or in a notebook, else
+        the built-in bar on a terminal, else lines; 2: lines."""
         stream = stream if stream is not None else sys.stderr
         if not verbose:
             return cls("silent", stream)
@@ -97,6 +102,9 @@ class ProgressPrinter:
             terminal = stream.isatty()
         except (AttributeError, ValueError):
             terminal = False
+        bar = tqdm_class() if terminal or in_notebook() else None
+        if bar is not None:
+            return TqdmProgress(bar, stream)
         return cls("bar" if terminal else "lines", stream)
 
     @property
@@ -165,3 +173,59 @@ class ProgressPrinter:
             self.stream.flush()
         except (OSError, ValueError):  # a closed or broken stream must not stop training
             pass
+
+
+def tqdm_class() -> Any:
+    """``tqdm.auto.tqdm`` when tqdm is installed, else None."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
+
+def in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (IPython already imported, with a kernel app)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    try:
+        shell = ipython.get_ipython()
+        return shell is not None and "IPKernelApp" in shell.config
+    except Exception:  # an unusual IPython: no widget then
+        return False
+
+
+class TqdmProgress:
+    """Progress as one tqdm bar over the whole run (every batch of every epoch), its
+    description the epoch, its postfix the loss (and the last validation loss)."""
+
+    wants_batches = True
+
+    def __init__(self, bar_class: Any, stream: TextIO) -> None:
+        self._bar_class = bar_class
+        self._stream = stream
+        self._bar: Any = None
+        self._validation: Optional[float] = None
+
+    def update(self, p: Dict[str, Any]) -> None:
+        batches = max(int(p["batches"]), 1)
+        if self._bar is None:
+            self._bar = self._bar_class(total=int(p["epochs"]) * batches, unit="batch",
+                                        file=self._stream, leave=True, dynamic_ncols=True)
+        done = int(p["epoch"]) * batches + (batches if p["is_epoch_end"] else int(p["batch"]))
+        if p["is_epoch_end"] and p["validation_loss"] is not None:
+            self._validation = p["validation_loss"]
+        self._bar.set_description(f"epoch {p['epoch'] + 1}/{p['epochs']}", refresh=False)
+        postfix = {"loss": _loss(p["train_loss"], 4)}
+        if p.get("kl_divergence") is not None:
+            postfix["kl"] = _loss(p["kl_divergence"], 4)
+        if self._validation is not None:
+            postfix["val"] = _loss(self._validation, 4)
+        self._bar.set_postfix(postfix, refresh=False)
+        self._bar.update(done - self._bar.n)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        self._bar = None

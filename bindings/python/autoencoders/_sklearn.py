@@ -53,6 +53,12 @@ def output_config(estimator: Any) -> str:
     return str(sklearn.get_config().get("transform_output", "default"))
 
 
+def _listed(names: Any, most: int = 5) -> str:
+    """``- name`` lines, at most ``most`` of them, as scikit-learn writes them."""
+    lines = [f"- {name}\n" for name in list(names)[:most]]
+    return "".join(lines) + ("- ...\n" if len(names) > most else "")
+
+
 class available_if:
     """A method present only when ``check(self)`` is true, as scikit-learn's ``available_if``:
     ``hasattr(model, "predict")`` is False until a threshold is fitted, so meta-estimators and
@@ -91,9 +97,9 @@ class SklearnMixin:
     # ---- Input checks with scikit-learn's messages ----
 
     def _check_features(self, X: Any, *, reset: bool) -> None:
-        """Records (``reset``, in fit) or checks the feature names of a dataframe ``X``, and
-        checks the number of features of a 2-D ``X`` of a model that takes flat vectors, with
-        the messages scikit-learn's checks look for."""
+        """Records (``reset``, in fit) or checks the feature names of a dataframe ``X``; then
+        (not ``reset``) checks the number of features of a 2-D ``X`` of a model that takes flat
+        vectors, and that X is finite, with the messages scikit-learn's checks look for."""
         names = feature_names(X)
         if reset:
             if names is not None:
@@ -111,17 +117,18 @@ class SklearnMixin:
                           "feature names", UserWarning, stacklevel=3)
         elif names is not None and fitted is not None and \
                 (len(names) != len(fitted) or not np.array_equal(names, fitted)):
-            unexpected = [n for n in names if n not in set(fitted)]
-            missing = [n for n in fitted if n not in set(names)]
+            unexpected = sorted(set(names) - set(fitted))
+            missing = sorted(set(fitted) - set(names))
             message = "The feature names should match those that were passed during fit.\n"
             if unexpected:
-                message += f"Feature names unseen at fit time:\n- {unexpected[:5]}\n"
+                message += "Feature names unseen at fit time:\n" + _listed(unexpected)
             if missing:
-                message += f"Feature names seen at fit time, yet now missing:\n- {missing[:5]}\n"
+                message += "Feature names seen at fit time, yet now missing:\n" + _listed(missing)
             if not unexpected and not missing:
                 message += "Feature names must be in the same order as they were in fit.\n"
             raise ValueError(message)
         self._check_n_features(X)
+        self._check_finite(X)
 
     def _check_n_features(self, X: Any) -> None:
         """scikit-learn's message for a 2-D ``X`` with the wrong number of features, for a

@@ -381,7 +381,7 @@ class Model(ParamsMixin, BuildersMixin, WeightsMixin, SklearnMixin, SavingMixin,
         self (``history_`` and ``report_`` describe this pass)."""
         overrides = {"epochs": 1, "validation_split": 0.0, "patience": 0, "verbose": verbose}
         return self._fit(X, y, restart=False, overrides=overrides, lengths=lengths, mask=mask,
-                         callbacks=callbacks, refit_threshold=False)
+                         callbacks=callbacks, refit_threshold=False, partial=True)
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """``fit(X, y, **fit_params)`` then ``transform(X)`` (with fit's ``lengths``)."""
@@ -423,7 +423,7 @@ class Model(ParamsMixin, BuildersMixin, WeightsMixin, SklearnMixin, SavingMixin,
              lengths: Any = None, validation_data: Any = None, validation_lengths: Any = None,
              mask: Any = None, callbacks: Optional[Sequence[Any]] = None,
              callback: Optional[ProgressCallback] = None, report_batches: bool = False,
-             refit_threshold: bool = True) -> "Model":
+             refit_threshold: bool = True, partial: bool = False) -> "Model":
         if self._closed:
             raise ValueError("model is closed")
         settings = self._settings(overrides)
@@ -459,8 +459,8 @@ class Model(ParamsMixin, BuildersMixin, WeightsMixin, SklearnMixin, SavingMixin,
 
         try:
             native = self._build_for_fit(X) if fresh else self._model()
-            if not fresh:
-                self._check_n_features(X)
+            if not fresh:  # scikit-learn's messages first (partial_fit keeps the names)
+                self._check_features(X, reset=False) if partial else self._check_n_features(X)
             if runner is not None and not fresh:
                 snapshot = native.to_bytes(True)
             arrays = TrainingData.prepare(native, X, y, validation_data, mask, lengths,
@@ -469,7 +469,8 @@ class Model(ParamsMixin, BuildersMixin, WeightsMixin, SklearnMixin, SavingMixin,
                 index = int(np.flatnonzero(~np.isfinite(arrays.data))[0])
                 raise NumericError(f"X holds NaN or inf (element {index} of sample "
                                    f"{index // arrays.data.shape[1]}); data must be finite")
-            self._check_features(X, reset=True)
+            if fresh or not partial:
+                self._check_features(X, reset=True)
             self._prepare_input_scaling(native, arrays)
             progress = callback
             if runner is not None:
@@ -571,10 +572,10 @@ def model_class(cls: Type[Model], native: NativeModel, origin: str) -> Type[Mode
     target = _FAMILY[kind]
     if issubclass(target, cls):
         return target
-    if issubclass(cls, target):
+    if issubclass(cls, target) and cls._KIND == kind:  # a user's subclass
         return cls
     reconstruction = _FAMILY["reconstruction"]
-    if kind == "variational" and issubclass(cls, reconstruction):
+    if kind == "variational" and issubclass(cls, reconstruction) and cls._KIND != "variational":
         return cls
     if cls is reconstruction and kind == "segmentation":
         warnings.warn(f"Autoencoder.{origin} of a segmentation model returns a "

@@ -56,14 +56,14 @@ def squares_data():
 
 @pytest.fixture
 def seg_model():
-    m = ae.Autoencoder.from_spec(unet(), verbose=0)
+    m = ae.SegmentationNetwork.from_spec(unet(), verbose=0)
     yield m
     m.close()
 
 
 def test_unet_learns_to_segment_squares(squares_data):
     (x, y), (x_test, y_test) = squares_data
-    model = ae.Autoencoder.from_spec(unet(), epochs=10, batch_size=32, verbose=0).fit(x, y)
+    model = ae.SegmentationNetwork.from_spec(unet(), epochs=10, batch_size=32, verbose=0).fit(x, y)
     predicted = model.segment(x_test)
     assert predicted.shape == (64, 16, 16) and predicted.dtype == np.int32
     accuracy = (predicted == y_test).mean()
@@ -80,7 +80,7 @@ def test_properties(seg_model):
     assert seg_model.input_shape == (1, 16, 16) and seg_model.label_shape == (16, 16)
     assert seg_model.label_size == 256 and seg_model.ignore_index == -100
     assert not seg_model.can_decode  # U-Net: the decoder reads e1
-    with ae.Autoencoder.from_spec(unet(ignore_index=255), verbose=0) as m:
+    with ae.SegmentationNetwork.from_spec(unet(ignore_index=255), verbose=0) as m:
         assert m.ignore_index == 255
 
 
@@ -96,12 +96,12 @@ def test_segment_takes_every_layout(seg_model):
 def test_label_layouts_and_dtypes_train_identically(squares_data, threads_pinned):
     (x, y), _ = squares_data
     x, y = x[:64], y[:64]
-    base = ae.Autoencoder.from_spec(unet(), verbose=0).to_bytes()
+    base = ae.SegmentationNetwork.from_spec(unet(), verbose=0).to_bytes()
     variants = [y, y.astype(np.int32), y.reshape(64, 256), y[:, None], y.astype(np.uint8),
                 y.astype(np.float64), y.astype(bool), np.asfortranarray(y), y.tolist()]
     results = []
     for labels in variants:
-        m = ae.Autoencoder.from_bytes(base, verbose=0)
+        m = ae.SegmentationNetwork.from_bytes(base, verbose=0)
         m.fit(x, labels, epochs=1, batch_size=32, shuffle=False)
         results.append(m.parameters())
     for other in results[1:]:
@@ -153,10 +153,10 @@ def test_label_checks_before_the_library(seg_model, squares_data):
 
 def test_ignore_index_pixels_do_not_count(squares_data):
     (x, y), _ = squares_data
-    base = ae.Autoencoder.from_spec(unet(ignore_index=255), verbose=0)
+    base = ae.SegmentationNetwork.from_spec(unet(ignore_index=255), verbose=0)
 
     def first_loss(batch, labels):
-        model = ae.Autoencoder.from_bytes(base.to_bytes())  # the same weights every time
+        model = ae.SegmentationNetwork.from_bytes(base.to_bytes())  # the same weights every time
         with ae.Trainer(model, batch_size=8) as trainer:
             return trainer.step(batch, labels=labels)
 
@@ -181,9 +181,9 @@ def test_ignore_index_pixels_do_not_count(squares_data):
 
 def test_validation_data_tuple_equals_the_same_samples_held_out(squares_data):
     (x, y), (x_val, y_val) = squares_data
-    explicit = ae.Autoencoder.from_spec(unet(), verbose=0)
+    explicit = ae.SegmentationNetwork.from_spec(unet(), verbose=0)
     explicit.fit(x, y, validation_data=(x_val, y_val), epochs=2, batch_size=32)
-    merged = ae.Autoencoder.from_spec(unet(), verbose=0)
+    merged = ae.SegmentationNetwork.from_spec(unet(), verbose=0)
     merged.fit(np.concatenate([x, x_val]), np.concatenate([y, y_val]), validation_split=0.2,
                epochs=2, batch_size=32)
     assert len(explicit.history_["validation_loss"]) == 2
@@ -241,7 +241,7 @@ def test_refusals(seg_model, squares_data, small_spec, data):
 def test_trainer_steps_with_labels_equal_fit_without_shuffle(squares_data, threads_pinned):
     (x, y), _ = squares_data
     x, y = x[:64], y[:64]
-    stepped = ae.Autoencoder.from_spec(unet(), verbose=0)
+    stepped = ae.SegmentationNetwork.from_spec(unet(), verbose=0)
     with ae.Trainer(stepped, batch_size=16) as trainer:
         losses = [trainer.step(x[i:i + 16], labels=y[i:i + 16]) for i in range(0, 64, 16)]
         with pytest.raises(ValueError, match=r"labels are required.*labels=y"):
@@ -253,7 +253,7 @@ def test_trainer_steps_with_labels_equal_fit_without_shuffle(squares_data, threa
         with pytest.raises(ae.InvalidArgumentError, match=r"labels\[0, 0, 0\] = 9"):
             trainer.step(x[:16], labels=np.full((16, 256), 9))
     assert all(np.isfinite(losses))
-    fitted = ae.Autoencoder.from_spec(unet(), verbose=0)
+    fitted = ae.SegmentationNetwork.from_spec(unet(), verbose=0)
     fitted.fit(x, y, epochs=1, batch_size=16, shuffle=False)
     for name, values in fitted.parameters().items():
         np.testing.assert_array_equal(stepped.get_parameter(name), values)
@@ -263,7 +263,7 @@ def test_save_load_and_pickle_keep_the_segmentation(seg_model, squares_data, tmp
     (x, y), _ = squares_data
     seg_model.fit(x[:64], y[:64], epochs=1)
     seg_model.save(tmp_path / "unet.aem")
-    loaded = ae.Autoencoder.load(tmp_path / "unet.aem")
+    loaded = ae.load(tmp_path / "unet.aem")
     clone = pickle.loads(pickle.dumps(seg_model))
     for other in (loaded, clone):
         assert other.is_segmentation and other.n_classes == 2 and other.label_shape == (16, 16)
@@ -272,7 +272,7 @@ def test_save_load_and_pickle_keep_the_segmentation(seg_model, squares_data, tmp
 
 def test_estimator_style_fit_uses_y(squares_data):
     (x, y), _ = squares_data
-    estimator = ae.Autoencoder(spec=unet(), epochs=1, batch_size=32, verbose=0)
+    estimator = ae.SegmentationNetwork(spec=unet(), epochs=1, batch_size=32, verbose=0)
     assert not estimator.is_built
     codes = estimator.fit_transform(x[:64], y[:64])  # builds the model, trains on (X, y)
     assert estimator.is_segmentation and codes.shape == (64, estimator.code_size)

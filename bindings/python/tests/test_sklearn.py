@@ -78,6 +78,84 @@ def test_loaded_models_report_their_spec_as_parameter(small_spec, tmp_path, data
     np.testing.assert_array_equal(rebuilt.encode(data), m.encode(data))
 
 
+def test_score_is_one_number_and_score_samples_follow_isolation_forest(data):
+    m = ae.Autoencoder(**HYPER).fit(data)
+    errors = m.reconstruction_error(data)
+    score = m.score(data)
+    assert isinstance(score, float) and score == pytest.approx(-errors.mean(dtype=np.float64))
+    np.testing.assert_array_equal(m.score_samples(data), -errors)  # higher: more normal
+    assert score == pytest.approx(m.score_samples(data).mean(dtype=np.float64))
+
+
+def test_decision_function_and_predict_once_a_threshold_is_fitted(data):
+    m = ae.Autoencoder(**HYPER).fit(data)
+    assert not hasattr(m, "predict") and not hasattr(m, "decision_function")
+    assert not hasattr(m, "offset_")
+    with pytest.raises(AttributeError, match="no anomaly threshold"):
+        m.predict(data)
+    threshold = m.fit_threshold(data, 0.9)
+    assert m.offset_ == -threshold
+    decision = m.decision_function(data)
+    np.testing.assert_allclose(decision, m.score_samples(data) - np.float32(m.offset_),
+                               rtol=1e-6, atol=1e-7)
+    labels = m.predict(data)
+    assert set(np.unique(labels)) == {-1, 1}
+    np.testing.assert_array_equal(labels == -1, m.is_anomaly(data))
+    np.testing.assert_array_equal(labels == -1, decision < 0)
+    assert (labels == -1).mean() == pytest.approx(0.1, abs=0.01)
+
+
+def test_contamination_fits_the_threshold_in_fit(data):
+    m = ae.Autoencoder(**HYPER, contamination=0.05).fit(data)
+    assert (m.predict(data) == -1).mean() == pytest.approx(0.05, abs=0.01)
+    with pytest.raises(ValueError, match="contamination"):
+        ae.Autoencoder(**HYPER, contamination=0.9).fit(data)
+
+
+def test_warm_start_defaults_to_false_and_fitting_twice_equals_once(data):
+    m = ae.Autoencoder(**HYPER)
+    assert m.warm_start is False
+    first = m.fit(data).transform(data)
+    np.testing.assert_array_equal(m.fit(data).transform(data), first)
+    assert m.epochs_completed == HYPER["epochs"]
+
+
+def test_loaded_models_train_on(model, data, tmp_path):
+    model.fit(data, epochs=2)
+    model.save(tmp_path / "m.aem")
+    loaded = ae.load(tmp_path / "m.aem", verbose=0)
+    assert loaded.warm_start is True
+    loaded.fit(data, epochs=1)
+    assert loaded.epochs_completed == 3
+
+
+def test_verbose_auto_shows_progress_in_a_direct_fit(data, capsys):
+    assert ae.Autoencoder().verbose == "auto"
+    ae.Autoencoder(hidden=[4], code_size=2, epochs=2).fit(data)
+    assert len(capsys.readouterr().err.splitlines()) == 2  # lines: stderr is no terminal here
+    with pytest.raises(ValueError, match="verbose"):
+        ae.Autoencoder(hidden=[4], verbose="loud").fit(data)
+
+
+def test_feature_names_and_pandas_output(data):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(data, columns=[f"f{i}" for i in range(12)], index=range(100, 300))
+    m = ae.Autoencoder(**HYPER).fit(frame)
+    assert list(m.feature_names_in_) == list(frame.columns)
+    assert isinstance(m.transform(frame), np.ndarray)
+    out = m.set_output(transform="pandas").transform(frame)
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == ["autoencoder0",
+                                                                   "autoencoder1", "autoencoder2"]
+    assert list(out.index) == list(frame.index)
+    np.testing.assert_array_equal(out.to_numpy(), m.set_output(transform="default").transform(frame))
+    with pytest.raises(ValueError, match="feature names should match"):
+        m.transform(frame[frame.columns[::-1]])
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        m.transform(data)
+    with pytest.raises(ValueError, match="transform is 'arrow'"):
+        m.set_output(transform="arrow")
+
+
 # ---- With scikit-learn --------------------------------------------------------------------------
 
 def test_sklearn_clone_of_unfitted_and_fitted(data):
@@ -121,6 +199,17 @@ def test_sklearn_pipeline_like_pca(data):
     assert list(features.get_feature_names_out())[0] == "autoencoder0"
     recon = features.inverse_transform(features.transform(data))
     assert recon.shape == data.shape
+
+
+def test_sklearn_clone_is_silent_with_verbose_auto(data, capsys):
+    base = pytest.importorskip("sklearn.base")
+    m = ae.Autoencoder(hidden=[4], code_size=2, epochs=2)
+    copy = base.clone(m)
+    assert copy.get_params() == m.get_params() and copy.verbose == "auto"
+    copy.fit(data)
+    assert capsys.readouterr().err == ""  # what meta-estimators fit trains silently
+    base.clone(m.set_params(verbose=2)).fit(data)  # unless asked explicitly
+    assert len(capsys.readouterr().err.splitlines()) == 2
 
 
 def test_sklearn_grid_search(data):

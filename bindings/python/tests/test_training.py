@@ -171,12 +171,24 @@ class FakeTerminal(io.StringIO):
 
 
 def test_verbose_1_on_a_terminal_draws_a_bar(model, data, monkeypatch):
+    from autoencoders import _progress
+    monkeypatch.setattr(_progress, "tqdm_class", lambda: None)  # the built-in bar, tqdm or not
     terminal = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     model.fit(data, epochs=2, batch_size=10, verbose=1)
     text = terminal.getvalue()
     assert "\r" in text and "[####################] 100%" in text and "done" in text
     assert text.endswith("\n") and text.count("\n") == 1  # one line, redrawn in place
+
+
+def test_verbose_1_on_a_terminal_uses_tqdm_when_installed(model, data, monkeypatch):
+    pytest.importorskip("tqdm")
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    model.fit(data, epochs=2, batch_size=10, verbose=1, validation_split=0.1)
+    text = terminal.getvalue()
+    assert "epoch 2/2" in text and "36/36" in text and "val=" in text  # 18 batches an epoch
+    assert "[####################]" not in text
 
 
 def test_progress_bar_format():
