@@ -56,6 +56,20 @@ elif [ -z "$python" ]; then
     need_apt+=(python3-mpi4py python3-dask python3-distributed)
 fi
 
+# The scikit-learn conformance suite (bindings/python/tests/test_sklearn_conformance.py and the
+# pandas and tqdm tests): scikit-learn, pandas and tqdm, optional for users and skipped without
+# them, installed here so that CI runs them. Debian's packages for Debian's python3, pip otherwise
+# (Debian 12's python3-sklearn is 1.2: the conformance checks, which need 1.6, skip there).
+if [ -n "$python" ] && ! "$python" -c "import sklearn, pandas, tqdm" 2>/dev/null; then
+    if [ "$(readlink -f "$python")" = "$(readlink -f /usr/bin/python3)" ]; then
+        need_apt+=(python3-sklearn python3-pandas python3-tqdm)
+    elif [ "$managed" != 1 ]; then
+        python_pip+=(scikit-learn pandas tqdm)
+    fi
+elif [ -z "$python" ]; then
+    need_apt+=(python3-sklearn python3-pandas python3-tqdm)
+fi
+
 # The install suite makes throwaway venvs (the wheel test, pip from a git URL); Debian's own
 # python3 can do so only with python3-venv.
 if [ -z "$python" ] || [ "$(readlink -f "$python")" = "$(readlink -f /usr/bin/python3)" ]; then
@@ -73,6 +87,7 @@ if [ ${#python_pip[@]} -gt 0 ]; then
 fi
 python3 -c "import numpy, PIL, pytest" || { echo "setup: $(command -v python3) still cannot import numpy, PIL and pytest" >&2; exit 1; }
 python3 -c "import mpi4py, dask.array, distributed" || { echo "setup: $(command -v python3) still cannot import mpi4py, dask.array and distributed" >&2; exit 1; }
+python3 -c "import sklearn, pandas, tqdm" || { echo "setup: $(command -v python3) still cannot import sklearn, pandas and tqdm" >&2; exit 1; }
 command -v mpirun >/dev/null 2>&1 || { echo "setup: mpirun is not on PATH after installing openmpi-bin" >&2; exit 1; }
 
 command -v swift >/dev/null 2>&1 || { echo "setup: swift is not on PATH (Swift 6.x is required)" >&2; exit 1; }

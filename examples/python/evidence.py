@@ -61,7 +61,7 @@ def one_per_digit(split: str = "test") -> np.ndarray:
 
 def train(spec: dict, X: np.ndarray, epochs: int, batch_size: int, y: Optional[np.ndarray] = None):
     """A model built from `spec`, fitted quietly to X (to targets y, when given)."""
-    model = ae.Autoencoder.from_spec(spec, epochs=epochs, batch_size=batch_size, verbose=0)
+    model = ae.Model.from_spec(spec, epochs=epochs, batch_size=batch_size, verbose=0)
     return model.fit(X) if y is None else model.fit(X, y)
 
 

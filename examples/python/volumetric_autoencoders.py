@@ -70,7 +70,7 @@ def segmentation(report, out):
             for seed in SEEDS:
                 spec = brain_spec(vae, seed=seed)
                 epochs = STEP_SAMPLES // count
-                model = ae.Autoencoder.from_spec(spec, epochs=epochs, batch_size=2, verbose=0)
+                model = ae.Model.from_spec(spec, epochs=epochs, batch_size=2, verbose=0)
                 start = time.perf_counter()
                 model.fit(X[:count], y[:count])
                 seconds = time.perf_counter() - start

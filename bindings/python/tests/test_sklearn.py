@@ -202,7 +202,8 @@ def test_sklearn_pipeline_like_pca(data):
 
 
 def test_sklearn_clone_is_silent_with_verbose_auto(data, capsys):
-    base = pytest.importorskip("sklearn.base")
+    pytest.importorskip("sklearn", minversion="1.3")  # __sklearn_clone__
+    from sklearn import base
     m = ae.Autoencoder(hidden=[4], code_size=2, epochs=2)
     copy = base.clone(m)
     assert copy.get_params() == m.get_params() and copy.verbose == "auto"
