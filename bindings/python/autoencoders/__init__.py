@@ -7,18 +7,20 @@ Quick start::
 
     model = ae.Autoencoder.dense(784, hidden=[512, 128], code_size=32,
                                  output_activation="sigmoid", loss="bce")
-    model.fit(X, epochs=20, validation_split=0.1, patience=3)
+    model.fit(X, epochs=20, validation_split=0.1, callbacks=[ae.EarlyStopping(patience=3)])
     codes = model.encode(X)                  # (n, 32)
-    scores = model.score(X)                  # per-sample reconstruction error
+    errors = model.reconstruction_error(X)   # per-sample reconstruction error
     model.save("mnist.aem")                  # loadable from C, Swift, the CLI
 
-``Autoencoder`` is also a scikit-learn style transformer (``fit``/``transform``/
-``inverse_transform``, ``get_params``/``set_params``); ``Trainer`` trains step by step.
-Convolutional models take images ``(n, C, H, W)``; segmentation models (spec
-``"loss": "cross_entropy"``) train with ``fit(X, y)`` on integer labels and answer
-``segment(X)`` with ``(n, H, W)`` int32 labels. Variational autoencoders (an encoder ending in
-``{"type": "variational", "units": d}``) add ``encode_distribution(X)``, ``generate(n, seed)``
-and ``interpolate(a, b, steps)``.
+One class per task, all derived from :class:`Model`: ``Autoencoder`` reconstructs (dense,
+convolutional, sequence and text models), ``VariationalAutoencoder`` adds
+``encode_distribution(X)``, ``sample_codes`` and ``generate(n, seed)``, and
+``SegmentationNetwork`` (spec ``"loss": "cross_entropy"``) trains with ``fit(X, y)`` on integer
+labels and answers ``segment(X)``. ``load(path)`` and ``from_spec(spec)`` return the class the
+spec calls for. Each is a scikit-learn transformer (``check_estimator`` passes; ``score`` is one
+number, ``score_samples``/``decision_function``/``predict`` follow IsolationForest,
+``partial_fit``, ``set_output``) and trains with Keras's habits (``callbacks=``, ``history_``);
+``Trainer`` trains step by step. Convolutional models take images ``(n, C, H, W)``.
 Sequence models (``"input_shape": [T, F]`` with ``lstm``/``gru`` layers; ``Autoencoder.sequence``)
 take ``(n, T, F)`` arrays with ``lengths=`` or lists of ``(t_i, F)`` arrays; text models
 (``Autoencoder.text`` with a ``CharacterVocabulary``) take and give lists of strings.
