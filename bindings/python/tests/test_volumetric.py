@@ -28,7 +28,7 @@ def cubes(n, seed=0):
 
 def test_the_spec_trains_two_steps_and_segments():
     spec = json.loads(SPEC.read_text())
-    model = ae.Autoencoder.from_spec(spec, epochs=1, batch_size=2, verbose=0)
+    model = ae.SegmentationNetwork.from_spec(spec, epochs=1, batch_size=2, verbose=0)
     X, y = cubes(4)
     model.fit(X, y)
     losses = model.history_["train_loss"]
@@ -38,7 +38,7 @@ def test_the_spec_trains_two_steps_and_segments():
 
 
 def test_labels_outside_the_classes_are_refused():
-    model = ae.Autoencoder.from_spec(json.loads(SPEC.read_text()), epochs=1, batch_size=2, verbose=0)
+    model = ae.SegmentationNetwork.from_spec(json.loads(SPEC.read_text()), epochs=1, batch_size=2, verbose=0)
     X, y = cubes(2)
     y[1, 3, 4, 5] = 2
     with pytest.raises(ae.InvalidArgumentError):
