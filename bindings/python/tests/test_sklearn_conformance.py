@@ -1,7 +1,9 @@
 """scikit-learn conformance, with scikit-learn itself (skipped without it; CI installs it):
 every check of check_estimator, the transformer checks it does not run for third-party
 estimators (set_output, feature names, partial_fit), and model selection over the code size
-inside a Pipeline."""
+inside a Pipeline. For Autoencoder and VariationalAutoencoder: the generic checks train
+unsupervised transformers, which a SegmentationNetwork (labels per pixel of images) is not;
+its scikit-learn methods are tested in test_family.py."""
 
 import warnings
 
@@ -24,10 +26,14 @@ import autoencoders as ae  # noqa: E402
 
 # The package does not depend on scikit-learn, so its estimators cannot derive from
 # BaseEstimator; they follow its protocol instead, which is what these checks test.
-pytestmark = pytest.mark.filterwarnings("ignore:Estimator Autoencoder does not inherit")
+pytestmark = pytest.mark.filterwarnings("ignore:Estimator .* does not inherit")
 
 #: Small and quick; verbose="auto" is silent in the clones the checks fit.
 ESTIMATOR = ae.Autoencoder(hidden=[8], code_size=3, epochs=2)
+#: The VAE standardizes its input: on the checks' raw blobs (values near 10) the log-variance
+#: of a 2-epoch VAE overflows and training stops with NumericError, as it should.
+ESTIMATORS = [ESTIMATOR, ae.VariationalAutoencoder(hidden=[8], code_size=3, epochs=2,
+                                                   input_scaling="standardize")]
 
 #: Checks that fail, each with its reason (none today: every check that applies passes).
 #: check_array_api_input skips itself unless SCIPY_ARRAY_API=1 (the model takes numpy only).
@@ -42,8 +48,8 @@ EXTRA_CHECKS = ["check_set_output_transform", "check_set_output_transform_pandas
 
 
 with warnings.catch_warnings():  # the same warning, at collection
-    warnings.filterwarnings("ignore", "Estimator Autoencoder does not inherit")
-    checks = parametrize_with_checks([ESTIMATOR],
+    warnings.filterwarnings("ignore", "Estimator .* does not inherit")
+    checks = parametrize_with_checks(ESTIMATORS,
                                      expected_failed_checks=lambda _: EXPECTED_FAILED_CHECKS)
 
 
@@ -52,12 +58,13 @@ def test_check_estimator(estimator, check):
     check(estimator)
 
 
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
 @pytest.mark.parametrize("name", EXTRA_CHECKS)
 @pytest.mark.filterwarnings("ignore:X (has|does not have valid) feature names")  # on purpose
-def test_extra_transformer_checks(name):
+def test_extra_transformer_checks(name, estimator):
     if "pandas" in name or "dataframe" in name:
         pytest.importorskip("pandas")
-    getattr(estimator_checks, name)("Autoencoder", clone(ESTIMATOR))
+    getattr(estimator_checks, name)(type(estimator).__name__, clone(estimator))
 
 
 def low_rank(n, rank, features=12, seed=0):
