@@ -218,6 +218,18 @@ class Autoencoder(Model, ReconstructionMixin, AutoencoderBuildersMixin):
         return self._model().can_decode
 
     @property
+    def is_sequence(self) -> bool:
+        """True for a sequence model (input ``[T, F]`` and a recurrent layer) or a text model:
+        its methods take ``lengths=`` and lists of variable-length sequences."""
+        native = self._model()
+        return native.is_sequence or native.is_tokens
+
+    @property
+    def steps(self) -> int:
+        """T, the steps of a sequence or text model's input (0 for other models)."""
+        return self._model().steps
+
+    @property
     def is_text(self) -> bool:
         """True for a token (text) model: its first encoder entry is an ``embedding``, and it
         takes token ids (or, with a :attr:`vocabulary`, strings)."""

@@ -255,18 +255,6 @@ class Model(ParamsMixin, BuildersMixin, FittingMixin, WeightsMixin, SklearnMixin
         self.set_params(spec=value)
 
     @property
-    def is_sequence(self) -> bool:
-        """True for a sequence model (input ``[T, F]`` and a recurrent layer) or a text model:
-        its methods take ``lengths=`` and lists of variable-length sequences."""
-        native = self._model()
-        return native.is_sequence or native.is_tokens
-
-    @property
-    def steps(self) -> int:
-        """T, the steps of a sequence or text model's input (0 for other models)."""
-        return self._model().steps
-
-    @property
     def is_variational(self) -> bool:
         """True for a variational autoencoder (the spec's encoder ends in a ``variational``
         entry; a variational *branch* of a segmentation encoder does not count)."""
