@@ -18,9 +18,12 @@ MaxUnpool with the linked MaxPool's indices and its input's shape; nearest upsam
 nails → Reshape + Expand / Pad + Reshape (exact); batch norm → BatchNormalization, or folded into
 the preceding conv/dense layer (``batch_norm="fold"``); group norm → Reshape + ReduceMean;
 concat → Concat on the channel axis; add → Sum; k-sparse → TopK + ScatterElements; the VAE's
-code → Gemm of the mean head; activations → their operators (GELU in its erf or tanh form).
-Branches (training-only heads) and dropout are left out. Layers with no mapping (recurrent
-layers, embeddings) raise :class:`UnsupportedError` naming the entry.
+code → Gemm of the mean head; activations → their operators (GELU in its erf or tanh form);
+lstm/gru (stacked, bidirectional, "sequence" or "last", initial states) → ONNX LSTM/GRU with the
+gate blocks reordered; repeat → Expand; time_distributed_dense → MatMul + Add. A sequence model's
+graph takes full-length sequences (no lengths input). Branches (training-only heads) and dropout
+are left out. Token (text) models, whose input is ids through an embedding, raise
+:class:`UnsupportedError` naming the entry.
 
 Use :func:`export_onnx` (or ``Autoencoder.export_onnx``), or
 ``python -m autoencoders export-onnx model.aem model.onnx``.
@@ -41,8 +44,9 @@ __all__ = ["export_onnx", "to_onnx", "OPSET"]
 #: The ONNX operator set of exported graphs (ONNX Runtime >= 1.13, TensorRT 8.5+, onnxruntime-web).
 OPSET = 17
 
+#: The graph's input and output names.
+_RESERVED = ("input", "reconstruction", "labels", "logits", "code")
 _SEGMENTATION_LOSSES = ("cross_entropy", "dice", "dice_cross_entropy")
-_RECURRENT = ("lstm", "gru", "repeat", "time_distributed_dense", "embedding")
 _ACTIVATIONS = ("identity", "linear", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh",
                 "sigmoid", "tanh", "softplus")
 _SELU_ALPHA = 1.6732632423543772
@@ -71,7 +75,8 @@ class _Graph:
         self.helper = onnx.helper
         self.nodes: List[Any] = []
         self.initializers: List[Any] = []
-        self._used: Dict[str, int] = {}
+        # The graph's input and output names are never given to inner tensors.
+        self._used: Dict[str, int] = {name: 1 for name in _RESERVED}
 
     def unique(self, hint: str) -> str:
         hint = hint or "t"
@@ -89,8 +94,13 @@ class _Graph:
         return self.const(hint, np.asarray(list(values), np.int64), np.int64)
 
     def op(self, op_type: str, inputs: Sequence[str], hint: str, outputs: int = 1,
-           **attributes: Any) -> Union[str, List[str]]:
-        names = [self.unique(hint if i == 0 else f"{hint}.out{i}") for i in range(outputs)]
+           exact: bool = False, **attributes: Any) -> Union[str, List[str]]:
+        """Appends a node; its outputs get unique names from ``hint`` (``exact``: ``hint``
+        itself, for the graph's outputs)."""
+        if exact:
+            names = [hint]
+        else:
+            names = [self.unique(hint if i == 0 else f"{hint}.out{i}") for i in range(outputs)]
         self.nodes.append(self.helper.make_node(op_type, list(inputs), names, name=names[0],
                                                 **attributes))
         return names[0] if outputs == 1 else names
@@ -196,9 +206,6 @@ class _Exporter:
 
     def build(self) -> Any:
         g, helper, T = self.g, self.onnx.helper, self.onnx.TensorProto
-        if _loss_type(self.spec) == "sequence_cross_entropy":
-            raise UnsupportedError("ONNX export: token (text) models are not supported: "
-                                   "encoder[0] is an embedding")
         x = _Value("input", self.input_shape)
         if self.scaling is not None:
             offset, scale = self.scaling
@@ -232,11 +239,11 @@ class _Exporter:
         if self.loss in _SEGMENTATION_LOSSES:
             if self.segmentation_output == "labels":
                 argmax = g.op("ArgMax", [last.name], "labels.int64", axis=1, keepdims=0)
-                labels = g.op("Cast", [argmax], "labels", to=T.INT32)
+                labels = g.op("Cast", [argmax], "labels", exact=True, to=T.INT32)
                 outputs.append(helper.make_tensor_value_info(labels, T.INT32,
                                                              ["N"] + list(last.shape[1:])))
             else:
-                logits = g.op("Identity", [last.name], "logits")
+                logits = g.op("Identity", [last.name], "logits", exact=True)
                 outputs.append(helper.make_tensor_value_info(logits, T.FLOAT,
                                                              ["N"] + list(last.shape)))
         else:
@@ -250,9 +257,9 @@ class _Exporter:
                            "output.scaled")
                 out = g.op("Add", [out, g.const("output_scaling.offset",
                                                 np.reshape(offset, shape))], "output.unscaled")
-            out = g.op("Identity", [out], "reconstruction")
+            out = g.op("Identity", [out], "reconstruction", exact=True)
             outputs.append(helper.make_tensor_value_info(out, T.FLOAT, ["N"] + list(last.shape)))
-        code_out = g.op("Identity", [code.name], "code")
+        code_out = g.op("Identity", [code.name], "code", exact=True)
         outputs.append(helper.make_tensor_value_info(code_out, T.FLOAT, ["N"] + list(code.shape)))
         graph = helper.make_graph(
             g.nodes, str(self.spec.get("name", "autoencoder")),
@@ -267,11 +274,27 @@ class _Exporter:
               part: str, following: Optional[Mapping[str, Any]]) -> _Value:
         g = self.g
         kind = str(entry.get("type"))
-        if kind in _RECURRENT:
-            raise UnsupportedError(f"ONNX export: {path} ({kind!r}, named {name!r}): recurrent and "
-                                   "token layers are not exported yet; dense, convolutional, "
-                                   "variational and segmentation models are")
+        if kind == "embedding":
+            raise UnsupportedError(f"ONNX export: {path} ({kind!r}, named {name!r}): token (text) "
+                                   "models are not exported; dense, convolutional, sequence "
+                                   "(LSTM/GRU), variational and segmentation models are")
         x = inputs[0]
+        if kind in ("lstm", "gru"):
+            return self.recurrent(entry, name, x, path, kind)
+        if kind == "repeat":  # [H] -> [T, H]
+            steps = int(entry["steps"])
+            column = g.op("Unsqueeze", [x.name, g.ints(f"{name}.axis", [1])], f"{name}.column")
+            out = g.op("Expand", [column, g.ints(f"{name}.steps", (1, steps, 1))], name)
+            return _Value(out, (steps,) + x.shape)
+        if kind == "time_distributed_dense":  # [T, F] -> [T, units], one dense layer per step
+            weight = self.param(f"{name}.weight", path)
+            out = g.op("MatMul", [x.name, g.const(f"{name}.weight_t", weight.T)], f"{name}.matmul")
+            if entry.get("bias", True):
+                out = g.op("Add", [out, g.const(f"{name}.bias", self.param(f"{name}.bias", path))],
+                           name)
+            if entry.get("activation") is not None:
+                out = _activation(g, entry["activation"], out, f"{name}.activation")
+            return _Value(out, (x.shape[0], weight.shape[0]))
         if kind == "dense":
             return self.dense(entry, name, x, path, part, following)
         if kind == "variational":  # inference: z = μ
@@ -457,6 +480,71 @@ class _Exporter:
         if entry.get("activation") is not None:
             out = _activation(g, entry["activation"], out, f"{name}.activation")
         return _Value(out, (filters,) + spatial)
+
+    def recurrent(self, entry: Mapping[str, Any], name: str, x: _Value, path: str,
+                  kind: str) -> _Value:
+        """An LSTM/GRU stack as ONNX LSTM/GRU nodes, one per layer (sequence-major inside).
+        PyTorch's gate blocks (LSTM i, f, g, o; GRU r, z, n) are reordered to ONNX's (i, o, f, c;
+        z, r, h); the GRU uses ``linear_before_reset`` as PyTorch does. Every sequence is taken
+        at its full length T (the exported graph has no lengths input)."""
+        g = self.g
+        hidden = int(entry["units"])
+        layers = int(entry.get("layers", 1))
+        directions = 2 if entry.get("bidirectional", False) else 1
+        steps = x.shape[0]
+        lstm = kind == "lstm"
+        order = [0, 3, 1, 2] if lstm else [1, 0, 2]  # ONNX blocks, as PyTorch block indices
+
+        def reorder(tensor: np.ndarray) -> np.ndarray:
+            blocks = np.split(tensor, len(order), axis=0)
+            return np.concatenate([blocks[i] for i in order], axis=0)
+
+        initial = entry.get("initial_state")
+        states: List[Optional[str]] = [None, None]
+        if initial is not None:
+            sources = [initial] if isinstance(initial, str) else list(initial)
+            for i, source in enumerate(sources):  # [layers·D·H] -> [layers·D, N, H]
+                value = self.by_name[source]
+                rows = g.op("Reshape", [value.name, g.ints(f"{name}.state{i}.rows",
+                                                           (0, layers * directions, hidden))],
+                            f"{name}.state{i}.rows")
+                states[i] = g.op("Transpose", [rows], f"{name}.state{i}", perm=[1, 0, 2])
+        sequence = g.op("Transpose", [x.name], f"{name}.time_major", perm=[1, 0, 2])  # [T, N, F]
+        last_hidden = ""
+        for layer in range(layers):
+            suffixes = [f"l{layer}"] + ([f"l{layer}_reverse"] if directions == 2 else [])
+            w = np.stack([reorder(self.param(f"{name}.weight_ih_{s}", path)) for s in suffixes])
+            r = np.stack([reorder(self.param(f"{name}.weight_hh_{s}", path)) for s in suffixes])
+            b = np.stack([np.concatenate([reorder(self.param(f"{name}.bias_ih_{s}", path)),
+                                          reorder(self.param(f"{name}.bias_hh_{s}", path))])
+                          for s in suffixes])
+            hint = f"{name}.l{layer}"
+            node_inputs = [sequence, g.const(f"{hint}.W", w), g.const(f"{hint}.R", r),
+                           g.const(f"{hint}.B", b), ""]
+            for i, state in enumerate(states[:2 if lstm else 1]):
+                if state is not None:
+                    rows = g.ints(f"{hint}.state{i}.range",
+                                  range(layer * directions, (layer + 1) * directions))
+                    state = g.op("Gather", [state, rows], f"{hint}.state{i}", axis=0)
+                node_inputs.append(state or "")
+            while node_inputs and node_inputs[-1] == "":
+                node_inputs.pop()
+            attributes: Dict[str, Any] = dict(hidden_size=hidden,
+                                              direction="bidirectional" if directions == 2 else "forward")
+            if not lstm:
+                attributes["linear_before_reset"] = 1
+            y, last_hidden = g.op("LSTM" if lstm else "GRU", node_inputs, hint, outputs=2,
+                                  **attributes)[:2]
+            # Y [T, D, N, H] -> [T, N, D·H]: the next layer's input (forward half first).
+            y = g.op("Transpose", [y], f"{hint}.steps", perm=[0, 2, 1, 3])
+            sequence = g.op("Reshape", [y, g.ints(f"{hint}.concat", (0, 0, directions * hidden))],
+                            f"{hint}.sequence")
+        if entry.get("return", "sequence") == "last":  # Y_h [D, N, H] -> [N, D·H]
+            last = g.op("Transpose", [last_hidden], f"{name}.last", perm=[1, 0, 2])
+            out = g.op("Reshape", [last, g.ints(f"{name}.shape", (0, directions * hidden))], name)
+            return _Value(out, (directions * hidden,))
+        out = g.op("Transpose", [sequence], name, perm=[1, 0, 2])
+        return _Value(out, (steps, directions * hidden))
 
     def _per_channel(self, values: np.ndarray, rank: int) -> np.ndarray:
         return np.reshape(values, (1, -1) + (1,) * (rank - 1))

@@ -222,12 +222,50 @@ def test_segmentation_labels_and_logits():
     assert np.array_equal(code, code2)
 
 
+SEQUENCE_SPECS = {
+    "lstm": {"input_shape": [7, 3],
+             "encoder": [{"type": "lstm", "units": 5, "return": "last"}],
+             "decoder": [{"type": "repeat", "steps": 7}, {"type": "lstm", "units": 5},
+                         {"type": "time_distributed_dense", "units": 3}]},
+    "gru_stacked_bidirectional": {
+        "input_shape": [7, 3],
+        "encoder": [{"type": "gru", "units": 4, "layers": 2, "bidirectional": True,
+                     "dropout": 0.1},
+                    {"type": "time_distributed_dense", "units": 4, "activation": "tanh"},
+                    {"type": "gru", "units": 3, "bidirectional": True, "return": "last"}],
+        "decoder": [{"type": "repeat", "steps": 7},
+                    {"type": "lstm", "units": 4, "layers": 2, "bidirectional": True},
+                    {"type": "time_distributed_dense", "units": 3}]},
+    "seq2seq_initial_state": {
+        "input_shape": [7, 3],
+        "encoder": [{"type": "lstm", "units": 6, "return": "last", "name": "code"},
+                    {"type": "dense", "units": 12, "name": "state"}],
+        "decoder": [{"type": "dense", "units": 4, "name": "c0"},
+                    {"type": "repeat", "steps": 7, "inputs": ["state"]},
+                    {"type": "lstm", "units": 6, "layers": 2, "initial_state": ["state", "state"]},
+                    {"type": "gru", "units": 4, "initial_state": "c0"},
+                    {"type": "time_distributed_dense", "units": 3}]},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SEQUENCE_SPECS))
+def test_sequence_models(kind):
+    rng = np.random.default_rng(8)
+    X = np.cumsum(rng.standard_normal((24, 7, 3)), axis=1).astype(np.float32)
+    spec = dict(SEQUENCE_SPECS[kind], optimizer={"type": "adam", "lr": 0.01, "clip_grad_norm": 1.0})
+    model = trained(spec, X)
+    model.fit_input_scaling(X.reshape(len(X), -1))
+    check_reconstruction(model, X)
+
+
 def test_unsupported_layer_is_named():
     model = ae.Autoencoder.from_spec(
-        {"input_shape": [5, 3], "encoder": [{"type": "lstm", "units": 4, "return": "last", "name": "enc"}],
-         "decoder": [{"type": "repeat", "steps": 5}, {"type": "lstm", "units": 4},
-                     {"type": "time_distributed_dense", "units": 3}]}, verbose=0)
-    with pytest.raises(ae.UnsupportedError, match=r"encoder\[0\] \('lstm', named 'enc'\)"):
+        {"input_shape": [5], "encoder": [{"type": "embedding", "vocabulary": 9, "units": 4, "name": "emb"},
+                                         {"type": "gru", "units": 4, "return": "last"}],
+         "decoder": [{"type": "repeat", "steps": 5}, {"type": "gru", "units": 4},
+                     {"type": "time_distributed_dense", "units": 9}],
+         "loss": "sequence_cross_entropy"}, verbose=0)
+    with pytest.raises(ae.UnsupportedError, match=r"encoder\[0\] \('embedding', named 'emb'\)"):
         model.export_onnx()
 
 
