@@ -21,9 +21,10 @@ concat → Concat on the channel axis; add → Sum; k-sparse → TopK + ScatterE
 code → Gemm of the mean head; activations → their operators (GELU in its erf or tanh form);
 lstm/gru (stacked, bidirectional, "sequence" or "last", initial states) → ONNX LSTM/GRU with the
 gate blocks reordered; repeat → Expand; time_distributed_dense → MatMul + Add. A sequence model's
-graph takes full-length sequences (no lengths input). Branches (training-only heads) and dropout
-are left out. Token (text) models, whose input is ids through an embedding, raise
-:class:`UnsupportedError` naming the entry.
+graph takes full-length sequences (no lengths input). A token (text) model takes int64 ids
+``[N, T]`` (embedding → Gather) and outputs the most likely token per step, int32, as
+``reconstruct``. Branches (training-only heads) and dropout are left out. An entry the exporter
+does not know raises :class:`UnsupportedError` naming it.
 
 Use :func:`export_onnx` (or ``Autoencoder.export_onnx``), or
 ``python -m autoencoders export-onnx model.aem model.onnx``.
@@ -44,6 +45,9 @@ __all__ = ["export_onnx", "to_onnx", "OPSET"]
 #: The ONNX operator set of exported graphs (ONNX Runtime >= 1.13, TensorRT 8.5+, onnxruntime-web).
 OPSET = 17
 
+#: The 1-D/2-D/3-D layer families ("conv" of "conv2d").
+_SPATIAL = ("conv", "conv_transpose", "max_pool", "avg_pool", "max_unpool", "upsample_nearest",
+            "bed_of_nails")
 #: The graph's input and output names.
 _RESERVED = ("input", "reconstruction", "labels", "logits", "code")
 _SEGMENTATION_LOSSES = ("cross_entropy", "dice", "dice_cross_entropy")
@@ -206,8 +210,9 @@ class _Exporter:
 
     def build(self) -> Any:
         g, helper, T = self.g, self.onnx.helper, self.onnx.TensorProto
+        tokens = self.loss == "sequence_cross_entropy"
         x = _Value("input", self.input_shape)
-        if self.scaling is not None:
+        if self.scaling is not None and not tokens:
             offset, scale = self.scaling
             shape = (1,) + self.input_shape
             inverse = (np.float32(1) / np.asarray(scale, np.float32)).astype(np.float32)
@@ -236,7 +241,11 @@ class _Exporter:
                 code = last
         assert code is not None
         outputs = []
-        if self.loss in _SEGMENTATION_LOSSES:
+        if tokens:  # the most likely token per step, as the library's reconstruction
+            argmax = g.op("ArgMax", [last.name], "reconstruction.int64", axis=2, keepdims=0)
+            ids = g.op("Cast", [argmax], "reconstruction", exact=True, to=T.INT32)
+            outputs.append(helper.make_tensor_value_info(ids, T.INT32, ["N", last.shape[0]]))
+        elif self.loss in _SEGMENTATION_LOSSES:
             if self.segmentation_output == "labels":
                 argmax = g.op("ArgMax", [last.name], "labels.int64", axis=1, keepdims=0)
                 labels = g.op("Cast", [argmax], "labels", exact=True, to=T.INT32)
@@ -263,7 +272,8 @@ class _Exporter:
         outputs.append(helper.make_tensor_value_info(code_out, T.FLOAT, ["N"] + list(code.shape)))
         graph = helper.make_graph(
             g.nodes, str(self.spec.get("name", "autoencoder")),
-            [helper.make_tensor_value_info("input", T.FLOAT, ["N"] + list(self.input_shape))],
+            [helper.make_tensor_value_info("input", T.INT64 if tokens else T.FLOAT,
+                                           ["N"] + list(self.input_shape))],
             outputs, initializer=g.initializers)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                                   producer_name="autoencoders")
@@ -274,11 +284,11 @@ class _Exporter:
               part: str, following: Optional[Mapping[str, Any]]) -> _Value:
         g = self.g
         kind = str(entry.get("type"))
-        if kind == "embedding":
-            raise UnsupportedError(f"ONNX export: {path} ({kind!r}, named {name!r}): token (text) "
-                                   "models are not exported; dense, convolutional, sequence "
-                                   "(LSTM/GRU), variational and segmentation models are")
         x = inputs[0]
+        if kind == "embedding":  # ids [T] -> rows of the weight [T, E]
+            weight = self.param(f"{name}.weight", path)
+            out = g.op("Gather", [g.const(f"{name}.weight", weight), x.name], name, axis=0)
+            return _Value(out, x.shape + (weight.shape[1],))
         if kind in ("lstm", "gru"):
             return self.recurrent(entry, name, x, path, kind)
         if kind == "repeat":  # [H] -> [T, H]
@@ -327,8 +337,9 @@ class _Exporter:
         if kind == "group_norm":
             return self.group_norm(entry, name, x, path)
         family, dims = kind[:-2], kind[-2:]
-        if dims not in ("1d", "2d", "3d"):
-            raise UnsupportedError(f"ONNX export: {path}: unknown layer type {kind!r}")
+        if dims not in ("1d", "2d", "3d") or family not in _SPATIAL:
+            raise UnsupportedError(f"ONNX export: {path} ({kind!r}, named {name!r}): this layer "
+                                   "type has no ONNX mapping in this exporter")
         n = int(dims[0])
         if family in ("conv", "conv_transpose"):
             return self.convolution(entry, name, x, path, family == "conv_transpose", n, following)
@@ -372,7 +383,7 @@ class _Exporter:
             shape = (channels,) + tuple(d * scale for d in spatial)
             out = g.op("Reshape", [out, g.ints(f"{name}.shape", (0,) + shape)], name)
             return _Value(out, shape)
-        raise UnsupportedError(f"ONNX export: {path}: unknown layer type {kind!r}")
+        raise AssertionError(family)  # pragma: no cover - _SPATIAL lists the families above
 
     def _pool_entry(self, pool_name: str) -> Mapping[str, Any]:
         for part in ("encoder", "decoder"):

@@ -258,15 +258,31 @@ def test_sequence_models(kind):
     check_reconstruction(model, X)
 
 
-def test_unsupported_layer_is_named():
-    model = ae.Autoencoder.from_spec(
-        {"input_shape": [5], "encoder": [{"type": "embedding", "vocabulary": 9, "units": 4, "name": "emb"},
-                                         {"type": "gru", "units": 4, "return": "last"}],
-         "decoder": [{"type": "repeat", "steps": 5}, {"type": "gru", "units": 4},
-                     {"type": "time_distributed_dense", "units": 9}],
-         "loss": "sequence_cross_entropy"}, verbose=0)
-    with pytest.raises(ae.UnsupportedError, match=r"encoder\[0\] \('embedding', named 'emb'\)"):
-        model.export_onnx()
+def test_token_model_takes_ids_and_gives_the_most_likely_tokens():
+    spec = {"input_shape": [6],
+            "encoder": [{"type": "embedding", "vocabulary": 9, "units": 4, "padding_id": 0},
+                        {"type": "gru", "units": 8, "return": "last"}],
+            "decoder": [{"type": "repeat", "steps": 6}, {"type": "gru", "units": 8},
+                        {"type": "time_distributed_dense", "units": 9}],
+            "loss": "sequence_cross_entropy",
+            "optimizer": {"type": "adam", "lr": 0.01, "clip_grad_norm": 1.0}}
+    ids = np.random.default_rng(9).integers(1, 9, (32, 6))
+    model = trained(spec, ids, epochs=5)
+    proto = model.export_onnx()
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+    tokens, code = session(proto).run(None, {"input": ids.astype(np.int64)})
+    want = model.reconstruct(ids)
+    assert tokens.dtype == np.int32 and tokens.shape == want.shape
+    assert np.mean(tokens == want) > 0.99  # argmax ties aside
+    assert relative_error(code, model.encode(ids)) <= TOLERANCE
+
+
+def test_unknown_layer_is_named(model):
+    from autoencoders.onnx_export import to_onnx
+    spec = model.spec
+    spec["decoder"].insert(1, {"type": "fancy_norm", "name": "mystery"})
+    with pytest.raises(ae.UnsupportedError, match=r"decoder\[1\] \('fancy_norm', named 'mystery'\)"):
+        to_onnx(spec, model.parameters())
 
 
 def test_bad_options_are_refused(model):
