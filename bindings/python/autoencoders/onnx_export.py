@@ -32,7 +32,7 @@ Use :func:`export_onnx` (or ``Autoencoder.export_onnx``), or
 
 from __future__ import annotations
 
-import math
+import json
 import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -198,6 +198,9 @@ class _Exporter:
         self.unpooled = {e.get("indices_from") for e in entries if "indices_from" in e}
         # Names read explicitly by some entry (a conv read elsewhere cannot absorb a batch norm).
         self.read_by_name = {name for e in entries for name in e.get("inputs", [])}
+        for e in entries:  # recurrent initial states read nodes by name too
+            state = e.get("initial_state")
+            self.read_by_name.update([state] if isinstance(state, str) else state or [])
 
     # ---- parameters -----------------------------------------------------------------------------
 
@@ -278,6 +281,8 @@ class _Exporter:
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                                   producer_name="autoencoders")
         model.ir_version = 8  # opset 17's IR: loadable by ONNX Runtime >= 1.13
+        model.doc_string = "exported by the autoencoders Python package (docs/INTEROP.md)"
+        helper.set_model_props(model, {"autoencoders.spec": json.dumps(self.spec, sort_keys=True)})
         return model
 
     def entry(self, entry: Mapping[str, Any], name: str, inputs: List[_Value], path: str,

@@ -2,6 +2,7 @@
 onnx.checker, run in ONNX Runtime on the same inputs as the library, and the outputs compared
 (max abs difference within 1e-5 of the output's scale). Skipped without onnx/onnxruntime."""
 
+import json
 import subprocess
 import sys
 
@@ -303,6 +304,8 @@ def test_command_line_export(tmp_path, model, data):
     assert "outputs reconstruction, code" in result.stdout
     proto = onnx.load(str(out))
     onnx.checker.check_model(proto, full_check=True)
+    properties = {p.key: p.value for p in proto.metadata_props}
+    assert json.loads(properties["autoencoders.spec"]) == model.spec
     reconstruction, _ = session(proto).run(None, {"input": data})
     assert relative_error(reconstruction, model.reconstruct(data)) <= TOLERANCE
     missing = subprocess.run([sys.executable, "-m", "autoencoders", "export-onnx",
