@@ -121,7 +121,10 @@ CONV = {
 
 
 def test_convolutional_pools_unpool_upsampling_transposed_conv_batch_norm():
-    X = blobs(32, seed=3)
+    # Max unpooling puts each value where its window's maximum was: two nearly equal maxima may
+    # be ordered differently by the library's and ONNX Runtime's rounding, which moves a value
+    # to another pixel. Noisy images have no such near ties (smooth blobs have many).
+    X = np.random.default_rng(3).random((32, 1, 8, 8), dtype=np.float32)
     model = trained(CONV, X)
     for batch_norm in ("op", "fold"):
         proto = model.export_onnx(None, batch_norm=batch_norm)
