@@ -1,7 +1,8 @@
 """Command-line entry points of the Python package: ``python -m autoencoders <command>``.
 
 Commands:
-    export-onnx MODEL.aem OUT.onnx [--batch-norm op|fold] [--segmentation labels|logits] [--key K]
+    export-onnx MODEL.aem OUT.onnx [--batch-norm op|fold] [--segmentation labels|logits]
+                [--lengths] [--key K]
         writes the model's inference path as an ONNX graph (needs the ``onnx`` package; see
         ``autoencoders.onnx_export``).
 """
@@ -20,7 +21,7 @@ def _export_onnx(arguments: argparse.Namespace) -> int:
     model = Autoencoder.load(arguments.model, key=key, verbose=0)
     try:
         proto = export_onnx(model, arguments.output, batch_norm=arguments.batch_norm,
-                            segmentation=arguments.segmentation)
+                            segmentation=arguments.segmentation, lengths=arguments.lengths)
     finally:
         model.close()
     outputs = ", ".join(output.name for output in proto.graph.output)
@@ -44,6 +45,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                         "preceding conv/dense layer (fold)")
     export.add_argument("--segmentation", choices=("labels", "logits"), default="labels",
                         help="a segmentation model's first output")
+    export.add_argument("--lengths", action="store_true",
+                        help="a sequence model's graph takes the int32 lengths [N] as a second "
+                        "input")
     export.add_argument("--key", help="the key of a signed model file")
     arguments = parser.parse_args(argv)
     from ._errors import AutoencoderError

@@ -475,16 +475,18 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
     # ==== Interoperability (autoencoders/onnx_export.py, autoencoders/torch_import.py) ==========
 
     def export_onnx(self, path: Any = None, *, batch_norm: str = "op",
-                    segmentation: str = "labels") -> Any:
+                    segmentation: str = "labels", lengths: bool = False) -> Any:
         """Writes the model's inference path (input scaling included) to an ONNX file at
         ``path`` and returns the ``onnx.ModelProto`` (needs the ``onnx`` package). Outputs: the
         reconstruction (a segmentation model: ``"labels"`` or, with
         ``segmentation="logits"``, ``"logits"``) and the code. ``batch_norm="fold"`` merges
-        batch norms into the conv/dense layer before them. Raises :class:`UnsupportedError`
+        batch norms into the conv/dense layer before them; ``lengths=True`` gives a sequence
+        model's graph a second input, the int32 lengths ``[N]``. Raises :class:`UnsupportedError`
         naming the entry for a layer the export cannot express. See
         :mod:`autoencoders.onnx_export`."""
         from .onnx_export import export_onnx
-        return export_onnx(self, path, batch_norm=batch_norm, segmentation=segmentation)
+        return export_onnx(self, path, batch_norm=batch_norm, segmentation=segmentation,
+                           lengths=lengths)
 
     def load_state_dict(self, state_dict: Mapping[str, Any], *, name_map: Any = "auto",
                         strict: bool = True) -> "Autoencoder":

@@ -21,7 +21,8 @@ concat → Concat on the channel axis; add → Sum; k-sparse → TopK + ScatterE
 code → Gemm of the mean head; activations → their operators (GELU in its erf or tanh form);
 lstm/gru (stacked, bidirectional, "sequence" or "last", initial states) → ONNX LSTM/GRU with the
 gate blocks reordered; repeat → Expand; time_distributed_dense → MatMul + Add. A sequence model's
-graph takes full-length sequences (no lengths input). A token (text) model takes int64 ids
+graph takes full-length sequences, or with ``lengths=True`` a second input ``"lengths"`` (int32
+``[N]``) that the LSTM/GRU nodes read as ``sequence_lens``. A token (text) model takes int64 ids
 ``[N, T]`` (embedding → Gather) and outputs the most likely token per step, int32, as
 ``reconstruct``. Branches (training-only heads) and dropout are left out. An entry the exporter
 does not know raises :class:`UnsupportedError` naming it.
@@ -168,7 +169,7 @@ def _activation(g: _Graph, function: Any, x: str, hint: str) -> str:
 class _Exporter:
     def __init__(self, spec: Mapping[str, Any], parameters: Mapping[str, np.ndarray],
                  scaling: Optional[Tuple[np.ndarray, np.ndarray]], *, batch_norm: str,
-                 segmentation: str) -> None:
+                 segmentation: str, lengths: bool) -> None:
         onnx = _require_onnx()
         if batch_norm not in ("op", "fold"):
             raise ValueError(f"batch_norm is {batch_norm!r}; expected 'op' (BatchNormalization) "
@@ -181,6 +182,12 @@ class _Exporter:
         self.scaling = scaling
         self.fold = batch_norm == "fold"
         self.segmentation_output = segmentation
+        entries_all = list(spec.get("encoder", [])) + list(spec.get("decoder", []))
+        if lengths and not any(e.get("type") in ("lstm", "gru") for e in entries_all):
+            raise ValueError("lengths=True applies to sequence models (with an lstm or gru "
+                             "entry); this model has none")
+        #: The graph input of per-sample lengths, when exported with lengths=True.
+        self.lengths = "lengths" if lengths else ""
         self.g = _Graph(onnx)
         if "input_shape" in spec:
             self.input_shape = tuple(int(d) for d in spec["input_shape"])
@@ -246,6 +253,10 @@ class _Exporter:
         outputs = []
         if tokens:  # the most likely token per step, as the library's reconstruction
             argmax = g.op("ArgMax", [last.name], "reconstruction.int64", axis=2, keepdims=0)
+            if self.lengths:  # the padding id past each sample's length
+                argmax = g.op("Where", [self.valid_steps(2), argmax,
+                                        g.const("padding_id", self.padding_id(), np.int64)],
+                              "reconstruction.padded")
             ids = g.op("Cast", [argmax], "reconstruction", exact=True, to=T.INT32)
             outputs.append(helper.make_tensor_value_info(ids, T.INT32, ["N", last.shape[0]]))
         elif self.loss in _SEGMENTATION_LOSSES:
@@ -269,14 +280,19 @@ class _Exporter:
                            "output.scaled")
                 out = g.op("Add", [out, g.const("output_scaling.offset",
                                                 np.reshape(offset, shape))], "output.unscaled")
+            if self.lengths and len(last.shape) == 2 and last.shape[0] == self.input_shape[0]:
+                out = g.op("Where", [self.valid_steps(3), out, g.const("zero", 0.0)],
+                           "output.padded")  # 0 past each sample's length, as the library
             out = g.op("Identity", [out], "reconstruction", exact=True)
             outputs.append(helper.make_tensor_value_info(out, T.FLOAT, ["N"] + list(last.shape)))
         code_out = g.op("Identity", [code.name], "code", exact=True)
         outputs.append(helper.make_tensor_value_info(code_out, T.FLOAT, ["N"] + list(code.shape)))
+        inputs = [helper.make_tensor_value_info("input", T.INT64 if tokens else T.FLOAT,
+                                                ["N"] + list(self.input_shape))]
+        if self.lengths:
+            inputs.append(helper.make_tensor_value_info(self.lengths, T.INT32, ["N"]))
         graph = helper.make_graph(
-            g.nodes, str(self.spec.get("name", "autoencoder")),
-            [helper.make_tensor_value_info("input", T.INT64 if tokens else T.FLOAT,
-                                           ["N"] + list(self.input_shape))],
+            g.nodes, str(self.spec.get("name", "autoencoder")), inputs,
             outputs, initializer=g.initializers)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                                   producer_name="autoencoders")
@@ -284,6 +300,21 @@ class _Exporter:
         model.doc_string = "exported by the autoencoders Python package (docs/INTEROP.md)"
         helper.set_model_props(model, {"autoencoders.spec": json.dumps(self.spec, sort_keys=True)})
         return model
+
+    def valid_steps(self, rank: int) -> str:
+        """A bool tensor [N, T] (rank 2) or [N, T, 1] (rank 3): step t < the sample's length."""
+        g = self.g
+        steps = g.const("steps", np.arange(self.input_shape[0], dtype=np.int32).reshape(
+            (1, -1) + (1,) * (rank - 2)), np.int32)
+        shape = (-1, 1) + (1,) * (rank - 2)
+        column = g.op("Reshape", [self.lengths, g.ints(f"lengths.rank{rank}", shape)],
+                      f"lengths.rank{rank}")
+        return g.op("Less", [steps, column], f"valid_steps.rank{rank}")
+
+    def padding_id(self) -> int:
+        encoder = self.spec.get("encoder", [])
+        padding = encoder[0].get("padding_id") if encoder else None
+        return int(padding) if padding is not None else 0
 
     def entry(self, entry: Mapping[str, Any], name: str, inputs: List[_Value], path: str,
               part: str, following: Optional[Mapping[str, Any]]) -> _Value:
@@ -536,7 +567,7 @@ class _Exporter:
                           for s in suffixes])
             hint = f"{name}.l{layer}"
             node_inputs = [sequence, g.const(f"{hint}.W", w), g.const(f"{hint}.R", r),
-                           g.const(f"{hint}.B", b), ""]
+                           g.const(f"{hint}.B", b), self.lengths]
             for i, state in enumerate(states[:2 if lstm else 1]):
                 if state is not None:
                     rows = g.ints(f"{hint}.state{i}.range",
@@ -620,27 +651,33 @@ class _Exporter:
 
 def to_onnx(spec: Mapping[str, Any], parameters: Mapping[str, np.ndarray],
             scaling: Optional[Tuple[np.ndarray, np.ndarray]] = None, *,
-            batch_norm: str = "op", segmentation: str = "labels") -> Any:
+            batch_norm: str = "op", segmentation: str = "labels", lengths: bool = False) -> Any:
     """The ONNX ``ModelProto`` of a model given by its spec, parameters (by library name) and
     input scaling ``(offset, scale)`` (None: none), checked with ``onnx.checker``.
 
     ``batch_norm``: "op" keeps each batch norm as a BatchNormalization node; "fold" merges it into
     the conv/dense layer it directly follows (elsewhere it becomes one Mul and Add per channel).
     ``segmentation``: a segmentation model outputs "labels" (int32 argmax) or "logits".
+    ``lengths``: a sequence model's graph gets a second input ``"lengths"`` (int32 ``[N]``, each
+    1..T): its LSTM/GRU nodes stop at each sample's length (``sequence_lens``) and the
+    reconstruction is 0 (a token model: the padding id) past it, as the library's
+    ``lengths=``; without it every sequence is taken at its full length.
     Raises :class:`UnsupportedError` naming the entry for a layer ONNX export cannot express."""
-    exporter = _Exporter(spec, parameters, scaling, batch_norm=batch_norm, segmentation=segmentation)
+    exporter = _Exporter(spec, parameters, scaling, batch_norm=batch_norm,
+                         segmentation=segmentation, lengths=lengths)
     model = exporter.build()
     exporter.onnx.checker.check_model(model, full_check=True)
     return model
 
 
 def export_onnx(model: Any, path: Union[str, "os.PathLike[str]", None] = None, *,
-                batch_norm: str = "op", segmentation: str = "labels") -> Any:
+                batch_norm: str = "op", segmentation: str = "labels",
+                lengths: bool = False) -> Any:
     """Exports an :class:`Autoencoder` (its current weights and input scaling) to an ONNX file
     at ``path`` (None: only return it) and returns the ``onnx.ModelProto``. See the module
     documentation for inputs, outputs and the layers exported."""
     proto = to_onnx(model.spec, model.parameters(), model.get_input_scaling(),
-                    batch_norm=batch_norm, segmentation=segmentation)
+                    batch_norm=batch_norm, segmentation=segmentation, lengths=lengths)
     if path is not None:
         _require_onnx().save_model(proto, os.fspath(path))
     return proto

@@ -262,6 +262,29 @@ def test_sequence_models(kind):
     check_reconstruction(model, X)
 
 
+@pytest.mark.parametrize("kind", sorted(SEQUENCE_SPECS))
+def test_sequence_models_with_lengths(kind):
+    rng = np.random.default_rng(10)
+    X = np.cumsum(rng.standard_normal((24, 7, 3)), axis=1).astype(np.float32)
+    lengths = rng.integers(1, 8, 24).astype(np.int32)
+    lengths[:2] = (7, 1)
+    spec = dict(SEQUENCE_SPECS[kind], optimizer={"type": "adam", "lr": 0.01, "clip_grad_norm": 1.0})
+    model = trained(spec, X)
+    model.fit_input_scaling(X.reshape(len(X), -1))
+    proto = model.export_onnx(lengths=True)
+    assert [i.name for i in proto.graph.input] == ["input", "lengths"]
+    reconstruction, code = session(proto).run(None, {"input": X, "lengths": lengths})
+    want = model.reconstruct(X, lengths=lengths)
+    assert relative_error(reconstruction, want) <= TOLERANCE
+    assert relative_error(code, model.encode(X, lengths=lengths)) <= TOLERANCE
+    assert np.all(reconstruction[1, 1:] == 0)
+
+
+def test_lengths_need_a_sequence_model(model):
+    with pytest.raises(ValueError, match="lengths=True applies to sequence models"):
+        model.export_onnx(lengths=True)
+
+
 def test_token_model_takes_ids_and_gives_the_most_likely_tokens():
     spec = {"input_shape": [6],
             "encoder": [{"type": "embedding", "vocabulary": 9, "units": 4, "padding_id": 0},
@@ -279,6 +302,13 @@ def test_token_model_takes_ids_and_gives_the_most_likely_tokens():
     assert tokens.dtype == np.int32 and tokens.shape == want.shape
     assert np.mean(tokens == want) > 0.99  # argmax ties aside
     assert relative_error(code, model.encode(ids)) <= TOLERANCE
+    lengths = np.random.default_rng(9).integers(1, 7, len(ids)).astype(np.int32)
+    tokens, code = session(model.export_onnx(lengths=True)).run(
+        None, {"input": ids.astype(np.int64), "lengths": lengths})
+    want = model.reconstruct(ids, lengths=lengths)
+    assert np.mean(tokens == want) > 0.99
+    assert all(np.all(tokens[i, n:] == 0) for i, n in enumerate(lengths))  # the padding id
+    assert relative_error(code, model.encode(ids, lengths=lengths)) <= TOLERANCE
 
 
 def test_unknown_layer_is_named(model):
