@@ -149,3 +149,27 @@ def test_live_pytorch_module():
             code = encoder(x).numpy()
         assert close(model.reconstruct(x.numpy()), want)
         assert close(model.encode(x.numpy()), code)
+
+
+def test_sequential_name_map_of_vae_heads_recurrent_layers_and_custom_prefixes():
+    vae = {"input_size": 6,
+           "encoder": [{"type": "dense", "units": 4, "activation": "relu"},
+                       {"type": "variational", "units": 2, "name": "z"}],
+           "decoder": [{"type": "dense", "units": 6}]}
+    with ae.Autoencoder.from_spec(vae, verbose=0) as model:
+        mapping = sequential_name_map(model, encoder="enc", decoder="")
+    assert mapping["enc.2.mu.weight"] == "z.mu.weight"          # module 2: after Linear, ReLU
+    assert mapping["enc.2.logvar.bias"] == "z.logvar.bias"
+    assert mapping["0.weight"] == "decoder.0.weight"             # a bare Sequential decoder
+    lstm = {"input_shape": [5, 3],
+            "encoder": [{"type": "lstm", "units": 4, "layers": 2, "bidirectional": True,
+                         "return": "last"}],
+            "decoder": [{"type": "repeat", "steps": 5}, {"type": "gru", "units": 4},
+                        {"type": "time_distributed_dense", "units": 3, "activation": "tanh"}]}
+    with ae.Autoencoder.from_spec(lstm, verbose=0) as model:
+        mapping = sequential_name_map(model)
+        names = set(model.parameter_names)
+    assert mapping["encoder.0.weight_hh_l1_reverse"] == "encoder.0.weight_hh_l1_reverse"
+    assert mapping["decoder.1.bias_ih_l0"] == "decoder.1.bias_ih_l0"
+    assert mapping["decoder.2.weight"] == "decoder.2.weight"
+    assert set(mapping.values()) == names
