@@ -182,8 +182,8 @@ class _Exporter:
         self.scaling = scaling
         self.fold = batch_norm == "fold"
         self.segmentation_output = segmentation
-        entries_all = list(spec.get("encoder", [])) + list(spec.get("decoder", []))
-        if lengths and not any(e.get("type") in ("lstm", "gru") for e in entries_all):
+        entries = list(spec.get("encoder", [])) + list(spec.get("decoder", []))
+        if lengths and not any(e.get("type") in ("lstm", "gru") for e in entries):
             raise ValueError("lengths=True applies to sequence models (with an lstm or gru "
                              "entry); this model has none")
         #: The graph input of per-sample lengths, when exported with lengths=True.
@@ -201,7 +201,6 @@ class _Exporter:
         # pool name -> (its indices, its input, the input's per-sample shape)
         self.pool_indices: Dict[str, Tuple[str, str, Tuple[int, ...]]] = {}
         self.folded: set = set()  # batch norms merged into the layer before them
-        entries = list(spec.get("encoder", [])) + list(spec.get("decoder", []))
         self.unpooled = {e.get("indices_from") for e in entries if "indices_from" in e}
         # Names read explicitly by some entry (a conv read elsewhere cannot absorb a batch norm).
         self.read_by_name = {name for e in entries for name in e.get("inputs", [])}

@@ -144,7 +144,10 @@ def test_one_and_three_dimensional_layers_group_norm_and_residual_add():
              "decoder": [{"type": "max_unpool1d", "indices_from": "p"},
                          {"type": "upsample_nearest1d", "scale": 2},
                          {"type": "avg_pool1d", "kernel": 2},
-                         {"type": "conv_transpose1d", "filters": 2, "kernel": 3, "padding": 1}]}
+                         {"type": "bed_of_nails1d", "scale": 2},
+                         {"type": "avg_pool1d", "kernel": 3, "stride": 2, "padding": 1},
+                         {"type": "conv_transpose1d", "filters": 2, "kernel": 3, "padding": 2,
+                          "dilation": 2}]}
     check_reconstruction(trained(spec1, signals), signals)
     volumes = rng.random((8, 2, 4, 4, 4), dtype=np.float32)
     spec3 = {"input_shape": [2, 4, 4, 4],
@@ -154,8 +157,12 @@ def test_one_and_three_dimensional_layers_group_norm_and_residual_add():
                          {"type": "add", "inputs": ["r", "enc1"]},
                          {"type": "max_pool3d", "kernel": 2, "name": "p"}],
              "decoder": [{"type": "max_unpool3d", "indices_from": "p"},
+                         {"type": "upsample_nearest3d"}, {"type": "avg_pool3d", "kernel": 2},
                          {"type": "bed_of_nails3d", "scale": 2},
-                         {"type": "conv3d", "filters": 2, "kernel": 2, "stride": 2}]}
+                         {"type": "conv3d", "filters": 4, "kernel": 2, "stride": 2},
+                         {"type": "conv_transpose3d", "filters": 2, "kernel": 3, "stride": 2,
+                          "padding": 1, "output_padding": 1},
+                         {"type": "max_pool3d", "kernel": 2}]}
     check_reconstruction(trained(spec3, volumes), volumes)
 
 
