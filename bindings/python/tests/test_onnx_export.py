@@ -56,10 +56,11 @@ DENSE = {
                 {"type": "dense", "units": 8, "activation": "gelu"},
                 {"type": "dense", "units": 8, "activation": {"type": "softplus", "beta": 2}},
                 {"type": "selu"},
+                {"type": "batch_norm"},  # after an activation: a Mul and Add when folding
                 {"type": "dense", "units": 6, "activation": {"type": "leaky_relu", "negative_slope": 0.2}},
                 {"type": "dense", "units": 4, "activation": "gelu_tanh"}],
-    "decoder": [{"type": "dense", "units": 8, "activation": "tanh"},
-                {"type": "batch_norm"},
+    "decoder": [{"type": "dense", "units": 8},
+                {"type": "batch_norm"},  # folded into the Gemm before it
                 {"type": "activation", "function": "sigmoid"},
                 {"type": "dense", "units": 12}],
     "seed": 3,
@@ -77,6 +78,10 @@ def test_dense_with_input_scaling_every_activation_and_batch_norm(rows):
     model.fit_input_scaling(rows)
     for batch_norm in ("op", "fold"):
         check_reconstruction(model, rows, batch_norm=batch_norm)
+    ops = [node.op_type for node in model.export_onnx(batch_norm="op").graph.node]
+    assert ops.count("BatchNormalization") == 2
+    ops = [node.op_type for node in model.export_onnx(batch_norm="fold").graph.node]
+    assert "BatchNormalization" not in ops and ops.count("Gemm") == 7
 
 
 def test_tied_weights_k_sparse_and_bce_with_logits(rows):
