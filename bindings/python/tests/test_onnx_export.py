@@ -215,6 +215,12 @@ def segmentation_model():
     y = (X[:, 0] > 0.5).astype(np.int64)
     spec = dict(UNET, loss="cross_entropy")
     spec["decoder"] = UNET["decoder"][:-1] + [{"type": "conv2d", "filters": 2, "kernel": 1}]
+    # A VAE branch (training only) is left out of the graph.
+    spec["branches"] = [{"name": "vae", "weight": 0.001, "loss": "mse",
+                         "layers": [{"type": "flatten", "inputs": ["enc2"]},
+                                    {"type": "variational", "units": 4},
+                                    {"type": "dense", "units": 64, "activation": "sigmoid"},
+                                    {"type": "reshape", "shape": [1, 8, 8]}]}]
     model = trained(spec, X, y, epochs=3)
     model.fit_input_scaling(X)
     return model, X
@@ -224,6 +230,7 @@ def test_segmentation_labels_and_logits():
     model, X = segmentation_model()
     labels_proto = model.export_onnx(None)
     assert [o.name for o in labels_proto.graph.output] == ["labels", "code"]
+    assert not any(t.name.startswith("vae") for t in labels_proto.graph.initializer)
     labels, code = session(labels_proto).run(None, {"input": X})
     want = model.segment(X)
     assert labels.dtype == np.int32 and labels.shape == want.shape
