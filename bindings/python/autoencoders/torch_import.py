@@ -95,7 +95,10 @@ def sequential_name_map(model: Any, encoder: str = "encoder", decoder: str = "de
     return mapping
 
 
-def _resolve(model: Any, keys: List[str], name_map: NameMap) -> Callable[[str], Optional[str]]:
+def _resolve(model: Any, keys: List[str], name_map: NameMap,
+             strict: bool) -> Callable[[str], Optional[str]]:
+    """The PyTorch name -> library name function of ``name_map``. Without ``strict``, a name
+    the map does not know is passed through (and skipped later, matching no parameter)."""
     library = set(model.parameter_names)
     if callable(name_map):
         return name_map  # type: ignore[return-value]
@@ -103,6 +106,8 @@ def _resolve(model: Any, keys: List[str], name_map: NameMap) -> Callable[[str], 
         table = dict(name_map)
 
         def lookup(key: str) -> Optional[str]:
+            if key not in table and not strict:
+                return key
             if key not in table:
                 raise ParameterNameError(f"state_dict tensor {key!r} is not in name_map (map it "
                                          "to a parameter name, or to None to drop it)")
@@ -119,11 +124,18 @@ def _resolve(model: Any, keys: List[str], name_map: NameMap) -> Callable[[str], 
         if name_map == "sequential":
             raise
         sequential = None
-    if name_map == "sequential" or (sequential is not None and all(k in sequential for k in keys)):
+    fits_sequential = sequential is not None and all(k in sequential for k in keys)
+    if not strict and not fits_sequential and sequential is not None:
+        # The numbering that explains more of the keys; the others are skipped.
+        in_sequential = sum(k in sequential for k in keys)
+        fits_sequential = in_sequential > sum(k in library for k in keys)
+    if name_map == "sequential" or fits_sequential:
         assert sequential is not None
         table = sequential
 
         def lookup_sequential(key: str) -> Optional[str]:
+            if key not in table and not strict:
+                return key
             if key not in table:
                 raise ParameterNameError(
                     f"state_dict tensor {key!r} matches no parameter of the model's layers as an "
@@ -131,7 +143,7 @@ def _resolve(model: Any, keys: List[str], name_map: NameMap) -> Callable[[str], 
                     "name_map= (docs/INTEROP.md)")
             return table[key]
         return lookup_sequential
-    if all(k in library or k.endswith(_IGNORED_SUFFIXES) for k in keys):
+    if not strict or all(k in library or k.endswith(_IGNORED_SUFFIXES) for k in keys):
         return lambda key: None if key.endswith(_IGNORED_SUFFIXES) else key
     unknown = [k for k in keys if sequential is None or k not in sequential]
     raise ParameterNameError(
@@ -149,7 +161,9 @@ def load_state_dict(model: Any, state_dict: Mapping[str, Any], *, name_map: Name
     when every key fits it, else the library's own names), "sequential", "identity" (the keys
     are library names), a dict ``{torch_name: library_name or None}``, or a function of the
     torch name returning the library name (None: drop the tensor). With ``strict`` (default)
-    every parameter of the model must be given and every tensor must map to one.
+    every parameter of the model must be given and every tensor must map to one; without it,
+    as PyTorch's ``strict=False``, tensors that match no parameter are skipped and parameters
+    without a tensor keep their values (shapes and values are still checked).
 
     Raises :class:`ParameterNameError` (a KeyError) for a missing, unexpected or doubly mapped
     tensor, :class:`ShapeError` for a shape mismatch and :class:`NumericError` for a non-finite
@@ -158,7 +172,7 @@ def load_state_dict(model: Any, state_dict: Mapping[str, Any], *, name_map: Name
         raise TypeError(f"state_dict is a {type(state_dict).__name__}; expected a mapping of "
                         "names to tensors or arrays")
     keys = [str(k) for k in state_dict]
-    lookup = _resolve(model, keys, name_map)
+    lookup = _resolve(model, keys, name_map, strict)
     library = list(model.parameter_names)
     known = set(library)
     values: Dict[str, np.ndarray] = {}

@@ -102,6 +102,12 @@ def test_explicit_maps_and_non_strict_loading(fixture):
         assert np.allclose(model.get_parameter("encoder.0.bias"), before["encoder.0.bias"] + 1)
         with pytest.raises(ae.ParameterNameError, match="no tensor for parameter"):
             model.load_state_dict({"encoder.0.bias": own["encoder.0.bias"]}, name_map="identity")
+        # Without strict, unexpected tensors are skipped (PyTorch's strict=False).
+        extra = dict(torch_state, **{"encoder.9.weight": np.zeros(2, np.float32)})
+        model.load_state_dict(extra, strict=False)
+        assert close(model.reconstruct(x), fixture["dense/reconstruction"])
+        with pytest.raises(ae.ParameterNameError, match="encoder.9.weight"):
+            model.load_state_dict(extra)
 
 
 def test_sequential_map_refuses_links():
