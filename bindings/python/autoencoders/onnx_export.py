@@ -12,20 +12,21 @@ Outputs:
   ``segment``) or, with ``segmentation="logits"``, ``"logits"`` ``[N, classes, *spatial]``; then
   ``"code"``.
 
-Every layer maps to standard operators: dense → Gemm; conv/conv_transpose 1-D/2-D/3-D → Conv /
-ConvTranspose; max/avg pooling → MaxPool / AveragePool (``count_include_pad``); max unpooling →
-MaxUnpool with the linked MaxPool's indices and its input's shape; nearest upsampling and bed of
-nails → Reshape + Expand / Pad + Reshape (exact); batch norm → BatchNormalization, or folded into
-the preceding conv/dense layer (``batch_norm="fold"``); group norm → Reshape + ReduceMean;
-concat → Concat on the channel axis; add → Sum; k-sparse → TopK + ScatterElements; the VAE's
-code → Gemm of the mean head; activations → their operators (GELU in its erf or tanh form);
-lstm/gru (stacked, bidirectional, "sequence" or "last", initial states) → ONNX LSTM/GRU with the
-gate blocks reordered; repeat → Expand; time_distributed_dense → MatMul + Add. A sequence model's
-graph takes full-length sequences, or with ``lengths=True`` a second input ``"lengths"`` (int32
-``[N]``) that the LSTM/GRU nodes read as ``sequence_lens``. A token (text) model takes int64 ids
+Every layer maps to standard operators: dense → Gemm; conv/conv_transpose 1-D/2-D/3-D →
+Conv / ConvTranspose; max/avg pooling → MaxPool / AveragePool (``count_include_pad``); max
+unpooling → MaxUnpool with the linked MaxPool's indices and its input's shape; nearest
+upsampling and bed of nails → Reshape + Expand / Pad + Reshape (exact); batch norm →
+BatchNormalization, or folded into the preceding conv/dense layer (``batch_norm="fold"``);
+group norm → Reshape + ReduceMean (_onnx_ops.py); concat → Concat on the channel axis; add →
+Sum; k-sparse → TopK + ScatterElements; the VAE's code → Gemm of the mean head; activations →
+their operators (GELU in its erf or tanh form); lstm/gru (stacked, bidirectional, "sequence" or
+"last", initial states) → ONNX LSTM/GRU with the gate blocks reordered (_onnx_sequences.py);
+repeat → Expand; time_distributed_dense → MatMul + Add. A sequence model's graph takes
+full-length sequences, or with ``lengths=True`` a second input ``"lengths"`` (int32 ``[N]``)
+that the LSTM/GRU nodes read as ``sequence_lens``. A token (text) model takes int64 ids
 ``[N, T]`` (embedding → Gather) and outputs the most likely token per step, int32, as
-``reconstruct``. Branches (training-only heads) and dropout are left out. An entry the exporter
-does not know raises :class:`UnsupportedError` naming it.
+``reconstruct``. Branches (training-only heads) and dropout are left out. An entry the
+exporter does not know raises :class:`UnsupportedError` naming it.
 
 Use :func:`export_onnx` (or ``Autoencoder.export_onnx``), or
 ``python -m autoencoders export-onnx model.aem model.onnx``.
@@ -40,6 +41,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ._errors import UnsupportedError
+from ._onnx_ops import Graph, Value, activation, group_norm, k_sparse, per_channel
+from ._onnx_sequences import recurrent
 
 __all__ = ["export_onnx", "to_onnx", "OPSET"]
 
@@ -49,13 +52,9 @@ OPSET = 17
 #: The 1-D/2-D/3-D layer families ("conv" of "conv2d").
 _SPATIAL = ("conv", "conv_transpose", "max_pool", "avg_pool", "max_unpool", "upsample_nearest",
             "bed_of_nails")
-#: The graph's input and output names.
-_RESERVED = ("input", "reconstruction", "labels", "logits", "code")
 _SEGMENTATION_LOSSES = ("cross_entropy", "dice", "dice_cross_entropy")
 _ACTIVATIONS = ("identity", "linear", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh",
                 "sigmoid", "tanh", "softplus")
-_SELU_ALPHA = 1.6732632423543772
-_SELU_SCALE = 1.0507009873554805
 
 
 def _require_onnx() -> Any:
@@ -70,100 +69,6 @@ def _require_onnx() -> Any:
 def _loss_type(spec: Mapping[str, Any]) -> str:
     loss = spec.get("loss", "mse")
     return loss if isinstance(loss, str) else str(loss.get("type", ""))
-
-
-class _Graph:
-    """The ONNX graph under construction: nodes, initializers, unique names."""
-
-    def __init__(self, onnx: Any) -> None:
-        self.onnx = onnx
-        self.helper = onnx.helper
-        self.nodes: List[Any] = []
-        self.initializers: List[Any] = []
-        # The graph's input and output names are never given to inner tensors.
-        self._used: Dict[str, int] = {name: 1 for name in _RESERVED}
-
-    def unique(self, hint: str) -> str:
-        hint = hint or "t"
-        count = self._used.get(hint, 0)
-        self._used[hint] = count + 1
-        return hint if count == 0 else f"{hint}_{count}"
-
-    def const(self, hint: str, values: Any, dtype: Any = np.float32) -> str:
-        array = np.ascontiguousarray(np.asarray(values, dtype=dtype))
-        name = self.unique(hint)
-        self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
-        return name
-
-    def ints(self, hint: str, values: Sequence[int]) -> str:
-        return self.const(hint, np.asarray(list(values), np.int64), np.int64)
-
-    def op(self, op_type: str, inputs: Sequence[str], hint: str, outputs: int = 1,
-           exact: bool = False, **attributes: Any) -> Union[str, List[str]]:
-        """Appends a node; its outputs get unique names from ``hint`` (``exact``: ``hint``
-        itself, for the graph's outputs)."""
-        if exact:
-            names = [hint]
-        else:
-            names = [self.unique(hint if i == 0 else f"{hint}.out{i}") for i in range(outputs)]
-        self.nodes.append(self.helper.make_node(op_type, list(inputs), names, name=names[0],
-                                                **attributes))
-        return names[0] if outputs == 1 else names
-
-
-class _Value:
-    """A tensor of the graph and its per-sample shape (without the batch axis)."""
-
-    def __init__(self, name: str, shape: Sequence[int]) -> None:
-        self.name = name
-        self.shape = tuple(int(d) for d in shape)
-
-
-def _activation(g: _Graph, function: Any, x: str, hint: str) -> str:
-    """y = f(x) for a spec activation (a name or a dict), as in Layers/Activation.swift."""
-    if isinstance(function, Mapping):
-        name = function.get("type")
-        params = function
-    else:
-        name, params = function, {}
-    if name in (None, "identity", "linear"):
-        return x
-    if name == "relu":
-        return g.op("Relu", [x], hint)
-    if name == "leaky_relu":
-        return g.op("LeakyRelu", [x], hint, alpha=float(params.get("negative_slope", 0.01)))
-    if name == "elu":
-        return g.op("Elu", [x], hint, alpha=float(params.get("alpha", 1.0)))
-    if name == "selu":
-        return g.op("Selu", [x], hint, alpha=_SELU_ALPHA, gamma=_SELU_SCALE)
-    if name == "sigmoid":
-        return g.op("Sigmoid", [x], hint)
-    if name == "tanh":
-        return g.op("Tanh", [x], hint)
-    if name == "gelu":  # ½x(1 + erf(x/√2))
-        scaled = g.op("Mul", [x, g.const(f"{hint}.inv_sqrt2", 0.7071067811865476)], f"{hint}.scaled")
-        erf = g.op("Erf", [scaled], f"{hint}.erf")
-        one_plus = g.op("Add", [erf, g.const(f"{hint}.one", 1.0)], f"{hint}.cdf2")
-        half_x = g.op("Mul", [x, g.const(f"{hint}.half", 0.5)], f"{hint}.half_x")
-        return g.op("Mul", [half_x, one_plus], hint)
-    if name == "gelu_tanh":  # ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
-        cube = g.op("Mul", [g.op("Mul", [x, x], f"{hint}.x2"), x], f"{hint}.x3")
-        inner = g.op("Add", [x, g.op("Mul", [cube, g.const(f"{hint}.c", 0.044715)], f"{hint}.cx3")],
-                     f"{hint}.inner")
-        tanh = g.op("Tanh", [g.op("Mul", [inner, g.const(f"{hint}.k", 0.7978845608028654)],
-                                  f"{hint}.arg")], f"{hint}.tanh")
-        one_plus = g.op("Add", [tanh, g.const(f"{hint}.one", 1.0)], f"{hint}.sum")
-        half_x = g.op("Mul", [x, g.const(f"{hint}.half", 0.5)], f"{hint}.half_x")
-        return g.op("Mul", [half_x, one_plus], hint)
-    if name == "softplus":  # x where βx > threshold, else log(1 + e^{βx})/β
-        beta = float(params.get("beta", 1.0))
-        threshold = float(params.get("threshold", 20.0))
-        bx = g.op("Mul", [x, g.const(f"{hint}.beta", beta)], f"{hint}.bx")
-        soft = g.op("Div", [g.op("Softplus", [bx], f"{hint}.sp"), g.const(f"{hint}.beta_d", beta)],
-                    f"{hint}.soft")
-        above = g.op("Greater", [bx, g.const(f"{hint}.threshold", threshold)], f"{hint}.above")
-        return g.op("Where", [above, x, soft], hint)
-    raise UnsupportedError(f"ONNX export: unknown activation {name!r}")
 
 
 class _Exporter:
@@ -188,13 +93,13 @@ class _Exporter:
                              "entry); this model has none")
         #: The graph input of per-sample lengths, when exported with lengths=True.
         self.lengths = "lengths" if lengths else ""
-        self.g = _Graph(onnx)
+        self.g = Graph(onnx)
         if "input_shape" in spec:
             self.input_shape = tuple(int(d) for d in spec["input_shape"])
         else:
             self.input_shape = (int(spec["input_size"]),)
         self.loss = _loss_type(spec)
-        self.by_name: Dict[str, _Value] = {}
+        self.by_name: Dict[str, Value] = {}
         # Tied weights: the encoder's dense weights in order, and how many decoder layers used one.
         self.encoder_dense: List[str] = []
         self.decoder_dense_used = 0
@@ -220,19 +125,19 @@ class _Exporter:
     def build(self) -> Any:
         g, helper, T = self.g, self.onnx.helper, self.onnx.TensorProto
         tokens = self.loss == "sequence_cross_entropy"
-        x = _Value("input", self.input_shape)
+        x = Value("input", self.input_shape)
         if self.scaling is not None and not tokens:
             offset, scale = self.scaling
             shape = (1,) + self.input_shape
             inverse = (np.float32(1) / np.asarray(scale, np.float32)).astype(np.float32)
             centred = g.op("Sub", [x.name, g.const("input_scaling.offset",
                                                      np.reshape(offset, shape))], "input.centred")
-            x = _Value(g.op("Mul", [centred, g.const("input_scaling.inverse_scale",
+            x = Value(g.op("Mul", [centred, g.const("input_scaling.inverse_scale",
                                                      np.reshape(inverse, shape))], "input.scaled"),
                        self.input_shape)
         self.by_name["input"] = x
         last = x
-        code: Optional[_Value] = None
+        code: Optional[Value] = None
         entries: List[Tuple[str, int, Mapping[str, Any]]] = \
             [("encoder", i, e) for i, e in enumerate(self.spec.get("encoder", []))] + \
             [("decoder", i, e) for i, e in enumerate(self.spec.get("decoder", []))]
@@ -315,22 +220,23 @@ class _Exporter:
         padding = encoder[0].get("padding_id") if encoder else None
         return int(padding) if padding is not None else 0
 
-    def entry(self, entry: Mapping[str, Any], name: str, inputs: List[_Value], path: str,
-              part: str, following: Optional[Mapping[str, Any]]) -> _Value:
+    def entry(self, entry: Mapping[str, Any], name: str, inputs: List[Value], path: str,
+              part: str, following: Optional[Mapping[str, Any]]) -> Value:
         g = self.g
         kind = str(entry.get("type"))
         x = inputs[0]
         if kind == "embedding":  # ids [T] -> rows of the weight [T, E]
             weight = self.param(f"{name}.weight", path)
             out = g.op("Gather", [g.const(f"{name}.weight", weight), x.name], name, axis=0)
-            return _Value(out, x.shape + (weight.shape[1],))
+            return Value(out, x.shape + (weight.shape[1],))
         if kind in ("lstm", "gru"):
-            return self.recurrent(entry, name, x, path, kind)
+            return recurrent(g, entry, name, x, lambda p: self.param(p, path), self.by_name,
+                             self.lengths)
         if kind == "repeat":  # [H] -> [T, H]
             steps = int(entry["steps"])
             column = g.op("Unsqueeze", [x.name, g.ints(f"{name}.axis", [1])], f"{name}.column")
             out = g.op("Expand", [column, g.ints(f"{name}.steps", (1, steps, 1))], name)
-            return _Value(out, (steps,) + x.shape)
+            return Value(out, (steps,) + x.shape)
         if kind == "time_distributed_dense":  # [T, F] -> [T, units], one dense layer per step
             weight = self.param(f"{name}.weight", path)
             out = g.op("MatMul", [x.name, g.const(f"{name}.weight_t", weight.T)], f"{name}.matmul")
@@ -338,8 +244,8 @@ class _Exporter:
                 out = g.op("Add", [out, g.const(f"{name}.bias", self.param(f"{name}.bias", path))],
                            name)
             if entry.get("activation") is not None:
-                out = _activation(g, entry["activation"], out, f"{name}.activation")
-            return _Value(out, (x.shape[0], weight.shape[0]))
+                out = activation(g, entry["activation"], out, f"{name}.activation")
+            return Value(out, (x.shape[0], weight.shape[0]))
         if kind == "dense":
             return self.dense(entry, name, x, path, part, following)
         if kind == "variational":  # inference: z = μ
@@ -347,30 +253,31 @@ class _Exporter:
             b = self.param(f"{name}.mu.bias", path)
             out = g.op("Gemm", [x.name, g.const(f"{name}.mu.weight", w),
                                 g.const(f"{name}.mu.bias", b)], name, transB=1)
-            return _Value(out, (w.shape[0],))
+            return Value(out, (w.shape[0],))
         if kind == "activation":
-            return _Value(_activation(g, entry["function"], x.name, name), x.shape)
+            return Value(activation(g, entry["function"], x.name, name), x.shape)
         if kind in _ACTIVATIONS:
-            return _Value(_activation(g, dict(entry), x.name, name), x.shape)
+            return Value(activation(g, dict(entry), x.name, name), x.shape)
         if kind == "k_sparse":
-            return self.k_sparse(int(entry["k"]), name, x)
+            return k_sparse(g, int(entry["k"]), name, x)
         if kind in ("flatten", "reshape"):
             shape = (int(np.prod(x.shape)),) if kind == "flatten" else \
                 tuple(int(d) for d in entry["shape"])
             out = g.op("Reshape", [x.name, g.ints(f"{name}.shape", (0,) + shape)], name)
-            return _Value(out, shape)
+            return Value(out, shape)
         if kind == "dropout":
             return x
         if kind == "concat":
             channels = sum(v.shape[0] for v in inputs)
             out = g.op("Concat", [v.name for v in inputs], name, axis=1)
-            return _Value(out, (channels,) + inputs[0].shape[1:])
+            return Value(out, (channels,) + inputs[0].shape[1:])
         if kind == "add":
-            return _Value(g.op("Sum", [v.name for v in inputs], name), x.shape)
+            return Value(g.op("Sum", [v.name for v in inputs], name), x.shape)
         if kind == "batch_norm":
             return self.batch_norm(entry, name, x, path)
         if kind == "group_norm":
-            return self.group_norm(entry, name, x, path)
+            return group_norm(g, entry, name, x, self.param(f"{name}.gamma", path),
+                              self.param(f"{name}.beta", path))
         family, dims = kind[:-2], kind[-2:]
         if dims not in ("1d", "2d", "3d") or family not in _SPATIAL:
             raise UnsupportedError(f"ONNX export: {path} ({kind!r}, named {name!r}): this layer "
@@ -391,7 +298,7 @@ class _Exporter:
                 self.pool_indices[name] = (indices, x.name, x.shape)
             else:
                 out = g.op("MaxPool", [x.name], name, **attributes)
-            return _Value(out, (x.shape[0],) + spatial)
+            return Value(out, (x.shape[0],) + spatial)
         if family == "max_unpool":
             pool_name = entry["indices_from"]
             indices, pool_input, pool_shape = self.pool_indices[pool_name]
@@ -402,7 +309,7 @@ class _Exporter:
             shape = g.op("Shape", [pool_input], f"{name}.output_shape")
             out = g.op("MaxUnpool", [x.name, indices, shape], name, kernel_shape=[k] * n,
                        strides=[s] * n, pads=[p] * (2 * n))
-            return _Value(out, pool_shape)
+            return Value(out, pool_shape)
         if family in ("upsample_nearest", "bed_of_nails"):
             scale = int(entry.get("scale", 2))
             channels, spatial = x.shape[0], x.shape[1:]
@@ -417,7 +324,7 @@ class _Exporter:
                 out = g.op("Pad", [out, g.ints(f"{name}.pads", pads)], f"{name}.blocks")
             shape = (channels,) + tuple(d * scale for d in spatial)
             out = g.op("Reshape", [out, g.ints(f"{name}.shape", (0,) + shape)], name)
-            return _Value(out, shape)
+            return Value(out, shape)
         raise AssertionError(family)  # pragma: no cover - _SPATIAL lists the families above
 
     def _pool_entry(self, pool_name: str) -> Mapping[str, Any]:
@@ -429,18 +336,20 @@ class _Exporter:
 
     # ---- layers with parameters -----------------------------------------------------------------
 
-    def _foldable(self, entry: Mapping[str, Any], name: str, part: str,
+    def _foldable(self, entry: Mapping[str, Any], name: str,
                   following: Optional[Mapping[str, Any]]) -> bool:
         """Whether the batch norm that follows this layer reads only its raw output."""
         return (self.fold and following is not None and following.get("type") == "batch_norm"
-                and "inputs" not in following and entry.get("activation") in (None, "identity", "linear")
+                and "inputs" not in following
+                and entry.get("activation") in (None, "identity", "linear")
                 and name not in self.read_by_name and name not in self._code_names())
 
     def _code_names(self) -> set:
         encoder = self.spec.get("encoder", [])
         return {encoder[-1].get("name", f"encoder.{len(encoder) - 1}")} if encoder else set()
 
-    def _bn_affine(self, entry: Mapping[str, Any], name: str, path: str) -> Tuple[np.ndarray, np.ndarray]:
+    def _bn_affine(self, entry: Mapping[str, Any], name: str,
+                   path: str) -> Tuple[np.ndarray, np.ndarray]:
         """a, b of the inference batch norm y = a·x + b, in float64 then rounded."""
         eps = float(entry.get("eps", 1e-5))
         gamma = self.param(f"{name}.gamma", path).astype(np.float64)
@@ -451,7 +360,8 @@ class _Exporter:
         return a, beta - mean * a
 
     def _fold_next(self, name: str, path: str, weight: np.ndarray, bias: Optional[np.ndarray],
-                   channel_axis: int, following: Mapping[str, Any]) -> Tuple[np.ndarray, np.ndarray]:
+                   channel_axis: int,
+                   following: Mapping[str, Any]) -> Tuple[np.ndarray, np.ndarray]:
         position = self._entry_position(name)
         bn_name = following.get("name", f"{position[0]}.{position[1] + 1}")
         a, b = self._bn_affine(following, bn_name, f"{position[0]}[{position[1] + 1}]")
@@ -470,8 +380,8 @@ class _Exporter:
                     return part, i
         raise UnsupportedError(f"ONNX export: internal: no entry named {name!r}")
 
-    def dense(self, entry: Mapping[str, Any], name: str, x: _Value, path: str, part: str,
-              following: Optional[Mapping[str, Any]]) -> _Value:
+    def dense(self, entry: Mapping[str, Any], name: str, x: Value, path: str, part: str,
+              following: Optional[Mapping[str, Any]]) -> Value:
         g = self.g
         if len(x.shape) != 1:
             raise UnsupportedError(f"ONNX export: {path}: a dense layer needs a flat input")
@@ -486,21 +396,23 @@ class _Exporter:
         if part == "encoder":
             self.encoder_dense.append(f"{name}.weight")
         bias = self.param(f"{name}.bias", path) if entry.get("bias", True) else None
-        if self._foldable(entry, name, part, following):
-            weight, bias = self._fold_next(name, path, weight, bias, 0, following)  # type: ignore[arg-type]
+        if self._foldable(entry, name, following):
+            assert following is not None
+            weight, bias = self._fold_next(name, path, weight, bias, 0, following)
         inputs = [x.name, g.const(f"{name}.weight", weight)]
         if bias is not None:
             inputs.append(g.const(f"{name}.bias", bias))
         out = g.op("Gemm", inputs, name, transB=1)
         if entry.get("activation") is not None:
-            out = _activation(g, entry["activation"], out, f"{name}.activation")
-        return _Value(out, (units,))
+            out = activation(g, entry["activation"], out, f"{name}.activation")
+        return Value(out, (units,))
 
-    def convolution(self, entry: Mapping[str, Any], name: str, x: _Value, path: str,
-                    transposed: bool, n: int, following: Optional[Mapping[str, Any]]) -> _Value:
+    def convolution(self, entry: Mapping[str, Any], name: str, x: Value, path: str,
+                    transposed: bool, n: int, following: Optional[Mapping[str, Any]]) -> Value:
         g = self.g
         if len(x.shape) != n + 1:
-            raise UnsupportedError(f"ONNX export: {path}: expected a [C, ...] input of rank {n + 1}")
+            raise UnsupportedError(f"ONNX export: {path}: expected a [C, ...] input of rank "
+                                   f"{n + 1}")
         k = int(entry["kernel"])
         s = int(entry.get("stride", 1))
         p = int(entry.get("padding", 0))
@@ -509,9 +421,10 @@ class _Exporter:
         filters = int(entry["filters"])
         weight = self.param(f"{name}.weight", path)
         bias = self.param(f"{name}.bias", path) if entry.get("bias", True) else None
-        if self._foldable(entry, name, "", following):
+        if self._foldable(entry, name, following):
+            assert following is not None
             weight, bias = self._fold_next(name, path, weight, bias, 1 if transposed else 0,
-                                           following)  # type: ignore[arg-type]
+                                           following)
         inputs = [x.name, g.const(f"{name}.weight", weight)]
         if bias is not None:
             inputs.append(g.const(f"{name}.bias", bias))
@@ -524,78 +437,10 @@ class _Exporter:
             spatial = tuple((i + 2 * p - d * (k - 1) - 1) // s + 1 for i in x.shape[1:])
             out = g.op("Conv", inputs, name, **attributes)
         if entry.get("activation") is not None:
-            out = _activation(g, entry["activation"], out, f"{name}.activation")
-        return _Value(out, (filters,) + spatial)
+            out = activation(g, entry["activation"], out, f"{name}.activation")
+        return Value(out, (filters,) + spatial)
 
-    def recurrent(self, entry: Mapping[str, Any], name: str, x: _Value, path: str,
-                  kind: str) -> _Value:
-        """An LSTM/GRU stack as ONNX LSTM/GRU nodes, one per layer (sequence-major inside).
-        PyTorch's gate blocks (LSTM i, f, g, o; GRU r, z, n) are reordered to ONNX's (i, o, f, c;
-        z, r, h); the GRU uses ``linear_before_reset`` as PyTorch does. Every sequence is taken
-        at its full length T (the exported graph has no lengths input)."""
-        g = self.g
-        hidden = int(entry["units"])
-        layers = int(entry.get("layers", 1))
-        directions = 2 if entry.get("bidirectional", False) else 1
-        steps = x.shape[0]
-        lstm = kind == "lstm"
-        order = [0, 3, 1, 2] if lstm else [1, 0, 2]  # ONNX blocks, as PyTorch block indices
-
-        def reorder(tensor: np.ndarray) -> np.ndarray:
-            blocks = np.split(tensor, len(order), axis=0)
-            return np.concatenate([blocks[i] for i in order], axis=0)
-
-        initial = entry.get("initial_state")
-        states: List[Optional[str]] = [None, None]
-        if initial is not None:
-            sources = [initial] if isinstance(initial, str) else list(initial)
-            for i, source in enumerate(sources):  # [layers·D·H] -> [layers·D, N, H]
-                value = self.by_name[source]
-                rows = g.op("Reshape", [value.name, g.ints(f"{name}.state{i}.rows",
-                                                           (0, layers * directions, hidden))],
-                            f"{name}.state{i}.rows")
-                states[i] = g.op("Transpose", [rows], f"{name}.state{i}", perm=[1, 0, 2])
-        sequence = g.op("Transpose", [x.name], f"{name}.time_major", perm=[1, 0, 2])  # [T, N, F]
-        last_hidden = ""
-        for layer in range(layers):
-            suffixes = [f"l{layer}"] + ([f"l{layer}_reverse"] if directions == 2 else [])
-            w = np.stack([reorder(self.param(f"{name}.weight_ih_{s}", path)) for s in suffixes])
-            r = np.stack([reorder(self.param(f"{name}.weight_hh_{s}", path)) for s in suffixes])
-            b = np.stack([np.concatenate([reorder(self.param(f"{name}.bias_ih_{s}", path)),
-                                          reorder(self.param(f"{name}.bias_hh_{s}", path))])
-                          for s in suffixes])
-            hint = f"{name}.l{layer}"
-            node_inputs = [sequence, g.const(f"{hint}.W", w), g.const(f"{hint}.R", r),
-                           g.const(f"{hint}.B", b), self.lengths]
-            for i, state in enumerate(states[:2 if lstm else 1]):
-                if state is not None:
-                    rows = g.ints(f"{hint}.state{i}.range",
-                                  range(layer * directions, (layer + 1) * directions))
-                    state = g.op("Gather", [state, rows], f"{hint}.state{i}", axis=0)
-                node_inputs.append(state or "")
-            while node_inputs and node_inputs[-1] == "":
-                node_inputs.pop()
-            attributes: Dict[str, Any] = dict(hidden_size=hidden,
-                                              direction="bidirectional" if directions == 2 else "forward")
-            if not lstm:
-                attributes["linear_before_reset"] = 1
-            y, last_hidden = g.op("LSTM" if lstm else "GRU", node_inputs, hint, outputs=2,
-                                  **attributes)[:2]
-            # Y [T, D, N, H] -> [T, N, D·H]: the next layer's input (forward half first).
-            y = g.op("Transpose", [y], f"{hint}.steps", perm=[0, 2, 1, 3])
-            sequence = g.op("Reshape", [y, g.ints(f"{hint}.concat", (0, 0, directions * hidden))],
-                            f"{hint}.sequence")
-        if entry.get("return", "sequence") == "last":  # Y_h [D, N, H] -> [N, D·H]
-            last = g.op("Transpose", [last_hidden], f"{name}.last", perm=[1, 0, 2])
-            out = g.op("Reshape", [last, g.ints(f"{name}.shape", (0, directions * hidden))], name)
-            return _Value(out, (directions * hidden,))
-        out = g.op("Transpose", [sequence], name, perm=[1, 0, 2])
-        return _Value(out, (steps, directions * hidden))
-
-    def _per_channel(self, values: np.ndarray, rank: int) -> np.ndarray:
-        return np.reshape(values, (1, -1) + (1,) * (rank - 1))
-
-    def batch_norm(self, entry: Mapping[str, Any], name: str, x: _Value, path: str) -> _Value:
+    def batch_norm(self, entry: Mapping[str, Any], name: str, x: Value, path: str) -> Value:
         g = self.g
         if name in self.folded:
             return x
@@ -603,49 +448,14 @@ class _Exporter:
         if self.fold:  # not after a conv/dense layer it could join: one multiply-add per channel
             a, b = self._bn_affine(entry, name, path)
             rank = len(x.shape)
-            out = g.op("Mul", [x.name, g.const(f"{name}.scale", self._per_channel(a, rank))],
+            out = g.op("Mul", [x.name, g.const(f"{name}.scale", per_channel(a, rank))],
                        f"{name}.scaled")
-            out = g.op("Add", [out, g.const(f"{name}.shift", self._per_channel(b, rank))], name)
-            return _Value(out, x.shape)
+            out = g.op("Add", [out, g.const(f"{name}.shift", per_channel(b, rank))], name)
+            return Value(out, x.shape)
         inputs = [x.name] + [g.const(f"{name}.{suffix}", self.param(f"{name}.{suffix}", path))
                              for suffix in ("gamma", "beta", "running_mean", "running_var")]
         out = g.op("BatchNormalization", inputs, name, epsilon=eps)
-        return _Value(out, x.shape)
-
-    def group_norm(self, entry: Mapping[str, Any], name: str, x: _Value, path: str) -> _Value:
-        """Per sample and group of channels/groups contiguous channels: (x − mean)/√(var + ε)
-        (biased variance), then γ·x̂ + β per channel (GroupNorm.swift)."""
-        g = self.g
-        groups = int(entry["groups"])
-        eps = float(entry.get("eps", 1e-5))
-        grouped = g.op("Reshape", [x.name, g.ints(f"{name}.groups", (0, groups, -1))],
-                       f"{name}.grouped")
-        mean = g.op("ReduceMean", [grouped], f"{name}.mean", axes=[2], keepdims=1)
-        centred = g.op("Sub", [grouped, mean], f"{name}.centred")
-        var = g.op("ReduceMean", [g.op("Mul", [centred, centred], f"{name}.squares")],
-                   f"{name}.var", axes=[2], keepdims=1)
-        std = g.op("Sqrt", [g.op("Add", [var, g.const(f"{name}.eps", eps)], f"{name}.var_eps")],
-                   f"{name}.std")
-        normalized = g.op("Div", [centred, std], f"{name}.normalized")
-        out = g.op("Reshape", [normalized, g.ints(f"{name}.shape", (0,) + x.shape)],
-                   f"{name}.ungrouped")
-        rank = len(x.shape)
-        out = g.op("Mul", [out, g.const(f"{name}.gamma", self._per_channel(
-            self.param(f"{name}.gamma", path), rank))], f"{name}.scaled")
-        out = g.op("Add", [out, g.const(f"{name}.beta", self._per_channel(
-            self.param(f"{name}.beta", path), rank))], name)
-        return _Value(out, x.shape)
-
-    def k_sparse(self, k: int, name: str, x: _Value) -> _Value:
-        """The k largest values of each sample kept, the rest zeroed (ties: earliest first)."""
-        g = self.g
-        flat = g.op("Reshape", [x.name, g.ints(f"{name}.flat", (0, -1))], f"{name}.flat")
-        values, indices = g.op("TopK", [flat, g.ints(f"{name}.k", [k])], f"{name}.topk",
-                               outputs=2, axis=1, largest=1, sorted=1)
-        zeros = g.op("Mul", [flat, g.const(f"{name}.zero", 0.0)], f"{name}.zeros")
-        kept = g.op("ScatterElements", [zeros, indices, values], f"{name}.kept", axis=1)
-        out = g.op("Reshape", [kept, g.ints(f"{name}.shape", (0,) + x.shape)], name)
-        return _Value(out, x.shape)
+        return Value(out, x.shape)
 
 
 def to_onnx(spec: Mapping[str, Any], parameters: Mapping[str, np.ndarray],

@@ -195,7 +195,8 @@ def load_state_dict(model: Any, state_dict: Mapping[str, Any], *, name_map: Name
             raise ShapeError(f"state_dict tensor {key!r} has shape {tuple(array.shape)}; parameter "
                              f"{target!r} has shape {expected}")
         if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-            raise TypeError(f"state_dict tensor {key!r} has dtype {array.dtype}; expected real numbers")
+            raise TypeError(f"state_dict tensor {key!r} has dtype {array.dtype}; expected real "
+                            "numbers")
         array = array.astype(np.float32)
         if not np.all(np.isfinite(array)):
             raise NumericError(f"state_dict tensor {key!r} holds non-finite values")
@@ -204,11 +205,12 @@ def load_state_dict(model: Any, state_dict: Mapping[str, Any], *, name_map: Name
     if strict:
         missing = [name for name in library if name not in values]
         if missing:
-            raise ParameterNameError(f"state_dict has no tensor for parameter {missing[0]!r}"
-                                     + (f" (nor for {len(missing) - 1} more: "
-                                        f"{', '.join(missing[1:6])}{', …' if len(missing) > 6 else ''})"
-                                        if len(missing) > 1 else "")
-                                     + "; pass strict=False to keep the model's own values")
+            more = ""
+            if len(missing) > 1:
+                listed = ", ".join(missing[1:6]) + (", …" if len(missing) > 6 else "")
+                more = f" (nor for {len(missing) - 1} more: {listed})"
+            raise ParameterNameError(f"state_dict has no tensor for parameter {missing[0]!r}{more};"
+                                     " pass strict=False to keep the model's own values")
     previous = {name: model.get_parameter(name) for name in values}
     try:
         for name, array in values.items():
