@@ -72,7 +72,8 @@ def test_each_class_shows_only_what_applies():
     names = {cls: set(dir(cls)) for cls in FAMILY}
     shared = {"fit", "partial_fit", "encode", "transform", "evaluate", "save", "to_bytes",
               "get_params", "set_params", "set_output", "get_feature_names_out", "parameters",
-              "load", "from_spec", "input_shape", "epochs_completed", "score", "predict"}
+              "load", "from_spec", "input_shape", "epochs_completed", "score", "predict",
+              "export_onnx", "load_state_dict", "from_state_dict"}
     for cls in FAMILY:
         assert shared <= names[cls], cls
     reconstruction = {"decode", "reconstruct", "reconstruction_error", "score_samples",
