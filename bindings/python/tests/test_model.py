@@ -345,6 +345,6 @@ def test_help_is_useful():
 def test_spec_examples_of_the_repository_build():
     folder = REPOSITORY / "examples" / "specs"
     for path in sorted(folder.glob("*.json")):
-        m = ae.Autoencoder.from_spec(path.read_text())
+        m = ae.Model.from_spec(path.read_text())
         assert m.input_size >= 1
         m.close()

@@ -202,7 +202,7 @@ def test_conv_vae_trains_generates_and_interpolates(images):
 def test_segmentation_with_a_vae_branch_trains_and_segments():
     x, y = squares(256)
     x_test, y_test = squares(64, seed=1)
-    model = ae.Autoencoder.from_spec(SEGMENTATION_WITH_VAE_BRANCH, epochs=8, verbose=0)
+    model = ae.SegmentationNetwork.from_spec(SEGMENTATION_WITH_VAE_BRANCH, epochs=8, verbose=0)
     assert model.is_segmentation and not model.is_variational  # the branch is not the code
     assert any(name.startswith("vae") for name in model.parameter_names)
     before = {name: model.get_parameter(name) for name in model.parameter_names
