@@ -106,3 +106,33 @@ func hex(_ value: UInt64, digits: Int) -> String {
     let text = String(value, radix: 16)
     return String(repeating: "0", count: max(0, digits - text.count)) + text
 }
+
+extension CompressedCodes {
+    /// The bytes of the compressed file at `path` (a regular file).
+    public static func read(path: String) throws(AutoencoderError) -> [UInt8] {
+        try FileIO.readAll(path: path)
+    }
+
+    /// Writes a compressed file atomically (temporary file, fsync, rename), as model files are.
+    public static func write(_ bytes: [UInt8], to path: String) throws(AutoencoderError) {
+        try withBytes(of: bytes) { (raw) throws(AutoencoderError) in try FileIO.writeAtomically(path: path, bytes: raw) }
+    }
+}
+
+extension Model {
+    /// Decompresses file bytes: the samples [n] + the recorded sample shape, and their values.
+    public func decompress(_ bytes: [UInt8], source: String) throws(AutoencoderError) -> (shape: [Int], values: [Float]) {
+        try withBytes(of: bytes) { (raw) throws(AutoencoderError) -> (shape: [Int], values: [Float]) in
+            let header = try compressedHeader(raw, source: source)
+            let count = header.samples * inputSize     // no overflow: compressedHeader bounds n by the payload
+            guard FileIO.canAllocate(count.multipliedReportingOverflow(by: 4).partialValue) else {
+                throw .init(.outOfMemory, "cannot allocate the \(count) decompressed values of \(source)")
+            }
+            var values = [Float](repeating: 0, count: max(count, 1))
+            try values.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
+                try decompress(raw, source: source, into: out.baseAddress!, outputCount: count)
+            }
+            return ([header.samples] + header.sampleShape, Array(values.prefix(count)))
+        }
+    }
+}
