@@ -111,8 +111,15 @@ final class CompressionTests: XCTestCase {
             XCTAssertEqual(row.reduce(0, +), Float(1 << 15))
             XCTAssertGreaterThanOrEqual(row.min()!, 1)
         }
-        // The dead dimension's one level takes nearly all the mass: it costs almost nothing.
-        XCTAssertGreaterThan(q.frequencies[16 + Int(q.zeroPoint[1])], 32000)
+        // Krichevsky-Trofimov: the dead dimension's one level, seen 4 times in 4 rows, has
+        // probability (4 + 1/2) / (4 + 16/2); a level never seen (0 + 1/2) / 12.
+        XCTAssertEqual(q.frequencies[16 + Int(q.zeroPoint[1])], 32768 * 9 / 24, accuracy: 16)
+        XCTAssertEqual(q.frequencies[16 + Int(q.zeroPoint[1]) + 1], 32768 / 24, accuracy: 2)
+        // With many rows it takes nearly all the mass: it costs almost nothing.
+        let many = [Float](repeating: 0, count: 2000)
+        let dead = try many.withUnsafeBufferPointer { try CodeQuantizer(fitting: $0, rows: 1000, codeSize: 2, bits: 4) }
+        XCTAssertGreaterThan(dead.frequencies.max()!, 32400)
+        XCTAssertLessThan(dead.bitsPerSample, 0.25, "two dimensions of about 0.1 bit each")
         XCTAssertThrowsError(try codes.withUnsafeBufferPointer { try CodeQuantizer(fitting: $0, rows: 4, codeSize: 2, bits: 3) })
         XCTAssertThrowsError(try codes.withUnsafeBufferPointer { try CodeQuantizer(fitting: $0, rows: 4, codeSize: 2, bits: 9) })
     }

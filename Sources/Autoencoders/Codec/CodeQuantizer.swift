@@ -5,8 +5,9 @@
 ///     q = clamp(round(c / s_j) + z_j, 0, 2^bits - 1)        ĉ = (q - z_j) * s_j
 ///
 /// and a frequency table per dimension, the histogram of the training codes' levels, drives the
-/// range coder (RangeCoder.swift). The table is smoothed (every level at least 1 out of
-/// 2^frequencyBits) so codes outside the training range still code, at a higher cost.
+/// range coder (RangeCoder.swift). The table is smoothed (count + 1/2 per level, and every level
+/// at least 1 out of 2^frequencyBits) so levels the training data never reached still code, at a
+/// higher cost.
 public struct CodeQuantizer: Sendable, Equatable {
     /// Each dimension's frequencies sum to 2^frequencyBits.
     public static let frequencyBits: UInt32 = 15
@@ -140,11 +141,14 @@ public struct CodeQuantizer: Sendable, Equatable {
     }
 
     /// Counts scaled to frequencies >= 1 summing to 2^frequencyBits: 1 + a share of the rest
-    /// proportional to the count; rounding's remainder goes to the most frequent level.
+    /// proportional to count + 1/2 (the Krichevsky-Trofimov estimate, so a level the training
+    /// data never reached costs about log2(2 rows + levels) bits, not 2^frequencyBits's 15);
+    /// rounding's remainder goes to the most frequent level.
     private static func normalized(_ counts: ArraySlice<Int>, rows: Int) -> [Int] {
         let total = 1 << Int(frequencyBits)
         let spare = total - counts.count
-        var row = counts.map { 1 + $0 * spare / rows }
+        let denominator = 2 * rows + counts.count
+        var row = counts.map { 1 + (2 * $0 + 1) * spare / denominator }
         let remainder = total - row.reduce(0, +)
         if let top = row.indices.max(by: { row[$0] < row[$1] }) { row[top] += remainder }
         return row

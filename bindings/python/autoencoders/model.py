@@ -14,6 +14,7 @@ import numpy as np
 
 from ._arrays import as_array
 from ._builders import BuildersMixin, check_vocabulary
+from ._codec import CodecMixin
 from ._errors import NotFittedError, ShapeError
 from ._fit import FitSettings, ProgressCallback, TrainReport, count
 from ._params import JSON_INT_MAX, WIDTH_MAX
@@ -40,7 +41,7 @@ _TRAINING = ("epochs", "batch_size", "shuffle", "validation_split", "patience", 
 
 
 class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
-                  SegmentationMixin, VariationalMixin, SavingMixin):
+                  SegmentationMixin, VariationalMixin, SavingMixin, CodecMixin):
     """An autoencoder: a scikit-learn style estimator over a native libautoencoders model.
 
     Build one from hyperparameters (the model is created lazily by :meth:`fit`, its input size
