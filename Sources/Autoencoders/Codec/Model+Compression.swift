@@ -78,6 +78,11 @@ extension Model {
         try codes.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
             try encode(x, rows: rows, into: out.baseAddress!)
         }
+        // The digest and the codes must describe the same weights: a training step on another
+        // thread between the two would make a file that decodes wrongly.
+        guard codecDigest == digest, codeQuantizer == quantizer else {
+            throw .invalidArgument("compress: the model changed while compressing (it is being trained on another thread); compress again when it is not")
+        }
         let tables = quantizer.cumulativeTables()
         var coder = RangeEncoder()
         for r in 0..<rows {
