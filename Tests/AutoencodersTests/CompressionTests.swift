@@ -184,6 +184,8 @@ final class CompressionTests: XCTestCase {
         expectFormatError(other, bytes, containing: "another model")
         try model.fitCodeQuantizer(x, rows: 64, bits: 7)
         expectFormatError(model, bytes, containing: "another model")
+        try model.setCodeQuantizer(nil)
+        expectFormatError(model, bytes, containing: "this model has no quantiser")
         // A file with a valid checksum whose header claims far more samples than its payload holds.
         let (fresh, _) = try quantised()
         var forged = bytes

@@ -99,16 +99,23 @@ extension Model {
     /// Checks a compressed file against this model: its header, checksum, digest, bits and shapes,
     /// and that its sample count is possible for its payload's length. Returns the header.
     public func compressedHeader(_ bytes: UnsafeRawBufferPointer, source: String) throws(AutoencoderError) -> CompressedCodes.Header {
+        try checkedHeader(bytes, source: source).header
+    }
+
+    /// The header and the quantiser it was checked against (one snapshot, so that a quantiser set
+    /// by another thread meanwhile cannot mix with the checks).
+    private func checkedHeader(_ bytes: UnsafeRawBufferPointer, source: String) throws(AutoencoderError) -> (header: CompressedCodes.Header, quantizer: CodeQuantizer) {
         try requireCodec("decompress")
         let header = try CompressedCodes.header(bytes, source: source)
         func fail(_ message: String) -> AutoencoderError { .format("\(source): \(message)") }
+        guard let quantizer = codeQuantizer else {
+            throw fail("the file was compressed by another model (it needs the model with codec digest \(hex(header.digest, digits: 16)); "
+                       + "this model has no quantiser): decompress it with the model (and quantiser) that compressed it")
+        }
         let mine = codecDigest
-        guard header.digest == mine else {
+        guard header.digest == mine, codeQuantizer == quantizer else {
             throw fail("the file was compressed by another model (it needs the model with codec digest \(hex(header.digest, digits: 16)); "
                        + "this model's is \(hex(mine, digits: 16))): decompress it with the model (and quantiser) that compressed it")
-        }
-        guard let quantizer = codeQuantizer else {
-            throw .unsupported("decompress: the model has no quantiser")   // unreachable: the digest covers it
         }
         guard header.bits == quantizer.bits, header.codeSize == codeSize, header.sampleSize == inputSize else {
             throw fail("its header (\(header.bits) bits, code size \(header.codeSize), sample shape \(header.sampleShape)) does not match the model "
@@ -127,15 +134,14 @@ extension Model {
         guard Double(header.samples) <= bound else {
             throw fail("its header claims \(header.samples) samples, more than its \(header.payload.count)-byte payload can hold")
         }
-        return header
+        return (header, quantizer)
     }
 
     /// Decompresses into output[n, inputSize], where n is the file's sample count (`outputCount`
     /// must equal n * inputSize). Nothing is written to output unless the whole payload decodes.
     public func decompress(_ bytes: UnsafeRawBufferPointer, source: String, into output: UnsafeMutablePointer<Float>,
                            outputCount: Int) throws(AutoencoderError) {
-        let header = try compressedHeader(bytes, source: source)
-        guard let quantizer = codeQuantizer else { throw .unsupported("decompress: the model has no quantiser") }
+        let (header, quantizer) = try checkedHeader(bytes, source: source)
         let (expected, overflow) = header.samples.multipliedReportingOverflow(by: inputSize)
         guard !overflow, outputCount == expected else {
             throw .shapeMismatch("output_count is \(outputCount) but the file holds \(header.samples) samples of \(inputSize) values")
