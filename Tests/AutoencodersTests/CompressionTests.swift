@@ -93,6 +93,34 @@ final class CompressionTests: XCTestCase {
         }
     }
 
+    func testRangeCoderExtremeTablesAndCarries() {
+        // Two symbols of frequencies 1 and 2^15 - 1: long runs of the likely one drive `low` into
+        // runs of 0xFF bytes, and the rare one (15 bits each) makes carries ripple through them.
+        let table: [UInt32] = [0, 1, 1 << 15]
+        var random = RandomGenerator(seed: 11)
+        for pattern in 0..<4 {
+            let symbols = (0..<30000).map { i -> Int in
+                switch pattern {
+                case 0: return 1
+                case 1: return 0
+                case 2: return i % 97 == 0 ? 0 : 1
+                default: return random.next() % 1000 == 0 ? 0 : 1
+                }
+            }
+            var encoder = RangeEncoder()
+            for s in symbols { encoder.encode(cumulative: table[s], frequency: table[s + 1] - table[s], totalBits: 15) }
+            let bytes = encoder.finish()
+            bytes.withUnsafeBytes { raw in
+                var decoder = RangeDecoder(raw)
+                let decoded = symbols.indices.map { _ in table.withUnsafeBufferPointer { decoder.decode(cumulative: $0, totalBits: 15) } }
+                XCTAssertEqual(decoded, symbols, "pattern \(pattern)")
+                XCTAssertTrue(decoder.finishedCleanly, "pattern \(pattern)")
+            }
+            if pattern == 1 { XCTAssertLessThan(bytes.count, 30000 * 15 / 8 + 16) }
+            if pattern == 0 { XCTAssertLessThan(bytes.count, 16, "30,000 likely symbols cost about 1.3 bits in all") }
+        }
+    }
+
     func testQuantizerLevelsStepsAndFrequencies() throws {
         // Dimension 0 spans [-1, 2]; dimension 1 is always 0 (a dead unit).
         let codes: [Float] = [-1, 0, 2, 0, 0.5, 0, 1, 0]
