@@ -56,6 +56,17 @@ elif [ -z "$python" ]; then
     need_apt+=(python3-mpi4py python3-dask python3-distributed)
 fi
 
+# The interoperability tests (docs/INTEROP.md): onnx and onnxruntime run the ONNX export tests,
+# with pip for a pip-capable python3. Debian packages no onnxruntime, so with Debian's own
+# python3 those tests skip. torch is not installed: the PyTorch-in tests read a committed
+# fixture (scripts/make_torch_interop_fixture.py); only their live variant needs torch.
+onnx_pip=0
+if [ -n "$python" ] && [ "$managed" != 1 ] && [ "$(readlink -f "$python")" != "$(readlink -f /usr/bin/python3)" ] \
+        && ! "$python" -c "import onnx, onnxruntime" 2>/dev/null; then
+    python_pip+=(onnx onnxruntime)
+    onnx_pip=1
+fi
+
 # The install suite makes throwaway venvs (the wheel test, pip from a git URL); Debian's own
 # python3 can do so only with python3-venv.
 if [ -z "$python" ] || [ "$(readlink -f "$python")" = "$(readlink -f /usr/bin/python3)" ]; then
@@ -73,6 +84,7 @@ if [ ${#python_pip[@]} -gt 0 ]; then
 fi
 python3 -c "import numpy, PIL, pytest" || { echo "setup: $(command -v python3) still cannot import numpy, PIL and pytest" >&2; exit 1; }
 python3 -c "import mpi4py, dask.array, distributed" || { echo "setup: $(command -v python3) still cannot import mpi4py, dask.array and distributed" >&2; exit 1; }
+[ "$onnx_pip" = 0 ] || python3 -c "import onnx, onnxruntime" || { echo "setup: $(command -v python3) still cannot import onnx and onnxruntime" >&2; exit 1; }
 command -v mpirun >/dev/null 2>&1 || { echo "setup: mpirun is not on PATH after installing openmpi-bin" >&2; exit 1; }
 
 command -v swift >/dev/null 2>&1 || { echo "setup: swift is not on PATH (Swift 6.x is required)" >&2; exit 1; }

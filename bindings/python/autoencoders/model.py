@@ -473,6 +473,46 @@ class Autoencoder(ParamsMixin, BuildersMixin, WeightsMixin, InferenceMixin,
         super().set_params(**params)
         return self
 
+    # ==== Interoperability (autoencoders/onnx_export.py, autoencoders/torch_import.py) ==========
+
+    def export_onnx(self, path: Any = None, *, batch_norm: str = "op",
+                    segmentation: str = "labels", lengths: bool = False) -> Any:
+        """Writes the model's inference path (input scaling included) to an ONNX file at
+        ``path`` and returns the ``onnx.ModelProto`` (needs the ``onnx`` package). Outputs: the
+        reconstruction (a segmentation model: ``"labels"`` or, with
+        ``segmentation="logits"``, ``"logits"``) and the code. ``batch_norm="fold"`` merges
+        batch norms into the conv/dense layer before them; ``lengths=True`` gives a sequence
+        model's graph a second input, the int32 lengths ``[N]``. Raises :class:`UnsupportedError`
+        naming the entry for a layer the export cannot express. See
+        :mod:`autoencoders.onnx_export`."""
+        from .onnx_export import export_onnx
+        return export_onnx(self, path, batch_norm=batch_norm, segmentation=segmentation,
+                           lengths=lengths)
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], *, name_map: Any = "auto",
+                        strict: bool = True) -> "Autoencoder":
+        """Sets the parameters from a PyTorch ``state_dict`` (tensors or numpy arrays), its
+        names translated by ``name_map`` (see :func:`autoencoders.torch_import.load_state_dict`
+        and docs/INTEROP.md). Every name and shape is checked first; on any error nothing
+        changes. Returns self."""
+        from .torch_import import load_state_dict
+        load_state_dict(self, state_dict, name_map=name_map, strict=strict)
+        return self
+
+    @classmethod
+    def from_state_dict(cls, spec: SpecLike, state_dict: Mapping[str, Any], *,
+                        name_map: Any = "auto", strict: bool = True,
+                        **training: Any) -> "Autoencoder":
+        """A model built from ``spec`` with the parameters of a PyTorch ``state_dict`` (see
+        :meth:`load_state_dict`)."""
+        model = cls.from_spec(spec, **training)
+        try:
+            model.load_state_dict(state_dict, name_map=name_map, strict=strict)
+        except BaseException:
+            model.close()
+            raise
+        return model
+
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""
         return f"{type(self).__name__}({self._repr_params()}){state}"
