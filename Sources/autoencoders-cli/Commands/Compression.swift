@@ -65,10 +65,10 @@ enum CompressionCommand {
             try model.compress(pointer.baseAddress!, rows: x.rows, sampleShape: shape)
         }
         try CompressedCodes.write(bytes, to: out)
-        let raw = 4 * x.rows * model.inputSize
-        Console.out("compressed \(x.rows) samples into \(bytes.count) bytes ("
-                    + format("%.2f", Double(8 * bytes.count) / Double(max(x.rows * model.inputSize, 1))) + " bits per value; float32 100% -> "
-                    + format("%.2f", 100 * Double(bytes.count) / Double(max(raw, 1))) + "%), written to \(out)")
+        let values = Double(max(x.rows * model.inputSize, 1))
+        Console.out("compressed \(x.rows) samples into \(bytes.count) bytes: " + format("%.3f", Double(8 * bytes.count) / values)
+                    + " bits per value (as 8-bit values 100% -> " + format("%.2f", 100 * Double(bytes.count) / values)
+                    + "%, as float32 100% -> " + format("%.2f", 25 * Double(bytes.count) / values) + "%), written to \(out)")
     }
 
     static func decompress(_ arguments: Arguments) throws {
