@@ -52,7 +52,7 @@ public func ae_model_compress(_ handle: OpaquePointer?, _ input: UnsafePointer<F
         guard let buffer = malloc(max(bytes.count, 1)) else {
             throw .init(.outOfMemory, "cannot allocate \(bytes.count) bytes for the compressed file")
         }
-        bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        bytes.withUnsafeBytes { if let base = $0.baseAddress { buffer.copyMemory(from: base, byteCount: bytes.count) } }
         data.pointee = buffer
         size.pointee = UInt(bytes.count)
     }

@@ -124,8 +124,8 @@ extension Model {
     public func decompress(_ bytes: [UInt8], source: String) throws(AutoencoderError) -> (shape: [Int], values: [Float]) {
         try withBytes(of: bytes) { (raw) throws(AutoencoderError) -> (shape: [Int], values: [Float]) in
             let header = try compressedHeader(raw, source: source)
-            let count = header.samples * inputSize     // no overflow: compressedHeader bounds n by the payload
-            guard FileIO.canAllocate(count.multipliedReportingOverflow(by: 4).partialValue) else {
+            let (count, overflow) = header.samples.multipliedReportingOverflow(by: inputSize)
+            guard !overflow, count <= Int.max / 4, FileIO.canAllocate(count * 4) else {
                 throw .init(.outOfMemory, "cannot allocate the \(count) decompressed values of \(source)")
             }
             var values = [Float](repeating: 0, count: max(count, 1))

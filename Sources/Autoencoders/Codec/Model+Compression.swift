@@ -23,7 +23,7 @@ extension Model {
             throw .invalidArgument("bits is \(bits); expected 4 to 8 bits per code value")
         }
         guard rows >= 1 else { throw .invalidArgument("n is 0; fitting a quantiser needs at least one sample") }
-        var codes = [Float](repeating: 0, count: rows * codeSize)
+        var codes = [Float](repeating: 0, count: try codeCount(rows))
         try codes.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
             try encode(x, rows: rows, into: out.baseAddress!)
         }
@@ -74,7 +74,7 @@ extension Model {
         }
         guard rows >= 0 else { throw .invalidArgument("n must be non-negative, got \(rows)") }
         let digest = codecDigest
-        var codes = [Float](repeating: 0, count: rows * codeSize)
+        var codes = [Float](repeating: 0, count: max(try codeCount(rows), 1))
         try codes.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
             try encode(x, rows: rows, into: out.baseAddress!)
         }
@@ -130,7 +130,7 @@ extension Model {
             for k in 0..<quantizer.levels { top = max(top, quantizer.frequencies[j * quantizer.levels + k]) }
             cheapest -= _log(Double(top) / whole) / _log(2.0)
         }
-        let bound = Double(8 * header.payload.count + 64) / max(cheapest, 1e-12) + 1
+        let bound = (8 * Double(header.payload.count) + 64) / max(cheapest, 1e-12) + 1
         guard Double(header.samples) <= bound else {
             throw fail("its header claims \(header.samples) samples, more than its \(header.payload.count)-byte payload can hold")
         }
@@ -155,11 +155,11 @@ extension Model {
     /// The dequantised codes [n, codeSize] of a checked file.
     private func decodeLevels(_ bytes: UnsafeRawBufferPointer, header: CompressedCodes.Header, quantizer: CodeQuantizer,
                               source: String) throws(AutoencoderError) -> [Float] {
-        let count = header.samples * codeSize
-        guard FileIO.canAllocate(count.multipliedReportingOverflow(by: 4).partialValue) else {
+        let (count, overflow) = header.samples.multipliedReportingOverflow(by: codeSize)
+        guard !overflow, count <= Int.max / 4, FileIO.canAllocate(count * 4) else {
             throw .init(.outOfMemory, "cannot allocate the \(count) code values of \(source)")
         }
-        var codes = [Float](repeating: 0, count: count)
+        var codes = [Float](repeating: 0, count: max(count, 1))   // never empty: its base address is used
         let tables = quantizer.cumulativeTables()
         var decoder = RangeDecoder(UnsafeRawBufferPointer(rebasing: bytes[header.payload]))
         for r in 0..<header.samples {
@@ -173,6 +173,15 @@ extension Model {
             throw .format("\(source): the payload is corrupted (it does not decode to \(header.samples) samples of \(codeSize) levels in its \(header.payload.count) bytes)")
         }
         return codes
+    }
+
+    /// rows * codeSize, checked: the codes of `rows` samples must fit in memory.
+    private func codeCount(_ rows: Int) throws(AutoencoderError) -> Int {
+        let (count, overflow) = rows.multipliedReportingOverflow(by: codeSize)
+        guard !overflow, count <= Int.max / 4, FileIO.canAllocate(count * 4) else {
+            throw .init(.outOfMemory, "the codes of \(rows) samples (\(codeSize) values each) do not fit in memory")
+        }
+        return count
     }
 
     /// Compression applies to models that reconstruct floats and decode from the code alone.
