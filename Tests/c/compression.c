@@ -65,6 +65,18 @@ int main(void) {
     CHECK(worst < 0.1);   /* 6-bit codes: close to the unquantised reconstruction */
     EXPECT_FAIL_MSG(ae_model_decompress(model, bytes, size, out, ROWS * IN - 1), AE_ERR_SHAPE, "ae_model_decompress", "output_count");
 
+    /* No samples: a valid file of no samples. */
+    void *empty = NULL;
+    size_t empty_size = 0;
+    CHECK_OK(ae_model_compress(model, data, 0, 0, &empty, &empty_size));
+    CHECK(empty_size == 44 + 5);   /* header, checksum, and the range coder's 5 bytes */
+    n = 7;
+    CHECK_OK(ae_model_compressed_info(model, empty, empty_size, &n, &count));
+    CHECK(n == 0 && count == 0);
+    CHECK_OK(ae_model_decompress(model, empty, empty_size, again, 0));
+    EXPECT_FAIL_MSG(ae_model_decompress(model, empty, empty_size, again, 1), AE_ERR_SHAPE, "ae_model_decompress", "output_count");
+    ae_free(empty);
+
     /* The quantiser travels in the model file; the loaded model decodes the same file identically. */
     void *file = NULL;
     size_t file_size = 0;
