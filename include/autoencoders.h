@@ -502,6 +502,53 @@ AE_API ae_status ae_model_get_threshold(const ae_model *model, float *threshold,
 AE_API ae_status ae_model_predict(const ae_model *model, const float *input, size_t n, size_t input_count,
                                   int32_t *labels, size_t labels_count);
 
+/* ==== Compression =========================================================================== */
+
+/* A model that reconstructs floats and decodes from its code alone (ae_model_can_decode) is a
+ * lossy codec once it has a quantiser. The quantiser maps each code value to one of 2^bits levels
+ * with a per-dimension scale s_j and integer zero point z_j learned on training data,
+ *     q = clamp(round(c / s_j) + z_j, 0, 2^bits - 1),    c' = (q - z_j) * s_j,
+ * and keeps a per-dimension histogram of the training levels; compression range-codes the levels
+ * with those histograms (a level the training data made likely costs few bits). The quantiser is
+ * saved in the model file (which then has model-file format 3: docs/FILE_FORMAT.md). A compressed
+ * file (docs/FILE_FORMAT.md, "Compressed files") is versioned, CRC-32 checksummed, and names the
+ * model that decodes it by a 64-bit digest of its parameters, input scaling and quantiser: any
+ * change to them (further training, a new quantiser) makes older files undecodable, by design.
+ * Decompression returns decoder(c'), in data space. */
+
+/* Encodes n training samples (count = n * input size floats), fits a quantiser of `bits` bits per
+ * code value (4 <= bits <= 8) to their codes (each dimension's range: its minimum to its maximum,
+ * widened to include 0) and sets it, replacing any quantiser the model had.
+ * Errors: AE_ERR_INVALID_ARGUMENT (NULL, n 0, bits out of range), AE_ERR_SHAPE (count),
+ * AE_ERR_NUMERIC (non-finite data), AE_ERR_UNSUPPORTED (a segmentation or token model, or one
+ * whose decoder needs encoder feature maps). */
+AE_API ae_status ae_model_fit_quantizer(ae_model *model, const float *data, size_t n, size_t count, int bits);
+/* *bits receives the quantiser's bits per code value, or 0 when the model has none. */
+AE_API ae_status ae_model_quantizer_bits(const ae_model *model, int *bits);
+/* Removes the quantiser (a model without one saves as model-file format 2). */
+AE_API ae_status ae_model_remove_quantizer(ae_model *model);
+
+/* Compresses n samples (input_count = n * input size floats): *data receives a malloc'd buffer of
+ * *size bytes, released with ae_free. n = 0 gives a valid file of no samples.
+ * Errors: AE_ERR_UNSUPPORTED when the model has no quantiser (the message says how to fit one) or
+ * cannot decode from its code; AE_ERR_SHAPE, AE_ERR_NUMERIC as ae_model_encode;
+ * AE_ERR_OUT_OF_MEMORY. */
+AE_API ae_status ae_model_compress(const ae_model *model, const float *input, size_t n, size_t input_count,
+                                   void **data, size_t *size);
+/* Checks a compressed file (size bytes at data) against the model without decoding its payload:
+ * header, version, checksum, the model digest, bits and shapes. *n receives its sample count and
+ * *output_count (may be NULL) n * input size, the float count ae_model_decompress writes.
+ * Errors: AE_ERR_FORMAT (not a compressed file, truncated, corrupted, a newer container version,
+ * or made by another model: the message gives both digests), AE_ERR_INVALID_ARGUMENT (NULL). */
+AE_API ae_status ae_model_compressed_info(const ae_model *model, const void *data, size_t size, size_t *n,
+                                          size_t *output_count);
+/* Decompresses: output[n, input size] = decoder(dequantised codes), output_count = n * input size
+ * (ae_model_compressed_info). The payload is decoded completely before output is written, so on
+ * any error output is untouched. Errors: as ae_model_compressed_info, AE_ERR_FORMAT for a payload
+ * that does not decode to exactly n * code size levels, AE_ERR_SHAPE (output_count). */
+AE_API ae_status ae_model_decompress(const ae_model *model, const void *data, size_t size, float *output,
+                                     size_t output_count);
+
 /* ==== Sequences ============================================================================= */
 
 /* A sequence model's input is [T, F] per sample: its spec has "input_shape": [T, F] and a

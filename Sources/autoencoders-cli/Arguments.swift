@@ -19,7 +19,10 @@ struct Arguments {
     private var values: [String: String] = [:]
     private var flags: Set<String> = []
 
-    init(command: String, tokens: [String], options: [Option], positional: String? = nil) throws {
+    /// `positionals` (or the one `positional`) name the options that bare arguments stand for, in
+    /// order: `compress MODEL IN OUT` is `compress --model MODEL --data IN --out OUT`.
+    init(command: String, tokens: [String], options: [Option], positional: String? = nil, positionals: [String] = []) throws {
+        let slots = positionals.isEmpty ? (positional.map { [$0] } ?? []) : positionals
         self.command = command
         wantsHelp = tokens.contains("--help") || tokens.contains("-h")
         if wantsHelp { return }
@@ -29,7 +32,14 @@ struct Arguments {
             let token = tokens[index]
             index += 1
             guard token.hasPrefix("--"), token.count > 2 else {
-                if let positional, !token.hasPrefix("-"), !token.isEmpty {
+                if slots.count > 1, !token.hasPrefix("-"), !token.isEmpty {
+                    guard let slot = slots.first(where: { values[$0] == nil }) else {
+                        throw CLIError.usage("unexpected argument '\(token)': '\(Console.toolName) \(command)' takes \(slots.count) files (\(slots.joined(separator: ", ")))")
+                    }
+                    values[slot] = token
+                    continue
+                }
+                if let positional = slots.first, !token.hasPrefix("-"), !token.isEmpty {
                     guard values[positional] == nil else {
                         throw CLIError.usage("'\(token)' and \(positional) \(values[positional]!) both name the file; give one of them")
                     }
@@ -50,7 +60,7 @@ struct Arguments {
                 throw CLIError.usage(message)
             }
             guard values[name] == nil, !flags.contains(name) else {
-                if name == positional { throw CLIError.usage("\(name) and a positional file both name the file; give one of them") }
+                if slots.contains(name) { throw CLIError.usage("\(name) and a positional file both name the file; give one of them") }
                 throw CLIError.usage("\(name) is given more than once")
             }
             guard let placeholder = option.placeholder else {

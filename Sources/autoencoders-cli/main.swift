@@ -17,6 +17,8 @@ struct Command {
     let options: [Option]
     /// The option a lone positional argument stands for (`inspect FILE`), if any.
     var positional: String? = nil
+    /// The options that several bare arguments stand for, in order.
+    var positionals: [String] = []
     let run: (Arguments) throws -> Void
 }
 
@@ -41,6 +43,12 @@ let commands: [Command] = [
             options: AnomalyCommand.thresholdOptions, run: AnomalyCommand.threshold),
     Command(name: "predict", summary: "label samples as anomalies (1) or normal (0)", usage: AnomalyCommand.predictUsage,
             options: AnomalyCommand.predictOptions, run: AnomalyCommand.predict),
+    Command(name: "quantize", summary: "fit the code quantiser that compression needs", usage: CompressionCommand.quantizeUsage,
+            options: CompressionCommand.quantizeOptions, positionals: ["--model", "--data"], run: CompressionCommand.quantize),
+    Command(name: "compress", summary: "compress samples to a .aec file with a quantised model", usage: CompressionCommand.compressUsage,
+            options: CompressionCommand.compressOptions, positionals: ["--model", "--data", "--out"], run: CompressionCommand.compress),
+    Command(name: "decompress", summary: "decode a .aec file back to samples", usage: CompressionCommand.decompressUsage,
+            options: CompressionCommand.decompressOptions, positionals: ["--model", "--data", "--out"], run: CompressionCommand.decompress),
     Command(name: "inspect", summary: "show what a model file holds", usage: InspectCommand.usage,
             options: InspectCommand.options, positional: "--model", run: InspectCommand.run),
     Command(name: "version", summary: "print the library and model-file format versions",
@@ -96,7 +104,7 @@ func main(_ argv: [String]) -> Int32 {
     }
     do {
         let arguments = try Arguments(command: command.name, tokens: Array(argv.dropFirst()), options: command.options,
-                                      positional: command.positional)
+                                      positional: command.positional, positionals: command.positionals)
         if arguments.wantsHelp {
             Console.out(command.usage)
             return 0

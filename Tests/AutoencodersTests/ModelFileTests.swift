@@ -135,7 +135,7 @@ final class ModelFileTests: TemporaryDirectoryTestCase {
         let plain = assertThrows(.format) { () throws(AutoencoderError) in try Model.load(bytes: try! rewritten(bytes) { $0 = [:] }) }
         XCTAssertTrue(plain?.message.contains("not an autoencoders model file") ?? false, plain?.message ?? "")
         let newer = assertThrows(.format) { () throws(AutoencoderError) in
-            try Model.load(bytes: try! rewritten(bytes) { $0["format_version"] = String(ModelFile.formatVersion + 1) })
+            try Model.load(bytes: try! rewritten(bytes) { $0["format_version"] = String(ModelFile.newestFormatVersion + 1) })
         }
         XCTAssertTrue(newer?.message.contains("newer") ?? false, newer?.message ?? "")
         let notSafetensors = assertThrows(.format) { () throws(AutoencoderError) in try Model.load(bytes: Array("hello world, not a model".utf8)) }

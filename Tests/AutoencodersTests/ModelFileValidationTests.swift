@@ -240,4 +240,31 @@ final class ModelFileValidationTests: XCTestCase {
         let error = assertThrows(.format) { () throws(AutoencoderError) in try Model.load(from: directory + "/m.aem", key: try ModelFileKey([7])) }
         XCTAssertTrue(error?.message.contains("signature mismatch") ?? false, error?.message ?? "")
     }
+    /// The quantiser section (format 3, Codec/CodeQuantizer.swift): its metadata, shapes and values
+    /// are checked before the model is returned, and it needs format 3.
+    func testQuantizerSectionIsValidated() throws {
+        let model = try trained()
+        try model.fitCodeQuantizer(randomValues(96, 0, 1, seed: 4), rows: 16, bits: 5)
+        let bytes = try model.serialized()
+        let v3 = ModelFile.quantizerFormatVersion
+        XCTAssertEqual(try Model.load(bytes: try reencoded(bytes, version: v3) { _, _ in }).codeQuantizer, model.codeQuantizer)
+        refused(try reencoded(bytes, version: v3) { _, meta in meta["format_version"] = "2" }, "quantizers need format 3")
+        refused(try reencoded(bytes, version: v3) { _, meta in meta["quantizer"] = #"{"bits": 9, "frequency_bits": 15, "coder": "range"}"# },
+                "quantizer metadata")
+        refused(try reencoded(bytes, version: v3) { _, meta in meta["quantizer"] = #"{"bits": 6, "frequency_bits": 15, "coder": "range"}"# },
+                "quantizer.frequencies")
+        refused(try reencoded(bytes, version: v3) { _, meta in meta["quantizer"] = nil }, "unexpected tensor quantizer")
+        func changed(_ name: String, _ index: Int, _ value: Float) throws -> [UInt8] {
+            try reencoded(bytes, version: v3) { tensors, _ in
+                let t = tensors.firstIndex { $0.name == name }!
+                tensors[t].values[index] = value
+            }
+        }
+        refused(try changed("quantizer.scale", 1, 0), "scale[1] is 0.0")
+        refused(try changed("quantizer.scale", 0, .nan), "scale[0]")
+        refused(try changed("quantizer.zero_point", 1, 2.5), "zero_point[1]")
+        refused(try changed("quantizer.zero_point", 0, 32), "zero_point[0]")
+        refused(try changed("quantizer.frequencies", 3, 0), "frequencies[0, 3]")
+        refused(try changed("quantizer.frequencies", 40, 2000), "sum to")
+    }
 }

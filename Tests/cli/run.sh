@@ -829,8 +829,49 @@ check "tokens: score (cross-entropy per sample)" 0
 run encode --model "$T/text.aem" --data "$T/tokens_bad.npy" --out "$T/never.npy"
 check "tokens: an id outside the vocabulary is refused" 1 "is not an integer token id in 0..<9"
 
+# ---- compression: quantize / compress / decompress (issue 16) --------------------------------
+run compress "$MODEL" "$T/x.npy" "$T/x.aec"
+check "compress without a quantiser: exit 1, the message says how to fit one" 1 "autoencoders quantize MODEL"
+assert "compress without a quantiser writes nothing" test ! -e "$T/x.aec"
+run quantize "$MODEL" "$T/x.npy" --bits 6 --out "$T/codec.aem"
+check "quantize MODEL DATA --bits 6 --out" 0
+assert "quantize prints the bits and the code size" grep -qE '^quantiser: 6 bits x [0-9]+ code values' "$T/out"
+run quantize "$MODEL" "$T/x.npy" --bits 3 --out "$T/never.aem"
+check "quantize --bits 3: a usage error" 2 "--bits"
+run compress "$T/codec.aem" "$T/x.npy" "$T/x.aec"
+check "compress MODEL IN OUT" 0
+assert "compress: the file is under 10% of the 8-bit pixels" python3 -c "
+import os; assert os.path.getsize('$T/x.aec') < 0.1 * 500 * 784, os.path.getsize('$T/x.aec')"
+assert "compress prints the size and the ratio" grep -qE '^compressed 500 samples into [0-9]+ bytes' "$T/out"
+run decompress "$T/codec.aem" "$T/x.aec" "$T/x_dec.npy"
+check "decompress MODEL IN OUT" 0
+assert "decompress restores the shape [500, 28, 28]" has_shape "$T/x_dec.npy" "500,28,28"
+run reconstruct --model "$T/codec.aem" --data "$T/x.npy" --out "$T/x_rec.npy"
+assert "decompress is close to the float reconstruction (6-bit codes)" python3 -c "
+import numpy as np
+d, r = np.load('$T/x_dec.npy').reshape(500, -1), np.load('$T/x_rec.npy').reshape(500, -1)
+assert np.abs(d - r).mean() < 8, np.abs(d - r).mean()"
+head -c -7 "$T/x.aec" > "$T/truncated.aec"
+run decompress "$T/codec.aem" "$T/truncated.aec" "$T/never.npy"
+check "decompress a truncated file: exit 1" 1 "truncated"
+python3 -c "
+b = bytearray(open('$T/x.aec', 'rb').read()); b[len(b) // 2] ^= 1; open('$T/corrupted.aec', 'wb').write(b)"
+run decompress "$T/codec.aem" "$T/corrupted.aec" "$T/never.npy"
+check "decompress a corrupted file: exit 1" 1 "checksum mismatch"
+run decompress "$T/codec.aem" "$T/x.npy" "$T/never.npy"
+check "decompress a file that is not compressed: exit 1" 1 "not a compressed file"
+run quantize "$MODEL" "$T/x.npy" --bits 5 --out "$T/other.aem"
+run decompress "$T/other.aem" "$T/x.aec" "$T/never.npy"
+check "decompress with another model: exit 1, names both digests" 1 "compressed by another model"
+assert "no output file after the failures" test ! -e "$T/never.npy"
+run compress "$T/codec.aem" "$T/x.npy" "$T/x.aec" extra
+check "compress with a fourth file: a usage error" 2 "takes 3 files"
+run inspect "$T/codec.aem" --json
+assert "inspect: a quantised model is model-file format 3" python3 -c "
+import json; j = json.load(open('$T/out')); assert j['format_version'] == 3 and j['quantizer_bits'] == 6, j"
+
 # ---- help and version ------------------------------------------------------------------------
-for command in train encode decode reconstruct score segment generate interpolate threshold predict inspect version; do
+for command in train encode decode reconstruct score segment generate interpolate threshold predict quantize compress decompress inspect version; do
     run "$command" --help
     if [ "$rc" -eq 0 ] && grep -q "^Usage: autoencoders $command" "$T/out"; then ok "$command --help"; else fail "$command --help"; fi
 done

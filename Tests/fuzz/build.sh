@@ -55,10 +55,10 @@ CORE=("$OUT/Autoencoders.o" "$OUT/CAutoencoders.o" -lopenblas -lm)
 if stale "$OUT/fuzz_checksum.o" "$OUT/Autoencoders.o" Tests/fuzz/FuzzChecksum.swift; then
     "$SWIFTC" "${SWIFTFLAGS[@]}" -module-name FuzzChecksum -c -o "$OUT/fuzz_checksum.o" Tests/fuzz/FuzzChecksum.swift
 fi
-for harness in load create; do
+for harness in load create decompress; do
     extra=(); [ "$harness" = load ] && extra=("$OUT/fuzz_checksum.o")
     if stale "$OUT/fuzz_$harness" "$OUT/Autoencoders.o" "$OUT/CAutoencoders.o" "${extra[@]}" \
-            Tests/fuzz/fuzz_$harness.c Tests/fuzz/harness.h; then
+            Tests/fuzz/fuzz_$harness.c Tests/fuzz/harness.h Tests/fuzz/codec_model.h; then
         "$CLANG" "${CFLAGS[@]}" -c "Tests/fuzz/fuzz_$harness.c" -o "$OUT/fuzz_$harness.o"
         "$SWIFTC" -sanitize=fuzzer,address -use-ld=lld -g "$OUT/fuzz_$harness.o" "${extra[@]}" "${CORE[@]}" -o "$OUT/fuzz_$harness"
     fi
@@ -68,8 +68,8 @@ if stale "$OUT/fuzz_readers" "$OUT/Autoencoders.o" Tests/fuzz/FuzzReaders.swift;
     "$SWIFTC" -sanitize=fuzzer,address -use-ld=lld -g "$OUT/fuzz_readers.o" "${CORE[@]}" -o "$OUT/fuzz_readers"
 fi
 # The seed generator: the library without libFuzzer's main (ASan's runtime provides the coverage hooks).
-if stale "$OUT/make_seeds" "$OUT/Autoencoders.o" "$OUT/CAutoencoders.o" Tests/fuzz/make_seeds.c; then
-    "$CLANG" -O1 -g -fsanitize=address -I include -c Tests/fuzz/make_seeds.c -o "$OUT/make_seeds.o"
+if stale "$OUT/make_seeds" "$OUT/Autoencoders.o" "$OUT/CAutoencoders.o" Tests/fuzz/make_seeds.c Tests/fuzz/codec_model.h; then
+    "$CLANG" -O1 -g -fsanitize=address -I include -I Tests/fuzz -c Tests/fuzz/make_seeds.c -o "$OUT/make_seeds.o"
     "$SWIFTC" -sanitize=address -use-ld=lld -g "$OUT/make_seeds.o" "${CORE[@]}" -o "$OUT/make_seeds"
 fi
 

@@ -4,6 +4,8 @@
  *                 model with a VAE branch, every optimizer, schedule, loss and activation
  *   DIR/load/     a model file of each spec: as created, and after a training step with its
  *                 optimizer state, input scaling and an anomaly threshold
+ *   DIR/decompress/ files compressed by the codec model of codec_model.h (4 and 6 bits; the harness
+ *                 uses the 6-bit one), of 0, 1 and 5 samples
  *   DIR/readers/  .npy files of every dtype and .csv files of every dialect, behind the byte that
  *                 selects the reader in FuzzReaders.swift
  * It aborts if the library refuses one of its own valid inputs, so it doubles as a check that the
@@ -16,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "autoencoders.h"
+#include "codec_model.h"
 
 static const char *dir;
 
@@ -193,6 +196,27 @@ static void readers(void) {
     csv("ragged.csv", 1, 0, "1,2\n3\n");
 }
 
+/* Files compressed by the decompress harness's model. */
+static void codec_seeds(void) {
+    static const size_t counts[] = {0, 1, 5};
+    for (int bits = 4; bits <= 6; bits += 2) {
+        ae_model *model = codec_model(bits);
+        if (!model) check(AE_ERR_INTERNAL, "codec_model", ae_last_error());
+        float data[5 * CODEC_FEATURES];
+        codec_data(data, 5);
+        for (size_t c = 0; c < 3; c++) {
+            void *bytes = NULL;
+            size_t size = 0;
+            char file[64];
+            check(ae_model_compress(model, data, counts[c], counts[c] * CODEC_FEATURES, &bytes, &size), "compress", "codec");
+            snprintf(file, sizeof file, "codec-%dbit-%zu.aec", bits, counts[c]);
+            write_file("decompress", file, bytes, size);
+            ae_free(bytes);
+        }
+        ae_model_free(model);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: make_seeds DIR\n");
@@ -238,6 +262,13 @@ int main(int argc, char **argv) {
             check(ae_model_set_threshold(model, 0.125f), "set_threshold", name);
         }
         ae_trainer_free(trainer);
+        int decodes = 0;
+        check(ae_model_can_decode(model, &decodes), "can_decode", name);
+        if (classes == 0 && decodes && ae_model_fit_quantizer(model, batch, 2, 2 * features, 4 + (int)(s % 5)) == AE_OK) {
+            snprintf(file, sizeof file, "%s-quantized.aem", name);
+            save(model, file, 0);
+            check(ae_model_remove_quantizer(model), "remove_quantizer", name);
+        }
         snprintf(file, sizeof file, "%s-trained.aem", name);
         save(model, file, 1);
         snprintf(file, sizeof file, "%s-trained-noopt.aem", name);
@@ -249,5 +280,6 @@ int main(int argc, char **argv) {
         ae_model_free(model);
     }
     readers();
+    codec_seeds();
     return 0;
 }

@@ -4,7 +4,7 @@
 # SECONDS seconds, one process at a time. Exits non-zero on any crash, sanitizer report, leak,
 # out-of-memory or timeout, and ends with a plain line: `fuzz: 3 passed, 0 failed`.
 #
-#   Tests/fuzz/run.sh SECONDS [HARNESS...]     harnesses: load create readers (default: all)
+#   Tests/fuzz/run.sh SECONDS [HARNESS...]     harnesses: load create readers decompress (default: all)
 #
 # The corpus grows in out/fuzz/corpus/<harness> (kept between runs, ignored by git); a crashing
 # input is saved as out/fuzz/crashes/<harness>-crash-<sha1> (commit it under Tests/fuzz/regressions/
@@ -15,10 +15,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-seconds=${1:?usage: Tests/fuzz/run.sh SECONDS [load|create|readers ...]}
+seconds=${1:?usage: Tests/fuzz/run.sh SECONDS [load|create|readers|decompress ...]}
 shift
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(load create readers)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(load create readers decompress)
 
 Tests/fuzz/build.sh || { echo "fuzz: the sanitizer build failed"; echo "fuzz: 0 passed, ${#harnesses[@]} failed"; exit 1; }
 OUT=${FUZZ_BUILD:-.build-fuzz}

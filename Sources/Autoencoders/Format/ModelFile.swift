@@ -10,6 +10,8 @@
 ///                      anomaly threshold
 ///     checksum         "crc32:<8 hex digits>" over the data section, the tensor table and the
 ///                      other metadata (ModelFileIntegrity.swift)
+///     quantizer        only in files with a code quantiser (format 3): JSON with bits,
+///                      frequency_bits and coder
 ///     signature        only in files saved with a key: "hmac-sha256:<64 hex digits>" over the
 ///                      same message
 ///
@@ -21,7 +23,12 @@
 /// size before it allocates (ModelFileReader.swift).
 public enum ModelFile {
     public static let formatName = "autoencoders"
+    /// The version written for a model without optional sections (older libraries read it).
     public static let formatVersion = 2
+    /// The version written when the model carries a code quantiser (tensors "quantizer.*" and the
+    /// metadata "quantizer"); the newest version this library reads.
+    public static let quantizerFormatVersion = 3
+    public static let newestFormatVersion = quantizerFormatVersion
 
     /// A model from file bytes in memory; `source` names them in errors (a path, or "model bytes").
     /// With a key, the file must carry a signature made with that key.

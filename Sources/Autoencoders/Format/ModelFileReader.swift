@@ -83,8 +83,8 @@ extension ModelFile {
         guard let versionText = metadata["format_version"], let version = Int(versionText), version >= 1 else {
             throw fail("the format_version metadata is missing or not a number")
         }
-        guard version <= formatVersion else {
-            throw fail("written in model-file format \(version) by a newer library; this library (\(Version.string)) reads formats 1 to \(formatVersion)")
+        guard version <= newestFormatVersion else {
+            throw fail("written in model-file format \(version) by a newer library; this library (\(Version.string)) reads formats 1 to \(newestFormatVersion)")
         }
         if key != nil {
             guard version >= 2 else {
@@ -106,7 +106,9 @@ extension ModelFile {
             throw fail("the stored spec is invalid: \(error.message)")
         }
         let training = try TrainingState(metadata["training"], spec: spec, name: name)
-        let plan = try TensorPlan(header: header, layout: layout, training: training, spec: spec, name: name)
+        let quantizerBits = try quantizerSection(metadata, version: version, name: name)
+        let plan = try TensorPlan(header: header, layout: layout, training: training, spec: spec, name: name,
+                                  quantizerBits: quantizerBits)
 
         // 4. Build, and read every tensor once into its destination.
         // Every parameter is read below; initial values are drawn only to leave the generator where
@@ -114,6 +116,10 @@ extension ModelFile {
         let model = try Model(spec: spec, layout: layout, initialize: training.random == nil)
         let optimizer = training.optimizerStep == nil ? nil : try spec.optimizer.makeOptimizer(parameterCount: layout.trainableCount)
         let scaling = plan.hasScaling ? (offset: try FloatBuffer(count: layout.inputSize), scale: try FloatBuffer(count: layout.inputSize)) : nil
+        let quantizerTensors = try plan.quantizerShapes.map { (shapes) throws(AutoencoderError) in
+            (scale: try FloatBuffer(count: shapes.codeSize), zeroPoint: try FloatBuffer(count: shapes.codeSize),
+             frequencies: try FloatBuffer(count: shapes.codeSize * shapes.levels))
+        }
         var digest = ModelFileDigest(version: version, key: key)
         for entry in header.entries {
             let destination: UnsafeMutablePointer<Float>
@@ -122,6 +128,9 @@ extension ModelFile {
             case .scalingOffset: destination = scaling!.offset.pointer
             case .scalingScale: destination = scaling!.scale.pointer
             case .optimizer(let slot): destination = optimizer!.state[slot].buffer.pointer
+            case .quantizerScale: destination = quantizerTensors!.scale.pointer
+            case .quantizerZeroPoint: destination = quantizerTensors!.zeroPoint.pointer
+            case .quantizerFrequencies: destination = quantizerTensors!.frequencies.pointer
             case nil: throw .init(.internal, "\(name): tensor \(entry.name) has no destination")
             }
             try source.read(at: entry.byteRange.lowerBound, into: destination, count: entry.byteRange.count)
@@ -157,6 +166,11 @@ extension ModelFile {
                 throw fail(error.message)
             }
         }
+        if let quantizerTensors, let quantizerBits {
+            model.quantizer = try CodeQuantizer(bits: quantizerBits, scale: quantizerTensors.scale.array,
+                                                zeroPoint: quantizerTensors.zeroPoint.array,
+                                                frequencies: quantizerTensors.frequencies.array, source: name)
+        }
         if let optimizer, let step = training.optimizerStep {
             try validateOptimizerState(optimizer, name: name)
             optimizer.stepCount = step
@@ -166,6 +180,22 @@ extension ModelFile {
         model.threshold = training.threshold
         if let random = training.random { model.random = random }
         return model
+    }
+
+    /// The bits of the quantiser section (format 3), or nil when the file has none.
+    private static func quantizerSection(_ metadata: [String: String], version: Int, name: String) throws(AutoencoderError) -> Int? {
+        guard let text = metadata["quantizer"] else { return nil }
+        func fail(_ message: String) -> AutoencoderError { .format("\(name): \(message)") }
+        guard version >= quantizerFormatVersion else {
+            throw fail("the file has a quantizer section but is of model-file format \(version); quantizers need format \(quantizerFormatVersion)")
+        }
+        guard let json = try? JSON.parse(text), let object = json.objectValue,
+              let bits = object["bits"]?.intValue, CodeQuantizer.bitRange.contains(bits),
+              object["frequency_bits"]?.intValue == Int(CodeQuantizer.frequencyBits),
+              object["coder"]?.stringValue == "range" else {
+            throw fail("the quantizer metadata must be {\"bits\": 4 to 8, \"frequency_bits\": \(CodeQuantizer.frequencyBits), \"coder\": \"range\"}, got \(text)")
+        }
+        return bits
     }
 
     /// Optimizer state must be finite, and the running squares (Adam's exp_avg_sq, RMSprop's
@@ -190,13 +220,15 @@ private struct TensorPlan {
         case parameter(offset: Int)
         case scalingOffset, scalingScale
         case optimizer(slot: Int)
+        case quantizerScale, quantizerZeroPoint, quantizerFrequencies
     }
 
     var destinations: [String: Destination] = [:]
     var hasScaling = false
+    var quantizerShapes: (codeSize: Int, levels: Int)?
 
     init(header: SafetensorsHeader, layout: ParameterLayout, training: TrainingState, spec: ModelSpec,
-         name: String) throws(AutoencoderError) {
+         name: String, quantizerBits: Int?) throws(AutoencoderError) {
         func fail(_ message: String) -> AutoencoderError { .format("\(name): \(message)") }
         func expect(_ tensor: String, shape: [Int], what: String) throws(AutoencoderError) {
             guard let stored = header.entry(named: tensor) else { throw fail("the tensor \(tensor) is missing") }
@@ -224,6 +256,16 @@ private struct TensorPlan {
                 try expect("optimizer.\(slot)", shape: [layout.trainableCount], what: "the optimizer state")
                 destinations["optimizer.\(slot)"] = .optimizer(slot: index)
             }
+        }
+        if let quantizerBits {
+            let codeSize = layout.graph.codeSize, levels = 1 << quantizerBits
+            try expect("quantizer.scale", shape: [codeSize], what: "the model's code")
+            try expect("quantizer.zero_point", shape: [codeSize], what: "the model's code")
+            try expect("quantizer.frequencies", shape: [codeSize, levels], what: "a \(quantizerBits)-bit quantiser of the model's code")
+            destinations["quantizer.scale"] = .quantizerScale
+            destinations["quantizer.zero_point"] = .quantizerZeroPoint
+            destinations["quantizer.frequencies"] = .quantizerFrequencies
+            quantizerShapes = (codeSize, levels)
         }
         for entry in header.entries where destinations[entry.name] == nil {
             throw fail("unexpected tensor \(entry.name)")

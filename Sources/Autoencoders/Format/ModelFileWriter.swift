@@ -38,6 +38,16 @@ struct ModelFileWriter {
                 tensors.append(Tensor(name: name, shape: [values.count], pointer: copy.pointer, count: values.count))
             }
         }
+        // The code quantiser (Codec/CodeQuantizer.swift), an optional section of format 3.
+        if let quantizer = model.quantizer {
+            for (name, values, shape) in [("quantizer.scale", quantizer.scale, [quantizer.codeSize]),
+                                          ("quantizer.zero_point", quantizer.zeroPoint, [quantizer.codeSize]),
+                                          ("quantizer.frequencies", quantizer.frequencies, [quantizer.codeSize, quantizer.levels])] {
+                let copy = try FloatBuffer(values)
+                keepAlive.append(copy)
+                tensors.append(Tensor(name: name, shape: shape, pointer: copy.pointer, count: values.count))
+            }
+        }
         var training: JSONObject = ["epochs_completed": .number(Double(model.epochsCompleted)),
                                     "random_state": .array(model.random.hexState.map { .string($0) })]
         if let threshold = model.threshold { training["anomaly_threshold"] = .number(Double(threshold)) }
@@ -59,11 +69,16 @@ struct ModelFileWriter {
         }
         var metadata = [
             "format": ModelFile.formatName,
-            "format_version": String(ModelFile.formatVersion),
+            "format_version": String(model.quantizer == nil ? ModelFile.formatVersion : ModelFile.quantizerFormatVersion),
             "library_version": Version.string,
             "spec": model.spec.json.serialized(),
             "training": JSON.object(training).serialized(),
         ]
+        if let quantizer = model.quantizer {
+            metadata["quantizer"] = JSON.object(["bits": .number(Double(quantizer.bits)),
+                                                 "frequency_bits": .number(Double(CodeQuantizer.frequencyBits)),
+                                                 "coder": .string("range")]).serialized()
+        }
         var digest = ModelFileDigest(version: ModelFile.formatVersion, key: key)
         for tensor in tensors { Self.littleEndianBytes(tensor) { digest.data($0) } }
         let (checksum, signature) = digest.finish(tensors: table, metadata: metadata)

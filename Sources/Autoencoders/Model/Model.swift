@@ -26,6 +26,8 @@ public final class Model {
     public internal(set) var epochsCompleted = 0
     /// The anomaly threshold on `score` (see AnomalyDetection.swift).
     var threshold: Float?
+    /// The code quantiser for compression (Codec/), or nil before one is fitted.
+    var quantizer: CodeQuantizer?
 
     let lock = ReadWriteLock()
     let workspaces: WorkspacePool

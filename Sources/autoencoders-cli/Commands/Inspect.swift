@@ -67,6 +67,7 @@ enum InspectCommand {
             + (facts.optimizerStep.map { "step \($0)" } ?? "no saved state"))
         row("epochs completed", String(model.epochsCompleted))
         row("anomaly threshold", model.anomalyThreshold.map { format("%.6g", Double($0)) } ?? "none")
+        row("quantiser", model.codeQuantizer.map { "\($0.bits) bits, about " + format("%.1f", $0.bitsPerSample) + " bits per sample (compress)" } ?? "none")
         if let scaling = model.inputScaling {
             row("input scaling", "offset \(preview(scaling.offset)) scale \(preview(scaling.scale))")
         } else {
@@ -108,6 +109,7 @@ enum InspectCommand {
             ]),
             "epochs_completed": .number(Double(model.epochsCompleted)),
             "anomaly_threshold": model.anomalyThreshold.map { .number(Double($0)) } ?? .null,
+            "quantizer_bits": model.codeQuantizer.map { .number(Double($0.bits)) } ?? .null,
         ]
         if let code = Shared.variationalCode(of: model) {
             object["variational"] = .object([

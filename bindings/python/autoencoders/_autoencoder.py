@@ -9,6 +9,7 @@ import numpy as np
 
 from ._arrays import as_array
 from ._builders import AutoencoderBuildersMixin, check_vocabulary
+from ._codec import CodecMixin
 from ._errors import NotFittedError, ShapeError
 from ._fit import count
 from ._inference import ReconstructionMixin
@@ -39,7 +40,7 @@ _VARIATIONAL_NAMES = ("encode_distribution", "sample_codes", "generate")
 
 
 @register_kind("reconstruction")
-class Autoencoder(Model, ReconstructionMixin, AutoencoderBuildersMixin):
+class Autoencoder(Model, ReconstructionMixin, AutoencoderBuildersMixin, CodecMixin):
     """An autoencoder: it encodes samples into codes and reconstructs them; a scikit-learn
     transformer (``transform`` gives codes) and outlier detector (``score_samples``,
     ``decision_function``, ``predict``), trained like a Keras model.

@@ -248,6 +248,14 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "ae_model_get_threshold": (ae_status, [ModelPointer, FloatPointer, POINTER(c_int)]),
     "ae_model_predict": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, Int32Pointer,
                                      c_size_t]),
+    # Compression
+    "ae_model_fit_quantizer": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, c_int]),
+    "ae_model_quantizer_bits": (ae_status, [ModelPointer, POINTER(c_int)]),
+    "ae_model_remove_quantizer": (ae_status, [ModelPointer]),
+    "ae_model_compress": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, POINTER(c_void_p),
+                                      SizePointer]),
+    "ae_model_compressed_info": (ae_status, [ModelPointer, c_void_p, c_size_t, SizePointer, SizePointer]),
+    "ae_model_decompress": (ae_status, [ModelPointer, c_void_p, c_size_t, FloatPointer, c_size_t]),
     # Sequences
     "ae_model_sequence_shape": (ae_status, [ModelPointer, SizePointer, SizePointer, POINTER(c_int)]),
     "ae_model_vocabulary_size": (ae_status, [ModelPointer, SizePointer]),
