@@ -32,20 +32,32 @@ extension RecurrentSweep {
                     hn.update(repeating: 0, count: H)
                     continue
                 }
-                let gi = gates + n * rowStride + t * width, gh = temp + n * width, h = state + n * H
-                for j in 0..<H {
-                    let r = sigmoid(gi[j] + gh[j]), z = sigmoid(gi[H + j] + gh[H + j])
-                    let a = gh[2 * H + j]
-                    let candidate = fastTanh(gi[2 * H + j] + r * a)
-                    let ht = (1 - z) * candidate + z * h[j]
-                    gi[j] = r
-                    gi[H + j] = z
-                    gi[2 * H + j] = candidate
-                    hn[j] = a
-                    h[j] = ht
-                    y[j] = ht
-                }
+                gruCellForward(gates + n * rowStride + t * width, gh: temp + n * width, h: state + n * H, y: y, hn: hn)
             }
+        }
+    }
+
+    /// One sample's step: gi [3H] (W_ih x_t + b_ih) becomes r, z, n in place; h_t goes to `h`
+    /// (the running state, h_{t−1} on entry) and `y`, W_hn h_{t−1} + b_hn to `hn`. In `Lanes`.
+    @inline(__always)
+    private func gruCellForward(_ gi: UnsafeMutablePointer<Float>, gh: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
+                                y: UnsafeMutablePointer<Float>, hn: UnsafeMutablePointer<Float>) {
+        let H = hidden
+        var j = 0
+        while j < H {
+            let m = min(Lanes.scalarCount, H - j)
+            let r = sigmoid(loadLanes(gi + j, m) + loadLanes(gh + j, m))
+            let z = sigmoid(loadLanes(gi + H + j, m) + loadLanes(gh + H + j, m))
+            let a = loadLanes(gh + 2 * H + j, m)
+            let candidate = fastTanh(loadLanes(gi + 2 * H + j, m) + r * a)
+            let ht = (1 - z) * candidate + z * loadLanes(h + j, m)
+            storeLanes(r, gi + j, m)
+            storeLanes(z, gi + H + j, m)
+            storeLanes(candidate, gi + 2 * H + j, m)
+            storeLanes(a, hn + j, m)
+            storeLanes(ht, h + j, m)
+            storeLanes(ht, y + j, m)
+            j += Lanes.scalarCount
         }
     }
 
@@ -62,32 +74,44 @@ extension RecurrentSweep {
                     dgh.update(repeating: 0, count: width)
                     continue
                 }
-                let dh = dState + n * H
-                if let dOutput {
-                    let dy = dOutput + n * dOutputStride + t * sequenceWidth
-                    for j in 0..<H { dh[j] += dy[j] }
-                }
-                let g = gates + (n * steps + t) * width, hn = aux + (n * steps + t) * H
-                let hPrevious = previous + (n * steps + t) * H
-                for j in 0..<H {
-                    let r = g[j], z = g[H + j], candidate = g[2 * H + j]
-                    let d = dh[j]
-                    let dn = d * (1 - z) * (1 - candidate * candidate)
-                    let dr = dn * hn[j] * r * (1 - r)
-                    let dz = d * (hPrevious[j] - candidate) * z * (1 - z)
-                    dgi[j] = dr
-                    dgi[H + j] = dz
-                    dgi[2 * H + j] = dn
-                    dgh[j] = dr
-                    dgh[H + j] = dz
-                    dgh[2 * H + j] = dn * r
-                    dh[j] = d * z
-                }
+                gruCellBackward(gates + (n * steps + t) * width, hn: aux + (n * steps + t) * H,
+                                hPrevious: previous + (n * steps + t) * H,
+                                dOutput: dOutput.map { $0 + n * dOutputStride + t * sequenceWidth },
+                                dh: dState + n * H, dgi: dgi, dgh: dgh)
             }
-            // ∂L/∂h_{t−1} = dh ⊙ z (already in dState) + ∂L/∂gh · W_hh.
+            // ∂L/∂h_{t−1} = dh ⊙ z (already in dState) + ∂L/∂gh · W_hh: added straight into the running
+            // gradient when every sample is active; otherwise through temp, inactive samples keeping theirs.
+            let full = lengths == nil
             BLAS.gemm(transposeA: false, transposeB: false, m: batch, n: H, k: width,
-                      alpha: 1, a: stepHidden, lda: rowStride, b: weightHH, ldb: H, beta: 0, c: temp, ldc: H)
-            takeRecurrentGradient(t, adding: true)
+                      alpha: 1, a: stepHidden, lda: rowStride, b: weightHH, ldb: H, beta: full ? 1 : 0, c: full ? dState : temp, ldc: H)
+            if !full { takeRecurrentGradient(t, adding: true) }
+        }
+    }
+
+    /// One sample's step backward: with d = `dh` (+ `dOutput`), writes ∂L/∂gi and ∂L/∂gh [3H] and
+    /// leaves d ⊙ z in `dh` (the recurrent GEMM adds the rest of ∂L/∂h_{t−1}). In `Lanes`.
+    @inline(__always)
+    private func gruCellBackward(_ g: UnsafePointer<Float>, hn: UnsafePointer<Float>, hPrevious: UnsafePointer<Float>,
+                                 dOutput: UnsafePointer<Float>?, dh: UnsafeMutablePointer<Float>,
+                                 dgi: UnsafeMutablePointer<Float>, dgh: UnsafeMutablePointer<Float>) {
+        let H = hidden
+        var j = 0
+        while j < H {
+            let m = min(Lanes.scalarCount, H - j)
+            let r = loadLanes(g + j, m), z = loadLanes(g + H + j, m), candidate = loadLanes(g + 2 * H + j, m)
+            var d = loadLanes(dh + j, m)
+            if let dOutput { d += loadLanes(dOutput + j, m) }
+            let dn = d * (1 - z) * (1 - candidate * candidate)
+            let dr = dn * loadLanes(hn + j, m) * r * (1 - r)
+            let dz = d * (loadLanes(hPrevious + j, m) - candidate) * z * (1 - z)
+            storeLanes(dr, dgi + j, m)
+            storeLanes(dz, dgi + H + j, m)
+            storeLanes(dn, dgi + 2 * H + j, m)
+            storeLanes(dr, dgh + j, m)
+            storeLanes(dz, dgh + H + j, m)
+            storeLanes(dn * r, dgh + 2 * H + j, m)
+            storeLanes(d * z, dh + j, m)
+            j += Lanes.scalarCount
         }
     }
 }

@@ -224,7 +224,7 @@ public final class Recurrent: Layer {
         let k = layer * directions + direction
         return RecurrentSweep(
             batch: io.batch, steps: steps, hidden: hidden, gateCount: cell.gateCount, reverse: direction == 1, lengths: io.lengths,
-            weightHH: weightHH[k], biasHH: biasHH[k], gates: scratch.gates(k), aux: scratch.aux(k),
+            weightHH: weightHH[k], biasHH: biasHH[k], gates: scratch.gates(k), aux: scratch.aux(k), tanhCell: scratch.tanhCell(k),
             sequence: scratch.sequence(layer) + direction * hidden, sequenceWidth: directions * hidden,
             state: scratch.state, cell: scratch.cell, temp: scratch.temp,
             initialHidden: scratch.initialHidden, initialCell: scratch.initialCell, previous: scratch.previous,

@@ -1,5 +1,5 @@
 /// How a `Recurrent` layer carves its scratch for a batch of N: forward state kept for backward
-/// (per layer and direction the gates and the LSTM cells or GRU's W_hn h + b_hn; per layer its
+/// (per layer and direction the gates and the LSTM cells and their tanh, or GRU's W_hn h + b_hn; per layer its
 /// output sequence and, with dropout, its mask and dropped copy), then buffers that backward
 /// reuses for every layer and direction in turn. Pure offset arithmetic: carving allocates
 /// nothing, so a training step stays allocation-free.
@@ -8,7 +8,7 @@ struct RecurrentScratch {
     let size: Int
     private let gateBlock: Int, auxBlock: Int, sequenceBlock: Int, stateBlock: Int, tempBlock: Int
     private let stacks: Int, layers: Int, hasDropout: Bool, isGRU: Bool
-    private let auxStart: Int, sequenceStart: Int, maskStart: Int, droppedStart: Int, sharedStart: Int
+    private let auxStart: Int, tanhCellStart: Int, sequenceStart: Int, maskStart: Int, droppedStart: Int, sharedStart: Int
 
     /// With `base` nil it only measures (`size`); no pointer is formed from it then.
     init(_ layer: Recurrent, batch n: Int, base: UnsafeMutablePointer<Float>?) {
@@ -24,7 +24,8 @@ struct RecurrentScratch {
         hasDropout = layer.dropout > 0 && layer.layerCount > 1
         isGRU = layer.cell == .gru
         auxStart = stacks * gateBlock
-        sequenceStart = auxStart + stacks * auxBlock
+        tanhCellStart = auxStart + stacks * auxBlock
+        sequenceStart = tanhCellStart + (isGRU ? 0 : stacks * auxBlock)
         maskStart = sequenceStart + layers * sequenceBlock
         droppedStart = maskStart + (hasDropout ? (layers - 1) * sequenceBlock : 0)
         sharedStart = droppedStart + (hasDropout ? (layers - 1) * sequenceBlock : 0)
@@ -37,6 +38,8 @@ struct RecurrentScratch {
     func gates(_ k: Int) -> UnsafeMutablePointer<Float> { base + k * gateBlock }
     /// Per (layer, direction) k: [N, T, H].
     func aux(_ k: Int) -> UnsafeMutablePointer<Float> { base + auxStart + k * auxBlock }
+    /// Per (layer, direction) k, LSTM only: tanh(c_t), [N, T, H] (the GRU gets `aux`, unused).
+    func tanhCell(_ k: Int) -> UnsafeMutablePointer<Float> { isGRU ? aux(k) : base + tanhCellStart + k * auxBlock }
     /// Per layer: its output sequence [N, T, D·H].
     func sequence(_ layer: Int) -> UnsafeMutablePointer<Float> { base + sequenceStart + layer * sequenceBlock }
     /// Per layer but the last, with dropout: the mask and the next layer's input, [N, T, D·H].

@@ -7,6 +7,7 @@
 ///
 ///     gates     [N, T, G·H]  the input projection W_ih x_t + b on entry; the activated gates after forward
 ///     aux       [N, T, H]    LSTM: c_t;  GRU: W_hn h_{t−1} + b_hn
+///     tanhCell  [N, T, H]    LSTM: tanh(c_t), kept for backward (GRU: unused)
 ///     sequence  [N, T, D·H]  h_t in this direction's column block (sequence + d·H), zero past a length
 ///     previous  [N, T, H]    the state each step started from (backward only)
 ///     state, cell [N, H]     the running h and c: h_0 on entry, h_n (at each sample's last valid step) on exit
@@ -27,6 +28,7 @@ struct RecurrentSweep {
     let biasHH: UnsafePointer<Float>            // [G·H]
     let gates: UnsafeMutablePointer<Float>
     let aux: UnsafeMutablePointer<Float>
+    let tanhCell: UnsafeMutablePointer<Float>
     /// This direction's block of the layer's output sequence; sample stride T·width, step stride width.
     let sequence: UnsafeMutablePointer<Float>
     let sequenceWidth: Int
