@@ -18,7 +18,7 @@
 /// over the whole batch forward and one backward.
 extension RecurrentSweep {
     func gruForward() {
-        let H = hidden, width = 3 * H, rowStride = steps * width
+        let H = hidden, width = 3 * H
         for s in 0..<steps {
             let t = time(s)
             // gh = W_hh h_{t−1} + b_hh for the whole batch, into temp.
@@ -26,13 +26,13 @@ extension RecurrentSweep {
             BLAS.gemm(transposeA: false, transposeB: true, m: batch, n: width, k: H,
                       alpha: 1, a: state, lda: H, b: weightHH, ldb: H, beta: 1, c: temp, ldc: width)
             for n in 0..<batch {
-                let y = outputRow(n, t), hn = aux + (n * steps + t) * H
+                let y = outputRow(n, t), hn = aux + row(n, t) * H
                 guard t < length(n) else {
                     y.update(repeating: 0, count: H)
                     hn.update(repeating: 0, count: H)
                     continue
                 }
-                gruCellForward(gates + n * rowStride + t * width, gh: temp + n * width, h: state + n * H, y: y, hn: hn)
+                gruCellForward(gates + row(n, t) * width, gh: temp + n * width, h: state + n * H, y: y, hn: hn)
             }
         }
     }
@@ -63,19 +63,19 @@ extension RecurrentSweep {
 
     /// Needs `previous` (h_{t−1} of every step) built first.
     func gruBackward() {
-        let H = hidden, width = 3 * H, rowStride = steps * width
+        let H = hidden, width = 3 * H, stepStride = batch * width
         for s in stride(from: steps - 1, through: 0, by: -1) {
             let t = time(s)
-            let stepInput = dGates + t * width, stepHidden = dGatesHidden + t * width
+            let stepInput = dGates + t * stepStride, stepHidden = dGatesHidden + t * stepStride
             for n in 0..<batch {
-                let dgi = stepInput + n * rowStride, dgh = stepHidden + n * rowStride
+                let dgi = stepInput + n * width, dgh = stepHidden + n * width
                 guard t < length(n) else {
                     dgi.update(repeating: 0, count: width)
                     dgh.update(repeating: 0, count: width)
                     continue
                 }
-                gruCellBackward(gates + (n * steps + t) * width, hn: aux + (n * steps + t) * H,
-                                hPrevious: previous + (n * steps + t) * H,
+                gruCellBackward(gates + row(n, t) * width, hn: aux + row(n, t) * H,
+                                hPrevious: previous + row(n, t) * H,
                                 dOutput: dOutput.map { $0 + n * dOutputStride + t * sequenceWidth },
                                 dh: dState + n * H, dgi: dgi, dgh: dgh)
             }
@@ -83,7 +83,7 @@ extension RecurrentSweep {
             // gradient when every sample is active; otherwise through temp, inactive samples keeping theirs.
             let full = lengths == nil
             BLAS.gemm(transposeA: false, transposeB: false, m: batch, n: H, k: width,
-                      alpha: 1, a: stepHidden, lda: rowStride, b: weightHH, ldb: H, beta: full ? 1 : 0, c: full ? dState : temp, ldc: H)
+                      alpha: 1, a: stepHidden, lda: width, b: weightHH, ldb: H, beta: full ? 1 : 0, c: full ? dState : temp, ldc: H)
             if !full { takeRecurrentGradient(t, adding: true) }
         }
     }

@@ -26,29 +26,29 @@
 /// writes ∂L/∂h_{t−1} straight into the running gradient.
 extension RecurrentSweep {
     func lstmForward() {
-        let H = hidden, width = 4 * H, rowStride = steps * width
+        let H = hidden, width = 4 * H, stepStride = batch * width
         let full = lengths == nil
         for s in 0..<steps {
             let t = time(s)
-            let stepGates = gates + t * width
+            let stepGates = gates + t * stepStride
             // a_t += h_{t−1} · W_hhᵀ for every sample of the batch at once; h_{t−1} is the output
             // row of the step before when every sample is active, the running state otherwise.
             let fromOutput = full && s > 0
             let hPrevious = fromOutput ? UnsafePointer(outputRow(0, before(t))) : UnsafePointer(state)
             BLAS.gemm(transposeA: false, transposeB: true, m: batch, n: width, k: H,
                       alpha: 1, a: hPrevious, lda: fromOutput ? steps * sequenceWidth : H, b: weightHH, ldb: H,
-                      beta: 1, c: stepGates, ldc: rowStride)
+                      beta: 1, c: stepGates, ldc: width)
             for n in 0..<batch {
                 let len = length(n)
-                let y = outputRow(n, t), offset = (n * steps + t) * H
+                let y = outputRow(n, t), offset = row(n, t) * H
                 guard t < len else {
                     y.update(repeating: 0, count: H)
                     (aux + offset).update(repeating: 0, count: H)
                     (tanhCell + offset).update(repeating: 0, count: H)
                     continue
                 }
-                let cPrevious = isFirst(t, length: len) ? cell + n * H : aux + (n * steps + before(t)) * H
-                lstmCellForward(stepGates + n * rowStride, cPrevious: cPrevious, c: aux + offset, tanhC: tanhCell + offset, h: y)
+                let cPrevious = isFirst(t, length: len) ? cell + n * H : aux + row(n, before(t)) * H
+                lstmCellForward(stepGates + n * width, cPrevious: cPrevious, c: aux + offset, tanhC: tanhCell + offset, h: y)
                 if !full { (state + n * H).update(from: y, count: H) }
             }
         }
@@ -57,7 +57,7 @@ extension RecurrentSweep {
             let len = length(n)
             guard len > 0 else { continue }
             let last = reverse ? 0 : len - 1
-            (cell + n * H).update(from: aux + (n * steps + last) * H, count: H)
+            (cell + n * H).update(from: aux + row(n, last) * H, count: H)
             if full { (state + n * H).update(from: outputRow(n, last), count: H) }
         }
     }
@@ -87,28 +87,28 @@ extension RecurrentSweep {
     }
 
     func lstmBackward() {
-        let H = hidden, width = 4 * H, rowStride = steps * width
+        let H = hidden, width = 4 * H, stepStride = batch * width
         let full = lengths == nil
         for s in stride(from: steps - 1, through: 0, by: -1) {
             let t = time(s)
-            let stepGradients = dGates + t * width
+            let stepGradients = dGates + t * stepStride
             for n in 0..<batch {
-                let da = stepGradients + n * rowStride
+                let da = stepGradients + n * width
                 let len = length(n)
                 guard t < len else {
                     da.update(repeating: 0, count: width)
                     continue
                 }
-                let offset = (n * steps + t) * H
-                let cPrevious = isFirst(t, length: len) ? initialCell + n * H : aux + (n * steps + before(t)) * H
-                lstmCellBackward(gates + (n * steps + t) * width, tanhC: tanhCell + offset, cPrevious: cPrevious,
+                let offset = row(n, t) * H
+                let cPrevious = isFirst(t, length: len) ? initialCell + n * H : aux + row(n, before(t)) * H
+                lstmCellBackward(gates + row(n, t) * width, tanhC: tanhCell + offset, cPrevious: cPrevious,
                                  dOutput: dOutput.map { $0 + n * dOutputStride + t * sequenceWidth },
                                  dh: dState + n * H, dc: dCell + n * H, da: da)
             }
             // ∂L/∂h_{t−1} = da_t · W_hh for the whole batch: straight into the running gradient when
             // every sample is active; otherwise through temp, inactive samples keeping theirs.
             BLAS.gemm(transposeA: false, transposeB: false, m: batch, n: H, k: width,
-                      alpha: 1, a: stepGradients, lda: rowStride, b: weightHH, ldb: H, beta: 0, c: full ? dState : temp, ldc: H)
+                      alpha: 1, a: stepGradients, lda: width, b: weightHH, ldb: H, beta: 0, c: full ? dState : temp, ldc: H)
             if !full { takeRecurrentGradient(t, adding: false) }
         }
     }

@@ -149,15 +149,17 @@ public final class Recurrent: Layer {
         let scratch = RecurrentScratch(self, batch: n, base: io.scratch)
         let gateWidth = cell.gateCount * H, rows = n * T
         for layer in 0..<layerCount {
-            let x = layerInput(layer, io, scratch), columns = layerInputWidth(layer)
+            let columns = layerInputWidth(layer)
+            toTimeMajor(layerInput(layer, io, scratch), scratch.input, batch: n, width: columns)
             for direction in 0..<D {
                 let k = layer * D + direction
-                // gates = x · W_ihᵀ + b_ih (+ b_hh for the LSTM, whose biases only enter as a sum), all steps at once.
+                // gates = x · W_ihᵀ + b_ih (+ b_hh for the LSTM, whose biases only enter as a sum), all steps at once
+                // (time-major rows, like x's copy).
                 let gates = scratch.gates(k)
                 for j in 0..<gateWidth { gates[j] = biasIH[k][j] + (cell == .lstm ? biasHH[k][j] : 0) }
                 for row in 1..<max(rows, 1) { (gates + row * gateWidth).update(from: gates, count: gateWidth) }
                 BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: gateWidth, k: columns,
-                          alpha: 1, a: x, lda: columns, b: weightIH[k], ldb: columns, beta: 1, c: gates, ldc: gateWidth)
+                          alpha: 1, a: scratch.input, lda: columns, b: weightIH[k], ldb: columns, beta: 1, c: gates, ldc: gateWidth)
                 loadInitialState(io, k, hidden: scratch.state, cell: scratch.cell)
                 let sweep = makeSweep(io, scratch, layer: layer, direction: direction, dOutput: nil, dOutputStride: 0)
                 if cell == .lstm { sweep.lstmForward() } else { sweep.gruForward() }
@@ -185,6 +187,27 @@ public final class Recurrent: Layer {
             return
         }
         Dropout.apply(x, mask: mask, into: y, count: count, keep: 1 - dropout, random: &random)
+    }
+
+    /// Copies a batch-first [N, T, width] sequence `x` into time-major rows `y` [T, N, width].
+    private func toTimeMajor(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, width: Int) {
+        for n in 0..<batch {
+            for t in 0..<steps { (y + (t * batch + n) * width).update(from: x + (n * steps + t) * width, count: width) }
+        }
+    }
+
+    /// Writes (or, when `accumulate`, adds) time-major rows `y` [T, N, width] into the batch-first `x` [N, T, width].
+    private func fromTimeMajor(_ y: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, batch: Int, width: Int, accumulate: Bool) {
+        for n in 0..<batch {
+            for t in 0..<steps {
+                let source = y + (t * batch + n) * width, target = x + (n * steps + t) * width
+                if accumulate {
+                    for j in 0..<width { target[j] += source[j] }
+                } else {
+                    target.update(from: source, count: width)
+                }
+            }
+        }
     }
 
     /// What layer k reads: the layer's input, or the layer below's output (after dropout).
@@ -246,7 +269,8 @@ public final class Recurrent: Layer {
             let dY: UnsafePointer<Float>? = top ? (sequenceOffset >= 0 ? UnsafePointer(io.gradOutput + sequenceOffset) : nil)
                                                 : UnsafePointer(scratch.dSequence(current))
             let dYStride = top ? outputSize : T * D * H
-            let x = layerInput(layer, io, scratch), columns = layerInputWidth(layer)
+            let columns = layerInputWidth(layer)
+            toTimeMajor(layerInput(layer, io, scratch), scratch.input, batch: n, width: columns)
             let dX: UnsafeMutablePointer<Float>? = layer == 0 ? io.gradInput : scratch.dSequence(1 - current)
             let accumulateFirst = layer == 0 ? accumulateInputGradient : false
             for direction in 0..<D {
@@ -257,22 +281,23 @@ public final class Recurrent: Layer {
                 sweep.buildPrevious()
                 if cell == .lstm { sweep.lstmBackward() } else { sweep.gruBackward() }
                 storeInitialStateGradients(io, scratch, k)
-                // dW_hh += ∂L/∂ghᵀ · h_{t−1} and dW_ih += ∂L/∂giᵀ · x over all N·T rows; the biases take column sums.
+                // dW_hh += ∂L/∂ghᵀ · h_{t−1} and dW_ih += ∂L/∂giᵀ · x over all N·T (time-major) rows; the biases take column sums.
                 BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: H, k: rows,
                           alpha: 1, a: scratch.dGatesHidden, lda: gateWidth, b: scratch.previous, ldb: H,
                           beta: 1, c: gradWeightHH[k], ldc: H)
                 BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: columns, k: rows,
-                          alpha: 1, a: scratch.dGates, lda: gateWidth, b: x, ldb: columns,
+                          alpha: 1, a: scratch.dGates, lda: gateWidth, b: scratch.input, ldb: columns,
                           beta: 1, c: gradWeightIH[k], ldc: columns)
                 addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: gradBiasIH[k])
                 addColumnSums(scratch.dGatesHidden, rows: rows, width: gateWidth, into: gradBiasHH[k])
-                // dx (+)= ∂L/∂gi · W_ih; the second direction adds to the first.
-                if let dX {
+                // dx = ∂L/∂gi · W_ih, time-major; the second direction adds to the first.
+                if dX != nil {
                     BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: columns, k: gateWidth,
                               alpha: 1, a: scratch.dGates, lda: gateWidth, b: weightIH[k], ldb: columns,
-                              beta: direction == 0 && !accumulateFirst ? 0 : 1, c: dX, ldc: columns)
+                              beta: direction == 0 ? 0 : 1, c: scratch.dInput, ldc: columns)
                 }
             }
+            if let dX { fromTimeMajor(scratch.dInput, dX, batch: n, width: columns, accumulate: accumulateFirst) }
             if layer > 0 && dropout > 0 {
                 let dBelow = scratch.dSequence(1 - current), mask = scratch.mask(layer - 1)
                 for i in 0..<(rows * D * H) { dBelow[i] *= mask[i] }

@@ -3,13 +3,14 @@
 /// (`LSTM.swift`, `GRU.swift`). Built by `Recurrent` for each (layer, direction); holds nothing
 /// between calls.
 ///
-/// Layouts (batch-first, like the layer's input and output):
+/// Layouts (time-major inside the sweep, row `row(n, t)` = t·N + n; batch-first like the layer's
+/// output for `sequence`):
 ///
-///     gates     [N, T, G·H]  the input projection W_ih x_t + b on entry; the activated gates after forward
-///     aux       [N, T, H]    LSTM: c_t;  GRU: W_hn h_{t−1} + b_hn
-///     tanhCell  [N, T, H]    LSTM: tanh(c_t), kept for backward (GRU: unused)
+///     gates     [T, N, G·H]  the input projection W_ih x_t + b on entry; the activated gates after forward
+///     aux       [T, N, H]    LSTM: c_t;  GRU: W_hn h_{t−1} + b_hn
+///     tanhCell  [T, N, H]    LSTM: tanh(c_t), kept for backward (GRU: unused)
 ///     sequence  [N, T, D·H]  h_t in this direction's column block (sequence + d·H), zero past a length
-///     previous  [N, T, H]    the state each step started from (backward only)
+///     previous  [T, N, H]    the state each step started from (backward only)
 ///     state, cell [N, H]     the running h and c: h_0 on entry, h_n (at each sample's last valid step) on exit
 ///
 /// A sample n is *active* at step t when t < length(n). The forward direction processes
@@ -42,9 +43,9 @@ struct RecurrentSweep {
     let initialHidden: UnsafeMutablePointer<Float>
     let initialCell: UnsafeMutablePointer<Float>
     let previous: UnsafeMutablePointer<Float>
-    /// ∂L/∂(W_ih x + b_ih), [N, T, G·H].
+    /// ∂L/∂(W_ih x + b_ih), [T, N, G·H].
     let dGates: UnsafeMutablePointer<Float>
-    /// ∂L/∂(W_hh h + b_hh), [N, T, G·H]: the same buffer as `dGates` for the LSTM.
+    /// ∂L/∂(W_hh h + b_hh), [T, N, G·H]: the same buffer as `dGates` for the LSTM.
     let dGatesHidden: UnsafeMutablePointer<Float>
     /// ∂L/∂h_t arriving from above (this direction's block), or nil; sample stride `dOutputStride`.
     let dOutput: UnsafePointer<Float>?
@@ -68,6 +69,9 @@ struct RecurrentSweep {
     /// The step processed just before t.
     @inline(__always) func before(_ t: Int) -> Int { reverse ? t + 1 : t - 1 }
 
+    /// The time-major row of sample n at step t in `gates`, `aux`, `tanhCell`, `previous`, `dGates`.
+    @inline(__always) func row(_ n: Int, _ t: Int) -> Int { t * batch + n }
+
     @inline(__always) func outputRow(_ n: Int, _ t: Int) -> UnsafeMutablePointer<Float> {
         sequence + (n * steps + t) * sequenceWidth
     }
@@ -80,7 +84,7 @@ struct RecurrentSweep {
         for n in 0..<batch {
             let len = length(n)
             for t in 0..<steps {
-                let row = previous + (n * steps + t) * H
+                let row = previous + self.row(n, t) * H
                 if t >= len {
                     row.update(repeating: 0, count: H)
                 } else if isFirst(t, length: len) {
