@@ -114,6 +114,28 @@ final class LSTMTests: XCTestCase {
         }
     }
 
+    /// With two OpenBLAS threads the per-step products are issued in blocks of 16 rows
+    /// (`RecurrentSweep.stepGEMM`, H = 64): a batch of 40 (blocks of 16, 16 and 8) gives what one
+    /// thread gives, forward and backward, for both cells and both directions.
+    func testPerStepProductsInRowBlocksMatchOneThread() throws {
+        let saved = BLAS.threadCount
+        defer { BLAS.threadCount = saved }
+        for cell in [Recurrent.Cell.lstm, .gru] {
+            func run(threads: Int) throws -> [[Float]] {
+                BLAS.threadCount = threads
+                let layer = try Recurrent(cell: cell, steps: 3, inputFeatures: 4, hidden: 64, bidirectional: true, outputs: [.sequence, .last])
+                let runner = try LayerRunner(layer, batch: 40)
+                setRandomParameters(runner, seed: 90)
+                let x = randomValues(40 * layer.inputSize, -1, 1, seed: 91), gy = randomValues(40 * layer.outputSize, -1, 1, seed: 92)
+                return [runner.forward(x), runner.backward(gy)] + runner.gradients.map(\.array)
+            }
+            let one = try run(threads: 1), two = try run(threads: 2)
+            for (index, values) in one.enumerated() {
+                assertClose(two[index], values, relative: 1e-5, "\(cell): output, input gradient, parameter gradients [\(index)]")
+            }
+        }
+    }
+
     func testAccumulateSemantics() throws {
         for batch in [1, 3] {
             try assertAccumulateSemantics(try Recurrent(cell: .lstm, steps: 3, inputFeatures: 2, hidden: 3, bidirectional: true), batch: batch)

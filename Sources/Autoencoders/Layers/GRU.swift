@@ -23,8 +23,7 @@ extension RecurrentSweep {
             let t = time(s)
             // gh = W_hh h_{t−1} + b_hh for the whole batch, into temp.
             for n in 0..<batch { (temp + n * width).update(from: biasHH, count: width) }
-            BLAS.gemm(transposeA: false, transposeB: true, m: batch, n: width, k: H,
-                      alpha: 1, a: state, lda: H, b: weightHH, ldb: H, beta: 1, c: temp, ldc: width)
+            stepGEMM(transposeB: true, n: width, k: H, a: state, lda: H, beta: 1, c: temp, ldc: width)
             for n in 0..<batch {
                 let y = outputRow(n, t), hn = aux + row(n, t) * H
                 guard t < length(n) else {
@@ -37,7 +36,7 @@ extension RecurrentSweep {
         }
     }
 
-    /// One sample's step: gi [3H] (W_ih x_t + b_ih) becomes r, z, n in place; h_t goes to `h`
+    /// One sample's step: gi [3H] (W_ih x_t; b_ih is added here) becomes r, z, n in place; h_t goes to `h`
     /// (the running state, h_{t−1} on entry) and `y`, W_hn h_{t−1} + b_hn to `hn`. In `Lanes`.
     @inline(__always)
     private func gruCellForward(_ gi: UnsafeMutablePointer<Float>, gh: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
@@ -46,10 +45,11 @@ extension RecurrentSweep {
         var j = 0
         while j < H {
             let m = min(Lanes.scalarCount, H - j)
-            let r = sigmoid(loadLanes(gi + j, m) + loadLanes(gh + j, m))
-            let z = sigmoid(loadLanes(gi + H + j, m) + loadLanes(gh + H + j, m))
+            @inline(__always) func input(_ gate: Int) -> Lanes { loadLanes(gi + gate * H + j, m) + loadLanes(biasIH + gate * H + j, m) }
+            let r = sigmoid(input(0) + loadLanes(gh + j, m))
+            let z = sigmoid(input(1) + loadLanes(gh + H + j, m))
             let a = loadLanes(gh + 2 * H + j, m)
-            let candidate = fastTanh(loadLanes(gi + 2 * H + j, m) + r * a)
+            let candidate = fastTanh(input(2) + r * a)
             let ht = (1 - z) * candidate + z * loadLanes(h + j, m)
             storeLanes(r, gi + j, m)
             storeLanes(z, gi + H + j, m)
@@ -82,8 +82,7 @@ extension RecurrentSweep {
             // ∂L/∂h_{t−1} = dh ⊙ z (already in dState) + ∂L/∂gh · W_hh: added straight into the running
             // gradient when every sample is active; otherwise through temp, inactive samples keeping theirs.
             let full = lengths == nil
-            BLAS.gemm(transposeA: false, transposeB: false, m: batch, n: H, k: width,
-                      alpha: 1, a: stepHidden, lda: width, b: weightHH, ldb: H, beta: full ? 1 : 0, c: full ? dState : temp, ldc: H)
+            stepGEMM(transposeB: false, n: H, k: width, a: stepHidden, lda: width, beta: full ? 1 : 0, c: full ? dState : temp, ldc: H)
             if !full { takeRecurrentGradient(t, adding: true) }
         }
     }

@@ -14,7 +14,7 @@
 ///     da_g = dc ⊙ i ⊙ (1 − g²)        da_o = dh ⊙ tanh c_t ⊙ o(1 − o)
 ///     ∂L/∂c_{t−1} = dc ⊙ f            ∂L/∂h_{t−1} = da · W_hh
 ///
-/// The input projection W_ih x + b_ih + b_hh of all T steps is one GEMM before the sweep
+/// The input projection W_ih x of all T steps is one GEMM before the sweep
 /// (`Recurrent`); each step adds h_{t−1} · W_hhᵀ with one GEMM over the whole batch, and backward
 /// one GEMM da_t · W_hh per step. Both biases enter only as their sum, so their gradients are equal.
 ///
@@ -35,9 +35,8 @@ extension RecurrentSweep {
             // row of the step before when every sample is active, the running state otherwise.
             let fromOutput = full && s > 0
             let hPrevious = fromOutput ? UnsafePointer(outputRow(0, before(t))) : UnsafePointer(state)
-            BLAS.gemm(transposeA: false, transposeB: true, m: batch, n: width, k: H,
-                      alpha: 1, a: hPrevious, lda: fromOutput ? steps * sequenceWidth : H, b: weightHH, ldb: H,
-                      beta: 1, c: stepGates, ldc: width)
+            stepGEMM(transposeB: true, n: width, k: H, a: hPrevious, lda: fromOutput ? steps * sequenceWidth : H,
+                     beta: 1, c: stepGates, ldc: width)
             for n in 0..<batch {
                 let len = length(n)
                 let y = outputRow(n, t), offset = row(n, t) * H
@@ -62,7 +61,7 @@ extension RecurrentSweep {
         }
     }
 
-    /// One sample's step: the pre-activations `a` [4H] become the gates i, f, g, o in place;
+    /// One sample's step: `a` [4H] (W_ih x_t + W_hh h_{t−1}; the biases are added here) becomes the gates i, f, g, o in place;
     /// c_t, tanh c_t and h_t are written to `c`, `tanhC` and `h`.
     @inline(__always)
     private func lstmCellForward(_ a: UnsafeMutablePointer<Float>, cPrevious: UnsafePointer<Float>,
@@ -71,8 +70,12 @@ extension RecurrentSweep {
         var j = 0
         while j < H {
             let m = min(Lanes.scalarCount, H - j)
-            let i = sigmoid(loadLanes(a + j, m)), f = sigmoid(loadLanes(a + H + j, m))
-            let g = fastTanh(loadLanes(a + 2 * H + j, m)), o = sigmoid(loadLanes(a + 3 * H + j, m))
+            // a + b_ih + b_hh, gate by gate.
+            @inline(__always) func input(_ gate: Int) -> Lanes {
+                let offset = gate * H + j
+                return loadLanes(a + offset, m) + loadLanes(biasIH + offset, m) + loadLanes(biasHH + offset, m)
+            }
+            let i = sigmoid(input(0)), f = sigmoid(input(1)), g = fastTanh(input(2)), o = sigmoid(input(3))
             let ct = f * loadLanes(cPrevious + j, m) + i * g
             let tc = fastTanh(ct)
             storeLanes(i, a + j, m)
@@ -107,8 +110,7 @@ extension RecurrentSweep {
             }
             // ∂L/∂h_{t−1} = da_t · W_hh for the whole batch: straight into the running gradient when
             // every sample is active; otherwise through temp, inactive samples keeping theirs.
-            BLAS.gemm(transposeA: false, transposeB: false, m: batch, n: H, k: width,
-                      alpha: 1, a: stepGradients, lda: width, b: weightHH, ldb: H, beta: 0, c: full ? dState : temp, ldc: H)
+            stepGEMM(transposeB: false, n: H, k: width, a: stepGradients, lda: width, beta: 0, c: full ? dState : temp, ldc: H)
             if !full { takeRecurrentGradient(t, adding: false) }
         }
     }

@@ -153,13 +153,10 @@ public final class Recurrent: Layer {
             toTimeMajor(layerInput(layer, io, scratch), scratch.input, batch: n, width: columns)
             for direction in 0..<D {
                 let k = layer * D + direction
-                // gates = x · W_ihᵀ + b_ih (+ b_hh for the LSTM, whose biases only enter as a sum), all steps at once
-                // (time-major rows, like x's copy).
-                let gates = scratch.gates(k)
-                for j in 0..<gateWidth { gates[j] = biasIH[k][j] + (cell == .lstm ? biasHH[k][j] : 0) }
-                for row in 1..<max(rows, 1) { (gates + row * gateWidth).update(from: gates, count: gateWidth) }
+                // gates = x · W_ihᵀ, all steps at once (time-major rows, like x's copy); the cells add the biases.
                 BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: gateWidth, k: columns,
-                          alpha: 1, a: scratch.input, lda: columns, b: weightIH[k], ldb: columns, beta: 1, c: gates, ldc: gateWidth)
+                          alpha: 1, a: scratch.input, lda: columns, b: weightIH[k], ldb: columns, beta: 0,
+                          c: scratch.gates(k), ldc: gateWidth)
                 loadInitialState(io, k, hidden: scratch.state, cell: scratch.cell)
                 let sweep = makeSweep(io, scratch, layer: layer, direction: direction, dOutput: nil, dOutputStride: 0)
                 if cell == .lstm { sweep.lstmForward() } else { sweep.gruForward() }
@@ -247,7 +244,7 @@ public final class Recurrent: Layer {
         let k = layer * directions + direction
         return RecurrentSweep(
             batch: io.batch, steps: steps, hidden: hidden, gateCount: cell.gateCount, reverse: direction == 1, lengths: io.lengths,
-            weightHH: weightHH[k], biasHH: biasHH[k], gates: scratch.gates(k), aux: scratch.aux(k), tanhCell: scratch.tanhCell(k),
+            weightHH: weightHH[k], biasIH: biasIH[k], biasHH: biasHH[k], gates: scratch.gates(k), aux: scratch.aux(k), tanhCell: scratch.tanhCell(k),
             sequence: scratch.sequence(layer) + direction * hidden, sequenceWidth: directions * hidden,
             state: scratch.state, cell: scratch.cell, temp: scratch.temp,
             initialHidden: scratch.initialHidden, initialCell: scratch.initialCell, previous: scratch.previous,

@@ -6,7 +6,7 @@
 /// Layouts (time-major inside the sweep, row `row(n, t)` = t·N + n; batch-first like the layer's
 /// output for `sequence`):
 ///
-///     gates     [T, N, G·H]  the input projection W_ih x_t + b on entry; the activated gates after forward
+///     gates     [T, N, G·H]  the input projection W_ih x_t on entry (the cells add the biases); the gates after forward
 ///     aux       [T, N, H]    LSTM: c_t;  GRU: W_hn h_{t−1} + b_hn
 ///     tanhCell  [T, N, H]    LSTM: tanh(c_t), kept for backward (GRU: unused)
 ///     sequence  [N, T, D·H]  h_t in this direction's column block (sequence + d·H), zero past a length
@@ -26,6 +26,7 @@ struct RecurrentSweep {
     let lengths: UnsafePointer<Int32>?
 
     let weightHH: UnsafePointer<Float>          // [G·H, H]
+    let biasIH: UnsafePointer<Float>            // [G·H]
     let biasHH: UnsafePointer<Float>            // [G·H]
     let gates: UnsafeMutablePointer<Float>
     let aux: UnsafeMutablePointer<Float>
@@ -74,6 +75,26 @@ struct RecurrentSweep {
 
     @inline(__always) func outputRow(_ n: Int, _ t: Int) -> UnsafeMutablePointer<Float> {
         sequence + (n * steps + t) * sequenceWidth
+    }
+
+    /// The GEMM of one step (h_{t−1} · W_hhᵀ forward, da_t · W_hh backward): C[m, n] = A · op(W_hh) + beta·C
+    /// over the batch's rows. With several OpenBLAS threads it is issued in blocks of rows small
+    /// enough (m·n·k ≤ 262,144 = SMP_THRESHOLD_MIN 65,536 × GEMM_MULTITHREAD_THRESHOLD 4, OpenBLAS's
+    /// interface/gemm.c) that OpenBLAS runs each on the calling thread: a 64 × 256 × 64 product is
+    /// too small to share, and waking and parking the other threads 2·T times per sequence made two
+    /// threads slower than one. The all-rows GEMMs before and after the sweep keep every thread.
+    /// Blocks under 16 rows would repack W_hh too often; then the product is one call.
+    func stepGEMM(transposeB: Bool, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let perThread = 262_144 / max(n * k, 1)
+        let rowsPerCall = BLAS.threadCount > 1 && perThread >= 16 ? perThread : batch
+        var start = 0
+        while start < batch {
+            let rows = min(rowsPerCall, batch - start)
+            BLAS.gemm(transposeA: false, transposeB: transposeB, m: rows, n: n, k: k, alpha: 1, a: a + start * lda, lda: lda,
+                      b: weightHH, ldb: hidden, beta: beta, c: c + start * ldc, ldc: ldc)
+            start += rows
+        }
     }
 
     /// Fills `previous` with the state each active step started from (h_0 or the output of the
