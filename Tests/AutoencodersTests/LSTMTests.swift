@@ -136,6 +136,34 @@ final class LSTMTests: XCTestCase {
         }
     }
 
+    /// An input that is the same at every step (a repeated code) takes the one-row-per-sample
+    /// input projection and dW_ih (`Recurrent.inputIsConstantInTime`); lengths of T for every
+    /// sample take the general path. Both must agree: outputs, input gradient, parameter gradients,
+    /// for both cells, two layers, both directions, with an initial state.
+    func testInputConstantInTimeMatchesTheGeneralPath() throws {
+        let batch = 3, T = 4, F = 5
+        var code = randomValues(batch * F, -1, 1, seed: 93), x = [Float]()
+        for n in 0..<batch { for _ in 0..<T { x += code[(n * F)..<((n + 1) * F)] } }
+        code = []
+        for cell in [Recurrent.Cell.lstm, .gru] {
+            func run(lengths: [Int32]?) throws -> [[Float]] {
+                let layer = try Recurrent(cell: cell, steps: T, inputFeatures: F, hidden: 6, layers: 2, bidirectional: true,
+                                          outputs: [.sequence, .last], initialState: .hidden)
+                let runner = try SequenceRunner(layer, batch: batch)
+                setRandomParameters(runner, seed: 94)
+                runner.lengths = lengths
+                let h0 = randomValues(batch * layer.inputShapes[1].reduce(1, *), -1, 1, seed: 95)
+                let y = runner.forward([x, h0])
+                let gradients = runner.backward(randomValues(batch * layer.outputSize, -1, 1, seed: 96))
+                return [y] + gradients + runner.gradients.map(\.array)
+            }
+            let constant = try run(lengths: nil), general = try run(lengths: Array(repeating: Int32(T), count: batch))
+            for (index, values) in general.enumerated() {
+                assertClose(constant[index], values, relative: 1e-5, "\(cell): output, input gradients, parameter gradients [\(index)]")
+            }
+        }
+    }
+
     func testAccumulateSemantics() throws {
         for batch in [1, 3] {
             try assertAccumulateSemantics(try Recurrent(cell: .lstm, steps: 3, inputFeatures: 2, hidden: 3, bidirectional: true), batch: batch)

@@ -31,21 +31,26 @@ extension RecurrentSweep {
                     hn.update(repeating: 0, count: H)
                     continue
                 }
-                gruCellForward(gates + row(n, t) * width, gh: temp + n * width, h: state + n * H, y: y, hn: hn)
+                gruCellForward(gates + row(n, t) * width, projection: projection.map { $0 + n * width }, gh: temp + n * width,
+                               h: state + n * H, y: y, hn: hn)
             }
         }
     }
 
-    /// One sample's step: gi [3H] (W_ih x_t; b_ih is added here) becomes r, z, n in place; h_t goes to `h`
+    /// One sample's step: gi [3H] (W_ih x_t, or unused with a `projection` W_ih x_0; b_ih is added
+    /// here) becomes r, z, n in place; h_t goes to `h`
     /// (the running state, h_{t−1} on entry) and `y`, W_hn h_{t−1} + b_hn to `hn`. In `Lanes`.
     @inline(__always)
-    private func gruCellForward(_ gi: UnsafeMutablePointer<Float>, gh: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
+    private func gruCellForward(_ gi: UnsafeMutablePointer<Float>, projection: UnsafePointer<Float>?, gh: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
                                 y: UnsafeMutablePointer<Float>, hn: UnsafeMutablePointer<Float>) {
         let H = hidden
         var j = 0
         while j < H {
             let m = min(Lanes.scalarCount, H - j)
-            @inline(__always) func input(_ gate: Int) -> Lanes { loadLanes(gi + gate * H + j, m) + loadLanes(biasIH + gate * H + j, m) }
+            // W_ih x_t (from gi, or the `projection` W_ih x_0) + b_ih.
+            @inline(__always) func input(_ gate: Int) -> Lanes {
+                loadLanes((projection ?? UnsafePointer(gi)) + gate * H + j, m) + loadLanes(biasIH + gate * H + j, m)
+            }
             let r = sigmoid(input(0) + loadLanes(gh + j, m))
             let z = sigmoid(input(1) + loadLanes(gh + H + j, m))
             let a = loadLanes(gh + 2 * H + j, m)

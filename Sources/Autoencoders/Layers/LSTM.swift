@@ -36,7 +36,7 @@ extension RecurrentSweep {
             let fromOutput = full && s > 0
             let hPrevious = fromOutput ? UnsafePointer(outputRow(0, before(t))) : UnsafePointer(state)
             stepGEMM(transposeB: true, n: width, k: H, a: hPrevious, lda: fromOutput ? steps * sequenceWidth : H,
-                     beta: 1, c: stepGates, ldc: width)
+                     beta: projection == nil ? 1 : 0, c: stepGates, ldc: width)
             for n in 0..<batch {
                 let len = length(n)
                 let y = outputRow(n, t), offset = row(n, t) * H
@@ -47,7 +47,8 @@ extension RecurrentSweep {
                     continue
                 }
                 let cPrevious = isFirst(t, length: len) ? cell + n * H : aux + row(n, before(t)) * H
-                lstmCellForward(stepGates + n * width, cPrevious: cPrevious, c: aux + offset, tanhC: tanhCell + offset, h: y)
+                lstmCellForward(stepGates + n * width, projection: projection.map { $0 + n * width }, cPrevious: cPrevious,
+                                c: aux + offset, tanhC: tanhCell + offset, h: y)
                 if !full { (state + n * H).update(from: y, count: H) }
             }
         }
@@ -61,19 +62,22 @@ extension RecurrentSweep {
         }
     }
 
-    /// One sample's step: `a` [4H] (W_ih x_t + W_hh h_{t−1}; the biases are added here) becomes the gates i, f, g, o in place;
+    /// One sample's step: `a` [4H] (W_ih x_t + W_hh h_{t−1}, or W_hh h_{t−1} alone with a
+    /// `projection` W_ih x_0; the biases are added here) becomes the gates i, f, g, o in place;
     /// c_t, tanh c_t and h_t are written to `c`, `tanhC` and `h`.
     @inline(__always)
-    private func lstmCellForward(_ a: UnsafeMutablePointer<Float>, cPrevious: UnsafePointer<Float>,
+    private func lstmCellForward(_ a: UnsafeMutablePointer<Float>, projection: UnsafePointer<Float>?, cPrevious: UnsafePointer<Float>,
                                  c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
         let H = hidden
         var j = 0
         while j < H {
             let m = min(Lanes.scalarCount, H - j)
-            // a + b_ih + b_hh, gate by gate.
+            // a (+ W_ih x_0) + b_ih + b_hh, gate by gate.
             @inline(__always) func input(_ gate: Int) -> Lanes {
                 let offset = gate * H + j
-                return loadLanes(a + offset, m) + loadLanes(biasIH + offset, m) + loadLanes(biasHH + offset, m)
+                let sum = loadLanes(a + offset, m) + loadLanes(biasIH + offset, m) + loadLanes(biasHH + offset, m)
+                guard let projection else { return sum }
+                return sum + loadLanes(projection + offset, m)
             }
             let i = sigmoid(input(0)), f = sigmoid(input(1)), g = fastTanh(input(2)), o = sigmoid(input(3))
             let ct = f * loadLanes(cPrevious + j, m) + i * g

@@ -150,15 +150,24 @@ public final class Recurrent: Layer {
         let gateWidth = cell.gateCount * H, rows = n * T
         for layer in 0..<layerCount {
             let columns = layerInputWidth(layer)
-            toTimeMajor(layerInput(layer, io, scratch), scratch.input, batch: n, width: columns)
+            let constant = layer == 0 && inputIsConstantInTime(io)
+            if !constant { toTimeMajor(layerInput(layer, io, scratch), scratch.input, batch: n, width: columns) }
             for direction in 0..<D {
                 let k = layer * D + direction
-                // gates = x · W_ihᵀ, all steps at once (time-major rows, like x's copy); the cells add the biases.
-                BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: gateWidth, k: columns,
-                          alpha: 1, a: scratch.input, lda: columns, b: weightIH[k], ldb: columns, beta: 0,
-                          c: scratch.gates(k), ldc: gateWidth)
+                if constant {
+                    // x_t = x_0 at every step: x_0 · W_ihᵀ once per sample, [N, G·H] (in dGates, free until backward).
+                    BLAS.gemm(transposeA: false, transposeB: true, m: n, n: gateWidth, k: columns,
+                              alpha: 1, a: io.input, lda: T * columns, b: weightIH[k], ldb: columns, beta: 0,
+                              c: scratch.dGates, ldc: gateWidth)
+                } else {
+                    // gates = x · W_ihᵀ, all steps at once (time-major rows, like x's copy); the cells add the biases.
+                    BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: gateWidth, k: columns,
+                              alpha: 1, a: scratch.input, lda: columns, b: weightIH[k], ldb: columns, beta: 0,
+                              c: scratch.gates(k), ldc: gateWidth)
+                }
                 loadInitialState(io, k, hidden: scratch.state, cell: scratch.cell)
-                let sweep = makeSweep(io, scratch, layer: layer, direction: direction, dOutput: nil, dOutputStride: 0)
+                let sweep = makeSweep(io, scratch, layer: layer, direction: direction, dOutput: nil, dOutputStride: 0,
+                                      projection: constant ? scratch.dGates : nil)
                 if cell == .lstm { sweep.lstmForward() } else { sweep.gruForward() }
                 storeFinalStates(io, scratch, layer: layer, direction: direction)
             }
@@ -184,6 +193,25 @@ public final class Recurrent: Layer {
             return
         }
         Dropout.apply(x, mask: mask, into: y, count: count, keep: 1 - dropout, random: &random)
+    }
+
+    /// Whether every sample's input is the same at all T steps, as the repeated code that feeds the
+    /// decoder of the classic LSTM autoencoder (`repeat` → `lstm`), with no lengths. Then
+    /// W_ih x_t = W_ih x_0 and dW_ih = Σ_n (Σ_t ∂L/∂gi_{n,t})ᵀ x_{n,0}: the input projection and
+    /// dW_ih take one row per sample instead of one per step (the same sums, in another order).
+    /// Checked on the data in forward and again in backward (the layer keeps no state between
+    /// calls); the first differing value ends the check.
+    private func inputIsConstantInTime(_ io: LayerBuffers) -> Bool {
+        guard io.lengths == nil, steps > 1 else { return false }
+        let F = inputFeatures
+        for n in 0..<io.batch {
+            let first = io.input + n * steps * F
+            for t in 1..<steps {
+                let row = first + t * F
+                for j in 0..<F where row[j] != first[j] { return false }
+            }
+        }
+        return true
     }
 
     /// Copies a batch-first [N, T, width] sequence `x` into time-major rows `y` [T, N, width].
@@ -240,11 +268,11 @@ public final class Recurrent: Layer {
     }
 
     private func makeSweep(_ io: LayerBuffers, _ scratch: RecurrentScratch, layer: Int, direction: Int,
-                           dOutput: UnsafePointer<Float>?, dOutputStride: Int) -> RecurrentSweep {
+                           dOutput: UnsafePointer<Float>?, dOutputStride: Int, projection: UnsafePointer<Float>? = nil) -> RecurrentSweep {
         let k = layer * directions + direction
         return RecurrentSweep(
             batch: io.batch, steps: steps, hidden: hidden, gateCount: cell.gateCount, reverse: direction == 1, lengths: io.lengths,
-            weightHH: weightHH[k], biasIH: biasIH[k], biasHH: biasHH[k], gates: scratch.gates(k), aux: scratch.aux(k), tanhCell: scratch.tanhCell(k),
+            weightHH: weightHH[k], biasIH: biasIH[k], biasHH: biasHH[k], gates: scratch.gates(k), projection: projection, aux: scratch.aux(k), tanhCell: scratch.tanhCell(k),
             sequence: scratch.sequence(layer) + direction * hidden, sequenceWidth: directions * hidden,
             state: scratch.state, cell: scratch.cell, temp: scratch.temp,
             initialHidden: scratch.initialHidden, initialCell: scratch.initialCell, previous: scratch.previous,
@@ -267,7 +295,8 @@ public final class Recurrent: Layer {
                                                 : UnsafePointer(scratch.dSequence(current))
             let dYStride = top ? outputSize : T * D * H
             let columns = layerInputWidth(layer)
-            toTimeMajor(layerInput(layer, io, scratch), scratch.input, batch: n, width: columns)
+            let constant = layer == 0 && inputIsConstantInTime(io)
+            if !constant { toTimeMajor(layerInput(layer, io, scratch), scratch.input, batch: n, width: columns) }
             let dX: UnsafeMutablePointer<Float>? = layer == 0 ? io.gradInput : scratch.dSequence(1 - current)
             let accumulateFirst = layer == 0 ? accumulateInputGradient : false
             for direction in 0..<D {
@@ -282,9 +311,17 @@ public final class Recurrent: Layer {
                 BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: H, k: rows,
                           alpha: 1, a: scratch.dGatesHidden, lda: gateWidth, b: scratch.previous, ldb: H,
                           beta: 1, c: gradWeightHH[k], ldc: H)
-                BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: columns, k: rows,
-                          alpha: 1, a: scratch.dGates, lda: gateWidth, b: scratch.input, ldb: columns,
-                          beta: 1, c: gradWeightIH[k], ldc: columns)
+                if constant {
+                    // Σ_t ∂L/∂gi_t per sample into temp [N, G·H], then one GEMM with x_0 over N rows.
+                    sumOverSteps(scratch.dGates, into: scratch.temp, batch: n, width: gateWidth)
+                    BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: columns, k: n,
+                              alpha: 1, a: scratch.temp, lda: gateWidth, b: io.input, ldb: T * columns,
+                              beta: 1, c: gradWeightIH[k], ldc: columns)
+                } else {
+                    BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: columns, k: rows,
+                              alpha: 1, a: scratch.dGates, lda: gateWidth, b: scratch.input, ldb: columns,
+                              beta: 1, c: gradWeightIH[k], ldc: columns)
+                }
                 addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: gradBiasIH[k])
                 addColumnSums(scratch.dGatesHidden, rows: rows, width: gateWidth, into: gradBiasHH[k])
                 // dx = ∂L/∂gi · W_ih, time-major; the second direction adds to the first.
@@ -338,6 +375,16 @@ public final class Recurrent: Layer {
             } else {
                 g.update(from: s, count: H)
             }
+        }
+    }
+
+    /// sums[n] = Σ_t x[t, n] for time-major rows x [T, N, width].
+    private func sumOverSteps(_ x: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>, batch: Int, width: Int) {
+        let count = batch * width
+        sums.update(from: x, count: count)
+        for t in 1..<steps {
+            let block = x + t * count
+            for i in 0..<count { sums[i] += block[i] }
         }
     }
 

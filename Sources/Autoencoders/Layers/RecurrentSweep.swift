@@ -29,6 +29,9 @@ struct RecurrentSweep {
     let biasIH: UnsafePointer<Float>            // [G·H]
     let biasHH: UnsafePointer<Float>            // [G·H]
     let gates: UnsafeMutablePointer<Float>
+    /// With an input that is the same at every step: W_ih x_0 per sample, [N, G·H], which the cells
+    /// add at every step (`gates` then holds no input projection); nil otherwise.
+    let projection: UnsafePointer<Float>?
     let aux: UnsafeMutablePointer<Float>
     let tanhCell: UnsafeMutablePointer<Float>
     /// This direction's block of the layer's output sequence; sample stride T·width, step stride width.
