@@ -322,8 +322,19 @@ public final class Recurrent: Layer {
                               alpha: 1, a: scratch.dGates, lda: gateWidth, b: scratch.input, ldb: columns,
                               beta: 1, c: gradWeightIH[k], ldc: columns)
                 }
-                addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: gradBiasIH[k])
-                addColumnSums(scratch.dGatesHidden, rows: rows, width: gateWidth, into: gradBiasHH[k])
+                if cell == .lstm {
+                    // One buffer for both: its column sums once (in temp, free after the sweep), added to both biases.
+                    let sums = scratch.temp
+                    sums.update(repeating: 0, count: gateWidth)
+                    addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: sums)
+                    for j in 0..<gateWidth {
+                        gradBiasIH[k][j] += sums[j]
+                        gradBiasHH[k][j] += sums[j]
+                    }
+                } else {
+                    addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: gradBiasIH[k])
+                    addColumnSums(scratch.dGatesHidden, rows: rows, width: gateWidth, into: gradBiasHH[k])
+                }
                 // dx = ∂L/∂gi · W_ih, time-major; the second direction adds to the first.
                 if dX != nil {
                     BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: columns, k: gateWidth,
