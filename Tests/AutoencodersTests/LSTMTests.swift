@@ -114,6 +114,56 @@ final class LSTMTests: XCTestCase {
         }
     }
 
+    /// With two OpenBLAS threads the per-step products are issued in blocks of 16 rows
+    /// (`RecurrentSweep.stepGEMM`, H = 64): a batch of 40 (blocks of 16, 16 and 8) gives what one
+    /// thread gives, forward and backward, for both cells and both directions.
+    func testPerStepProductsInRowBlocksMatchOneThread() throws {
+        let saved = BLAS.threadCount
+        defer { BLAS.threadCount = saved }
+        for cell in [Recurrent.Cell.lstm, .gru] {
+            func run(threads: Int) throws -> [[Float]] {
+                BLAS.threadCount = threads
+                let layer = try Recurrent(cell: cell, steps: 3, inputFeatures: 4, hidden: 64, bidirectional: true, outputs: [.sequence, .last])
+                let runner = try LayerRunner(layer, batch: 40)
+                setRandomParameters(runner, seed: 90)
+                let x = randomValues(40 * layer.inputSize, -1, 1, seed: 91), gy = randomValues(40 * layer.outputSize, -1, 1, seed: 92)
+                return [runner.forward(x), runner.backward(gy)] + runner.gradients.map(\.array)
+            }
+            let one = try run(threads: 1), two = try run(threads: 2)
+            for (index, values) in one.enumerated() {
+                assertClose(two[index], values, relative: 1e-5, "\(cell): output, input gradient, parameter gradients [\(index)]")
+            }
+        }
+    }
+
+    /// An input that is the same at every step (a repeated code) takes the one-row-per-sample
+    /// input projection and dW_ih (`Recurrent.inputIsConstantInTime`); lengths of T for every
+    /// sample take the general path. Both must agree: outputs, input gradient, parameter gradients,
+    /// for both cells, two layers, both directions, with an initial state.
+    func testInputConstantInTimeMatchesTheGeneralPath() throws {
+        let batch = 3, T = 4, F = 5
+        var code = randomValues(batch * F, -1, 1, seed: 93), x = [Float]()
+        for n in 0..<batch { for _ in 0..<T { x += code[(n * F)..<((n + 1) * F)] } }
+        code = []
+        for cell in [Recurrent.Cell.lstm, .gru] {
+            func run(lengths: [Int32]?) throws -> [[Float]] {
+                let layer = try Recurrent(cell: cell, steps: T, inputFeatures: F, hidden: 6, layers: 2, bidirectional: true,
+                                          outputs: [.sequence, .last], initialState: .hidden)
+                let runner = try SequenceRunner(layer, batch: batch)
+                setRandomParameters(runner, seed: 94)
+                runner.lengths = lengths
+                let h0 = randomValues(batch * layer.inputShapes[1].reduce(1, *), -1, 1, seed: 95)
+                let y = runner.forward([x, h0])
+                let gradients = runner.backward(randomValues(batch * layer.outputSize, -1, 1, seed: 96))
+                return [y] + gradients + runner.gradients.map(\.array)
+            }
+            let constant = try run(lengths: nil), general = try run(lengths: Array(repeating: Int32(T), count: batch))
+            for (index, values) in general.enumerated() {
+                assertClose(constant[index], values, relative: 1e-5, "\(cell): output, input gradients, parameter gradients [\(index)]")
+            }
+        }
+    }
+
     func testAccumulateSemantics() throws {
         for batch in [1, 3] {
             try assertAccumulateSemantics(try Recurrent(cell: .lstm, steps: 3, inputFeatures: 2, hidden: 3, bidirectional: true), batch: batch)

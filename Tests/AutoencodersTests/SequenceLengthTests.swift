@@ -33,7 +33,9 @@ final class SequenceLengthTests: XCTestCase {
         assertIdentical(a.gradients, b.gradients, "gradients with different padding")
         let full = try gradients(model, x, lengths: [6, 6, 6]), none = try gradients(model, x, lengths: nil)
         XCTAssertEqual(full.loss, none.loss, accuracy: 1e-6 * none.loss)  // summed per sample rather than at once
-        assertIdentical(full.gradients, none.gradients, "full lengths = no lengths")
+        // Without lengths the decoder's repeated input takes the one-row-per-sample input projection
+        // and dW_ih (Recurrent.inputIsConstantInTime): the same sums in another order.
+        assertClose(full.gradients, none.gradients, relative: 1e-5, "full lengths = no lengths")
         XCTAssertNotEqual(a.loss, none.loss)
     }
 

@@ -18,76 +18,104 @@
 /// over the whole batch forward and one backward.
 extension RecurrentSweep {
     func gruForward() {
-        let H = hidden, width = 3 * H, rowStride = steps * width
+        let H = hidden, width = 3 * H
         for s in 0..<steps {
             let t = time(s)
             // gh = W_hh h_{t−1} + b_hh for the whole batch, into temp.
             for n in 0..<batch { (temp + n * width).update(from: biasHH, count: width) }
-            BLAS.gemm(transposeA: false, transposeB: true, m: batch, n: width, k: H,
-                      alpha: 1, a: state, lda: H, b: weightHH, ldb: H, beta: 1, c: temp, ldc: width)
+            stepGEMM(transposeB: true, n: width, k: H, a: state, lda: H, beta: 1, c: temp, ldc: width)
             for n in 0..<batch {
-                let y = outputRow(n, t), hn = aux + (n * steps + t) * H
+                let y = outputRow(n, t), hn = aux + row(n, t) * H
                 guard t < length(n) else {
                     y.update(repeating: 0, count: H)
                     hn.update(repeating: 0, count: H)
                     continue
                 }
-                let gi = gates + n * rowStride + t * width, gh = temp + n * width, h = state + n * H
-                for j in 0..<H {
-                    let r = sigmoid(gi[j] + gh[j]), z = sigmoid(gi[H + j] + gh[H + j])
-                    let a = gh[2 * H + j]
-                    let candidate = fastTanh(gi[2 * H + j] + r * a)
-                    let ht = (1 - z) * candidate + z * h[j]
-                    gi[j] = r
-                    gi[H + j] = z
-                    gi[2 * H + j] = candidate
-                    hn[j] = a
-                    h[j] = ht
-                    y[j] = ht
-                }
+                gruCellForward(gates + row(n, t) * width, projection: projection.map { $0 + n * width }, gh: temp + n * width,
+                               h: state + n * H, y: y, hn: hn)
             }
+        }
+    }
+
+    /// One sample's step: gi [3H] (W_ih x_t, or unused with a `projection` W_ih x_0; b_ih is added
+    /// here) becomes r, z, n in place; h_t goes to `h`
+    /// (the running state, h_{t−1} on entry) and `y`, W_hn h_{t−1} + b_hn to `hn`. In `Lanes`.
+    @inline(__always)
+    private func gruCellForward(_ gi: UnsafeMutablePointer<Float>, projection: UnsafePointer<Float>?, gh: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
+                                y: UnsafeMutablePointer<Float>, hn: UnsafeMutablePointer<Float>) {
+        let H = hidden
+        var j = 0
+        while j < H {
+            let m = min(Lanes.scalarCount, H - j)
+            // W_ih x_t (from gi, or the `projection` W_ih x_0) + b_ih.
+            @inline(__always) func input(_ gate: Int) -> Lanes {
+                loadLanes((projection ?? UnsafePointer(gi)) + gate * H + j, m) + loadLanes(biasIH + gate * H + j, m)
+            }
+            let r = sigmoid(input(0) + loadLanes(gh + j, m))
+            let z = sigmoid(input(1) + loadLanes(gh + H + j, m))
+            let a = loadLanes(gh + 2 * H + j, m)
+            let candidate = fastTanh(input(2) + r * a)
+            let ht = (1 - z) * candidate + z * loadLanes(h + j, m)
+            storeLanes(r, gi + j, m)
+            storeLanes(z, gi + H + j, m)
+            storeLanes(candidate, gi + 2 * H + j, m)
+            storeLanes(a, hn + j, m)
+            storeLanes(ht, h + j, m)
+            storeLanes(ht, y + j, m)
+            j += Lanes.scalarCount
         }
     }
 
     /// Needs `previous` (h_{t−1} of every step) built first.
     func gruBackward() {
-        let H = hidden, width = 3 * H, rowStride = steps * width
+        let H = hidden, width = 3 * H, stepStride = batch * width
         for s in stride(from: steps - 1, through: 0, by: -1) {
             let t = time(s)
-            let stepInput = dGates + t * width, stepHidden = dGatesHidden + t * width
+            let stepInput = dGates + t * stepStride, stepHidden = dGatesHidden + t * stepStride
             for n in 0..<batch {
-                let dgi = stepInput + n * rowStride, dgh = stepHidden + n * rowStride
+                let dgi = stepInput + n * width, dgh = stepHidden + n * width
                 guard t < length(n) else {
                     dgi.update(repeating: 0, count: width)
                     dgh.update(repeating: 0, count: width)
                     continue
                 }
-                let dh = dState + n * H
-                if let dOutput {
-                    let dy = dOutput + n * dOutputStride + t * sequenceWidth
-                    for j in 0..<H { dh[j] += dy[j] }
-                }
-                let g = gates + (n * steps + t) * width, hn = aux + (n * steps + t) * H
-                let hPrevious = previous + (n * steps + t) * H
-                for j in 0..<H {
-                    let r = g[j], z = g[H + j], candidate = g[2 * H + j]
-                    let d = dh[j]
-                    let dn = d * (1 - z) * (1 - candidate * candidate)
-                    let dr = dn * hn[j] * r * (1 - r)
-                    let dz = d * (hPrevious[j] - candidate) * z * (1 - z)
-                    dgi[j] = dr
-                    dgi[H + j] = dz
-                    dgi[2 * H + j] = dn
-                    dgh[j] = dr
-                    dgh[H + j] = dz
-                    dgh[2 * H + j] = dn * r
-                    dh[j] = d * z
-                }
+                gruCellBackward(gates + row(n, t) * width, hn: aux + row(n, t) * H,
+                                hPrevious: previous + row(n, t) * H,
+                                dOutput: dOutput.map { $0 + n * dOutputStride + t * sequenceWidth },
+                                dh: dState + n * H, dgi: dgi, dgh: dgh)
             }
-            // ∂L/∂h_{t−1} = dh ⊙ z (already in dState) + ∂L/∂gh · W_hh.
-            BLAS.gemm(transposeA: false, transposeB: false, m: batch, n: H, k: width,
-                      alpha: 1, a: stepHidden, lda: rowStride, b: weightHH, ldb: H, beta: 0, c: temp, ldc: H)
-            takeRecurrentGradient(t, adding: true)
+            // ∂L/∂h_{t−1} = dh ⊙ z (already in dState) + ∂L/∂gh · W_hh: added straight into the running
+            // gradient when every sample is active; otherwise through temp, inactive samples keeping theirs.
+            let full = lengths == nil
+            stepGEMM(transposeB: false, n: H, k: width, a: stepHidden, lda: width, beta: full ? 1 : 0, c: full ? dState : temp, ldc: H)
+            if !full { takeRecurrentGradient(t, adding: true) }
+        }
+    }
+
+    /// One sample's step backward: with d = `dh` (+ `dOutput`), writes ∂L/∂gi and ∂L/∂gh [3H] and
+    /// leaves d ⊙ z in `dh` (the recurrent GEMM adds the rest of ∂L/∂h_{t−1}). In `Lanes`.
+    @inline(__always)
+    private func gruCellBackward(_ g: UnsafePointer<Float>, hn: UnsafePointer<Float>, hPrevious: UnsafePointer<Float>,
+                                 dOutput: UnsafePointer<Float>?, dh: UnsafeMutablePointer<Float>,
+                                 dgi: UnsafeMutablePointer<Float>, dgh: UnsafeMutablePointer<Float>) {
+        let H = hidden
+        var j = 0
+        while j < H {
+            let m = min(Lanes.scalarCount, H - j)
+            let r = loadLanes(g + j, m), z = loadLanes(g + H + j, m), candidate = loadLanes(g + 2 * H + j, m)
+            var d = loadLanes(dh + j, m)
+            if let dOutput { d += loadLanes(dOutput + j, m) }
+            let dn = d * (1 - z) * (1 - candidate * candidate)
+            let dr = dn * loadLanes(hn + j, m) * r * (1 - r)
+            let dz = d * (loadLanes(hPrevious + j, m) - candidate) * z * (1 - z)
+            storeLanes(dr, dgi + j, m)
+            storeLanes(dz, dgi + H + j, m)
+            storeLanes(dn, dgi + 2 * H + j, m)
+            storeLanes(dr, dgh + j, m)
+            storeLanes(dz, dgh + H + j, m)
+            storeLanes(dn * r, dgh + 2 * H + j, m)
+            storeLanes(d * z, dh + j, m)
+            j += Lanes.scalarCount
         }
     }
 }

@@ -149,17 +149,25 @@ public final class Recurrent: Layer {
         let scratch = RecurrentScratch(self, batch: n, base: io.scratch)
         let gateWidth = cell.gateCount * H, rows = n * T
         for layer in 0..<layerCount {
-            let x = layerInput(layer, io, scratch), columns = layerInputWidth(layer)
+            let columns = layerInputWidth(layer)
+            let constant = layer == 0 && inputIsConstantInTime(io)
+            if !constant { toTimeMajor(layerInput(layer, io, scratch), scratch.input, batch: n, width: columns) }
             for direction in 0..<D {
                 let k = layer * D + direction
-                // gates = x · W_ihᵀ + b_ih (+ b_hh for the LSTM, whose biases only enter as a sum), all steps at once.
-                let gates = scratch.gates(k)
-                for j in 0..<gateWidth { gates[j] = biasIH[k][j] + (cell == .lstm ? biasHH[k][j] : 0) }
-                for row in 1..<max(rows, 1) { (gates + row * gateWidth).update(from: gates, count: gateWidth) }
-                BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: gateWidth, k: columns,
-                          alpha: 1, a: x, lda: columns, b: weightIH[k], ldb: columns, beta: 1, c: gates, ldc: gateWidth)
+                if constant {
+                    // x_t = x_0 at every step: x_0 · W_ihᵀ once per sample, [N, G·H] (in dGates, free until backward).
+                    BLAS.gemm(transposeA: false, transposeB: true, m: n, n: gateWidth, k: columns,
+                              alpha: 1, a: io.input, lda: T * columns, b: weightIH[k], ldb: columns, beta: 0,
+                              c: scratch.dGates, ldc: gateWidth)
+                } else {
+                    // gates = x · W_ihᵀ, all steps at once (time-major rows, like x's copy); the cells add the biases.
+                    BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: gateWidth, k: columns,
+                              alpha: 1, a: scratch.input, lda: columns, b: weightIH[k], ldb: columns, beta: 0,
+                              c: scratch.gates(k), ldc: gateWidth)
+                }
                 loadInitialState(io, k, hidden: scratch.state, cell: scratch.cell)
-                let sweep = makeSweep(io, scratch, layer: layer, direction: direction, dOutput: nil, dOutputStride: 0)
+                let sweep = makeSweep(io, scratch, layer: layer, direction: direction, dOutput: nil, dOutputStride: 0,
+                                      projection: constant ? scratch.dGates : nil)
                 if cell == .lstm { sweep.lstmForward() } else { sweep.gruForward() }
                 storeFinalStates(io, scratch, layer: layer, direction: direction)
             }
@@ -185,6 +193,46 @@ public final class Recurrent: Layer {
             return
         }
         Dropout.apply(x, mask: mask, into: y, count: count, keep: 1 - dropout, random: &random)
+    }
+
+    /// Whether every sample's input is the same at all T steps, as the repeated code that feeds the
+    /// decoder of the classic LSTM autoencoder (`repeat` → `lstm`), with no lengths. Then
+    /// W_ih x_t = W_ih x_0 and dW_ih = Σ_n (Σ_t ∂L/∂gi_{n,t})ᵀ x_{n,0}: the input projection and
+    /// dW_ih take one row per sample instead of one per step (the same sums, in another order).
+    /// Checked on the data in forward and again in backward (the layer keeps no state between
+    /// calls); the first differing value ends the check.
+    private func inputIsConstantInTime(_ io: LayerBuffers) -> Bool {
+        guard io.lengths == nil, steps > 1 else { return false }
+        let F = inputFeatures
+        for n in 0..<io.batch {
+            let first = io.input + n * steps * F
+            for t in 1..<steps {
+                let row = first + t * F
+                for j in 0..<F where row[j] != first[j] { return false }
+            }
+        }
+        return true
+    }
+
+    /// Copies a batch-first [N, T, width] sequence `x` into time-major rows `y` [T, N, width].
+    private func toTimeMajor(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, width: Int) {
+        for n in 0..<batch {
+            for t in 0..<steps { (y + (t * batch + n) * width).update(from: x + (n * steps + t) * width, count: width) }
+        }
+    }
+
+    /// Writes (or, when `accumulate`, adds) time-major rows `y` [T, N, width] into the batch-first `x` [N, T, width].
+    private func fromTimeMajor(_ y: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, batch: Int, width: Int, accumulate: Bool) {
+        for n in 0..<batch {
+            for t in 0..<steps {
+                let source = y + (t * batch + n) * width, target = x + (n * steps + t) * width
+                if accumulate {
+                    for j in 0..<width { target[j] += source[j] }
+                } else {
+                    target.update(from: source, count: width)
+                }
+            }
+        }
     }
 
     /// What layer k reads: the layer's input, or the layer below's output (after dropout).
@@ -220,11 +268,11 @@ public final class Recurrent: Layer {
     }
 
     private func makeSweep(_ io: LayerBuffers, _ scratch: RecurrentScratch, layer: Int, direction: Int,
-                           dOutput: UnsafePointer<Float>?, dOutputStride: Int) -> RecurrentSweep {
+                           dOutput: UnsafePointer<Float>?, dOutputStride: Int, projection: UnsafePointer<Float>? = nil) -> RecurrentSweep {
         let k = layer * directions + direction
         return RecurrentSweep(
             batch: io.batch, steps: steps, hidden: hidden, gateCount: cell.gateCount, reverse: direction == 1, lengths: io.lengths,
-            weightHH: weightHH[k], biasHH: biasHH[k], gates: scratch.gates(k), aux: scratch.aux(k),
+            weightHH: weightHH[k], biasIH: biasIH[k], biasHH: biasHH[k], gates: scratch.gates(k), projection: projection, aux: scratch.aux(k), tanhCell: scratch.tanhCell(k),
             sequence: scratch.sequence(layer) + direction * hidden, sequenceWidth: directions * hidden,
             state: scratch.state, cell: scratch.cell, temp: scratch.temp,
             initialHidden: scratch.initialHidden, initialCell: scratch.initialCell, previous: scratch.previous,
@@ -246,7 +294,9 @@ public final class Recurrent: Layer {
             let dY: UnsafePointer<Float>? = top ? (sequenceOffset >= 0 ? UnsafePointer(io.gradOutput + sequenceOffset) : nil)
                                                 : UnsafePointer(scratch.dSequence(current))
             let dYStride = top ? outputSize : T * D * H
-            let x = layerInput(layer, io, scratch), columns = layerInputWidth(layer)
+            let columns = layerInputWidth(layer)
+            let constant = layer == 0 && inputIsConstantInTime(io)
+            if !constant { toTimeMajor(layerInput(layer, io, scratch), scratch.input, batch: n, width: columns) }
             let dX: UnsafeMutablePointer<Float>? = layer == 0 ? io.gradInput : scratch.dSequence(1 - current)
             let accumulateFirst = layer == 0 ? accumulateInputGradient : false
             for direction in 0..<D {
@@ -257,22 +307,42 @@ public final class Recurrent: Layer {
                 sweep.buildPrevious()
                 if cell == .lstm { sweep.lstmBackward() } else { sweep.gruBackward() }
                 storeInitialStateGradients(io, scratch, k)
-                // dW_hh += ∂L/∂ghᵀ · h_{t−1} and dW_ih += ∂L/∂giᵀ · x over all N·T rows; the biases take column sums.
+                // dW_hh += ∂L/∂ghᵀ · h_{t−1} and dW_ih += ∂L/∂giᵀ · x over all N·T (time-major) rows; the biases take column sums.
                 BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: H, k: rows,
                           alpha: 1, a: scratch.dGatesHidden, lda: gateWidth, b: scratch.previous, ldb: H,
                           beta: 1, c: gradWeightHH[k], ldc: H)
-                BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: columns, k: rows,
-                          alpha: 1, a: scratch.dGates, lda: gateWidth, b: x, ldb: columns,
-                          beta: 1, c: gradWeightIH[k], ldc: columns)
-                addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: gradBiasIH[k])
-                addColumnSums(scratch.dGatesHidden, rows: rows, width: gateWidth, into: gradBiasHH[k])
-                // dx (+)= ∂L/∂gi · W_ih; the second direction adds to the first.
-                if let dX {
+                if constant {
+                    // Σ_t ∂L/∂gi_t per sample into temp [N, G·H], then one GEMM with x_0 over N rows.
+                    sumOverSteps(scratch.dGates, into: scratch.temp, batch: n, width: gateWidth)
+                    BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: columns, k: n,
+                              alpha: 1, a: scratch.temp, lda: gateWidth, b: io.input, ldb: T * columns,
+                              beta: 1, c: gradWeightIH[k], ldc: columns)
+                } else {
+                    BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: columns, k: rows,
+                              alpha: 1, a: scratch.dGates, lda: gateWidth, b: scratch.input, ldb: columns,
+                              beta: 1, c: gradWeightIH[k], ldc: columns)
+                }
+                if cell == .lstm {
+                    // One buffer for both: its column sums once (in temp, free after the sweep), added to both biases.
+                    let sums = scratch.temp
+                    sums.update(repeating: 0, count: gateWidth)
+                    addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: sums)
+                    for j in 0..<gateWidth {
+                        gradBiasIH[k][j] += sums[j]
+                        gradBiasHH[k][j] += sums[j]
+                    }
+                } else {
+                    addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: gradBiasIH[k])
+                    addColumnSums(scratch.dGatesHidden, rows: rows, width: gateWidth, into: gradBiasHH[k])
+                }
+                // dx = ∂L/∂gi · W_ih, time-major; the second direction adds to the first.
+                if dX != nil {
                     BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: columns, k: gateWidth,
                               alpha: 1, a: scratch.dGates, lda: gateWidth, b: weightIH[k], ldb: columns,
-                              beta: direction == 0 && !accumulateFirst ? 0 : 1, c: dX, ldc: columns)
+                              beta: direction == 0 ? 0 : 1, c: scratch.dInput, ldc: columns)
                 }
             }
+            if let dX { fromTimeMajor(scratch.dInput, dX, batch: n, width: columns, accumulate: accumulateFirst) }
             if layer > 0 && dropout > 0 {
                 let dBelow = scratch.dSequence(1 - current), mask = scratch.mask(layer - 1)
                 for i in 0..<(rows * D * H) { dBelow[i] *= mask[i] }
@@ -316,6 +386,16 @@ public final class Recurrent: Layer {
             } else {
                 g.update(from: s, count: H)
             }
+        }
+    }
+
+    /// sums[n] = Σ_t x[t, n] for time-major rows x [T, N, width].
+    private func sumOverSteps(_ x: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>, batch: Int, width: Int) {
+        let count = batch * width
+        sums.update(from: x, count: count)
+        for t in 1..<steps {
+            let block = x + t * count
+            for i in 0..<count { sums[i] += block[i] }
         }
     }
 

@@ -3,12 +3,14 @@
 /// (`LSTM.swift`, `GRU.swift`). Built by `Recurrent` for each (layer, direction); holds nothing
 /// between calls.
 ///
-/// Layouts (batch-first, like the layer's input and output):
+/// Layouts (time-major inside the sweep, row `row(n, t)` = t·N + n; batch-first like the layer's
+/// output for `sequence`):
 ///
-///     gates     [N, T, G·H]  the input projection W_ih x_t + b on entry; the activated gates after forward
-///     aux       [N, T, H]    LSTM: c_t;  GRU: W_hn h_{t−1} + b_hn
+///     gates     [T, N, G·H]  the input projection W_ih x_t on entry (the cells add the biases); the gates after forward
+///     aux       [T, N, H]    LSTM: c_t;  GRU: W_hn h_{t−1} + b_hn
+///     tanhCell  [T, N, H]    LSTM: tanh(c_t), kept for backward (GRU: unused)
 ///     sequence  [N, T, D·H]  h_t in this direction's column block (sequence + d·H), zero past a length
-///     previous  [N, T, H]    the state each step started from (backward only)
+///     previous  [T, N, H]    the state each step started from (backward only)
 ///     state, cell [N, H]     the running h and c: h_0 on entry, h_n (at each sample's last valid step) on exit
 ///
 /// A sample n is *active* at step t when t < length(n). The forward direction processes
@@ -24,9 +26,14 @@ struct RecurrentSweep {
     let lengths: UnsafePointer<Int32>?
 
     let weightHH: UnsafePointer<Float>          // [G·H, H]
+    let biasIH: UnsafePointer<Float>            // [G·H]
     let biasHH: UnsafePointer<Float>            // [G·H]
     let gates: UnsafeMutablePointer<Float>
+    /// With an input that is the same at every step: W_ih x_0 per sample, [N, G·H], which the cells
+    /// add at every step (`gates` then holds no input projection); nil otherwise.
+    let projection: UnsafePointer<Float>?
     let aux: UnsafeMutablePointer<Float>
+    let tanhCell: UnsafeMutablePointer<Float>
     /// This direction's block of the layer's output sequence; sample stride T·width, step stride width.
     let sequence: UnsafeMutablePointer<Float>
     let sequenceWidth: Int
@@ -40,9 +47,9 @@ struct RecurrentSweep {
     let initialHidden: UnsafeMutablePointer<Float>
     let initialCell: UnsafeMutablePointer<Float>
     let previous: UnsafeMutablePointer<Float>
-    /// ∂L/∂(W_ih x + b_ih), [N, T, G·H].
+    /// ∂L/∂(W_ih x + b_ih), [T, N, G·H].
     let dGates: UnsafeMutablePointer<Float>
-    /// ∂L/∂(W_hh h + b_hh), [N, T, G·H]: the same buffer as `dGates` for the LSTM.
+    /// ∂L/∂(W_hh h + b_hh), [T, N, G·H]: the same buffer as `dGates` for the LSTM.
     let dGatesHidden: UnsafeMutablePointer<Float>
     /// ∂L/∂h_t arriving from above (this direction's block), or nil; sample stride `dOutputStride`.
     let dOutput: UnsafePointer<Float>?
@@ -66,8 +73,31 @@ struct RecurrentSweep {
     /// The step processed just before t.
     @inline(__always) func before(_ t: Int) -> Int { reverse ? t + 1 : t - 1 }
 
+    /// The time-major row of sample n at step t in `gates`, `aux`, `tanhCell`, `previous`, `dGates`.
+    @inline(__always) func row(_ n: Int, _ t: Int) -> Int { t * batch + n }
+
     @inline(__always) func outputRow(_ n: Int, _ t: Int) -> UnsafeMutablePointer<Float> {
         sequence + (n * steps + t) * sequenceWidth
+    }
+
+    /// The GEMM of one step (h_{t−1} · W_hhᵀ forward, da_t · W_hh backward): C[m, n] = A · op(W_hh) + beta·C
+    /// over the batch's rows. With several OpenBLAS threads it is issued in blocks of rows small
+    /// enough (m·n·k ≤ 262,144 = SMP_THRESHOLD_MIN 65,536 × GEMM_MULTITHREAD_THRESHOLD 4, OpenBLAS's
+    /// interface/gemm.c) that OpenBLAS runs each on the calling thread: a 64 × 256 × 64 product is
+    /// too small to share, and waking and parking the other threads 2·T times per sequence made two
+    /// threads slower than one. The all-rows GEMMs before and after the sweep keep every thread.
+    /// Blocks under 16 rows would repack W_hh too often; then the product is one call.
+    func stepGEMM(transposeB: Bool, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let perThread = 262_144 / max(n * k, 1)
+        let rowsPerCall = BLAS.threadCount > 1 && perThread >= 16 ? perThread : batch
+        var start = 0
+        while start < batch {
+            let rows = min(rowsPerCall, batch - start)
+            BLAS.gemm(transposeA: false, transposeB: transposeB, m: rows, n: n, k: k, alpha: 1, a: a + start * lda, lda: lda,
+                      b: weightHH, ldb: hidden, beta: beta, c: c + start * ldc, ldc: ldc)
+            start += rows
+        }
     }
 
     /// Fills `previous` with the state each active step started from (h_0 or the output of the
@@ -78,7 +108,7 @@ struct RecurrentSweep {
         for n in 0..<batch {
             let len = length(n)
             for t in 0..<steps {
-                let row = previous + (n * steps + t) * H
+                let row = previous + self.row(n, t) * H
                 if t >= len {
                     row.update(repeating: 0, count: H)
                 } else if isFirst(t, length: len) {
