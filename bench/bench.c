@@ -9,6 +9,8 @@
  *                                          at THREADS only: for runs interleaved with
  *                                          bench/pytorch_w6.py, and for profiling)
  *          bench --w7 THREADS EPOCHS   (only W7: for runs paired with bench/pytorch_w7.py, bench/w7_paired.sh)
+ *          bench --w2 THREADS REPEATS [DATA_DIR]  (only W2, REPEATS times, one line each: for runs
+ *                                          paired with bench/pytorch_w2.py, bench/w2_paired.sh)
  *          bench --cold-start          (internal: child process for the cold-start figure)
  *          bench --train-w1 DATA_DIR   (internal: child process for the peak-memory figure)
  *          bench --w7 THREADS EPOCHS   (W7 alone, for bench/w7_paired.sh)
@@ -331,8 +333,20 @@ int main(int argc, char **argv) {
         printf("W7 ours threads %d samples/s %.2f load %.2f\n", atoi(argv[2]), w7, load_average());
         return 0;
     }
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "--w2") == 0) {   /* bench --w2 THREADS REPEATS [DATA_DIR] */
+        float *data = w1_data(argc == 5 ? argv[4] : "data");
+        ae_set_num_threads(atoi(argv[2]));
+        for (int r = 0; r < atoi(argv[3]); r++) {
+            double w2 = training_throughput(W2_SPEC, data, 3, 64);
+            if (w2 < 0) die("W2");
+            printf("W2 ours threads %d samples/s %.1f load %.2f\n", atoi(argv[2]), w2, load_average());
+            fflush(stdout);
+        }
+        free(data);
+        return 0;
+    }
     if (argc < 2) {
-        fprintf(stderr, "usage: %s DATA_DIR [--quick | --w6 [REPEATS [THREADS]]] | --w7 THREADS EPOCHS\n", argv[0]);
+        fprintf(stderr, "usage: %s DATA_DIR [--quick | --w6 [REPEATS [THREADS]]] | --w7 THREADS EPOCHS | --w2 THREADS REPEATS [DATA_DIR]\n", argv[0]);
         return 2;
     }
     int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
