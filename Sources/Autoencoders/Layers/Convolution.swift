@@ -11,7 +11,9 @@
 /// backward dW += dY · im2col(X)ᵀ, db += Σ dY, dX = col2im(Wᵀ · dY). Backward rebuilds the columns
 /// rather than keeping them, so the scratch holds one sample's, not the batch's. (Per-sample GEMMs
 /// measured as fast as or faster than one GEMM over a group of samples at every W2 shape, and
-/// they need no gather into and scatter out of a channel-major layout.)
+/// they need no gather into and scatter out of a channel-major layout.) With several threads the
+/// batch is split into parts, one per thread (`Parallel`), each with single-threaded GEMMs and
+/// columns of its own; the parts after the first accumulate dW and db apart, summed in part order.
 public final class Convolution: Layer {
     public let kind: String
     public let inputChannels: Int
@@ -110,11 +112,25 @@ public final class Convolution: Layer {
         geometry.isPointwise ? 0 : geometry.columnRows * geometry.blockPositions
     }
 
+    /// Floats of the weight, [out, columnRows].
+    private var weightCount: Int { filters * geometry.columnRows }
+
+    /// Multiply-adds of one sample's forward GEMMs, the measure of work for splitting a batch.
+    private var sampleWork: Int { filters * geometry.columnRows * geometry.positions }
+
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
+        // The batch's samples in parts, one per thread, each with its own columns (`Parallel`).
+        Parallel.forEachPart(count: io.batch, work: io.batch * sampleWork, scratch: io.scratch,
+                             scratchSize: scratchSize(batch: 0)) { _, samples, columns in
+            forward(io, samples: samples, columns: columns)
+        }
+    }
+
+    private func forward(_ io: LayerBuffers, samples: Range<Int>, columns: UnsafeMutablePointer<Float>) {
         let g = geometry, positions = g.positions, rows = g.columnRows
         let inputSize = g.imageSize, outputSize = filters * positions
         let slab = g.gridHeight * g.gridWidth
-        for n in 0..<io.batch {
+        for n in samples {
             let x = io.input + n * inputSize, y = io.output + n * outputSize
             fillBias(y)
             if g.isPointwise {
@@ -127,24 +143,48 @@ public final class Convolution: Layer {
             // Block by block (the whole grid for images and signals): y[out, block] = W · columns[rows, block].
             for first in g.depthBlocks {
                 let slices = first..<min(first + g.depthBlock, g.gridDepth), count = slices.count * slab
-                g.im2col(x, io.scratch, slices: slices)
+                g.im2col(x, columns, slices: slices)
                 BLAS.gemm(transposeA: false, transposeB: false, m: filters, n: count, k: rows,
-                          alpha: 1, a: weight, lda: rows, b: io.scratch, ldb: count,
+                          alpha: 1, a: weight, lda: rows, b: columns, ldb: count,
                           beta: hasBias ? 1 : 0, c: y + first * slab, ldc: positions)
             }
         }
     }
 
     public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
+        // Parts after the first accumulate dW and db into their own scratch, after their columns;
+        // they are added in part order at the end.
+        let columnsSize = scratchSize(batch: 0), weightCount = weightCount
+        Parallel.forEachPart(count: io.batch, work: io.batch * sampleWork * 2, scratch: io.scratch,
+                             scratchSize: columnsSize + weightCount + filters) { part, samples, scratch in
+            var dW = weightGradient!, db = biasGradient
+            if part > 0 {
+                dW = scratch + columnsSize
+                db = hasBias ? dW + weightCount : nil
+                dW.update(repeating: 0, count: weightCount + (hasBias ? filters : 0))
+            }
+            backward(io, samples: samples, columns: scratch, weightGradient: dW, biasGradient: db,
+                     accumulateInputGradient: accumulateInputGradient)
+        } combine: { scratches in
+            for scratch in scratches.dropFirst() {
+                Parallel.add(scratch + columnsSize, into: weightGradient, count: weightCount)
+                if let biasGradient { Parallel.add(scratch + columnsSize + weightCount, into: biasGradient, count: filters) }
+            }
+        }
+    }
+
+    private func backward(_ io: LayerBuffers, samples: Range<Int>, columns: UnsafeMutablePointer<Float>,
+                          weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
+                          accumulateInputGradient: Bool) {
         let g = geometry, positions = g.positions, rows = g.columnRows
         let inputSize = g.imageSize, outputSize = filters * positions
         // db[o] += Σ_{n,h,w} dy[n, o, h, w]
         if let biasGradient {
-            ConvolutionGeometry.accumulatePlaneSums(io.gradOutput, count: io.batch, channels: filters, planeSize: positions,
-                                                    into: biasGradient)
+            ConvolutionGeometry.accumulatePlaneSums(io.gradOutput + samples.lowerBound * outputSize, count: samples.count,
+                                                    channels: filters, planeSize: positions, into: biasGradient)
         }
         let slab = g.gridHeight * g.gridWidth
-        for n in 0..<io.batch {
+        for n in samples {
             let x = io.input + n * inputSize, dy = io.gradOutput + n * outputSize
             let dx = io.gradInput.map { $0 + n * inputSize }
             if g.isPointwise {
@@ -162,7 +202,7 @@ public final class Convolution: Layer {
             if let dx, !accumulateInputGradient { dx.update(repeating: 0, count: inputSize) }
             for first in g.depthBlocks {
                 let slices = first..<min(first + g.depthBlock, g.gridDepth), count = slices.count * slab
-                let columns = io.scratch, dyBlock = dy + first * slab
+                let dyBlock = dy + first * slab
                 g.im2col(x, columns, slices: slices)
                 // dW[out, rows] += dy[out, block] · columnsᵀ
                 BLAS.gemm(transposeA: false, transposeB: true, m: filters, n: rows, k: count,

@@ -12,7 +12,7 @@
 /// It is the adjoint of the convolution `[out, …] → [in, …]` with the same weight, so it runs on
 /// the same columns (`ConvolutionGeometry` with the output as the image and the input as the grid):
 /// forward Y = col2im(Wᵀ · X); backward dX = W · im2col(dY), dW += X · im2col(dY)ᵀ, db += Σ dY,
-/// one GEMM per sample as in `Convolution`.
+/// one GEMM per sample as in `Convolution`, with the batch split across threads the same way.
 public final class TransposedConvolution: Layer {
     public let kind: String
     public let inputChannels: Int
@@ -108,11 +108,25 @@ public final class TransposedConvolution: Layer {
         geometry.isPointwise ? 0 : geometry.columnRows * geometry.blockPositions
     }
 
+    /// Floats of the weight, [in, columnRows].
+    private var weightCount: Int { inputChannels * geometry.columnRows }
+
+    /// Multiply-adds of one sample's forward GEMMs, the measure of work for splitting a batch.
+    private var sampleWork: Int { inputChannels * geometry.columnRows * geometry.positions }
+
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
+        // The batch's samples in parts, one per thread, each with its own columns (`Parallel`).
+        Parallel.forEachPart(count: io.batch, work: io.batch * sampleWork, scratch: io.scratch,
+                             scratchSize: scratchSize(batch: 0)) { _, samples, columns in
+            forward(io, samples: samples, columns: columns)
+        }
+    }
+
+    private func forward(_ io: LayerBuffers, samples: Range<Int>, columns: UnsafeMutablePointer<Float>) {
         let g = geometry, positions = g.positions, rows = g.columnRows
         let inputSize = inputChannels * positions, outputSize = g.imageSize, plane = outputSize / filters
         let slab = g.gridHeight * g.gridWidth
-        for n in 0..<io.batch {
+        for n in samples {
             let x = io.input + n * inputSize, y = io.output + n * outputSize
             // Start from the bias (col2im and the pointwise GEMM add onto it).
             if let bias {
@@ -132,28 +146,52 @@ public final class TransposedConvolution: Layer {
                 let slices = first..<min(first + g.depthBlock, g.gridDepth), count = slices.count * slab
                 BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: count, k: inputChannels,
                           alpha: 1, a: weight, lda: rows, b: x + first * slab, ldb: positions,
-                          beta: 0, c: io.scratch, ldc: count)
-                g.col2im(io.scratch, y, slices: slices)
+                          beta: 0, c: columns, ldc: count)
+                g.col2im(columns, y, slices: slices)
             }
         }
     }
 
     public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
+        // Parts after the first accumulate dW and db into their own scratch, after their columns;
+        // they are added in part order at the end.
+        let columnsSize = scratchSize(batch: 0), weightCount = weightCount
+        Parallel.forEachPart(count: io.batch, work: io.batch * sampleWork * 2, scratch: io.scratch,
+                             scratchSize: columnsSize + weightCount + filters) { part, samples, scratch in
+            var dW = weightGradient!, db = biasGradient
+            if part > 0 {
+                dW = scratch + columnsSize
+                db = hasBias ? dW + weightCount : nil
+                dW.update(repeating: 0, count: weightCount + (hasBias ? filters : 0))
+            }
+            backward(io, samples: samples, columns: scratch, weightGradient: dW, biasGradient: db,
+                     accumulateInputGradient: accumulateInputGradient)
+        } combine: { scratches in
+            for scratch in scratches.dropFirst() {
+                Parallel.add(scratch + columnsSize, into: weightGradient, count: weightCount)
+                if let biasGradient { Parallel.add(scratch + columnsSize + weightCount, into: biasGradient, count: filters) }
+            }
+        }
+    }
+
+    private func backward(_ io: LayerBuffers, samples: Range<Int>, columns scratch: UnsafeMutablePointer<Float>,
+                          weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
+                          accumulateInputGradient: Bool) {
         let g = geometry, positions = g.positions, rows = g.columnRows
         let inputSize = inputChannels * positions, outputSize = g.imageSize
         // db[o] += Σ_{n,h,w} dy[n, o, h, w]
         if let biasGradient {
-            ConvolutionGeometry.accumulatePlaneSums(io.gradOutput, count: io.batch, channels: filters,
-                                                    planeSize: outputSize / filters, into: biasGradient)
+            ConvolutionGeometry.accumulatePlaneSums(io.gradOutput + samples.lowerBound * outputSize, count: samples.count,
+                                                    channels: filters, planeSize: outputSize / filters, into: biasGradient)
         }
         let slab = g.gridHeight * g.gridWidth
-        for n in 0..<io.batch {
+        for n in samples {
             let x = io.input + n * inputSize, dy = io.gradOutput + n * outputSize
             for first in g.isPointwise ? Swift.stride(from: 0, to: 1, by: 1) : g.depthBlocks {
                 // The whole grid at once when pointwise (the columns are dy itself), else one block.
                 let slices = g.isPointwise ? 0..<g.gridDepth : first..<min(first + g.depthBlock, g.gridDepth)
                 let count = slices.count * slab, offset = slices.lowerBound * slab
-                let columns = g.isPointwise ? dy : io.scratch
+                let columns = g.isPointwise ? dy : scratch
                 if !g.isPointwise { g.im2col(dy, columns, slices: slices) }
                 // dW[in, rows] += x[in, block] · columnsᵀ
                 BLAS.gemm(transposeA: false, transposeB: true, m: inputChannels, n: rows, k: count,
