@@ -222,27 +222,56 @@ public final class MaxPool: Layer {
     }
 
     /// The 2 × 2, stride 2 windows of `planes` planes: the same result as the general loop, with
-    /// the window's four elements compared in its row-major order.
+    /// the window's four elements compared in its row-major order, four outputs at a time (a row
+    /// of at least four outputs ends with a group that overlaps the one before it, which writes
+    /// the same values again).
     private func forward2x2(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ indices: Indices,
                             planes: Int) {
         let width = window.input.width, inputPlane = window.input.planeSize
         let outputHeight = window.output.height, outputWidth = window.output.width, outputPlane = outputHeight * outputWidth
+        let steps = SIMD4<Int32>(0, 2, 4, 6), below = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: width))
         for plane in 0..<planes {
             let x = input + plane * inputPlane, y = output + plane * outputPlane
             let index = indices.storage + plane * outputPlane
             for oh in 0..<outputHeight {
-                let top = 2 * oh * width
-                for ow in 0..<outputWidth {
-                    let a = top + 2 * ow, c = a + width
-                    var best = x[a], bestIndex = a
-                    Self.keep(x[a + 1], a + 1, &best, &bestIndex)
-                    Self.keep(x[c], c, &best, &bestIndex)
-                    Self.keep(x[c + 1], c + 1, &best, &bestIndex)
-                    y[oh * outputWidth + ow] = best
-                    index[oh * outputWidth + ow] = Float(bitPattern: UInt32(bitPattern: Int32(truncatingIfNeeded: bestIndex)))
+                let top = 2 * oh * width, row = oh * outputWidth
+                guard outputWidth >= 4 else {
+                    for ow in 0..<outputWidth {
+                        let a = top + 2 * ow, c = a + width
+                        var best = x[a], bestIndex = a
+                        Self.keep(x[a + 1], a + 1, &best, &bestIndex)
+                        Self.keep(x[c], c, &best, &bestIndex)
+                        Self.keep(x[c + 1], c + 1, &best, &bestIndex)
+                        y[row + ow] = best
+                        index[row + ow] = Float(bitPattern: UInt32(bitPattern: Int32(truncatingIfNeeded: bestIndex)))
+                    }
+                    continue
+                }
+                var ow = 0
+                while true {
+                    let start = min(ow, outputWidth - 4), a = top + 2 * start
+                    let upper = UnsafeRawPointer(x + a).loadUnaligned(as: SIMD8<Float>.self)
+                    let lower = UnsafeRawPointer(x + a + width).loadUnaligned(as: SIMD8<Float>.self)
+                    let first = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: a)) &+ steps
+                    var best = upper.evenHalf, bestIndex = first
+                    Self.keep(upper.oddHalf, first &+ 1, &best, &bestIndex)
+                    Self.keep(lower.evenHalf, first &+ below, &best, &bestIndex)
+                    Self.keep(lower.oddHalf, first &+ below &+ 1, &best, &bestIndex)
+                    UnsafeMutableRawPointer(y + row + start).storeBytes(of: best, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(index + row + start).storeBytes(of: bestIndex, as: SIMD4<Int32>.self)
+                    if start == outputWidth - 4 { break }
+                    ow += 4
                 }
             }
         }
+    }
+
+    /// `keep` on four windows at once.
+    @inline(__always)
+    static func keep(_ value: SIMD4<Float>, _ index: SIMD4<Int32>, _ best: inout SIMD4<Float>, _ bestIndex: inout SIMD4<Int32>) {
+        let take = (value .> best) .| (value .!= value)
+        best.replace(with: value, where: take)
+        bestIndex.replace(with: index, where: take)
     }
 
     /// gx[n,c,idx] += gy[n,c,i,j] for idx = the argmax of output (i, j).
