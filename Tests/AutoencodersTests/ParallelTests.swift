@@ -1,8 +1,10 @@
+import Dispatch
 import XCTest
 @testable import Autoencoders
 
 /// Batches split across threads (Tensor/Parallel.swift): the parts cover every sample once, a
-/// busy pool runs the caller's work alone, and every layer that splits its batch (convolutions,
+/// region started inside a region runs alone, one started beside another thread's waits for it
+/// (so the split never depends on timing), and every layer that splits its batch (convolutions,
 /// transposed convolutions, group norm, and through the graph the sample-parallel layers) gives
 /// the one-thread results at two and three threads, within rounding (partial gradients are
 /// summed in another order).
@@ -72,6 +74,25 @@ final class ParallelTests: XCTestCase {
         parts = 0
         Parallel.forEachPart(count: 8, work: 1 << 30, scratch: caller.pointer) { _, _, _ in parts += 1 }
         XCTAssertEqual(parts, 1)
+    }
+
+    func testRegionsOfTwoThreadsAtOnceAreEachSplit() throws {
+        Parallel.threadCount = 2
+        let scratches = try (0..<4).map { _ in try FloatBuffer(count: 1) }
+        var parts = [Int](repeating: 0, count: 4)
+        parts.withUnsafeMutableBufferPointer { slots in
+            let slots = slots
+            DispatchQueue.concurrentPerform(iterations: 4) { caller in
+                for _ in 0..<50 {
+                    Parallel.forEachPart(count: 6, work: 1 << 30, scratch: scratches[caller].pointer) { _, _, _ in
+                    } combine: { all in
+                        slots[caller] = max(slots[caller], all.count)
+                        if all.count < 2 { slots[caller] = -100 }
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(parts, [2, 2, 2, 2])
     }
 
     func testThreadCountIsWhatWasSet() {

@@ -12,9 +12,11 @@ import Glibc
 /// depends only on the batch size and the thread count, and parameter gradients are summed part by
 /// part in a fixed order (`combine`).
 ///
-/// One region runs at a time: a thread that finds the pool busy (another model training in
-/// another thread, or a nested call) runs its whole batch alone, as with one thread. After `fork`
-/// the child runs everything on its calling thread (its copy of the pool has no threads).
+/// One region runs at a time: a thread that finds the pool busy with another thread's region
+/// (another model training in another thread) waits for it, so that the split, and with it every
+/// result, depends only on the thread count; a region started inside a region (by a part's body)
+/// runs its whole batch on its own thread, as with one thread. After `fork` the child runs
+/// everything on its calling thread (its copy of the pool has no threads).
 public enum Parallel {
     /// The number of threads the library computes with: the pool's helpers plus the calling thread
     /// in a region, OpenBLAS's threads outside one. Initially what OpenBLAS chose
@@ -99,12 +101,15 @@ final class WorkerPool: @unchecked Sendable {
         if iteration & 31 == 31 { sched_yield() } else { ae_spin_pause() }
     }
 
-    // Words for the C atomics: ticket, remaining, requested threads, owner waiting.
-    private let words = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+    // Words for the C atomics: ticket, remaining, requested threads, owner waiting, owner thread.
+    private let words = UnsafeMutablePointer<Int>.allocate(capacity: 5)
     private var ticket: UnsafeMutablePointer<Int> { words }
     private var remaining: UnsafeMutablePointer<Int> { words + 1 }
     private var requested: UnsafeMutablePointer<Int> { words + 2 }
     private var ownerWaiting: UnsafeMutablePointer<Int> { words + 3 }
+    private var ownerThread: UnsafeMutablePointer<Int> { words + 4 }
+    /// Set (non-nil) on helper threads: a region they start is nested.
+    private var helperKey = pthread_key_t()
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)   // guards sleeping and waking
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)     // helpers: a new ticket
@@ -123,7 +128,8 @@ final class WorkerPool: @unchecked Sendable {
     private let helperCapacity = UnsafeMutablePointer<Int>.allocate(capacity: WorkerPool.maximumWidth)
 
     private init() {
-        words.initialize(repeating: 0, count: 4)
+        words.initialize(repeating: 0, count: 5)
+        pthread_key_create(&helperKey, nil)
         helperScratch.initialize(repeating: nil, count: Self.maximumWidth)
         helperCapacity.initialize(repeating: 0, count: Self.maximumWidth)
         pthread_mutex_init(mutex, nil)
@@ -145,13 +151,23 @@ final class WorkerPool: @unchecked Sendable {
         openblas_set_num_threads(Int32(clamping: threads))
     }
 
-    /// Runs one region of `parts` parts; false (nothing run) when the pool is busy, this is a
-    /// forked child, or no helper thread could be started.
+    /// Runs one region of `parts` parts, after any other thread's region; false (nothing run)
+    /// when called inside a region, in a forked child, or when no helper thread could be started.
     func run(parts wanted: Int, count: Int, scratch: UnsafeMutablePointer<Float>, scratchSize: Int,
              _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void,
              combine: (UnsafeBufferPointer<UnsafeMutablePointer<Float>>) -> Void) -> Bool {
-        guard getpid() == processID, pthread_mutex_trylock(region) == 0 else { return false }
-        defer { pthread_mutex_unlock(region) }
+        guard getpid() == processID else { return false }
+        let me = Int(bitPattern: UInt(pthread_self()))
+        if pthread_mutex_trylock(region) != 0 {
+            // Nested (this thread owns the region, or is one of its helpers): alone. Otherwise wait.
+            if ae_atomic_load(ownerThread) == me || pthread_getspecific(helperKey) != nil { return false }
+            pthread_mutex_lock(region)
+        }
+        ae_atomic_store(ownerThread, me)
+        defer {
+            ae_atomic_store(ownerThread, 0)
+            pthread_mutex_unlock(region)
+        }
         while helpers < wanted - 1, startHelper() {}
         // Parts whose helper has a large enough scratch (a failed allocation leaves fewer parts).
         var parts = 1
@@ -235,6 +251,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func helperLoop(index: Int, seen initial: Int) {
+        pthread_setspecific(helperKey, UnsafeRawPointer(words))
         var seen = initial
         while true {
             seen = nextTicket(after: seen)
