@@ -98,6 +98,28 @@ struct ConvolutionGeometry: Equatable {
     /// The grid's depth slices in blocks of `depthBlock`.
     var depthBlocks: StrideTo<Int> { stride(from: 0, to: gridDepth, by: depthBlock) }
 
+    /// Positions per GEMM call when a block of columns is multiplied by a weight of `channels` rows
+    /// (or by its transpose): OpenBLAS 0.3.21 multiplies products of at most 100³ multiply-adds
+    /// with its AVX-512 kernels without packing the operands ("small matrix" kernels), and the
+    /// thin products of volumes spend more time packing the columns than multiplying: one depth
+    /// slice of W7's 8-channel layers (8 × 216 × 1024) ran at 26 GFLOP/s in one call and 63 in
+    /// two of 512 positions (docs/BENCHMARKS.md, "Convolutions that scale"). Chunks of fewer than
+    /// 128 positions gained nothing, so wider weights keep one call per block.
+    static func columnChunk(channels: Int, rows: Int, count: Int) -> Int {
+        let chunk = 1_000_000 / max(1, channels * rows)
+        return chunk >= 128 && chunk < count ? chunk : count
+    }
+
+    /// weight[out, rows] += transposed[rows, out]ᵀ: the weight gradient of a part, accumulated as
+    /// its transpose (`columns · dyᵀ`, one GEMM per block, up to twice as fast as `dy · columnsᵀ`
+    /// for thin layers), added in.
+    static func addTransposed(_ transposed: UnsafePointer<Float>, into weight: UnsafeMutablePointer<Float>, out: Int, rows: Int) {
+        for o in 0..<out {
+            let line = weight + o * rows
+            for r in 0..<rows { line[r] += transposed[r * out + o] }
+        }
+    }
+
     /// columns[columnRows, positions] = the columns of `image` [channels, depth, height, width];
     /// with `slices`, only those depth slices of the grid (the columns of one block,
     /// [columnRows, slices.count · gridHeight · gridWidth]).
