@@ -9,7 +9,7 @@ the 5,000 MNIST images of data/mnist5k_X.npy / 255 tiled to 10,240 samples, fres
 gathering each batch being part of the step; samples/s = 10,240 / epoch time, the median of
 EPOCHS timed epochs after a warm-up epoch. One line per measurement:
 
-    W2 torch threads 1 samples/s 6270.0 load 1.23 (torch 2.13.0)
+    W2 torch threads 1 samples/s 6270.0 load 1.23 cpu-samples/s 6300.0 (torch 2.13.0)
 
 Usage (from the repository root; bench/w2_paired.sh interleaves it with `bench --w2`):
 
@@ -68,9 +68,13 @@ def main():
     tiled = np.concatenate([images] * (EPOCH_SAMPLES // len(images) + 1))[:EPOCH_SAMPLES]
     data = torch.from_numpy(np.ascontiguousarray(tiled))
     for _ in range(args.repeats):
+        cpu = time.process_time()
         rate = throughput(data, args.epochs)
+        cpu = time.process_time() - cpu
+        # Also samples per second of process CPU time over all epochs (warm-up included), the
+        # figure one thread's speed can be compared by on a loaded machine.
         print(f"W2 torch threads {args.threads} samples/s {rate:.1f} load {os.getloadavg()[0]:.2f} "
-              f"(torch {torch.__version__})", flush=True)
+              f"cpu-samples/s {(args.epochs + 1) * EPOCH_SAMPLES / cpu:.1f} (torch {torch.__version__})", flush=True)
 
 
 if __name__ == "__main__":
