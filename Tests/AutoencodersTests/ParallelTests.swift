@@ -188,6 +188,23 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    /// The 2 × 2 stride-2 backward path overwrites the whole input gradient, the odd last row and
+    /// column (in no window) with zeros, and puts gy at each window's maximum.
+    func testMaxPool2x2BackwardOverwritesEveryInput() throws {
+        let pool = try MaxPool(kernel: 2, inputShape: [2, 7, 9])
+        let runner = try LayerRunner(pool, batch: 3)
+        runner.forward(randomValues(runner.input.count, -1, 1, seed: 21))
+        runner.gradInput.set([Float](repeating: 7, count: runner.gradInput.count))   // stale values
+        let gy = randomValues(runner.output.count, -1, 1, seed: 22)
+        let gx = runner.backward(gy)
+        var expected = [Float](repeating: 0, count: runner.gradInput.count)
+        let indices = MaxPool.indices(in: runner.scratch.pointer)
+        for plane in 0..<6 {
+            for o in 0..<12 { expected[plane * 63 + Int(indices[plane * 12 + o])] += gy[plane * 12 + o] }
+        }
+        XCTAssertEqual(gx, expected)
+    }
+
     /// The 2 × 2 stride-2 max pooling path against the window rule written out: first maximum in
     /// row-major window order, a NaN over any number (the last NaN of a window), ties included.
     func testMaxPool2x2FollowsTheWindowRule() throws {
