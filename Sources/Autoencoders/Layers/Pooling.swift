@@ -266,36 +266,6 @@ public final class MaxPool: Layer {
         }
     }
 
-    /// Backward of the 2 × 2, stride 2 windows, overwriting: the windows do not overlap, so each
-    /// input element is written once (gy where it was its window's maximum, else 0) instead of
-    /// zeroing the whole input gradient and scattering into it; a last odd row or column, in no
-    /// window, is zeroed.
-    private func backward2x2(_ gradOutput: UnsafePointer<Float>, _ gradInput: UnsafeMutablePointer<Float>, _ indices: Indices,
-                             planes: Int) {
-        let width = window.input.width, height = window.input.height, inputPlane = window.input.planeSize
-        let outputHeight = window.output.height, outputWidth = window.output.width, outputPlane = outputHeight * outputWidth
-        for plane in 0..<planes {
-            let gx = gradInput + plane * inputPlane, gy = gradOutput + plane * outputPlane
-            let index = indices.storage + plane * outputPlane
-            for oh in 0..<outputHeight {
-                let top = 2 * oh * width
-                for ow in 0..<outputWidth {
-                    let o = oh * outputWidth + ow, a = top + 2 * ow, c = a + width
-                    let best = Int(Int32(bitPattern: index[o].bitPattern)), g = gy[o]
-                    gx[a] = best == a ? g : 0
-                    gx[a + 1] = best == a + 1 ? g : 0
-                    gx[c] = best == c ? g : 0
-                    gx[c + 1] = best == c + 1 ? g : 0
-                }
-                if width > 2 * outputWidth {
-                    gx[top + width - 1] = 0
-                    gx[top + 2 * width - 1] = 0
-                }
-            }
-            if height > 2 * outputHeight { (gx + (height - 1) * width).update(repeating: 0, count: width) }
-        }
-    }
-
     /// `keep` on four windows at once.
     @inline(__always)
     static func keep(_ value: SIMD4<Float>, _ index: SIMD4<Int32>, _ best: inout SIMD4<Float>, _ bestIndex: inout SIMD4<Int32>) {
@@ -307,10 +277,6 @@ public final class MaxPool: Layer {
     /// gx[n,c,idx] += gy[n,c,i,j] for idx = the argmax of output (i, j).
     public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
         guard let gradInput = io.gradInput else { return }
-        if isPlanar2x2, !accumulateInputGradient {
-            backward2x2(io.gradOutput, gradInput, MaxPool.indices(in: io.scratch), planes: io.batch * window.input.channels)
-            return
-        }
         if !accumulateInputGradient { gradInput.update(repeating: 0, count: io.batch * window.input.channels * window.input.planeSize) }
         let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize
         let indices = MaxPool.indices(in: io.scratch)
