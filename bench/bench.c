@@ -9,6 +9,8 @@
  *                                          at THREADS only: for runs interleaved with
  *                                          bench/pytorch_w6.py, and for profiling)
  *          bench --w7 THREADS EPOCHS   (only W7: for runs paired with bench/pytorch_w7.py, bench/w7_paired.sh)
+ *          bench --w2 THREADS REPEATS [DATA_DIR]  (only W2, REPEATS times, one line each: for runs
+ *                                          paired with bench/pytorch_w2.py, bench/w2_paired.sh)
  *          bench --cold-start          (internal: child process for the cold-start figure)
  *          bench --train-w1 DATA_DIR   (internal: child process for the peak-memory figure)
  *          bench --w7 THREADS EPOCHS   (W7 alone, for bench/w7_paired.sh)
@@ -326,13 +328,38 @@ int main(int argc, char **argv) {
         return w6_only(argc > 3 ? (size_t)atoi(argv[3]) : 1, argc > 4 ? atoi(argv[4]) : 0);
     if (argc == 4 && strcmp(argv[1], "--w7") == 0) {   /* bench --w7 THREADS EPOCHS: W7 alone (bench/w7_paired.sh) */
         ae_set_num_threads(atoi(argv[2]));
+        struct timespec cpu0, cpu1;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
         double w7 = w7_throughput((size_t)atoi(argv[3]));
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
         if (w7 < 0) die("W7");
-        printf("W7 ours threads %d samples/s %.2f load %.2f\n", atoi(argv[2]), w7, load_average());
+        double cpu = (double)(cpu1.tv_sec - cpu0.tv_sec) + (double)(cpu1.tv_nsec - cpu0.tv_nsec) * 1e-9;
+        /* Also samples per second of process CPU time over all epochs (warm-up included). */
+        printf("W7 ours threads %d samples/s %.2f load %.2f cpu-samples/s %.2f\n", atoi(argv[2]), w7, load_average(),
+               (atoi(argv[3]) + 1) * (double)W7_VOLUMES / cpu);
+        return 0;
+    }
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "--w2") == 0) {   /* bench --w2 THREADS REPEATS [DATA_DIR] */
+        float *data = w1_data(argc == 5 ? argv[4] : "data");
+        ae_set_num_threads(atoi(argv[2]));
+        for (int r = 0; r < atoi(argv[3]); r++) {
+            /* Also samples per second of process CPU time over the 4 epochs: on a loaded machine
+             * that is the figure one thread's speed can be compared by. */
+            struct timespec cpu0, cpu1;
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
+            double w2 = training_throughput(W2_SPEC, data, 3, 64);
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
+            if (w2 < 0) die("W2");
+            double cpu = (double)(cpu1.tv_sec - cpu0.tv_sec) + (double)(cpu1.tv_nsec - cpu0.tv_nsec) * 1e-9;
+            printf("W2 ours threads %d samples/s %.1f load %.2f cpu-samples/s %.1f\n", atoi(argv[2]), w2, load_average(),
+                   4.0 * EPOCH_SAMPLES / cpu);
+            fflush(stdout);
+        }
+        free(data);
         return 0;
     }
     if (argc < 2) {
-        fprintf(stderr, "usage: %s DATA_DIR [--quick | --w6 [REPEATS [THREADS]]] | --w7 THREADS EPOCHS\n", argv[0]);
+        fprintf(stderr, "usage: %s DATA_DIR [--quick | --w6 [REPEATS [THREADS]]] | --w7 THREADS EPOCHS | --w2 THREADS REPEATS [DATA_DIR]\n", argv[0]);
         return 2;
     }
     int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;

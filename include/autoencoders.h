@@ -85,8 +85,11 @@ AE_API void ae_free(void *pointer);
 
 /* ==== Threads =============================================================================== */
 
-/* Sets the number of threads the math kernels (OpenBLAS) use, process-wide. 1 <= threads <= 1024.
- * Same seed and same thread count give bit-identical training. */
+/* Sets the number of threads the library computes with, process-wide. 1 <= threads <= 1024. Dense
+ * and recurrent layers use them through OpenBLAS; convolutional layers (and the pooling,
+ * activation and normalisation layers around them) split a batch into that many parts of
+ * samples, run on the library's own helper threads (started on first use, at most 63). Same
+ * seed and same thread count give bit-identical training. */
 AE_API ae_status ae_set_num_threads(int threads);
 /* The current thread count, or 0 if unknown. */
 AE_API int ae_get_num_threads(void);

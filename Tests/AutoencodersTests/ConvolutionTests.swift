@@ -121,7 +121,8 @@ final class ConvolutionTests: XCTestCase {
 
             let upstream = randomValues(columns.count, -1, 1, seed: UInt64(50 + index))
             var back = [Float](repeating: 0, count: image.count)
-            upstream.withUnsafeBufferPointer { c in back.withUnsafeMutableBufferPointer { g.col2im(c.baseAddress!, $0.baseAddress!) } }
+            var consumed = upstream     // col2im consumes its columns
+            consumed.withUnsafeMutableBufferPointer { c in back.withUnsafeMutableBufferPointer { g.col2im(c.baseAddress!, $0.baseAddress!) } }
             let left = zip(columns, upstream).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             let right = zip(image, back).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             XCTAssertEqual(left, right, accuracy: 1e-4, "col2im is the adjoint, case \(index)")

@@ -28,6 +28,7 @@
  * segmentation model, which still segments and is not a VAE.
  *
  * Usage: roundtrip [--quick] [directory for temporary files]   (--quick: a smaller run for valgrind)
+ *        roundtrip --volumetric   (only the 3-D network, which --quick skips: for a run under valgrind)
  */
 #include <math.h>
 #include <stdint.h>
@@ -2178,6 +2179,10 @@ int main(int argc, char **argv) {
     float *x;
     int i;
     for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--volumetric") == 0) {
+            test_volumetric_spec();
+            return check_summary("roundtrip --volumetric");
+        }
         if (strcmp(argv[i], "--quick") == 0) quick = 1; else tmpdir = argv[i];
     }
     if (quick) samples = 64;

@@ -1,6 +1,6 @@
 /* Writes the fuzzers' seed corpus into DIR (Tests/fuzz/run.sh uses out/fuzz/seeds):
  *   DIR/create/   valid specs of every kind: dense (tied, regularized, k-sparse, denoising),
- *                 convolutional 2-D and 1-D, U-Net and SegNet segmentation, VAE, a segmentation
+ *                 convolutional 2-D, 1-D and 3-D, U-Net and SegNet segmentation, VAE, a segmentation
  *                 model with a VAE branch, every optimizer, schedule, loss and activation
  *   DIR/load/     a model file of each spec: as created, and after a training step with its
  *                 optimizer state, input scaling and an anomaly threshold
@@ -120,6 +120,13 @@ static const struct { const char *name; const char *spec; } specs[] = {
                  "\"stride\": 2, \"padding\": 1}, {\"type\": \"flatten\"}, {\"type\": \"variational\", \"units\": 2}], "
                  "\"decoder\": [{\"type\": \"dense\", \"units\": 16, \"activation\": \"sigmoid\"}, {\"type\": \"reshape\", "
                  "\"shape\": [1, 4, 4]}], \"loss\": \"mse\"}"},
+    {"volume3d", "{\"input_shape\": [1, 4, 4, 4], \"encoder\": [{\"type\": \"conv3d\", \"name\": \"c1\", "
+                 "\"filters\": 2, \"kernel\": 3, \"padding\": 1}, {\"type\": \"group_norm\", \"groups\": 2}, "
+                 "{\"type\": \"relu\"}, {\"type\": \"conv3d\", \"name\": \"c2\", \"filters\": 2, \"kernel\": 3, "
+                 "\"padding\": 1}, {\"type\": \"add\", \"inputs\": [\"c2\", \"c1\"]}, {\"type\": \"max_pool3d\", "
+                 "\"kernel\": 2}], \"decoder\": [{\"type\": \"upsample_nearest3d\", \"scale\": 2}, "
+                 "{\"type\": \"conv_transpose3d\", \"filters\": 1, \"kernel\": 3, \"padding\": 1, "
+                 "\"activation\": \"sigmoid\"}], \"loss\": \"bce\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.001}}"},
     {"seg-vae-branch", "{\"input_shape\": [1, 4, 4], \"encoder\": [{\"type\": \"conv2d\", \"name\": \"enc1\", "
                        "\"filters\": 2, \"kernel\": 3, \"padding\": 1, \"activation\": \"relu\"}, {\"type\": \"max_pool2d\", "
                        "\"name\": \"enc2\", \"kernel\": 2}], \"decoder\": [{\"type\": \"upsample_nearest2d\"}, "

@@ -5,6 +5,8 @@
 /// Backward hands every input the whole of dy: written, or added where `accumulatesGradInputs[i]`
 /// says another consumer of that node wrote first; inputs without a gradient (nil) are skipped.
 public final class Add: Layer {
+    /// Each sample on its own: the graph may split the batch across threads.
+    public var isSampleParallel: Bool { true }
     public let kind = "add"
     public let inputShapes: [[Int]]
     public var outputShape: [Int] { inputShapes[0] }

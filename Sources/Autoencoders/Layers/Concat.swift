@@ -5,6 +5,8 @@
 /// Backward hands each input its block of dy: written, or added where `accumulatesGradInputs[i]`
 /// says another consumer of that node wrote first; inputs without a gradient (nil) are skipped.
 public final class Concat: Layer {
+    /// Each sample on its own: the graph may split the batch across threads.
+    public var isSampleParallel: Bool { true }
     public let kind = "concat"
     public let inputShapes: [[Int]]
     public let outputShape: [Int]

@@ -8,10 +8,13 @@
 /// ⌊(in + 2p − d(k − 1) − 1) / s⌋ + 1 along each spatial axis.
 ///
 /// As one GEMM per sample over its columns (`ConvolutionGeometry`): forward Y = W · im2col(X);
-/// backward dW += dY · im2col(X)ᵀ, db += Σ dY, dX = col2im(Wᵀ · dY). Backward rebuilds the columns
+/// backward dWᵀ += im2col(X) · dYᵀ (the transpose: faster for thin layers), db += Σ dY,
+/// dX = col2im(Wᵀ · dY). Backward rebuilds the columns
 /// rather than keeping them, so the scratch holds one sample's, not the batch's. (Per-sample GEMMs
 /// measured as fast as or faster than one GEMM over a group of samples at every W2 shape, and
-/// they need no gather into and scatter out of a channel-major layout.)
+/// they need no gather into and scatter out of a channel-major layout.) With several threads the
+/// batch is split into parts, one per thread (`Parallel`), each with single-threaded GEMMs and
+/// columns of its own; the parts after the first accumulate dW and db apart, summed in part order.
 public final class Convolution: Layer {
     public let kind: String
     public let inputChannels: Int
@@ -105,16 +108,34 @@ public final class Convolution: Layer {
     }
 
     /// One block of one sample's columns, `[columnRows, blockPositions]` (the whole grid of an image
-    /// or signal; a few depth slices of a volume's; none for a 1 × 1 kernel: its columns are the input).
+    /// or signal; a few depth slices of a volume's; none for a 1 × 1 kernel: its columns are the
+    /// input), then the weight gradient's transpose `[columnRows, out]` accumulated in backward.
     public func scratchSize(batch: Int) -> Int {
-        geometry.isPointwise ? 0 : geometry.columnRows * geometry.blockPositions
+        columnsSize + weightCount
     }
 
+    /// Floats of one block of columns.
+    private var columnsSize: Int { geometry.isPointwise ? 0 : geometry.columnRows * geometry.blockPositions }
+
+    /// Floats of the weight, [out, columnRows].
+    private var weightCount: Int { filters * geometry.columnRows }
+
+    /// Multiply-adds of one sample's forward GEMMs, the measure of work for splitting a batch.
+    private var sampleWork: Int { filters * geometry.columnRows * geometry.positions }
+
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
+        // The batch's samples in parts, one per thread, each with its own columns (`Parallel`).
+        Parallel.forEachPart(count: io.batch, work: io.batch * sampleWork, scratch: io.scratch,
+                             scratchSize: columnsSize) { _, samples, columns in
+            forward(io, samples: samples, columns: columns)
+        }
+    }
+
+    private func forward(_ io: LayerBuffers, samples: Range<Int>, columns: UnsafeMutablePointer<Float>) {
         let g = geometry, positions = g.positions, rows = g.columnRows
         let inputSize = g.imageSize, outputSize = filters * positions
         let slab = g.gridHeight * g.gridWidth
-        for n in 0..<io.batch {
+        for n in samples {
             let x = io.input + n * inputSize, y = io.output + n * outputSize
             fillBias(y)
             if g.isPointwise {
@@ -124,34 +145,66 @@ public final class Convolution: Layer {
                           beta: hasBias ? 1 : 0, c: y, ldc: positions)
                 continue
             }
-            // Block by block (the whole grid for images and signals): y[out, block] = W · columns[rows, block].
+            // Block by block (the whole grid for images and signals): y[out, block] = W · columns[rows, block],
+            // in chunks of positions (`columnChunk`).
             for first in g.depthBlocks {
                 let slices = first..<min(first + g.depthBlock, g.gridDepth), count = slices.count * slab
-                g.im2col(x, io.scratch, slices: slices)
-                BLAS.gemm(transposeA: false, transposeB: false, m: filters, n: count, k: rows,
-                          alpha: 1, a: weight, lda: rows, b: io.scratch, ldb: count,
-                          beta: hasBias ? 1 : 0, c: y + first * slab, ldc: positions)
+                g.im2col(x, columns, slices: slices)
+                let chunk = ConvolutionGeometry.columnChunk(channels: filters, rows: rows, count: count)
+                for c in Swift.stride(from: 0, to: count, by: chunk) {
+                    BLAS.gemm(transposeA: false, transposeB: false, m: filters, n: min(chunk, count - c), k: rows,
+                              alpha: 1, a: weight, lda: rows, b: columns + c, ldb: count,
+                              beta: hasBias ? 1 : 0, c: y + first * slab + c, ldc: positions)
+                }
             }
         }
     }
 
     public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
+        // Each part accumulates dWᵀ after its columns and adds it into dW at its end; parts after
+        // the first do that into dW and db of their own scratch, added in part order at the end.
+        let columnsSize = columnsSize, weightCount = weightCount
+        Parallel.forEachPart(count: io.batch, work: io.batch * sampleWork * 2, scratch: io.scratch,
+                             scratchSize: columnsSize + 2 * weightCount + filters) { part, samples, scratch in
+            var dW = weightGradient!, db = biasGradient
+            let transposed = scratch + columnsSize
+            if part > 0 {
+                dW = transposed + weightCount
+                db = hasBias ? dW + weightCount : nil
+                dW.update(repeating: 0, count: weightCount + (hasBias ? filters : 0))
+            }
+            transposed.update(repeating: 0, count: weightCount)
+            backward(io, samples: samples, columns: scratch, weightGradientTransposed: transposed, biasGradient: db,
+                     accumulateInputGradient: accumulateInputGradient)
+            ConvolutionGeometry.addTransposed(transposed, into: dW, out: filters, rows: geometry.columnRows)
+        } combine: { scratches in
+            for scratch in scratches.dropFirst() {
+                Parallel.add(scratch + columnsSize + weightCount, into: weightGradient, count: weightCount)
+                if let biasGradient { Parallel.add(scratch + columnsSize + 2 * weightCount, into: biasGradient, count: filters) }
+            }
+        }
+    }
+
+    /// Backward for `samples`: dWᵀ[rows, out] += columns · dyᵀ into `weightGradientTransposed`.
+    private func backward(_ io: LayerBuffers, samples: Range<Int>, columns: UnsafeMutablePointer<Float>,
+                          weightGradientTransposed: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
+                          accumulateInputGradient: Bool) {
         let g = geometry, positions = g.positions, rows = g.columnRows
         let inputSize = g.imageSize, outputSize = filters * positions
         // db[o] += Σ_{n,h,w} dy[n, o, h, w]
         if let biasGradient {
-            ConvolutionGeometry.accumulatePlaneSums(io.gradOutput, count: io.batch, channels: filters, planeSize: positions,
-                                                    into: biasGradient)
+            ConvolutionGeometry.accumulatePlaneSums(io.gradOutput + samples.lowerBound * outputSize, count: samples.count,
+                                                    channels: filters, planeSize: positions, into: biasGradient)
         }
         let slab = g.gridHeight * g.gridWidth
-        for n in 0..<io.batch {
+        for n in samples {
             let x = io.input + n * inputSize, dy = io.gradOutput + n * outputSize
             let dx = io.gradInput.map { $0 + n * inputSize }
             if g.isPointwise {
-                // dW[out, rows] += dy[out, HW] · xᵀ, dx[in, HW] (+)= Wᵀ · dy
-                BLAS.gemm(transposeA: false, transposeB: true, m: filters, n: rows, k: positions,
-                          alpha: 1, a: dy, lda: positions, b: x, ldb: positions,
-                          beta: 1, c: weightGradient, ldc: rows)
+                // dWᵀ[rows, out] += x[rows, HW] · dyᵀ, dx[in, HW] (+)= Wᵀ · dy
+                BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: filters, k: positions,
+                          alpha: 1, a: x, lda: positions, b: dy, ldb: positions,
+                          beta: 1, c: weightGradientTransposed, ldc: filters)
                 if let dx {
                     BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: positions, k: filters,
                               alpha: 1, a: weight, lda: rows, b: dy, ldb: positions,
@@ -162,17 +215,21 @@ public final class Convolution: Layer {
             if let dx, !accumulateInputGradient { dx.update(repeating: 0, count: inputSize) }
             for first in g.depthBlocks {
                 let slices = first..<min(first + g.depthBlock, g.gridDepth), count = slices.count * slab
-                let columns = io.scratch, dyBlock = dy + first * slab
+                let dyBlock = dy + first * slab
                 g.im2col(x, columns, slices: slices)
-                // dW[out, rows] += dy[out, block] · columnsᵀ
-                BLAS.gemm(transposeA: false, transposeB: true, m: filters, n: rows, k: count,
-                          alpha: 1, a: dyBlock, lda: positions, b: columns, ldb: count,
-                          beta: 1, c: weightGradient, ldc: rows)
+                // dWᵀ[rows, out] += columns[rows, block] · dy[out, block]ᵀ
+                BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: filters, k: count,
+                          alpha: 1, a: columns, lda: count, b: dyBlock, ldb: positions,
+                          beta: 1, c: weightGradientTransposed, ldc: filters)
                 guard let dx else { continue }
-                // dcolumns[rows, block] = Wᵀ · dy over the columns (no longer needed), then dx += col2im(dcolumns).
-                BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: count, k: filters,
-                          alpha: 1, a: weight, lda: rows, b: dyBlock, ldb: positions,
-                          beta: 0, c: columns, ldc: count)
+                // dcolumns[rows, block] = Wᵀ · dy over the columns (no longer needed), in chunks of
+                // positions (`columnChunk`), then dx += col2im(dcolumns).
+                let chunk = ConvolutionGeometry.columnChunk(channels: filters, rows: rows, count: count)
+                for c in Swift.stride(from: 0, to: count, by: chunk) {
+                    BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: min(chunk, count - c), k: filters,
+                              alpha: 1, a: weight, lda: rows, b: dyBlock + c, ldb: positions,
+                              beta: 0, c: columns + c, ldc: count)
+                }
                 g.col2im(columns, dx, slices: slices)
             }
         }

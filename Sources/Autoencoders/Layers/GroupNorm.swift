@@ -62,9 +62,16 @@ public final class GroupNorm: Layer {
     public func scratchSize(batch: Int) -> Int { 2 * groups * batch }
 
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
+        // Samples are independent: the batch in parts, one per thread (`Parallel`).
+        Parallel.forEachPart(count: io.batch, work: 3 * io.batch * channels * positions, scratch: io.scratch) { _, samples, _ in
+            forward(io, samples: samples)
+        }
+    }
+
+    private func forward(_ io: LayerBuffers, samples: Range<Int>) {
         let perGroup = channels / groups, count = perGroup * positions
         let mean = io.scratch, inverseStd = io.scratch + groups * io.batch
-        for n in 0..<io.batch {
+        for n in samples {
             for g in 0..<groups {
                 let offset = (n * channels + g * perGroup) * positions
                 let xs = io.input + offset, ys = io.output + offset
@@ -84,9 +91,30 @@ public final class GroupNorm: Layer {
     }
 
     public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
+        // The batch in parts, one per thread; the parts after the first accumulate dγ and dβ in
+        // their own scratch, added in part order at the end.
+        let channels = channels
+        Parallel.forEachPart(count: io.batch, work: 4 * io.batch * channels * positions, scratch: io.scratch,
+                             scratchSize: 2 * channels) { part, samples, scratch in
+            var dGamma = gammaGradient!, dBeta = betaGradient!
+            if part > 0 {
+                (dGamma, dBeta) = (scratch, scratch + channels)
+                scratch.update(repeating: 0, count: 2 * channels)
+            }
+            backward(io, samples: samples, gammaGradient: dGamma, betaGradient: dBeta, accumulateInputGradient: accumulateInputGradient)
+        } combine: { scratches in
+            for scratch in scratches.dropFirst() {
+                Parallel.add(scratch, into: gammaGradient, count: channels)
+                Parallel.add(scratch + channels, into: betaGradient, count: channels)
+            }
+        }
+    }
+
+    private func backward(_ io: LayerBuffers, samples: Range<Int>, gammaGradient: UnsafeMutablePointer<Float>,
+                          betaGradient: UnsafeMutablePointer<Float>, accumulateInputGradient: Bool) {
         let perGroup = channels / groups, count = perGroup * positions
         let mean = io.scratch, inverseStd = io.scratch + groups * io.batch
-        for n in 0..<io.batch {
+        for n in samples {
             for g in 0..<groups {
                 let mu = mean[n * groups + g], r = inverseStd[n * groups + g]
                 let offset = (n * channels + g * perGroup) * positions

@@ -115,12 +115,19 @@ public protocol Layer: AnyObject {
     func scratchSize(batch: Int) -> Int
     func forward(_ buffers: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator)
     func backward(_ buffers: LayerBuffers, accumulateInputGradient: Bool)
+    /// Whether forward and backward treat each sample on its own: all they read and write for
+    /// sample n is row n of the inputs, the output, their gradients, the scratch (laid out
+    /// `[batch, scratchSize(batch: 1)]`, `scratchSize(batch: 0) == 0`) and the linked scratch; they
+    /// accumulate no parameter gradient and draw no random number. The graph then splits such a
+    /// layer's batch across threads (`Parallel`), handing each thread the rows of its samples.
+    var isSampleParallel: Bool { get }
 }
 
 extension Layer {
     public var parameterDeclarations: [ParameterDeclaration] { [] }
     public func bind(parameters: [UnsafeMutablePointer<Float>], gradients: [UnsafeMutablePointer<Float>]) {}
     public func scratchSize(batch: Int) -> Int { 0 }
+    public var isSampleParallel: Bool { false }
     public var inputSize: Int { inputShapes[0].reduce(1, *) }
     public var outputSize: Int { outputShape.reduce(1, *) }
 }

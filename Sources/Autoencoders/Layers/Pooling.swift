@@ -124,6 +124,8 @@ struct PoolingWindow {
 /// backward scatters gy there, adding where overlapping windows chose the same input, and a
 /// `MaxUnpool` linked to this node reads it. Kinds "max_pool3d", "max_pool2d" and "max_pool1d".
 public final class MaxPool: Layer {
+    /// Each sample on its own: the graph may split the batch across threads.
+    public var isSampleParallel: Bool { true }
     public let kind: String
     let window: PoolingWindow
     public var kernel: Int { window.kernelWidth }
@@ -171,6 +173,10 @@ public final class MaxPool: Layer {
         let inputPlane = window.input.planeSize, outputPlane = window.output.planeSize
         let width = window.input.width, sliceSize = window.input.height * width
         let indices = MaxPool.indices(in: io.scratch)
+        if isPlanar2x2 {
+            forward2x2(io.input, io.output, indices, planes: io.batch * window.input.channels)
+            return
+        }
         for plane in 0..<(io.batch * window.input.channels) {
             let x = io.input + plane * inputPlane
             var o = plane * outputPlane
@@ -185,13 +191,7 @@ public final class MaxPool: Layer {
                         for d in slices {
                             for h in rows {
                                 let line = d * sliceSize + h * width
-                                for w in columns {
-                                    let value = x[line + w]
-                                    if value > best || value.isNaN {
-                                        best = value
-                                        bestIndex = line + w
-                                    }
-                                }
+                                for w in columns { Self.keep(x[line + w], line + w, &best, &bestIndex) }
                             }
                         }
                         io.output[o] = best
@@ -201,6 +201,77 @@ public final class MaxPool: Layer {
                 }
             }
         }
+    }
+
+    /// best, bestIndex = value, index when value > best or value is NaN (PyTorch's rule: the first
+    /// maximum in window order, a NaN over any number), as selects rather than a branch: which
+    /// element of a window wins is a coin toss on real data, and a mispredicted branch per
+    /// element made this layer a quarter of a W2 step (docs/BENCHMARKS.md, "Convolutions that scale").
+    @inline(__always)
+    static func keep(_ value: Float, _ index: Int, _ best: inout Float, _ bestIndex: inout Int) {
+        let take = value > best || value.isNaN
+        best = take ? value : best
+        bestIndex = take ? index : bestIndex
+    }
+
+    /// Whether the window is 2 × 2 at stride 2 without padding on images (or 1 × 2 × 2 on volumes
+    /// of depth 1): the pooling of nearly every 2-D autoencoder, which `forward2x2` runs.
+    private var isPlanar2x2: Bool {
+        window.input.depth == 1 && window.kernelHeight == 2 && window.kernelWidth == 2 && window.strideHeight == 2
+            && window.strideWidth == 2 && window.paddingHeight == 0 && window.paddingWidth == 0
+    }
+
+    /// The 2 × 2, stride 2 windows of `planes` planes: the same result as the general loop, with
+    /// the window's four elements compared in its row-major order, four outputs at a time (a row
+    /// of at least four outputs ends with a group that overlaps the one before it, which writes
+    /// the same values again).
+    private func forward2x2(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ indices: Indices,
+                            planes: Int) {
+        let width = window.input.width, inputPlane = window.input.planeSize
+        let outputHeight = window.output.height, outputWidth = window.output.width, outputPlane = outputHeight * outputWidth
+        let steps = SIMD4<Int32>(0, 2, 4, 6), below = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: width))
+        for plane in 0..<planes {
+            let x = input + plane * inputPlane, y = output + plane * outputPlane
+            let index = indices.storage + plane * outputPlane
+            for oh in 0..<outputHeight {
+                let top = 2 * oh * width, row = oh * outputWidth
+                guard outputWidth >= 4 else {
+                    for ow in 0..<outputWidth {
+                        let a = top + 2 * ow, c = a + width
+                        var best = x[a], bestIndex = a
+                        Self.keep(x[a + 1], a + 1, &best, &bestIndex)
+                        Self.keep(x[c], c, &best, &bestIndex)
+                        Self.keep(x[c + 1], c + 1, &best, &bestIndex)
+                        y[row + ow] = best
+                        index[row + ow] = Float(bitPattern: UInt32(bitPattern: Int32(truncatingIfNeeded: bestIndex)))
+                    }
+                    continue
+                }
+                var ow = 0
+                while true {
+                    let start = min(ow, outputWidth - 4), a = top + 2 * start
+                    let upper = UnsafeRawPointer(x + a).loadUnaligned(as: SIMD8<Float>.self)
+                    let lower = UnsafeRawPointer(x + a + width).loadUnaligned(as: SIMD8<Float>.self)
+                    let first = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: a)) &+ steps
+                    var best = upper.evenHalf, bestIndex = first
+                    Self.keep(upper.oddHalf, first &+ 1, &best, &bestIndex)
+                    Self.keep(lower.evenHalf, first &+ below, &best, &bestIndex)
+                    Self.keep(lower.oddHalf, first &+ below &+ 1, &best, &bestIndex)
+                    UnsafeMutableRawPointer(y + row + start).storeBytes(of: best, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(index + row + start).storeBytes(of: bestIndex, as: SIMD4<Int32>.self)
+                    if start == outputWidth - 4 { break }
+                    ow += 4
+                }
+            }
+        }
+    }
+
+    /// `keep` on four windows at once.
+    @inline(__always)
+    static func keep(_ value: SIMD4<Float>, _ index: SIMD4<Int32>, _ best: inout SIMD4<Float>, _ bestIndex: inout SIMD4<Int32>) {
+        let take = (value .> best) .| (value .!= value)
+        best.replace(with: value, where: take)
+        bestIndex.replace(with: index, where: take)
     }
 
     /// gx[n,c,idx] += gy[n,c,i,j] for idx = the argmax of output (i, j).
@@ -224,6 +295,8 @@ public final class MaxPool: Layer {
 /// counting as zeros in the sum and in the divisor (k in 1-D). Backward adds gy / k² to every input
 /// of the window (k³ in 3-D). Kinds "avg_pool3d", "avg_pool2d" and "avg_pool1d".
 public final class AvgPool: Layer {
+    /// Each sample on its own: the graph may split the batch across threads.
+    public var isSampleParallel: Bool { true }
     public let kind: String
     let window: PoolingWindow
     public var kernel: Int { window.kernelWidth }

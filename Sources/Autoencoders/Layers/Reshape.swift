@@ -1,6 +1,8 @@
 /// A new per-sample shape with the same values in the same (row-major) order: y = x. Flatten is
 /// the reshape to [count]. Forward and backward are copies; a reshape carries no parameters.
 public final class Reshape: Layer {
+    /// Each sample on its own: the graph may split the batch across threads.
+    public var isSampleParallel: Bool { true }
     /// "reshape", or "flatten" for the reshape to one dimension made by `init(flattening:)`.
     public let kind: String
     public let inputShapes: [[Int]]

@@ -11,8 +11,8 @@
 ///
 /// It is the adjoint of the convolution `[out, …] → [in, …]` with the same weight, so it runs on
 /// the same columns (`ConvolutionGeometry` with the output as the image and the input as the grid):
-/// forward Y = col2im(Wᵀ · X); backward dX = W · im2col(dY), dW += X · im2col(dY)ᵀ, db += Σ dY,
-/// one GEMM per sample as in `Convolution`.
+/// forward Y = col2im(Wᵀ · X); backward dX = W · im2col(dY), dWᵀ += im2col(dY) · Xᵀ, db += Σ dY,
+/// one GEMM per sample as in `Convolution`, with the batch split across threads the same way.
 public final class TransposedConvolution: Layer {
     public let kind: String
     public let inputChannels: Int
@@ -105,14 +105,32 @@ public final class TransposedConvolution: Layer {
     /// or signal, a few depth slices of a volume's; none for a 1 × 1 kernel at stride 1 without
     /// padding: its columns are the output itself).
     public func scratchSize(batch: Int) -> Int {
-        geometry.isPointwise ? 0 : geometry.columnRows * geometry.blockPositions
+        columnsSize + weightCount
     }
 
+    /// Floats of one block of columns (then the weight gradient's transpose `[columnRows, in]`,
+    /// accumulated in backward).
+    private var columnsSize: Int { geometry.isPointwise ? 0 : geometry.columnRows * geometry.blockPositions }
+
+    /// Floats of the weight, [in, columnRows].
+    private var weightCount: Int { inputChannels * geometry.columnRows }
+
+    /// Multiply-adds of one sample's forward GEMMs, the measure of work for splitting a batch.
+    private var sampleWork: Int { inputChannels * geometry.columnRows * geometry.positions }
+
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
+        // The batch's samples in parts, one per thread, each with its own columns (`Parallel`).
+        Parallel.forEachPart(count: io.batch, work: io.batch * sampleWork, scratch: io.scratch,
+                             scratchSize: columnsSize) { _, samples, columns in
+            forward(io, samples: samples, columns: columns)
+        }
+    }
+
+    private func forward(_ io: LayerBuffers, samples: Range<Int>, columns: UnsafeMutablePointer<Float>) {
         let g = geometry, positions = g.positions, rows = g.columnRows
         let inputSize = inputChannels * positions, outputSize = g.imageSize, plane = outputSize / filters
         let slab = g.gridHeight * g.gridWidth
-        for n in 0..<io.batch {
+        for n in samples {
             let x = io.input + n * inputSize, y = io.output + n * outputSize
             // Start from the bias (col2im and the pointwise GEMM add onto it).
             if let bias {
@@ -130,40 +148,74 @@ public final class TransposedConvolution: Layer {
             // Block by block: columns[rows, block] = Wᵀ[rows, in] · x[in, block], then y += col2im(columns).
             for first in g.depthBlocks {
                 let slices = first..<min(first + g.depthBlock, g.gridDepth), count = slices.count * slab
-                BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: count, k: inputChannels,
-                          alpha: 1, a: weight, lda: rows, b: x + first * slab, ldb: positions,
-                          beta: 0, c: io.scratch, ldc: count)
-                g.col2im(io.scratch, y, slices: slices)
+                let chunk = ConvolutionGeometry.columnChunk(channels: inputChannels, rows: rows, count: count)
+                for c in Swift.stride(from: 0, to: count, by: chunk) {
+                    BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: min(chunk, count - c), k: inputChannels,
+                              alpha: 1, a: weight, lda: rows, b: x + first * slab + c, ldb: positions,
+                              beta: 0, c: columns + c, ldc: count)
+                }
+                g.col2im(columns, y, slices: slices)
             }
         }
     }
 
     public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {
+        // Each part accumulates dWᵀ after its columns and adds it into dW at its end; parts after
+        // the first do that into dW and db of their own scratch, added in part order at the end.
+        let columnsSize = columnsSize, weightCount = weightCount
+        Parallel.forEachPart(count: io.batch, work: io.batch * sampleWork * 2, scratch: io.scratch,
+                             scratchSize: columnsSize + 2 * weightCount + filters) { part, samples, scratch in
+            var dW = weightGradient!, db = biasGradient
+            let transposed = scratch + columnsSize
+            if part > 0 {
+                dW = transposed + weightCount
+                db = hasBias ? dW + weightCount : nil
+                dW.update(repeating: 0, count: weightCount + (hasBias ? filters : 0))
+            }
+            transposed.update(repeating: 0, count: weightCount)
+            backward(io, samples: samples, columns: scratch, weightGradientTransposed: transposed, biasGradient: db,
+                     accumulateInputGradient: accumulateInputGradient)
+            ConvolutionGeometry.addTransposed(transposed, into: dW, out: inputChannels, rows: geometry.columnRows)
+        } combine: { scratches in
+            for scratch in scratches.dropFirst() {
+                Parallel.add(scratch + columnsSize + weightCount, into: weightGradient, count: weightCount)
+                if let biasGradient { Parallel.add(scratch + columnsSize + 2 * weightCount, into: biasGradient, count: filters) }
+            }
+        }
+    }
+
+    /// Backward for `samples`: dWᵀ[rows, in] += columns · xᵀ into `weightGradientTransposed`.
+    private func backward(_ io: LayerBuffers, samples: Range<Int>, columns scratch: UnsafeMutablePointer<Float>,
+                          weightGradientTransposed: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
+                          accumulateInputGradient: Bool) {
         let g = geometry, positions = g.positions, rows = g.columnRows
         let inputSize = inputChannels * positions, outputSize = g.imageSize
         // db[o] += Σ_{n,h,w} dy[n, o, h, w]
         if let biasGradient {
-            ConvolutionGeometry.accumulatePlaneSums(io.gradOutput, count: io.batch, channels: filters,
-                                                    planeSize: outputSize / filters, into: biasGradient)
+            ConvolutionGeometry.accumulatePlaneSums(io.gradOutput + samples.lowerBound * outputSize, count: samples.count,
+                                                    channels: filters, planeSize: outputSize / filters, into: biasGradient)
         }
         let slab = g.gridHeight * g.gridWidth
-        for n in 0..<io.batch {
+        for n in samples {
             let x = io.input + n * inputSize, dy = io.gradOutput + n * outputSize
             for first in g.isPointwise ? Swift.stride(from: 0, to: 1, by: 1) : g.depthBlocks {
                 // The whole grid at once when pointwise (the columns are dy itself), else one block.
                 let slices = g.isPointwise ? 0..<g.gridDepth : first..<min(first + g.depthBlock, g.gridDepth)
                 let count = slices.count * slab, offset = slices.lowerBound * slab
-                let columns = g.isPointwise ? dy : io.scratch
+                let columns = g.isPointwise ? dy : scratch
                 if !g.isPointwise { g.im2col(dy, columns, slices: slices) }
-                // dW[in, rows] += x[in, block] · columnsᵀ
-                BLAS.gemm(transposeA: false, transposeB: true, m: inputChannels, n: rows, k: count,
-                          alpha: 1, a: x + offset, lda: positions, b: columns, ldb: count,
-                          beta: 1, c: weightGradient, ldc: rows)
-                // dx[in, block] (+)= W[in, rows] · columns
+                // dWᵀ[rows, in] += columns[rows, block] · x[in, block]ᵀ
+                BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: inputChannels, k: count,
+                          alpha: 1, a: columns, lda: count, b: x + offset, ldb: positions,
+                          beta: 1, c: weightGradientTransposed, ldc: inputChannels)
+                // dx[in, block] (+)= W[in, rows] · columns, in chunks of positions (`columnChunk`)
                 if let gradInput = io.gradInput {
-                    BLAS.gemm(transposeA: false, transposeB: false, m: inputChannels, n: count, k: rows,
-                              alpha: 1, a: weight, lda: rows, b: columns, ldb: count,
-                              beta: accumulateInputGradient ? 1 : 0, c: gradInput + n * inputSize + offset, ldc: positions)
+                    let chunk = ConvolutionGeometry.columnChunk(channels: inputChannels, rows: rows, count: count)
+                    for c in Swift.stride(from: 0, to: count, by: chunk) {
+                        BLAS.gemm(transposeA: false, transposeB: false, m: inputChannels, n: min(chunk, count - c), k: rows,
+                                  alpha: 1, a: weight, lda: rows, b: columns + c, ldb: count,
+                                  beta: accumulateInputGradient ? 1 : 0, c: gradInput + n * inputSize + offset + c, ldc: positions)
+                    }
                 }
             }
         }

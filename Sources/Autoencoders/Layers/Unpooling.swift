@@ -13,6 +13,8 @@
 /// pre-pool shape, not (in − 1)·s + k: a 3×2 map pooled from 7×5 unpools to 7×5, because its
 /// indices are flat in the original width.
 public final class MaxUnpool: Layer {
+    /// Each sample on its own: the graph may split the batch across threads.
+    public var isSampleParallel: Bool { true }
     public let kind: String
     public let inputShapes: [[Int]]
     public let outputShape: [Int]
@@ -81,6 +83,8 @@ public final class MaxUnpool: Layer {
 /// In 3-D the top-left-front corner of each s×s×s block. Kinds "bed_of_nails3d", "bed_of_nails2d"
 /// and "bed_of_nails1d".
 public final class BedOfNails: Layer {
+    /// Each sample on its own: the graph may split the batch across threads.
+    public var isSampleParallel: Bool { true }
     public let kind: String
     public let scale: Int
     public let inputShapes: [[Int]]
@@ -139,6 +143,8 @@ public final class BedOfNails: Layer {
 /// In 3-D y[n,c,d,i,j] = x[n,c,⌊d/s⌋,⌊i/s⌋,⌊j/s⌋]. Kinds "upsample_nearest3d", "upsample_nearest2d"
 /// and "upsample_nearest1d".
 public final class NearestUpsample: Layer {
+    /// Each sample on its own: the graph may split the batch across threads.
+    public var isSampleParallel: Bool { true }
     public let kind: String
     public let scale: Int
     public let inputShapes: [[Int]]

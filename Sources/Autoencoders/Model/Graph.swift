@@ -33,6 +33,8 @@ final class Graph {
     let accumulatesInputGradient: [[Bool]]
     /// Whether decode(code) is defined: no decoder node reads the encoder except through the code.
     let decoderIsSelfContained: Bool
+    /// For each node whose layer is sample-parallel: the per-sample floats of its buffers.
+    let sampleLayouts: [SampleLayout?]
 
     init(inputShape: [Int], nodes: [GraphNode], codeNode: Int, outputNode: Int? = nil, branchOutputs: [Int] = []) {
         self.inputShape = inputShape
@@ -54,6 +56,7 @@ final class Graph {
         decoderIsSelfContained = nodes[(codeNode + 1)...(outputNode ?? nodes.count - 1)].allSatisfy { node in
             node.inputs.allSatisfy { $0 >= codeNode } && node.links.allSatisfy { $0 > codeNode }
         }
+        sampleLayouts = nodes.map { node in SampleLayout(node.layer, links: node.links.map { nodes[$0].layer }) }
     }
 
     var inputSize: Int { inputShape.reduce(1, *) }
@@ -67,7 +70,15 @@ final class Graph {
                  random: inout RandomGenerator) {
         for index in range {
             workspace.buffers[index].batch = batch
-            nodes[index].layer.forward(workspace.buffers[index], mode: mode, random: &random)
+            let layer = nodes[index].layer
+            if let layout = sampleLayouts[index], batch > 1 {
+                layout.inParts(workspace.buffers[index]) { part in
+                    var unused = Graph.inferenceGenerator      // sample-parallel layers draw no random numbers
+                    layer.forward(part, mode: mode, random: &unused)
+                }
+            } else {
+                layer.forward(workspace.buffers[index], mode: mode, random: &random)
+            }
         }
     }
 
@@ -84,8 +95,67 @@ final class Graph {
         guard last >= first else { return }
         for index in stride(from: last, through: first, by: -1) {
             workspace.buffers[index].batch = batch
-            let accumulate = accumulatesInputGradient[index].first ?? false
-            nodes[index].layer.backward(workspace.buffers[index], accumulateInputGradient: accumulate)
+            let accumulate = accumulatesInputGradient[index].first ?? false, layer = nodes[index].layer
+            if let layout = sampleLayouts[index], batch > 1 {
+                layout.inParts(workspace.buffers[index]) { part in layer.backward(part, accumulateInputGradient: accumulate) }
+            } else {
+                layer.backward(workspace.buffers[index], accumulateInputGradient: accumulate)
+            }
+        }
+    }
+}
+
+/// The per-sample floats of a sample-parallel layer's buffers (`Layer.isSampleParallel`), to hand
+/// each thread of a split batch the rows of its own samples.
+struct SampleLayout {
+    /// Of each input (and its gradient).
+    let inputs: [Int]
+    let output: Int
+    let scratch: Int
+    /// Of each linked node's scratch.
+    let links: [Int]
+
+    /// nil unless `layer` is sample-parallel and its scratch, and that of `links`, is per sample.
+    init?(_ layer: Layer, links: [Layer]) {
+        guard layer.isSampleParallel, layer.scratchSize(batch: 0) == 0,
+              links.allSatisfy({ $0.scratchSize(batch: 0) == 0 }) else { return nil }
+        inputs = layer.inputShapes.map { $0.reduce(1, *) }
+        output = layer.outputSize
+        scratch = layer.scratchSize(batch: 1)
+        self.links = links.map { $0.scratchSize(batch: 1) }
+    }
+
+    /// Runs `body` on the rows of each part of `io`'s batch (`Parallel.forEachPart`), or on `io`
+    /// itself when the batch is not split.
+    func inParts(_ io: LayerBuffers, _ body: (LayerBuffers) -> Void) {
+        let work = io.batch * inputs.reduce(output, +)
+        guard Parallel.parts(count: io.batch, work: work) > 1 else { return body(io) }
+        Parallel.forEachPart(count: io.batch, work: work, scratch: io.scratch) { _, samples, _ in
+            rows(samples, of: io, body)
+        }
+    }
+
+    /// `io` narrowed to the rows of `samples`.
+    private func rows(_ samples: Range<Int>, of io: LayerBuffers, _ body: (LayerBuffers) -> Void) {
+        let first = samples.lowerBound
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: inputs.count + links.count) { pointers in
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: inputs.count) { gradients in
+                for (i, size) in inputs.enumerated() {
+                    pointers.initializeElement(at: i, to: io.inputs[i] + first * size)
+                    gradients.initializeElement(at: i, to: io.gradInputs[i].map { $0 + first * size })
+                }
+                for (j, size) in links.enumerated() { pointers.initializeElement(at: inputs.count + j, to: io.links[j] + first * size) }
+                var part = io
+                part.inputs = UnsafeBufferPointer(rebasing: pointers[0..<inputs.count])
+                part.gradInputs = UnsafeBufferPointer(gradients)
+                part.links = UnsafeBufferPointer(rebasing: pointers[inputs.count...])
+                part.output = io.output + first * output
+                part.gradOutput = io.gradOutput + first * output
+                part.scratch = io.scratch + first * scratch
+                part.lengths = io.lengths.map { $0 + first }
+                part.batch = samples.count
+                body(part)
+            }
         }
     }
 }

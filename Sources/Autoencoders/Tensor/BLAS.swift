@@ -26,9 +26,10 @@ public enum BLAS {
                     alpha, a, blasint(lda), x, 1, beta, y, 1)
     }
 
-    /// The number of threads OpenBLAS uses for one call.
+    /// The number of threads the library computes with (`Parallel.threadCount`): OpenBLAS's for
+    /// one call outside a parallel region, one per part of a batch split inside one.
     public static var threadCount: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(clamping: max(1, newValue))) }
+        get { Parallel.threadCount }
+        set { Parallel.threadCount = newValue }
     }
 }

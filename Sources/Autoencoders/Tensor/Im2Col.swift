@@ -98,6 +98,28 @@ struct ConvolutionGeometry: Equatable {
     /// The grid's depth slices in blocks of `depthBlock`.
     var depthBlocks: StrideTo<Int> { stride(from: 0, to: gridDepth, by: depthBlock) }
 
+    /// Positions per GEMM call when a block of columns is multiplied by a weight of `channels` rows
+    /// (or by its transpose): OpenBLAS 0.3.21 multiplies products of at most 100³ multiply-adds
+    /// with its AVX-512 kernels without packing the operands ("small matrix" kernels), and the
+    /// thin products of volumes spend more time packing the columns than multiplying: one depth
+    /// slice of W7's 8-channel layers (8 × 216 × 1024) ran at 26 GFLOP/s in one call and 63 in
+    /// two of 512 positions (docs/BENCHMARKS.md, "Convolutions that scale"). Chunks of fewer than
+    /// 128 positions gained nothing, so wider weights keep one call per block.
+    static func columnChunk(channels: Int, rows: Int, count: Int) -> Int {
+        let chunk = 1_000_000 / max(1, channels * rows)
+        return chunk >= 128 && chunk < count ? chunk : count
+    }
+
+    /// weight[out, rows] += transposed[rows, out]ᵀ: the weight gradient of a part, accumulated as
+    /// its transpose (`columns · dyᵀ`, one GEMM per block, up to twice as fast as `dy · columnsᵀ`
+    /// for thin layers), added in.
+    static func addTransposed(_ transposed: UnsafePointer<Float>, into weight: UnsafeMutablePointer<Float>, out: Int, rows: Int) {
+        for o in 0..<out {
+            let line = weight + o * rows
+            for r in 0..<rows { line[r] += transposed[r * out + o] }
+        }
+    }
+
     /// columns[columnRows, positions] = the columns of `image` [channels, depth, height, width];
     /// with `slices`, only those depth slices of the grid (the columns of one block,
     /// [columnRows, slices.count · gridHeight · gridWidth]).
@@ -173,11 +195,15 @@ struct ConvolutionGeometry: Equatable {
     /// image[channels, depth, height, width] += the adjoint of im2col applied to
     /// columns[columnRows, positions]: every column entry is added to the voxel it was read from
     /// (entries in the padding are dropped); with `slices`, columns of only those depth slices of
-    /// the grid (one block, as `im2col(_:_:slices:)` builds it).
-    func col2im(_ columns: UnsafePointer<Float>, _ image: UnsafeMutablePointer<Float>, slices: Range<Int>? = nil) {
+    /// the grid (one block, as `im2col(_:_:slices:)` builds it). The columns are consumed: where a
+    /// kernel tap reads one contiguous run of a plane (as in `im2col`), the entries of the run that
+    /// belong in the padding are zeroed and the run is added in one vectorised pass, instead of
+    /// row by row (col2im of W7's 3-D convolutions was an eighth of a step).
+    func col2im(_ columns: UnsafeMutablePointer<Float>, _ image: UnsafeMutablePointer<Float>, slices: Range<Int>? = nil) {
         let planeSize = height * width, volumeSize = depth * planeSize
         let slices = slices ?? 0..<gridDepth
         let gridW = gridWidth, slab = gridHeight * gridWidth
+        let contiguous = strideWidth == 1 && (gridHeight == 1 || strideHeight * width == gridW)
         var row = columns
         for c in 0..<channels {
             let volume = image + c * volumeSize
@@ -194,6 +220,19 @@ struct ConvolutionGeometry: Equatable {
                         let (owLow, owHigh) = Self.validRange(offset: columnOffset, stride: strideWidth, extent: width, count: gridW)
                         for od in odLow..<odHigh {
                             let plane = volume + ((od + slices.lowerBound) * strideDepth + depthOffset) * planeSize
+                            if contiguous, ohLow < ohHigh, owLow < owHigh {
+                                let source = row + od * slab
+                                let start = ohLow * gridW + owLow, end = (ohHigh - 1) * gridW + owHigh
+                                if owLow > 0 || owHigh < gridW {
+                                    for oh in ohLow..<ohHigh {
+                                        let line = source + oh * gridW
+                                        for ow in 0..<owLow { line[ow] = 0 }
+                                        for ow in owHigh..<gridW { line[ow] = 0 }
+                                    }
+                                }
+                                Parallel.add(source + start, into: plane + (start + rowOffset * width + columnOffset), count: end - start)
+                                continue
+                            }
                             for oh in ohLow..<ohHigh {
                                 let source = row + od * slab + oh * gridW
                                 let target = plane + (oh * strideHeight + rowOffset) * width + columnOffset

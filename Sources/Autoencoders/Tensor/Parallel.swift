@@ -1,0 +1,286 @@
+import COpenBLAS
+import Glibc
+
+/// Splitting a batch across threads: the samples of a batch in contiguous parts, one per thread,
+/// the calling thread taking the first part and helper threads of a process-wide pool the others.
+///
+/// A convolution's per-sample GEMMs are too small for OpenBLAS to split well (W2's largest is
+/// 32 × 144 × 196), and the layers around them (pooling, activations, group norm, im2col) run on one
+/// core; with the samples split, every part of a layer runs on its own core, with single-threaded
+/// GEMMs. So inside a parallel region OpenBLAS is set to one thread, and set back to the requested
+/// count (`threadCount`, `ae_set_num_threads`) after it. Results do not depend on timing: the split
+/// depends only on the batch size and the thread count, and parameter gradients are summed part by
+/// part in a fixed order (`combine`).
+///
+/// One region runs at a time: a thread that finds the pool busy with another thread's region
+/// (another model training in another thread) waits for it, so that the split, and with it every
+/// result, depends only on the thread count; a region started inside a region (by a part's body)
+/// runs its whole batch on its own thread, as with one thread. After `fork` the child runs
+/// everything on its calling thread (its copy of the pool has no threads).
+public enum Parallel {
+    /// The number of threads the library computes with: the pool's helpers plus the calling thread
+    /// in a region, OpenBLAS's threads outside one. Initially what OpenBLAS chose
+    /// (OPENBLAS_NUM_THREADS, or the number of cores); at most `WorkerPool.maximumWidth` are used
+    /// for splitting a batch.
+    public static var threadCount: Int {
+        get { WorkerPool.shared.requestedThreads }
+        set { WorkerPool.shared.setRequestedThreads(max(1, newValue)) }
+    }
+
+    /// Elements of work (floats read or written, or multiply-adds) below which a part does not pay
+    /// for waking a thread: about 10 µs of memory-bound work. (A variable for the tests only.)
+    static var minimumWorkPerPart = 1 << 15
+
+    /// How many parts `forEachPart` splits `count` samples of `work` elements into at the current
+    /// thread count.
+    static func parts(count: Int, work: Int) -> Int {
+        let byWork = work / minimumWorkPerPart
+        return max(1, min(count, byWork, min(threadCount, WorkerPool.maximumWidth)))
+    }
+
+    /// Runs `body(part, samples, scratch)` for the parts of `0..<count`: part 0 on the calling thread
+    /// with `scratch`, the others on helper threads, each with a scratch of at least `scratchSize`
+    /// floats of its own (the pool's, reused from call to call); then, still in the region,
+    /// `combine(scratches)` on the calling thread with the scratch of every part in part order
+    /// (index 0 is `scratch`), to sum partial results. With one part (one thread, a small batch, or
+    /// the pool busy) it is `body(0, 0..<count, scratch)` then `combine([scratch])`.
+    static func forEachPart(count: Int, work: Int, scratch: UnsafeMutablePointer<Float>, scratchSize: Int = 0,
+                            _ body: (_ part: Int, _ samples: Range<Int>, _ scratch: UnsafeMutablePointer<Float>) -> Void,
+                            combine: (_ scratches: UnsafeBufferPointer<UnsafeMutablePointer<Float>>) -> Void = { _ in }) {
+        let parts = parts(count: count, work: work)
+        if parts > 1, WorkerPool.shared.run(parts: parts, count: count, scratch: scratch, scratchSize: scratchSize, body, combine: combine) {
+            return
+        }
+        body(0, 0..<count, scratch)
+        var only = scratch
+        withUnsafePointer(to: &only) { combine(UnsafeBufferPointer(start: $0, count: 1)) }
+    }
+
+    /// target[i] += source[i] for i < count (partial gradients of the parts into the whole).
+    static func add(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            let sum = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<Float>.self)
+                + UnsafeRawPointer(target + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(target + i).storeBytes(of: sum, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            target[i] += source[i]
+            i += 1
+        }
+    }
+
+    /// Samples `part` of `parts` covers out of `count`: contiguous, sizes differing by at most one.
+    @inline(__always)
+    static func samples(part: Int, of parts: Int, count: Int) -> Range<Int> {
+        (part * count / parts)..<((part + 1) * count / parts)
+    }
+}
+
+/// The helper threads behind `Parallel`. Helpers start on first use (up to the requested count
+/// minus one) and live as long as the process. Between regions a helper spins briefly (regions
+/// follow each other layer after layer), yielding now and then, then sleeps on a condition variable.
+///
+/// Protocol: the region's owner writes the job, the scratch table and `remaining` = parts − 1,
+/// then publishes `ticket` = generation · 256 + parts under the mutex (waking sleepers); helper i
+/// (1...) runs part i when i < parts and decrements `remaining`; the last one wakes the owner if
+/// it sleeps. A helper reads the job only for a ticket it takes part in, and the owner cannot
+/// start the next region before every part of the current one is done, so a helper never sees
+/// the job of another region.
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
+    /// Parts per region at most (the calling thread and 63 helpers).
+    static let maximumWidth = 64
+    /// Spin-wait iterations before sleeping (tens of microseconds: layers follow each other
+    /// closely), every 32nd a `sched_yield` so that on a loaded machine the thread being waited
+    /// for gets the core (spinning alone took half the time of W2 at two threads there).
+    private static let spins = 4_000
+
+    @inline(__always) private static func spinPause(_ iteration: Int) {
+        if iteration & 31 == 31 { sched_yield() } else { ae_spin_pause() }
+    }
+
+    // Words for the C atomics: ticket, remaining, requested threads, owner waiting, owner thread.
+    private let words = UnsafeMutablePointer<Int>.allocate(capacity: 5)
+    private var ticket: UnsafeMutablePointer<Int> { words }
+    private var remaining: UnsafeMutablePointer<Int> { words + 1 }
+    private var requested: UnsafeMutablePointer<Int> { words + 2 }
+    private var ownerWaiting: UnsafeMutablePointer<Int> { words + 3 }
+    private var ownerThread: UnsafeMutablePointer<Int> { words + 4 }
+    /// Set (non-nil) on helper threads: a region they start is nested.
+    private var helperKey = pthread_key_t()
+
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)   // guards sleeping and waking
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)     // helpers: a new ticket
+    private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)     // owner: remaining is 0
+    private let region = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)  // held by the region's owner
+    private var sleepers = 0                                                           // under `mutex`
+    private var helpers = 0                                                            // started; under `region`
+    private var generation = 0                                                         // under `region`
+    private let processID = getpid()
+
+    // The current region, written by its owner before the ticket is published.
+    private var job: ((Int) -> Void)? = nil
+    // Each part's scratch (index 0: the owner's), and the pool's own scratch of each helper with its capacity.
+    private let scratches = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: WorkerPool.maximumWidth)
+    private let helperScratch = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: WorkerPool.maximumWidth)
+    private let helperCapacity = UnsafeMutablePointer<Int>.allocate(capacity: WorkerPool.maximumWidth)
+
+    private init() {
+        words.initialize(repeating: 0, count: 5)
+        pthread_key_create(&helperKey, nil)
+        helperScratch.initialize(repeating: nil, count: Self.maximumWidth)
+        helperCapacity.initialize(repeating: 0, count: Self.maximumWidth)
+        pthread_mutex_init(mutex, nil)
+        pthread_mutex_init(region, nil)
+        pthread_cond_init(wake, nil)
+        pthread_cond_init(done, nil)
+    }
+
+    var requestedThreads: Int {
+        let value = ae_atomic_load(requested)
+        if value > 0 { return value }
+        let initial = max(1, Int(openblas_get_num_threads()))
+        ae_atomic_store(requested, initial)
+        return initial
+    }
+
+    func setRequestedThreads(_ threads: Int) {
+        ae_atomic_store(requested, threads)
+        openblas_set_num_threads(Int32(clamping: threads))
+    }
+
+    /// Runs one region of `parts` parts, after any other thread's region; false (nothing run)
+    /// when called inside a region, in a forked child, or when no helper thread could be started.
+    func run(parts wanted: Int, count: Int, scratch: UnsafeMutablePointer<Float>, scratchSize: Int,
+             _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void,
+             combine: (UnsafeBufferPointer<UnsafeMutablePointer<Float>>) -> Void) -> Bool {
+        guard getpid() == processID else { return false }
+        let me = Int(bitPattern: UInt(pthread_self()))
+        if pthread_mutex_trylock(region) != 0 {
+            // Nested (this thread owns the region, or is one of its helpers): alone. Otherwise wait.
+            if ae_atomic_load(ownerThread) == me || pthread_getspecific(helperKey) != nil { return false }
+            pthread_mutex_lock(region)
+        }
+        ae_atomic_store(ownerThread, me)
+        defer {
+            ae_atomic_store(ownerThread, 0)
+            pthread_mutex_unlock(region)
+        }
+        while helpers < wanted - 1, startHelper() {}
+        // Parts whose helper has a large enough scratch (a failed allocation leaves fewer parts).
+        var parts = 1
+        while parts < min(wanted, helpers + 1), reserveScratch(helper: parts, floats: scratchSize) { parts += 1 }
+        guard parts > 1 else { return false }
+        scratches[0] = scratch
+        for part in 1..<parts { scratches[part] = helperScratch[part]! }
+
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(clamping: requestedThreads)) }
+        withoutActuallyEscaping({ (part: Int) in
+            body(part, Parallel.samples(part: part, of: parts, count: count), self.scratches[part])
+        }) { escapable in
+            job = escapable
+            ae_atomic_store(remaining, parts - 1)
+            generation += 1
+            pthread_mutex_lock(mutex)
+            ae_atomic_store(ticket, generation << 8 | parts)
+            if sleepers > 0 { pthread_cond_broadcast(wake) }
+            pthread_mutex_unlock(mutex)
+            escapable(0)
+            waitForHelpers()
+            job = nil
+        }
+        combine(UnsafeBufferPointer(start: scratches, count: parts))
+        return true
+    }
+
+    /// Makes sure helper `helper` has at least `floats` floats of scratch (64-byte aligned).
+    private func reserveScratch(helper: Int, floats: Int) -> Bool {
+        if helperScratch[helper] != nil, helperCapacity[helper] >= floats { return true }
+        var raw: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&raw, 64, max(1, floats) * MemoryLayout<Float>.stride) == 0, let raw else { return false }
+        free(helperScratch[helper])
+        helperScratch[helper] = raw.bindMemory(to: Float.self, capacity: max(1, floats))
+        helperCapacity[helper] = floats
+        return true
+    }
+
+    private func waitForHelpers() {
+        for iteration in 0..<Self.spins {
+            if ae_atomic_load(remaining) == 0 { return }
+            Self.spinPause(iteration)
+        }
+        pthread_mutex_lock(mutex)
+        ae_atomic_store(ownerWaiting, 1)
+        while ae_atomic_load(remaining) != 0 { pthread_cond_wait(done, mutex) }
+        ae_atomic_store(ownerWaiting, 0)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Starts helper number `helpers + 1`; false when the thread cannot be created or the pool is full.
+    private func startHelper() -> Bool {
+        guard helpers + 1 < Self.maximumWidth else { return false }
+        if helpers == 0 { ae_pin_this_object() }   // helpers run this library's code: a dlclose must not unmap it
+        let start = UnsafeMutablePointer<HelperStart>.allocate(capacity: 1)
+        start.initialize(to: HelperStart(pool: Unmanaged.passUnretained(self), index: helpers + 1, ticket: ae_atomic_load(ticket)))
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        var thread = pthread_t()
+        guard pthread_create(&thread, &attributes, { argument in
+            let start = argument!.assumingMemoryBound(to: HelperStart.self)
+            let (pool, index, ticket) = (start.pointee.pool.takeUnretainedValue(), start.pointee.index, start.pointee.ticket)
+            start.deallocate()
+            pool.helperLoop(index: index, seen: ticket)
+            return nil
+        }, start) == 0 else {
+            start.deallocate()
+            return false
+        }
+        helpers += 1
+        return true
+    }
+
+    private struct HelperStart {
+        let pool: Unmanaged<WorkerPool>
+        let index: Int
+        let ticket: Int
+    }
+
+    private func helperLoop(index: Int, seen initial: Int) {
+        pthread_setspecific(helperKey, UnsafeRawPointer(words))
+        var seen = initial
+        while true {
+            seen = nextTicket(after: seen)
+            guard index < seen & 0xFF else { continue }
+            job!(index)
+            if ae_atomic_fetch_add(remaining, -1) == 1 {
+                pthread_mutex_lock(mutex)
+                if ae_atomic_load(ownerWaiting) != 0 { pthread_cond_signal(done) }
+                pthread_mutex_unlock(mutex)
+            }
+        }
+    }
+
+    /// Waits for a ticket other than `seen`: spinning first, then asleep.
+    private func nextTicket(after seen: Int) -> Int {
+        for iteration in 0..<Self.spins {
+            let current = ae_atomic_load(ticket)
+            if current != seen { return current }
+            Self.spinPause(iteration)
+        }
+        pthread_mutex_lock(mutex)
+        sleepers += 1
+        var current = ae_atomic_load(ticket)
+        while current == seen {
+            pthread_cond_wait(wake, mutex)
+            current = ae_atomic_load(ticket)
+        }
+        sleepers -= 1
+        pthread_mutex_unlock(mutex)
+        return current
+    }
+}
