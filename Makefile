@@ -3,7 +3,8 @@
 #   make            build the library, the command-line tool and the C examples into build/
 #   make test       run every test (Swift, C ABI, valgrind, command-line tool, installation)
 #   make demo       train on MNIST, save, reload from C, print the quality figures, write pictures
-#   make bench      print the benchmark figures beside the PyTorch / ONNX Runtime references
+#   make bench      the benchmark workloads, alternating with PyTorch / ONNX Runtime in the same run
+#   make bench-setup   the venv with PyTorch and ONNX Runtime that `make bench` compares against
 #   make bench-distributed   data-parallel figures over MPI and the scaling model (docs/BENCHMARKS.md)
 #   make install    install into $(DESTDIR)$(PREFIX) (default /usr/local): header, library with
 #                   its soname links, the command-line tool, pkg-config and CMake files
@@ -26,7 +27,9 @@ all: library cli examples
 # depend on it: they are checked explicitly (Tensor/Size.swift), and the fuzzing build keeps every
 # check. Swift packages that depend on this one build it with plain -O (SwiftPM refuses unsafe
 # flags in a versioned dependency). SWIFT_RELEASE_FLAGS= builds with -O here too.
-SWIFT_RELEASE_FLAGS ?= -Xswiftc -Ounchecked
+# -Xcc -gdwarf-4: the C target's (CGemm) debug information in the DWARF version the Swift code
+# uses, which valgrind 3.19 reads (it gives up on clang's default DWARF 5).
+SWIFT_RELEASE_FLAGS ?= -Xswiftc -Ounchecked -Xcc -gdwarf-4
 swift-release:
 	$(SWIFT) build -c release $(SWIFT_RELEASE_FLAGS)
 
@@ -61,7 +64,17 @@ demo: all
 	scripts/demo.sh
 
 bench: all
-	scripts/bench.sh
+	scripts/bench.sh $(BENCH_ARGS)
+
+# The references of `make bench` (PyTorch, ONNX Runtime, onnx, numpy) in a venv of their own,
+# build/bench-venv (about 1 GB; tests never use it). From PyPI; wheels in /opt/wheels are
+# preferred when they fit (pip --find-links).
+BENCH_VENV := build/bench-venv
+bench-setup:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --upgrade pip
+	$(BENCH_VENV)/bin/pip install --find-links /opt/wheels torch onnxruntime onnx numpy
+	$(BENCH_VENV)/bin/python bench/reference.py --info
 
 bench-distributed: all
 	scripts/bench_distributed.sh
@@ -70,7 +83,7 @@ clean:
 	rm -rf build out
 	$(MAKE) -C examples/c clean
 
-.PHONY: all swift-release library cli examples install uninstall wheel test demo bench bench-distributed clean
+.PHONY: all swift-release library cli examples install uninstall wheel test demo bench bench-setup bench-distributed clean
 
 # Evidence for the autoencoder families (docs/RESULTS.md): about two minutes on 2 cores.
 families: library
