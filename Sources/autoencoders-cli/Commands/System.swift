@@ -14,12 +14,11 @@ enum SystemInfo {
 
     static func run(_ arguments: Arguments) throws {
         let cpu = cpuInfo()
-        let environment = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "AE_GEMM"].map { name in
-            (name, getenv(name).map { String(cString: $0) })
-        }
+        let names: [String] = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "AE_GEMM"]
+        let environment: [(String, String?)] = names.map { name in (name, getenv(name).map { String(cString: $0) }) }
         if arguments.flag("--json") {
             var settings: JSONObject = [:]
-            for (name, value) in environment { settings[name] = value.map { .string($0) } ?? .null }
+            for (name, value) in environment { settings[name] = value.map { JSON.string($0) } ?? JSON.null }
             let object: JSONObject = [
                 "library_version": .string(Version.string),
                 "cpu": .string(cpu.model),
