@@ -66,6 +66,17 @@ demo: all
 bench: all
 	scripts/bench.sh $(BENCH_ARGS)
 
+# GFLOP/s of GEMM for the workloads' shapes: OpenBLAS (as the environment sets it) against the
+# library's own kernels (Sources/CGemm, compiled in), at 1 and 2 threads (docs/BENCHMARKS.md).
+# OTHER_BLAS=path/libscipy_openblas.so adds another OpenBLAS build to the table.
+BENCH_CC ?= $(shell command -v clang || echo cc)
+bench-gemm:
+	@mkdir -p build/bench
+	$(BENCH_CC) -std=c11 -O2 -Wall -Wextra -ISources/CGemm/include -ISources/CGemm -o build/bench/gemm bench/gemm.c \
+	    Sources/CGemm/*.c -lopenblas -lpthread -ldl
+	build/bench/gemm --threads 1 $(if $(OTHER_BLAS),--other-blas $(OTHER_BLAS))
+	build/bench/gemm --threads 2 $(if $(OTHER_BLAS),--other-blas $(OTHER_BLAS))
+
 # The references of `make bench` (PyTorch, ONNX Runtime, onnx, numpy) in a venv of their own,
 # build/bench-venv (about 1 GB; tests never use it). From PyPI; wheels in /opt/wheels are
 # preferred when they fit (pip --find-links).
@@ -83,7 +94,7 @@ clean:
 	rm -rf build out
 	$(MAKE) -C examples/c clean
 
-.PHONY: all swift-release library cli examples install uninstall wheel test demo bench bench-setup bench-distributed clean
+.PHONY: all swift-release library cli examples install uninstall wheel test demo bench bench-setup bench-gemm bench-distributed clean
 
 # Evidence for the autoencoder families (docs/RESULTS.md): about two minutes on 2 cores.
 families: library

@@ -22,8 +22,13 @@
 
 #define AEG_KC 320
 #define AEG_NC 512
-// Below this many multiply-adds a call is not worth packing (or a second thread) ...
-#define AEG_MIN_WORK (16L * 16 * 16)
+// Products smaller than this in any dimension go to OpenBLAS whatever the kernel: packing and
+// partly filled edge tiles cost more than they save there (bench/gemm.c: 16x9 . 9x784 runs at a
+// third of OpenBLAS's speed, 256x128 . 128x32 at three quarters).
+#define AEG_MIN_M 48
+#define AEG_MIN_N 64
+#define AEG_MIN_K 48
+// Below this many multiply-adds a second thread costs more than it saves.
 #define AEG_MIN_PARALLEL_WORK (64L * 64 * 64)
 
 typedef struct {
@@ -187,7 +192,7 @@ void aeg_sgemm(int transpose_a, int transpose_b, long m, long n, long k, float a
                const float *b, long ldb, float beta, float *c, long ldc, int threads) {
     if (m <= 0 || n <= 0) return;
     aeg_kernel kernel = aeg_current_kernel();
-    if (kernel == AEG_KERNEL_OPENBLAS || m * n * k < AEG_MIN_WORK || k == 0 || alpha == 0.0f) {
+    if (kernel == AEG_KERNEL_OPENBLAS || m < AEG_MIN_M || n < AEG_MIN_N || k < AEG_MIN_K || alpha == 0.0f) {
         openblas(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
