@@ -67,7 +67,7 @@ final class GemmTests: XCTestCase {
     func testEveryKernelMatchesTheReferenceOnEveryTransposeAndEdge() throws {
         // Small products go to OpenBLAS whatever the kernel (Sources/CGemm/gemm.c); the others
         // cover full and partial micro-tiles in both dimensions and k over several slabs.
-        let shapes = [(1, 1, 1), (5, 3, 7), (12, 32, 9), (48, 64, 48), (61, 97, 131), (100, 129, 70), (49, 65, 700)]
+        let shapes = [(1, 1, 1), (5, 3, 7), (12, 32, 9), (48, 64, 48), (61, 97, 131), (100, 100, 60), (49, 65, 330)]
         for kernel in runnableKernels {
             try BLAS.selectGemmKernel(kernel)
             XCTAssertEqual(BLAS.gemmKernel, kernel)
