@@ -48,10 +48,17 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
-def run(command, timeout=3600):
-    """stdout of a command, or None (with its stderr on ours) when it fails."""
+CPU_CLOCK = {"on": False}
+
+
+def run(command, timeout=3600, threads=0):
+    """stdout of a command, or None (with its stderr on ours) when it fails. With --cpu-clock,
+    one-thread measurements time this process's CPU time (BENCH_CLOCK=cpu)."""
+    environment = dict(os.environ)
+    if CPU_CLOCK["on"] and threads == 1:
+        environment["BENCH_CLOCK"] = "cpu"
     try:
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=environment)
     except (OSError, subprocess.TimeoutExpired) as error:
         print(f"  ({' '.join(command[:3])}: {error})", file=sys.stderr)
         return None
@@ -75,14 +82,15 @@ def number(text, pattern):
 
 def ours(name, threads, quick):
     command = [BENCH, "data", "--workload", name, str(threads)] + (["--quick"] if quick else [])
-    return number(run(command), rf"(?m)^{re.escape(name)} \d+ ([0-9.eE+-]+) ")
+    return number(run(command, threads=threads), rf"(?m)^{re.escape(name)} \d+ ([0-9.eE+-]+) ")
 
 
 def reference(name, engine, threads, quick):
     """One reference figure, or None when its script is absent or fails."""
     if name in ("w1", "w4", "w3-one", "w3-batch", "w5"):
         command = [VENV_PYTHON, "bench/reference.py", "--workload", name, "--threads", str(threads), "--engine", engine]
-        return number(run(command + (["--quick"] if quick else [])), rf"{re.escape(name)} {engine} \d+ ([0-9.eE+-]+) ")
+        return number(run(command + (["--quick"] if quick else []), threads=threads),
+                      rf"{re.escape(name)} {engine} \d+ ([0-9.eE+-]+) ")
     script = {"w2": "bench/pytorch_w2.py", "w6": "bench/pytorch_w6.py", "w7": "bench/pytorch_w7.py"}[name]
     if not os.path.exists(os.path.join(ROOT, script)):
         return None
@@ -150,7 +158,11 @@ def main():
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--workloads", default=",".join(w[0] for w in WORKLOADS if w[0] != "w7") + ",cold-start,peak-memory")
     parser.add_argument("--w7", action="store_true", help="also W7 (several minutes per round)")
+    parser.add_argument("--cpu-clock", action="store_true",
+                        help="time one-thread rows of ours and of bench/reference.py by process CPU time "
+                             "(for a loaded machine; two-thread rows stay on the wall clock)")
     arguments = parser.parse_args()
+    CPU_CLOCK["on"] = arguments.cpu_clock
     wanted = arguments.workloads.split(",") + (["w7"] if arguments.w7 else [])
     thread_counts = [int(t) for t in arguments.threads.split(",")]
     venv = os.access(VENV_PYTHON, os.X_OK) and run([VENV_PYTHON, "-c", "import torch, onnxruntime, onnx"]) is not None
@@ -185,7 +197,9 @@ def main():
         values = [v for v in results.get(key, []) if v is not None]
         return statistics.median(values) if values else None
 
-    print(f"\nmedians of {arguments.rounds} rounds{' (--quick)' if arguments.quick else ''}; ratios are ours / "
+    print(f"\nmedians of {arguments.rounds} rounds{' (--quick)' if arguments.quick else ''}"
+          f"{'; one-thread rows of ours and reference.py timed by process CPU time' if arguments.cpu_clock else ''}"
+          "; ratios are ours / "
           "reference (throughput: higher is better for us; latency, ms, MiB: lower is better for us)\n")
     print("| workload | threads | this library | PyTorch | ONNX Runtime | ours / PyTorch | ours / ORT |")
     print("|---|---|---|---|---|---|---|")
