@@ -33,7 +33,7 @@ from ._library import path as library_path
 from ._library import version as _library_version
 from ._sequence_spec import sequence_spec, text_spec
 from ._spec import dense_spec
-from ._threads import get_num_threads, set_num_threads
+from ._threads import gemm_kernel, gemm_kernel_description, get_num_threads, set_gemm_kernel, set_num_threads
 from .model import Autoencoder, ProgressCallback, TrainReport
 from ._vocabulary import CharacterVocabulary
 from .trainer import Trainer
@@ -44,7 +44,8 @@ __version__: str = _library_version
 __all__ = [
     "Autoencoder", "Trainer", "TrainReport", "ProgressCallback", "dense_spec",
     "sequence_spec", "text_spec", "CharacterVocabulary",
-    "set_num_threads", "get_num_threads", "library_path", "__version__",
+    "set_num_threads", "get_num_threads", "gemm_kernel", "gemm_kernel_description", "set_gemm_kernel",
+    "library_path", "__version__",
     "AutoencoderError", "InvalidArgumentError", "ShapeError", "SpecError", "FileError",
     "FormatError", "NumericError", "UnsupportedError", "OutOfMemoryError", "InternalError",
     "ParameterNameError", "NotFittedError",
