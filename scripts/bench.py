@@ -25,7 +25,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "build", "bench", "bench")
-VENV_PYTHON = os.path.join(ROOT, "build", "bench-venv", "bin", "python")
+# The references' interpreter: build/bench-venv (make bench-setup), or BENCH_PYTHON.
+VENV_PYTHON = os.environ.get("BENCH_PYTHON") or os.path.join(ROOT, "build", "bench-venv", "bin", "python")
 
 # name, title, unit, lower is better, engines besides ours
 WORKLOADS = [
