@@ -179,10 +179,14 @@ def main():
             for name, _, _, _, engines in WORKLOADS:
                 if name not in wanted:
                     continue
-                results.setdefault((name, "ours", threads), []).append(ours(name, threads, arguments.quick))
+                value = ours(name, threads, arguments.quick)
+                results.setdefault((name, "ours", threads), []).append(value)
+                line = f"  {name} threads={threads}: ours {value}"
                 for engine in engines if venv else []:
-                    results.setdefault((name, engine, threads), []).append(
-                        reference(name, engine, threads, arguments.quick))
+                    value = reference(name, engine, threads, arguments.quick)
+                    results.setdefault((name, engine, threads), []).append(value)
+                    line += f", {engine} {value}"
+                print(line + f" (load {load():.2f})", file=sys.stderr, flush=True)
         if "cold-start" in wanted:
             results.setdefault(("cold-start", "ours", 0), []).append(ours("cold-start", 1, arguments.quick))
             if venv:
