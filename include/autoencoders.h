@@ -85,7 +85,8 @@ AE_API void ae_free(void *pointer);
 
 /* ==== Threads =============================================================================== */
 
-/* Sets the number of threads the math kernels (OpenBLAS) use, process-wide. 1 <= threads <= 1024.
+/* Sets the number of threads the math kernels (OpenBLAS, and the library's own GEMM kernels: see
+ * "GEMM kernels" below) use, process-wide. 1 <= threads <= 1024.
  * Same seed and same thread count give bit-identical training. */
 AE_API ae_status ae_set_num_threads(int threads);
 /* The current thread count, or 0 if unknown. */
