@@ -5,9 +5,16 @@ import XCTest
 /// combinations, leading dimensions wider than the matrices, edge tiles, alpha and beta, one and
 /// two threads, against a double-precision reference; and the refusals of kernels that cannot run.
 final class GemmTests: XCTestCase {
+    private var savedThreadCount = 1
+
+    override func setUp() {
+        super.setUp()
+        savedThreadCount = BLAS.threadCount
+    }
+
     override func tearDown() {
         try? BLAS.selectGemmKernel("auto")
-        BLAS.threadCount = 1
+        BLAS.threadCount = savedThreadCount
         super.tearDown()
     }
 
