@@ -85,8 +85,7 @@ AE_API void ae_free(void *pointer);
 
 /* ==== Threads =============================================================================== */
 
-/* Sets the number of threads the math kernels (OpenBLAS, and the library's own GEMM kernels: see
- * "GEMM kernels" below) use, process-wide. 1 <= threads <= 1024.
+/* Sets the number of threads the math kernels (OpenBLAS) use, process-wide. 1 <= threads <= 1024.
  * Same seed and same thread count give bit-identical training. */
 AE_API ae_status ae_set_num_threads(int threads);
 /* The current thread count, or 0 if unknown. */
@@ -99,8 +98,8 @@ AE_API int ae_get_num_threads(void);
  * (OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS) apply to its calls only; the environment variable
  * AE_GEMM=auto|avx512|avx2|openblas chooses the kernel at load time (a kernel this CPU or OS
  * cannot run is refused: a line on stderr gives the reason and the automatic choice is used).
- * Results agree within float rounding whatever the kernel; for one kernel they are bit-identical
- * across thread counts. */
+ * The library's kernels use the thread count of ae_set_num_threads. Results agree within float
+ * rounding whatever the kernel; for one kernel they are bit-identical across thread counts. */
 
 /* The kernel in use: "avx512", "avx2" or "openblas". Static storage; never NULL. */
 AE_API const char *ae_gemm_kernel_name(void);

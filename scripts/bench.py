@@ -71,6 +71,10 @@ def run(command, timeout=3600, threads=0):
     return done.stdout
 
 
+# "samples/s 123.4" or "samples/s=123.4" in the reference scripts' lines, not "cpu-samples/s".
+WALL_RATE = r"(?<![-\w])samples/s[=: ]+([0-9.]+)"
+
+
 def number(text, pattern):
     if text is None:
         return None
@@ -96,10 +100,10 @@ def reference(name, engine, threads, quick):
     if not os.path.exists(os.path.join(ROOT, script)):
         return None
     if name == "w7":
-        return number(run([VENV_PYTHON, script, str(threads), "1" if quick else "3"]), r"samples/s ([0-9.]+)")
+        return number(run([VENV_PYTHON, script, str(threads), "1" if quick else "3"]), WALL_RATE)
     extra = ["--epochs", "2"] if name == "w6" and quick else []
     return number(run([VENV_PYTHON, script, "--threads", str(threads), "--repeats", "1"] + extra),
-                  r"samples/s[=: ]+([0-9.]+)")
+                  WALL_RATE)
 
 
 def torch_cold_start():
