@@ -3,7 +3,8 @@
 #   make            build the library, the command-line tool and the C examples into build/
 #   make test       run every test (Swift, C ABI, valgrind, command-line tool, installation)
 #   make demo       train on MNIST, save, reload from C, print the quality figures, write pictures
-#   make bench      print the benchmark figures beside the PyTorch / ONNX Runtime references
+#   make bench      the benchmark workloads, alternating with PyTorch / ONNX Runtime in the same run
+#   make bench-setup   the venv with PyTorch and ONNX Runtime that `make bench` compares against
 #   make bench-distributed   data-parallel figures over MPI and the scaling model (docs/BENCHMARKS.md)
 #   make install    install into $(DESTDIR)$(PREFIX) (default /usr/local): header, library with
 #                   its soname links, the command-line tool, pkg-config and CMake files
@@ -26,7 +27,9 @@ all: library cli examples
 # depend on it: they are checked explicitly (Tensor/Size.swift), and the fuzzing build keeps every
 # check. Swift packages that depend on this one build it with plain -O (SwiftPM refuses unsafe
 # flags in a versioned dependency). SWIFT_RELEASE_FLAGS= builds with -O here too.
-SWIFT_RELEASE_FLAGS ?= -Xswiftc -Ounchecked
+# -Xcc -gdwarf-4: the C target's (CGemm) debug information in the DWARF version the Swift code
+# uses, which valgrind 3.19 reads (it gives up on clang's default DWARF 5).
+SWIFT_RELEASE_FLAGS ?= -Xswiftc -Ounchecked -Xcc -gdwarf-4
 swift-release:
 	$(SWIFT) build -c release $(SWIFT_RELEASE_FLAGS)
 
@@ -61,7 +64,28 @@ demo: all
 	scripts/demo.sh
 
 bench: all
-	scripts/bench.sh
+	scripts/bench.sh $(BENCH_ARGS)
+
+# GFLOP/s of GEMM for the workloads' shapes: OpenBLAS (as the environment sets it) against the
+# library's own kernels (Sources/CGemm, compiled in), at 1 and 2 threads (docs/BENCHMARKS.md).
+# OTHER_BLAS=path/libscipy_openblas.so adds another OpenBLAS build to the table.
+BENCH_CC ?= $(shell command -v clang || echo cc)
+bench-gemm:
+	@mkdir -p build/bench
+	$(BENCH_CC) -std=c11 -O2 -Wall -Wextra -ISources/CGemm/include -ISources/CGemm -o build/bench/gemm bench/gemm.c \
+	    Sources/CGemm/*.c -lopenblas -lpthread -ldl
+	build/bench/gemm --threads 1 $(if $(OTHER_BLAS),--other-blas $(OTHER_BLAS))
+	build/bench/gemm --threads 2 $(if $(OTHER_BLAS),--other-blas $(OTHER_BLAS))
+
+# The references of `make bench` (PyTorch, ONNX Runtime, onnx, numpy) in a venv of their own,
+# build/bench-venv (about 1 GB; tests never use it). From PyPI; wheels in /opt/wheels are
+# preferred when they fit (pip --find-links).
+BENCH_VENV := build/bench-venv
+bench-setup:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --upgrade pip
+	$(BENCH_VENV)/bin/pip install --find-links /opt/wheels torch onnxruntime onnx numpy
+	$(BENCH_VENV)/bin/python bench/reference.py --info
 
 bench-distributed: all
 	scripts/bench_distributed.sh
@@ -70,7 +94,7 @@ clean:
 	rm -rf build out
 	$(MAKE) -C examples/c clean
 
-.PHONY: all swift-release library cli examples install uninstall wheel test demo bench bench-distributed clean
+.PHONY: all swift-release library cli examples install uninstall wheel test demo bench bench-setup bench-gemm bench-distributed clean
 
 # Evidence for the autoencoder families (docs/RESULTS.md): about two minutes on 2 cores.
 families: library

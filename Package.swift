@@ -2,6 +2,7 @@
 // The autoencoders runtime: a Swift core on OpenBLAS behind one C ABI.
 //
 //   COpenBLAS      system library: <cblas.h> from Debian's libopenblas-dev, and an errno-free sqrt
+//   CGemm          C: packed sgemm micro-kernels (AVX-512F, AVX2 + FMA) chosen at run time, else OpenBLAS
 //   Autoencoders   the core: tensors, layers, losses, optimizers, models, training, file format
 //   CAutoencoders  the C ABI (@_cdecl only), built into libautoencoders.so
 //   autoencoders-cli  the command-line tool (installed as `autoencoders` by the Makefile:
@@ -17,9 +18,15 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        // The vector instructions are enabled per function (__attribute__((target))), never for the
+        // whole target, so nothing outside the kernels can use an instruction the CPU may lack.
+        .target(
+            name: "CGemm",
+            linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("pthread")]
+        ),
         .target(
             name: "Autoencoders",
-            dependencies: ["COpenBLAS"]
+            dependencies: ["COpenBLAS", "CGemm"]
             // No unsafeFlags here or in COpenBLAS: SwiftPM refuses a version-based dependency
             // (`.package(url:, from: "0.1.0")`) on a product whose targets carry them. Release
             // builds already optimise the whole module (-O, WMO), and the optimizer loops take
@@ -28,7 +35,7 @@ let package = Package(
         ),
         .target(
             name: "CAutoencoders",
-            dependencies: ["Autoencoders"],
+            dependencies: ["Autoencoders", "CGemm"],
             exclude: ["exports.map"],
             linkerSettings: [
                 .unsafeFlags([

@@ -1,19 +1,25 @@
 /*
  * bench: the benchmark workloads of docs/BENCHMARKS.md (W1 to W7, cold start, peak memory),
- * measured through the C API as an embedding application sees it, at 1 and 2 threads, printed
- * beside the PyTorch and ONNX Runtime reference figures. Timings are medians; the machine's load
- * is printed with them, because two threads collapse when another process takes a core.
+ * measured through the C API as an embedding application sees it. Timings are medians; the
+ * machine's load is printed with them, because two threads collapse when another process takes a
+ * core. The PyTorch and ONNX Runtime figures are measured in the same run by scripts/bench.py
+ * (`make bench`), which calls this program one workload at a time, alternating with
+ * bench/reference.py: no reference figure is compiled in here.
  *
- *   usage: bench DATA_DIR [--quick]
+ *   usage: bench DATA_DIR [--quick]       every workload at 1 then 2 threads, ours alone
+ *          bench DATA_DIR --workload NAME THREADS [--quick]
+ *                                         one workload, one line "NAME THREADS VALUE UNIT load L"
+ *                                         (NAME: w1 w2 w3-one w3-batch w4 w5 w6 w7 cold-start
+ *                                         peak-memory; for scripts/bench.py)
  *          bench DATA_DIR --w6 [REPEATS [THREADS]]  (only W6, REPEATS times at 1 then 2 threads, or
  *                                          at THREADS only: for runs interleaved with
  *                                          bench/pytorch_w6.py, and for profiling)
  *          bench --w7 THREADS EPOCHS   (only W7: for runs paired with bench/pytorch_w7.py, bench/w7_paired.sh)
  *          bench --w2 THREADS REPEATS [DATA_DIR]  (only W2, REPEATS times, one line each: for runs
  *                                          paired with bench/pytorch_w2.py, bench/w2_paired.sh)
+ *          bench --info                the library's version and GEMM kernel (ae_gemm_kernel_description)
  *          bench --cold-start          (internal: child process for the cold-start figure)
  *          bench --train-w1 DATA_DIR   (internal: child process for the peak-memory figure)
- *          bench --w7 THREADS EPOCHS   (W7 alone, for bench/w7_paired.sh)
  */
 #define _DEFAULT_SOURCE
 #include <autoencoders.h>
@@ -84,9 +90,22 @@ static const char *W6_SPEC =
 #define W6_FEATURES 32
 #define W6_SAMPLES 2048
 
-static double now(void) {
+/* Wall-clock time: between processes (cold start) and whenever BENCH_CLOCK is not "cpu". */
+static double wall(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* The clock of the timed sections: the wall clock, or with BENCH_CLOCK=cpu this process's CPU
+ * time (meaningful at one thread only: what a core does when the scheduler gives it to us, for
+ * figures taken on a loaded machine; scripts/bench.py --cpu-clock). */
+static double now(void) {
+    static int cpu = -1;
+    if (cpu < 0) cpu = getenv("BENCH_CLOCK") && strcmp(getenv("BENCH_CLOCK"), "cpu") == 0;
+    if (!cpu) return wall();
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
@@ -274,7 +293,7 @@ static int cold_start_child(void) {
     ae_model *model;
     ae_trainer *trainer;
     if (ae_model_create(W1_SPEC, &model) != AE_OK || ae_trainer_create(model, 256, &trainer) != AE_OK) die("cold start");
-    printf("%.9f\n", now());
+    printf("%.9f\n", wall());
     ae_trainer_free(trainer);
     ae_model_free(model);
     return 0;
@@ -285,7 +304,7 @@ static double cold_start_ms(const char *self) {
     for (int i = 0; i < 7; i++) {
         int pipefd[2];
         if (pipe(pipefd) != 0) return -1;
-        double start = now();
+        double start = wall();
         pid_t pid = fork();
         if (pid == 0) {
             dup2(pipefd[1], 1);
@@ -315,6 +334,65 @@ static double training_peak_mib(const char *self, const char *dir) {
     return usage.ru_maxrss / 1024.0;
 }
 
+typedef struct {
+    const char *name, *title, *unit;
+} workload;
+
+static const workload workloads[] = {
+    {"w1", "W1 dense AE training", "samples/s"},
+    {"w4", "W4 VAE training", "samples/s"},
+    {"w2", "W2 conv AE training", "samples/s"},
+    {"w3-one", "W3 one-sample latency", "us"},
+    {"w3-batch", "W3 batch-256 inference", "samples/s"},
+    {"w5", "W5 tiny-model latency", "us"},
+    {"w6", "W6 LSTM AE training", "samples/s"},
+    {"w7", "W7 3-D U-Net + VAE training", "samples/s"},
+    {"cold-start", "cold start to model + optimizer", "ms"},
+    {"peak-memory", "peak memory, W1 training", "MiB"},
+};
+#define WORKLOADS (sizeof workloads / sizeof workloads[0])
+
+/* One workload at the current thread count; -1 when the library cannot run it. */
+static double run_workload(const char *name, const char *self, const char *dir, const float *data, int quick) {
+    if (strcmp(name, "w1") == 0) return training_throughput(W1_SPEC, data, quick ? 2 : 5, 256);
+    if (strcmp(name, "w4") == 0) return training_throughput(W4_SPEC, data, quick ? 2 : 5, 128);
+    if (strcmp(name, "w2") == 0) return training_throughput(W2_SPEC, data, quick ? 1 : 3, 64);
+    if (strcmp(name, "w3-one") == 0 || strcmp(name, "w3-batch") == 0) {
+        ae_model *model;
+        if (ae_model_create(W1_SPEC, &model) != AE_OK) die("create W1");
+        double value = strcmp(name, "w3-one") == 0 ? latency(model, data, 784, 300, quick ? 500 : 2000)
+                                                   : batch_throughput(model, data);
+        ae_model_free(model);
+        return value;
+    }
+    if (strcmp(name, "w5") == 0) {
+        ae_model *model;
+        if (ae_model_create(W5_SPEC, &model) != AE_OK) die("create W5");
+        float sample[100];
+        for (int i = 0; i < 100; i++) sample[i] = data[i + 300];
+        double value = latency(model, sample, 100, 500, quick ? 1000 : 5000);
+        ae_model_free(model);
+        return value;
+    }
+    if (strcmp(name, "w6") == 0) {
+        float *w6 = w6_data();
+        double value = w6_throughput(w6, quick ? 2 : 3);
+        free(w6);
+        return value;
+    }
+    if (strcmp(name, "w7") == 0) return w7_throughput(quick ? 1 : 3);
+    if (strcmp(name, "cold-start") == 0) return cold_start_ms(self);
+    if (strcmp(name, "peak-memory") == 0) return training_peak_mib(self, dir);
+    fprintf(stderr, "bench: unknown workload %s\n", name);
+    exit(2);
+}
+
+static const workload *find_workload(const char *name) {
+    for (size_t i = 0; i < WORKLOADS; i++)
+        if (strcmp(workloads[i].name, name) == 0) return &workloads[i];
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--cold-start") == 0) return cold_start_child();
     if (argc == 3 && strcmp(argv[1], "--train-w1") == 0) {
@@ -322,6 +400,10 @@ int main(int argc, char **argv) {
         ae_set_num_threads(1);
         training_throughput(W1_SPEC, data, 1, 256);
         free(data);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--info") == 0) {
+        printf("libautoencoders %s, GEMM: %s\n", ae_version_string(), ae_gemm_kernel_description());
         return 0;
     }
     if (argc >= 3 && strcmp(argv[2], "--w6") == 0)
@@ -358,75 +440,55 @@ int main(int argc, char **argv) {
         free(data);
         return 0;
     }
+    if (argc >= 5 && strcmp(argv[2], "--workload") == 0) {
+        const workload *w = find_workload(argv[3]);
+        int threads = atoi(argv[4]);
+        if (!w || threads < 1) {
+            fprintf(stderr, "bench: --workload NAME THREADS: unknown workload %s or bad thread count %s\n", argv[3], argv[4]);
+            return 2;
+        }
+        int quick = argc > 5 && strcmp(argv[5], "--quick") == 0;
+        float *data = w1_data(argv[1]);
+        if (ae_set_num_threads(threads) != AE_OK) die("ae_set_num_threads");
+        double value = run_workload(w->name, argv[0], argv[1], data, quick);
+        if (value < 0) {
+            printf("%s %d - %s load %.2f (%s)\n", w->name, threads, w->unit, load_average(), ae_last_error());
+        } else {
+            printf("%s %d %.6g %s load %.2f\n", w->name, threads, value, w->unit, load_average());
+        }
+        free(data);
+        return 0;
+    }
     if (argc < 2) {
-        fprintf(stderr, "usage: %s DATA_DIR [--quick | --w6 [REPEATS [THREADS]]] | --w7 THREADS EPOCHS | --w2 THREADS REPEATS [DATA_DIR]\n", argv[0]);
+        fprintf(stderr, "usage: %s DATA_DIR [--quick | --workload NAME THREADS [--quick] | --w6 [REPEATS [THREADS]]]"
+                        " | --w7 THREADS EPOCHS | --w2 THREADS REPEATS [DATA_DIR] | --info\n", argv[0]);
         return 2;
     }
     int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;
     const char *dir = argv[1];
     float *data = w1_data(dir);
-    printf("libautoencoders %s, load average %.2f at start\n\n", ae_version_string(), load_average());
-    printf("%-38s %8s %12s %12s %10s\n", "workload", "threads", "ours", "PyTorch", "ONNX RT");
-
-    static const double torch_w1[2] = {9123, 14581}, torch_w2[2] = {2246, 2988}, torch_w4[2] = {9350, 13444};
-    static const double torch_w3[2] = {169, 244}, ort_w3[2] = {99, 71};
-    static const double torch_w3_batch[2] = {39661, 63478}, ort_w3_batch[2] = {44005, 71891};
-    static const double torch_w5[2] = {73, 69}, ort_w5[2] = {26, 13};
-    static const double torch_w6[2] = {2490, 3331};  /* bench/pytorch_w6.py, docs/BENCHMARKS.md (W6) */
-    float *w6 = w6_data();
+    printf("libautoencoders %s, load average %.2f at start\n", ae_version_string(), load_average());
+    printf("GEMM: %s\n\n", ae_gemm_kernel_description());
+    printf("%-38s %8s %12s\n", "workload", "threads", "ours");
     for (int threads = 1; threads <= 2; threads++) {
         ae_set_num_threads(threads);
-        double w1 = training_throughput(W1_SPEC, data, quick ? 2 : 5, 256);
-        if (w1 < 0) die("W1");
-        printf("%-38s %8d %12.0f %12.0f %10s   (x%.2f)\n", "W1 dense AE training, samples/s", threads, w1,
-               torch_w1[threads - 1], "-", w1 / torch_w1[threads - 1]);
-        double w4 = training_throughput(W4_SPEC, data, quick ? 2 : 5, 128);
-        if (w4 < 0) die("W4");
-        printf("%-38s %8d %12.0f %12.0f %10s   (x%.2f)\n", "W4 VAE training, samples/s", threads, w4,
-               torch_w4[threads - 1], "-", w4 / torch_w4[threads - 1]);
-        double w2 = training_throughput(W2_SPEC, data, quick ? 1 : 3, 64);
-        if (w2 < 0)
-            printf("%-38s %8d %12s   (%s)\n", "W2 conv AE training, samples/s", threads, "-", ae_last_error());
-        else
-            printf("%-38s %8d %12.0f %12.0f %10s   (x%.2f)\n", "W2 conv AE training, samples/s", threads, w2,
-                   torch_w2[threads - 1], "-", w2 / torch_w2[threads - 1]);
-
-        ae_model *w1_model, *w5_model;
-        if (ae_model_create(W1_SPEC, &w1_model) != AE_OK || ae_model_create(W5_SPEC, &w5_model) != AE_OK) die("create");
-        double w3 = latency(w1_model, data, 784, 300, quick ? 500 : 2000);
-        printf("%-38s %8d %12.1f %12.0f %10.0f   (x%.2f of ORT)\n", "W3 one-sample latency, us", threads, w3,
-               torch_w3[threads - 1], ort_w3[threads - 1], w3 / ort_w3[threads - 1]);
-        double w3_batch = batch_throughput(w1_model, data);
-        printf("%-38s %8d %12.0f %12.0f %10.0f   (x%.2f of ORT)\n", "W3 batch-256 inference, samples/s", threads,
-               w3_batch, torch_w3_batch[threads - 1], ort_w3_batch[threads - 1], w3_batch / ort_w3_batch[threads - 1]);
-        float sample[100];
-        for (int i = 0; i < 100; i++) sample[i] = data[i + 300];
-        double w5 = latency(w5_model, sample, 100, 500, quick ? 1000 : 5000);
-        printf("%-38s %8d %12.2f %12.0f %10.0f   (%.3f of PyTorch)\n", "W5 tiny-model latency, us", threads, w5,
-               torch_w5[threads - 1], ort_w5[threads - 1], w5 / torch_w5[threads - 1]);
-        ae_model_free(w1_model);
-        ae_model_free(w5_model);
-        double w6_rate = w6_throughput(w6, quick ? 2 : 3);
-        if (w6_rate < 0)
-            printf("%-38s %8d %12s   (%s)\n", "W6 LSTM AE training, samples/s", threads, "-", ae_last_error());
-        else
-            printf("%-38s %8d %12.0f %12.0f %10s   (x%.2f)\n", "W6 LSTM AE training, samples/s", threads, w6_rate,
-                   torch_w6[threads - 1], "-", w6_rate / torch_w6[threads - 1]);
-
-        double w7 = w7_throughput(quick ? 1 : 3);
-        if (w7 < 0)
-            printf("%-38s %8d %12s   (examples/specs/brain_unet3d_vae.json: %s)\n", "W7 3-D U-Net + VAE training, samples/s",
-                   threads, "-", ae_last_error());
-        else
-            printf("%-38s %8d %12.2f %12s %10s   (PyTorch: bench/w7_paired.sh)\n", "W7 3-D U-Net + VAE training, samples/s",
-                   threads, w7, "-", "-");
+        for (size_t i = 0; i < WORKLOADS; i++) {
+            const workload *w = &workloads[i];
+            if (strcmp(w->name, "cold-start") == 0 || strcmp(w->name, "peak-memory") == 0) continue;
+            char title[64];
+            snprintf(title, sizeof title, "%s, %s", w->title, w->unit);
+            double value = run_workload(w->name, argv[0], dir, data, quick);
+            if (value < 0)
+                printf("%-38s %8d %12s   (%s)\n", title, threads, "-", ae_last_error());
+            else
+                printf("%-38s %8d %12.*f\n", title, threads, value < 100 ? 2 : 0, value);
+            fflush(stdout);
+        }
     }
-    free(w6);
-    printf("%-38s %8s %12.1f %12s %10s\n", "cold start to model + optimizer, ms", "-", cold_start_ms(argv[0]), "3900",
-           "8");
-    printf("%-38s %8s %12.1f %12s %10s\n", "peak memory, W1 training, MiB", "1", training_peak_mib(argv[0], dir), "769",
-           "-");
+    printf("%-38s %8s %12.1f\n", "cold start to model + optimizer, ms", "-", cold_start_ms(argv[0]));
+    printf("%-38s %8s %12.1f\n", "peak memory, W1 training, MiB", "1", training_peak_mib(argv[0], dir));
     printf("\nload average %.2f at end (figures are unreliable when it exceeds ~0.5 before a run)\n", load_average());
+    printf("PyTorch and ONNX Runtime side by side: make bench-setup, then make bench\n");
     free(data);
     return 0;
 }

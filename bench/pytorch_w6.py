@@ -8,7 +8,9 @@ of bench.c's w6_data), freshly permuted; gathering a batch is part of the step. 
 2,048 / epoch time, the median of EPOCHS timed epochs after one warm-up epoch, at 1 and 2 threads
 (torch.set_num_threads), REPEATS times, each line printed with the load average.
 
-    python3 bench/pytorch_w6.py [--repeats N] [--epochs N]
+    python3 bench/pytorch_w6.py [--repeats N] [--epochs N] [--threads N]
+
+(--threads N: only at N threads, the convention of bench/reference.py, for scripts/bench.py.)
 
 Needs torch and numpy (a CPU build is enough: pip install torch in a venv).
 """
@@ -72,11 +74,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0, help="only this thread count (default: 1 then 2)")
     arguments = parser.parse_args()
     x = data()
     print(f"torch {torch.__version__}, W6 (LSTM AE training, T = {STEPS}, batch {BATCH}), samples/s", flush=True)
     for _ in range(arguments.repeats):
-        for threads in (1, 2):
+        for threads in (arguments.threads,) if arguments.threads else (1, 2):
             torch.set_num_threads(threads)
             rate = throughput(x, arguments.epochs)
             print(f"pytorch threads={threads} samples/s={rate:.1f} load={os.getloadavg()[0]:.2f}", flush=True)

@@ -94,6 +94,31 @@ AE_API ae_status ae_set_num_threads(int threads);
 /* The current thread count, or 0 if unknown. */
 AE_API int ae_get_num_threads(void);
 
+/* ==== GEMM kernels ========================================================================== */
+/* Matrix products run on the library's own packed micro-kernels for AVX-512F ("avx512") or
+ * AVX2 + FMA ("avx2"), chosen at load time from what the CPU reports (CPUID) and what the OS
+ * saves (XGETBV), or on OpenBLAS's cblas_sgemm ("openblas"). OpenBLAS's own settings
+ * (OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS) apply to its calls only; the environment variable
+ * AE_GEMM=auto|avx512|avx2|openblas chooses the kernel at load time (a kernel this CPU or OS
+ * cannot run is refused: a line on stderr gives the reason and the automatic choice is used).
+ * The library's kernels use the thread count of ae_set_num_threads. Results agree within float
+ * rounding whatever the kernel; for one kernel they are bit-identical across thread counts. */
+
+/* The kernel in use: "avx512", "avx2" or "openblas". Static storage; never NULL. */
+AE_API const char *ae_gemm_kernel_name(void);
+
+/* One line on the kernel in use: its name and micro-tile, how it was chosen (automatically,
+ * AE_GEMM, ae_set_gemm_kernel), and OpenBLAS's version, configuration, core and
+ * OPENBLAS_CORETYPE. A static buffer rewritten by each call (copy it before calling again from
+ * another thread); never NULL. */
+AE_API const char *ae_gemm_kernel_description(void);
+
+/* Selects the kernel, process-wide, for the calls that start afterwards: "auto", "avx512", "avx2"
+ * or "openblas". Errors: AE_ERR_INVALID_ARGUMENT (name NULL or unknown), AE_ERR_UNSUPPORTED (the
+ * CPU or the OS lacks what the kernel needs, e.g. "the avx512 kernel cannot run here: this CPU
+ * lacks AVX-512F (CPUID leaf 7, EBX bit 16)"); the kernel in use is then unchanged. */
+AE_API ae_status ae_set_gemm_kernel(const char *name);
+
 /* ==== Models ================================================================================ */
 
 typedef struct ae_model ae_model;

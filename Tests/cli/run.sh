@@ -132,6 +132,23 @@ assert j['total_parameters'] == sum(p['count'] for p in j['parameters']) == 9441
 assert j['input_scaling']['scale_first'][0] == 255 and j['optimizer'] == {'name': 'adam', 'learning_rate': 0.001, 'step': 24}
 assert j['spec']['loss'] == 'bce'"
 
+run inspect --system
+check "inspect --system" 0
+assert "inspect --system: CPU, GEMM kernel with its reason, OpenBLAS core" bash -c "
+grep -qE '^cpu +.+ logical CPUs$' '$T/out' && grep -qE '^gemm kernel +(avx512|avx2|openblas)$' '$T/out' &&
+grep -qE '^gemm +(avx512|avx2|openblas) \(.*(automatically|AE_GEMM).*core .*OPENBLAS_CORETYPE=' '$T/out'"
+AE_GEMM=openblas "$BIN" inspect --system --json >"$T/out" 2>"$T/err"; rc=$?
+check "AE_GEMM=openblas inspect --system --json" 0
+assert "inspect --system --json: the kernel AE_GEMM asked for" python3 -c "
+import json
+j = json.load(open('$T/out'))
+assert j['gemm_kernel'] == 'openblas' and 'AE_GEMM=openblas' in j['gemm'] and j['environment']['AE_GEMM'] == 'openblas'"
+AE_GEMM=avx1024 "$BIN" inspect --system >"$T/out" 2>"$T/err"; rc=$?
+check "AE_GEMM=avx1024 inspect --system: runs with the automatic choice" 0
+assert "AE_GEMM=avx1024: refused on stderr with the reason" grep -q 'AE_GEMM=avx1024 refused: unknown GEMM kernel' "$T/err"
+run inspect --system --model "$MODEL"
+check "inspect --system --model: usage error" 2
+
 # ---- resume ----------------------------------------------------------------------------------
 run train --resume "$MODEL" --data "$T/x.npy" --out "$T/resumed.aem" --epochs 2 --batch-size 64 --validation-split 0.1
 check "train --resume" 0

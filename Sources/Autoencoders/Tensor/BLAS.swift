@@ -1,7 +1,12 @@
+import CGemm
 import COpenBLAS
 
-/// The one place that calls OpenBLAS. Matrices are row-major; `transposeA`/`transposeB` select
-/// op(A) = Aᵀ / op(B) = Bᵀ as in CBLAS.
+/// The one place that calls the math kernels. Matrices are row-major; `transposeA`/`transposeB`
+/// select op(A) = Aᵀ / op(B) = Bᵀ as in CBLAS.
+///
+/// GEMM goes to CGemm: packed micro-kernels for AVX-512F or AVX2 + FMA, chosen at run time from
+/// what the CPU and the OS support (and the `AE_GEMM` environment variable), or OpenBLAS's
+/// `cblas_sgemm` (docs/ARCHITECTURE.md, "GEMM kernels"). Matrix–vector products stay on OpenBLAS.
 public enum BLAS {
     /// C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C
     @inline(__always)
@@ -11,9 +16,25 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(
-            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        aeg_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                  openblas_get_num_threads())
+    }
+
+    /// The GEMM kernel in use: "avx512", "avx2" or "openblas".
+    public static var gemmKernel: String { String(cString: aeg_kernel_name(aeg_current_kernel())) }
+
+    /// One line on the GEMM in use: kernel, why it was chosen, OpenBLAS's version, core and
+    /// `OPENBLAS_CORETYPE`.
+    public static var gemmDescription: String { String(cString: aeg_description()) }
+
+    /// Selects the GEMM kernel ("auto", "avx512", "avx2", "openblas"). Throws, leaving the kernel
+    /// unchanged, when the name is unknown or the CPU or the OS lacks what the kernel needs.
+    public static func selectGemmKernel(_ name: String) throws(AutoencoderError) {
+        var reason = [CChar](repeating: 0, count: 512)
+        let status = aeg_select(name, &reason, reason.count)
+        let message = "kernel: " + String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if status == -1 { throw .invalidArgument(message) }
+        if status != 0 { throw .unsupported(message) }
     }
 
     /// y[m or n] = alpha · op(A) · x + beta · y, A is [m, n] row-major.

@@ -5,19 +5,25 @@ enum InspectCommand {
     static let usage = """
     Usage: autoencoders inspect MODEL.aem [--json] [--key-file KEY]
            autoencoders inspect --model MODEL.aem [--json] [--key-file KEY]
+           autoencoders inspect --system [--json]
 
     Shows a model file's format and library version, its task (reconstruction, or segmentation
     with its classes), input and code shapes (a VAE's code is marked variational, with its beta),
     branch heads, parameter tensors, input scaling, training state (epochs, optimizer step) and
     spec. The file is fully validated (checksum included) first.
 
+    With --system: this machine as the library sees it: the CPU, its vector extensions, the GEMM
+    kernel selected for it and why (AVX-512F, AVX2 + FMA or OpenBLAS; AE_GEMM chooses), OpenBLAS's
+    version and core (OPENBLAS_CORETYPE), the thread settings.
+
     Options:
       MODEL.aem, --model MODEL.aem   the model file
       --json              print one JSON object instead of text
       --key-file KEY      accept the file only if it is signed with this secret key
+      --system            describe the machine and the kernels instead of a model file
     """
 
-    static let options: [Option] = [.value("--model", "MODEL.aem"), .flag("--json"), Shared.keyFile]
+    static let options: [Option] = [.value("--model", "MODEL.aem"), .flag("--json"), Shared.keyFile, .flag("--system")]
 
     /// How many input-scaling values to show.
     static let scalingPreview = 8
@@ -33,6 +39,12 @@ enum InspectCommand {
     }
 
     static func run(_ arguments: Arguments) throws {
+        if arguments.flag("--system") {
+            guard arguments.string("--model") == nil else {
+                throw CLIError.usage("'autoencoders inspect --system' takes no model file")
+            }
+            return try SystemInfo.run(arguments)
+        }
         guard let path = arguments.string("--model") else {
             throw CLIError.usage("'autoencoders inspect' needs a model file: autoencoders inspect MODEL.aem (or --model MODEL.aem)")
         }

@@ -35,7 +35,8 @@ from ._library import path as library_path
 from ._library import version as _library_version
 from ._sequence_spec import sequence_spec, text_spec
 from ._spec import dense_spec
-from ._threads import get_num_threads, set_num_threads
+from ._threads import (gemm_kernel, gemm_kernel_description, get_num_threads, set_gemm_kernel,
+                       set_num_threads)
 from .model import (Autoencoder, Model, ProgressCallback, SegmentationNetwork, TrainReport,
                     VariationalAutoencoder)
 from .callbacks import Callback, CallbackError, CSVLogger, EarlyStopping, ModelCheckpoint
@@ -56,7 +57,8 @@ __all__ = [
     "from_spec", "from_bytes", "Callback", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
     "CallbackError", "Trainer", "TrainReport", "ProgressCallback", "dense_spec",
     "sequence_spec", "text_spec", "CharacterVocabulary",
-    "set_num_threads", "get_num_threads", "library_path", "__version__",
+    "set_num_threads", "get_num_threads", "gemm_kernel", "gemm_kernel_description",
+    "set_gemm_kernel", "library_path", "__version__",
     "AutoencoderError", "InvalidArgumentError", "ShapeError", "SpecError", "FileError",
     "FormatError", "NumericError", "UnsupportedError", "OutOfMemoryError", "InternalError",
     "ParameterNameError", "NotFittedError",

@@ -153,6 +153,10 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     # Threads
     "ae_set_num_threads": (ae_status, [c_int]),
     "ae_get_num_threads": (c_int, []),
+    # GEMM kernels
+    "ae_gemm_kernel_name": (c_char_p, []),
+    "ae_gemm_kernel_description": (c_char_p, []),
+    "ae_set_gemm_kernel": (ae_status, [c_char_p]),
     # Models
     "ae_model_create": (ae_status, [c_char_p, POINTER(ModelPointer)]),
     "ae_model_load": (ae_status, [c_char_p, POINTER(ModelPointer)]),

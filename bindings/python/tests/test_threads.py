@@ -5,6 +5,7 @@ racing with calls in flight (the model is freed only after the last one returns)
 import threading
 
 import numpy as np
+import pytest
 
 import autoencoders as ae
 
@@ -92,3 +93,31 @@ def test_fit_from_two_threads_is_serialised(small_spec, data):
         model.fit(data, epochs=3, batch_size=20)
     assert run_threads(work, 2) == []
     assert model.epochs_completed == 6
+
+
+def test_gemm_kernel_is_reported_and_chosen_and_refusals_name_the_reason():
+    assert ae.gemm_kernel() in ("avx512", "avx2", "openblas")
+    assert ae.gemm_kernel_description().startswith(ae.gemm_kernel() + " (")
+    try:
+        ae.set_gemm_kernel("openblas")
+        assert ae.gemm_kernel() == "openblas"
+        with pytest.raises(ae.InvalidArgumentError, match="expected auto, avx512, avx2 or openblas"):
+            ae.set_gemm_kernel("avx1024")
+        assert ae.gemm_kernel() == "openblas"
+        # Every kernel this machine runs trains the same model to within float tolerance.
+        reconstructions = {}
+        for kernel in ("openblas", "avx2", "avx512"):
+            try:
+                ae.set_gemm_kernel(kernel)
+            except ae.UnsupportedError as error:
+                assert "cannot run here" in str(error)
+                continue
+            # Large enough for the library's kernels (products of at least 48 x 64 x 48).
+            x = np.random.default_rng(5).random((256, 96), dtype=np.float32)
+            model = ae.Autoencoder.dense(96, hidden=[128, 64], code_size=16, seed=3, verbose=0)
+            model.fit(x, epochs=2, batch_size=64, shuffle=False)
+            reconstructions[kernel] = model.reconstruct(x)
+        for kernel, values in reconstructions.items():
+            np.testing.assert_allclose(values, reconstructions["openblas"], atol=1e-3, err_msg=kernel)
+    finally:
+        ae.set_gemm_kernel("auto")
