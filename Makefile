@@ -5,6 +5,7 @@
 #   make demo       train on MNIST, save, reload from C, print the quality figures, write pictures
 #   make bench      the benchmark workloads, alternating with PyTorch / ONNX Runtime in the same run
 #   make bench-setup   the venv with PyTorch and ONNX Runtime that `make bench` compares against
+#   make bench-startup where the cold start's milliseconds and W1 training's MiB go, stage by stage
 #   make bench-distributed   data-parallel figures over MPI and the scaling model (docs/BENCHMARKS.md)
 #   make install    install into $(DESTDIR)$(PREFIX) (default /usr/local): header, library with
 #                   its soname links, the command-line tool, pkg-config and CMake files
@@ -77,6 +78,12 @@ bench-gemm:
 	build/bench/gemm --threads 1 $(if $(OTHER_BLAS),--other-blas $(OTHER_BLAS))
 	build/bench/gemm --threads 2 $(if $(OTHER_BLAS),--other-blas $(OTHER_BLAS))
 
+# Where the cold start's milliseconds and W1 training's MiB go, stage by stage (bench/startup.c,
+# docs/BENCHMARKS.md "Start-up and memory"): about a minute on 2 cores. BENCH_RUNS processes each.
+BENCH_RUNS ?= 51
+bench-startup: library
+	bench/startup.sh $(BENCH_RUNS)
+
 # The references of `make bench` (PyTorch, ONNX Runtime, onnx, numpy) in a venv of their own,
 # build/bench-venv (about 1 GB; tests never use it). From PyPI; wheels in /opt/wheels are
 # preferred when they fit (pip --find-links).
@@ -94,7 +101,7 @@ clean:
 	rm -rf build out
 	$(MAKE) -C examples/c clean
 
-.PHONY: all swift-release library cli examples install uninstall wheel test demo bench bench-setup bench-gemm bench-distributed clean
+.PHONY: all swift-release library cli examples install uninstall wheel test demo bench bench-setup bench-gemm bench-startup bench-distributed clean
 
 # Evidence for the autoencoder families (docs/RESULTS.md): about two minutes on 2 cores.
 families: library

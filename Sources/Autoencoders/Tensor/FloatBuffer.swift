@@ -15,8 +15,12 @@ public final class FloatBuffer {
     /// Bytes mapped with mmap (0 when the block came from posix_memalign).
     private let mappedBytes: Int
 
-    /// Buffers of at least this many bytes are mapped rather than allocated.
-    static let mapThreshold = 1 << 20
+    /// Buffers of at least this many bytes are mapped rather than allocated. 64 KiB (16 pages):
+    /// a training workspace is dozens of buffers of a few hundred KiB each, which a memset would
+    /// fault in at creation (half of W1's cold start went there) and which stay out of the
+    /// process's RSS until a pass writes them (a mask nobody passes, never; docs/BENCHMARKS.md,
+    /// "Start-up and memory"). Below it a mapping's system calls cost more than zeroing.
+    static let mapThreshold = 1 << 16
 
     /// Allocates `count` floats set to zero.
     public init(count: Int) throws(AutoencoderError) {
