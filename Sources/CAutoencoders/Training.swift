@@ -57,6 +57,17 @@ func labelsAsFloats(_ labels: UnsafePointer<Int32>, count: Int, model: Model) th
 /// Writes `count` int32 labels as the core's float targets into `values`, checking each exactly.
 func convertLabels(_ labels: UnsafePointer<Int32>, count: Int, model: Model,
                    into values: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+    if model.takesComponentLabels {
+        // An adversarial autoencoder's supervised prior: one component per sample.
+        let components = model.priorComponents
+        for i in 0..<count {
+            guard labels[i] >= 0, Int(labels[i]) < components else {
+                throw .invalidArgument("labels[\(i)] = \(labels[i]) is not a component of the prior in 0..<\(components)")
+            }
+            values[i] = Float(labels[i])
+        }
+        return
+    }
     guard case let .segmentation(ignoreLabel) = model.spec.task else {
         throw .invalidArgument("labels: this model reconstructs its input and takes no labels")
     }

@@ -23,6 +23,11 @@ public final class Trainer {
     /// component (the supervised prior's labels, or the components drawn).
     let discriminatorWorkspace: Workspace?
     let components: UnsafeMutablePointer<Int32>
+    /// The last step's reconstruction term and, for an adversarial autoencoder, its
+    /// discriminator and generator losses (NaN for other models).
+    public var lastLosses: (reconstruction: Double, discriminator: Double, generator: Double) {
+        (lastReconstruction, lastDiscriminator, lastGenerator)
+    }
     /// The last step's discriminator and generator losses (NaN without a discriminator).
     var lastDiscriminator: Double = .nan
     var lastGenerator: Double = .nan
