@@ -120,7 +120,8 @@ extension Model {
         if let validation {
             guard validationRows >= 1 else { throw .invalidArgument("validation data must hold at least one sample") }
             try checkFinite(validation, count: validationRows * inputSize, name: "validation data")
-            try checkTargets(validationLabels, rows: validationRows, name: "validation labels")
+            // (An adversarial autoencoder's labels only pick prior components in training.)
+            if !takesComponentLabels { try checkTargets(validationLabels, rows: validationRows, name: "validation labels") }
             try checkBCETargets(validation, rows: validationRows, name: "validation data")
             try checkLengths(validationLengths, rows: validationRows, name: "validation_lengths")
         } else if options.validationSplit > 0 {
