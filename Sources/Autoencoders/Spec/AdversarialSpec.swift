@@ -5,8 +5,8 @@
 ///     "adversarial": {"discriminator": {"hidden": [64, 64], "activation": "relu"},
 ///                     "prior": {"type": "mixture", "components": 10, "radius": 4, "std": 0.5,
 ///                               "supervised": true},
-///                     "discriminator_optimizer": {"type": "adam", "lr": 2e-4, "betas": [0.5, 0.999]},
-///                     "generator_optimizer": {"type": "adam", "lr": 2e-4, "betas": [0.5, 0.999]}}
+///                     "discriminator_optimizer": {"type": "adam", "lr": 1e-3, "betas": [0.5, 0.999]},
+///                     "generator_optimizer": {"type": "adam", "lr": 1e-3, "betas": [0.5, 0.999]}}
 ///
 /// The code size is only known once the graph is built, so the checks against it (the
 /// discriminator's `input_size`, the mixture's means) are made by `AdversarialSpec.check(codeSize:)`
@@ -20,12 +20,16 @@ public struct AdversarialSpec: Equatable, Sendable {
     public var discriminatorOptimizer: OptimizerConfiguration
     public var generatorOptimizer: OptimizerConfiguration
 
-    /// Adam with β₁ = 0.5 (the usual choice for adversarial games) at 2·10⁻⁴ for both
-    /// regularization phases. Makhzani et al. used SGD with momentum 0.9 (rates 0.01 for
-    /// reconstruction, 0.1 for the regularization phases); that is `{"type": "sgd", "lr": 0.1,
-    /// "momentum": 0.9}` here.
-    public static let defaultOptimizer = OptimizerConfiguration.adam(learningRate: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8,
-                                                                      weightDecay: 0)
+    /// Adam at 10⁻³ with β₁ = 0.5 (the usual choice for adversarial games) for both phases, the
+    /// rate of the default reconstruction optimizer. The generator must keep up with the
+    /// discriminator and with the reconstruction phase, which also moves the encoder: with
+    /// 2·10⁻⁴ for both, a 2-D MNIST code was not shaped at all (docs/RESULTS.md). Makhzani et al.
+    /// used SGD with momentum 0.9 (rates 0.01 for reconstruction, 0.1 for the regularization
+    /// phases); that is `{"type": "sgd", "lr": 0.1, "momentum": 0.9}` here.
+    public static let defaultDiscriminatorOptimizer = OptimizerConfiguration.adam(learningRate: 1e-3, beta1: 0.5, beta2: 0.999,
+                                                                                   epsilon: 1e-8, weightDecay: 0)
+    public static let defaultGeneratorOptimizer = OptimizerConfiguration.adam(learningRate: 1e-3, beta1: 0.5, beta2: 0.999,
+                                                                               epsilon: 1e-8, weightDecay: 0)
     static let maxHidden = 16
 
     static func parse(_ reader: SpecReader) throws(AutoencoderError) -> AdversarialSpec {
@@ -53,13 +57,13 @@ public struct AdversarialSpec: Equatable, Sendable {
             throw .invalidSpec(reader.path("prior"), "is required: {\"type\": \"gaussian\", \"std\": 1}, {\"type\": \"uniform\", \"range\": [-1, 1]} or {\"type\": \"mixture\", ...}")
         }
         let prior = try Prior.parse(priorReader)
-        func optimizer(_ key: String) throws(AutoencoderError) -> OptimizerConfiguration {
-            guard let r = try reader.reader(key) else { return defaultOptimizer }
+        func optimizer(_ key: String, _ fallback: OptimizerConfiguration) throws(AutoencoderError) -> OptimizerConfiguration {
+            guard let r = try reader.reader(key) else { return fallback }
             return try ModelSpec.parseOptimizer(r)
         }
         return AdversarialSpec(hidden: hidden, activation: activation, inputSize: inputSize, prior: prior,
-                               discriminatorOptimizer: try optimizer("discriminator_optimizer"),
-                               generatorOptimizer: try optimizer("generator_optimizer"))
+                               discriminatorOptimizer: try optimizer("discriminator_optimizer", defaultDiscriminatorOptimizer),
+                               generatorOptimizer: try optimizer("generator_optimizer", defaultGeneratorOptimizer))
     }
 
     /// The discriminator reads the code, and for the supervised mixture also the one-hot label

@@ -68,7 +68,7 @@ class AdversarialAutoencoder(Autoencoder):
                  prior: Optional[Mapping[str, Any]] = None,
                  discriminator_hidden: Sequence[int] = (64, 64),
                  discriminator_activation: Activation = "relu",
-                 discriminator_lr: float = 2e-4, generator_lr: float = 2e-4,
+                 discriminator_lr: float = 1e-3, generator_lr: float = 1e-3,
                  activation: Activation = "relu", output_activation: Activation = None,
                  loss: Union[str, Mapping[str, Any]] = "mse",
                  optimizer: Union[str, Mapping[str, Any]] = "adam", lr: Optional[float] = None,
