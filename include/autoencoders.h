@@ -209,7 +209,8 @@ AE_API ae_status ae_model_input_shape(const ae_model *model, size_t *dims, size_
 AE_API ae_status ae_model_parameter_count(const ae_model *model, size_t *out);
 /* Classes of a segmentation model (0 for a model that reconstructs its input). */
 AE_API ae_status ae_model_class_count(const ae_model *model, size_t *out);
-/* Training targets per sample: the positions of a segmentation model (H*W, or L), else the input
+/* Training targets per sample: the positions of a segmentation model (H*W, or L), 1 for an
+ * adversarial autoencoder with a supervised prior (the component of each sample), else the input
  * size. */
 AE_API ae_status ae_model_label_size(const ae_model *model, size_t *out);
 /* Non-zero if ae_model_decode works for this model (it does not when the decoder reads encoder
@@ -358,7 +359,9 @@ typedef struct ae_train_report {
 AE_API ae_status ae_model_train(ae_model *model, const float *data, size_t n, size_t count,
                                 const ae_train_options *options, ae_train_report *report);
 
-/* ae_model_train for a segmentation model (spec "loss": "cross_entropy"): labels holds, for each
+/* ae_model_train for a segmentation model (spec "loss": "cross_entropy"), or for an adversarial
+ * autoencoder with a supervised prior (one label per sample, its component in 0..components-1;
+ * validation needs no labels). For a segmentation model labels holds, for each
  * sample, the class of every position (n * label size int32 values, labels_count of them; see
  * ae_model_label_size), or the spec's ignore_index (default -100) where a position is not
  * counted. Validation uses options->validation_split (explicit validation_data has no labels).

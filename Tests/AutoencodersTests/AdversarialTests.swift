@@ -248,6 +248,27 @@ final class AdversarialTests: XCTestCase {
         }
     }
 
+    /// A validation split keeps the held-out samples' labels out of the way (they only pick
+    /// components in training), and data-parallel training is refused.
+    func testValidationSplitAndDataParallelRefusal() throws {
+        let model = try Model(json: Self.spec(prior: Self.supervisedPrior))
+        var options = TrainingOptions()
+        options.epochs = 2
+        options.batchSize = 3
+        options.validationSplit = 0.25
+        let report = try Self.x.withUnsafeBufferPointer { x in
+            try Self.labels.withUnsafeBufferPointer { l in try model.fit(x.baseAddress!, rows: 8, labels: l.baseAddress!, options: options) }
+        }
+        XCTAssertEqual(report.validationLoss.count, 2)
+        XCTAssertTrue(report.validationLoss.allSatisfy(\.isFinite))
+        let trainer = try Trainer(model: model, batchSize: 4)
+        assertThrows(.unsupported) { () throws(AutoencoderError) in
+            try Self.x.withUnsafeBufferPointer { (x) throws(AutoencoderError) in
+                try trainer.computeGradients(x.baseAddress!, rows: 4, firstRow: 0, totalRows: 4)
+            }
+        }
+    }
+
     // MARK: Prior
 
     func testPriorSamples() throws {
