@@ -32,12 +32,21 @@ public func ae_model_train_labels(_ handle: OpaquePointer?, _ data: UnsafePointe
     guarded("ae_model_train_labels") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
         let labels = try required(labels, "labels", "n * label size int32 class indices")
+        try refuseUnsupervisedLabels(model)
         let rows = try asInt(n, "n")
         _ = try expectCount(labelsCount, "labels_count", rows: ("n", rows), perRow: ("label size", model.labelSize))
         let values = try labelsAsFloats(labels, count: rows * model.labelSize, model: model)
         try values.withUnsafeBufferPointer { (pointer) throws(AutoencoderError) in
             try train(handle, data, n, count, labels: pointer.baseAddress, optionsPointer, reportPointer)
         }
+    }
+}
+
+/// An adversarial autoencoder whose prior is not supervised takes no labels: said before the
+/// count is checked against a label size that would be the input size.
+func refuseUnsupervisedLabels(_ model: Model) throws(AutoencoderError) {
+    if model.isAdversarial && !model.takesComponentLabels {
+        throw .invalidArgument("labels: this adversarial autoencoder's prior is not supervised (no \"supervised\": true mixture), so it trains without labels; use ae_model_train or ae_trainer_step")
     }
 }
 
