@@ -92,6 +92,22 @@ final class AdversarialTests: XCTestCase {
         }
     }
 
+    /// Golden: PyTorch's BCEWithLogitsLoss (mean) on the fixture's logits (±30 included) and soft
+    /// targets, one element at a time, and its gradient with an upstream gradient of 1.
+    func testBCEWithLogitsMatchesPyTorch() throws {
+        let x = try Fixtures.values("loss_bce_with_logits_mean", "x"), t = try Fixtures.values("loss_bce_with_logits_mean", "target")
+        let loss = try Fixtures.values("loss_bce_with_logits_mean", "loss")[0]
+        let expected = try Fixtures.values("loss_bce_with_logits_mean", "gx_unit")
+        var sum = 0.0, gradient = [Float](repeating: 0, count: x.count)
+        for i in x.indices {
+            var g: Float = 0
+            sum += AdversarialLoss.evaluate(logits: [x[i]], rows: 1, target: t[i], gradient: &g, scale: 1 / Float(x.count))
+            gradient[i] = g
+        }
+        XCTAssertEqual(sum / Double(x.count), Double(loss), accuracy: 1e-5 * Double(abs(loss)))
+        assertClose(gradient, expected, rtol: 1e-4, atol: 1e-7, "BCE with logits gradient vs PyTorch")
+    }
+
     /// L_D's gradient with respect to the discriminator's parameters, and L_G's with respect to
     /// the code, against central differences along random directions.
     func testDiscriminatorLossGradientsMatchFiniteDifferences() throws {
