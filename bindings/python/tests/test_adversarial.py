@@ -124,3 +124,15 @@ def test_trainer_step_losses():
     plain = ae.Trainer(ae.Autoencoder(hidden=[4], code_size=2, verbose=0).fit(X, epochs=1), batch_size=5)
     plain.step(X[:5])
     assert plain.last_losses["generator"] is None and plain.last_losses["reconstruction"] > 0
+
+
+def test_onnx_export_is_the_inference_path(tmp_path):
+    """The exported graph is the encoder and decoder; the discriminator trains only."""
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    model = ae.Model.from_spec(spec(), verbose=0).fit(X, Y, epochs=1, batch_size=10)
+    proto = model.export_onnx(tmp_path / "aae.onnx")
+    assert not any(i.name.startswith("discriminator") for i in proto.graph.initializer)
+    session = ort.InferenceSession(str(tmp_path / "aae.onnx"))
+    out = session.run(None, {session.get_inputs()[0].name: X})[0]
+    np.testing.assert_allclose(out.reshape(len(X), -1), model.reconstruct(X).reshape(len(X), -1), atol=1e-5)
