@@ -209,7 +209,8 @@ AE_API ae_status ae_model_input_shape(const ae_model *model, size_t *dims, size_
 AE_API ae_status ae_model_parameter_count(const ae_model *model, size_t *out);
 /* Classes of a segmentation model (0 for a model that reconstructs its input). */
 AE_API ae_status ae_model_class_count(const ae_model *model, size_t *out);
-/* Training targets per sample: the positions of a segmentation model (H*W, or L), else the input
+/* Training targets per sample: the positions of a segmentation model (H*W, or L), 1 for an
+ * adversarial autoencoder with a supervised prior (the component of each sample), else the input
  * size. */
 AE_API ae_status ae_model_label_size(const ae_model *model, size_t *out);
 /* Non-zero if ae_model_decode works for this model (it does not when the decoder reads encoder
@@ -273,6 +274,11 @@ typedef struct ae_progress {
     double reconstruction_loss; /* the reconstruction term of train_loss (per sample for a VAE) */
     double kl_divergence;    /* a VAE's KL(q(z|x) || N(0, I)) per sample, unweighted; NaN otherwise.
                                 The negative ELBO is reconstruction_loss + kl_divergence. */
+    /* Added with adversarial autoencoders (read them only when struct_size covers them): */
+    double discriminator_loss; /* mean BCE of the discriminator phase (prior = 1, codes = 0); NaN
+                                  for other models. About 2 ln 2 = 1.386 when it cannot tell them apart */
+    double generator_loss;   /* mean BCE of the generator phase (codes against 1); NaN for other
+                                models. About ln 2 = 0.693 at that equilibrium */
 } ae_progress;
 
 /* Called during training; return 0 to continue, non-zero to stop after this report (the model
@@ -353,7 +359,9 @@ typedef struct ae_train_report {
 AE_API ae_status ae_model_train(ae_model *model, const float *data, size_t n, size_t count,
                                 const ae_train_options *options, ae_train_report *report);
 
-/* ae_model_train for a segmentation model (spec "loss": "cross_entropy"): labels holds, for each
+/* ae_model_train for a segmentation model (spec "loss": "cross_entropy"), or for an adversarial
+ * autoencoder with a supervised prior (one label per sample, its component in 0..components-1;
+ * validation needs no labels). For a segmentation model labels holds, for each
  * sample, the class of every position (n * label size int32 values, labels_count of them; see
  * ae_model_label_size), or the spec's ignore_index (default -100) where a position is not
  * counted. Validation uses options->validation_split (explicit validation_data has no labels).
@@ -399,6 +407,11 @@ AE_API ae_status ae_trainer_set_learning_rate(ae_trainer *trainer, double learni
 AE_API ae_status ae_trainer_get_learning_rate(const ae_trainer *trainer, double *learning_rate);
 /* Optimizer steps taken so far on this model. */
 AE_API ae_status ae_trainer_step_count(const ae_trainer *trainer, size_t *out);
+/* The losses of the trainer's last step (each pointer may be NULL): the reconstruction term and,
+ * for an adversarial autoencoder, the discriminator and generator losses of its phases (NaN for
+ * other models, and before the first step). */
+AE_API ae_status ae_trainer_last_losses(const ae_trainer *trainer, double *reconstruction, double *discriminator,
+                                        double *generator);
 /* Frees the trainer (not the model). Accepts NULL. */
 AE_API void ae_trainer_free(ae_trainer *trainer);
 
@@ -488,6 +501,42 @@ AE_API ae_status ae_model_inpaint(const ae_model *model, const float *input, con
 AE_API ae_status ae_model_segment(const ae_model *model, const float *input, size_t n, size_t input_count,
                                   int32_t *labels, size_t labels_count);
 
+/* ==== Adversarial autoencoders ============================================================ */
+
+/* A spec with an "adversarial" section (docs/SPEC.md) is an adversarial autoencoder (Makhzani et
+ * al. 2015): a discriminator network on the code and a prior (gaussian, uniform, or a mixture of
+ * Gaussians). Every training step (ae_model_train, ae_trainer_step) runs three phases on its
+ * batch, each with its own optimizer: reconstruction (encoder and decoder), discriminator (only
+ * the discriminator: prior samples labelled 1, codes 0) and generator (only the encoder: codes
+ * against 1). Their losses reach the progress callback (ae_progress.discriminator_loss and
+ * generator_loss) and ae_trainer_last_losses. With the supervised mixture prior
+ * ("supervised": true) each sample's label picks its component: train with
+ * ae_model_train_labels / ae_trainer_step_labels, one int32 label per sample in
+ * 0..components-1 (ae_model_label_size is 1). ae_model_generate decodes samples of the prior.
+ * Data-parallel training of these models is AE_ERR_UNSUPPORTED. */
+
+/* *out = 1 for an adversarial autoencoder, else 0. */
+AE_API ae_status ae_model_is_adversarial(const ae_model *model, int *out);
+/* *out = the prior's mixture components (0 without a mixture prior); *supervised (may be NULL)
+ * = 1 when training takes a label per sample. */
+AE_API ae_status ae_model_prior_components(const ae_model *model, size_t *out, int *supervised);
+/* codes[n, code size] drawn from the model's prior by a generator seeded with `seed` (the
+ * model's own generator is not used). labels (n values, labels_count = n; or NULL with 0) pick
+ * each sample's mixture component; without them components are drawn uniformly. Decode the codes
+ * (ae_model_decode) to generate data. AE_ERR_UNSUPPORTED for a model without a prior;
+ * AE_ERR_INVALID_ARGUMENT for labels with a prior that is not a mixture, or a label outside
+ * 0..components-1. */
+AE_API ae_status ae_model_sample_prior(const ae_model *model, size_t n, uint64_t seed, const int32_t *labels,
+                                       size_t labels_count, float *codes, size_t codes_count);
+/* The discriminator's accuracy on the codes of n samples (classified as codes) and n prior
+ * samples (classified as prior; drawn by a generator seeded with `seed`), in inference mode:
+ * about 0.5 when it cannot tell the codes' distribution from the prior. labels (n values, or
+ * NULL with 0) as for training with the supervised prior. AE_ERR_UNSUPPORTED for a model
+ * without a discriminator. */
+AE_API ae_status ae_model_discriminator_accuracy(const ae_model *model, const float *data, size_t n, size_t count,
+                                                 const int32_t *labels, size_t labels_count, uint64_t seed,
+                                                 double *accuracy);
+
 /* ==== Variational autoencoders ============================================================= */
 
 /* A model whose encoder ends in {"type": "variational", "units": d} is a VAE: training samples
@@ -502,7 +551,9 @@ AE_API ae_status ae_model_encode_distribution(const ae_model *model, const float
 AE_API ae_status ae_model_sample_codes(const ae_model *model, const float *input, size_t n, size_t input_count,
                                        uint64_t seed, float *codes, size_t codes_count);
 /* n new samples: codes drawn from the prior N(0, I) by a generator seeded with `seed` (the
- * model's own generator is not used), decoded into data space; output holds n * input size floats. */
+ * model's own generator is not used), decoded into data space; output holds n * input size floats.
+ * For an adversarial autoencoder the codes come from its own prior (mixture components drawn
+ * uniformly). */
 AE_API ae_status ae_model_generate(const ae_model *model, size_t n, uint64_t seed, float *output, size_t output_count);
 /* steps >= 2 samples decoded along the straight line between the codes of two samples a and b
  * (input size floats each): output[t] = decode((1 - t) code(a) + t code(b)), t evenly spaced in

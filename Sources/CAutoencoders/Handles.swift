@@ -54,7 +54,7 @@ final class TrainerBox {
         self.owner = owner
         self.trainer = trainer
         let model = trainer.model
-        labelBuffer = model.isSegmentation ? try FloatBuffer(count: trainer.batchSize * model.labelSize) : nil
+        labelBuffer = model.isSegmentation || model.takesComponentLabels ? try FloatBuffer(count: trainer.batchSize * model.labelSize) : nil
         tokenBuffer = model.isTokenModel ? try FloatBuffer(count: trainer.batchSize * model.inputSize) : nil
     }
 

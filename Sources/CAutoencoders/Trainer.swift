@@ -47,6 +47,7 @@ public func ae_trainer_step_labels(_ handle: OpaquePointer?, _ batch: UnsafePoin
         let trainer = box.trainer
         let model = trainer.model
         let labels = try required(labels, "labels", "n * label size int32 class indices")
+        try refuseUnsupervisedLabels(model)
         let rows = try asInt(n, "n")
         _ = try expectCount(labelsCount, "labels_count", rows: ("n", rows), perRow: ("label size", model.labelSize))
         // The batch's size and counts are checked before any label is read.

@@ -32,12 +32,21 @@ public func ae_model_train_labels(_ handle: OpaquePointer?, _ data: UnsafePointe
     guarded("ae_model_train_labels") { () throws(AutoencoderError) in
         let model = try modelBox(handle).model
         let labels = try required(labels, "labels", "n * label size int32 class indices")
+        try refuseUnsupervisedLabels(model)
         let rows = try asInt(n, "n")
         _ = try expectCount(labelsCount, "labels_count", rows: ("n", rows), perRow: ("label size", model.labelSize))
         let values = try labelsAsFloats(labels, count: rows * model.labelSize, model: model)
         try values.withUnsafeBufferPointer { (pointer) throws(AutoencoderError) in
             try train(handle, data, n, count, labels: pointer.baseAddress, optionsPointer, reportPointer)
         }
+    }
+}
+
+/// An adversarial autoencoder whose prior is not supervised takes no labels: said before the
+/// count is checked against a label size that would be the input size.
+func refuseUnsupervisedLabels(_ model: Model) throws(AutoencoderError) {
+    if model.isAdversarial && !model.takesComponentLabels {
+        throw .invalidArgument("labels: this adversarial autoencoder's prior is not supervised (no \"supervised\": true mixture), so it trains without labels; use ae_model_train or ae_trainer_step")
     }
 }
 
@@ -57,6 +66,17 @@ func labelsAsFloats(_ labels: UnsafePointer<Int32>, count: Int, model: Model) th
 /// Writes `count` int32 labels as the core's float targets into `values`, checking each exactly.
 func convertLabels(_ labels: UnsafePointer<Int32>, count: Int, model: Model,
                    into values: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
+    if model.takesComponentLabels {
+        // An adversarial autoencoder's supervised prior: one component per sample.
+        let components = model.priorComponents
+        for i in 0..<count {
+            guard labels[i] >= 0, Int(labels[i]) < components else {
+                throw .invalidArgument("labels[\(i)] = \(labels[i]) is not a component of the prior in 0..<\(components)")
+            }
+            values[i] = Float(labels[i])
+        }
+        return
+    }
     guard case let .segmentation(ignoreLabel) = model.spec.task else {
         throw .invalidArgument("labels: this model reconstructs its input and takes no labels")
     }

@@ -82,7 +82,7 @@ struct TrainOptionsLayout {
 /// ae_progress, version 0.1 (filled by the library: struct_size is this size).
 struct ProgressLayout {
     let structSize, epoch, epochs, batch, batches, trainLoss, validationLoss, learningRate, elapsedSeconds, isEpochEnd,
-        reconstructionLoss, klDivergence: Int
+        reconstructionLoss, klDivergence, discriminatorLoss, generatorLoss: Int
     let size: Int
 
     static let current = ProgressLayout()
@@ -101,6 +101,8 @@ struct ProgressLayout {
         isEpochEnd = c.field(CInt.self)
         reconstructionLoss = c.field(Double.self)
         klDivergence = c.field(Double.self)
+        discriminatorLoss = c.field(Double.self)
+        generatorLoss = c.field(Double.self)
         size = c.size
     }
 }
@@ -240,6 +242,8 @@ final class ProgressRecord {
         raw.storeBytes(of: progress.isEpochEnd ? 1 : 0, toByteOffset: layout.isEpochEnd, as: CInt.self)
         raw.storeBytes(of: progress.reconstructionLoss, toByteOffset: layout.reconstructionLoss, as: Double.self)
         raw.storeBytes(of: progress.klDivergence ?? .nan, toByteOffset: layout.klDivergence, as: Double.self)
+        raw.storeBytes(of: progress.discriminatorLoss ?? .nan, toByteOffset: layout.discriminatorLoss, as: Double.self)
+        raw.storeBytes(of: progress.generatorLoss ?? .nan, toByteOffset: layout.generatorLoss, as: Double.self)
     }
 }
 

@@ -77,6 +77,9 @@ final class ProgressBar {
     func epochLine(_ p: TrainingProgress) -> String {
         var line = "epoch \(p.epoch + 1)/\(p.epochs) loss \(formatLoss(p.trainLoss, digits: 6))"
         if let kl = p.klDivergence { line += " kl \(formatLoss(kl, digits: 6))" }
+        if let d = p.discriminatorLoss, let g = p.generatorLoss {
+            line += " recon \(formatLoss(p.reconstructionLoss, digits: 6)) disc \(formatLoss(d, digits: 4)) gen \(formatLoss(g, digits: 4))"
+        }
         if let validation = p.validationLoss { line += " val_loss \(formatLoss(validation, digits: 6))" }
         line += format(" lr %g time %.1fs", Double(p.learningRate), p.elapsed - lastEpochEnd)
         return line
@@ -89,6 +92,7 @@ final class ProgressBar {
         var line = "epoch \(p.epoch + 1)/\(p.epochs) [\(bar)] " + format("%3d%%", Int(epochFraction * 100))
         line += " loss \(formatLoss(p.trainLoss, digits: 4))"
         if let kl = p.klDivergence { line += " kl \(formatLoss(kl, digits: 4))" }
+        if let d = p.discriminatorLoss, let g = p.generatorLoss { line += " disc \(formatLoss(d, digits: 3)) gen \(formatLoss(g, digits: 3))" }
         if let lastValidation { line += " val \(formatLoss(lastValidation, digits: 4))" }
         line += format(" lr %.1e", Double(p.learningRate))
         let runFraction = (Double(p.epoch) + epochFraction) / Double(max(p.epochs, 1))

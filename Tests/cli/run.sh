@@ -642,7 +642,7 @@ assert "interpolate on a plain autoencoder: [4, 28, 28]" has_shape "$T/path_plai
 
 # VAE refusals and mistakes.
 run generate --model "$MODEL" --count 4 --out "$T/g.npy"
-check "generate on a model that is not a VAE: exit 1" 1 "is not a variational autoencoder"
+check "generate on a model that is not a VAE: exit 1" 1 "is not a variational or adversarial autoencoder"
 run generate --model "$T/seg.aem" --count 4 --out "$T/g.npy"
 check "generate on a segmentation model: exit 1" 1 "is a segmentation model"
 run interpolate --model "$T/conv.aem" --data "$T/x300.npy" --from 0 --to 1 --out "$T/g.npy"
@@ -886,6 +886,38 @@ check "compress with a fourth file: a usage error" 2 "takes 3 files"
 run inspect "$T/codec.aem" --json
 assert "inspect: a quantised model is model-file format 3" python3 -c "
 import json; j = json.load(open('$T/out')); assert j['format_version'] == 3 and j['quantizer_bits'] == 6, j"
+
+# ---- adversarial autoencoders (issue 16) ------------------------------------------------------
+python3 - "$T" <<'PY'
+import sys, json, numpy as np
+t = sys.argv[1]
+np.save(f"{t}/digits.npy", (np.load("data/mnist5k_train_y.npy")[:500] % 3).astype(np.int64))
+spec = {"input_shape": [28, 28],
+        "encoder": [{"type": "flatten"}, {"type": "dense", "units": 64, "activation": "relu"}, {"type": "dense", "units": 2}],
+        "decoder": [{"type": "dense", "units": 64, "activation": "relu"}, {"type": "dense", "units": 784, "activation": "sigmoid"},
+                    {"type": "reshape", "shape": [28, 28]}],
+        "loss": "bce", "seed": 1,
+        "adversarial": {"discriminator": {"hidden": [32]},
+                        "prior": {"type": "mixture", "components": 3, "supervised": True}}}
+json.dump(spec, open(f"{t}/aae.json", "w"))
+spec["adversarial"]["discriminator"]["input_size"] = 2
+json.dump(spec, open(f"{t}/aae_bad.json", "w"))
+PY
+run train --spec "$T/aae.json" --data "$T/x.npy" --labels "$T/digits.npy" --out "$T/aae.aem" --epochs 2 --batch-size 100 --divide-by 255
+check "adversarial: trains with --labels for the supervised prior" 0
+assert "adversarial: the three losses per epoch and in the summary" bash -c "
+grep -qE '^epoch 2/2 .* recon [0-9.]+ disc [0-9.]+ gen [0-9.]+' '$T/err' &&
+grep -qE '^phases +reconstruction [0-9.]+, discriminator [0-9.]+, generator [0-9.]+$' '$T/out'"
+run train --spec "$T/aae.json" --data "$T/x.npy" --out "$T/never.aem" --epochs 1
+check "adversarial: the supervised prior without --labels: exit 1" 1 "supervised mixture prior"
+run train --spec "$T/aae_bad.json" --data "$T/x.npy" --labels "$T/digits.npy" --out "$T/never.aem" --epochs 1
+check "adversarial: a discriminator that does not match the code: exit 1 at its JSON path" 1 "adversarial.discriminator.input_size"
+run generate --model "$T/aae.aem" --count 5 --out "$T/aae_samples.npy"
+check "adversarial: generate decodes prior samples" 0
+assert "adversarial: 5 generated samples of [28, 28]" has_shape "$T/aae_samples.npy" "5,28,28"
+run inspect "$T/aae.aem" --json
+assert "inspect: an adversarial model is model-file format 4" python3 -c "
+import json; j = json.load(open('$T/out')); assert j['format_version'] == 4, j"
 
 # ---- help and version ------------------------------------------------------------------------
 for command in train encode decode reconstruct score segment generate interpolate threshold predict quantize compress decompress inspect version; do

@@ -28,7 +28,14 @@ public enum ModelFile {
     /// The version written when the model carries a code quantiser (tensors "quantizer.*" and the
     /// metadata "quantizer"); the newest version this library reads.
     public static let quantizerFormatVersion = 3
-    public static let newestFormatVersion = quantizerFormatVersion
+    /// The version written for an adversarial autoencoder: its discriminator's parameters
+    /// ("discriminator.*") and the state of the discriminator and generator optimizers
+    /// ("discriminator_optimizer.*", "generator_optimizer.*", with their step counts in the
+    /// training metadata). Older libraries could not read its spec anyway.
+    public static let adversarialFormatVersion = 4
+    public static let newestFormatVersion = adversarialFormatVersion
+    static let discriminatorOptimizerPrefix = "discriminator_optimizer"
+    static let generatorOptimizerPrefix = "generator_optimizer"
 
     /// A model from file bytes in memory; `source` names them in errors (a path, or "model bytes").
     /// With a key, the file must carry a signature made with that key.

@@ -115,6 +115,15 @@ extension ModelFile {
         // a freshly built model's would be when the file does not restore it.
         let model = try Model(spec: spec, layout: layout, initialize: training.random == nil)
         let optimizer = training.optimizerStep == nil ? nil : try spec.optimizer.makeOptimizer(parameterCount: layout.trainableCount)
+        var phaseOptimizers: [Optimizer?] = [nil, nil]
+        if let adversarial = spec.adversarial {
+            if training.phaseSteps[0] != nil {
+                phaseOptimizers[0] = try adversarial.discriminatorOptimizer.makeOptimizer(parameterCount: layout.table.discriminatorRange.count)
+            }
+            if training.phaseSteps[1] != nil {
+                phaseOptimizers[1] = try adversarial.generatorOptimizer.makeOptimizer(parameterCount: layout.table.encoderTrainableCount)
+            }
+        }
         let scaling = plan.hasScaling ? (offset: try FloatBuffer(count: layout.inputSize), scale: try FloatBuffer(count: layout.inputSize)) : nil
         let quantizerTensors = try plan.quantizerShapes.map { (shapes) throws(AutoencoderError) in
             (scale: try FloatBuffer(count: shapes.codeSize), zeroPoint: try FloatBuffer(count: shapes.codeSize),
@@ -128,6 +137,7 @@ extension ModelFile {
             case .scalingOffset: destination = scaling!.offset.pointer
             case .scalingScale: destination = scaling!.scale.pointer
             case .optimizer(let slot): destination = optimizer!.state[slot].buffer.pointer
+            case .phaseOptimizer(let which, let slot): destination = phaseOptimizers[which]!.state[slot].buffer.pointer
             case .quantizerScale: destination = quantizerTensors!.scale.pointer
             case .quantizerZeroPoint: destination = quantizerTensors!.zeroPoint.pointer
             case .quantizerFrequencies: destination = quantizerTensors!.frequencies.pointer
@@ -176,6 +186,13 @@ extension ModelFile {
             optimizer.stepCount = step
             model.optimizer = optimizer
         }
+        for (which, phase) in phaseOptimizers.enumerated() {
+            guard let phase, let step = training.phaseSteps[which] else { continue }
+            try validateOptimizerState(phase, name: name)
+            phase.stepCount = step
+        }
+        model.discriminatorOptimizer = phaseOptimizers[0]
+        model.generatorOptimizer = phaseOptimizers[1]
         model.epochsCompleted = training.epochsCompleted
         model.threshold = training.threshold
         if let random = training.random { model.random = random }
@@ -220,6 +237,8 @@ private struct TensorPlan {
         case parameter(offset: Int)
         case scalingOffset, scalingScale
         case optimizer(slot: Int)
+        /// An adversarial autoencoder's discriminator (0) or generator (1) optimizer.
+        case phaseOptimizer(which: Int, slot: Int)
         case quantizerScale, quantizerZeroPoint, quantizerFrequencies
     }
 
@@ -257,6 +276,17 @@ private struct TensorPlan {
                 destinations["optimizer.\(slot)"] = .optimizer(slot: index)
             }
         }
+        if let adversarial = spec.adversarial {
+            let phases = [(ModelFile.discriminatorOptimizerPrefix, adversarial.discriminatorOptimizer, layout.table.discriminatorRange.count),
+                          (ModelFile.generatorOptimizerPrefix, adversarial.generatorOptimizer, layout.table.encoderTrainableCount)]
+            for (which, (prefix, configuration, count)) in phases.enumerated() where training.phaseSteps[which] != nil {
+                let slots = try configuration.makeOptimizer(parameterCount: 0).state.map(\.name)
+                for (index, slot) in slots.enumerated() {
+                    try expect("\(prefix).\(slot)", shape: [count], what: "the \(prefix) state")
+                    destinations["\(prefix).\(slot)"] = .phaseOptimizer(which: which, slot: index)
+                }
+            }
+        }
         if let quantizerBits {
             let codeSize = layout.graph.codeSize, levels = 1 << quantizerBits
             try expect("quantizer.scale", shape: [codeSize], what: "the model's code")
@@ -280,6 +310,9 @@ struct TrainingState {
     var random: RandomGenerator?
     /// Non-nil when the file carries optimizer state.
     var optimizerStep: Int?
+    /// The step counts of an adversarial autoencoder's discriminator and generator optimizers,
+    /// non-nil when the file carries their state.
+    var phaseSteps: [Int?] = [nil, nil]
 
     init(_ text: String?, spec: ModelSpec, name: String) throws(AutoencoderError) {
         func fail(_ message: String) -> AutoencoderError { .format("\(name): \(message)") }
@@ -316,6 +349,9 @@ struct TrainingState {
                 throw fail("the optimizer state is for \(optimizerName) but the spec's optimizer is \(spec.optimizer.name)")
             }
             optimizerStep = try count("optimizer_step") ?? 0
+        }
+        if spec.adversarial != nil {
+            phaseSteps = [try count("\(ModelFile.discriminatorOptimizerPrefix)_step"), try count("\(ModelFile.generatorOptimizerPrefix)_step")]
         }
     }
 }

@@ -58,6 +58,17 @@ struct ModelFileWriter {
                 tensors.append(Tensor(name: "optimizer.\(name)", shape: [buffer.count], pointer: buffer.pointer, count: buffer.count))
             }
         }
+        // An adversarial autoencoder's phase optimizers (format 4).
+        if includeOptimizerState {
+            for (prefix, optimizer) in [(ModelFile.discriminatorOptimizerPrefix, model.discriminatorOptimizer),
+                                        (ModelFile.generatorOptimizerPrefix, model.generatorOptimizer)] {
+                guard let optimizer else { continue }
+                training["\(prefix)_step"] = .number(Double(optimizer.stepCount))
+                for (name, buffer) in optimizer.state {
+                    tensors.append(Tensor(name: "\(prefix).\(name)", shape: [buffer.count], pointer: buffer.pointer, count: buffer.count))
+                }
+            }
+        }
         // The table: tensors back to back in the order listed.
         var table: [(name: String, dtype: SafetensorsDType, shape: [Int], range: Range<Int>)] = []
         var offset = 0
@@ -69,7 +80,8 @@ struct ModelFileWriter {
         }
         var metadata = [
             "format": ModelFile.formatName,
-            "format_version": String(model.quantizer == nil ? ModelFile.formatVersion : ModelFile.quantizerFormatVersion),
+            "format_version": String(model.isAdversarial ? ModelFile.adversarialFormatVersion
+                                     : model.quantizer == nil ? ModelFile.formatVersion : ModelFile.quantizerFormatVersion),
             "library_version": Version.string,
             "spec": model.spec.json.serialized(),
             "training": JSON.object(training).serialized(),

@@ -44,15 +44,23 @@ extension Model {
         for i in 0..<count { codes[i] += _exp(0.5 * logVariance[i]) * random.normal() }
     }
 
-    /// `rows` new samples: codes drawn from the prior N(0, I) with a generator seeded by `seed`
+    /// `rows` new samples: codes drawn from the prior (N(0, I) for a VAE, the spec's prior for an
+    /// adversarial autoencoder) with a generator seeded by `seed`
     /// (the model's own generator is untouched), decoded into data space.
     public func generate(rows: Int, seed: UInt64, into output: UnsafeMutablePointer<Float>) throws(AutoencoderError) {
-        _ = try requireVariational("generate")
+        if !isAdversarial { _ = try requireVariational("generate") }
         guard rows >= 0 else { throw .invalidArgument("rows must be non-negative, got \(rows)") }
         guard rows > 0 else { return }
         var random = RandomGenerator(seed: seed)
         var codes = [Float](repeating: 0, count: try Size.floats(rows, codeSize, for: "generate: the codes of \(rows) samples"))
-        for i in 0..<codes.count { codes[i] = random.normal() }
+        if isAdversarial {
+            // An adversarial autoencoder's own prior (a mixture draws its components uniformly).
+            try codes.withUnsafeMutableBufferPointer { (out) throws(AutoencoderError) in
+                try samplePrior(rows: rows, seed: seed, into: out.baseAddress!)
+            }
+        } else {
+            for i in 0..<codes.count { codes[i] = random.normal() }
+        }
         try codes.withUnsafeBufferPointer { (pointer) throws(AutoencoderError) in
             try decode(pointer.baseAddress!, rows: rows, into: output)
         }

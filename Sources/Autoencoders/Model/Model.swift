@@ -28,6 +28,13 @@ public final class Model {
     var threshold: Float?
     /// The code quantiser for compression (Codec/), or nil before one is fitted.
     var quantizer: CodeQuantizer?
+    /// An adversarial autoencoder's discriminator (its parameters are the table's
+    /// "discriminator" group), or nil.
+    let discriminator: Discriminator?
+    /// The optimizers of the discriminator and generator phases (created on first training, kept
+    /// in the model file), over `table.discriminatorRange` and the encoder's parameters.
+    var discriminatorOptimizer: Optimizer?
+    var generatorOptimizer: Optimizer?
 
     let lock = ReadWriteLock()
     let workspaces: WorkspacePool
@@ -44,6 +51,7 @@ public final class Model {
         self.spec = spec
         graph = layout.graph
         table = layout.table
+        discriminator = layout.discriminator
         // Parameters and gradients together within physical memory (each buffer checks itself too).
         var total = SizeTotal()
         total.add(table.totalCount, times: 2)
@@ -54,6 +62,7 @@ public final class Model {
         parameters = try FloatBuffer(count: table.totalCount)
         gradients = try FloatBuffer(count: table.totalCount)
         table.bind(graph: graph, parameters: parameters, gradients: gradients)
+        if let discriminator { table.bind(graph: discriminator.graph, parameters: parameters, gradients: gradients, group: .discriminator) }
         objective = try Objective(spec: spec, graph: graph, table: table)
         random = RandomGenerator(seed: spec.seed)
         if initialize { table.initialize(parameters, random: &random) }

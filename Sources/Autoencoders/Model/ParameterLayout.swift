@@ -8,6 +8,8 @@ struct ParameterLayout {
     /// so a loader does not build the graph a second time.
     let graph: Graph
     let table: ParameterTable
+    /// An adversarial autoencoder's discriminator (its parameters are the table's last group).
+    let discriminator: Discriminator?
 
     var entries: [ParameterEntry] { table.entries }
     /// Floats in the flat parameter buffer.
@@ -20,6 +22,12 @@ struct ParameterLayout {
     init(spec: ModelSpec) throws(AutoencoderError) {
         var builder = GraphBuilder(spec: spec)
         graph = try builder.build()
-        table = try ParameterTable(graph: graph)
+        if let adversarial = spec.adversarial {
+            try Discriminator.checkAutoencoder(spec: spec, graph: graph)
+            discriminator = try Discriminator(spec: adversarial, codeSize: graph.codeSize)
+        } else {
+            discriminator = nil
+        }
+        table = try ParameterTable(graph: graph, discriminator: discriminator?.graph)
     }
 }

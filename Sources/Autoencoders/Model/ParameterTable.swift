@@ -14,6 +14,15 @@ public struct ParameterEntry: Sendable {
     /// Whether the optimizer updates it (false for state such as running statistics).
     public var trainable: Bool { declaration.trainable }
     let declaration: ParameterDeclaration
+    /// The network it belongs to: the autoencoder, or an adversarial autoencoder's discriminator
+    /// (whose `node` indexes the discriminator's graph).
+    public var group: ParameterGroup = .autoencoder
+}
+
+/// The named parameter groups of the one table; each training phase updates one range of it.
+public enum ParameterGroup: String, Sendable {
+    case autoencoder
+    case discriminator
 }
 
 /// Lays out every parameter of a graph in one contiguous buffer and binds the layers to it.
@@ -22,8 +31,14 @@ struct ParameterTable {
     let totalCount: Int
     /// The trainable parameters are `[0, trainableCount)` of the flat buffer: the optimizer's range.
     let trainableCount: Int
+    /// The trainable parameters of the encoder: `[0, encoderTrainableCount)` (trainable entries are
+    /// in node order and the encoder's nodes come first). The generator phase updates these.
+    let encoderTrainableCount: Int
+    /// An adversarial autoencoder's discriminator parameters, after everything else (so a model
+    /// without one lays out, and draws its initial values, exactly as before); empty otherwise.
+    let discriminatorRange: Range<Int>
 
-    init(graph: Graph) throws(AutoencoderError) {
+    init(graph: Graph, discriminator: Graph? = nil) throws(AutoencoderError) {
         // Every declaration with its node and position; trainable ones first, each group in node order.
         var declared: [(node: Int, position: Int, declaration: ParameterDeclaration)] = []
         for (index, node) in graph.nodes.enumerated() {
@@ -52,15 +67,34 @@ struct ParameterTable {
             offset = end
             if declaration.trainable { trainable = offset }
         }
+        encoderTrainableCount = entries.filter { $0.trainable && $0.node <= graph.codeNode }.map { $0.offset + $0.count }.max() ?? 0
+        let discriminatorStart = offset
+        if let discriminator {
+            for (index, node) in discriminator.nodes.enumerated() {
+                for (position, declaration) in node.layer.parameterDeclarations.enumerated() {
+                    let name = "\(node.name).\(declaration.suffix)"
+                    guard let count = Size.elements(declaration.shape), let end = Size.sum(offset, count), end <= Size.maxParameters else {
+                        throw .invalidSpec(node.path, "with parameter \(name) the model holds more than \(Size.maxParameters) parameters (2^31 − 1)")
+                    }
+                    var entry = ParameterEntry(name: name, shape: declaration.shape, offset: offset, count: count,
+                                               isWeight: declaration.isWeight, node: index, declarationIndex: position,
+                                               declaration: declaration)
+                    entry.group = .discriminator
+                    entries.append(entry)
+                    offset = end
+                }
+            }
+        }
+        discriminatorRange = discriminatorStart..<offset
         self.entries = entries
         totalCount = offset
         trainableCount = trainable
     }
 
     /// Hands each layer its slices, in node order (so a tied decoder layer finds its encoder bound).
-    func bind(graph: Graph, parameters: FloatBuffer, gradients: FloatBuffer) {
+    func bind(graph: Graph, parameters: FloatBuffer, gradients: FloatBuffer, group: ParameterGroup = .autoencoder) {
         var slices = [[(declaration: Int, offset: Int)]](repeating: [], count: graph.nodes.count)
-        for entry in entries { slices[entry.node].append((entry.declarationIndex, entry.offset)) }
+        for entry in entries where entry.group == group { slices[entry.node].append((entry.declarationIndex, entry.offset)) }
         for (index, node) in graph.nodes.enumerated() {
             let ordered = slices[index].sorted { $0.declaration < $1.declaration }
             node.layer.bind(parameters: ordered.map { parameters.pointer + $0.offset },

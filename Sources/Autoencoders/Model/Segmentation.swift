@@ -12,7 +12,11 @@ extension Model {
     public var classCount: Int { isSegmentation ? graph.outputShape[0] : 0 }
 
     /// Training targets per sample: a label per position for segmentation, else the input itself.
-    public var labelSize: Int { isSegmentation ? graph.outputSize / graph.outputShape[0] : inputSize }
+    /// (The supervised prior of an adversarial autoencoder takes one label per sample.)
+    public var labelSize: Int {
+        if takesComponentLabels { return 1 }
+        return isSegmentation ? graph.outputSize / graph.outputShape[0] : inputSize
+    }
 
     /// labels[r, position] = the most likely class, for `rows` raw samples.
     public func segment(_ x: UnsafePointer<Float>, rows: Int, into labels: UnsafeMutablePointer<Int32>) throws(AutoencoderError) {
@@ -45,6 +49,7 @@ extension Model {
     /// Training targets: labels for a segmentation model (required, each a class or the ignore
     /// label), none for a reconstruction model.
     func checkTargets(_ labels: UnsafePointer<Float>?, rows: Int, name: String = "labels") throws(AutoencoderError) {
+        if takesComponentLabels { return try checkComponentLabels(labels, rows: rows, name: name) }
         guard case let .segmentation(ignoreLabel) = spec.task else {
             guard labels == nil else {
                 throw .invalidArgument("\(name): this model reconstructs its input and takes no labels")

@@ -64,6 +64,8 @@ public struct ModelSpec: Equatable, Sendable {
     /// Default initializer; nil picks one per layer from its activation (He for ReLU-like, Xavier otherwise).
     public var initializer: Initializer?
     public var seed: UInt64
+    /// An adversarial autoencoder's discriminator, prior and phase optimizers (Spec/AdversarialSpec.swift).
+    public var adversarial: AdversarialSpec? = nil
 
     /// Parses and validates a spec; the first problem is reported with its JSON path.
     public init(json text: String) throws(AutoencoderError) {
@@ -79,7 +81,7 @@ public struct ModelSpec: Equatable, Sendable {
     public init(_ json: JSON) throws(AutoencoderError) {
         let root = try SpecReader(json, path: "")
         try root.allowOnly(["format", "version", "name", "input_shape", "input_size", "encoder", "decoder", "tied_weights",
-                            "loss", "optimizer", "schedule", "regularization", "noise", "branches", "init", "seed"])
+                            "loss", "optimizer", "schedule", "regularization", "noise", "branches", "init", "seed", "adversarial"])
         if root.has("format") {
             _ = try root.choice("format", ["autoencoders.spec"])
         }
@@ -148,6 +150,7 @@ public struct ModelSpec: Equatable, Sendable {
         } else {
             seed = 0
         }
+        adversarial = try root.reader("adversarial").map { r throws(AutoencoderError) in try AdversarialSpec.parse(r) }
         try checkTokenModel()
     }
 

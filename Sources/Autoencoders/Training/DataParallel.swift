@@ -30,6 +30,9 @@ extension Trainer {
     /// replaced), and the returned objective are scaled by rows / totalRows (see the type's
     /// documentation). A failed call changes nothing and holds no gradient.
     public func computeGradients(_ x: UnsafePointer<Float>, rows: Int, firstRow: Int, totalRows: Int) throws(AutoencoderError) -> Double {
+        guard !model.isAdversarial else {
+            throw .unsupported("data-parallel training of an adversarial autoencoder is not supported (its three phases each update a different parameter group); train it with steps or fit")
+        }
         guard rows >= 1, rows <= batchSize else {
             throw .invalidArgument("rows must be between 1 and the trainer's batch size \(batchSize), got \(rows)")
         }

@@ -47,6 +47,10 @@ public struct TrainingProgress: Sendable {
     /// VAE, the KL divergence per sample (unweighted; the ELBO is their sum at β = 1).
     public var reconstructionLoss: Double
     public var klDivergence: Double?
+    /// An adversarial autoencoder's discriminator and generator losses so far this epoch (mean
+    /// BCE with logits; nil for other models). At equilibrium L_D ≈ 2 ln 2 and L_G ≈ ln 2.
+    public var discriminatorLoss: Double? = nil
+    public var generatorLoss: Double? = nil
     public var learningRate: Float
     /// Seconds since fit started.
     public var elapsed: Double
@@ -69,6 +73,9 @@ public struct TrainingReport: Sendable {
     /// Per-epoch reconstruction term and, for a VAE, KL divergence of the training objective.
     public var reconstructionLoss: [Double] = []
     public var klDivergence: [Double] = []
+    /// Per-epoch discriminator and generator losses of an adversarial autoencoder (else empty).
+    public var discriminatorLoss: [Double] = []
+    public var generatorLoss: [Double] = []
     /// 0-based epoch of the best monitored loss, and that loss.
     public var bestEpoch = -1
     public var bestLoss = Double.infinity
@@ -113,7 +120,8 @@ extension Model {
         if let validation {
             guard validationRows >= 1 else { throw .invalidArgument("validation data must hold at least one sample") }
             try checkFinite(validation, count: validationRows * inputSize, name: "validation data")
-            try checkTargets(validationLabels, rows: validationRows, name: "validation labels")
+            // (An adversarial autoencoder's labels only pick prior components in training.)
+            if !takesComponentLabels { try checkTargets(validationLabels, rows: validationRows, name: "validation labels") }
             try checkBCETargets(validation, rows: validationRows, name: "validation data")
             try checkLengths(validationLengths, rows: validationRows, name: "validation_lengths")
         } else if options.validationSplit > 0 {
@@ -148,7 +156,7 @@ extension Model {
 
         for epoch in 0..<options.epochs {
             optimizer.learningRate = spec.schedule.learningRate(base: baseRate, epoch: epochsCompleted)
-            var sum: Double = 0, reconstructionSum: Double = 0, klSum: Double = 0
+            var sum: Double = 0, reconstructionSum: Double = 0, klSum: Double = 0, discriminatorSum: Double = 0, generatorSum: Double = 0
             var seen = 0
             var stoppedByCallback = false
             for batch in 0..<batches {
@@ -168,13 +176,19 @@ extension Model {
                 sum += loss * Double(count)
                 reconstructionSum += trainer.lastReconstruction * Double(count)
                 klSum += trainer.lastKL * Double(count)
+                discriminatorSum += trainer.lastDiscriminator * Double(count)
+                generatorSum += trainer.lastGenerator * Double(count)
                 seen += count
                 if options.reportBatches, let progress, batch + 1 < batches {
-                    let state = TrainingProgress(epoch: epoch, epochs: options.epochs, batch: batch + 1, batches: batches,
+                    var state = TrainingProgress(epoch: epoch, epochs: options.epochs, batch: batch + 1, batches: batches,
                                                  trainLoss: sum / Double(seen), validationLoss: nil,
                                                  reconstructionLoss: reconstructionSum / Double(seen),
                                                  klDivergence: isVariational ? klSum / Double(seen) : nil,
                                                  learningRate: optimizer.learningRate, elapsed: Clock.now() - start, isEpochEnd: false)
+                    if isAdversarial {
+                        state.discriminatorLoss = discriminatorSum / Double(seen)
+                        state.generatorLoss = generatorSum / Double(seen)
+                    }
                     if !progress(state) { stoppedByCallback = true; break }
                 }
             }
@@ -193,6 +207,10 @@ extension Model {
             report.trainLoss.append(trainLoss)
             report.reconstructionLoss.append(reconstructionSum / Double(max(seen, 1)))
             if isVariational { report.klDivergence.append(klSum / Double(max(seen, 1))) }
+            if isAdversarial {
+                report.discriminatorLoss.append(discriminatorSum / Double(max(seen, 1)))
+                report.generatorLoss.append(generatorSum / Double(max(seen, 1)))
+            }
             var validationLoss: Double? = nil
             if let validationData {
                 let loss = lock.withReadLock {
@@ -221,11 +239,13 @@ extension Model {
                 epochsWithoutImprovement += 1
             }
             if let progress {
-                let state = TrainingProgress(epoch: epoch, epochs: options.epochs, batch: seen == 0 ? 0 : batches, batches: batches,
+                var state = TrainingProgress(epoch: epoch, epochs: options.epochs, batch: seen == 0 ? 0 : batches, batches: batches,
                                              trainLoss: trainLoss, validationLoss: validationLoss,
                                              reconstructionLoss: report.reconstructionLoss.last ?? 0,
                                              klDivergence: report.klDivergence.last,
                                              learningRate: optimizer.learningRate, elapsed: Clock.now() - start, isEpochEnd: true)
+                state.discriminatorLoss = report.discriminatorLoss.last
+                state.generatorLoss = report.generatorLoss.last
                 if !progress(state) { stoppedByCallback = true }
             }
             if stoppedByCallback {
@@ -283,6 +303,8 @@ final class Snapshot {
     var learningRate: Float
     var epochsCompleted: Int
     var random: RandomGenerator
+    /// An adversarial autoencoder's discriminator and generator optimizers.
+    private var phaseOptimizers: [OptimizerCopy]
 
     init(_ model: Model) throws(AutoencoderError) {
         optimizer = model.optimizer
@@ -294,10 +316,14 @@ final class Snapshot {
         learningRate = optimizer?.learningRate ?? 0
         epochsCompleted = model.epochsCompleted
         random = model.random
+        phaseOptimizers = [try OptimizerCopy(model.discriminatorOptimizer), try OptimizerCopy(model.generatorOptimizer)]
     }
 
-    /// Whether `capture` can reuse this snapshot's buffers for `model` (same optimizer object).
-    func fits(_ model: Model) -> Bool { optimizer === model.optimizer }
+    /// Whether `capture` can reuse this snapshot's buffers for `model` (same optimizer objects).
+    func fits(_ model: Model) -> Bool {
+        optimizer === model.optimizer && phaseOptimizers[0].optimizer === model.discriminatorOptimizer
+            && phaseOptimizers[1].optimizer === model.generatorOptimizer
+    }
 
     func capture(_ model: Model) {
         parameters.copy(from: model.parameters)
@@ -308,6 +334,7 @@ final class Snapshot {
         }
         epochsCompleted = model.epochsCompleted
         random = model.random
+        for copy in phaseOptimizers { copy.capture() }
     }
 
     /// Puts the model back as captured; with `parametersOnly`, only the parameters (early
@@ -325,5 +352,39 @@ final class Snapshot {
         model.optimizer = optimizer
         model.epochsCompleted = epochsCompleted
         model.random = random
+        model.discriminatorOptimizer = phaseOptimizers[0].restore()
+        model.generatorOptimizer = phaseOptimizers[1].restore()
+    }
+}
+
+/// One optimizer's state as captured by a `Snapshot` (nil: the model had none yet).
+final class OptimizerCopy {
+    let optimizer: Optimizer?
+    private let state: [FloatBuffer]
+    private var step = 0
+    private var learningRate: Float = 0
+
+    init(_ optimizer: Optimizer?) throws(AutoencoderError) {
+        self.optimizer = optimizer
+        var state: [FloatBuffer] = []
+        for slot in optimizer?.state ?? [] { state.append(try slot.buffer.copy()) }
+        self.state = state
+        capture()
+    }
+
+    func capture() {
+        guard let optimizer else { return }
+        for (saved, live) in zip(state, optimizer.state) { saved.copy(from: live.buffer) }
+        step = optimizer.stepCount
+        learningRate = optimizer.learningRate
+    }
+
+    /// Puts the state back and returns the optimizer the model should hold.
+    func restore() -> Optimizer? {
+        guard let optimizer else { return nil }
+        for (saved, live) in zip(state, optimizer.state) { live.buffer.copy(from: saved) }
+        optimizer.stepCount = step
+        optimizer.learningRate = learningRate
+        return optimizer
     }
 }

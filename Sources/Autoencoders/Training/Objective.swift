@@ -84,7 +84,7 @@ struct Objective {
             if case let .dense(_, _, _, _, decay) = entry.kind, let decay { layerDecay[entry.path] = decay }
         }
         let entriesByPath = Objective.specPaths(spec: spec, graph: graph)
-        for parameter in table.entries {
+        for parameter in table.entries where parameter.group == .autoencoder {
             let own = entriesByPath[parameter.node].flatMap { layerDecay[$0] } ?? nil
             guard let decay = own ?? spec.weightDecay, decay.lambda > 0 else { continue }
             if parameter.isWeight || decay.includeBiases {

@@ -18,6 +18,19 @@ public final class Trainer {
     private(set) var lastKL: Double = 0
     /// Indices of the current epoch's sample order.
     var order: UnsafeMutableBufferPointer<Int>
+    /// Adversarial autoencoders (Adversarial/AdversarialPhases.swift): the discriminator's
+    /// workspace for 2 · batchSize rows (prior samples, then codes), and each row's mixture
+    /// component (the supervised prior's labels, or the components drawn).
+    let discriminatorWorkspace: Workspace?
+    let components: UnsafeMutablePointer<Int32>
+    /// The last step's reconstruction term and, for an adversarial autoencoder, its
+    /// discriminator and generator losses (NaN for other models).
+    public var lastLosses: (reconstruction: Double, discriminator: Double, generator: Double) {
+        (lastReconstruction, lastDiscriminator, lastGenerator)
+    }
+    /// The last step's discriminator and generator losses (NaN without a discriminator).
+    var lastDiscriminator: Double = .nan
+    var lastGenerator: Double = .nan
 
     public init(model: Model, batchSize: Int) throws(AutoencoderError) {
         guard batchSize >= 1, batchSize <= 1 << 20 else {
@@ -28,10 +41,20 @@ public final class Trainer {
         self.model = model
         self.batchSize = batchSize
         workspace = try Workspace(graph: model.graph, capacity: batchSize, trainable: true)
+        if let discriminator = model.discriminator {
+            discriminatorWorkspace = try Workspace(graph: discriminator.graph, capacity: 2 * batchSize, trainable: true)
+        } else {
+            discriminatorWorkspace = nil
+        }
+        components = .allocate(capacity: batchSize)
+        components.initialize(repeating: 0, count: batchSize)
         order = .allocate(capacity: 0)
     }
 
-    deinit { order.deallocate() }
+    deinit {
+        order.deallocate()
+        components.deallocate()
+    }
 
     /// The learning rate the next step uses.
     public var learningRate: Float {
@@ -63,7 +86,13 @@ public final class Trainer {
                 model.feed(workspace, x, rows: rows)
                 workspace.setLengths(lengths, rows: rows)
                 if let mask { workspace.mask.pointer.update(from: mask, count: rows * model.inputSize) }
-                if let labels { workspace.target.pointer.update(from: labels, count: rows * model.labelSize) }
+                if let labels {
+                    if model.takesComponentLabels {
+                        for r in 0..<rows { components[r] = Int32(labels[r]) }
+                    } else {
+                        workspace.target.pointer.update(from: labels, count: rows * model.labelSize)
+                    }
+                }
                 prepareBatch(rows: rows, masked: mask != nil)
                 let loss = try stepOnWorkspace(rows: rows, masked: mask != nil)
                 // The updated weights must be finite and give finite outputs. The outputs are
@@ -142,6 +171,7 @@ public final class Trainer {
         }
         let value = try computeOnWorkspace(rows: rows, masked: masked)
         try applyGradients()
+        if model.discriminator != nil { try adversarialPhases(rows: rows) }
         return value.total
     }
 
@@ -217,7 +247,7 @@ public final class Trainer {
             let count = min(batchSize, rows - start)
             workspace.setLengths(lengths.map { $0 + start }, rows: count)
             model.feed(workspace, x + start * model.inputSize, rows: count)
-            if let labels {
+            if let labels, !model.takesComponentLabels {
                 workspace.target.pointer.update(from: labels + start * model.labelSize, count: count * model.labelSize)
             } else {
                 workspace.target.pointer.update(from: workspace.input.pointer, count: count * model.inputSize)
@@ -247,7 +277,13 @@ public final class Trainer {
                 row.update(from: data + sample * features, count: features)
             }
             if let mask { (workspace.mask.pointer + r * features).update(from: mask + sample * features, count: features) }
-            if let labels { (workspace.target.pointer + r * labelSize).update(from: labels + sample * labelSize, count: labelSize) }
+            if let labels {
+                if model.takesComponentLabels {
+                    components[r] = Int32(labels[sample])
+                } else {
+                    (workspace.target.pointer + r * labelSize).update(from: labels + sample * labelSize, count: labelSize)
+                }
+            }
         }
         prepareBatch(rows: rows, masked: mask != nil)
     }

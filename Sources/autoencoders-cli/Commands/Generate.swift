@@ -1,6 +1,6 @@
 import Autoencoders
 
-/// `autoencoders generate | interpolate`: new samples from a variational autoencoder's prior, and
+/// `autoencoders generate | interpolate`: new samples from a variational (or adversarial) autoencoder's prior, and
 /// the decoded path between the codes of two samples.
 enum GenerateCommand {
     static let generateUsage = """
@@ -62,8 +62,8 @@ enum GenerateCommand {
         try checkOutput(out)
         let model = try Shared.loadModel(modelPath, arguments)
         try Shared.requireReconstruction(model, modelPath, command: "generate")
-        guard model.isVariational else {
-            throw CLIError.failure("\(modelPath) is not a variational autoencoder: its encoder does not end in {\"type\": \"variational\", \"units\": ...}, so it has no prior to draw codes from; 'autoencoders generate' needs a VAE (use 'autoencoders decode' to decode codes of your own)")
+        guard model.isVariational || model.isAdversarial else {
+            throw CLIError.failure("\(modelPath) is not a variational or adversarial autoencoder: its encoder does not end in {\"type\": \"variational\", \"units\": ...}, so it has no prior to draw codes from; 'autoencoders generate' needs a VAE (use 'autoencoders decode' to decode codes of your own)")
         }
         let size = model.outputSize
         guard count <= maximumOutput / max(size, 1) else {

@@ -18,12 +18,17 @@ enum TrainCommand {
     any integer dtype or whole numbers in a float one; the spec's ignore_index (default -100)
     marks positions that do not count.
 
+    An adversarial autoencoder (spec "adversarial") prints its three losses (reconstruction,
+    discriminator, generator) each epoch; with a supervised mixture prior it trains against
+    --labels, one component per sample, shape [N].
+
     Options:
       --spec SPEC.json          the model to build (see examples/specs)
       --resume MODEL.aem        continue training a saved model instead of --spec
       --data X.npy|X.csv        training samples (.npy of any numeric dtype, or numeric .csv)
       --labels Y.npy|Y.csv      segmentation models only (and required for them): the class of
-                                every position of every sample
+                                every position of every sample; for an adversarial autoencoder
+                                with a supervised prior, one component per sample
       --out MODEL.aem           where to save the trained model (may equal --resume)
       --epochs N                epochs to train (default 10)
       --batch-size N            samples per batch (default 32)
@@ -121,6 +126,10 @@ enum TrainCommand {
             if arguments.has("--validation") {
                 throw CLIError.failure("--validation gives samples without labels, which a segmentation model cannot be validated on; use --validation-split F (the last samples and their labels)")
             }
+        } else if model.takesComponentLabels {
+            guard labelsPath != nil else {
+                throw CLIError.failure("\(source) is an adversarial autoencoder with a supervised mixture prior: each sample's label picks its component; give --labels Y.npy with one label per sample, 0 to \(model.priorComponents - 1)")
+            }
         } else if let labelsPath {
             throw CLIError.failure("--labels \(labelsPath): \(source) reconstructs its input and trains without labels; --labels is for segmentation models (spec \"loss\": \"cross_entropy\")")
         }
@@ -199,9 +208,9 @@ enum TrainCommand {
     /// Every label must be a class (0 to classes - 1) or the spec's ignore label. Returns them as
     /// the core's float targets.
     static func readLabels(_ path: String, model: Model, rows: Int, dataPath: String) throws -> [Float] {
-        let positions = model.labelSize, classes = model.classCount
-        let spatial = Array(model.inputShape.dropFirst())
-        let ignore = Shared.ignoreLabel(of: model) ?? -100
+        let positions = model.labelSize, classes = model.takesComponentLabels ? model.priorComponents : model.classCount
+        let spatial = model.takesComponentLabels ? [] : Array(model.inputShape.dropFirst())
+        let ignore = model.takesComponentLabels ? Int.min : Shared.ignoreLabel(of: model) ?? -100
         var shape: [Int]
         var labels: [Int]
         var describe: (Int) -> String
@@ -267,6 +276,10 @@ enum TrainCommand {
             let last = report.epochsRun - 1
             if last < report.klDivergence.count, last < report.reconstructionLoss.count {
                 Console.out("kl        \(formatLoss(report.klDivergence[last], digits: 6)) per sample (reconstruction \(formatLoss(report.reconstructionLoss[last], digits: 6)))")
+            }
+            // An adversarial autoencoder's three phases.
+            if last < report.discriminatorLoss.count, last < report.generatorLoss.count, last < report.reconstructionLoss.count {
+                Console.out("phases    reconstruction \(formatLoss(report.reconstructionLoss[last], digits: 6)), discriminator \(formatLoss(report.discriminatorLoss[last], digits: 4)), generator \(formatLoss(report.generatorLoss[last], digits: 4))")
             }
         }
         // With early stopping on, fit puts back the best epoch's weights: those are what is saved.

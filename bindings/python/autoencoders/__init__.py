@@ -37,8 +37,8 @@ from ._sequence_spec import sequence_spec, text_spec
 from ._spec import dense_spec
 from ._threads import (gemm_kernel, gemm_kernel_description, get_num_threads, set_gemm_kernel,
                        set_num_threads)
-from .model import (Autoencoder, Model, ProgressCallback, SegmentationNetwork, TrainReport,
-                    VariationalAutoencoder)
+from .model import (AdversarialAutoencoder, Autoencoder, Model, ProgressCallback,
+                    SegmentationNetwork, TrainReport, VariationalAutoencoder)
 from .callbacks import Callback, CallbackError, CSVLogger, EarlyStopping, ModelCheckpoint
 from ._vocabulary import CharacterVocabulary
 from .trainer import Trainer
@@ -53,7 +53,8 @@ from_bytes = Model.from_bytes
 __version__: str = _library_version
 
 __all__ = [
-    "Model", "Autoencoder", "VariationalAutoencoder", "SegmentationNetwork", "load",
+    "Model", "Autoencoder", "VariationalAutoencoder", "SegmentationNetwork",
+    "AdversarialAutoencoder", "load",
     "from_spec", "from_bytes", "Callback", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
     "CallbackError", "Trainer", "TrainReport", "ProgressCallback", "dense_spec",
     "sequence_spec", "text_spec", "CharacterVocabulary",

@@ -25,14 +25,15 @@ from ._progress import ProgressPrinter, progress_dict
 #: with epoch, epochs, batch, batches, train_loss, validation_loss (None without validation
 #: data), learning_rate, elapsed_seconds, is_epoch_end, epochs_completed, reconstruction_loss (the
 #: reconstruction term of train_loss) and kl_divergence (a VAE's unweighted KL per sample, None
-#: for other models).
+#: for other models), discriminator_loss and generator_loss (an adversarial autoencoder's
+#: regularization phases, None for other models).
 ProgressCallback = Callable[[Dict[str, Any]], Optional[bool]]
 
 _STOP_REASONS = {_library.AE_STOP_COMPLETED: "completed",
                  _library.AE_STOP_EARLY_STOPPING: "early_stopping",
                  _library.AE_STOP_CALLBACK: "callback"}
 _HISTORY_KEYS = ("train_loss", "validation_loss", "learning_rate", "elapsed_seconds",
-                 "reconstruction_loss", "kl_divergence")
+                 "reconstruction_loss", "kl_divergence", "discriminator_loss", "generator_loss")
 
 
 #: The most epochs one call trains (the library's limit).

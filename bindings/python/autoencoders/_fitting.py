@@ -275,4 +275,7 @@ def _keras_history(history: Dict[str, List[Any]]) -> Dict[str, List[Any]]:
     if any(value is not None for value in history["validation_loss"]):
         keras["val_loss"] = list(history["validation_loss"])
     keras.update(history)
+    for key in ("discriminator_loss", "generator_loss"):  # adversarial autoencoders only
+        if key in keras and all(value is None for value in keras[key]):
+            del keras[key]
     return keras

@@ -68,6 +68,8 @@ class ae_progress(Structure):
         ("is_epoch_end", c_int),
         ("reconstruction_loss", c_double),
         ("kl_divergence", c_double),
+        ("discriminator_loss", c_double),
+        ("generator_loss", c_double),
     ]
 
 
@@ -213,6 +215,8 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "ae_trainer_set_learning_rate": (ae_status, [TrainerPointer, c_double]),
     "ae_trainer_get_learning_rate": (ae_status, [TrainerPointer, POINTER(c_double)]),
     "ae_trainer_step_count": (ae_status, [TrainerPointer, SizePointer]),
+    "ae_trainer_last_losses": (ae_status, [TrainerPointer, POINTER(c_double), POINTER(c_double),
+                                           POINTER(c_double)]),
     "ae_trainer_free": (None, [TrainerPointer]),
     # ---- Data-parallel training (issue 12; autoencoders.distributed) ----
     "ae_model_fingerprint": (ae_status, [ModelPointer, POINTER(c_uint64)]),
@@ -237,6 +241,14 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "ae_model_inpaint": (ae_status, [ModelPointer, FloatPointer, FloatPointer, c_size_t, c_size_t,
                                      FloatPointer, c_size_t]),
     "ae_model_segment": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, Int32Pointer, c_size_t]),
+    # Adversarial autoencoders
+    "ae_model_is_adversarial": (ae_status, [ModelPointer, POINTER(c_int)]),
+    "ae_model_prior_components": (ae_status, [ModelPointer, SizePointer, POINTER(c_int)]),
+    "ae_model_sample_prior": (ae_status, [ModelPointer, c_size_t, c_uint64, Int32Pointer, c_size_t,
+                                          FloatPointer, c_size_t]),
+    "ae_model_discriminator_accuracy": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t,
+                                                    Int32Pointer, c_size_t, c_uint64,
+                                                    POINTER(c_double)]),
     # Variational autoencoders
     "ae_model_encode_distribution": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, FloatPointer,
                                                  c_size_t, FloatPointer, c_size_t]),

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _library
 from ._arrays import float_pointer, int32_pointer
-from ._errors import InvalidArgumentError, ParameterNameError, check
+from ._errors import InvalidArgumentError, ParameterNameError, UnsupportedError, check
 from ._handle import Handle
 from ._library import lib
 from ._native_sequences import SequenceCalls, sequence_description
@@ -67,6 +67,13 @@ def _size(function: Any, pointer: Any) -> int:
     return int(out.value)
 
 
+def require(name: str) -> None:
+    """Raises :class:`UnsupportedError` when the loaded library does not export ``name``."""
+    if not _library.has(name):
+        raise UnsupportedError(f"{name}: the library at {_library.path} predates adversarial "
+                               "autoencoders; rebuild it with `make library`")
+
+
 def _has_variational_code(spec: Dict[str, Any]) -> bool:
     """Whether a spec describes a VAE: its encoder's last entry is a ``variational`` layer (the
     code), which is the library's own rule (a variational layer elsewhere than there or in a
@@ -83,7 +90,7 @@ class NativeModel(SequenceCalls):
 
     __slots__ = ("handle", "input_size", "code_size", "input_shape", "n_parameters", "can_decode",
                  "class_count", "label_size", "spec_json", "tensors", "is_variational", "steps",
-                 "features", "is_sequence", "vocabulary_size")
+                 "features", "is_sequence", "vocabulary_size", "is_adversarial")
 
     def __init__(self, pointer: Any) -> None:
         """Takes ownership of ``pointer`` (freed on close or garbage collection)."""
@@ -106,6 +113,7 @@ class NativeModel(SequenceCalls):
             check(lib.ae_model_spec(m, byref(text)))
             self.spec_json: str = (text.value or b"{}").decode("utf-8")
             self.is_variational = _has_variational_code(self.spec)
+            self.is_adversarial = isinstance(self.spec.get("adversarial"), dict)
             self.tensors: Dict[str, Tuple[Tuple[int, ...], int]] = {}
             for index in range(_size(lib.ae_model_tensor_count, m)):
                 name, dims, rank, count = c_char_p(), (c_size_t * 8)(), c_size_t(), c_size_t()
@@ -349,6 +357,36 @@ class NativeModel(SequenceCalls):
         with self.handle.borrow() as m:
             check(lib.ae_model_generate(m, n, seed, float_pointer(buffer), n * self.input_size))
         return buffer[: n * self.input_size].reshape(n, self.input_size)
+
+    def sample_prior(self, n: int, seed: int, labels: Optional[np.ndarray]) -> np.ndarray:
+        """``ae_model_sample_prior``: ``(n, code_size)`` codes from an adversarial autoencoder's
+        prior; ``labels`` (int32, ``(n,)``, or None) pick mixture components."""
+        require("ae_model_sample_prior")
+        codes = np.empty((max(n, 1), self.code_size), dtype=np.float32)
+        with self.handle.borrow() as m:
+            check(lib.ae_model_sample_prior(m, n, seed, None if labels is None else int32_pointer(labels),
+                                            0 if labels is None else labels.size,
+                                            float_pointer(codes), n * self.code_size))
+        return codes[:n]
+
+    def discriminator_accuracy(self, data: np.ndarray, labels: Optional[np.ndarray], seed: int) -> float:
+        """``ae_model_discriminator_accuracy`` on float32 samples ``(n, input_size)``."""
+        require("ae_model_discriminator_accuracy")
+        accuracy = c_double()
+        with self.handle.borrow() as m:
+            check(lib.ae_model_discriminator_accuracy(
+                m, float_pointer(data), data.shape[0], data.size,
+                None if labels is None else int32_pointer(labels), 0 if labels is None else labels.size,
+                seed, byref(accuracy)))
+        return float(accuracy.value)
+
+    def prior_components(self) -> Tuple[int, bool]:
+        """``ae_model_prior_components``: (components, supervised)."""
+        require("ae_model_prior_components")
+        out, supervised = c_size_t(), c_int()
+        with self.handle.borrow() as m:
+            check(lib.ae_model_prior_components(m, byref(out), byref(supervised)))
+        return int(out.value), bool(supervised.value)
 
     def interpolate(self, a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
         """``ae_model_interpolate``: ``(steps, input_size)``; ``a``, ``b``: float32

@@ -25,7 +25,7 @@ from typing import Any, Dict, Optional, TextIO, Union
 #: Keys of the progress dictionaries given to a ``fit`` callback.
 PROGRESS_KEYS = ("epoch", "epochs", "batch", "batches", "train_loss", "validation_loss",
                  "learning_rate", "elapsed_seconds", "is_epoch_end", "epochs_completed",
-                 "reconstruction_loss", "kl_divergence")
+                 "reconstruction_loss", "kl_divergence", "discriminator_loss", "generator_loss")
 
 
 def _optional_field(progress: Any, name: str) -> Optional[float]:
@@ -55,6 +55,9 @@ def progress_dict(progress: Any, epochs_before: int) -> Dict[str, Any]:
         "epochs_completed": epochs_before + int(progress.epoch) + int(bool(progress.is_epoch_end)),
         "reconstruction_loss": _optional_field(progress, "reconstruction_loss"),
         "kl_divergence": _optional_field(progress, "kl_divergence"),
+        # An adversarial autoencoder's regularization phases (None for other models).
+        "discriminator_loss": _optional_field(progress, "discriminator_loss"),
+        "generator_loss": _optional_field(progress, "generator_loss"),
     }
 
 
@@ -140,6 +143,9 @@ class ProgressPrinter:
         line = f"epoch {p['epoch'] + 1}/{p['epochs']} loss {_loss(p['train_loss'], 6)}"
         if p.get("kl_divergence") is not None:
             line += f" kl {_loss(p['kl_divergence'], 6)}"
+        if p.get("discriminator_loss") is not None:
+            line += (f" recon {_loss(p['reconstruction_loss'], 6)} disc {_loss(p['discriminator_loss'], 4)}"
+                     f" gen {_loss(p['generator_loss'], 4)}")
         if p["validation_loss"] is not None:
             line += f" val_loss {_loss(p['validation_loss'], 6)}"
         line += f" lr {p['learning_rate']:g} time {p['elapsed_seconds'] - self._last_epoch_end:.1f}s"

@@ -10,6 +10,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from ._arrays import as_mask, as_samples
+from ._errors import ShapeError
 from ._fit import FitSettings, ProgressCallback, TrainingOutcome, train
 from ._native import NativeModel
 from ._segmentation import as_labels, check_classes, hold_out, ignore_index, split_holding_out
@@ -17,6 +18,27 @@ from ._sequences import SequenceBatch, full_lengths, refuse_lengths
 from ._vocabulary import CharacterVocabulary
 
 __all__ = ["TrainingData"]
+
+
+def component_labels(native: NativeModel, y: Any, name: str, n: int) -> np.ndarray:
+    """The supervised prior's labels of an adversarial autoencoder: one int32 component per
+    sample, shaped ``(n, 1)``."""
+    components, _ = native.prior_components()
+    if y is None:
+        raise ValueError(f"{name} is required: the supervised mixture prior picks each sample's "
+                         f"component from its label; call fit(X, y) with y of shape (n,), values "
+                         f"in 0..{components - 1}")
+    values = np.asarray(y)
+    if values.shape not in ((n,), (n, 1)):
+        raise ShapeError(f"{name} has shape {values.shape}; expected ({n},): one label per sample")
+    if values.dtype.kind not in "iub" and not (values.dtype.kind == "f" and np.all(values == np.round(values))):
+        raise ValueError(f"{name} must hold integer labels, got {values.dtype}")
+    labels = np.ascontiguousarray(values.reshape(n, 1), dtype=np.int32)
+    bad = np.flatnonzero((labels < 0) | (labels >= components))
+    if bad.size:
+        raise ValueError(f"{name}[{int(bad[0])}] = {int(labels[bad[0], 0])} is not a component of "
+                         f"the prior in 0..{components - 1}")
+    return labels
 
 
 @dataclass
@@ -66,6 +88,8 @@ class TrainingData:
                 raise ValueError("mask is for reconstruction models (inpainting); a segmentation "
                                  "model leaves positions out of the loss by their label: give them "
                                  f"the ignore index, {ignore_index(native.spec)}")
+        elif native.is_adversarial and native.prior_components()[1]:
+            labels = component_labels(native, y, "y", data.shape[0])
         validation, validation_labels = cls._validation(native, validation_data)
         matrix = None
         if mask is not None:

@@ -27,7 +27,7 @@ from ._sklearn import SklearnMixin
 from ._spec import SpecLike, as_dict, to_json
 from ._weights import WeightsMixin
 
-__all__ = ["Model", "Autoencoder", "VariationalAutoencoder", "SegmentationNetwork",
+__all__ = ["Model", "Autoencoder", "VariationalAutoencoder", "SegmentationNetwork", "AdversarialAutoencoder",
            "TrainReport", "ProgressCallback", "register_kind", "kind_of"]
 
 #: The class of each kind of model ("reconstruction", "variational", "segmentation"), filled in
@@ -48,6 +48,8 @@ def kind_of(native: NativeModel) -> str:
     """What a native model does: "segmentation", "variational" or "reconstruction"."""
     if native.is_segmentation:
         return "segmentation"
+    if native.is_adversarial:
+        return "adversarial"
     return "variational" if native.is_variational else "reconstruction"
 
 
@@ -379,3 +381,4 @@ def model_class(cls: Type[Model], native: NativeModel, origin: str) -> Type[Mode
 # defined after Model, which they derive from, and registering their kinds on import.
 from ._autoencoder import Autoencoder, VariationalAutoencoder  # noqa: E402
 from ._segmentation_network import SegmentationNetwork  # noqa: E402
+from ._adversarial_autoencoder import AdversarialAutoencoder  # noqa: E402

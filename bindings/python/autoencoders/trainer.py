@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from ctypes import byref, c_double, c_size_t
-from typing import Any
+from typing import Any, Dict, Optional
 
 from . import _library
 from ._arrays import as_mask, as_samples, float_pointer, int32_pointer
@@ -15,6 +16,7 @@ from ._native import NativeModel
 from ._native_sequences import require
 from ._segmentation import as_labels
 from ._sequences import SequenceBatch, refuse_lengths
+from ._training_data import component_labels
 from .model import Autoencoder, Model
 
 __all__ = ["Trainer"]
@@ -113,9 +115,19 @@ class Trainer:
                 check(lib.ae_trainer_step_labels(t, float_pointer(data), int32_pointer(targets),
                                                  data.shape[0], data.size, targets.size,
                                                  byref(loss)))
+        elif native.is_adversarial and labels is not None and native.prior_components()[1]:
+            # The supervised prior of an adversarial autoencoder: one component per sample.
+            if mask is not None:
+                raise ValueError("mask cannot be combined with the labels of a supervised prior")
+            targets = component_labels(native, labels, "labels", data.shape[0])
+            with self._handle.borrow() as t:
+                check(lib.ae_trainer_step_labels(t, float_pointer(data), int32_pointer(targets),
+                                                 data.shape[0], data.size, targets.size,
+                                                 byref(loss)))
         elif labels is not None:
-            raise ValueError("labels are for segmentation models; this model reconstructs its "
-                             "input (its target is the batch itself)")
+            raise ValueError("labels are for segmentation models and the supervised prior of an "
+                             "adversarial autoencoder; this model reconstructs its input (its "
+                             "target is the batch itself)")
         elif mask is None:
             with self._handle.borrow() as t:
                 check(lib.ae_trainer_step(t, float_pointer(data), data.shape[0], data.size,
@@ -126,6 +138,16 @@ class Trainer:
                 check(lib.ae_trainer_step_masked(t, float_pointer(data), float_pointer(matrix),
                                                  data.shape[0], data.size, byref(loss)))
         return float(loss.value)
+
+    @property
+    def last_losses(self) -> Dict[str, Optional[float]]:
+        """The losses of the last step: ``reconstruction`` and, for an adversarial autoencoder,
+        ``discriminator`` and ``generator`` (None for other models and before the first step)."""
+        values = [c_double(), c_double(), c_double()]
+        with self._handle.borrow() as t:
+            check(lib.ae_trainer_last_losses(t, byref(values[0]), byref(values[1]), byref(values[2])))
+        return {name: None if math.isnan(v.value) else float(v.value)
+                for name, v in zip(("reconstruction", "discriminator", "generator"), values)}
 
     def _step_sequences(self, sequences: SequenceBatch) -> float:
         """``ae_trainer_step_sequences`` or ``ae_trainer_step_tokens``."""

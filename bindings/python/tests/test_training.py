@@ -92,7 +92,8 @@ def test_callback_false_stops_training(model, data):
     assert [p["epoch"] for p in seen] == [0, 1] and all(p["is_epoch_end"] for p in seen)
     assert set(seen[0]) == {"epoch", "epochs", "batch", "batches", "train_loss", "validation_loss",
                             "learning_rate", "elapsed_seconds", "is_epoch_end", "epochs_completed",
-                            "reconstruction_loss", "kl_divergence"}
+                            "reconstruction_loss", "kl_divergence",
+                            "discriminator_loss", "generator_loss"}
     assert seen[1]["epochs_completed"] == 2 and seen[0]["epochs"] == 10
 
 
