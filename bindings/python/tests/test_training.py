@@ -323,7 +323,7 @@ import autoencoders as ae
 import signal
 signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job may inherit SIG_IGN
 x = np.random.default_rng(0).random((400000, 64), dtype=np.float32)
-model = ae.Autoencoder.dense(64, hidden=[256], code_size=8, verbose=0)
+model = ae.Autoencoder.dense(64, hidden=[1024], code_size=8, verbose=0)  # an epoch of 15-60 s
 print("training", flush=True)
 started = time.perf_counter()
 try:
@@ -347,4 +347,6 @@ except KeyboardInterrupt:
         pytest.skip(f"the epoch ended before the signal arrived ({output.strip()})")
     # The core counts the interrupted epoch as completed (see the report), so 0 or 1.
     assert output.startswith(("interrupted 0", "interrupted 1")), output + errors
-    assert reaction < 2.0
+    # A batch takes well under a millisecond; 5 s leaves room for a loaded machine's scheduler
+    # and is still a small part of the epoch (so the signal was not seen only at its end).
+    assert reaction < 5.0
