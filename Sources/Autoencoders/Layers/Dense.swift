@@ -19,6 +19,8 @@ public final class Dense: Layer {
     private(set) var weightGradient: UnsafeMutablePointer<Float>! = nil
     private(set) var bias: UnsafeMutablePointer<Float>? = nil       // [out]
     private var biasGradient: UnsafeMutablePointer<Float>? = nil
+    /// The int8 weights of a quantised model (Quantization/), or nil: forward then runs on them.
+    var int8: Int8Weights? = nil
 
     public init(inputFeatures: Int, outputFeatures: Int, bias: Bool = true,
                 initializer: Initializer = .heUniform, tiedTo: Dense? = nil) {
@@ -56,6 +58,13 @@ public final class Dense: Layer {
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
         let n = io.batch, input = io.input, output = io.output
         let tied = tiedTo != nil
+        if let int8 {
+            if int8.calibrating {
+                int8.observe(input, count: n * inputFeatures)
+            } else {
+                return int8.dense(input, batch: n, bias: bias, output: output)
+            }
+        }
         if n == 1 {
             // One sample: a matrix–vector product has far less overhead than a GEMM.
             if let bias { output.update(from: bias, count: outputFeatures) }
