@@ -22,7 +22,7 @@ final class Int8Tests: TemporaryDirectoryTestCase {
 
     func testEveryKernelMatchesThePortableOneExactly() throws {
         var random = RandomGenerator(seed: 9)
-        for (m, n, k) in [(1, 1, 1), (3, 5, 17), (7, 13, 64), (2, 4, 128), (5, 9, 200), (64, 33, 784), (1, 7, 65536)] {
+        for (m, n, k) in [(1, 1, 1), (3, 5, 17), (7, 13, 64), (2, 4, 128), (5, 9, 200), (64, 33, 784), (17, 70, 100), (1, 7, 65536)] {
             let a = (0..<m * k).map { _ in UInt8(truncatingIfNeeded: Int(random.uniform(0, 256))) }
             // Extremes included: 255 · −128 is the largest product in magnitude.
             var b = (0..<n * k).map { _ in Int8(truncatingIfNeeded: Int(random.uniform(-128, 128))) }
@@ -35,6 +35,9 @@ final class Int8Tests: TemporaryDirectoryTestCase {
             for kernel in Int8GEMM.kernelNames where Int8GEMM.isSupported(kernel) {
                 let result = try Int8GEMM.multiply(kernel: kernel, m: m, n: n, k: k, a: a, b: b)
                 XCTAssertEqual(result, reference, "\(kernel) m \(m) n \(n) k \(k)")
+            }
+            if Int8GEMM.isSupported("avx512vnni") {
+                XCTAssertEqual(try Int8GEMM.multiplyPacked(m: m, n: n, k: k, a: a, b: b), reference, "packed m \(m) n \(n) k \(k)")
             }
         }
         // All 255 against all −128 over k = 65536: the largest sums stay exact.
@@ -128,6 +131,21 @@ final class Int8Tests: TemporaryDirectoryTestCase {
     func testConvolutionalModelDynamic() throws { try assertCloseToFloat(Self.convSpec, calibrate: false, layers: 3) }
     func testConvolutionalModelCalibrated() throws { try assertCloseToFloat(Self.convSpec, calibrate: true, layers: 3) }
 
+    func testSignalAndVolumeConvolutionsShareTheInt8Path() throws {
+        for spec in [
+            #"{"input_shape": [2, 30], "encoder": [{"type": "conv1d", "filters": 5, "kernel": 3, "padding": 1, "activation": "tanh"}], "decoder": [{"type": "conv1d", "filters": 2, "kernel": 3, "padding": 1}], "loss": "mse"}"#,
+            #"{"input_shape": [1, 6, 6, 6], "encoder": [{"type": "conv3d", "filters": 3, "kernel": 3, "padding": 1, "activation": "tanh"}], "decoder": [{"type": "conv3d", "filters": 1, "kernel": 1}], "loss": "mse"}"#,
+        ] {
+            let model = try Model(json: spec)
+            let quantized = try model.quantizedInt8()
+            XCTAssertEqual(quantized.int8QuantizedLayers.count, 2)
+            let x = randomValues(3 * model.inputSize, -1, 1, seed: 8)
+            let float = try reconstruction(model, x, rows: 3), int8 = try reconstruction(quantized, x, rows: 3)
+            assertClose(int8, float, relative: 0.03, "\(model.inputShape)")
+            XCTAssertNotEqual(int8, float)
+        }
+    }
+
     func testDynamicRangesArePerSample() throws {
         let (model, x, rows) = try trained(Self.denseSpec, epochs: 2)
         let quantized = try model.quantizedInt8()
@@ -194,7 +212,7 @@ final class Int8Tests: TemporaryDirectoryTestCase {
     func testOldLibrariesRefuseAnInt8FileAndFloatFilesKeepTheirFormat() throws {
         let model = try Model(json: Self.denseSpec)
         let floatHeader = try model.serialized()
-        try floatHeader.withUnsafeBytes { raw in
+        floatHeader.withUnsafeBytes { raw in
             let text = String(decoding: raw, as: UTF8.self)
             XCTAssertTrue(text.contains("\"format_version\":\"2\""))
         }

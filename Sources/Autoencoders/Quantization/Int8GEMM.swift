@@ -48,4 +48,30 @@ public enum Int8GEMM {
         guard status == 0 else { throw .unsupported("kernel: the \(name) int8 kernel cannot run on this CPU or OS") }
         return c
     }
+
+    /// The same product with the packed AVX-512 VNNI batch kernel (b packed as the int8 layers
+    /// pack their weights; k padded to a multiple of 4 with zeros): for tests.
+    public static func multiplyPacked(m: Int, n: Int, k: Int, a: [UInt8], b: [Int8]) throws(AutoencoderError) -> [Int32] {
+        guard m >= 0, n >= 1, k >= 1, k <= Int8Weights.maxColumns, a.count == m * k, b.count == n * k else {
+            throw .shapeMismatch("a must hold m·k and b n·k values, with n, k ≥ 1 and k ≤ \(Int8Weights.maxColumns)")
+        }
+        let k4 = (k + 3) / 4 * 4
+        var a4 = [UInt8](repeating: 0, count: max(m * k4, 1)), b4 = [Int8](repeating: 0, count: n * k4)
+        for i in 0..<m { for p in 0..<k { a4[i * k4 + p] = a[i * k + p] } }
+        for j in 0..<n { for p in 0..<k { b4[j * k4 + p] = b[j * k + p] } }
+        var packed = [Int8](repeating: 0, count: aeg_int8_packed_size(n, k4))
+        var c = [Int32](repeating: 0, count: max(m * n, 1))
+        let status = b4.withUnsafeBufferPointer { bp in
+            packed.withUnsafeMutableBufferPointer { pp in
+                aeg_int8_pack(n, k4, bp.baseAddress, k4, pp.baseAddress)
+                return a4.withUnsafeBufferPointer { ap in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        aeg_gemm_u8s8_packed(m, n, k4, ap.baseAddress, k4, pp.baseAddress, cp.baseAddress, n)
+                    }
+                }
+            }
+        }
+        guard status == 0 else { throw .unsupported("kernel: the packed avx512vnni int8 kernel cannot run on this CPU or OS") }
+        return Array(c.prefix(m * n))
+    }
 }

@@ -57,6 +57,8 @@ public final class Int8Weights {
     let scales: UnsafeMutablePointer<Float>
     /// Σ_p q[o, p], [rows], for the zero point's term.
     let sums: UnsafeMutablePointer<Int32>
+    /// q packed for the AVX-512 VNNI batch kernel (`aeg_int8_pack`), or nil where the CPU lacks it.
+    private(set) var packed: UnsafeMutablePointer<Int8>? = nil
     /// The fixed input range of a calibrated model, or nil for dynamic ranges.
     var calibrated: Int8ActivationRange?
     /// While calibrating: the layer runs in float and records the range of its inputs here.
@@ -82,6 +84,7 @@ public final class Int8Weights {
     }
 
     deinit {
+        free(packed)
         free(values)
         free(scales)
         free(sums)
@@ -105,6 +108,7 @@ public final class Int8Weights {
             }
             sums[o] = sum
         }
+        pack()
     }
 
     /// Weights read from a model file: q `[rows, columns]` (unpadded) and s `[rows]`.
@@ -128,6 +132,16 @@ public final class Int8Weights {
             }
             sums[o] = sum
         }
+    }
+
+    /// Packs q for the VNNI batch kernel, where the CPU has it (a failed allocation leaves the
+    /// unpacked kernels in use).
+    private func pack() {
+        guard aeg_int8_kernel_supported(AEG_INT8_AVX512VNNI) != 0,
+              let raw = malloc(aeg_int8_packed_size(rows, stride)) else { return }
+        let target = raw.bindMemory(to: Int8.self, capacity: aeg_int8_packed_size(rows, stride))
+        aeg_int8_pack(rows, stride, values, stride, target)
+        packed = target
     }
 
     /// Writes s[o] · q[o, p] into the float weight `[rows, columns]`, so float code that reads the
@@ -182,7 +196,7 @@ public final class Int8Weights {
                         ranges.initializeElement(at: i, to: r)
                         aeg_quantize_u8(1, columns, row, columns, 1, r.scale, r.zeroPoint, q + i * stride, stride)
                     }
-                    aeg_gemm_u8s8(batch, rows, stride, q, stride, values, stride, acc, rows)
+                    aeg_gemm_u8s8_weights(batch, rows, stride, q, stride, values, stride, packed, acc, rows)
                     for i in 0..<batch {
                         aeg_dequantize(1, rows, acc + i * rows, rows, ranges[i].scale, ranges[i].zeroPoint, sums, scales,
                                        bias, output + i * rows, rows, 1)
@@ -202,7 +216,7 @@ public final class Int8Weights {
                 let q = quantized.baseAddress!, acc = sums32.baseAddress!
                 // Position p's column (stride ld between its values) becomes row p of q.
                 aeg_quantize_u8(count, columns, columnsMatrix, 1, ld, r.scale, r.zeroPoint, q, stride)
-                aeg_gemm_u8s8(count, rows, stride, q, stride, values, stride, acc, rows)
+                aeg_gemm_u8s8_weights(count, rows, stride, q, stride, values, stride, packed, acc, rows)
                 aeg_dequantize(count, rows, acc, rows, r.scale, r.zeroPoint, sums, scales, bias, output, 1, ldy)
             }
         }

@@ -74,6 +74,17 @@ int aeg_int8_kernel_supported(aeg_int8_kernel kernel);
 /// -2 the CPU or OS lacks what it needs (the reason in `reason`); the kernel is then unchanged.
 int aeg_int8_select(const char *name, char *reason, size_t reason_size);
 
+/// Bytes of B [n, k] packed for the AVX-512 VNNI batch kernel (panels of 32 columns, groups of 4 k).
+size_t aeg_int8_packed_size(long n, long k);
+/// Packs B [n, k] (row stride ldb) into `packed` (aeg_int8_packed_size bytes), zero padded.
+void aeg_int8_pack(long n, long k, const int8_t *b, long ldb, int8_t *packed);
+/// aeg_gemm_u8s8 on packed B with the VNNI batch kernel (k a multiple of 4); -2 where it cannot run.
+int aeg_gemm_u8s8_packed(long m, long n, long k, const uint8_t *a, long lda, const int8_t *packed, int32_t *c, long ldc);
+/// The weights' product: the packed VNNI kernel when `packed` is given and the kernel in use is
+/// avx512vnni, else aeg_gemm_u8s8 on B. Same integers either way.
+void aeg_gemm_u8s8_weights(long m, long n, long k, const uint8_t *a, long lda, const int8_t *b, long ldb,
+                           const int8_t *packed, int32_t *c, long ldc);
+
 /// The smallest and largest of count values x[i * stride], with 0 always inside the range.
 void aeg_range(long count, const float *x, long stride, float *low, float *high);
 /// out[i, p] = clamp(round(x[i * row_stride + p * element_stride] / scale) + zero_point, 0, 255)
