@@ -12,7 +12,8 @@
 //               (the saturating form is vpdpbusds), AVX-512F + AVX512_VNNI.
 //
 // Exactness needs the int32 sums not to overflow: k · 255 · 128 < 2^31, i.e. k <= 65793; the
-// callers (Int8Weights.swift) keep k <= 65536. Each SIMD kernel is compiled for its instruction
+// callers (Int8Weights.swift) keep k <= 32768, so that the dequantisation's acc − z · Σq also fits
+// an int32 (and vectorises). Each SIMD kernel is compiled for its instruction
 // set by a function attribute only and runs only where aeg_int8_kernel_supported says the CPU
 // and the OS support it (CPUID, XGETBV, as cpu.c does for the float kernels).
 #define _GNU_SOURCE
@@ -439,12 +440,12 @@ void aeg_dequantize(long m, long n, const int32_t *acc, long ldc, float a_scale,
         float *oi = out + i * row_stride;
         if (column_stride == 1) {
             for (long j = 0; j < n; j++) {
-                float v = a_scale * b_scales[j] * (float)((int64_t)ci[j] - (int64_t)a_zero * b_sums[j]);
+                float v = a_scale * b_scales[j] * (float)(ci[j] - a_zero * b_sums[j]);
                 oi[j] = bias ? v + bias[j] : v;
             }
         } else {
             for (long j = 0; j < n; j++) {
-                float v = a_scale * b_scales[j] * (float)((int64_t)ci[j] - (int64_t)a_zero * b_sums[j]);
+                float v = a_scale * b_scales[j] * (float)(ci[j] - a_zero * b_sums[j]);
                 oi[j * column_stride] = bias ? v + bias[j] : v;
             }
         }

@@ -44,8 +44,9 @@ public struct Int8ActivationRange: Sendable, Equatable {
 /// batch) or fixed by calibration (`calibrated`). Rows are stored padded with zeros to a multiple
 /// of 64 bytes, the SIMD kernels' step.
 public final class Int8Weights {
-    /// The widest row (input features, or a convolution's in · kᵈ) with exact int32 sums.
-    public static let maxColumns = 65536
+    /// The widest row (input features, or a convolution's in · kᵈ): the int32 sums, and their
+    /// difference with z · Σq in the dequantisation, stay exact (2 · 255 · 128 · 32768 < 2³¹).
+    public static let maxColumns = 32768
 
     let rows: Int
     let columns: Int
@@ -132,6 +133,7 @@ public final class Int8Weights {
             }
             sums[o] = sum
         }
+        pack()
     }
 
     /// Packs q for the VNNI batch kernel, where the CPU has it (a failed allocation leaves the
