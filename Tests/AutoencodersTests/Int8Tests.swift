@@ -149,16 +149,20 @@ final class Int8Tests: TemporaryDirectoryTestCase {
         }
     }
 
-    func testConvolutionSplitAcrossThreadsGivesTheSameResults() throws {
-        let model = try Model(json: Self.convSpec)
-        let quantized = try model.quantizedInt8()
-        let x = randomValues(8 * model.inputSize, 0, 1, seed: 21)
-        let saved = BLAS.threadCount
-        defer { BLAS.threadCount = saved }
-        BLAS.threadCount = 1
-        let one = try reconstruction(quantized, x, rows: 8)
-        BLAS.threadCount = 2
-        assertIdentical(try reconstruction(quantized, x, rows: 8), one, "2 threads against 1")
+    func testBatchesSplitAcrossThreadsGiveTheSameResults() throws {
+        let wide = #"{"input_size": 300, "encoder": [{"type": "dense", "units": 200, "activation": "relu"}], "decoder": [{"type": "dense", "units": 300}], "loss": "mse"}"#
+        for spec in [Self.convSpec, wide] {
+            let model = try Model(json: spec)
+            let quantized = try model.quantizedInt8()
+            let rows = 64
+            let x = randomValues(rows * model.inputSize, 0, 1, seed: 21)
+            let saved = BLAS.threadCount
+            defer { BLAS.threadCount = saved }
+            BLAS.threadCount = 1
+            let one = try reconstruction(quantized, x, rows: rows)
+            BLAS.threadCount = 2
+            assertIdentical(try reconstruction(quantized, x, rows: rows), one, "2 threads against 1")
+        }
     }
 
     func testCorruptedInt8SectionsAreRefused() throws {

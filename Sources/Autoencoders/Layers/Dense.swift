@@ -62,7 +62,14 @@ public final class Dense: Layer {
             if int8.calibrating {
                 int8.observe(input, count: n * inputFeatures)
             } else {
-                return int8.dense(input, batch: n, bias: bias, output: output)
+                // Each sample is quantised and dequantised on its own, so the batch splits across
+                // threads (`Parallel`) with the same results.
+                let inputs = inputFeatures, outputs = outputFeatures, bias = bias
+                Parallel.forEachPart(count: n, work: n * inputs * outputs, scratch: io.scratch) { _, samples, _ in
+                    int8.dense(input + samples.lowerBound * inputs, batch: samples.count, bias: bias,
+                               output: output + samples.lowerBound * outputs)
+                }
+                return
             }
         }
         if n == 1 {
