@@ -170,3 +170,16 @@ compression: library
 	python3 examples/python/compression.py
 
 .PHONY: compression
+
+# Evidence for int8 inference (docs/RESULTS.md and docs/BENCHMARKS.md, "int8 inference"): MNIST
+# reconstruction error and one-class anomaly AUC of int8 against float models (dense and conv),
+# file sizes, and W3 / W5 latency beside ONNX Runtime's quantize_dynamic model, in one run. Uses
+# build/bench-venv when it exists (`make bench-setup`, for onnxruntime), else python3 (this
+# library only). A few minutes on 2 cores.
+INT8_PYTHON ?= $(if $(wildcard $(BENCH_VENV)/bin/python),$(BENCH_VENV)/bin/python,$(PYTHON))
+int8: library
+	@mkdir -p build/bench
+	cc -std=c99 -O2 -Wall -Wextra -Iinclude -o build/bench/bench bench/bench.c -Lbuild/lib -Wl,-rpath,"$$PWD/build/lib" -lautoencoders -lm
+	$(INT8_PYTHON) examples/python/int8_evidence.py
+
+.PHONY: int8

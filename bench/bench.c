@@ -289,6 +289,34 @@ static double batch_throughput(const ae_model *model, const float *data) {
     return 256 / median(times, 200);
 }
 
+/* bench --latency MODEL.aem THREADS: one-sample latency (median of 2,000 calls after 300, as W3)
+ * and batch-256 throughput (median of 200 calls after 20) of any model file, e.g. the float and
+ * int8 models of examples/python/int8_evidence.py. Inputs: deterministic values in [0, 1). */
+static int latency_of_file(const char *path, int threads) {
+    ae_model *model;
+    size_t features;
+    if (ae_model_load(path, &model) != AE_OK || ae_model_input_size(model, &features) != AE_OK) die("ae_model_load");
+    if (ae_set_num_threads(threads) != AE_OK) die("ae_set_num_threads");
+    float *data = malloc(256 * features * sizeof(float)), *output = malloc(256 * features * sizeof(float));
+    for (size_t i = 0; i < 256 * features; i++) data[i] = (float)((i * 2654435761u) % 1000) / 1000.0f;
+    double one = latency(model, data, features, 300, 2000);
+    double times[200];
+    for (int i = 0; i < 20; i++) ae_model_reconstruct(model, data, 256, 256 * features, output, 256 * features);
+    for (int i = 0; i < 200; i++) {
+        double start = now();
+        if (ae_model_reconstruct(model, data, 256, 256 * features, output, 256 * features) != AE_OK) die("ae_model_reconstruct");
+        times[i] = now() - start;
+    }
+    int is_int8 = 0;
+    ae_model_is_int8(model, &is_int8);
+    printf("latency %s threads %d int8 %d kernel %s one-sample-us %.3f batch256-samples/s %.1f load %.2f\n", path, threads,
+           is_int8, is_int8 ? ae_int8_kernel_name() : ae_gemm_kernel_name(), one, 256 / median(times, 200), load_average());
+    free(data);
+    free(output);
+    ae_model_free(model);
+    return 0;
+}
+
 /* Child: prints the monotonic time at which a W1 model and its optimizer are ready. */
 static int cold_start_child(void) {
     ae_model *model;
@@ -425,6 +453,7 @@ int main(int argc, char **argv) {
         free(data);
         return 0;
     }
+    if (argc == 4 && strcmp(argv[1], "--latency") == 0) return latency_of_file(argv[2], atoi(argv[3]));
     if (argc == 2 && strcmp(argv[1], "--info") == 0) {
         printf("libautoencoders %s, GEMM: %s\n", ae_version_string(), ae_gemm_kernel_description());
         return 0;
@@ -484,7 +513,7 @@ int main(int argc, char **argv) {
     }
     if (argc < 2) {
         fprintf(stderr, "usage: %s DATA_DIR [--quick | --workload NAME THREADS [--quick] | --w6 [REPEATS [THREADS]]]"
-                        " | --w7 THREADS EPOCHS | --w2 THREADS REPEATS [DATA_DIR] | --info\n", argv[0]);
+                        " | --w7 THREADS EPOCHS | --w2 THREADS REPEATS [DATA_DIR] | --latency MODEL.aem THREADS | --info\n", argv[0]);
         return 2;
     }
     int quick = argc > 2 && strcmp(argv[2], "--quick") == 0;

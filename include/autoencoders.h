@@ -581,6 +581,60 @@ AE_API ae_status ae_model_get_threshold(const ae_model *model, float *threshold,
 AE_API ae_status ae_model_predict(const ae_model *model, const float *input, size_t n, size_t input_count,
                                   int32_t *labels, size_t labels_count);
 
+/* ==== int8 inference ======================================================================= */
+/* An int8 model is an inference-only copy of a trained model whose dense and convolutional
+ * weights are quantised to 8 bits, per output row (a dense layer's output feature, a convolution's
+ * filter), symmetric: W[o, :] ~ s[o] * q[o, :], s[o] = max|W[o, :]| / 127, q in -127..127. Each
+ * such layer quantises its input to unsigned 8 bits (asymmetric, x ~ s_x * (q_x - z)), multiplies
+ * in int8 with int32 sums (AVX-512 VNNI, AVX2 or portable C: bit-identical integers), then
+ * dequantises and adds the bias in float. The input ranges are either dynamic (each sample's own
+ * minimum and maximum, so a sample's result does not depend on its batch) or calibrated (fixed per
+ * layer from data passed at quantisation: the range each layer's input takes on it).
+ *
+ * ae_model_encode, _decode, _reconstruct, _score, _save, _load, the codec and the anomaly
+ * threshold work unchanged on an int8 model; it saves in model-file format 5 (its int8 weights as
+ * I8 tensors: about a quarter of the float file; docs/FILE_FORMAT.md). Training it, and
+ * ae_model_set_parameter, are refused with AE_ERR_UNSUPPORTED ("this is an int8 model, for
+ * inference only"); ae_model_get_parameter returns the dequantised weights s[o] * q[o, p].
+ *
+ * Layers with a weight matrix but no int8 path -- tied dense decoders, transposed convolutions,
+ * recurrent (LSTM, GRU) and time-distributed dense layers -- keep their float weights and run in
+ * float (a documented fallback; ae_model_int8_info counts them), unless AE_INT8_REQUIRE_ALL asks
+ * for an error naming the first such layer. Normalisation and embedding layers always run in
+ * float. */
+
+/* ae_model_quantize_int8's flags. */
+#define AE_INT8_REQUIRE_ALL 1 /* refuse (AE_ERR_UNSUPPORTED, naming the layer) rather than fall back */
+
+/* Creates an int8 copy of `model` in *out (free it with ae_model_free); `model` is not changed.
+ *   calibration  n samples (count = n * input size floats) to calibrate the input ranges on, or
+ *                NULL (with n = count = 0) for dynamic ranges
+ *   flags        0 or AE_INT8_REQUIRE_ALL
+ * The copy keeps the spec, input scaling, anomaly threshold, code quantiser and epoch count, and
+ * drops the optimizer state.
+ * Errors: AE_ERR_INVALID_ARGUMENT (NULL out, unknown flags, n = 0 with calibration data, n or
+ * count non-zero without), AE_ERR_SHAPE (count), AE_ERR_NUMERIC (non-finite calibration data),
+ * AE_ERR_UNSUPPORTED (the model is int8 already, has no dense or convolutional layer, or --
+ * with AE_INT8_REQUIRE_ALL -- has a layer without an int8 path, e.g. "layer encoder.0 (lstm) has
+ * no int8 path: recurrent layers have no int8 path; ..."). */
+AE_API ae_status ae_model_quantize_int8(const ae_model *model, const float *calibration, size_t n, size_t count,
+                                        int flags, ae_model **out);
+/* *out receives 1 for an int8 model, 0 for a float one. */
+AE_API ae_status ae_model_is_int8(const ae_model *model, int *out);
+/* For an int8 model: the number of layers that run in int8, of those with a weight matrix that
+ * run in float (the fallback), and whether the input ranges are calibrated (1) or dynamic (0); all
+ * 0 for a float model. Any pointer may be NULL. */
+AE_API ae_status ae_model_int8_info(const ae_model *model, size_t *quantized_layers, size_t *fallback_layers,
+                                    int *calibrated);
+/* The int8 GEMM kernel in use: "avx512vnni", "avx2" or "portable" (the best this CPU and OS run,
+ * or the one the environment variable AE_GEMM_INT8 names). Static storage; never NULL. */
+AE_API const char *ae_int8_kernel_name(void);
+/* Selects the int8 kernel, process-wide: "auto", "avx512vnni", "avx2" or "portable".
+ * Errors: AE_ERR_INVALID_ARGUMENT (NULL, unknown name), AE_ERR_UNSUPPORTED (the CPU or the OS
+ * lacks what the kernel needs: "the avx512vnni int8 kernel cannot run here: this CPU lacks
+ * AVX512_VNNI (CPUID leaf 7, ECX bit 11)"); the kernel in use is then unchanged. */
+AE_API ae_status ae_set_int8_kernel(const char *name);
+
 /* ==== Compression =========================================================================== */
 
 /* A model that reconstructs floats and decodes from its code alone (ae_model_can_decode) is a

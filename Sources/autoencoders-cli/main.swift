@@ -45,6 +45,8 @@ let commands: [Command] = [
             options: AnomalyCommand.predictOptions, run: AnomalyCommand.predict),
     Command(name: "quantize", summary: "fit the code quantiser that compression needs", usage: CompressionCommand.quantizeUsage,
             options: CompressionCommand.quantizeOptions, positionals: ["--model", "--data"], run: CompressionCommand.quantize),
+    Command(name: "quantize-int8", summary: "an int8 copy of a model for inference (weights in 8 bits)", usage: Int8Command.usage,
+            options: Int8Command.options, positionals: ["--model", "--out"], run: Int8Command.run),
     Command(name: "compress", summary: "compress samples to a .aec file with a quantised model", usage: CompressionCommand.compressUsage,
             options: CompressionCommand.compressOptions, positionals: ["--model", "--data", "--out"], run: CompressionCommand.compress),
     Command(name: "decompress", summary: "decode a .aec file back to samples", usage: CompressionCommand.decompressUsage,

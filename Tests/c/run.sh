@@ -9,9 +9,10 @@
 #      sequences                      issue 11: sequences with lengths, token models, their bad inputs
 #      compression                    issue 16: quantiser, compress/decompress, truncated/corrupted/foreign files
 #      adversarial                    issue 16: adversarial autoencoders: phases, losses, prior, labels, file
+#      int8                           issue 13.5: int8 models: quantise, infer, save/load, refusals, fallback, kernels
 #      unload                         dlopen, use from a thread, dlclose while it runs, reopen
 #   4. symbols.sh                     exports == header declarations, SONAME, no Swift runtime deps
-#   5. valgrind                       roundtrip --quick, abi_misuse, modelfile --quick, sequences, compression: no errors, no definite/indirect leaks
+#   5. valgrind                       roundtrip --quick, abi_misuse, modelfile --quick, sequences, compression, int8: no errors, no definite/indirect leaks
 #
 # Uses the release library at .build/release/libautoencoders.so, brought up to date first with
 # `make swift-release` (the Makefile's release flags; so a stale library is never tested);
@@ -61,7 +62,7 @@ name="header compiles as C++11 (-pedantic)"
 step g++ -std=c++11 -Wall -Wextra -Werror -pedantic -I include -c Tests/c/header_cxx.cpp -o "$out/header_cxx.o"
 
 # 2, 3. Build and run the test programs.
-for program in abi_misuse roundtrip bounds modelfile sequences compression adversarial; do
+for program in abi_misuse roundtrip bounds modelfile sequences compression adversarial int8; do
     name="$program compiles"
     if ! step gcc "${CFLAGS[@]}" "Tests/c/$program.c" -o "$out/$program" "${LDFLAGS[@]}"; then continue; fi
     "$out/$program" "$out/tmp" > "$out/$program.log" 2>&1
@@ -96,7 +97,7 @@ elif ! command -v valgrind > /dev/null; then
 else
     suppressions=()
     [ -f Tests/c/valgrind.supp ] && suppressions=(--suppressions=Tests/c/valgrind.supp)
-    for run in "roundtrip --quick" "abi_misuse" "modelfile --quick" "sequences" "compression" "adversarial"; do
+    for run in "roundtrip --quick" "abi_misuse" "modelfile --quick" "sequences" "compression" "adversarial" "int8"; do
         name="valgrind $run: no errors, no definite or indirect leaks"
         read -r -a command <<< "$run"
         log="$out/valgrind_${command[0]}.log"

@@ -918,9 +918,44 @@ assert "adversarial: 5 generated samples of [28, 28]" has_shape "$T/aae_samples.
 run inspect "$T/aae.aem" --json
 assert "inspect: an adversarial model is model-file format 4" python3 -c "
 import json; j = json.load(open('$T/out')); assert j['format_version'] == 4, j"
+# ---- int8 inference: quantize-int8 (issue 13.5) -----------------------------------------------
+run quantize-int8 "$MODEL" "$T/int8.aem"
+check "quantize-int8 MODEL OUT (dynamic)" 0
+assert "quantize-int8 prints the layers and the sizes" grep -qE '^int8: [0-9]+ layers quantised \(dynamic input ranges' "$T/out"
+run quantize-int8 "$MODEL" "$T/int8c.aem" --calibrate "$T/x.npy" --require-all
+check "quantize-int8 --calibrate DATA --require-all" 0
+assert "quantize-int8 --calibrate says calibrated" grep -qF 'calibrated input ranges' "$T/out"
+run reconstruct --model "$T/int8c.aem" --data "$T/x.npy" --out "$T/x_int8.npy"
+check "reconstruct with the int8 model" 0
+run reconstruct --model "$MODEL" --data "$T/x.npy" --out "$T/x_float.npy"
+assert "int8 reconstruction error within 2% of the float model's" python3 -c "
+import numpy as np
+x = np.load('$T/x.npy').astype(np.float64); f = np.load('$T/x_float.npy'); q = np.load('$T/x_int8.npy')
+ef = ((f - x) ** 2).mean(); eq = ((q - x) ** 2).mean()
+assert abs(eq - ef) / ef < 0.02, (ef, eq)"
+assert "the int8 file is under 40% of the float file" python3 -c "
+import os; assert os.path.getsize('$T/int8.aem') < 0.4 * os.path.getsize('$MODEL'), (os.path.getsize('$T/int8.aem'), os.path.getsize('$MODEL'))"
+run inspect "$T/int8c.aem"
+check "inspect an int8 model" 0
+assert "inspect shows 'int8 yes, inference only'" grep -qE '^int8 +yes, inference only: [0-9]+ layers in int8 \(calibrated' "$T/out"
+run inspect "$T/int8c.aem" --json
+assert "inspect --json: format 5 and the int8 object" python3 -c "
+import json; j = json.load(open('$T/out')); assert j['format_version'] == 5 and j['int8']['activations'] == 'calibrated' and len(j['int8']['layers']) > 0, j"
+run inspect "$MODEL" --json
+assert "inspect --json: int8 is null for a float model" python3 -c "
+import json; j = json.load(open('$T/out')); assert j['int8'] is None, j"
+run train --resume "$T/int8.aem" --data "$T/x.npy" --epochs 1 --out "$T/never.aem"
+check "training an int8 model: exit 1, says why" 1 "inference only"
+run quantize-int8 "$T/int8.aem" "$T/never.aem"
+check "quantize-int8 an int8 model: exit 1" 1 "already an int8 model"
+run quantize-int8 "$MODEL"
+check "quantize-int8 without OUT: a usage error" 2
+run quantize-int8 "$MODEL" "$T/never.aem" --calibrate "$T/small.csv"
+check "quantize-int8 --calibrate with the wrong width: exit 1" 1
+assert "no output file after the failures" test ! -e "$T/never.aem"
 
 # ---- help and version ------------------------------------------------------------------------
-for command in train encode decode reconstruct score segment generate interpolate threshold predict quantize compress decompress inspect version; do
+for command in train encode decode reconstruct score segment generate interpolate threshold predict quantize quantize-int8 compress decompress inspect version; do
     run "$command" --help
     if [ "$rc" -eq 0 ] && grep -q "^Usage: autoencoders $command" "$T/out"; then ok "$command --help"; else fail "$command --help"; fi
 done

@@ -12,6 +12,9 @@
 ///                      other metadata (ModelFileIntegrity.swift)
 ///     quantizer        only in files with a code quantiser (format 3): JSON with bits,
 ///                      frequency_bits and coder
+///     int8             only in int8 models (format 4): JSON with activations ("dynamic" or
+///                      "calibrated"), layers (the quantised nodes) and fallback (the nodes with a
+///                      weight matrix kept in float)
 ///     signature        only in files saved with a key: "hmac-sha256:<64 hex digits>" over the
 ///                      same message
 ///
@@ -26,16 +29,20 @@ public enum ModelFile {
     /// The version written for a model without optional sections (older libraries read it).
     public static let formatVersion = 2
     /// The version written when the model carries a code quantiser (tensors "quantizer.*" and the
-    /// metadata "quantizer"); the newest version this library reads.
+    /// metadata "quantizer").
     public static let quantizerFormatVersion = 3
     /// The version written for an adversarial autoencoder: its discriminator's parameters
     /// ("discriminator.*") and the state of the discriminator and generator optimizers
     /// ("discriminator_optimizer.*", "generator_optimizer.*", with their step counts in the
     /// training metadata). Older libraries could not read its spec anyway.
     public static let adversarialFormatVersion = 4
-    public static let newestFormatVersion = adversarialFormatVersion
     static let discriminatorOptimizerPrefix = "discriminator_optimizer"
     static let generatorOptimizerPrefix = "generator_optimizer"
+    /// The version written for an int8 model (Quantization/): its quantised weights are I8 tensors,
+    /// with "<layer>.weight_scale" and, when calibrated, "<layer>.input_range", and the metadata
+    /// "int8". Older libraries refuse such a file by its version, instead of misreading it.
+    public static let int8FormatVersion = 5
+    public static let newestFormatVersion = int8FormatVersion
 
     /// A model from file bytes in memory; `source` names them in errors (a path, or "model bytes").
     /// With a key, the file must carry a signature made with that key.

@@ -107,8 +107,9 @@ extension ModelFile {
         }
         let training = try TrainingState(metadata["training"], spec: spec, name: name)
         let quantizerBits = try quantizerSection(metadata, version: version, name: name)
+        let int8Section = try Int8FileSection(metadata, version: version, name: name)
         let plan = try TensorPlan(header: header, layout: layout, training: training, spec: spec, name: name,
-                                  quantizerBits: quantizerBits)
+                                  quantizerBits: quantizerBits, int8: int8Section)
 
         // 4. Build, and read every tensor once into its destination.
         // Every parameter is read below; initial values are drawn only to leave the generator where
@@ -129,24 +130,32 @@ extension ModelFile {
             (scale: try FloatBuffer(count: shapes.codeSize), zeroPoint: try FloatBuffer(count: shapes.codeSize),
              frequencies: try FloatBuffer(count: shapes.codeSize * shapes.levels))
         }
+        let int8Tensors = try plan.int8Layers.map { (layer) throws(AutoencoderError) in try Int8FileSection.Tensors(layer) }
         var digest = ModelFileDigest(version: version, key: key)
         for entry in header.entries {
-            let destination: UnsafeMutablePointer<Float>
+            let destination: UnsafeMutableRawPointer
             switch plan.destinations[entry.name] {
-            case .parameter(let offset): destination = model.parameters.pointer + offset
-            case .scalingOffset: destination = scaling!.offset.pointer
-            case .scalingScale: destination = scaling!.scale.pointer
-            case .optimizer(let slot): destination = optimizer!.state[slot].buffer.pointer
-            case .phaseOptimizer(let which, let slot): destination = phaseOptimizers[which]!.state[slot].buffer.pointer
-            case .quantizerScale: destination = quantizerTensors!.scale.pointer
-            case .quantizerZeroPoint: destination = quantizerTensors!.zeroPoint.pointer
-            case .quantizerFrequencies: destination = quantizerTensors!.frequencies.pointer
+            case .parameter(let offset): destination = UnsafeMutableRawPointer(model.parameters.pointer + offset)
+            case .scalingOffset: destination = UnsafeMutableRawPointer(scaling!.offset.pointer)
+            case .scalingScale: destination = UnsafeMutableRawPointer(scaling!.scale.pointer)
+            case .optimizer(let slot): destination = UnsafeMutableRawPointer(optimizer!.state[slot].buffer.pointer)
+            case .phaseOptimizer(let which, let slot):
+                destination = UnsafeMutableRawPointer(phaseOptimizers[which]!.state[slot].buffer.pointer)
+            case .quantizerScale: destination = UnsafeMutableRawPointer(quantizerTensors!.scale.pointer)
+            case .quantizerZeroPoint: destination = UnsafeMutableRawPointer(quantizerTensors!.zeroPoint.pointer)
+            case .quantizerFrequencies: destination = UnsafeMutableRawPointer(quantizerTensors!.frequencies.pointer)
+            case .int8Weight(let index): destination = UnsafeMutableRawPointer(int8Tensors[index].values)
+            case .int8Scale(let index): destination = UnsafeMutableRawPointer(int8Tensors[index].scales.pointer)
+            case .int8Range(let index): destination = UnsafeMutableRawPointer(int8Tensors[index].range.pointer)
             case nil: throw .init(.internal, "\(name): tensor \(entry.name) has no destination")
             }
             try source.read(at: entry.byteRange.lowerBound, into: destination, count: entry.byteRange.count)
             digest.data(UnsafeRawBufferPointer(start: destination, count: entry.byteRange.count))
             #if !_endian(little)
-            for i in 0..<entry.elementCount { destination[i] = Float(bitPattern: UInt32(littleEndian: destination[i].bitPattern)) }
+            if entry.dtype == .f32 {
+                let floats = destination.assumingMemoryBound(to: Float.self)
+                for i in 0..<entry.elementCount { floats[i] = Float(bitPattern: UInt32(littleEndian: floats[i].bitPattern)) }
+            }
             #endif
         }
 
@@ -162,6 +171,9 @@ extension ModelFile {
         }
         guard let stored = metadata["checksum"], stored == checksum else {
             throw fail("checksum mismatch: the file is corrupted (stored \(metadata["checksum"] ?? "none"), computed \(checksum))")
+        }
+        if let int8Section {
+            try int8Section.attach(int8Tensors, to: model, name: name)
         }
         for entry in layout.entries {
             let values = UnsafeBufferPointer(start: model.parameters.pointer + entry.offset, count: entry.count)
@@ -240,14 +252,17 @@ private struct TensorPlan {
         /// An adversarial autoencoder's discriminator (0) or generator (1) optimizer.
         case phaseOptimizer(which: Int, slot: Int)
         case quantizerScale, quantizerZeroPoint, quantizerFrequencies
+        case int8Weight(Int), int8Scale(Int), int8Range(Int)
     }
 
     var destinations: [String: Destination] = [:]
     var hasScaling = false
     var quantizerShapes: (codeSize: Int, levels: Int)?
+    /// The int8 layers' weights, in the order of the file's "int8" metadata.
+    var int8Layers: [Int8FileSection.Layer] = []
 
     init(header: SafetensorsHeader, layout: ParameterLayout, training: TrainingState, spec: ModelSpec,
-         name: String, quantizerBits: Int?) throws(AutoencoderError) {
+         name: String, quantizerBits: Int?, int8: Int8FileSection?) throws(AutoencoderError) {
         func fail(_ message: String) -> AutoencoderError { .format("\(name): \(message)") }
         func expect(_ tensor: String, shape: [Int], what: String) throws(AutoencoderError) {
             guard let stored = header.entry(named: tensor) else { throw fail("the tensor \(tensor) is missing") }
@@ -255,7 +270,31 @@ private struct TensorPlan {
                 throw fail("tensor \(tensor) is \(stored.dtype.rawValue) \(stored.shape); \(what) needs F32 \(shape)")
             }
         }
+        var int8Index: [String: Int] = [:]
+        for (index, layer) in (int8?.layers ?? []).enumerated() {
+            guard let entry = layout.entries.first(where: { $0.name == layer + ".weight" }), entry.shape.count >= 2 else {
+                throw fail("the int8 metadata names layer \(layer), which has no weight in the spec")
+            }
+            guard int8Index[entry.name] == nil else { throw fail("the int8 metadata names layer \(layer) twice") }
+            int8Index[entry.name] = index
+            int8Layers.append(.init(name: layer, shape: entry.shape, calibrated: int8!.calibrated))
+        }
         for entry in layout.entries {
+            if let index = int8Index[entry.name] {
+                guard let stored = header.entry(named: entry.name) else { throw fail("the tensor \(entry.name) is missing") }
+                guard stored.dtype == .i8, stored.shape == entry.shape else {
+                    throw fail("tensor \(entry.name) is \(stored.dtype.rawValue) \(stored.shape); an int8 layer's weight is I8 \(entry.shape)")
+                }
+                destinations[entry.name] = .int8Weight(index)
+                let layer = int8Layers[index]
+                try expect(layer.name + ".weight_scale", shape: [entry.shape[0]], what: "an int8 weight's scales")
+                destinations[layer.name + ".weight_scale"] = .int8Scale(index)
+                if layer.calibrated {
+                    try expect(layer.name + ".input_range", shape: [2], what: "a calibrated int8 layer's input range")
+                    destinations[layer.name + ".input_range"] = .int8Range(index)
+                }
+                continue
+            }
             try expect(entry.name, shape: entry.shape, what: "the spec")
             destinations[entry.name] = .parameter(offset: entry.offset)
         }

@@ -12,9 +12,31 @@ struct ModelFileWriter {
     struct Tensor {
         let name: String
         let shape: [Int]
-        let pointer: UnsafePointer<Float>
+        /// F32 values, or the bytes of an I8 tensor (`dtype == .i8`).
+        let pointer: UnsafePointer<Float>?
+        let bytes: UnsafeRawPointer?
         let count: Int
-        var byteCount: Int { count * MemoryLayout<Float>.size }
+        let dtype: SafetensorsDType
+
+        init(name: String, shape: [Int], pointer: UnsafePointer<Float>, count: Int) {
+            self.name = name
+            self.shape = shape
+            self.pointer = pointer
+            self.bytes = nil
+            self.count = count
+            dtype = .f32
+        }
+
+        init(name: String, shape: [Int], int8 bytes: UnsafeRawPointer, count: Int) {
+            self.name = name
+            self.shape = shape
+            self.pointer = nil
+            self.bytes = bytes
+            self.count = count
+            dtype = .i8
+        }
+
+        var byteCount: Int { count * dtype.byteSize }
     }
 
     let tensors: [Tensor]
@@ -24,13 +46,48 @@ struct ModelFileWriter {
     let totalSize: Int
     /// Copies of small arrays (the input scaling) that `tensors` points into.
     private let keepAlive: [FloatBuffer]
+    /// The int8 weights without their row padding, that `tensors` points into.
+    private let keepAliveBytes: [ByteArray]
+
+    /// An owned copy of bytes, at a stable address.
+    final class ByteArray {
+        let pointer: UnsafeMutablePointer<Int8>
+        init(_ values: [Int8]) {
+            pointer = .allocate(capacity: max(values.count, 1))
+            pointer.initialize(from: values, count: values.count)
+        }
+        deinit { pointer.deallocate() }
+    }
 
     init(model: Model, includeOptimizerState: Bool, key: ModelFileKey?) throws(AutoencoderError) {
         var tensors: [Tensor] = []
         var keepAlive: [FloatBuffer] = []
+        var keepAliveBytes: [ByteArray] = []
+        // An int8 model (format 4): its quantised weights as I8, with their scales (and calibrated
+        // input ranges) after the parameters (Quantization/Int8File.swift).
+        let int8Weights = model.int8.map { state in
+            Dictionary(uniqueKeysWithValues: state.layers.map { ("\($0.name).weight", $0.weights) })
+        } ?? [:]
+        var int8Extras: [Tensor] = []
         for entry in model.parameterEntries {
+            if let weights = int8Weights[entry.name] {
+                let bytes = ByteArray(weights.packedValues)
+                keepAliveBytes.append(bytes)
+                tensors.append(Tensor(name: entry.name, shape: entry.shape, int8: bytes.pointer, count: entry.count))
+                let scales = try FloatBuffer(weights.scaleArray)
+                keepAlive.append(scales)
+                int8Extras.append(Tensor(name: entry.name + "_scale", shape: [weights.rows], pointer: scales.pointer, count: weights.rows))
+                if let range = weights.calibrated {
+                    let values = try FloatBuffer([range.scale, Float(range.zeroPoint)])
+                    keepAlive.append(values)
+                    int8Extras.append(Tensor(name: String(entry.name.dropLast("weight".count)) + "input_range", shape: [2],
+                                             pointer: values.pointer, count: 2))
+                }
+                continue
+            }
             tensors.append(Tensor(name: entry.name, shape: entry.shape, pointer: model.parameters.pointer + entry.offset, count: entry.count))
         }
+        tensors += int8Extras
         if let scaling = model.inputScaling {
             for (name, values) in [("input_scaling.offset", scaling.offset), ("input_scaling.scale", scaling.scale)] {
                 let copy = try FloatBuffer(values)
@@ -75,12 +132,13 @@ struct ModelFileWriter {
         for tensor in tensors {
             let (end, overflow) = offset.addingReportingOverflow(tensor.byteCount)
             guard !overflow else { throw .init(.outOfMemory, "the model file would be larger than \(Int.max) bytes") }
-            table.append((tensor.name, .f32, tensor.shape, offset..<end))
+            table.append((tensor.name, tensor.dtype, tensor.shape, offset..<end))
             offset = end
         }
         var metadata = [
             "format": ModelFile.formatName,
-            "format_version": String(model.isAdversarial ? ModelFile.adversarialFormatVersion
+            "format_version": String(model.int8 != nil ? ModelFile.int8FormatVersion
+                                     : model.isAdversarial ? ModelFile.adversarialFormatVersion
                                      : model.quantizer == nil ? ModelFile.formatVersion : ModelFile.quantizerFormatVersion),
             "library_version": Version.string,
             "spec": model.spec.json.serialized(),
@@ -90,6 +148,13 @@ struct ModelFileWriter {
             metadata["quantizer"] = JSON.object(["bits": .number(Double(quantizer.bits)),
                                                  "frequency_bits": .number(Double(CodeQuantizer.frequencyBits)),
                                                  "coder": .string("range")]).serialized()
+        }
+        if let int8 = model.int8 {
+            metadata["int8"] = JSON.object([
+                "activations": .string(int8.isCalibrated ? "calibrated" : "dynamic"),
+                "layers": .array(int8.layers.map { .string($0.name) }),
+                "fallback": .array(int8.fallback.map { .string($0) }),
+            ]).serialized()
         }
         var digest = ModelFileDigest(version: ModelFile.formatVersion, key: key)
         for tensor in tensors { Self.littleEndianBytes(tensor) { digest.data($0) } }
@@ -102,6 +167,7 @@ struct ModelFileWriter {
         totalSize = total
         self.tensors = tensors
         self.keepAlive = keepAlive
+        self.keepAliveBytes = keepAliveBytes
     }
 
     /// Sends the whole file to `sink`.
@@ -116,19 +182,22 @@ struct ModelFileWriter {
             if let failure { throw failure }
         }
         withExtendedLifetime(keepAlive) {}
+        withExtendedLifetime(keepAliveBytes) {}
     }
 
     /// Calls `body` with the tensor's bytes in little-endian order: the values themselves on a
     /// little-endian machine, swapped copies in 64 KiB pieces elsewhere.
     private static func littleEndianBytes(_ tensor: Tensor, _ body: (UnsafeRawBufferPointer) -> Void) {
+        if let bytes = tensor.bytes { return body(UnsafeRawBufferPointer(start: bytes, count: tensor.byteCount)) }
+        guard let pointer = tensor.pointer else { return }
         #if _endian(little)
-        body(UnsafeRawBufferPointer(start: tensor.pointer, count: tensor.byteCount))
+        body(UnsafeRawBufferPointer(start: pointer, count: tensor.byteCount))
         #else
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16384) { piece in
             var done = 0
             while done < tensor.count {
                 let n = min(16384, tensor.count - done)
-                for i in 0..<n { piece[i] = tensor.pointer[done + i].bitPattern.littleEndian }
+                for i in 0..<n { piece[i] = pointer[done + i].bitPattern.littleEndian }
                 body(UnsafeRawBufferPointer(start: piece.baseAddress, count: 4 * n))
                 done += n
             }

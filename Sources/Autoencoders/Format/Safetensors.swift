@@ -23,7 +23,7 @@
 /// The element types this runtime understands in a safetensors file. F32 and I64 are written;
 /// all of them can be read.
 public enum SafetensorsDType: String, Sendable, CaseIterable {
-    case f32 = "F32", f64 = "F64", i64 = "I64", i32 = "I32", u8 = "U8", f16 = "F16", bf16 = "BF16"
+    case f32 = "F32", f64 = "F64", i64 = "I64", i32 = "I32", u8 = "U8", i8 = "I8", f16 = "F16", bf16 = "BF16"
 
     /// Bytes per element.
     public var byteSize: Int {
@@ -31,7 +31,7 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
         case .f64, .i64: 8
         case .f32, .i32: 4
         case .f16, .bf16: 2
-        case .u8: 1
+        case .u8, .i8: 1
         }
     }
 
@@ -39,7 +39,7 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
     public var isFloatingPoint: Bool {
         switch self {
         case .f32, .f64, .f16, .bf16: true
-        case .i64, .i32, .u8: false
+        case .i64, .i32, .u8, .i8: false
         }
     }
 }

@@ -62,6 +62,8 @@ extension SafetensorsFile {
                     }
                 case .u8:
                     for i in 0..<count { out[i] = Int64(raw[start + i]) }
+                case .i8:
+                    for i in 0..<count { out[i] = Int64(Int8(bitPattern: raw[start + i])) }
                 case .f32, .f64, .f16, .bf16:
                     for i in 0..<count { out[i] = 0 }   // unreachable: rejected above
                 }
@@ -98,7 +100,7 @@ extension SafetensorsFile {
                     let bits = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: start + 2 * i, as: UInt16.self))
                     out[i] = Float(bitPattern: UInt32(bits) << 16)
                 }
-            case .i64, .i32, .u8:
+            case .i64, .i32, .u8, .i8:
                 for i in 0..<count { out[i] = 0 }   // unreachable: rejected by the callers
             }
         }

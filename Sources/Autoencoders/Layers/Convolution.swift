@@ -30,10 +30,13 @@ public final class Convolution: Layer {
     let geometry: ConvolutionGeometry
 
     // Bound slices of the model's flat buffers.
-    private var weight: UnsafeMutablePointer<Float>! = nil          // [out, in, k, k], i.e. [out, columnRows]
+    private(set) var weight: UnsafeMutablePointer<Float>! = nil     // [out, in, k, k], i.e. [out, columnRows]
     private var weightGradient: UnsafeMutablePointer<Float>! = nil
     private var bias: UnsafeMutablePointer<Float>? = nil            // [out]
     private var biasGradient: UnsafeMutablePointer<Float>? = nil
+    /// The int8 weights `[out, columnRows]` of a quantised model (Quantization/), or nil: forward
+    /// then runs the int8 GEMM on each block of columns, quantised with the sample's input range.
+    var int8: Int8Weights? = nil
 
     /// - Parameter inputShape: [C, D, H, W] for volumes, [C, H, W] for images, [C, L] for signals.
     /// - Throws: `.invalidArgument` for a malformed shape or hyperparameter, or a kernel that does
@@ -124,6 +127,7 @@ public final class Convolution: Layer {
     private var sampleWork: Int { filters * geometry.columnRows * geometry.positions }
 
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
+        if let int8, int8.calibrating { int8.observe(io.input, count: io.batch * geometry.imageSize) }
         // The batch's samples in parts, one per thread, each with its own columns (`Parallel`).
         Parallel.forEachPart(count: io.batch, work: io.batch * sampleWork, scratch: io.scratch,
                              scratchSize: columnsSize) { _, samples, columns in
@@ -137,6 +141,10 @@ public final class Convolution: Layer {
         let slab = g.gridHeight * g.gridWidth
         for n in samples {
             let x = io.input + n * inputSize, y = io.output + n * outputSize
+            if let int8, !int8.calibrating {
+                forwardInt8(int8, x: x, y: y, columns: columns)
+                continue
+            }
             fillBias(y)
             if g.isPointwise {
                 // y[out, HW] = W[out, rows] · x[rows, HW], onto the bias.
@@ -157,6 +165,22 @@ public final class Convolution: Layer {
                               beta: hasBias ? 1 : 0, c: y + first * slab + c, ldc: positions)
                 }
             }
+        }
+    }
+
+    /// One sample on the int8 weights: y[out, block] = W · columns[rows, block] + b per block, the
+    /// columns quantised with the sample's input range (or the calibrated one).
+    private func forwardInt8(_ int8: Int8Weights, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
+                             columns: UnsafeMutablePointer<Float>) {
+        let g = geometry, positions = g.positions, slab = g.gridHeight * g.gridWidth
+        let range = int8.range(x, count: g.imageSize)
+        if g.isPointwise {
+            return int8.convolve(x, count: positions, ld: positions, range: range, bias: bias, output: y, ldy: positions)
+        }
+        for first in g.depthBlocks {
+            let slices = first..<min(first + g.depthBlock, g.gridDepth), count = slices.count * slab
+            g.im2col(x, columns, slices: slices)
+            int8.convolve(columns, count: count, ld: count, range: range, bias: bias, output: y + first * slab, ldy: positions)
         }
     }
 

@@ -19,6 +19,8 @@ public final class Dense: Layer {
     private(set) var weightGradient: UnsafeMutablePointer<Float>! = nil
     private(set) var bias: UnsafeMutablePointer<Float>? = nil       // [out]
     private var biasGradient: UnsafeMutablePointer<Float>? = nil
+    /// The int8 weights of a quantised model (Quantization/), or nil: forward then runs on them.
+    var int8: Int8Weights? = nil
 
     public init(inputFeatures: Int, outputFeatures: Int, bias: Bool = true,
                 initializer: Initializer = .heUniform, tiedTo: Dense? = nil) {
@@ -56,6 +58,20 @@ public final class Dense: Layer {
     public func forward(_ io: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator) {
         let n = io.batch, input = io.input, output = io.output
         let tied = tiedTo != nil
+        if let int8 {
+            if int8.calibrating {
+                int8.observe(input, count: n * inputFeatures)
+            } else {
+                // Each sample is quantised and dequantised on its own, so the batch splits across
+                // threads (`Parallel`) with the same results.
+                let inputs = inputFeatures, outputs = outputFeatures, bias = bias
+                Parallel.forEachPart(count: n, work: n * inputs * outputs, scratch: io.scratch) { _, samples, _ in
+                    int8.dense(input + samples.lowerBound * inputs, batch: samples.count, bias: bias,
+                               output: output + samples.lowerBound * outputs)
+                }
+                return
+            }
+        }
         if n == 1 {
             // One sample: a matrix–vector product has far less overhead than a GEMM.
             if let bias { output.update(from: bias, count: outputFeatures) }

@@ -35,6 +35,9 @@ public final class Model {
     /// in the model file), over `table.discriminatorRange` and the encoder's parameters.
     var discriminatorOptimizer: Optimizer?
     var generatorOptimizer: Optimizer?
+    /// The int8 variant's layers (Quantization/), or nil for a float model: an int8 model is for
+    /// inference only.
+    var int8: Int8State?
 
     let lock = ReadWriteLock()
     let workspaces: WorkspacePool
@@ -113,6 +116,7 @@ public final class Model {
 
     /// Replaces one parameter tensor; values must be finite and exactly as many as the tensor holds.
     public func setParameter(named name: String, values: UnsafeBufferPointer<Float>) throws(AutoencoderError) {
+        try refuseIfInt8("setting parameter \(name)")
         let entry = try parameterEntry(named: name)
         guard values.count == entry.count else {
             throw .shapeMismatch("values: parameter \(name) has shape \(entry.shape) (\(entry.count) values), got \(values.count)")

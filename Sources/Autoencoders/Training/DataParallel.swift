@@ -138,6 +138,7 @@ extension Model {
     /// 0's after a broadcast. Refused, changing nothing, when the count differs or a value is not
     /// finite. Drops a held data-parallel gradient.
     public func setParameters(_ values: UnsafePointer<Float>, count: Int) throws(AutoencoderError) {
+        try refuseIfInt8("setting the parameters")
         guard count == parameterCount else {
             throw .shapeMismatch("count is \(count); the model has \(parameterCount) parameters")
         }

@@ -33,6 +33,7 @@ public final class Trainer {
     var lastGenerator: Double = .nan
 
     public init(model: Model, batchSize: Int) throws(AutoencoderError) {
+        try model.refuseIfInt8("training")
         guard batchSize >= 1, batchSize <= 1 << 20 else {
             throw .invalidArgument("batch_size must be between 1 and 1048576, got \(batchSize)")
         }

@@ -7,6 +7,7 @@
 #define AEGEMM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,6 +45,56 @@ int aeg_select(const char *name, char *reason, size_t reason_size);
 
 /// Whether this CPU and OS can run the kernel (CPUID feature bits and XGETBV state bits).
 int aeg_kernel_supported(aeg_kernel kernel);
+
+
+/* ---- int8 (int8.c) -------------------------------------------------------------------------- */
+
+/// The int8 GEMM kernels. All give bit-identical int32 results.
+typedef enum {
+    AEG_INT8_PORTABLE = 0,   ///< plain C
+    AEG_INT8_AVX2 = 1,       ///< u8/s8 widened to int16, vpmaddwd (exact, no saturation)
+    AEG_INT8_AVX512VNNI = 2  ///< vpdpbusd (AVX-512F + AVX512_VNNI)
+} aeg_int8_kernel;
+
+/// C[i, j] = sum_p A[i, p] * B[j, p] for i < m, j < n, p < k: A unsigned 8-bit [m, k] (row
+/// stride lda), B signed 8-bit [n, k] (row stride ldb), C int32 (row stride ldc). Exact for
+/// k <= 65793 (the int32 sums cannot overflow). Runs the kernel in use.
+void aeg_gemm_u8s8(long m, long n, long k, const uint8_t *a, long lda, const int8_t *b, long ldb, int32_t *c,
+                   long ldc);
+/// The same with a given kernel; returns -2 (computing nothing) when this CPU or OS cannot run it.
+int aeg_gemm_u8s8_with(aeg_int8_kernel kernel, long m, long n, long k, const uint8_t *a, long lda,
+                       const int8_t *b, long ldb, int32_t *c, long ldc);
+/// The int8 kernel in use (the best this CPU supports, or AE_GEMM_INT8 when it names one it can run).
+aeg_int8_kernel aeg_int8_current_kernel(void);
+/// "portable", "avx2" or "avx512vnni".
+const char *aeg_int8_kernel_name(aeg_int8_kernel kernel);
+/// Whether this CPU and OS can run the kernel.
+int aeg_int8_kernel_supported(aeg_int8_kernel kernel);
+/// Selects the int8 kernel by name ("auto", "avx512vnni", "avx2", "portable"): 0; -1 unknown name;
+/// -2 the CPU or OS lacks what it needs (the reason in `reason`); the kernel is then unchanged.
+int aeg_int8_select(const char *name, char *reason, size_t reason_size);
+
+/// Bytes of B [n, k] packed for the AVX-512 VNNI batch kernel (panels of 32 columns, groups of 4 k).
+size_t aeg_int8_packed_size(long n, long k);
+/// Packs B [n, k] (row stride ldb) into `packed` (aeg_int8_packed_size bytes), zero padded.
+void aeg_int8_pack(long n, long k, const int8_t *b, long ldb, int8_t *packed);
+/// aeg_gemm_u8s8 on packed B with the VNNI batch kernel (k a multiple of 4); -2 where it cannot run.
+int aeg_gemm_u8s8_packed(long m, long n, long k, const uint8_t *a, long lda, const int8_t *packed, int32_t *c, long ldc);
+/// The weights' product: the packed VNNI kernel when `packed` is given and the kernel in use is
+/// avx512vnni, else aeg_gemm_u8s8 on B. Same integers either way.
+void aeg_gemm_u8s8_weights(long m, long n, long k, const uint8_t *a, long lda, const int8_t *b, long ldb,
+                           const int8_t *packed, int32_t *c, long ldc);
+
+/// The smallest and largest of count values x[i * stride], with 0 always inside the range.
+void aeg_range(long count, const float *x, long stride, float *low, float *high);
+/// out[i, p] = clamp(round(x[i * row_stride + p * element_stride] / scale) + zero_point, 0, 255)
+/// for p < k (round half to even), and zero_point for k <= p < ldo (padding).
+void aeg_quantize_u8(long rows, long k, const float *x, long row_stride, long element_stride, float scale,
+                     int zero_point, uint8_t *out, long ldo);
+/// out[i * row_stride + j * column_stride] = a_scale * b_scales[j] * (acc[i, j] - a_zero * b_sums[j])
+/// (+ bias[j] when bias is not NULL): the dequantisation of an int8 GEMM's result.
+void aeg_dequantize(long m, long n, const int32_t *acc, long ldc, float a_scale, int a_zero, const int32_t *b_sums,
+                    const float *b_scales, const float *bias, float *out, long row_stride, long column_stride);
 
 #ifdef __cplusplus
 }

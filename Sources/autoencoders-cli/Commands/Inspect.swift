@@ -79,6 +79,7 @@ enum InspectCommand {
             + (facts.optimizerStep.map { "step \($0)" } ?? "no saved state"))
         row("epochs completed", String(model.epochsCompleted))
         row("anomaly threshold", model.anomalyThreshold.map { format("%.6g", Double($0)) } ?? "none")
+        row("int8", int8Summary(model))
         row("quantiser", model.codeQuantizer.map { "\($0.bits) bits, about " + format("%.1f", $0.bitsPerSample) + " bits per sample (compress)" } ?? "none")
         if let scaling = model.inputScaling {
             row("input scaling", "offset \(preview(scaling.offset)) scale \(preview(scaling.scale))")
@@ -122,6 +123,12 @@ enum InspectCommand {
             "epochs_completed": .number(Double(model.epochsCompleted)),
             "anomaly_threshold": model.anomalyThreshold.map { .number(Double($0)) } ?? .null,
             "quantizer_bits": model.codeQuantizer.map { .number(Double($0.bits)) } ?? .null,
+            "int8": model.isInt8 ? .object([
+                "activations": .string(model.int8IsCalibrated ? "calibrated" : "dynamic"),
+                "layers": .array(model.int8QuantizedLayers.map { .string($0) }),
+                "fallback": .array(model.int8FallbackLayers.map { .string($0) }),
+                "kernel": .string(Int8GEMM.kernel),
+            ]) : .null,
         ]
         if let code = Shared.variationalCode(of: model) {
             object["variational"] = .object([
@@ -151,6 +158,15 @@ enum InspectCommand {
         object["total_parameters"] = .number(Double(model.parameterCount))
         object["spec"] = model.spec.json
         return .object(object)
+    }
+
+    /// "no (float)", or what runs in int8 and what in float.
+    static func int8Summary(_ model: Model) -> String {
+        guard model.isInt8 else { return "no (float weights)" }
+        var text = "yes, inference only: \(model.int8QuantizedLayers.count) layers in int8 ("
+            + (model.int8IsCalibrated ? "calibrated" : "dynamic") + " input ranges, kernel \(Int8GEMM.kernel))"
+        if !model.int8FallbackLayers.isEmpty { text += "; in float: " + model.int8FallbackLayers.joined(separator: ", ") }
+        return text
     }
 
     /// "[0, 0, 0, ... (784)]"

@@ -14,7 +14,7 @@ enum SystemInfo {
 
     static func run(_ arguments: Arguments) throws {
         let cpu = cpuInfo()
-        let names: [String] = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "AE_GEMM"]
+        let names: [String] = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "AE_GEMM", "AE_GEMM_INT8"]
         let environment: [(String, String?)] = names.map { name in (name, getenv(name).map { String(cString: $0) }) }
         if arguments.flag("--json") {
             var settings: JSONObject = [:]
@@ -27,6 +27,7 @@ enum SystemInfo {
                 "vector_flags": .array(cpu.flags.map { .string($0) }),
                 "gemm_kernel": .string(BLAS.gemmKernel),
                 "gemm": .string(BLAS.gemmDescription),
+                "int8_kernel": .string(Int8GEMM.kernel),
                 "threads": .number(Double(BLAS.threadCount)),
                 "environment": .object(settings),
             ]
@@ -40,6 +41,7 @@ enum SystemInfo {
         row("vector flags", cpu.flags.isEmpty ? "none of \(vectorFlags.joined(separator: " "))" : cpu.flags.joined(separator: " "))
         row("gemm kernel", BLAS.gemmKernel)
         row("gemm", BLAS.gemmDescription)
+        row("int8 kernel", Int8GEMM.kernel + " (int8 models; AE_GEMM_INT8=avx512vnni|avx2|portable chooses)")
         row("threads", "\(BLAS.threadCount) (--threads N, ae_set_num_threads)")
         row("environment", environment.map { "\($0.0)=\($0.1 ?? "(unset)")" }.joined(separator: " "))
         Console.out(lines.joined(separator: "\n"))

@@ -37,6 +37,7 @@ from ._sequence_spec import sequence_spec, text_spec
 from ._spec import dense_spec
 from ._threads import (gemm_kernel, gemm_kernel_description, get_num_threads, set_gemm_kernel,
                        set_num_threads)
+from ._int8 import int8_kernel, set_int8_kernel
 from .model import (AdversarialAutoencoder, Autoencoder, Model, ProgressCallback,
                     SegmentationNetwork, TrainReport, VariationalAutoencoder)
 from .callbacks import Callback, CallbackError, CSVLogger, EarlyStopping, ModelCheckpoint
@@ -59,6 +60,7 @@ __all__ = [
     "CallbackError", "Trainer", "TrainReport", "ProgressCallback", "dense_spec",
     "sequence_spec", "text_spec", "CharacterVocabulary",
     "set_num_threads", "get_num_threads", "gemm_kernel", "gemm_kernel_description",
+    "int8_kernel", "set_int8_kernel",
     "set_gemm_kernel", "library_path", "__version__",
     "AutoencoderError", "InvalidArgumentError", "ShapeError", "SpecError", "FileError",
     "FormatError", "NumericError", "UnsupportedError", "OutOfMemoryError", "InternalError",

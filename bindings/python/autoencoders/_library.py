@@ -272,6 +272,13 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
                                       SizePointer]),
     "ae_model_compressed_info": (ae_status, [ModelPointer, c_void_p, c_size_t, SizePointer, SizePointer]),
     "ae_model_decompress": (ae_status, [ModelPointer, c_void_p, c_size_t, FloatPointer, c_size_t]),
+    # int8 inference
+    "ae_model_quantize_int8": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, c_int,
+                                           POINTER(ModelPointer)]),
+    "ae_model_is_int8": (ae_status, [ModelPointer, POINTER(c_int)]),
+    "ae_model_int8_info": (ae_status, [ModelPointer, SizePointer, SizePointer, POINTER(c_int)]),
+    "ae_int8_kernel_name": (c_char_p, []),
+    "ae_set_int8_kernel": (ae_status, [c_char_p]),
     # Sequences
     "ae_model_sequence_shape": (ae_status, [ModelPointer, SizePointer, SizePointer, POINTER(c_int)]),
     "ae_model_vocabulary_size": (ae_status, [ModelPointer, SizePointer]),

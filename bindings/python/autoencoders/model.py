@@ -20,6 +20,7 @@ from ._errors import NotFittedError, SpecError
 from ._fit import ProgressCallback, TrainReport
 from ._fitting import FittingMixin
 from ._inference import EncodingMixin
+from ._int8 import Int8Mixin
 from ._native import NativeModel
 from ._params import ParamsMixin
 from ._saving import SavingMixin
@@ -54,7 +55,7 @@ def kind_of(native: NativeModel) -> str:
 
 
 class Model(ParamsMixin, BuildersMixin, FittingMixin, WeightsMixin, SklearnMixin, SavingMixin,
-            EncodingMixin):
+            EncodingMixin, Int8Mixin):
     """The base of :class:`Autoencoder`, :class:`VariationalAutoencoder` and
     :class:`SegmentationNetwork`: a scikit-learn estimator (and Keras-like model) over a native
     libautoencoders model. Use one of those; ``Model.load(path)`` returns the right one.

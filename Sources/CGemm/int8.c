@@ -1,0 +1,473 @@
+// The int8 GEMM of quantised inference: C[m, n] = Σ_p A[i, p] · B[j, p], A unsigned 8-bit
+// (activations, asymmetric), B signed 8-bit (weights, symmetric), int32 accumulation; both
+// operands row-major with p contiguous (B is the weight [out, in] as stored). Three kernels
+// with the same integer results (exact arithmetic, no saturation anywhere):
+//
+//   portable    plain C, any CPU
+//   avx2        widens 16 bytes of A (zero-extend) and of B (sign-extend) to int16 and multiplies
+//               with vpmaddwd: each int32 lane gets a0·b0 + a1·b1 exactly (|255 · −128| · 2 <
+//               2^31). vpmaddubsw is not used: it adds two u8 × s8 products into a *saturating*
+//               int16 (255·127·2 = 64770 > 32767), which would differ from the portable result.
+//   avx512vnni  vpdpbusd: four u8 × s8 products summed into each int32 lane, without saturation
+//               (the saturating form is vpdpbusds), AVX-512F + AVX512_VNNI.
+//
+// Exactness needs the int32 sums not to overflow: k · 255 · 128 < 2^31, i.e. k <= 65793; the
+// callers (Int8Weights.swift) keep k <= 32768, so that the dequantisation's acc − z · Σq also fits
+// an int32 (and vectorises). Each SIMD kernel is compiled for its instruction
+// set by a function attribute only and runs only where aeg_int8_kernel_supported says the CPU
+// and the OS support it (CPUID, XGETBV, as cpu.c does for the float kernels).
+#define _GNU_SOURCE
+#include <immintrin.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aegemm.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define AEG_X86 1
+#endif
+
+static const char *const int8_names[] = {"portable", "avx2", "avx512vnni"};
+
+const char *aeg_int8_kernel_name(aeg_int8_kernel kernel) {
+    return (unsigned)kernel <= AEG_INT8_AVX512VNNI ? int8_names[kernel] : "unknown";
+}
+
+static void int8_unsupported_reason(aeg_int8_kernel kernel, char *reason, size_t size) {
+    reason[0] = 0;
+    if (kernel == AEG_INT8_PORTABLE) return;
+#ifdef AEG_X86
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
+        snprintf(reason, size, "CPUID leaf 1 is not available");
+        return;
+    }
+    int has_osxsave = (ecx >> 27) & 1, has_avx = (ecx >> 28) & 1;
+    int has_avx2 = 0, has_avx512f = 0, has_vnni = 0;
+    if (__get_cpuid_max(0, 0) >= 7) {
+        __cpuid_count(7, 0, eax, ebx, ecx, edx);
+        has_avx2 = (ebx >> 5) & 1;
+        has_avx512f = (ebx >> 16) & 1;
+        has_vnni = (ecx >> 11) & 1;
+    }
+    if (kernel == AEG_INT8_AVX512VNNI && !(has_avx512f && has_vnni)) {
+        snprintf(reason, size, "this CPU lacks %s",
+                 !has_avx512f ? "AVX-512F (CPUID leaf 7, EBX bit 16)" : "AVX512_VNNI (CPUID leaf 7, ECX bit 11)");
+        return;
+    }
+    if (kernel == AEG_INT8_AVX2 && !(has_avx && has_avx2)) {
+        snprintf(reason, size, "this CPU lacks %s", !has_avx2 ? "AVX2 (CPUID leaf 7, EBX bit 5)" : "AVX (CPUID leaf 1, ECX bit 28)");
+        return;
+    }
+    if (!has_osxsave) {
+        snprintf(reason, size, "the OS has not enabled XSAVE (CPUID leaf 1, ECX bit 27): vector registers are not saved");
+        return;
+    }
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    unsigned long long xcr0 = ((unsigned long long)hi << 32) | lo;
+    unsigned long long needed = kernel == AEG_INT8_AVX512VNNI ? 0xe6 : 0x06;
+    if ((xcr0 & needed) != needed)
+        snprintf(reason, size, "the OS does not save the %s registers (XCR0 = 0x%llx, needs bits 0x%llx)",
+                 kernel == AEG_INT8_AVX512VNNI ? "AVX-512 (zmm, k)" : "AVX (ymm)", xcr0, needed);
+#else
+    snprintf(reason, size, "this is not an x86 CPU");
+#endif
+}
+
+int aeg_int8_kernel_supported(aeg_int8_kernel kernel) {
+    char reason[256];
+    if ((unsigned)kernel > AEG_INT8_AVX512VNNI) return 0;
+    int8_unsupported_reason(kernel, reason, sizeof reason);
+    return reason[0] == 0;
+}
+
+// ---- Kernels -------------------------------------------------------------------------------
+
+static void gemm_portable(long m, long n, long k, const uint8_t *a, long lda, const int8_t *b, long ldb, int32_t *c,
+                          long ldc) {
+    for (long i = 0; i < m; i++) {
+        const uint8_t *ai = a + i * lda;
+        for (long j = 0; j < n; j++) {
+            const int8_t *bj = b + j * ldb;
+            int32_t sum = 0;
+            for (long p = 0; p < k; p++) sum += (int32_t)ai[p] * (int32_t)bj[p];
+            c[i * ldc + j] = sum;
+        }
+    }
+}
+
+static inline int32_t tail_dot(const uint8_t *a, const int8_t *b, long from, long k) {
+    int32_t sum = 0;
+    for (long p = from; p < k; p++) sum += (int32_t)a[p] * (int32_t)b[p];
+    return sum;
+}
+
+__attribute__((target("avx2"))) static inline int32_t hsum_avx2(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+#define AEG_MADD(acc, row) \
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(av, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)((row) + p)))))
+
+__attribute__((target("avx2"))) static void gemm_avx2(long m, long n, long k, const uint8_t *a, long lda,
+                                                      const int8_t *b, long ldb, int32_t *c, long ldc) {
+    long kv = k & ~15L;
+    for (long i = 0; i < m; i++) {
+        const uint8_t *ai = a + i * lda;
+        int32_t *ci = c + i * ldc;
+        long j = 0;
+        for (; j + 4 <= n; j += 4) {
+            const int8_t *b0 = b + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+            __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+            for (long p = 0; p < kv; p += 16) {
+                __m256i av = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(ai + p)));
+                AEG_MADD(s0, b0);
+                AEG_MADD(s1, b1);
+                AEG_MADD(s2, b2);
+                AEG_MADD(s3, b3);
+            }
+            ci[j] = hsum_avx2(s0) + tail_dot(ai, b0, kv, k);
+            ci[j + 1] = hsum_avx2(s1) + tail_dot(ai, b1, kv, k);
+            ci[j + 2] = hsum_avx2(s2) + tail_dot(ai, b2, kv, k);
+            ci[j + 3] = hsum_avx2(s3) + tail_dot(ai, b3, kv, k);
+        }
+        for (; j < n; j++) {
+            const int8_t *b0 = b + j * ldb;
+            __m256i s0 = _mm256_setzero_si256();
+            for (long p = 0; p < kv; p += 16) {
+                __m256i av = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(ai + p)));
+                AEG_MADD(s0, b0);
+            }
+            ci[j] = hsum_avx2(s0) + tail_dot(ai, b0, kv, k);
+        }
+    }
+}
+
+#define AEG_DP(acc, row) acc = _mm512_dpbusd_epi32(acc, av, _mm512_loadu_si512((const void *)((row) + p)))
+
+__attribute__((target("avx512f,avx512vnni"))) static void gemm_avx512vnni(long m, long n, long k, const uint8_t *a,
+                                                                          long lda, const int8_t *b, long ldb,
+                                                                          int32_t *c, long ldc) {
+    long kv = k & ~63L;
+    long i = 0;
+    // Two rows of A by four rows of B: 8 accumulators, 6 loads per 8 vpdpbusd.
+    for (; i + 2 <= m; i += 2) {
+        const uint8_t *a0 = a + i * lda, *a1 = a0 + lda;
+        int32_t *c0 = c + i * ldc, *c1 = c0 + ldc;
+        long j = 0;
+        for (; j + 4 <= n; j += 4) {
+            const int8_t *b0 = b + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+            __m512i s00 = _mm512_setzero_si512(), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00,
+                    s13 = s00;
+            for (long p = 0; p < kv; p += 64) {
+                __m512i w0 = _mm512_loadu_si512((const void *)(b0 + p)), w1 = _mm512_loadu_si512((const void *)(b1 + p));
+                __m512i w2 = _mm512_loadu_si512((const void *)(b2 + p)), w3 = _mm512_loadu_si512((const void *)(b3 + p));
+                __m512i x0 = _mm512_loadu_si512((const void *)(a0 + p)), x1 = _mm512_loadu_si512((const void *)(a1 + p));
+                s00 = _mm512_dpbusd_epi32(s00, x0, w0);
+                s01 = _mm512_dpbusd_epi32(s01, x0, w1);
+                s02 = _mm512_dpbusd_epi32(s02, x0, w2);
+                s03 = _mm512_dpbusd_epi32(s03, x0, w3);
+                s10 = _mm512_dpbusd_epi32(s10, x1, w0);
+                s11 = _mm512_dpbusd_epi32(s11, x1, w1);
+                s12 = _mm512_dpbusd_epi32(s12, x1, w2);
+                s13 = _mm512_dpbusd_epi32(s13, x1, w3);
+            }
+            c0[j] = _mm512_reduce_add_epi32(s00) + tail_dot(a0, b0, kv, k);
+            c0[j + 1] = _mm512_reduce_add_epi32(s01) + tail_dot(a0, b1, kv, k);
+            c0[j + 2] = _mm512_reduce_add_epi32(s02) + tail_dot(a0, b2, kv, k);
+            c0[j + 3] = _mm512_reduce_add_epi32(s03) + tail_dot(a0, b3, kv, k);
+            c1[j] = _mm512_reduce_add_epi32(s10) + tail_dot(a1, b0, kv, k);
+            c1[j + 1] = _mm512_reduce_add_epi32(s11) + tail_dot(a1, b1, kv, k);
+            c1[j + 2] = _mm512_reduce_add_epi32(s12) + tail_dot(a1, b2, kv, k);
+            c1[j + 3] = _mm512_reduce_add_epi32(s13) + tail_dot(a1, b3, kv, k);
+        }
+        for (; j < n; j++) {
+            const int8_t *b0 = b + j * ldb;
+            __m512i s0 = _mm512_setzero_si512(), s1 = s0;
+            for (long p = 0; p < kv; p += 64) {
+                __m512i w0 = _mm512_loadu_si512((const void *)(b0 + p));
+                s0 = _mm512_dpbusd_epi32(s0, _mm512_loadu_si512((const void *)(a0 + p)), w0);
+                s1 = _mm512_dpbusd_epi32(s1, _mm512_loadu_si512((const void *)(a1 + p)), w0);
+            }
+            c0[j] = _mm512_reduce_add_epi32(s0) + tail_dot(a0, b0, kv, k);
+            c1[j] = _mm512_reduce_add_epi32(s1) + tail_dot(a1, b0, kv, k);
+        }
+    }
+    for (; i < m; i++) {
+        const uint8_t *ai = a + i * lda;
+        int32_t *ci = c + i * ldc;
+        long j = 0;
+        for (; j + 4 <= n; j += 4) {
+            const int8_t *b0 = b + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+            __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+            for (long p = 0; p < kv; p += 64) {
+                __m512i av = _mm512_loadu_si512((const void *)(ai + p));
+                AEG_DP(s0, b0);
+                AEG_DP(s1, b1);
+                AEG_DP(s2, b2);
+                AEG_DP(s3, b3);
+            }
+            ci[j] = _mm512_reduce_add_epi32(s0) + tail_dot(ai, b0, kv, k);
+            ci[j + 1] = _mm512_reduce_add_epi32(s1) + tail_dot(ai, b1, kv, k);
+            ci[j + 2] = _mm512_reduce_add_epi32(s2) + tail_dot(ai, b2, kv, k);
+            ci[j + 3] = _mm512_reduce_add_epi32(s3) + tail_dot(ai, b3, kv, k);
+        }
+        for (; j < n; j++) {
+            const int8_t *b0 = b + j * ldb;
+            __m512i s0 = _mm512_setzero_si512();
+            for (long p = 0; p < kv; p += 64) {
+                __m512i av = _mm512_loadu_si512((const void *)(ai + p));
+                AEG_DP(s0, b0);
+            }
+            ci[j] = _mm512_reduce_add_epi32(s0) + tail_dot(ai, b0, kv, k);
+        }
+    }
+}
+
+// ---- Dispatch ------------------------------------------------------------------------------
+
+static _Atomic int int8_current = -1;
+static pthread_once_t int8_once = PTHREAD_ONCE_INIT;
+
+static aeg_int8_kernel int8_best(void) {
+    if (aeg_int8_kernel_supported(AEG_INT8_AVX512VNNI)) return AEG_INT8_AVX512VNNI;
+    if (aeg_int8_kernel_supported(AEG_INT8_AVX2)) return AEG_INT8_AVX2;
+    return AEG_INT8_PORTABLE;
+}
+
+static int int8_parse(const char *name) {
+    if (strcmp(name, "auto") == 0) return -2;
+    for (int i = 0; i <= AEG_INT8_AVX512VNNI; i++)
+        if (strcmp(name, int8_names[i]) == 0) return i;
+    return -1;
+}
+
+static void int8_resolve(void) {
+    const char *requested = getenv("AE_GEMM_INT8");
+    aeg_int8_kernel best = int8_best();
+    if (requested && requested[0]) {
+        char reason[320];
+        if (aeg_int8_select(requested, reason, sizeof reason) == 0) return;
+        fprintf(stderr, "libautoencoders: AE_GEMM_INT8=%s refused: %s; using %s\n", requested, reason, int8_names[best]);
+    }
+    atomic_store(&int8_current, best);
+}
+
+aeg_int8_kernel aeg_int8_current_kernel(void) {
+    int kernel = atomic_load_explicit(&int8_current, memory_order_relaxed);
+    if (kernel >= 0) return (aeg_int8_kernel)kernel;
+    pthread_once(&int8_once, int8_resolve);
+    return (aeg_int8_kernel)atomic_load(&int8_current);
+}
+
+int aeg_int8_select(const char *name, char *reason, size_t reason_size) {
+    if (!name) name = "(null)";
+    int kernel = int8_parse(name);
+    if (kernel == -1) {
+        if (reason && reason_size)
+            snprintf(reason, reason_size, "unknown int8 GEMM kernel \"%.40s\"; expected auto, avx512vnni, avx2 or portable", name);
+        return -1;
+    }
+    if (kernel == -2) kernel = int8_best();
+    char why[256];
+    int8_unsupported_reason((aeg_int8_kernel)kernel, why, sizeof why);
+    if (why[0]) {
+        if (reason && reason_size) snprintf(reason, reason_size, "the %s int8 kernel cannot run here: %s", int8_names[kernel], why);
+        return -2;
+    }
+    atomic_store(&int8_current, kernel);
+    return 0;
+}
+
+int aeg_gemm_u8s8_with(aeg_int8_kernel kernel, long m, long n, long k, const uint8_t *a, long lda, const int8_t *b,
+                       long ldb, int32_t *c, long ldc) {
+    if (!aeg_int8_kernel_supported(kernel)) return -2;
+    switch (kernel) {
+    case AEG_INT8_AVX512VNNI: gemm_avx512vnni(m, n, k, a, lda, b, ldb, c, ldc); break;
+    case AEG_INT8_AVX2: gemm_avx2(m, n, k, a, lda, b, ldb, c, ldc); break;
+    default: gemm_portable(m, n, k, a, lda, b, ldb, c, ldc); break;
+    }
+    return 0;
+}
+
+void aeg_gemm_u8s8(long m, long n, long k, const uint8_t *a, long lda, const int8_t *b, long ldb, int32_t *c,
+                   long ldc) {
+    switch (aeg_int8_current_kernel()) {
+    case AEG_INT8_AVX512VNNI: gemm_avx512vnni(m, n, k, a, lda, b, ldb, c, ldc); break;
+    case AEG_INT8_AVX2: gemm_avx2(m, n, k, a, lda, b, ldb, c, ldc); break;
+    default: gemm_portable(m, n, k, a, lda, b, ldb, c, ldc); break;
+    }
+}
+
+// ---- The packed AVX-512 VNNI kernel (weights packed once, at quantisation) --------------------
+//
+// B [n, k] is packed in panels of 32 columns: for each group of 4 k, the 4 bytes of each of the
+// 32 columns (128 bytes: two zmm). A tile of 8 rows of A and 32 columns then takes, per group of 4
+// k, two loads of B, 8 broadcasts of 4 bytes of A and 16 vpdpbusd into 16 accumulators, with no
+// horizontal sums: the batch path. (The dot-product kernel above sums horizontally once per
+// output, which costs more than the products for short rows.) Same integers as the others.
+
+size_t aeg_int8_packed_size(long n, long k) { return (size_t)((n + 31) / 32) * 32 * (size_t)((k + 3) / 4 * 4); }
+
+void aeg_int8_pack(long n, long k, const int8_t *b, long ldb, int8_t *packed) {
+    long groups = (k + 3) / 4;
+    for (long jb = 0; jb < (n + 31) / 32; jb++)
+        for (long g = 0; g < groups; g++)
+            for (long jj = 0; jj < 32; jj++)
+                for (long r = 0; r < 4; r++) {
+                    long j = jb * 32 + jj, p = g * 4 + r;
+                    packed[((jb * groups + g) * 32 + jj) * 4 + r] = j < n && p < k ? b[j * ldb + p] : 0;
+                }
+}
+
+#define AEG_VROW(i)                                                                  \
+    {                                                                                \
+        int32_t word;                                                                \
+        memcpy(&word, a + (i) * lda + 4 * g, 4);                                     \
+        __m512i x = _mm512_set1_epi32(word);                                         \
+        c##i##0 = _mm512_dpbusd_epi32(c##i##0, x, w0);                               \
+        c##i##1 = _mm512_dpbusd_epi32(c##i##1, x, w1);                               \
+    }
+#define AEG_VSTORE(i)                                                                \
+    {                                                                                \
+        _mm512_mask_storeu_epi32(c + (i) * ldc, m0, c##i##0);                        \
+        _mm512_mask_storeu_epi32(c + (i) * ldc + 16, m1, c##i##1);                   \
+    }
+
+__attribute__((target("avx512f,avx512vnni"))) static void packed_panel(long rows, long groups, const uint8_t *a, long lda,
+                                                                       const int8_t *panel, int32_t *c, long ldc,
+                                                                       long cols) {
+    __mmask16 m0 = cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << cols) - 1);
+    __mmask16 m1 = cols >= 32 ? (__mmask16)0xffff : cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1);
+    long i = 0;
+    for (; i + 8 <= rows; i += 8, a += 8 * lda, c += 8 * ldc) {
+        __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
+                c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        const int8_t *w = panel;
+        for (long g = 0; g < groups; g++, w += 128) {
+            __m512i w0 = _mm512_loadu_si512((const void *)w), w1 = _mm512_loadu_si512((const void *)(w + 64));
+            AEG_VROW(0) AEG_VROW(1) AEG_VROW(2) AEG_VROW(3) AEG_VROW(4) AEG_VROW(5) AEG_VROW(6) AEG_VROW(7)
+        }
+        AEG_VSTORE(0) AEG_VSTORE(1) AEG_VSTORE(2) AEG_VSTORE(3) AEG_VSTORE(4) AEG_VSTORE(5) AEG_VSTORE(6) AEG_VSTORE(7)
+    }
+    for (; i < rows; i++, a += lda, c += ldc) {
+        __m512i c00 = _mm512_setzero_si512(), c01 = c00;
+        const int8_t *w = panel;
+        for (long g = 0; g < groups; g++, w += 128) {
+            __m512i w0 = _mm512_loadu_si512((const void *)w), w1 = _mm512_loadu_si512((const void *)(w + 64));
+            AEG_VROW(0)
+        }
+        AEG_VSTORE(0)
+    }
+}
+
+int aeg_gemm_u8s8_packed(long m, long n, long k, const uint8_t *a, long lda, const int8_t *packed, int32_t *c, long ldc) {
+    if (!aeg_int8_kernel_supported(AEG_INT8_AVX512VNNI) || k % 4) return -2;
+    long groups = k / 4;
+    for (long jb = 0; jb < (n + 31) / 32; jb++)
+        packed_panel(m, groups, a, lda, packed + jb * groups * 128, c + jb * 32, ldc, n - jb * 32 < 32 ? n - jb * 32 : 32);
+    return 0;
+}
+
+void aeg_gemm_u8s8_weights(long m, long n, long k, const uint8_t *a, long lda, const int8_t *b, long ldb,
+                           const int8_t *packed, int32_t *c, long ldc) {
+    if (packed && k % 4 == 0 && aeg_int8_current_kernel() == AEG_INT8_AVX512VNNI) {
+        long groups = k / 4;
+        for (long jb = 0; jb < (n + 31) / 32; jb++)
+            packed_panel(m, groups, a, lda, packed + jb * groups * 128, c + jb * 32, ldc, n - jb * 32 < 32 ? n - jb * 32 : 32);
+        return;
+    }
+    aeg_gemm_u8s8(m, n, k, a, lda, b, ldb, c, ldc);
+}
+
+// ---- Quantisation around the GEMM ----------------------------------------------------------
+
+void aeg_range(long count, const float *x, long stride, float *low, float *high) {
+    float lo = 0, hi = 0;  // the range always holds 0, so padding zeros are exact
+    long i = 0;
+#if defined(__SSE2__)
+    if (stride == 1) {  // SSE2 is part of x86-64: min/max four at a time (a float reduction does not auto-vectorise)
+        __m128 vlo = _mm_setzero_ps(), vhi = _mm_setzero_ps();
+        for (; i + 4 <= count; i += 4) {
+            __m128 v = _mm_loadu_ps(x + i);
+            vlo = _mm_min_ps(vlo, v);
+            vhi = _mm_max_ps(vhi, v);
+        }
+        float l[4], h[4];
+        _mm_storeu_ps(l, vlo);
+        _mm_storeu_ps(h, vhi);
+        for (int j = 0; j < 4; j++) {
+            lo = l[j] < lo ? l[j] : lo;
+            hi = h[j] > hi ? h[j] : hi;
+        }
+    }
+#endif
+    for (; i < count; i++) {
+        float v = x[i * stride];
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    *low = lo;
+    *high = hi;
+}
+
+// round(v) to nearest even for |v| < 2^22, as nearbyintf in the default rounding mode, without a
+// libm call, so the loops vectorise: adding and subtracting 1.5 · 2^23 rounds away the fraction
+// (not folded away: the library is not built with -ffast-math).
+static inline float round_even(float v) {
+    v = v < -1e6f ? -1e6f : v > 1e6f ? 1e6f : v;
+    return (v + 12582912.0f) - 12582912.0f;
+}
+
+void aeg_quantize_u8(long rows, long k, const float *x, long row_stride, long element_stride, float scale,
+                     int zero_point, uint8_t *out, long ldo) {
+    float inverse = 1.0f / scale, zero = (float)zero_point;
+    for (long i = 0; i < rows; i++) {
+        const float *xi = x + i * row_stride;
+        uint8_t *oi = out + i * ldo;
+        if (element_stride == 1) {
+            for (long p = 0; p < k; p++) {
+                float q = round_even(xi[p] * inverse) + zero;
+                q = q < 0 ? 0 : q > 255 ? 255 : q;
+                oi[p] = (uint8_t)q;
+            }
+        } else {
+            for (long p = 0; p < k; p++) {
+                float q = round_even(xi[p * element_stride] * inverse) + zero;
+                q = q < 0 ? 0 : q > 255 ? 255 : q;
+                oi[p] = (uint8_t)q;
+            }
+        }
+        for (long p = k; p < ldo; p++) oi[p] = (uint8_t)zero_point;
+    }
+}
+
+void aeg_dequantize(long m, long n, const int32_t *acc, long ldc, float a_scale, int a_zero, const int32_t *b_sums,
+                    const float *b_scales, const float *bias, float *out, long row_stride, long column_stride) {
+    for (long i = 0; i < m; i++) {
+        const int32_t *restrict ci = acc + i * ldc;
+        float *restrict oi = out + i * row_stride;
+        const int32_t *restrict sums = b_sums;
+        const float *restrict scales = b_scales;
+        if (column_stride == 1 && bias) {
+            const float *restrict b = bias;
+            for (long j = 0; j < n; j++) oi[j] = a_scale * scales[j] * (float)(ci[j] - a_zero * sums[j]) + b[j];
+        } else if (column_stride == 1) {
+            for (long j = 0; j < n; j++) oi[j] = a_scale * scales[j] * (float)(ci[j] - a_zero * sums[j]);
+        } else {
+            for (long j = 0; j < n; j++) {
+                float v = a_scale * scales[j] * (float)(ci[j] - a_zero * sums[j]);
+                oi[j * column_stride] = bias ? v + bias[j] : v;
+            }
+        }
+    }
+}
