@@ -54,6 +54,14 @@ public final class Recurrent: Layer {
     public let outputShape: [Int]
     public var kind: String { cell.rawValue }
 
+    /// Set by the graph builder when the layer reads a `repeat` node, whose backward sums the
+    /// input gradient over the steps: then, with an input the same at every step (checked on the
+    /// data), backward writes only that sum, Σ_t dx_t = (Σ_t ∂L/∂gi_t) · W_ih, at each sample's
+    /// step 0 and zero at the others: one [N, G·H] · [G·H, F] product instead of N·T rows (a
+    /// ninth of W6's multiply-adds). The per-step rows it writes are then not the per-step
+    /// gradients, only their sum is: nothing but a `repeat` may read them.
+    var inputGradientIsSummedOverSteps = false
+
     // Offsets of the output parts inside an output row (−1 when absent).
     let sequenceOffset: Int, lastOffset: Int, hiddenStatesOffset: Int, cellStatesOffset: Int
 
@@ -296,6 +304,7 @@ public final class Recurrent: Layer {
             let dYStride = top ? outputSize : T * D * H
             let columns = layerInputWidth(layer)
             let constant = layer == 0 && inputIsConstantInTime(io)
+            let summedInputGradient = constant && inputGradientIsSummedOverSteps
             if !constant { toTimeMajor(layerInput(layer, io, scratch), scratch.input, batch: n, width: columns) }
             let dX: UnsafeMutablePointer<Float>? = layer == 0 ? io.gradInput : scratch.dSequence(1 - current)
             let accumulateFirst = layer == 0 ? accumulateInputGradient : false
@@ -313,17 +322,37 @@ public final class Recurrent: Layer {
                           beta: 1, c: gradWeightHH[k], ldc: H)
                 if constant {
                     // Σ_t ∂L/∂gi_t per sample into temp [N, G·H], then one GEMM with x_0 over N rows.
-                    sumOverSteps(scratch.dGates, into: scratch.temp, batch: n, width: gateWidth)
+                    let sums = scratch.temp
+                    sumOverSteps(scratch.dGates, into: sums, batch: n, width: gateWidth)
                     BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: columns, k: n,
-                              alpha: 1, a: scratch.temp, lda: gateWidth, b: io.input, ldb: T * columns,
+                              alpha: 1, a: sums, lda: gateWidth, b: io.input, ldb: T * columns,
                               beta: 1, c: gradWeightIH[k], ldc: columns)
+                    if summedInputGradient, let dX {
+                        // Σ_t dx_t = (Σ_t ∂L/∂gi_t) · W_ih at each sample's step 0, zero at the others.
+                        let overwrite = direction == 0 && !accumulateFirst
+                        if overwrite {
+                            for sample in 0..<n { (dX + (sample * T + 1) * columns).update(repeating: 0, count: (T - 1) * columns) }
+                        }
+                        BLAS.gemm(transposeA: false, transposeB: false, m: n, n: columns, k: gateWidth,
+                                  alpha: 1, a: sums, lda: gateWidth, b: weightIH[k], ldb: columns,
+                                  beta: overwrite ? 0 : 1, c: dX, ldc: T * columns)
+                    }
+                    if cell == .lstm {
+                        // Both biases' gradients: the column sums of the per-sample sums (N rows, not N·T).
+                        addColumnSums(sums, rows: n, width: gateWidth, into: gradBiasIH[k])
+                        addColumnSums(sums, rows: n, width: gateWidth, into: gradBiasHH[k])
+                    }
                 } else {
                     BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: columns, k: rows,
                               alpha: 1, a: scratch.dGates, lda: gateWidth, b: scratch.input, ldb: columns,
                               beta: 1, c: gradWeightIH[k], ldc: columns)
                 }
-                if cell == .lstm {
-                    // One buffer for both: its column sums once (in temp, free after the sweep), added to both biases.
+                if cell == .gru {
+                    addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: gradBiasIH[k])
+                    addColumnSums(scratch.dGatesHidden, rows: rows, width: gateWidth, into: gradBiasHH[k])
+                } else if !constant {
+                    // One buffer for both: its column sums once (in temp, free after the sweep), added to both
+                    // biases (with a constant input they came from the per-sample sums above).
                     let sums = scratch.temp
                     sums.update(repeating: 0, count: gateWidth)
                     addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: sums)
@@ -331,18 +360,15 @@ public final class Recurrent: Layer {
                         gradBiasIH[k][j] += sums[j]
                         gradBiasHH[k][j] += sums[j]
                     }
-                } else {
-                    addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: gradBiasIH[k])
-                    addColumnSums(scratch.dGatesHidden, rows: rows, width: gateWidth, into: gradBiasHH[k])
                 }
                 // dx = ∂L/∂gi · W_ih, time-major; the second direction adds to the first.
-                if dX != nil {
+                if dX != nil && !summedInputGradient {
                     BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: columns, k: gateWidth,
                               alpha: 1, a: scratch.dGates, lda: gateWidth, b: weightIH[k], ldb: columns,
                               beta: direction == 0 ? 0 : 1, c: scratch.dInput, ldc: columns)
                 }
             }
-            if let dX { fromTimeMajor(scratch.dInput, dX, batch: n, width: columns, accumulate: accumulateFirst) }
+            if let dX, !summedInputGradient { fromTimeMajor(scratch.dInput, dX, batch: n, width: columns, accumulate: accumulateFirst) }
             if layer > 0 && dropout > 0 {
                 let dBelow = scratch.dSequence(1 - current), mask = scratch.mask(layer - 1)
                 for i in 0..<(rows * D * H) { dBelow[i] *= mask[i] }
