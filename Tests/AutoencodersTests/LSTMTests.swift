@@ -136,6 +136,32 @@ final class LSTMTests: XCTestCase {
         }
     }
 
+    /// At two threads the LSTM's sweeps run the batch in two parts (`Recurrent.sweepInParts`):
+    /// with per-sample lengths (the per-sample path) and without, both directions, what one
+    /// thread gives.
+    func testSweepInPartsMatchesOneThread() throws {
+        let saved = BLAS.threadCount
+        defer { BLAS.threadCount = saved }
+        let batch = 10
+        let lengths: [Int32] = (0..<batch).map { Int32(1 + $0 % 5) }
+        for sampleLengths in [nil, lengths] {
+            func run(threads: Int) throws -> [[Float]] {
+                BLAS.threadCount = threads
+                XCTAssertEqual(Parallel.parts(count: batch, work: batch * 5 * 4 * 40 * 40), threads, "parts of the batch")
+                let layer = try Recurrent(cell: .lstm, steps: 5, inputFeatures: 4, hidden: 40, bidirectional: true, outputs: [.sequence, .last])
+                let runner = try SequenceRunner(layer, batch: batch)
+                setRandomParameters(runner, seed: 103)
+                runner.lengths = sampleLengths
+                let y = runner.forward([randomValues(batch * layer.inputSize, -1, 1, seed: 104)])
+                return [y] + runner.backward(randomValues(batch * layer.outputSize, -1, 1, seed: 105)) + runner.gradients.map(\.array)
+            }
+            let one = try run(threads: 1), two = try run(threads: 2)
+            for (index, values) in one.enumerated() {
+                assertClose(two[index], values, relative: 1e-5, "lengths \(sampleLengths != nil) [\(index)]")
+            }
+        }
+    }
+
     /// An input that is the same at every step (a repeated code) takes the one-row-per-sample
     /// input projection and dW_ih (`Recurrent.inputIsConstantInTime`); lengths of T for every
     /// sample take the general path. Both must agree: outputs, input gradient, parameter gradients,

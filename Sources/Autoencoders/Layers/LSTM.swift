@@ -29,29 +29,34 @@ import CGemm
 /// c_{t−1} from `aux`, so nothing is copied inside the time loop, and backward's recurrent GEMM
 /// writes ∂L/∂h_{t−1} straight into the running gradient.
 extension RecurrentSweep {
-    func lstmForward() {
+    /// b_ih + b_hh into `temp` (free in an LSTM's forward), before the forward sweep's parts start.
+    func lstmBiasSum() {
+        for j in 0..<(4 * hidden) { temp[j] = biasIH[j] + biasHH[j] }
+    }
+
+    /// The forward sweep for the samples `samples` (all of them, or one part of a split batch:
+    /// samples are independent through time); `lstmBiasSum` first.
+    func lstmForward(samples: Range<Int>) {
         let H = hidden, width = 4 * H, stepStride = batch * width
-        let full = lengths == nil
-        // b_ih + b_hh once per sweep (temp is free in an LSTM's forward).
-        let bias = temp
-        for j in 0..<width { bias[j] = biasIH[j] + biasHH[j] }
+        let full = lengths == nil, first = samples.lowerBound, bias = UnsafePointer(temp)
         for s in 0..<steps {
             let t = time(s)
             let stepGates = gates + t * stepStride
-            // a_t += h_{t−1} · W_hhᵀ for every sample of the batch at once; h_{t−1} is the output
-            // row of the step before when every sample is active, the running state otherwise.
+            // a_t += h_{t−1} · W_hhᵀ for these samples at once; h_{t−1} is the output row of the
+            // step before when every sample is active, the running state otherwise.
             let fromOutput = full && s > 0
             let hPrevious = fromOutput ? UnsafePointer(outputRow(0, before(t))) : UnsafePointer(state)
             stepGEMM(transposeB: true, n: width, k: H, a: hPrevious, lda: fromOutput ? steps * sequenceWidth : H,
-                     beta: projection == nil ? 1 : 0, c: stepGates, ldc: width)
+                     beta: projection == nil ? 1 : 0, c: stepGates, ldc: width, samples: samples)
             if full {
-                // The whole batch in one call: every row of this step is contiguous (time-major).
-                let cPrevious = s == 0 ? UnsafePointer(cell) : UnsafePointer(aux + row(0, before(t)) * H)
-                aeg_lstm_forward(batch, H, stepGates, width, projection, width, bias, cPrevious, H,
-                                 aux + row(0, t) * H, tanhCell + row(0, t) * H, H, outputRow(0, t), steps * sequenceWidth)
+                // All these samples in one call: their rows of this step are contiguous (time-major).
+                let cPrevious = s == 0 ? UnsafePointer(cell + first * H) : UnsafePointer(aux + row(first, before(t)) * H)
+                aeg_lstm_forward(samples.count, H, stepGates + first * width, width, projection.map { $0 + first * width }, width,
+                                 bias, cPrevious, H, aux + row(first, t) * H, tanhCell + row(first, t) * H, H,
+                                 outputRow(first, t), steps * sequenceWidth)
                 continue
             }
-            for n in 0..<batch {
+            for n in samples {
                 let len = length(n)
                 let y = outputRow(n, t), offset = row(n, t) * H
                 guard t < len else {
@@ -67,7 +72,7 @@ extension RecurrentSweep {
             }
         }
         // The running state after the sweep: h and c of each sample's last valid step (h_0, c_0 without one).
-        for n in 0..<batch {
+        for n in samples {
             let len = length(n)
             guard len > 0 else { continue }
             let last = reverse ? 0 : len - 1
@@ -76,20 +81,21 @@ extension RecurrentSweep {
         }
     }
 
-    func lstmBackward() {
+    /// The backward sweep for the samples `samples` (all, or one part of a split batch).
+    func lstmBackward(samples: Range<Int>) {
         let H = hidden, width = 4 * H, stepStride = batch * width
-        let full = lengths == nil
+        let full = lengths == nil, first = samples.lowerBound
         for s in stride(from: steps - 1, through: 0, by: -1) {
             let t = time(s)
             let stepGradients = dGates + t * stepStride
             if full {
-                // The whole batch in one call; s = 0 is the step every sample started from h_0, c_0.
-                let cPrevious = s == 0 ? UnsafePointer(initialCell) : UnsafePointer(aux + row(0, before(t)) * H)
-                aeg_lstm_backward(batch, H, gates + row(0, t) * width, width, tanhCell + row(0, t) * H, H, cPrevious, H,
-                                  dOutput.map { $0 + t * sequenceWidth }, dOutputStride, dState, H, dCell, H,
-                                  stepGradients, width)
+                // All these samples in one call; s = 0 is the step every sample started from h_0, c_0.
+                let cPrevious = s == 0 ? UnsafePointer(initialCell + first * H) : UnsafePointer(aux + row(first, before(t)) * H)
+                aeg_lstm_backward(samples.count, H, gates + row(first, t) * width, width, tanhCell + row(first, t) * H, H,
+                                  cPrevious, H, dOutput.map { $0 + first * dOutputStride + t * sequenceWidth }, dOutputStride,
+                                  dState + first * H, H, dCell + first * H, H, stepGradients + first * width, width)
             } else {
-                for n in 0..<batch {
+                for n in samples {
                     let da = stepGradients + n * width
                     let len = length(n)
                     guard t < len else {
@@ -103,10 +109,11 @@ extension RecurrentSweep {
                                       dState + n * H, H, dCell + n * H, H, da, width)
                 }
             }
-            // ∂L/∂h_{t−1} = da_t · W_hh for the whole batch: straight into the running gradient when
+            // ∂L/∂h_{t−1} = da_t · W_hh for these samples: straight into the running gradient when
             // every sample is active; otherwise through temp, inactive samples keeping theirs.
-            stepGEMM(transposeB: false, n: H, k: width, a: stepGradients, lda: width, beta: 0, c: full ? dState : temp, ldc: H)
-            if !full { takeRecurrentGradient(t, adding: false) }
+            stepGEMM(transposeB: false, n: H, k: width, a: stepGradients, lda: width, beta: 0, c: full ? dState : temp, ldc: H,
+                     samples: samples)
+            if !full { takeRecurrentGradient(t, adding: false, samples: samples) }
         }
     }
 }

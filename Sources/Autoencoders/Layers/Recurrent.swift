@@ -176,7 +176,12 @@ public final class Recurrent: Layer {
                 loadInitialState(io, k, hidden: scratch.state, cell: scratch.cell)
                 let sweep = makeSweep(io, scratch, layer: layer, direction: direction, dOutput: nil, dOutputStride: 0,
                                       projection: constant ? scratch.dGates : nil)
-                if cell == .lstm { sweep.lstmForward() } else { sweep.gruForward() }
+                if cell == .lstm {
+                    sweep.lstmBiasSum()
+                    sweepInParts(io) { sweep.lstmForward(samples: $0) }
+                } else {
+                    sweep.gruForward()
+                }
                 storeFinalStates(io, scratch, layer: layer, direction: direction)
             }
             if layer < layerCount - 1 && dropout > 0 {
@@ -190,6 +195,16 @@ public final class Recurrent: Layer {
                 (io.output + sample * outputSize + sequenceOffset).update(from: top + sample * width, count: width)
             }
         }
+    }
+
+    /// Runs a sweep through time over the batch in parts on the library's threads
+    /// (`Parallel.forEachPart`): the samples are independent from the first step to the last, so
+    /// each part runs the whole time loop for its own samples (its rows of every step, with
+    /// single-threaded per-step GEMMs) and the threads meet once per sweep, not twice per step.
+    /// With one thread, or a batch too small to share, it is `body(0..<N)`.
+    private func sweepInParts(_ io: LayerBuffers, _ body: (Range<Int>) -> Void) {
+        let work = io.batch * steps * cell.gateCount * hidden * hidden      // the step products' multiply-adds
+        Parallel.forEachPart(count: io.batch, work: work, scratch: io.scratch) { _, samples, _ in body(samples) }
     }
 
     /// Inverted dropout between stacked layers, as the Dropout layer draws it (mask 0 or 1/(1 − p)).
@@ -314,7 +329,7 @@ public final class Recurrent: Layer {
                 seedStateGradients(io, scratch, layer: layer, direction: direction)
                 let sweep = makeSweep(io, scratch, layer: layer, direction: direction, dOutput: dY, dOutputStride: dYStride)
                 sweep.buildPrevious()
-                if cell == .lstm { sweep.lstmBackward() } else { sweep.gruBackward() }
+                if cell == .lstm { sweepInParts(io) { sweep.lstmBackward(samples: $0) } } else { sweep.gruBackward() }
                 storeInitialStateGradients(io, scratch, k)
                 // dW_hh += ∂L/∂ghᵀ · h_{t−1} and dW_ih += ∂L/∂giᵀ · x over all N·T (time-major) rows; the biases take column sums.
                 BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: H, k: rows,
