@@ -29,14 +29,17 @@ import CGemm
 /// c_{t−1} from `aux`, so nothing is copied inside the time loop, and backward's recurrent GEMM
 /// writes ∂L/∂h_{t−1} straight into the running gradient.
 extension RecurrentSweep {
-    /// b_ih + b_hh into `temp` (free in an LSTM's forward), before the forward sweep's parts start.
-    func lstmBiasSum() {
+    /// Before the forward sweep's parts start: b_ih + b_hh into `temp` (free in an LSTM's
+    /// forward), and W_hhᵀ packed once for the T step products (`packedWeights`). Returns the
+    /// packing for `lstmForward` (0: none here, the steps go through `stepGEMM`).
+    func lstmPrepareForward() -> Int32 {
         for j in 0..<(4 * hidden) { temp[j] = biasIH[j] + biasHH[j] }
+        return aeg_pack_b(1, hidden, 4 * hidden, weightHH, hidden, packedWeights)
     }
 
     /// The forward sweep for the samples `samples` (all of them, or one part of a split batch:
-    /// samples are independent through time); `lstmBiasSum` first.
-    func lstmForward(samples: Range<Int>) {
+    /// samples are independent through time), after `lstmPrepareForward`, which gave `packing`.
+    func lstmForward(samples: Range<Int>, packing: Int32) {
         let H = hidden, width = 4 * H, stepStride = batch * width
         let full = lengths == nil, first = samples.lowerBound, bias = UnsafePointer(temp)
         for s in 0..<steps {
@@ -46,8 +49,13 @@ extension RecurrentSweep {
             // step before when every sample is active, the running state otherwise.
             let fromOutput = full && s > 0
             let hPrevious = fromOutput ? UnsafePointer(outputRow(0, before(t))) : UnsafePointer(state)
-            stepGEMM(transposeB: true, n: width, k: H, a: hPrevious, lda: fromOutput ? steps * sequenceWidth : H,
-                     beta: projection == nil ? 1 : 0, c: stepGates, ldc: width, samples: samples)
+            let lda = fromOutput ? steps * sequenceWidth : H, beta: Float = projection == nil ? 1 : 0
+            if packing != 0 {
+                aeg_gemm_packed_b(packing, samples.count, width, H, hPrevious + first * lda, lda, packedWeights, beta,
+                                  stepGates + first * width, width)
+            } else {
+                stepGEMM(transposeB: true, n: width, k: H, a: hPrevious, lda: lda, beta: beta, c: stepGates, ldc: width, samples: samples)
+            }
             if full {
                 // All these samples in one call: their rows of this step are contiguous (time-major).
                 let cPrevious = s == 0 ? UnsafePointer(cell + first * H) : UnsafePointer(aux + row(first, before(t)) * H)

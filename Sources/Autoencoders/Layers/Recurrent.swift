@@ -177,8 +177,8 @@ public final class Recurrent: Layer {
                 let sweep = makeSweep(io, scratch, layer: layer, direction: direction, dOutput: nil, dOutputStride: 0,
                                       projection: constant ? scratch.dGates : nil)
                 if cell == .lstm {
-                    sweep.lstmBiasSum()
-                    sweepInParts(io) { sweep.lstmForward(samples: $0) }
+                    let packing = sweep.lstmPrepareForward()
+                    sweepInParts(io) { sweep.lstmForward(samples: $0, packing: packing) }
                 } else {
                     sweep.gruForward()
                 }
@@ -295,7 +295,7 @@ public final class Recurrent: Layer {
         let k = layer * directions + direction
         return RecurrentSweep(
             batch: io.batch, steps: steps, hidden: hidden, gateCount: cell.gateCount, reverse: direction == 1, lengths: io.lengths,
-            weightHH: weightHH[k], biasIH: biasIH[k], biasHH: biasHH[k], gates: scratch.gates(k), projection: projection, aux: scratch.aux(k), tanhCell: scratch.tanhCell(k),
+            weightHH: weightHH[k], packedWeights: scratch.packedWeights, biasIH: biasIH[k], biasHH: biasHH[k], gates: scratch.gates(k), projection: projection, aux: scratch.aux(k), tanhCell: scratch.tanhCell(k),
             sequence: scratch.sequence(layer) + direction * hidden, sequenceWidth: directions * hidden,
             state: scratch.state, cell: scratch.cell, temp: scratch.temp,
             initialHidden: scratch.initialHidden, initialCell: scratch.initialCell, previous: scratch.previous,

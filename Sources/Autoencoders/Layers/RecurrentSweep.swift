@@ -28,6 +28,8 @@ struct RecurrentSweep {
     let lengths: UnsafePointer<Int32>?
 
     let weightHH: UnsafePointer<Float>          // [G·H, H]
+    /// Room for W_hhᵀ packed once per forward sweep (`lstmPrepareForward`), aeg_packed_size(H, G·H) floats.
+    let packedWeights: UnsafeMutablePointer<Float>
     let biasIH: UnsafePointer<Float>            // [G·H]
     let biasHH: UnsafePointer<Float>            // [G·H]
     let gates: UnsafeMutablePointer<Float>
