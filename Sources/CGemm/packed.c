@@ -8,6 +8,7 @@
 // tile empty), or gemm.c's AVX2 + FMA 6 x 16 kernel. Each element of C is summed over k in the
 // same order whatever m, so a sample's row does not depend on how the batch is split.
 #include <immintrin.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,13 +56,28 @@ static void kernel_avx512_8x32(long kc, const float *a, const float *b, float *c
     AEG_STORE8(0) AEG_STORE8(1) AEG_STORE8(2) AEG_STORE8(3) AEG_STORE8(4) AEG_STORE8(5) AEG_STORE8(6) AEG_STORE8(7)
 }
 
+// For the tests (aeg_packed_select): the widest packing allowed, 2 to keep AVX-512F out.
+static _Atomic int widest = packing_avx512;
+
+int aeg_packed_select(const char *name) {
+    if (strcmp(name, "auto") == 0 || (strcmp(name, "avx512") == 0 && aeg_kernel_supported(AEG_KERNEL_AVX512))) {
+        atomic_store(&widest, packing_avx512);
+        return 0;
+    }
+    if (strcmp(name, "avx2") == 0 && aeg_kernel_supported(AEG_KERNEL_AVX2)) {
+        atomic_store(&widest, packing_avx2);
+        return 0;
+    }
+    return -1;
+}
+
 long aeg_packed_size(long k, long n) {
     return (n + AEG_PACKED_NR - 1) / AEG_PACKED_NR * AEG_PACKED_NR * k;
 }
 
 int aeg_pack_b(int transpose_b, long k, long n, const float *b, long ldb, float *packed) {
     if (k < 1 || n < 1 || k > AEG_PACKED_MAX_K || aeg_openblas_requested()) return packing_none;
-    int packing = aeg_kernel_supported(AEG_KERNEL_AVX512) ? packing_avx512
+    int packing = aeg_kernel_supported(AEG_KERNEL_AVX512) && atomic_load(&widest) == packing_avx512 ? packing_avx512
                   : aeg_kernel_supported(AEG_KERNEL_AVX2) ? packing_avx2
                                                           : packing_none;
     if (packing == packing_none) return packing_none;

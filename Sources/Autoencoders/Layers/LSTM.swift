@@ -34,7 +34,7 @@ extension RecurrentSweep {
     /// packing for `lstmForward` (0: none here, the steps go through `stepGEMM`).
     func lstmPrepareForward() -> Int32 {
         for j in 0..<(4 * hidden) { temp[j] = biasIH[j] + biasHH[j] }
-        return aeg_pack_b(1, hidden, 4 * hidden, weightHH, hidden, packedWeights)
+        return BLAS.packB(transposeB: true, k: hidden, n: 4 * hidden, b: weightHH, ldb: hidden, into: packedWeights)
     }
 
     /// The forward sweep for the samples `samples` (all of them, or one part of a split batch:
@@ -51,8 +51,8 @@ extension RecurrentSweep {
             let hPrevious = fromOutput ? UnsafePointer(outputRow(0, before(t))) : UnsafePointer(state)
             let lda = fromOutput ? steps * sequenceWidth : H, beta: Float = projection == nil ? 1 : 0
             if packing != 0 {
-                aeg_gemm_packed_b(packing, samples.count, width, H, hPrevious + first * lda, lda, packedWeights, beta,
-                                  stepGates + first * width, width)
+                BLAS.gemmPackedB(packing: packing, m: samples.count, n: width, k: H, a: hPrevious + first * lda, lda: lda,
+                                 packed: packedWeights, beta: beta, c: stepGates + first * width, ldc: width)
             } else {
                 stepGEMM(transposeB: true, n: width, k: H, a: hPrevious, lda: lda, beta: beta, c: stepGates, ldc: width, samples: samples)
             }

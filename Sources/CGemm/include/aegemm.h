@@ -63,6 +63,10 @@ long aeg_packed_size(long k, long n);
 /// AVX-512F nor AVX2 + FMA, OpenBLAS requested by name, k > 1024): then use aeg_sgemm.
 int aeg_pack_b(int transpose_b, long k, long n, const float *b, long ldb, float *packed);
 
+/// For the tests: aeg_pack_b packs for at most "avx2", or again for the widest ("auto", "avx512")
+/// from now on. Returns 0; -1, changing nothing, when the name is unknown or this CPU lacks it.
+int aeg_packed_select(const char *name);
+
 /// C[m, n] = A[m, k] * op(B) + beta * C with op(B) packed by aeg_pack_b (same k and n; its return
 /// value as `packing`, not 0). A is not transposed (row-major, leading dimension lda). beta == 0
 /// never reads C. On the calling thread.
