@@ -1,3 +1,5 @@
+import Glibc
+
 /// A stack of LSTM or GRU layers over batch-first sequences, PyTorch's `nn.LSTM` / `nn.GRU` with
 /// `batch_first=True`: a sample is `[T, F]` row-major inside the usual `[batch, size]` rows.
 ///
@@ -223,16 +225,15 @@ public final class Recurrent: Layer {
     /// W_ih x_t = W_ih x_0 and dW_ih = Σ_n (Σ_t ∂L/∂gi_{n,t})ᵀ x_{n,0}: the input projection and
     /// dW_ih take one row per sample instead of one per step (the same sums, in another order).
     /// Checked on the data in forward and again in backward (the layer keeps no state between
-    /// calls); the first differing value ends the check.
+    /// calls), row against row with memcmp: equal bits are equal values, and rows that differ only
+    /// by the sign of a zero take the general path, which is right too. The first differing row
+    /// ends the check.
     private func inputIsConstantInTime(_ io: LayerBuffers) -> Bool {
         guard io.lengths == nil, steps > 1 else { return false }
-        let F = inputFeatures
+        let F = inputFeatures, bytes = F * MemoryLayout<Float>.stride
         for n in 0..<io.batch {
             let first = io.input + n * steps * F
-            for t in 1..<steps {
-                let row = first + t * F
-                for j in 0..<F where row[j] != first[j] { return false }
-            }
+            for t in 1..<steps where memcmp(first + t * F, first, bytes) != 0 { return false }
         }
         return true
     }
