@@ -1,3 +1,4 @@
+import CGemm
 import XCTest
 @testable import Autoencoders
 
@@ -87,6 +88,44 @@ final class GemmTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Products against a B packed once (CGemm's aeg_pack_b / aeg_gemm_packed_b, the recurrent
+    /// step's W_hh): both layouts of B, full and partial tiles, beta 0 (never reading C) and 1,
+    /// for each packing this CPU runs; none when OpenBLAS is requested by name.
+    func testPackedBMatchesTheReference() throws {
+        defer { _ = aeg_packed_select("auto") }
+        for packing in ["avx512", "avx2"] where aeg_packed_select(packing) == 0 {
+            for (m, n, k) in [(64, 256, 64), (32, 64, 256), (5, 21, 7), (13, 40, 3), (70, 33, 100)] {
+                for tb in [false, true] {
+                    for beta: Float in [0, 1] {
+                        let lda = k + 3, ldb = (tb ? k : n) + 2, ldc = n + 5
+                        var random = RandomGenerator(seed: UInt64(m * 131 + n * 7 + k))
+                        let a = (0..<(m * lda)).map { _ in random.uniform() * 2 - 1 }
+                        let b = (0..<((tb ? n : k) * ldb)).map { _ in random.uniform() * 2 - 1 }
+                        var c = (0..<(m * ldc)).map { _ in beta == 0 ? Float.nan : random.uniform() - 0.5 }
+                        for i in 0..<m { for j in n..<ldc { c[i * ldc + j] = 7 } }
+                        let expected = reference(false, tb, m, n, k, 1, a, lda, b, ldb, beta, beta == 0 ? c.map { $0.isNaN ? 0 : $0 } : c, ldc)
+                        var packed = [Float](repeating: .nan, count: BLAS.packedSize(k: k, n: n))
+                        let id = BLAS.packB(transposeB: tb, k: k, n: n, b: b, ldb: ldb, into: &packed)
+                        XCTAssertNotEqual(id, 0, "\(packing): packed")
+                        BLAS.gemmPackedB(packing: id, m: m, n: n, k: k, a: a, lda: lda, packed: packed, beta: beta, c: &c, ldc: ldc)
+                        var worst: Float = 0
+                        for i in 0..<m {
+                            for j in 0..<ldc {
+                                let got = c[i * ldc + j], want = j < n ? expected[i * ldc + j] : 7
+                                worst = max(worst, got.isNaN ? .infinity : abs(got - want) / (1 + abs(want)))
+                            }
+                        }
+                        XCTAssertLessThan(worst, 1e-5 * Float(k).squareRoot(), "\(packing) tb=\(tb) m=\(m) n=\(n) k=\(k) beta=\(beta)")
+                    }
+                }
+            }
+        }
+        try BLAS.selectGemmKernel("openblas")
+        var packed = [Float](repeating: 0, count: BLAS.packedSize(k: 4, n: 4))
+        XCTAssertEqual(BLAS.packB(transposeB: false, k: 4, n: 4, b: [Float](repeating: 1, count: 16), ldb: 4, into: &packed), 0,
+                       "nothing of the library's own runs when OpenBLAS is requested by name")
     }
 
     /// A large enough product to be split across two threads gives the same bits as one thread.

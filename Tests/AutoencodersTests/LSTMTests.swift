@@ -136,6 +136,32 @@ final class LSTMTests: XCTestCase {
         }
     }
 
+    /// At two threads the LSTM's sweeps run the batch in two parts (`Recurrent.sweepInParts`):
+    /// with per-sample lengths (the per-sample path) and without, both directions, what one
+    /// thread gives.
+    func testSweepInPartsMatchesOneThread() throws {
+        let saved = BLAS.threadCount
+        defer { BLAS.threadCount = saved }
+        let batch = 10
+        let lengths: [Int32] = (0..<batch).map { Int32(1 + $0 % 5) }
+        for sampleLengths in [nil, lengths] {
+            func run(threads: Int) throws -> [[Float]] {
+                BLAS.threadCount = threads
+                XCTAssertEqual(Parallel.parts(count: batch, work: batch * 5 * 4 * 40 * 40), threads, "parts of the batch")
+                let layer = try Recurrent(cell: .lstm, steps: 5, inputFeatures: 4, hidden: 40, bidirectional: true, outputs: [.sequence, .last])
+                let runner = try SequenceRunner(layer, batch: batch)
+                setRandomParameters(runner, seed: 103)
+                runner.lengths = sampleLengths
+                let y = runner.forward([randomValues(batch * layer.inputSize, -1, 1, seed: 104)])
+                return [y] + runner.backward(randomValues(batch * layer.outputSize, -1, 1, seed: 105)) + runner.gradients.map(\.array)
+            }
+            let one = try run(threads: 1), two = try run(threads: 2)
+            for (index, values) in one.enumerated() {
+                assertClose(two[index], values, relative: 1e-5, "lengths \(sampleLengths != nil) [\(index)]")
+            }
+        }
+    }
+
     /// An input that is the same at every step (a repeated code) takes the one-row-per-sample
     /// input projection and dW_ih (`Recurrent.inputIsConstantInTime`); lengths of T for every
     /// sample take the general path. Both must agree: outputs, input gradient, parameter gradients,
@@ -160,6 +186,76 @@ final class LSTMTests: XCTestCase {
             let constant = try run(lengths: nil), general = try run(lengths: Array(repeating: Int32(T), count: batch))
             for (index, values) in general.enumerated() {
                 assertClose(constant[index], values, relative: 1e-5, "\(cell): output, input gradients, parameter gradients [\(index)]")
+            }
+        }
+    }
+
+    /// Reading a `repeat` node (`Recurrent.inputGradientIsSummedOverSteps`, set by the graph
+    /// builder) with an input constant in time: backward writes Σ_t dx_t at step 0 and zero at the
+    /// other steps. Outputs and parameter gradients are those of the plain layer and so is each
+    /// sample's Σ_t dx_t, overwriting and accumulating, for both cells and both directions.
+    func testSummedInputGradientOfARepeatedInput() throws {
+        let batch = 3, T = 4, F = 5
+        let code = randomValues(batch * F, -1, 1, seed: 97)
+        var x = [Float]()
+        for n in 0..<batch { for _ in 0..<T { x += code[(n * F)..<((n + 1) * F)] } }
+        func stepSums(_ gx: [Float]) -> [Float] {
+            (0..<(batch * F)).map { i in (0..<T).reduce(Float(0)) { $0 + gx[((i / F) * T + $1) * F + i % F] } }
+        }
+        for cell in [Recurrent.Cell.lstm, .gru] {
+            func run(summed: Bool) throws -> (gx: [Float], accumulated: [Float], rest: [[Float]]) {
+                let layer = try Recurrent(cell: cell, steps: T, inputFeatures: F, hidden: 6, layers: 2, bidirectional: true,
+                                          outputs: [.sequence, .last])
+                layer.inputGradientIsSummedOverSteps = summed
+                let runner = try LayerRunner(layer, batch: batch)
+                setRandomParameters(runner, seed: 98)
+                let y = runner.forward(x), gy = randomValues(batch * layer.outputSize, -1, 1, seed: 99)
+                let gx = runner.backward(gy)
+                let parameters = runner.gradients.map(\.array)
+                runner.gradInput.set(x)
+                let accumulated = runner.backward(gy, accumulate: true)
+                return (gx, accumulated, [y] + parameters)
+            }
+            let summed = try run(summed: true), plain = try run(summed: false)
+            for (index, values) in plain.rest.enumerated() {
+                assertClose(summed.rest[index], values, relative: 1e-5, "\(cell): output and parameter gradients [\(index)]")
+            }
+            assertClose(stepSums(summed.gx), stepSums(plain.gx), relative: 1e-5, "\(cell): Σ_t dx_t")
+            assertClose(stepSums(summed.accumulated), stepSums(plain.accumulated), relative: 1e-5, "\(cell): Σ_t dx_t accumulated")
+            for n in 0..<batch {
+                XCTAssertTrue(summed.gx[((n * T + 1) * F)..<((n + 1) * T * F)].allSatisfy { $0 == 0 }, "\(cell): steps 1… of sample \(n) are zero")
+            }
+        }
+    }
+
+    /// The cell's element-wise step in each instruction set this CPU runs (CGemm's
+    /// `aeg_lstm_forward` / `aeg_lstm_backward`: AVX-512F, AVX2 + FMA, scalar C), with a hidden
+    /// size that leaves a partial vector (21 = 16 + 5 = 2·8 + 5), with and without lengths:
+    /// every set gives what scalar C gives, and PyTorch's values.
+    func testEveryInstructionSetOfTheCell() throws {
+        let saved = LSTMCellKernel.instructionSet
+        defer { _ = LSTMCellKernel.select(saved) }
+        func run(_ set: String) throws -> [[Float]]? {
+            guard LSTMCellKernel.select(set) else { return nil }
+            var results: [[Float]] = []
+            for lengths in [nil, [4, 2, 3] as [Int32]] {
+                let layer = try Recurrent(cell: .lstm, steps: 4, inputFeatures: 3, hidden: 21, bidirectional: true, outputs: [.sequence, .last])
+                let runner = try SequenceRunner(layer, batch: 3)
+                setRandomParameters(runner, seed: 100)
+                runner.lengths = lengths
+                results.append(runner.forward([randomValues(3 * layer.inputSize, -3, 3, seed: 101)]))
+                results += runner.backward(randomValues(3 * layer.outputSize, -1, 1, seed: 102))
+                results += runner.gradients.map(\.array)
+            }
+            _ = try assertRecurrentMatchesFixture("lstm_1layer", cell: .lstm)
+            _ = try assertRecurrentMatchesFixture("lstm_packed_lengths", cell: .lstm)
+            return results
+        }
+        let reference = try XCTUnwrap(try run("scalar"))
+        for set in ["avx2", "avx512"] {
+            guard let results = try run(set) else { continue }
+            for (index, values) in reference.enumerated() {
+                assertClose(results[index], values, relative: 1e-5, "\(set) against scalar C [\(index)]")
             }
         }
     }

@@ -33,10 +33,10 @@ stale() { # stale OUTPUT INPUT...
 }
 
 start=$(date +%s)
-# The C GEMM target (Sources/CGemm): SwiftPM makes its module map; here one names its header. Its
+# The C GEMM target (Sources/CGemm): SwiftPM makes its module map; here one names its headers' directory. Its
 # objects get ASan but no fuzzer coverage (the kernels' edges say nothing about the inputs' paths).
 mkdir -p "$OUT/CGemm"
-printf 'module CGemm {\n    header "%s"\n    export *\n}\n' "$PWD/Sources/CGemm/include/aegemm.h" >"$OUT/CGemm/module.modulemap"
+printf 'module CGemm {\n    umbrella "%s"\n    export *\n}\n' "$PWD/Sources/CGemm/include" >"$OUT/CGemm/module.modulemap"
 for source in Sources/CGemm/*.c; do
     object="$OUT/CGemm/$(basename "$source" .c).o"
     if stale "$object" "$source" Sources/CGemm/*.h Sources/CGemm/include; then

@@ -1,3 +1,5 @@
+import CGemm
+
 /// The LSTM cell (Hochreiter & Schmidhuber 1997) as PyTorch's `nn.LSTM` computes it, gate
 /// blocks in the order i, f, g, o (rows 0:H, H:2H, 2H:3H, 3H:4H of weight_ih and weight_hh):
 ///
@@ -19,25 +21,50 @@
 /// one GEMM da_t · W_hh per step. Both biases enter only as their sum, so their gradients are equal.
 ///
 /// Forward keeps c_t (`aux`) and tanh c_t (`tanhCell`) for backward. A step's element-wise work
-/// is one pass over each sample's H units in `Lanes` (8 at a time): the loops store through
-/// several pointers, which the compiler would not vectorise on its own. With every sample at full
+/// (the gate nonlinearities and the cell update, forward; the gate gradients, backward) is one
+/// pass over the step's rows in CGemm's `aeg_lstm_forward` / `aeg_lstm_backward` (aelstm.h):
+/// AVX-512F or AVX2 vectors chosen at run time, which the Swift code, compiled for baseline
+/// x86-64, cannot use (a third of W6's time was these loops in SSE). With every sample at full
 /// length (no `lengths`), h_{t−1} is read straight from the output row of the step before and
 /// c_{t−1} from `aux`, so nothing is copied inside the time loop, and backward's recurrent GEMM
 /// writes ∂L/∂h_{t−1} straight into the running gradient.
 extension RecurrentSweep {
-    func lstmForward() {
+    /// Before the forward sweep's parts start: b_ih + b_hh into `temp` (free in an LSTM's
+    /// forward), and W_hhᵀ packed once for the T step products (`packedWeights`). Returns the
+    /// packing for `lstmForward` (0: none here, the steps go through `stepGEMM`).
+    func lstmPrepareForward() -> Int32 {
+        for j in 0..<(4 * hidden) { temp[j] = biasIH[j] + biasHH[j] }
+        return BLAS.packB(transposeB: true, k: hidden, n: 4 * hidden, b: weightHH, ldb: hidden, into: packedWeights)
+    }
+
+    /// The forward sweep for the samples `samples` (all of them, or one part of a split batch:
+    /// samples are independent through time), after `lstmPrepareForward`, which gave `packing`.
+    func lstmForward(samples: Range<Int>, packing: Int32) {
         let H = hidden, width = 4 * H, stepStride = batch * width
-        let full = lengths == nil
+        let full = lengths == nil, first = samples.lowerBound, bias = UnsafePointer(temp)
         for s in 0..<steps {
             let t = time(s)
             let stepGates = gates + t * stepStride
-            // a_t += h_{t−1} · W_hhᵀ for every sample of the batch at once; h_{t−1} is the output
-            // row of the step before when every sample is active, the running state otherwise.
+            // a_t += h_{t−1} · W_hhᵀ for these samples at once; h_{t−1} is the output row of the
+            // step before when every sample is active, the running state otherwise.
             let fromOutput = full && s > 0
             let hPrevious = fromOutput ? UnsafePointer(outputRow(0, before(t))) : UnsafePointer(state)
-            stepGEMM(transposeB: true, n: width, k: H, a: hPrevious, lda: fromOutput ? steps * sequenceWidth : H,
-                     beta: projection == nil ? 1 : 0, c: stepGates, ldc: width)
-            for n in 0..<batch {
+            let lda = fromOutput ? steps * sequenceWidth : H, beta: Float = projection == nil ? 1 : 0
+            if packing != 0 {
+                BLAS.gemmPackedB(packing: packing, m: samples.count, n: width, k: H, a: hPrevious + first * lda, lda: lda,
+                                 packed: packedWeights, beta: beta, c: stepGates + first * width, ldc: width)
+            } else {
+                stepGEMM(transposeB: true, n: width, k: H, a: hPrevious, lda: lda, beta: beta, c: stepGates, ldc: width, samples: samples)
+            }
+            if full {
+                // All these samples in one call: their rows of this step are contiguous (time-major).
+                let cPrevious = s == 0 ? UnsafePointer(cell + first * H) : UnsafePointer(aux + row(first, before(t)) * H)
+                aeg_lstm_forward(samples.count, H, stepGates + first * width, width, projection.map { $0 + first * width }, width,
+                                 bias, cPrevious, H, aux + row(first, t) * H, tanhCell + row(first, t) * H, H,
+                                 outputRow(first, t), steps * sequenceWidth)
+                continue
+            }
+            for n in samples {
                 let len = length(n)
                 let y = outputRow(n, t), offset = row(n, t) * H
                 guard t < len else {
@@ -47,13 +74,13 @@ extension RecurrentSweep {
                     continue
                 }
                 let cPrevious = isFirst(t, length: len) ? cell + n * H : aux + row(n, before(t)) * H
-                lstmCellForward(stepGates + n * width, projection: projection.map { $0 + n * width }, cPrevious: cPrevious,
-                                c: aux + offset, tanhC: tanhCell + offset, h: y)
-                if !full { (state + n * H).update(from: y, count: H) }
+                aeg_lstm_forward(1, H, stepGates + n * width, width, projection.map { $0 + n * width }, width, bias,
+                                 cPrevious, H, aux + offset, tanhCell + offset, H, y, H)
+                (state + n * H).update(from: y, count: H)
             }
         }
         // The running state after the sweep: h and c of each sample's last valid step (h_0, c_0 without one).
-        for n in 0..<batch {
+        for n in samples {
             let len = length(n)
             guard len > 0 else { continue }
             let last = reverse ? 0 : len - 1
@@ -62,85 +89,49 @@ extension RecurrentSweep {
         }
     }
 
-    /// One sample's step: `a` [4H] (W_ih x_t + W_hh h_{t−1}, or W_hh h_{t−1} alone with a
-    /// `projection` W_ih x_0; the biases are added here) becomes the gates i, f, g, o in place;
-    /// c_t, tanh c_t and h_t are written to `c`, `tanhC` and `h`.
-    @inline(__always)
-    private func lstmCellForward(_ a: UnsafeMutablePointer<Float>, projection: UnsafePointer<Float>?, cPrevious: UnsafePointer<Float>,
-                                 c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
-        let H = hidden
-        var j = 0
-        while j < H {
-            let m = min(Lanes.scalarCount, H - j)
-            // a (+ W_ih x_0) + b_ih + b_hh, gate by gate.
-            @inline(__always) func input(_ gate: Int) -> Lanes {
-                let offset = gate * H + j
-                let sum = loadLanes(a + offset, m) + loadLanes(biasIH + offset, m) + loadLanes(biasHH + offset, m)
-                guard let projection else { return sum }
-                return sum + loadLanes(projection + offset, m)
-            }
-            let i = sigmoid(input(0)), f = sigmoid(input(1)), g = fastTanh(input(2)), o = sigmoid(input(3))
-            let ct = f * loadLanes(cPrevious + j, m) + i * g
-            let tc = fastTanh(ct)
-            storeLanes(i, a + j, m)
-            storeLanes(f, a + H + j, m)
-            storeLanes(g, a + 2 * H + j, m)
-            storeLanes(o, a + 3 * H + j, m)
-            storeLanes(ct, c + j, m)
-            storeLanes(tc, tanhC + j, m)
-            storeLanes(o * tc, h + j, m)
-            j += Lanes.scalarCount
-        }
-    }
-
-    func lstmBackward() {
+    /// The backward sweep for the samples `samples` (all, or one part of a split batch).
+    func lstmBackward(samples: Range<Int>) {
         let H = hidden, width = 4 * H, stepStride = batch * width
-        let full = lengths == nil
+        let full = lengths == nil, first = samples.lowerBound
         for s in stride(from: steps - 1, through: 0, by: -1) {
             let t = time(s)
             let stepGradients = dGates + t * stepStride
-            for n in 0..<batch {
-                let da = stepGradients + n * width
-                let len = length(n)
-                guard t < len else {
-                    da.update(repeating: 0, count: width)
-                    continue
+            if full {
+                // All these samples in one call; s = 0 is the step every sample started from h_0, c_0.
+                let cPrevious = s == 0 ? UnsafePointer(initialCell + first * H) : UnsafePointer(aux + row(first, before(t)) * H)
+                aeg_lstm_backward(samples.count, H, gates + row(first, t) * width, width, tanhCell + row(first, t) * H, H,
+                                  cPrevious, H, dOutput.map { $0 + first * dOutputStride + t * sequenceWidth }, dOutputStride,
+                                  dState + first * H, H, dCell + first * H, H, stepGradients + first * width, width)
+            } else {
+                for n in samples {
+                    let da = stepGradients + n * width
+                    let len = length(n)
+                    guard t < len else {
+                        da.update(repeating: 0, count: width)
+                        continue
+                    }
+                    let offset = row(n, t) * H
+                    let cPrevious = isFirst(t, length: len) ? initialCell + n * H : aux + row(n, before(t)) * H
+                    aeg_lstm_backward(1, H, gates + row(n, t) * width, width, tanhCell + offset, H, cPrevious, H,
+                                      dOutput.map { $0 + n * dOutputStride + t * sequenceWidth }, dOutputStride,
+                                      dState + n * H, H, dCell + n * H, H, da, width)
                 }
-                let offset = row(n, t) * H
-                let cPrevious = isFirst(t, length: len) ? initialCell + n * H : aux + row(n, before(t)) * H
-                lstmCellBackward(gates + row(n, t) * width, tanhC: tanhCell + offset, cPrevious: cPrevious,
-                                 dOutput: dOutput.map { $0 + n * dOutputStride + t * sequenceWidth },
-                                 dh: dState + n * H, dc: dCell + n * H, da: da)
             }
-            // ∂L/∂h_{t−1} = da_t · W_hh for the whole batch: straight into the running gradient when
+            // ∂L/∂h_{t−1} = da_t · W_hh for these samples: straight into the running gradient when
             // every sample is active; otherwise through temp, inactive samples keeping theirs.
-            stepGEMM(transposeB: false, n: H, k: width, a: stepGradients, lda: width, beta: 0, c: full ? dState : temp, ldc: H)
-            if !full { takeRecurrentGradient(t, adding: false) }
+            stepGEMM(transposeB: false, n: H, k: width, a: stepGradients, lda: width, beta: 0, c: full ? dState : temp, ldc: H,
+                     samples: samples)
+            if !full { takeRecurrentGradient(t, adding: false, samples: samples) }
         }
     }
+}
 
-    /// One sample's step backward: with dh = `dh` (+ `dOutput`) and dc = `dc`, writes the four gate
-    /// gradients to `da` [4H] and ∂L/∂c_{t−1} to `dc` (the caller replaces `dh` by da · W_hh).
-    @inline(__always)
-    private func lstmCellBackward(_ a: UnsafePointer<Float>, tanhC: UnsafePointer<Float>, cPrevious: UnsafePointer<Float>,
-                                  dOutput: UnsafePointer<Float>?, dh dhIn: UnsafePointer<Float>,
-                                  dc dcInOut: UnsafeMutablePointer<Float>, da: UnsafeMutablePointer<Float>) {
-        let H = hidden
-        var j = 0
-        while j < H {
-            let m = min(Lanes.scalarCount, H - j)
-            let i = loadLanes(a + j, m), f = loadLanes(a + H + j, m)
-            let g = loadLanes(a + 2 * H + j, m), o = loadLanes(a + 3 * H + j, m)
-            let tc = loadLanes(tanhC + j, m)
-            var dh = loadLanes(dhIn + j, m)
-            if let dOutput { dh += loadLanes(dOutput + j, m) }
-            let dc = loadLanes(dcInOut + j, m) + dh * o * (1 - tc * tc)
-            storeLanes(dc * g * i * (1 - i), da + j, m)
-            storeLanes(dc * loadLanes(cPrevious + j, m) * f * (1 - f), da + H + j, m)
-            storeLanes(dc * i * (1 - g * g), da + 2 * H + j, m)
-            storeLanes(dh * tc * o * (1 - o), da + 3 * H + j, m)
-            storeLanes(dc * f, dcInOut + j, m)
-            j += Lanes.scalarCount
-        }
-    }
+/// The instruction set of the cell's element-wise step (CGemm's aelstm.h): "avx512", "avx2" or
+/// "scalar", the widest this CPU and OS run.
+enum LSTMCellKernel {
+    static var instructionSet: String { String(cString: aeg_lstm_instruction_set()) }
+
+    /// For the tests: runs the step in `name` from now on; false (nothing changed) when the name is
+    /// unknown or this CPU or OS lacks it.
+    static func select(_ name: String) -> Bool { aeg_lstm_select(name) == 0 }
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// A stack of LSTM or GRU layers over batch-first sequences, PyTorch's `nn.LSTM` / `nn.GRU` with
 /// `batch_first=True`: a sample is `[T, F]` row-major inside the usual `[batch, size]` rows.
 ///
@@ -53,6 +55,14 @@ public final class Recurrent: Layer {
     public let inputShapes: [[Int]]
     public let outputShape: [Int]
     public var kind: String { cell.rawValue }
+
+    /// Set by the graph builder when the layer reads a `repeat` node, whose backward sums the
+    /// input gradient over the steps: then, with an input the same at every step (checked on the
+    /// data), backward writes only that sum, Σ_t dx_t = (Σ_t ∂L/∂gi_t) · W_ih, at each sample's
+    /// step 0 and zero at the others: one [N, G·H] · [G·H, F] product instead of N·T rows (a
+    /// ninth of W6's multiply-adds). The per-step rows it writes are then not the per-step
+    /// gradients, only their sum is: nothing but a `repeat` may read them.
+    var inputGradientIsSummedOverSteps = false
 
     // Offsets of the output parts inside an output row (−1 when absent).
     let sequenceOffset: Int, lastOffset: Int, hiddenStatesOffset: Int, cellStatesOffset: Int
@@ -168,7 +178,12 @@ public final class Recurrent: Layer {
                 loadInitialState(io, k, hidden: scratch.state, cell: scratch.cell)
                 let sweep = makeSweep(io, scratch, layer: layer, direction: direction, dOutput: nil, dOutputStride: 0,
                                       projection: constant ? scratch.dGates : nil)
-                if cell == .lstm { sweep.lstmForward() } else { sweep.gruForward() }
+                if cell == .lstm {
+                    let packing = sweep.lstmPrepareForward()
+                    sweepInParts(io) { sweep.lstmForward(samples: $0, packing: packing) }
+                } else {
+                    sweep.gruForward()
+                }
                 storeFinalStates(io, scratch, layer: layer, direction: direction)
             }
             if layer < layerCount - 1 && dropout > 0 {
@@ -182,6 +197,16 @@ public final class Recurrent: Layer {
                 (io.output + sample * outputSize + sequenceOffset).update(from: top + sample * width, count: width)
             }
         }
+    }
+
+    /// Runs a sweep through time over the batch in parts on the library's threads
+    /// (`Parallel.forEachPart`): the samples are independent from the first step to the last, so
+    /// each part runs the whole time loop for its own samples (its rows of every step, with
+    /// single-threaded per-step GEMMs) and the threads meet once per sweep, not twice per step.
+    /// With one thread, or a batch too small to share, it is `body(0..<N)`.
+    private func sweepInParts(_ io: LayerBuffers, _ body: (Range<Int>) -> Void) {
+        let work = io.batch * steps * cell.gateCount * hidden * hidden      // the step products' multiply-adds
+        Parallel.forEachPart(count: io.batch, work: work, scratch: io.scratch) { _, samples, _ in body(samples) }
     }
 
     /// Inverted dropout between stacked layers, as the Dropout layer draws it (mask 0 or 1/(1 − p)).
@@ -200,16 +225,15 @@ public final class Recurrent: Layer {
     /// W_ih x_t = W_ih x_0 and dW_ih = Σ_n (Σ_t ∂L/∂gi_{n,t})ᵀ x_{n,0}: the input projection and
     /// dW_ih take one row per sample instead of one per step (the same sums, in another order).
     /// Checked on the data in forward and again in backward (the layer keeps no state between
-    /// calls); the first differing value ends the check.
+    /// calls), row against row with memcmp: equal bits are equal values, and rows that differ only
+    /// by the sign of a zero take the general path, which is right too. The first differing row
+    /// ends the check.
     private func inputIsConstantInTime(_ io: LayerBuffers) -> Bool {
         guard io.lengths == nil, steps > 1 else { return false }
-        let F = inputFeatures
+        let F = inputFeatures, bytes = F * MemoryLayout<Float>.stride
         for n in 0..<io.batch {
             let first = io.input + n * steps * F
-            for t in 1..<steps {
-                let row = first + t * F
-                for j in 0..<F where row[j] != first[j] { return false }
-            }
+            for t in 1..<steps where memcmp(first + t * F, first, bytes) != 0 { return false }
         }
         return true
     }
@@ -272,7 +296,7 @@ public final class Recurrent: Layer {
         let k = layer * directions + direction
         return RecurrentSweep(
             batch: io.batch, steps: steps, hidden: hidden, gateCount: cell.gateCount, reverse: direction == 1, lengths: io.lengths,
-            weightHH: weightHH[k], biasIH: biasIH[k], biasHH: biasHH[k], gates: scratch.gates(k), projection: projection, aux: scratch.aux(k), tanhCell: scratch.tanhCell(k),
+            weightHH: weightHH[k], packedWeights: scratch.packedWeights, biasIH: biasIH[k], biasHH: biasHH[k], gates: scratch.gates(k), projection: projection, aux: scratch.aux(k), tanhCell: scratch.tanhCell(k),
             sequence: scratch.sequence(layer) + direction * hidden, sequenceWidth: directions * hidden,
             state: scratch.state, cell: scratch.cell, temp: scratch.temp,
             initialHidden: scratch.initialHidden, initialCell: scratch.initialCell, previous: scratch.previous,
@@ -296,6 +320,7 @@ public final class Recurrent: Layer {
             let dYStride = top ? outputSize : T * D * H
             let columns = layerInputWidth(layer)
             let constant = layer == 0 && inputIsConstantInTime(io)
+            let summedInputGradient = constant && inputGradientIsSummedOverSteps
             if !constant { toTimeMajor(layerInput(layer, io, scratch), scratch.input, batch: n, width: columns) }
             let dX: UnsafeMutablePointer<Float>? = layer == 0 ? io.gradInput : scratch.dSequence(1 - current)
             let accumulateFirst = layer == 0 ? accumulateInputGradient : false
@@ -305,7 +330,7 @@ public final class Recurrent: Layer {
                 seedStateGradients(io, scratch, layer: layer, direction: direction)
                 let sweep = makeSweep(io, scratch, layer: layer, direction: direction, dOutput: dY, dOutputStride: dYStride)
                 sweep.buildPrevious()
-                if cell == .lstm { sweep.lstmBackward() } else { sweep.gruBackward() }
+                if cell == .lstm { sweepInParts(io) { sweep.lstmBackward(samples: $0) } } else { sweep.gruBackward() }
                 storeInitialStateGradients(io, scratch, k)
                 // dW_hh += ∂L/∂ghᵀ · h_{t−1} and dW_ih += ∂L/∂giᵀ · x over all N·T (time-major) rows; the biases take column sums.
                 BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: H, k: rows,
@@ -313,17 +338,37 @@ public final class Recurrent: Layer {
                           beta: 1, c: gradWeightHH[k], ldc: H)
                 if constant {
                     // Σ_t ∂L/∂gi_t per sample into temp [N, G·H], then one GEMM with x_0 over N rows.
-                    sumOverSteps(scratch.dGates, into: scratch.temp, batch: n, width: gateWidth)
+                    let sums = scratch.temp
+                    sumOverSteps(scratch.dGates, into: sums, batch: n, width: gateWidth)
                     BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: columns, k: n,
-                              alpha: 1, a: scratch.temp, lda: gateWidth, b: io.input, ldb: T * columns,
+                              alpha: 1, a: sums, lda: gateWidth, b: io.input, ldb: T * columns,
                               beta: 1, c: gradWeightIH[k], ldc: columns)
+                    if summedInputGradient, let dX {
+                        // Σ_t dx_t = (Σ_t ∂L/∂gi_t) · W_ih at each sample's step 0, zero at the others.
+                        let overwrite = direction == 0 && !accumulateFirst
+                        if overwrite {
+                            for sample in 0..<n { (dX + (sample * T + 1) * columns).update(repeating: 0, count: (T - 1) * columns) }
+                        }
+                        BLAS.gemm(transposeA: false, transposeB: false, m: n, n: columns, k: gateWidth,
+                                  alpha: 1, a: sums, lda: gateWidth, b: weightIH[k], ldb: columns,
+                                  beta: overwrite ? 0 : 1, c: dX, ldc: T * columns)
+                    }
+                    if cell == .lstm {
+                        // Both biases' gradients: the column sums of the per-sample sums (N rows, not N·T).
+                        addColumnSums(sums, rows: n, width: gateWidth, into: gradBiasIH[k])
+                        addColumnSums(sums, rows: n, width: gateWidth, into: gradBiasHH[k])
+                    }
                 } else {
                     BLAS.gemm(transposeA: true, transposeB: false, m: gateWidth, n: columns, k: rows,
                               alpha: 1, a: scratch.dGates, lda: gateWidth, b: scratch.input, ldb: columns,
                               beta: 1, c: gradWeightIH[k], ldc: columns)
                 }
-                if cell == .lstm {
-                    // One buffer for both: its column sums once (in temp, free after the sweep), added to both biases.
+                if cell == .gru {
+                    addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: gradBiasIH[k])
+                    addColumnSums(scratch.dGatesHidden, rows: rows, width: gateWidth, into: gradBiasHH[k])
+                } else if !constant {
+                    // One buffer for both: its column sums once (in temp, free after the sweep), added to both
+                    // biases (with a constant input they came from the per-sample sums above).
                     let sums = scratch.temp
                     sums.update(repeating: 0, count: gateWidth)
                     addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: sums)
@@ -331,18 +376,15 @@ public final class Recurrent: Layer {
                         gradBiasIH[k][j] += sums[j]
                         gradBiasHH[k][j] += sums[j]
                     }
-                } else {
-                    addColumnSums(scratch.dGates, rows: rows, width: gateWidth, into: gradBiasIH[k])
-                    addColumnSums(scratch.dGatesHidden, rows: rows, width: gateWidth, into: gradBiasHH[k])
                 }
                 // dx = ∂L/∂gi · W_ih, time-major; the second direction adds to the first.
-                if dX != nil {
+                if dX != nil && !summedInputGradient {
                     BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: columns, k: gateWidth,
                               alpha: 1, a: scratch.dGates, lda: gateWidth, b: weightIH[k], ldb: columns,
                               beta: direction == 0 ? 0 : 1, c: scratch.dInput, ldc: columns)
                 }
             }
-            if let dX { fromTimeMajor(scratch.dInput, dX, batch: n, width: columns, accumulate: accumulateFirst) }
+            if let dX, !summedInputGradient { fromTimeMajor(scratch.dInput, dX, batch: n, width: columns, accumulate: accumulateFirst) }
             if layer > 0 && dropout > 0 {
                 let dBelow = scratch.dSequence(1 - current), mask = scratch.mask(layer - 1)
                 for i in 0..<(rows * D * H) { dBelow[i] *= mask[i] }

@@ -1,3 +1,5 @@
+import CGemm
+
 /// How a `Recurrent` layer carves its scratch for a batch of N: forward state kept for backward
 /// (per layer and direction the gates and the LSTM cells and their tanh, or GRU's W_hn h + b_hn; per layer its
 /// output sequence and, with dropout, its mask and dropped copy), then buffers that backward
@@ -13,7 +15,7 @@
 struct RecurrentScratch {
     let base: UnsafeMutablePointer<Float>
     let size: Int
-    private let gateBlock: Int, auxBlock: Int, sequenceBlock: Int, stateBlock: Int, tempBlock: Int, inputBlock: Int
+    private let gateBlock: Int, auxBlock: Int, sequenceBlock: Int, stateBlock: Int, tempBlock: Int, inputBlock: Int, packedBlock: Int
     private let stacks: Int, layers: Int, hasDropout: Bool, isGRU: Bool
     private let auxStart: Int, tanhCellStart: Int, sequenceStart: Int, maskStart: Int, droppedStart: Int, sharedStart: Int
 
@@ -38,9 +40,10 @@ struct RecurrentScratch {
         droppedStart = maskStart + (hasDropout ? (layers - 1) * sequenceBlock : 0)
         sharedStart = droppedStart + (hasDropout ? (layers - 1) * sequenceBlock : 0)
         // Shared: 6 [N, H] states, temp [N, G·H], previous [T, N, H], dGates (+ GRU's dGatesHidden),
-        // two dSequences, the time-major input and its gradient.
+        // two dSequences, the time-major input and its gradient, W_hhᵀ packed for the step products.
+        packedBlock = aeg_packed_size(H, G * H)
         size = sharedStart + 6 * stateBlock + tempBlock + auxBlock + (isGRU ? 2 : 1) * gateBlock
-            + (layers > 1 ? 2 * sequenceBlock : 0) + 2 * inputBlock
+            + (layers > 1 ? 2 * sequenceBlock : 0) + 2 * inputBlock + packedBlock
     }
 
     /// Per (layer, direction) k: [T, N, G·H].
@@ -82,4 +85,6 @@ struct RecurrentScratch {
     var input: UnsafeMutablePointer<Float> { shared(afterSequences) }
     /// ∂L/∂(a layer's input), time-major: [T, N, in_k].
     var dInput: UnsafeMutablePointer<Float> { shared(afterSequences + inputBlock) }
+    /// W_hhᵀ [H, G·H] in CGemm's packed micro-panels (aeg_pack_b), for a forward sweep's step products.
+    var packedWeights: UnsafeMutablePointer<Float> { shared(afterSequences + 2 * inputBlock) }
 }

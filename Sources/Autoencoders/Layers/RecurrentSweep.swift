@@ -1,3 +1,5 @@
+import COpenBLAS
+
 /// One direction of one recurrent layer over one batch: the sizes and the pointers into the
 /// layer's scratch that a cell's forward and backward sweeps through time read and write
 /// (`LSTM.swift`, `GRU.swift`). Built by `Recurrent` for each (layer, direction); holds nothing
@@ -26,6 +28,8 @@ struct RecurrentSweep {
     let lengths: UnsafePointer<Int32>?
 
     let weightHH: UnsafePointer<Float>          // [G·H, H]
+    /// Room for W_hhᵀ packed once per forward sweep (`lstmPrepareForward`), aeg_packed_size(H, G·H) floats.
+    let packedWeights: UnsafeMutablePointer<Float>
     let biasIH: UnsafePointer<Float>            // [G·H]
     let biasHH: UnsafePointer<Float>            // [G·H]
     let gates: UnsafeMutablePointer<Float>
@@ -81,19 +85,21 @@ struct RecurrentSweep {
     }
 
     /// The GEMM of one step (h_{t−1} · W_hhᵀ forward, da_t · W_hh backward): C[m, n] = A · op(W_hh) + beta·C
-    /// over the batch's rows. With several OpenBLAS threads it is issued in blocks of rows small
-    /// enough (m·n·k ≤ 262,144 = SMP_THRESHOLD_MIN 65,536 × GEMM_MULTITHREAD_THRESHOLD 4, OpenBLAS's
+    /// over the rows of `samples` (`a` and `c` point at sample 0's row). Inside a batch split
+    /// (`Recurrent.sweepInParts`) OpenBLAS runs one thread and a part's rows are one call. With
+    /// several OpenBLAS threads (a sweep not split) it is issued in blocks of rows small enough
+    /// (m·n·k ≤ 262,144 = SMP_THRESHOLD_MIN 65,536 × GEMM_MULTITHREAD_THRESHOLD 4, OpenBLAS's
     /// interface/gemm.c) that OpenBLAS runs each on the calling thread: a 64 × 256 × 64 product is
     /// too small to share, and waking and parking the other threads 2·T times per sequence made two
-    /// threads slower than one. The all-rows GEMMs before and after the sweep keep every thread.
-    /// Blocks under 16 rows would repack W_hh too often; then the product is one call.
+    /// threads slower than one. Blocks under 16 rows would repack W_hh too often; then the product is one call.
     func stepGEMM(transposeB: Bool, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, samples: Range<Int>? = nil) {
+        let samples = samples ?? 0..<batch
         let perThread = 262_144 / max(n * k, 1)
-        let rowsPerCall = BLAS.threadCount > 1 && perThread >= 16 ? perThread : batch
-        var start = 0
-        while start < batch {
-            let rows = min(rowsPerCall, batch - start)
+        let rowsPerCall = openblas_get_num_threads() > 1 && perThread >= 16 ? perThread : samples.count
+        var start = samples.lowerBound
+        while start < samples.upperBound {
+            let rows = min(rowsPerCall, samples.upperBound - start)
             BLAS.gemm(transposeA: false, transposeB: transposeB, m: rows, n: n, k: k, alpha: 1, a: a + start * lda, lda: lda,
                       b: weightHH, ldb: hidden, beta: beta, c: c + start * ldc, ldc: ldc)
             start += rows
@@ -122,9 +128,9 @@ struct RecurrentSweep {
 
     /// After the recurrent GEMM of step t wrote ∂L/∂h_{t−1} into `temp`: active samples take it
     /// (plus what `dState` already holds when `adding`), the others keep their running gradient.
-    func takeRecurrentGradient(_ t: Int, adding: Bool) {
+    func takeRecurrentGradient(_ t: Int, adding: Bool, samples: Range<Int>? = nil) {
         let H = hidden
-        for n in 0..<batch where t < length(n) {
+        for n in samples ?? 0..<batch where t < length(n) {
             let dh = dState + n * H, g = temp + n * H
             if adding {
                 for j in 0..<H { dh[j] += g[j] }

@@ -35,6 +35,9 @@ extension GraphBuilder {
                               bidirectional: r.bidirectional, outputs: r.returnsLast ? .last : .sequence, initialState: initialState,
                               dropout: r.dropout, initializer: r.initializer ?? spec.initializer ?? .pytorch)
             }
+            // Reading a repeated code (the classic LSTM autoencoder's decoder): only the sum of the
+            // input gradient over the steps is read back (Recurrent.inputGradientIsSummedOverSteps).
+            layer.inputGradientIsSummedOverSteps = inputs[0] != Graph.modelInput && nodes[inputs[0]].layer is Repeat
             try add(name, layer, inputs + stateNodes, encoder: isEncoder, path: path)
         case let .embedding(vocabulary, units, padding, initializer):
             guard inputs == [Graph.modelInput], input.count == 1 else {

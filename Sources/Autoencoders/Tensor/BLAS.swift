@@ -37,6 +37,21 @@ public enum BLAS {
         if status != 0 { throw .unsupported(message) }
     }
 
+    /// Floats that `packB` needs for op(B) [k, n].
+    static func packedSize(k: Int, n: Int) -> Int { aeg_packed_size(k, n) }
+
+    /// Packs op(B) [k, n] once for many `gemmPackedB` calls (CGemm's aeg_pack_b): returns the
+    /// packing, or 0 when there is no kernel for it here (use `gemm`).
+    static func packB(transposeB: Bool, k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int, into packed: UnsafeMutablePointer<Float>) -> Int32 {
+        aeg_pack_b(transposeB ? 1 : 0, k, n, b, ldb, packed)
+    }
+
+    /// C[m, n] = A[m, k] · op(B) + beta · C on the calling thread, op(B) from `packB` (its non-zero packing).
+    static func gemmPackedB(packing: Int32, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                            packed: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        aeg_gemm_packed_b(packing, m, n, k, a, lda, packed, beta, c, ldc)
+    }
+
     /// y[m or n] = alpha · op(A) · x + beta · y, A is [m, n] row-major.
     @inline(__always)
     static func gemv(

@@ -46,6 +46,33 @@ int aeg_select(const char *name, char *reason, size_t reason_size);
 /// Whether this CPU and OS can run the kernel (CPUID feature bits and XGETBV state bits).
 int aeg_kernel_supported(aeg_kernel kernel);
 
+/// Whether OpenBLAS was asked for by name (AE_GEMM=openblas, aeg_select("openblas")) rather than
+/// chosen automatically: then no product runs on the library's own kernels, packed ones included.
+int aeg_openblas_requested(void);
+
+/// Products against a matrix packed once and used many times (a recurrent layer's W_hh, at every
+/// step of a sequence): op(B) [k, n] packed into the micro-panels of the library's widest kernel
+/// here, so that each product packs only its rows of A. Used whatever kernel aeg_sgemm runs
+/// (OpenBLAS repacks B at every call), unless OpenBLAS was requested by name.
+///
+/// Floats `packed` needs for op(B) [k, n] (for any kernel).
+long aeg_packed_size(long k, long n);
+
+/// Packs op(B) [k, n] (B itself when transpose_b is 0, else B [n, k] read transposed) into
+/// `packed` (aeg_packed_size(k, n) floats). Returns the packing (1: AVX-512F, 2: AVX2 + FMA) to
+/// pass to aeg_gemm_packed_b; or 0, packing nothing, when there is no kernel for it here (neither
+/// AVX-512F nor AVX2 + FMA, OpenBLAS requested by name, k > 1024): then use aeg_sgemm.
+int aeg_pack_b(int transpose_b, long k, long n, const float *b, long ldb, float *packed);
+
+/// For the tests: aeg_pack_b packs for at most "avx2", or again for the widest ("auto", "avx512")
+/// from now on. Returns 0; -1, changing nothing, when the name is unknown or this CPU lacks it.
+int aeg_packed_select(const char *name);
+
+/// C[m, n] = A[m, k] * op(B) + beta * C with op(B) packed by aeg_pack_b (same k and n; its return
+/// value as `packing`, not 0). A is not transposed (row-major, leading dimension lda). beta == 0
+/// never reads C. On the calling thread.
+void aeg_gemm_packed_b(int packing, long m, long n, long k, const float *a, long lda, const float *packed, float beta,
+                       float *c, long ldc);
 
 /* ---- int8 (int8.c) -------------------------------------------------------------------------- */
 
