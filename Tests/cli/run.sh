@@ -916,8 +916,14 @@ run generate --model "$T/aae.aem" --count 5 --out "$T/aae_samples.npy"
 check "adversarial: generate decodes prior samples" 0
 assert "adversarial: 5 generated samples of [28, 28]" has_shape "$T/aae_samples.npy" "5,28,28"
 run inspect "$T/aae.aem" --json
-assert "inspect: an adversarial model is model-file format 4" python3 -c "
-import json; j = json.load(open('$T/out')); assert j['format_version'] == 4, j"
+assert "inspect: an adversarial model is model-file format 4, with its prior and phase steps" python3 -c "
+import json; j = json.load(open('$T/out')); a = j['adversarial']
+assert j['format_version'] == 4 and a['prior_components'] == 3 and a['supervised'] and a['discriminator_hidden'] == [32], j
+assert a['discriminator_step'] == a['generator_step'] == 10, a"
+run inspect "$T/aae.aem"
+assert "inspect: the prior and the phase optimizers in text" bash -c "
+grep -qE '^adversarial +discriminator \\[32\\] relu; prior mixture of 3 on a circle of radius [0-9.]+, std [0-9.]+, supervised' '$T/out' &&
+grep -qE '^phase optimizers +discriminator adam, lr 0.001, step 10; generator adam, lr 0.001, step 10$' '$T/out'"
 # ---- int8 inference: quantize-int8 (issue 13.5) -----------------------------------------------
 run quantize-int8 "$MODEL" "$T/int8.aem"
 check "quantize-int8 MODEL OUT (dynamic)" 0

@@ -72,6 +72,14 @@ enum InspectCommand {
         row("code shape", describeShape(model.codeShape))
         if let code = Shared.variationalCode(of: model) { row("code", Shared.describeVariational(code)) }
         if !model.spec.branches.isEmpty { row("branches", Shared.describeBranches(model) + " (training only)") }
+        if let adversarial = model.spec.adversarial {
+            let steps = model.adversarialStepCounts
+            row("adversarial", Shared.describeAdversarial(adversarial))
+            row("phase optimizers", "discriminator \(adversarial.discriminatorOptimizer.name), lr "
+                + format("%g", Double(adversarial.discriminatorOptimizer.learningRate)) + ", step \(steps.discriminator); generator "
+                + "\(adversarial.generatorOptimizer.name), lr " + format("%g", Double(adversarial.generatorOptimizer.learningRate))
+                + ", step \(steps.generator)")
+        }
         row("can decode", model.isSegmentation ? "no (use segment)" : model.canDecode ? "yes" : "no (use reconstruct)")
         row("loss", model.spec.lossName)
         let optimizer = model.spec.optimizer
@@ -130,6 +138,16 @@ enum InspectCommand {
                 "kernel": .string(Int8GEMM.kernel),
             ]) : .null,
         ]
+        object["adversarial"] = model.spec.adversarial.map { adversarial in
+            .object([
+                "discriminator_hidden": .array(adversarial.hidden.map { .number(Double($0)) }),
+                "prior": .string(Shared.describePrior(adversarial.prior)),
+                "prior_components": .number(Double(adversarial.prior.componentCount)),
+                "supervised": .bool(adversarial.prior.isSupervised),
+                "discriminator_step": .number(Double(model.adversarialStepCounts.discriminator)),
+                "generator_step": .number(Double(model.adversarialStepCounts.generator)),
+            ])
+        } ?? .null
         if let code = Shared.variationalCode(of: model) {
             object["variational"] = .object([
                 "units": .number(Double(code.units)),

@@ -82,6 +82,23 @@ enum Shared {
         }.joined(separator: ", ")
     }
 
+    /// "discriminator [64, 64] relu; prior mixture of 10 on a circle of radius 4, std 0.5, supervised".
+    static func describeAdversarial(_ adversarial: AdversarialSpec) -> String {
+        let hidden = "[" + adversarial.hidden.map(String.init).joined(separator: ", ") + "]"
+        return "discriminator \(hidden) \(adversarial.activation.name); prior " + describePrior(adversarial.prior)
+    }
+
+    static func describePrior(_ prior: Prior) -> String {
+        switch prior {
+        case .gaussian(let std): return "gaussian, std \(format("%g", Double(std)))"
+        case .uniform(let low, let high): return "uniform on [\(format("%g", Double(low))), \(format("%g", Double(high)))]"
+        case .mixture(let m):
+            let placement = m.means == nil ? "on a circle of radius \(format("%g", Double(m.radius)))" : "at given means"
+            return "mixture of \(m.components) \(placement), std \(format("%g", Double(m.std)))"
+                + (m.supervised ? ", supervised (one label per sample)" : "")
+        }
+    }
+
     /// "segmentation, 2 classes, ignore label 255" or "reconstruction".
     static func describeTask(_ model: Model) -> String {
         if case let .sequenceCrossEntropy(ignore) = model.spec.task {
