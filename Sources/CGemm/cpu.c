@@ -24,6 +24,7 @@ static const char *const tiles[] = {"packed 12x32 micro-kernel, AVX-512F", "pack
                                     "cblas_sgemm"};
 
 static _Atomic int current = -1;
+static _Atomic int named = 0;   // the kernel in use was asked for by name (aeg_kernel_named)
 static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t describe_lock = PTHREAD_MUTEX_INITIALIZER;
 static char how_chosen[512] = "automatically";
@@ -145,6 +146,7 @@ static int choose(const char *name, char *reason, size_t size, char *how, size_t
         return -2;
     }
     atomic_store(&current, kernel);
+    atomic_store(&named, parse(name) != -2);
     if (parse(name) == -2) snprintf(how, how_size, "%s", automatic);
     return 0;
 }
@@ -165,6 +167,13 @@ static void resolve(void) {
         return;
     }
     atomic_store(&current, best_kernel(how_chosen, sizeof how_chosen));
+}
+
+// Inference on pre-packed weights (dense.c): whether the kernel in use was asked for by name
+// (AE_GEMM or aeg_select, not "auto"): OpenBLAS asked for by name keeps inference on it too.
+int aeg_kernel_named(void) {
+    aeg_current_kernel();
+    return atomic_load(&named);
 }
 
 aeg_kernel aeg_current_kernel(void) {

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "aedense.h" // inference on pre-packed weights
+
 #ifdef __cplusplus
 extern "C" {
 #endif
