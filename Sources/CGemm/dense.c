@@ -13,8 +13,9 @@
 // Each output is summed as in the batch kernel: the slab's products in order of p, fused
 // multiply-adds from zero, then added to the bias (first slab) or to the previous slabs' sum. The
 // matrix–vector kernel for one sample (and a few) keeps that order, interleaving four panels
-// for independent chains instead, so a sample's output does not depend on the batch size, and
-// threads split whole panels, so neither does it on the thread count.
+// for independent chains instead, so a sample's output does not depend on the batch size; it
+// runs on the calling thread. Threads split a batch's whole panels, so no output depends on the
+// thread count either.
 #define _GNU_SOURCE
 #include <immintrin.h>
 #include <stdatomic.h>
@@ -397,7 +398,9 @@ void aeg_dense_infer(const aeg_packed_weights *packed, long m, const float *x, l
     if (!packed || m <= 0) return;
     aeg_dense_job job = {packed, m, x, bias, ldx, ldy, y, relu ? 1 : 0, 1};
     const long panels = packed->npad / packed->nr;
-    if (threads > 1 && m * packed->n * packed->k >= AEG_DENSE_MIN_PARALLEL_WORK)
+    // One sample (and a few) stays on the calling thread: its 50 us were 420-530 us at two
+    // threads on a loaded machine, waiting for the pool's worker to be scheduled.
+    if (threads > 1 && m >= AEG_DENSE_GEMV_ROWS && m * packed->n * packed->k >= AEG_DENSE_MIN_PARALLEL_WORK)
         job.parts = panels < threads ? (int)panels : threads;
     if (job.parts > 1 && aeg_parallel(job.parts, dense_part, &job)) return;
     dense_panels(&job, 0, panels);

@@ -42,7 +42,7 @@ final class PackedInferenceTests: XCTestCase {
             b.withUnsafeBufferPointer { b in
                 y.withUnsafeMutableBufferPointer { y in
                     aeg_dense_infer(packed, m, x.baseAddress!, ldx, bias ? b.baseAddress! : nil, relu ? 1 : 0,
-                                    y.baseAddress!, ldy, threads)
+                                    y.baseAddress!, ldy, Int32(threads))
                 }
             }
         }
