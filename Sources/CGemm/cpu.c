@@ -202,10 +202,13 @@ int aeg_select(const char *name, char *reason, size_t reason_size) {
 const char *aeg_description(void) {
     aeg_kernel kernel = aeg_current_kernel();
     const char *coretype = getenv("OPENBLAS_CORETYPE");
+    const int dense = aeg_dense_kernel(); // inference on pre-packed weights (dense.c)
     pthread_mutex_lock(&describe_lock);
     snprintf(description, sizeof description,
-             "%s (%s; %s); %s, core %s, OPENBLAS_CORETYPE=%s", names[kernel], tiles[kernel], how_chosen,
-             openblas_get_config(), openblas_get_corename(), coretype ? coretype : "(unset)");
+             "%s (%s; %s); %s, core %s, OPENBLAS_CORETYPE=%s; inference: %s%s", names[kernel], tiles[kernel],
+             how_chosen, openblas_get_config(), openblas_get_corename(), coretype ? coretype : "(unset)",
+             dense >= 0 ? "dense layers on pre-packed weights, " : "dense layers as the GEMM",
+             dense >= 0 ? names[dense] : "");
     pthread_mutex_unlock(&describe_lock);
     return description;
 }

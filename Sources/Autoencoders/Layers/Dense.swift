@@ -1,3 +1,5 @@
+import CGemm
+
 /// A fully connected layer: y = x · Wᵀ + b, with W of shape [out, in] (PyTorch's layout).
 ///
 /// With tied weights a decoder layer borrows the transpose of an encoder layer's weight:
@@ -92,6 +94,21 @@ public final class Dense: Layer {
                   alpha: 1, a: input, lda: inputFeatures,
                   b: weight, ldb: tied ? outputFeatures : inputFeatures,
                   beta: hasBias ? 1 : 0, c: output, ldc: outputFeatures)
+    }
+
+    /// The weight packed for inference (CGemm/dense.c): W [out, in] as y = x · Wᵀ, or a tied
+    /// layer's W_enc [in, out] as y = x · W_enc; nil when no packed kernel runs here.
+    func packWeights() -> OpaquePointer? {
+        tiedTo != nil
+            ? aeg_pack_weights(1, outputFeatures, inputFeatures, weight, outputFeatures)
+            : aeg_pack_weights(0, outputFeatures, inputFeatures, weight, inputFeatures)
+    }
+
+    /// Inference on the packed weight: output = act(x · Wᵀ + b), act = ReLU when `relu` (the
+    /// next node's, fused), identity otherwise. Same value as `forward` up to rounding.
+    func infer(_ io: LayerBuffers, packed: OpaquePointer, into output: UnsafeMutablePointer<Float>, relu: Bool) {
+        BLAS.denseInference(packed: packed, rows: io.batch, x: io.input, ldx: inputFeatures, bias: bias,
+                            relu: relu, y: output, ldy: outputFeatures)
     }
 
     public func backward(_ io: LayerBuffers, accumulateInputGradient: Bool) {

@@ -1,3 +1,5 @@
+import CGemm
+
 /// One node of a model graph: a layer and the nodes it reads.
 struct GraphNode {
     /// Unique name; parameter names are "<name>.<suffix>".
@@ -68,9 +70,26 @@ final class Graph {
     /// Runs nodes `range` forward on the first `batch` rows of the workspace.
     func forward(_ workspace: Workspace, batch: Int, nodes range: ClosedRange<Int>, mode: ForwardMode,
                  random: inout RandomGenerator) {
-        for index in range {
+        let plan = mode == .inference ? workspace.inferencePlan : nil
+        var skip = -1
+        for index in range where index != skip {
             workspace.buffers[index].batch = batch
             let layer = nodes[index].layer
+            if let plan, let packed = plan.packs[index], let dense = plan.dense[index] {
+                // Pre-packed weights; with the next node's ReLU fused, straight into its output.
+                let fuse = plan.fusesReLU[index] && index < range.upperBound
+                if fuse {
+                    workspace.buffers[index + 1].batch = batch
+                    skip = index + 1
+                }
+                dense.infer(workspace.buffers[index], packed: packed,
+                            into: fuse ? workspace.buffers[index + 1].output : workspace.buffers[index].output, relu: fuse)
+                continue
+            }
+            if let plan, plan.sigmoid[index] {
+                let io = workspace.buffers[index]
+                if aeg_sigmoid(io.input, io.output, batch * layer.outputSize) != 0 { continue }
+            }
             if let layout = sampleLayouts[index], batch > 1 {
                 layout.inParts(workspace.buffers[index]) { part in
                     var unused = Graph.inferenceGenerator      // sample-parallel layers draw no random numbers

@@ -1,3 +1,5 @@
+import CGemm
+
 /// Inference: encode, decode, reconstruct and the per-sample anomaly score. Inputs are raw data
 /// (the model's input scaling is applied inside), `[rows, inputSize]` row-major; results are
 /// written to caller memory. Concurrent calls on one model are safe.
@@ -135,7 +137,10 @@ extension Model {
         guard rows >= 0 else { throw .invalidArgument("rows must be non-negative, got \(rows)") }
         guard rows > 0 else { return }
         try lock.withReadLock { () throws(AutoencoderError) in
+            let plan = packedWeights.plan(graph: graph, writes: lock.writes)
             try workspaces.withWorkspace(rows: rows) { workspace in
+                workspace.inferencePlan = plan
+                defer { workspace.inferencePlan = nil }
                 var start = 0
                 while start < rows {
                     let count = min(workspace.capacity, rows - start)
@@ -160,7 +165,9 @@ extension Model {
     private func emit(_ workspace: Workspace, into output: UnsafeMutablePointer<Float>, rows: Int) {
         let source = workspace.activations[graph.outputNode].pointer
         if let activation = spec.loss.outputActivation {
-            Activation.apply(activation, source, output, rows * outputSize)
+            if activation != .sigmoid || aeg_sigmoid(source, output, rows * outputSize) == 0 {
+                Activation.apply(activation, source, output, rows * outputSize)
+            }
         } else {
             output.update(from: source, count: rows * outputSize)
         }

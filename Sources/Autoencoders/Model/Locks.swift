@@ -23,6 +23,11 @@ final class ReadWriteLock: @unchecked Sendable {
     private var generation: UInt = 0
     /// Admitted readers that have not entered yet; writers wait for them.
     private var admittedReaders = 0
+    /// Exclusive sections completed so far. Read it while holding the read lock: no writer can
+    /// change it then, and the mutex orders it before the read. Every parameter write holds the
+    /// write lock, so a change of this count is what invalidates the packed inference weights
+    /// (PackedWeights.swift).
+    private(set) var writes: UInt = 0
 
     init() {
         mutex = .allocate(capacity: 1)
@@ -97,6 +102,7 @@ final class ReadWriteLock: @unchecked Sendable {
     private func unlockExclusive() {
         pthread_mutex_lock(mutex)
         writerActive = false
+        writes &+= 1
         if waitingReaders > 0 {
             // Admit everyone waiting now; writers that arrive later wait for them (no admitted
             // reader is pending here: a writer only enters once they all have).

@@ -41,6 +41,8 @@ public final class Model {
 
     let lock = ReadWriteLock()
     let workspaces: WorkspacePool
+    /// Dense weights packed for inference, rebuilt after parameter writes (PackedWeights.swift).
+    let packedWeights = PackedWeights()
 
     /// Builds a model from a validated spec, with freshly initialised parameters.
     public convenience init(spec: ModelSpec) throws(AutoencoderError) {

@@ -19,6 +19,8 @@ final class Workspace {
     let scratch: [FloatBuffer]
     /// Per-node views handed to the layers.
     var buffers: [LayerBuffers]
+    /// Inference calls (Model.run) only: the packed dense weights to run on (PackedWeights.swift).
+    var inferencePlan: InferencePlan?
     /// Sequence batches: each sample's valid length, `[capacity]`, in use while `hasLengths`
     /// (every node's `LayerBuffers.lengths` then points here; see `setLengths`).
     let lengths: UnsafeMutablePointer<Int32>

@@ -20,6 +20,14 @@ public enum BLAS {
                   openblas_get_num_threads())
     }
 
+    /// y[rows, n] = act(x[rows, k] · Wᵀ + bias) on weights packed by `aeg_pack_weights`
+    /// (CGemm/dense.c), act = ReLU or identity; as many threads as `gemm`.
+    @inline(__always)
+    static func denseInference(packed: OpaquePointer, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+                               bias: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>, ldy: Int) {
+        aeg_dense_infer(packed, rows, x, ldx, bias, relu ? 1 : 0, y, ldy, openblas_get_num_threads())
+    }
+
     /// The GEMM kernel in use: "avx512", "avx2" or "openblas".
     public static var gemmKernel: String { String(cString: aeg_kernel_name(aeg_current_kernel())) }
 

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aedense.h" // inference on pre-packed weights
+
 #ifdef __cplusplus
 extern "C" {
 #endif

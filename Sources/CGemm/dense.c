@@ -1,0 +1,468 @@
+// Fully connected inference on pre-packed weights (aedense.h): y = act(x · Wᵀ + b).
+//
+// W is packed once, as op(B) of the GEMM, into NR-column panels, k slab by k slab (the slabs of
+// gemm.c: kc <= 320 steps, split evenly):
+//
+//   panels[p0 * npad + jp * NR * kc + p * NR + j] = W[jp * NR + j, p0 + p]    (0 past column n)
+//
+//   for each k slab:                        the first starts from the bias, later ones from y
+//     for each block of 16 panels:          (B block from L2)
+//       for each MR rows of x:              x read in place (broadcast loads), no packing
+//         for each panel of the block:      micro-kernel -> y[MR, NR], ReLU after the last slab
+//
+// Each output is summed as in the batch kernel: the slab's products in order of p, fused
+// multiply-adds from zero, then added to the bias (first slab) or to the previous slabs' sum. The
+// matrix–vector kernel for one sample (and a few) keeps that order, interleaving four panels
+// for independent chains instead, so a sample's output does not depend on the batch size; it
+// runs on the calling thread. Threads split a batch's whole panels, so no output depends on the
+// thread count either.
+#define _GNU_SOURCE
+#include <immintrin.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aedense.h"
+#include "aegemm.h"
+#include "kernels.h"
+#include "pool.h"
+
+#define AEG_DENSE_KC 320
+#define AEG_DENSE_BLOCK 16     // panels per block of B (16 x 32 columns x 320 steps = 640 KB)
+#define AEG_DENSE_GEMV_ROWS 4  // fewer rows than this: the matrix–vector kernel, row by row
+#define AEG_DENSE_MIN_PARALLEL_WORK (128L * 1024)
+
+struct aeg_packed_weights {
+    aeg_kernel kernel;
+    int mr, nr;
+    long n, k, npad, kc_max;
+    float *panels;
+};
+
+long aeg_packed_weights_floats(const aeg_packed_weights *packed) { return packed ? packed->k * packed->npad : 0; }
+
+void aeg_packed_weights_free(aeg_packed_weights *packed) {
+    if (!packed) return;
+    free(packed->panels);
+    free(packed);
+}
+
+// The widest packed kernel this CPU and OS run, or -1: asked once (CPUID traps to the
+// hypervisor in a virtual machine: asking on every call took 15 % of a one-sample inference).
+static _Atomic int widest = -2;
+
+int aeg_dense_kernel(void) {
+    aeg_kernel kernel = aeg_current_kernel();
+    if (kernel != AEG_KERNEL_OPENBLAS) return kernel;
+    if (aeg_openblas_requested()) return -1;
+    int found = atomic_load_explicit(&widest, memory_order_relaxed);
+    if (found == -2) {
+        found = aeg_kernel_supported(AEG_KERNEL_AVX512) ? AEG_KERNEL_AVX512
+                : aeg_kernel_supported(AEG_KERNEL_AVX2) ? AEG_KERNEL_AVX2
+                                                         : -1;
+        atomic_store_explicit(&widest, found, memory_order_relaxed);
+    }
+    return found;
+}
+
+aeg_packed_weights *aeg_pack_weights(int k_by_n, long n, long k, const float *w, long ldw) {
+    if (n <= 0 || k <= 0) return 0;
+    const int chosen = aeg_dense_kernel();
+    if (chosen < 0) return 0;
+    const aeg_kernel kernel = (aeg_kernel)chosen;
+    aeg_packed_weights *packed = calloc(1, sizeof *packed);
+    if (!packed) return 0;
+    packed->kernel = kernel;
+    packed->mr = kernel == AEG_KERNEL_AVX512 ? AEG_AVX512_MR : AEG_AVX2_MR;
+    packed->nr = kernel == AEG_KERNEL_AVX512 ? AEG_AVX512_NR : AEG_AVX2_NR;
+    packed->n = n;
+    packed->k = k;
+    packed->npad = (n + packed->nr - 1) / packed->nr * packed->nr;
+    long slabs = (k + AEG_DENSE_KC - 1) / AEG_DENSE_KC;
+    packed->kc_max = (k + slabs - 1) / slabs;
+    if (posix_memalign((void **)&packed->panels, 64, (size_t)(k * packed->npad) * sizeof(float)) != 0) {
+        free(packed);
+        return 0;
+    }
+    const int nr = packed->nr;
+    for (long p0 = 0; p0 < k; p0 += packed->kc_max) {
+        const long kc = k - p0 < packed->kc_max ? k - p0 : packed->kc_max;
+        for (long jp = 0; jp * nr < n; jp++) {
+            float *panel = packed->panels + p0 * packed->npad + jp * nr * kc;
+            const long j0 = jp * nr, columns = n - j0 < nr ? n - j0 : nr;
+            if (!k_by_n) {
+                aeg_pack_rows_avx2(columns, kc, w + j0 * ldw + p0, ldw, panel, nr);
+            } else {
+                for (long p = 0; p < kc; p++) {
+                    memcpy(panel + p * nr, w + (p0 + p) * ldw + j0, (size_t)columns * sizeof(float));
+                    for (long j = columns; j < nr; j++) panel[p * nr + j] = 0;
+                }
+            }
+        }
+    }
+    return packed;
+}
+
+// ---- AVX-512F: 12 x 32 tiles --------------------------------------------------------------
+
+#define AEG_D512_ROW(i)                                              \
+    {                                                                \
+        __m512 ai = _mm512_set1_ps(a[(i) * lda]);                    \
+        c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                  \
+        c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                  \
+    }
+
+#define AEG_D512_STORE(i)                                                                \
+    {                                                                                    \
+        float *row = c + (i) * ldc;                                                      \
+        if (init) {                                                                      \
+            c##i##0 = _mm512_add_ps(c##i##0, _mm512_loadu_ps(init + (i) * init_ld));      \
+            c##i##1 = _mm512_add_ps(c##i##1, _mm512_loadu_ps(init + (i) * init_ld + 16)); \
+        }                                                                                \
+        if (relu) {                                                                      \
+            c##i##0 = _mm512_max_ps(c##i##0, zero);                                      \
+            c##i##1 = _mm512_max_ps(c##i##1, zero);                                      \
+        }                                                                                \
+        _mm512_storeu_ps(row, c##i##0);                                                  \
+        _mm512_storeu_ps(row + 16, c##i##1);                                             \
+    }
+
+// c[12, 32] = act(a[12, kc] (row stride lda) · b (a packed panel) + init), init rows init_ld apart
+// (0: one row, the bias) or NULL.
+__attribute__((target("avx512f")))
+static void tile_avx512(long kc, const float *a, long lda, const float *b, float *c, long ldc, const float *init,
+                        long init_ld, int relu) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
+           c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00,
+           c80 = c00, c81 = c00, c90 = c00, c91 = c00, c100 = c00, c101 = c00, c110 = c00, c111 = c00;
+    for (long p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        AEG_D512_ROW(0) AEG_D512_ROW(1) AEG_D512_ROW(2) AEG_D512_ROW(3) AEG_D512_ROW(4) AEG_D512_ROW(5)
+        AEG_D512_ROW(6) AEG_D512_ROW(7) AEG_D512_ROW(8) AEG_D512_ROW(9) AEG_D512_ROW(10) AEG_D512_ROW(11)
+        a += 1;
+        b += AEG_AVX512_NR;
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    AEG_D512_STORE(0) AEG_D512_STORE(1) AEG_D512_STORE(2) AEG_D512_STORE(3) AEG_D512_STORE(4) AEG_D512_STORE(5)
+    AEG_D512_STORE(6) AEG_D512_STORE(7) AEG_D512_STORE(8) AEG_D512_STORE(9) AEG_D512_STORE(10) AEG_D512_STORE(11)
+}
+
+// y[columns of panels jp0 ..< jp1] for one row: four panels at a time (eight independent chains).
+__attribute__((target("avx512f")))
+static void gemv_avx512(long kc, const float *x, const float *panels, long jp0, long jp1, long n, float *y,
+                        const float *init, int relu) {
+    const long nr = AEG_AVX512_NR;
+    const __m512 zero = _mm512_setzero_ps();
+    long jp = jp0;
+    for (; jp + 4 <= jp1; jp += 4) {
+        const float *b = panels + jp * nr * kc;
+        const long stride = nr * kc;
+        __m512 s00 = zero, s01 = zero, s10 = zero, s11 = zero, s20 = zero, s21 = zero, s30 = zero, s31 = zero;
+        for (long p = 0; p < kc; p++) {
+            __m512 xp = _mm512_set1_ps(x[p]);
+            const float *q = b + p * nr;
+            s00 = _mm512_fmadd_ps(xp, _mm512_load_ps(q), s00);
+            s01 = _mm512_fmadd_ps(xp, _mm512_load_ps(q + 16), s01);
+            s10 = _mm512_fmadd_ps(xp, _mm512_load_ps(q + stride), s10);
+            s11 = _mm512_fmadd_ps(xp, _mm512_load_ps(q + stride + 16), s11);
+            s20 = _mm512_fmadd_ps(xp, _mm512_load_ps(q + 2 * stride), s20);
+            s21 = _mm512_fmadd_ps(xp, _mm512_load_ps(q + 2 * stride + 16), s21);
+            s30 = _mm512_fmadd_ps(xp, _mm512_load_ps(q + 3 * stride), s30);
+            s31 = _mm512_fmadd_ps(xp, _mm512_load_ps(q + 3 * stride + 16), s31);
+        }
+        __m512 sums[8] = {s00, s01, s10, s11, s20, s21, s30, s31};
+        for (int h = 0; h < 8; h++) {
+            long j = jp * nr + h * 16;
+            if (j >= n) break;
+            long left = n - j;
+            __mmask16 mask = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+            __m512 v = sums[h];
+            if (init) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, init + j));
+            if (relu) v = _mm512_max_ps(v, zero);
+            _mm512_mask_storeu_ps(y + j, mask, v);
+        }
+    }
+    for (; jp < jp1; jp++) {
+        const float *b = panels + jp * nr * kc;
+        __m512 s0 = zero, s1 = zero;
+        for (long p = 0; p < kc; p++) {
+            __m512 xp = _mm512_set1_ps(x[p]);
+            s0 = _mm512_fmadd_ps(xp, _mm512_load_ps(b + p * nr), s0);
+            s1 = _mm512_fmadd_ps(xp, _mm512_load_ps(b + p * nr + 16), s1);
+        }
+        __m512 sums[2] = {s0, s1};
+        for (int h = 0; h < 2; h++) {
+            long j = jp * nr + h * 16;
+            if (j >= n) break;
+            long left = n - j;
+            __mmask16 mask = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+            __m512 v = sums[h];
+            if (init) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, init + j));
+            if (relu) v = _mm512_max_ps(v, zero);
+            _mm512_mask_storeu_ps(y + j, mask, v);
+        }
+    }
+}
+
+// ---- AVX2 + FMA: 6 x 16 tiles -------------------------------------------------------------
+
+#define AEG_D256_ROW(i)                                              \
+    {                                                                \
+        __m256 ai = _mm256_broadcast_ss(a + (i) * lda);              \
+        c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);                  \
+        c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);                  \
+    }
+
+#define AEG_D256_STORE(i)                                                               \
+    {                                                                                   \
+        float *row = c + (i) * ldc;                                                     \
+        if (init) {                                                                     \
+            c##i##0 = _mm256_add_ps(c##i##0, _mm256_loadu_ps(init + (i) * init_ld));     \
+            c##i##1 = _mm256_add_ps(c##i##1, _mm256_loadu_ps(init + (i) * init_ld + 8)); \
+        }                                                                               \
+        if (relu) {                                                                     \
+            c##i##0 = _mm256_max_ps(c##i##0, zero);                                     \
+            c##i##1 = _mm256_max_ps(c##i##1, zero);                                     \
+        }                                                                               \
+        _mm256_storeu_ps(row, c##i##0);                                                 \
+        _mm256_storeu_ps(row + 8, c##i##1);                                             \
+    }
+
+__attribute__((target("avx2,fma")))
+static void tile_avx2(long kc, const float *a, long lda, const float *b, float *c, long ldc, const float *init,
+                      long init_ld, int relu) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
+           c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (long p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        AEG_D256_ROW(0) AEG_D256_ROW(1) AEG_D256_ROW(2) AEG_D256_ROW(3) AEG_D256_ROW(4) AEG_D256_ROW(5)
+        a += 1;
+        b += AEG_AVX2_NR;
+    }
+    const __m256 zero = _mm256_setzero_ps();
+    AEG_D256_STORE(0) AEG_D256_STORE(1) AEG_D256_STORE(2) AEG_D256_STORE(3) AEG_D256_STORE(4) AEG_D256_STORE(5)
+}
+
+// Stores 8 lanes (fewer at the end of y) of act(v + init).
+__attribute__((target("avx2,fma")))
+static inline void store8(__m256 v, float *y, const float *init, long j, long n, int relu) {
+    if (j >= n) return;
+    if (n - j >= 8) {
+        if (init) v = _mm256_add_ps(v, _mm256_loadu_ps(init + j));
+        if (relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
+        _mm256_storeu_ps(y + j, v);
+        return;
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, v);
+    for (long l = 0; l < n - j; l++) {
+        float value = init ? lanes[l] + init[j + l] : lanes[l];
+        y[j + l] = relu && !(value > 0.0f) ? 0.0f : value;
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void gemv_avx2(long kc, const float *x, const float *panels, long jp0, long jp1, long n, float *y,
+                      const float *init, int relu) {
+    const long nr = AEG_AVX2_NR;
+    long jp = jp0;
+    for (; jp + 4 <= jp1; jp += 4) {
+        const float *b = panels + jp * nr * kc;
+        const long stride = nr * kc;
+        __m256 s00 = _mm256_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00,
+               s31 = s00;
+        for (long p = 0; p < kc; p++) {
+            __m256 xp = _mm256_broadcast_ss(x + p);
+            const float *q = b + p * nr;
+            s00 = _mm256_fmadd_ps(xp, _mm256_load_ps(q), s00);
+            s01 = _mm256_fmadd_ps(xp, _mm256_load_ps(q + 8), s01);
+            s10 = _mm256_fmadd_ps(xp, _mm256_load_ps(q + stride), s10);
+            s11 = _mm256_fmadd_ps(xp, _mm256_load_ps(q + stride + 8), s11);
+            s20 = _mm256_fmadd_ps(xp, _mm256_load_ps(q + 2 * stride), s20);
+            s21 = _mm256_fmadd_ps(xp, _mm256_load_ps(q + 2 * stride + 8), s21);
+            s30 = _mm256_fmadd_ps(xp, _mm256_load_ps(q + 3 * stride), s30);
+            s31 = _mm256_fmadd_ps(xp, _mm256_load_ps(q + 3 * stride + 8), s31);
+        }
+        long j = jp * nr;
+        store8(s00, y, init, j, n, relu);
+        store8(s01, y, init, j + 8, n, relu);
+        store8(s10, y, init, j + 16, n, relu);
+        store8(s11, y, init, j + 24, n, relu);
+        store8(s20, y, init, j + 32, n, relu);
+        store8(s21, y, init, j + 40, n, relu);
+        store8(s30, y, init, j + 48, n, relu);
+        store8(s31, y, init, j + 56, n, relu);
+    }
+    for (; jp < jp1; jp++) {
+        const float *b = panels + jp * nr * kc;
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+        for (long p = 0; p < kc; p++) {
+            __m256 xp = _mm256_broadcast_ss(x + p);
+            s0 = _mm256_fmadd_ps(xp, _mm256_load_ps(b + p * nr), s0);
+            s1 = _mm256_fmadd_ps(xp, _mm256_load_ps(b + p * nr + 8), s1);
+        }
+        store8(s0, y, init, jp * nr, n, relu);
+        store8(s1, y, init, jp * nr + 8, n, relu);
+    }
+}
+
+// ---- The driver ------------------------------------------------------------------------------
+
+typedef struct {
+    const aeg_packed_weights *packed;
+    long m;
+    const float *x, *bias;
+    long ldx, ldy;
+    float *y;
+    int relu, parts;
+} aeg_dense_job;
+
+typedef void (*aeg_tile_kernel)(long, const float *, long, const float *, float *, long, const float *, long, int);
+typedef void (*aeg_gemv_kernel)(long, const float *, const float *, long, long, long, float *, const float *, int);
+
+// Panels jp0 ..< jp1 of y (all rows) on the calling thread.
+static void dense_panels(const aeg_dense_job *job, long jp0, long jp1) {
+    const aeg_packed_weights *w = job->packed;
+    const int mr = w->mr, nr = w->nr;
+    const int wide = w->kernel == AEG_KERNEL_AVX512;
+    const aeg_tile_kernel tile_kernel = wide ? tile_avx512 : tile_avx2;
+    const aeg_gemv_kernel gemv = wide ? gemv_avx512 : gemv_avx2;
+    const long n = w->n, k = w->k, m = job->m, ldx = job->ldx, ldy = job->ldy;
+    float tile[AEG_MAX_MR * AEG_MAX_NR] __attribute__((aligned(64)));
+    float *rows_copy = 0; // the last, partial group of MR rows, zero-padded, for the tile kernel
+    for (long p0 = 0; p0 < k; p0 += w->kc_max) {
+        const long kc = k - p0 < w->kc_max ? k - p0 : w->kc_max;
+        const int last = p0 + kc == k, relu = job->relu && last;
+        const float *panels = w->panels + p0 * w->npad;
+        if (m < AEG_DENSE_GEMV_ROWS) {
+            for (long i = 0; i < m; i++) {
+                float *y = job->y + i * ldy;
+                gemv(kc, job->x + i * ldx + p0, panels, jp0, jp1, n, y, p0 == 0 ? job->bias : y, relu);
+            }
+            continue;
+        }
+        for (long b0 = jp0; b0 < jp1; b0 += AEG_DENSE_BLOCK) {
+            const long b1 = jp1 - b0 < AEG_DENSE_BLOCK ? jp1 : b0 + AEG_DENSE_BLOCK;
+            for (long i0 = 0; i0 < m; i0 += mr) {
+                const long rows = m - i0 < mr ? m - i0 : mr;
+                const float *a = job->x + i0 * ldx + p0;
+                long lda = ldx;
+                if (rows < mr) {
+                    if (!rows_copy) rows_copy = calloc((size_t)(mr * w->kc_max), sizeof(float));
+                    if (!rows_copy) { // out of memory: these rows one by one
+                        for (long i = i0; i < m; i++) {
+                            float *y = job->y + i * ldy;
+                            gemv(kc, job->x + i * ldx + p0, panels, b0, b1, n, y, p0 == 0 ? job->bias : y, relu);
+                        }
+                        continue;
+                    }
+                    for (long i = 0; i < mr; i++)
+                        for (long p = 0; p < kc; p++) rows_copy[i * kc + p] = i < rows ? a[i * ldx + p] : 0.0f;
+                    a = rows_copy;
+                    lda = kc;
+                }
+                for (long jp = b0; jp < b1; jp++) {
+                    const long j0 = jp * nr, columns = n - j0 < nr ? n - j0 : nr;
+                    float *c = job->y + i0 * ldy + j0;
+                    const float *panel = panels + jp * nr * kc;
+                    if (rows == mr && columns == nr) {
+                        const float *init = p0 == 0 ? (job->bias ? job->bias + j0 : 0) : c;
+                        tile_kernel(kc, a, lda, panel, c, ldy, init, p0 == 0 ? 0 : ldy, relu);
+                        continue;
+                    }
+                    tile_kernel(kc, a, lda, panel, tile, nr, 0, 0, 0);
+                    for (long i = 0; i < rows; i++)
+                        for (long j = 0; j < columns; j++) {
+                            float value = tile[i * nr + j];
+                            if (p0 > 0) value += c[i * ldy + j];
+                            else if (job->bias) value += job->bias[j0 + j];
+                            c[i * ldy + j] = relu && !(value > 0.0f) ? 0.0f : value;
+                        }
+                }
+            }
+        }
+    }
+    free(rows_copy);
+}
+
+static void dense_part(void *argument, int index) {
+    const aeg_dense_job *job = argument;
+    const long panels = job->packed->npad / job->packed->nr;
+    dense_panels(job, panels * index / job->parts, panels * (index + 1) / job->parts);
+}
+
+void aeg_dense_infer(const aeg_packed_weights *packed, long m, const float *x, long ldx, const float *bias, int relu,
+                     float *y, long ldy, int threads) {
+    if (!packed || m <= 0) return;
+    aeg_dense_job job = {packed, m, x, bias, ldx, ldy, y, relu ? 1 : 0, 1};
+    const long panels = packed->npad / packed->nr;
+    // One sample (and a few) stays on the calling thread: its 50 us were 420-530 us at two
+    // threads on a loaded machine, waiting for the pool's worker to be scheduled.
+    if (threads > 1 && m >= AEG_DENSE_GEMV_ROWS && m * packed->n * packed->k >= AEG_DENSE_MIN_PARALLEL_WORK)
+        job.parts = panels < threads ? (int)panels : threads;
+    if (job.parts > 1 && aeg_parallel(job.parts, dense_part, &job)) return;
+    dense_panels(&job, 0, panels);
+}
+
+// ---- The logistic function for the output of inference ----------------------------------------
+
+// σ(x) as Math.swift's `sigmoid`: e = e^{−|x|} by FastMath.exp's polynomial (2ᵏ · p(r), degree-6
+// Taylor, relative error < 2e-7), then 1/(1 + e) or e/(1 + e); NaN stays NaN.
+#define AEG_SIGMOID_BODY(V, SET1, ADD, SUB, MUL, FMA, MIN, MAX, DIV, ANDNOT, CASTI, CASTF, ADDI, SLLI, SET1I, SELECT) \
+    V sign = SET1(-0.0f);                                                                         \
+    V ax = ANDNOT(sign, x);                                                                       \
+    V clamped = MAX(SET1(-87.0f), SUB(SET1(0.0f), ax)); /* NaN stays */                                 \
+    V shifted = FMA(clamped, SET1(1.442695040888963f), SET1(12582912.0f));                        \
+    V k = SUB(shifted, SET1(12582912.0f));                                                        \
+    V r = SUB(SUB(clamped, MUL(k, SET1(0.693145751953125f))), MUL(k, SET1(1.428606765330187e-06f))); \
+    V p = SET1(1.0f / 720);                                                                       \
+    p = FMA(p, r, SET1(1.0f / 120));                                                              \
+    p = FMA(p, r, SET1(1.0f / 24));                                                               \
+    p = FMA(p, r, SET1(1.0f / 6));                                                                \
+    p = FMA(p, r, SET1(0.5f));                                                                    \
+    p = FMA(p, r, SET1(1.0f));                                                                    \
+    p = FMA(p, r, SET1(1.0f));                                                                    \
+    V scale = CASTF(SLLI(ADDI(CASTI(shifted), SET1I(127 - 0x4B400000)), 23));                     \
+    V e = MUL(p, scale);                                                                          \
+    V q = DIV(SET1(1.0f), ADD(SET1(1.0f), e));                                                     \
+    V y = SELECT(x, q, MUL(e, q));
+
+__attribute__((target("avx512f")))
+static void sigmoid_avx512(const float *in, float *out, long count) {
+    long i = 0;
+    for (; i < count; i += 16) {
+        __mmask16 mask = count - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (count - i)) - 1);
+        __m512 x = _mm512_maskz_loadu_ps(mask, in + i);
+#define AEG_SELECT512(x, q, eq) _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), q, eq)
+#define AEG_ANDNOT512(a, b) _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+        AEG_SIGMOID_BODY(__m512, _mm512_set1_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps, _mm512_fmadd_ps,
+                         _mm512_min_ps, _mm512_max_ps, _mm512_div_ps, AEG_ANDNOT512, _mm512_castps_si512,
+                         _mm512_castsi512_ps, _mm512_add_epi32, _mm512_slli_epi32, _mm512_set1_epi32, AEG_SELECT512)
+        _mm512_mask_storeu_ps(out + i, mask, y);
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void sigmoid_avx2(const float *in, float *out, long count) {
+    long i = 0;
+    for (; i + 8 <= count; i += 8) {
+        __m256 x = _mm256_loadu_ps(in + i);
+#define AEG_SELECT256(x, q, eq) _mm256_blendv_ps(q, eq, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ))
+        AEG_SIGMOID_BODY(__m256, _mm256_set1_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps, _mm256_fmadd_ps,
+                         _mm256_min_ps, _mm256_max_ps, _mm256_div_ps, _mm256_andnot_ps, _mm256_castps_si256,
+                         _mm256_castsi256_ps, _mm256_add_epi32, _mm256_slli_epi32, _mm256_set1_epi32, AEG_SELECT256)
+        _mm256_storeu_ps(out + i, y);
+    }
+    for (; i < count; i++) {
+        float x = in[i], e = __builtin_expf(-__builtin_fabsf(x));
+        out[i] = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+    }
+}
+
+int aeg_sigmoid(const float *x, float *y, long count) {
+    const int kernel = aeg_dense_kernel();
+    if (kernel == AEG_KERNEL_AVX512) sigmoid_avx512(x, y, count);
+    else if (kernel == AEG_KERNEL_AVX2) sigmoid_avx2(x, y, count);
+    else return 0;
+    return 1;
+}
