@@ -10,11 +10,8 @@
 #include <strings.h>
 
 #include "aegemm.h"
+#include "cpu_features.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#define AEG_X86 1
-#endif
 
 char *openblas_get_corename(void);
 char *openblas_get_config(void);
@@ -38,41 +35,7 @@ const char *aeg_kernel_name(aeg_kernel kernel) {
 static void unsupported_reason(aeg_kernel kernel, char *reason, size_t size) {
     reason[0] = 0;
     if (kernel == AEG_KERNEL_OPENBLAS) return;
-#ifdef AEG_X86
-    unsigned eax, ebx, ecx, edx;
-    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
-        snprintf(reason, size, "CPUID leaf 1 is not available");
-        return;
-    }
-    int has_fma = (ecx >> 12) & 1, has_osxsave = (ecx >> 27) & 1, has_avx = (ecx >> 28) & 1;
-    int has_avx2 = 0, has_avx512f = 0;
-    if (__get_cpuid_max(0, 0) >= 7) {
-        __cpuid_count(7, 0, eax, ebx, ecx, edx);
-        has_avx2 = (ebx >> 5) & 1;
-        has_avx512f = (ebx >> 16) & 1;
-    }
-    if (kernel == AEG_KERNEL_AVX512 && !has_avx512f) {
-        snprintf(reason, size, "this CPU lacks AVX-512F (CPUID leaf 7, EBX bit 16)");
-        return;
-    }
-    if (kernel == AEG_KERNEL_AVX2 && !(has_avx && has_avx2 && has_fma)) {
-        snprintf(reason, size, "this CPU lacks %s", !has_avx2 ? "AVX2 (CPUID leaf 7, EBX bit 5)" : !has_fma ? "FMA (CPUID leaf 1, ECX bit 12)" : "AVX (CPUID leaf 1, ECX bit 28)");
-        return;
-    }
-    if (!has_osxsave) {
-        snprintf(reason, size, "the OS has not enabled XSAVE (CPUID leaf 1, ECX bit 27): vector registers are not saved");
-        return;
-    }
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    unsigned long long xcr0 = ((unsigned long long)hi << 32) | lo;
-    unsigned long long needed = kernel == AEG_KERNEL_AVX512 ? 0xe6 : 0x06;
-    if ((xcr0 & needed) != needed)
-        snprintf(reason, size, "the OS does not save the %s registers (XCR0 = 0x%llx, needs bits 0x%llx)",
-                 kernel == AEG_KERNEL_AVX512 ? "AVX-512 (zmm, k)" : "AVX (ymm)", xcr0, needed);
-#else
-    snprintf(reason, size, "this is not an x86 CPU");
-#endif
+    aeg_isa_unsupported_reason(kernel == AEG_KERNEL_AVX512 ? AEG_ISA_AVX512F : AEG_ISA_AVX2_FMA, reason, size);
 }
 
 int aeg_kernel_supported(aeg_kernel kernel) {
