@@ -42,16 +42,7 @@
 #include <unistd.h>
 
 #include "../include/autoencoders.h"
-
-static const char *W1_SPEC =
-    "{\"input_size\": 784,"
-    " \"encoder\": [{\"type\": \"dense\", \"units\": 512, \"activation\": \"relu\"},"
-    "             {\"type\": \"dense\", \"units\": 128, \"activation\": \"relu\"},"
-    "             {\"type\": \"dense\", \"units\": 32, \"activation\": \"relu\"}],"
-    " \"decoder\": [{\"type\": \"dense\", \"units\": 128, \"activation\": \"relu\"},"
-    "             {\"type\": \"dense\", \"units\": 512, \"activation\": \"relu\"},"
-    "             {\"type\": \"dense\", \"units\": 784, \"activation\": \"sigmoid\"}],"
-    " \"loss\": \"bce\", \"optimizer\": {\"type\": \"adam\", \"lr\": 0.001}, \"init\": \"pytorch\"}";
+#include "workloads.h"
 
 #define EPOCH_SAMPLES 10240
 #define BATCH 256
