@@ -5,20 +5,7 @@ import XCTest
 /// The GEMM wrapper (Tensor/BLAS.swift) on every kernel this CPU can run: the four transpose
 /// combinations, leading dimensions wider than the matrices, edge tiles, alpha and beta, one and
 /// two threads, against a double-precision reference; and the refusals of kernels that cannot run.
-final class GemmTests: XCTestCase {
-    private var savedThreadCount = 1
-
-    override func setUp() {
-        super.setUp()
-        savedThreadCount = BLAS.threadCount
-    }
-
-    override func tearDown() {
-        try? BLAS.selectGemmKernel("auto")
-        BLAS.threadCount = savedThreadCount
-        super.tearDown()
-    }
-
+final class GemmTests: KernelTestCase {
     /// The kernels this machine runs (OpenBLAS always; the others when CPUID and XGETBV allow).
     private var runnableKernels: [String] {
         ["avx512", "avx2", "openblas"].filter { (try? BLAS.selectGemmKernel($0)) != nil }

@@ -6,20 +6,7 @@ import XCTest
 /// a double-precision reference on every packed kernel this CPU runs (edge tiles, one sample and
 /// a few, k split into slabs, bias, fused ReLU, tied layout, one and two threads); and models,
 /// whose inference must follow every parameter write and agree with the OpenBLAS path.
-final class PackedInferenceTests: XCTestCase {
-    private var savedThreadCount = 1
-
-    override func setUp() {
-        super.setUp()
-        savedThreadCount = BLAS.threadCount
-    }
-
-    override func tearDown() {
-        try? BLAS.selectGemmKernel("auto")
-        BLAS.threadCount = savedThreadCount
-        super.tearDown()
-    }
-
+final class PackedInferenceTests: KernelTestCase {
     private var packedKernels: [String] {
         ["avx512", "avx2"].filter { (try? BLAS.selectGemmKernel($0)) != nil }
     }
