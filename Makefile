@@ -74,7 +74,7 @@ BENCH_CC ?= $(shell command -v clang || echo cc)
 bench-gemm:
 	@mkdir -p build/bench
 	$(BENCH_CC) -std=c11 -O2 -Wall -Wextra -ISources/CGemm/include -ISources/CGemm -o build/bench/gemm bench/gemm.c \
-	    Sources/CGemm/*.c -lopenblas -lpthread -ldl
+	    Sources/CGemm/*.c -lopenblas -lpthread -ldl -lm
 	build/bench/gemm --threads 1 $(if $(OTHER_BLAS),--other-blas $(OTHER_BLAS))
 	build/bench/gemm --threads 2 $(if $(OTHER_BLAS),--other-blas $(OTHER_BLAS))
 

@@ -42,6 +42,11 @@ static const shape shapes[] = {
     {"W2 conv2 dcol per sample (144x32 . 32x196)", 1, 0, 144, 196, 32},
     {"W2 conv2 fwd, batch 64 as one GEMM", 0, 0, 32, 12544, 144},
     {"W6 LSTM gates, batch 64 (64x64 . 64x256)", 0, 1, 64, 256, 64},
+    {"W6 dW_hh over N.T rows (dGt . H: 256x3200 . 3200x64)", 1, 0, 256, 64, 3200},
+    {"W6 dW_hh transposed (Ht . dG: 64x3200 . 3200x256)", 1, 0, 64, 256, 3200},
+    {"W6 dW_ih encoder (dGt . X: 256x3200 . 3200x32)", 1, 0, 256, 32, 3200},
+    {"W6 dW_ih + dW_hh as one (dGt . [X|H]: 256x3200 . 3200x96)", 1, 0, 256, 96, 3200},
+    {"W6 dW transposed as one ([X|H]t . dG: 96x3200 . 3200x256)", 1, 0, 96, 256, 3200},
     {"square 1024", 0, 0, 1024, 1024, 1024},
 };
 #define SHAPES (sizeof shapes / sizeof shapes[0])
