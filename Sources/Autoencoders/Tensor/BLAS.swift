@@ -8,7 +8,13 @@ import COpenBLAS
 /// what the CPU and the OS support (and the `AE_GEMM` environment variable), or OpenBLAS's
 /// `cblas_sgemm` (docs/ARCHITECTURE.md, "GEMM kernels"). Matrix–vector products stay on OpenBLAS.
 public enum BLAS {
-    /// C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C
+    /// C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C, on the library's threads.
+    ///
+    /// The library's own kernels split C across CGemm's pool. When the kernel is OpenBLAS, C is
+    /// split across the library's pool instead (`Parallel.gemm`), each part a single-threaded
+    /// OpenBLAS call, and OpenBLAS's own threads stay asleep: after each threaded call they
+    /// spin-wait for the next one for up to about a tenth of a second (its THREAD_TIMEOUT), on
+    /// the cores that the batch-split layers (`Parallel.forEachPart`) run on next.
     @inline(__always)
     static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -16,8 +22,24 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        aeg_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                  openblas_get_num_threads())
+        if aeg_current_kernel() == AEG_KERNEL_OPENBLAS, openblas_get_num_threads() > 1 {
+            Parallel.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                          b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        } else {
+            gemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: Int(openblas_get_num_threads()))
+        }
+    }
+
+    /// `gemm` with the kernel's own split over `threads` threads (1: on the calling thread alone).
+    @inline(__always)
+    static func gemmOnThisThread(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1
+    ) {
+        aeg_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Int32(threads))
     }
 
     /// y[rows, n] = act(x[rows, k] · Wᵀ + bias) on weights packed by `aeg_pack_weights`

@@ -1,0 +1,38 @@
+extension Parallel {
+    /// Columns or rows of C per unit of the split: whole micro-tiles of every kernel (16 floats
+    /// is one AVX-512 vector, two AVX2 vectors).
+    private static let gemmBand = 16
+
+    /// C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C with C cut into bands (of rows when
+    /// m ≥ n, else of columns) run as the parts of one region of the library's pool, each part a
+    /// single-threaded product (`BLAS.gemm` with the OpenBLAS kernel: see there why).
+    ///
+    /// Each element of C is one part's product over the whole k, so the result does not depend
+    /// on the split beyond what the kernel's blocking of m and n gives.
+    static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                     alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                     b: UnsafePointer<Float>, ldb: Int,
+                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        let byRows = m >= n
+        let extent = byRows ? m : n
+        let bands = (extent + gemmBand - 1) / gemmBand
+        // Two parts from 256 K multiply-adds, where OpenBLAS itself would start a second thread
+        // (SMP_THRESHOLD_MIN 65,536 × GEMM_MULTITHREAD_THRESHOLD 4, interface/gemm.c): a
+        // multiply-add counts a quarter of the memory-bound element of `minimumWorkPerPart`.
+        let work = m * n * k / 4
+        // The scratch is not used: C stands in for it.
+        forEachPart(count: bands, work: work, scratch: c) { _, part, _ in
+            let first = part.lowerBound * gemmBand, last = min(part.upperBound * gemmBand, extent)
+            if byRows {
+                BLAS.gemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: last - first, n: n, k: k, alpha: alpha,
+                                      a: a + (transposeA ? first : first * lda), lda: lda, b: b, ldb: ldb,
+                                      beta: beta, c: c + first * ldc, ldc: ldc)
+            } else {
+                BLAS.gemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: last - first, k: k, alpha: alpha,
+                                      a: a, lda: lda, b: b + (transposeB ? first * ldb : first), ldb: ldb,
+                                      beta: beta, c: c + first, ldc: ldc)
+            }
+        }
+    }
+}
