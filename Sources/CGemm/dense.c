@@ -31,6 +31,7 @@
 #define AEG_DENSE_BLOCK 16     // panels per block of B (16 x 32 columns x 320 steps = 640 KB)
 #define AEG_DENSE_GEMV_ROWS 4  // fewer rows than this: the matrix–vector kernel, row by row
 #define AEG_DENSE_MIN_PARALLEL_WORK (128L * 1024)
+#define AEG_DENSE_GEMV_MIN_PARALLEL_WORK (64L * 1024) // 256 KB of weights: ~6 us on one core
 
 struct aeg_packed_weights {
     aeg_kernel kernel;
@@ -396,9 +397,13 @@ void aeg_dense_infer(const aeg_packed_weights *packed, long m, const float *x, l
     if (!packed || m <= 0) return;
     aeg_dense_job job = {packed, m, x, bias, ldx, ldy, y, relu ? 1 : 0, 1};
     const long panels = packed->npad / packed->nr;
-    // One sample (and a few) stays on the calling thread: its 50 us were 420-530 us at two
-    // threads on a loaded machine, waiting for the pool's worker to be scheduled.
-    if (threads > 1 && m >= AEG_DENSE_GEMV_ROWS && m * packed->n * packed->k >= AEG_DENSE_MIN_PARALLEL_WORK)
+    // A few samples (the matrix-vector kernel) split from a larger product: each part reads its
+    // share of the weights, which is what such a product costs, and the split pays only when
+    // that share is large against waking a worker. (On a machine whose cores are all taken by
+    // other processes a split waits for the worker to be scheduled: W3's one sample took
+    // 420-530 us instead of 50 at two threads and load 6-10; one thread avoids that.)
+    const long work = m * packed->n * packed->k;
+    if (threads > 1 && work >= (m < AEG_DENSE_GEMV_ROWS ? AEG_DENSE_GEMV_MIN_PARALLEL_WORK : AEG_DENSE_MIN_PARALLEL_WORK))
         job.parts = panels < threads ? (int)panels : threads;
     if (job.parts > 1 && aeg_parallel(job.parts, dense_part, &job)) return;
     dense_panels(&job, 0, panels);
