@@ -95,6 +95,65 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(parts, [2, 2, 2, 2])
     }
 
+    /// `Parallel.gemm` (what `BLAS.gemm` runs with the OpenBLAS kernel at several threads): C in
+    /// bands of rows (m ≥ n) or of columns, every transpose of A and B, beta 0 and 1, leading
+    /// dimensions wider than the matrices, against a double-precision reference; the part
+    /// untouched beyond the leading dimension stays as it was.
+    func testGEMMInBandsAgainstAReference() throws {
+        defer { try? BLAS.selectGemmKernel("auto") }
+        try BLAS.selectGemmKernel("openblas")
+        var seed: UInt64 = 7
+        func random() -> Float {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int(seed >> 40) % 2001 - 1000) / 1000
+        }
+        for threads in [2, 3] {
+            Parallel.threadCount = threads
+            for (m, n, k) in [(70, 20, 33), (20, 70, 33), (256, 64, 300), (5, 3, 4), (48, 48, 1)] {
+                let bands = (max(m, n) + 15) / 16   // of 16 rows or columns
+                XCTAssertEqual(Parallel.parts(count: bands, work: m * n * k / 4), min(bands, threads), "m \(m) n \(n) k \(k): parts")
+                for transposeA in [false, true] {
+                    for transposeB in [false, true] {
+                        for beta: Float in [0, 1] {
+                            let lda = (transposeA ? m : k) + 3, ldb = (transposeB ? k : n) + 2, ldc = n + 5
+                            let a = (0..<((transposeA ? k : m) * lda)).map { _ in random() }
+                            let b = (0..<((transposeB ? n : k) * ldb)).map { _ in random() }
+                            let c0 = (0..<(m * ldc)).map { _ in random() }
+                            var c = c0
+                            a.withUnsafeBufferPointer { a in
+                                b.withUnsafeBufferPointer { b in
+                                    c.withUnsafeMutableBufferPointer { c in
+                                        BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5,
+                                                  a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: ldb,
+                                                  beta: beta, c: c.baseAddress!, ldc: ldc)
+                                    }
+                                }
+                            }
+                            let what = "threads \(threads) m \(m) n \(n) k \(k) tA \(transposeA) tB \(transposeB) beta \(beta)"
+                            for i in 0..<m {
+                                for j in 0..<ldc {
+                                    guard j < n else {
+                                        XCTAssertEqual(c[i * ldc + j], c0[i * ldc + j], "\(what): beyond n at [\(i), \(j)]")
+                                        continue
+                                    }
+                                    var sum = 0.0
+                                    for p in 0..<k {
+                                        let x = transposeA ? a[p * lda + i] : a[i * lda + p]
+                                        let w = transposeB ? b[j * ldb + p] : b[p * ldb + j]
+                                        sum += Double(x) * Double(w)
+                                    }
+                                    let expected = 0.5 * sum + Double(beta) * Double(c0[i * ldc + j])
+                                    XCTAssertEqual(Double(c[i * ldc + j]), expected, accuracy: 1e-5 * Double(k).squareRoot() + 1e-6,
+                                                   "\(what) [\(i), \(j)]")
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testThreadCountIsWhatWasSet() {
         Parallel.threadCount = 3
         XCTAssertEqual(BLAS.threadCount, 3)
