@@ -188,14 +188,18 @@ static void gemm_part(void *argument, int index) {
         gemm_block(job, 0, job->m, first, last);
 }
 
+int aeg_sgemm_runs_openblas(long m, long n, long k, float alpha) {
+    return aeg_current_kernel() == AEG_KERNEL_OPENBLAS || m < AEG_MIN_M || n < AEG_MIN_N || k < AEG_MIN_K || alpha == 0.0f;
+}
+
 void aeg_sgemm(int transpose_a, int transpose_b, long m, long n, long k, float alpha, const float *a, long lda,
                const float *b, long ldb, float beta, float *c, long ldc, int threads) {
     if (m <= 0 || n <= 0) return;
-    aeg_kernel kernel = aeg_current_kernel();
-    if (kernel == AEG_KERNEL_OPENBLAS || m < AEG_MIN_M || n < AEG_MIN_N || k < AEG_MIN_K || alpha == 0.0f) {
+    if (aeg_sgemm_runs_openblas(m, n, k, alpha)) {
         openblas(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
+    aeg_kernel kernel = aeg_current_kernel();
     aeg_job job = {
         .transpose_a = transpose_a, .transpose_b = transpose_b, .m = m, .n = n, .k = k, .alpha = alpha,
         .beta = beta, .a = a, .b = b, .c = c, .lda = lda, .ldb = ldb, .ldc = ldc, .parts = 1,

@@ -95,13 +95,20 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(parts, [2, 2, 2, 2])
     }
 
-    /// `Parallel.gemm` (what `BLAS.gemm` runs with the OpenBLAS kernel at several threads): C in
-    /// bands of rows (m ≥ n) or of columns, every transpose of A and B, beta 0 and 1, leading
-    /// dimensions wider than the matrices, against a double-precision reference; the part
-    /// untouched beyond the leading dimension stays as it was.
+    /// `BLAS.gemm` at several threads: with the OpenBLAS kernel every product, and with the
+    /// automatic one those too small for the packed kernels (n < 64 here), run as `Parallel.gemm`:
+    /// C in bands of rows (m ≥ n) or of columns. Every transpose of A and B, beta 0 and 1, leading
+    /// dimensions wider than the matrices, against a double-precision reference; the part beyond
+    /// n in each row of C stays as it was.
     func testGEMMInBandsAgainstAReference() throws {
         defer { try? BLAS.selectGemmKernel("auto") }
-        try BLAS.selectGemmKernel("openblas")
+        for kernel in ["openblas", "auto"] {
+            try BLAS.selectGemmKernel(kernel)
+            try checkGEMMInBands(kernel)
+        }
+    }
+
+    private func checkGEMMInBands(_ kernel: String) throws {
         var seed: UInt64 = 7
         func random() -> Float {
             seed = seed &* 6364136223846793005 &+ 1442695040888963407
@@ -129,7 +136,7 @@ final class ParallelTests: XCTestCase {
                                     }
                                 }
                             }
-                            let what = "threads \(threads) m \(m) n \(n) k \(k) tA \(transposeA) tB \(transposeB) beta \(beta)"
+                            let what = "\(kernel): threads \(threads) m \(m) n \(n) k \(k) tA \(transposeA) tB \(transposeB) beta \(beta)"
                             for i in 0..<m {
                                 for j in 0..<ldc {
                                     guard j < n else {

@@ -10,11 +10,12 @@ import COpenBLAS
 public enum BLAS {
     /// C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C, on the library's threads.
     ///
-    /// The library's own kernels split C across CGemm's pool. When the kernel is OpenBLAS, C is
-    /// split across the library's pool instead (`Parallel.gemm`), each part a single-threaded
-    /// OpenBLAS call, and OpenBLAS's own threads stay asleep: after each threaded call they
-    /// spin-wait for the next one for up to about a tenth of a second (its THREAD_TIMEOUT), on
-    /// the cores that the batch-split layers (`Parallel.forEachPart`) run on next.
+    /// The library's own kernels split C across CGemm's pool. A product that goes to OpenBLAS
+    /// (the OpenBLAS kernel, or a shape too small for the packed kernels) is split across the
+    /// library's pool instead (`Parallel.gemm`), each part a single-threaded OpenBLAS call, and
+    /// OpenBLAS's own threads stay asleep: after each threaded call they spin-wait for the next
+    /// one for up to about a tenth of a second (its THREAD_TIMEOUT), on the cores that the
+    /// batch-split layers (`Parallel.forEachPart`) run on next.
     @inline(__always)
     static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -22,7 +23,7 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        if aeg_current_kernel() == AEG_KERNEL_OPENBLAS, openblas_get_num_threads() > 1 {
+        if openblas_get_num_threads() > 1, aeg_sgemm_runs_openblas(m, n, k, alpha) != 0 {
             Parallel.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                           b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         } else {

@@ -30,6 +30,10 @@ void aeg_sgemm(int transpose_a, int transpose_b, long m, long n, long k, float a
                const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
                int threads);
 
+/// Whether aeg_sgemm hands this product to OpenBLAS: the kernel in use is OpenBLAS, or the product
+/// is too small in some dimension (or alpha is 0) for the packed kernels to pay.
+int aeg_sgemm_runs_openblas(long m, long n, long k, float alpha);
+
 /// The kernel in use (resolved on first use from the CPU and the AE_GEMM environment variable).
 aeg_kernel aeg_current_kernel(void);
 
