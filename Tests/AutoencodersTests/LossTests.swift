@@ -29,6 +29,25 @@ final class LossTests: XCTestCase {
         return (sum, gradient.array)
     }
 
+    /// The fused sigmoid + BCE of a large batch runs in blocks on the library's threads: the
+    /// gradients are bit for bit the one-thread ones, and the loss's sum (added part by part in
+    /// double precision) agrees to 1e-12.
+    func testFusedBCESplitAcrossThreadsMatchesOneThread() throws {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        let count = 256 * 784 + 5
+        let z = randomValues(count, -8, 8, seed: 11), t = randomValues(count, 0, 1, seed: 12)
+        Parallel.threadCount = 1
+        let (sum, gradient) = try fused(z, t, scale: 0.25)
+        for threads in [2, 3] {
+            Parallel.threadCount = threads
+            XCTAssertEqual(Parallel.parts(count: (count + 1023) / 1024, work: 8 * count), threads, "parts")
+            let (split, splitGradient) = try fused(z, t, scale: 0.25)
+            XCTAssertEqual(splitGradient, gradient, "gradients at \(threads) threads")
+            XCTAssertEqual(split, sum, accuracy: 1e-12 * abs(sum), "loss at \(threads) threads")
+        }
+    }
+
     /// Checks loss, gx = gy·∂L/∂x and gx_unit = ∂L/∂x of one fixture case.
     private func assertGolden(_ caseName: String, _ evaluate: ([Float], [Float], Float) throws -> (Double, [Float]),
                               file: StaticString = #filePath, line: UInt = #line) throws {

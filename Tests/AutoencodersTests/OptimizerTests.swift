@@ -73,6 +73,41 @@ final class OptimizerTests: XCTestCase {
         }
     }
 
+    /// Large parameter buffers are updated in ranges on the library's threads
+    /// (`Parallel.forEachRange`): every optimizer, with and without momentum, gives bit for bit
+    /// the one-thread result at two and three threads, over three steps (state carried over).
+    func testUpdatesSplitAcrossThreadsMatchOneThreadBitForBit() throws {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        let count = 100_003
+        let configurations: [OptimizerConfiguration] = [
+            .sgd(learningRate: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0.01),
+            .sgd(learningRate: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true, weightDecay: 0.01), .defaultAdam,
+            .adamW(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1),
+            .rmsprop(learningRate: 0.01, alpha: 0.99, epsilon: 1e-8, momentum: 0, weightDecay: 0.01),
+            .rmsprop(learningRate: 0.01, alpha: 0.99, epsilon: 1e-8, momentum: 0.5, weightDecay: 0),
+            .adagrad(learningRate: 0.1, learningRateDecay: 0.01, epsilon: 1e-10, weightDecay: 0.01, initialAccumulator: 0.1),
+        ]
+        for configuration in configurations {
+            func run(threads: Int) throws -> [[Float]] {
+                Parallel.threadCount = threads
+                XCTAssertEqual(Parallel.parts(count: count, work: count * 4), threads, "the update splits into one part per thread")
+                let parameters = try FloatBuffer(randomValues(count, -1, 1, seed: 5))
+                let optimizer = try configuration.makeOptimizer(parameterCount: count)
+                for step in 0..<3 {
+                    let gradient = try FloatBuffer(randomValues(count, -1, 1, seed: UInt64(6 + step)))
+                    optimizer.step(parameters: parameters.pointer, gradients: gradient.pointer, count: count)
+                    XCTAssertEqual(gradient.array.firstIndex { $0 != 0 }, nil, "\(configuration.name): gradients zeroed")
+                }
+                return [parameters.array] + optimizer.state.map(\.buffer.array)
+            }
+            let one = try run(threads: 1)
+            for threads in [2, 3] {
+                XCTAssertEqual(try run(threads: threads), one, "\(configuration.name) at \(threads) threads")
+            }
+        }
+    }
+
     /// The state buffers carry stable names: they are the model file's tensor names.
     func testStateNames() {
         func names(_ configuration: OptimizerConfiguration) throws -> [String] {

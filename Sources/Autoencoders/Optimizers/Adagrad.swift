@@ -29,12 +29,14 @@ public final class Adagrad: Optimizer {
         let clr = learningRate / (1 + Float(stepCount - 1) * learningRateDecay)
         let eps = epsilon, wd = weightDecay
         let s = sum.pointer
-        for i in 0..<count {
-            let g = grad[i] + wd * p[i]
-            grad[i] = 0
-            let si = s[i] + g * g
-            s[i] = si
-            p[i] -= clr * g / (FastMath.sqrt(si) + eps)
+        Parallel.forEachRange(count: count, floatsPerElement: 6) { range in
+            for i in range {
+                let g = grad[i] + wd * p[i]
+                grad[i] = 0
+                let si = s[i] + g * g
+                s[i] = si
+                p[i] -= clr * g / (FastMath.sqrt(si) + eps)
+            }
         }
     }
 }

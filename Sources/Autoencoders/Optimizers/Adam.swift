@@ -40,14 +40,16 @@ public final class Adam: Optimizer {
         let m = firstMoment.pointer, v = secondMoment.pointer
         let coupledDecay = decoupled ? 0 : weightDecay
         let shrink = decoupled ? 1 - learningRate * weightDecay : 1
-        for i in 0..<count {
-            let g = grad[i] + coupledDecay * p[i]
-            grad[i] = 0
-            let mi = b1 * m[i] + (1 - b1) * g
-            let vi = b2 * v[i] + (1 - b2) * g * g
-            m[i] = mi
-            v[i] = vi
-            p[i] = p[i] * shrink - stepSize * mi / (FastMath.sqrt(vi) * invBiasCorrection2 + eps)
+        Parallel.forEachRange(count: count, floatsPerElement: 8) { range in
+            for i in range {
+                let g = grad[i] + coupledDecay * p[i]
+                grad[i] = 0
+                let mi = b1 * m[i] + (1 - b1) * g
+                let vi = b2 * v[i] + (1 - b2) * g * g
+                m[i] = mi
+                v[i] = vi
+                p[i] = p[i] * shrink - stepSize * mi / (FastMath.sqrt(vi) * invBiasCorrection2 + eps)
+            }
         }
     }
 }

@@ -33,23 +33,27 @@ public final class RMSprop: Optimizer {
         let lr = learningRate, a = alpha, eps = epsilon, mu = momentum, wd = weightDecay
         let v = squareAverage.pointer
         if mu == 0 {
-            for i in 0..<count {
-                let g = grad[i] + wd * p[i]
-                grad[i] = 0
-                let vi = a * v[i] + (1 - a) * g * g
-                v[i] = vi
-                p[i] -= lr * g / (FastMath.sqrt(vi) + eps)
+            Parallel.forEachRange(count: count, floatsPerElement: 6) { range in
+                for i in range {
+                    let g = grad[i] + wd * p[i]
+                    grad[i] = 0
+                    let vi = a * v[i] + (1 - a) * g * g
+                    v[i] = vi
+                    p[i] -= lr * g / (FastMath.sqrt(vi) + eps)
+                }
             }
         } else {
             let buf = momentumBuffer.pointer
-            for i in 0..<count {
-                let g = grad[i] + wd * p[i]
-                grad[i] = 0
-                let vi = a * v[i] + (1 - a) * g * g
-                v[i] = vi
-                let b = mu * buf[i] + g / (FastMath.sqrt(vi) + eps)
-                buf[i] = b
-                p[i] -= lr * b
+            Parallel.forEachRange(count: count, floatsPerElement: 8) { range in
+                for i in range {
+                    let g = grad[i] + wd * p[i]
+                    grad[i] = 0
+                    let vi = a * v[i] + (1 - a) * g * g
+                    v[i] = vi
+                    let b = mu * buf[i] + g / (FastMath.sqrt(vi) + eps)
+                    buf[i] = b
+                    p[i] -= lr * b
+                }
             }
         }
         stepCount += 1

@@ -29,19 +29,23 @@ public final class SGD: Optimizer {
     public func step(parameters p: UnsafeMutablePointer<Float>, gradients grad: UnsafeMutablePointer<Float>, count: Int) {
         let lr = learningRate, wd = weightDecay, mu = momentum, keep = 1 - dampening
         if mu == 0 {
-            for i in 0..<count {
-                p[i] -= lr * (grad[i] + wd * p[i])
-                grad[i] = 0
+            Parallel.forEachRange(count: count, floatsPerElement: 4) { range in
+                for i in range {
+                    p[i] -= lr * (grad[i] + wd * p[i])
+                    grad[i] = 0
+                }
             }
         } else {
             let buf = velocity.pointer
-            let first = stepCount == 0
-            for i in 0..<count {
-                let g = grad[i] + wd * p[i]
-                grad[i] = 0
-                let b = first ? g : mu * buf[i] + keep * g
-                buf[i] = b
-                p[i] -= lr * (nesterov ? g + mu * b : b)
+            let first = stepCount == 0, nesterov = nesterov
+            Parallel.forEachRange(count: count, floatsPerElement: 6) { range in
+                for i in range {
+                    let g = grad[i] + wd * p[i]
+                    grad[i] = 0
+                    let b = first ? g : mu * buf[i] + keep * g
+                    buf[i] = b
+                    p[i] -= lr * (nesterov ? g + mu * b : b)
+                }
             }
         }
         stepCount += 1

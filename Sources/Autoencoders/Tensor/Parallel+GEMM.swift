@@ -21,8 +21,7 @@ extension Parallel {
         // (SMP_THRESHOLD_MIN 65,536 × GEMM_MULTITHREAD_THRESHOLD 4, interface/gemm.c): a
         // multiply-add counts a quarter of the memory-bound element of `minimumWorkPerPart`.
         let work = m * n * k / 4
-        // The scratch is not used: C stands in for it.
-        forEachPart(count: bands, work: work, scratch: c) { _, part, _ in
+        forEachRange(count: bands, floatsPerElement: max(1, work / bands)) { part in
             let first = part.lowerBound * gemmBand, last = min(part.upperBound * gemmBand, extent)
             if byRows {
                 BLAS.gemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: last - first, n: n, k: k, alpha: alpha,

@@ -56,6 +56,17 @@ public enum Parallel {
         withUnsafePointer(to: &only) { combine(UnsafeBufferPointer(start: $0, count: 1)) }
     }
 
+    /// `body(range)` for contiguous ranges of `0..<count` on the library's threads, for
+    /// element-wise work whose result for each element does not depend on the split (an
+    /// optimizer's update); `floatsPerElement`, the floats read and written per element, sizes
+    /// the parts.
+    static func forEachRange(count: Int, floatsPerElement: Int, _ body: (Range<Int>) -> Void) {
+        forEachPart(count: count, work: count * floatsPerElement, scratch: unusedScratch) { _, range, _ in body(range) }
+    }
+
+    /// The scratch of regions whose parts need none.
+    private static let unusedScratch = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+
     /// target[i] += source[i] for i < count (partial gradients of the parts into the whole).
     static func add(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
