@@ -29,7 +29,7 @@ public final class Adagrad: Optimizer {
         let clr = learningRate / (1 + Float(stepCount - 1) * learningRateDecay)
         let eps = epsilon, wd = weightDecay
         let s = sum.pointer
-        Parallel.forEachRange(count: count, floatsPerElement: 6) { range in
+        Parallel.forEachRange(count: count, work: 6 * count) { range in
             for i in range {
                 let g = grad[i] + wd * p[i]
                 grad[i] = 0

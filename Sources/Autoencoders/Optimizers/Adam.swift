@@ -40,7 +40,7 @@ public final class Adam: Optimizer {
         let m = firstMoment.pointer, v = secondMoment.pointer
         let coupledDecay = decoupled ? 0 : weightDecay
         let shrink = decoupled ? 1 - learningRate * weightDecay : 1
-        Parallel.forEachRange(count: count, floatsPerElement: 8) { range in
+        Parallel.forEachRange(count: count, work: 8 * count) { range in
             for i in range {
                 let g = grad[i] + coupledDecay * p[i]
                 grad[i] = 0

@@ -33,7 +33,7 @@ public final class RMSprop: Optimizer {
         let lr = learningRate, a = alpha, eps = epsilon, mu = momentum, wd = weightDecay
         let v = squareAverage.pointer
         if mu == 0 {
-            Parallel.forEachRange(count: count, floatsPerElement: 6) { range in
+            Parallel.forEachRange(count: count, work: 6 * count) { range in
                 for i in range {
                     let g = grad[i] + wd * p[i]
                     grad[i] = 0
@@ -44,7 +44,7 @@ public final class RMSprop: Optimizer {
             }
         } else {
             let buf = momentumBuffer.pointer
-            Parallel.forEachRange(count: count, floatsPerElement: 8) { range in
+            Parallel.forEachRange(count: count, work: 8 * count) { range in
                 for i in range {
                     let g = grad[i] + wd * p[i]
                     grad[i] = 0

@@ -29,7 +29,7 @@ public final class SGD: Optimizer {
     public func step(parameters p: UnsafeMutablePointer<Float>, gradients grad: UnsafeMutablePointer<Float>, count: Int) {
         let lr = learningRate, wd = weightDecay, mu = momentum, keep = 1 - dampening
         if mu == 0 {
-            Parallel.forEachRange(count: count, floatsPerElement: 4) { range in
+            Parallel.forEachRange(count: count, work: 4 * count) { range in
                 for i in range {
                     p[i] -= lr * (grad[i] + wd * p[i])
                     grad[i] = 0
@@ -38,7 +38,7 @@ public final class SGD: Optimizer {
         } else {
             let buf = velocity.pointer
             let first = stepCount == 0, nesterov = nesterov
-            Parallel.forEachRange(count: count, floatsPerElement: 6) { range in
+            Parallel.forEachRange(count: count, work: 6 * count) { range in
                 for i in range {
                     let g = grad[i] + wd * p[i]
                     grad[i] = 0

@@ -27,14 +27,15 @@ public enum BLAS {
             Parallel.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                           b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         } else {
-            gemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: Int(openblas_get_num_threads()))
+            kernelGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                       b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: Int(openblas_get_num_threads()))
         }
     }
 
-    /// `gemm` with the kernel's own split over `threads` threads (1: on the calling thread alone).
+    /// `aeg_sgemm` itself: the packed kernels split C over `threads` threads of CGemm's pool (1:
+    /// the calling thread alone); a product it hands to OpenBLAS runs as OpenBLAS is set.
     @inline(__always)
-    static func gemmOnThisThread(
+    static func kernelGEMM(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,

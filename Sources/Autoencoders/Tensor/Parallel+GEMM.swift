@@ -1,11 +1,11 @@
 extension Parallel {
-    /// Columns or rows of C per unit of the split: whole micro-tiles of every kernel (16 floats
-    /// is one AVX-512 vector, two AVX2 vectors).
+    /// Rows or columns of C per unit of the split: a multiple of OpenBLAS's micro-tile sides, and
+    /// one AVX-512 vector of a row.
     private static let gemmBand = 16
 
     /// C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C with C cut into bands (of rows when
     /// m ≥ n, else of columns) run as the parts of one region of the library's pool, each part a
-    /// single-threaded product (`BLAS.gemm` with the OpenBLAS kernel: see there why).
+    /// single-threaded product: the products `BLAS.gemm` hands to OpenBLAS (see there why).
     ///
     /// Each element of C is one part's product over the whole k, so the result does not depend
     /// on the split beyond what the kernel's blocking of m and n gives.
@@ -21,16 +21,16 @@ extension Parallel {
         // (SMP_THRESHOLD_MIN 65,536 × GEMM_MULTITHREAD_THRESHOLD 4, interface/gemm.c): a
         // multiply-add counts a quarter of the memory-bound element of `minimumWorkPerPart`.
         let work = m * n * k / 4
-        forEachRange(count: bands, floatsPerElement: max(1, work / bands)) { part in
+        forEachRange(count: bands, work: work) { part in
             let first = part.lowerBound * gemmBand, last = min(part.upperBound * gemmBand, extent)
             if byRows {
-                BLAS.gemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: last - first, n: n, k: k, alpha: alpha,
-                                      a: a + (transposeA ? first : first * lda), lda: lda, b: b, ldb: ldb,
-                                      beta: beta, c: c + first * ldc, ldc: ldc)
+                BLAS.kernelGEMM(transposeA: transposeA, transposeB: transposeB, m: last - first, n: n, k: k, alpha: alpha,
+                                a: a + (transposeA ? first : first * lda), lda: lda, b: b, ldb: ldb,
+                                beta: beta, c: c + first * ldc, ldc: ldc)
             } else {
-                BLAS.gemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: last - first, k: k, alpha: alpha,
-                                      a: a, lda: lda, b: b + (transposeB ? first * ldb : first), ldb: ldb,
-                                      beta: beta, c: c + first, ldc: ldc)
+                BLAS.kernelGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: last - first, k: k, alpha: alpha,
+                                a: a, lda: lda, b: b + (transposeB ? first * ldb : first), ldb: ldb,
+                                beta: beta, c: c + first, ldc: ldc)
             }
         }
     }

@@ -56,12 +56,11 @@ public enum Parallel {
         withUnsafePointer(to: &only) { combine(UnsafeBufferPointer(start: $0, count: 1)) }
     }
 
-    /// `body(range)` for contiguous ranges of `0..<count` on the library's threads, for
-    /// element-wise work whose result for each element does not depend on the split (an
-    /// optimizer's update); `floatsPerElement`, the floats read and written per element, sizes
-    /// the parts.
-    static func forEachRange(count: Int, floatsPerElement: Int, _ body: (Range<Int>) -> Void) {
-        forEachPart(count: count, work: count * floatsPerElement, scratch: unusedScratch) { _, range, _ in body(range) }
+    /// `body(range)` for contiguous ranges of `0..<count` on the library's threads, for work
+    /// whose result for each element does not depend on the split (an optimizer's update, the
+    /// bands of a GEMM); `work` as in `parts` (for element-wise work, the floats read and written).
+    static func forEachRange(count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+        forEachPart(count: count, work: work, scratch: unusedScratch) { _, range, _ in body(range) }
     }
 
     /// The scratch of regions whose parts need none.
