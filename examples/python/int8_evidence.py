@@ -158,22 +158,18 @@ def ort_latency(path: str, features: int) -> tuple:
     session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     name, output = session.get_inputs()[0].name, [session.get_outputs()[0].name]
     data = ((np.arange(256 * features, dtype=np.uint64) * 2654435761 % 1000) / 1000).astype(np.float32).reshape(256, features)
-    one = data[:1]
-    for _ in range(300):
-        session.run(output, {name: one})
-    times = []
-    for _ in range(2000):
-        start = time.perf_counter()
-        session.run(output, {name: one})
-        times.append(time.perf_counter() - start)
-    for _ in range(20):
-        session.run(output, {name: data})
-    batch = []
-    for _ in range(200):
-        start = time.perf_counter()
-        session.run(output, {name: data})
-        batch.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e6, 256 / statistics.median(batch)
+
+    def median_seconds(inputs, warmup: int, calls: int) -> float:
+        for _ in range(warmup):
+            session.run(output, {name: inputs})
+        times = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            session.run(output, {name: inputs})
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    return median_seconds(data[:1], 300, 2000) * 1e6, 256 / median_seconds(data, 20, 200)
 
 
 def ours_latency(path: str) -> tuple:
