@@ -104,48 +104,63 @@ aeg_packed_weights *aeg_pack_weights(int k_by_n, long n, long k, const float *w,
     return packed;
 }
 
-// ---- AVX-512F: 12 x 32 tiles --------------------------------------------------------------
+// ---- AVX-512F: tiles of up to 12 x 32 -------------------------------------------------------
 
-#define AEG_D512_ROW(i)                                              \
-    {                                                                \
-        __m512 ai = _mm512_set1_ps(a[(i) * lda]);                    \
-        c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                  \
-        c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                  \
-    }
-
-#define AEG_D512_STORE(i)                                                                \
-    {                                                                                    \
-        float *row = c + (i) * ldc;                                                      \
-        if (init) {                                                                      \
-            c##i##0 = _mm512_add_ps(c##i##0, _mm512_loadu_ps(init + (i) * init_ld));      \
-            c##i##1 = _mm512_add_ps(c##i##1, _mm512_loadu_ps(init + (i) * init_ld + 16)); \
-        }                                                                                \
-        if (relu) {                                                                      \
-            c##i##0 = _mm512_max_ps(c##i##0, zero);                                      \
-            c##i##1 = _mm512_max_ps(c##i##1, zero);                                      \
-        }                                                                                \
-        _mm512_storeu_ps(row, c##i##0);                                                  \
-        _mm512_storeu_ps(row + 16, c##i##1);                                             \
-    }
-
-// c[12, 32] = act(a[12, kc] (row stride lda) · b (a packed panel) + init), init rows init_ld apart
-// (0: one row, the bias) or NULL.
-__attribute__((target("avx512f")))
-static void tile_avx512(long kc, const float *a, long lda, const float *b, float *c, long ldc, const float *init,
-                        long init_ld, int relu) {
-    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
-           c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00,
-           c80 = c00, c81 = c00, c90 = c00, c91 = c00, c100 = c00, c101 = c00, c110 = c00, c111 = c00;
+// c[rows, 32 columns, those of masks m0 | m1] = act(a[rows, kc] (row stride lda) · b (a packed
+// panel) + init), for rows in 1...12: `rows` is a constant at every call (tile_avx512's switch),
+// so the loops unroll to exactly its accumulators. init rows are init_ld apart (0: one row, the
+// bias), or NULL.
+__attribute__((target("avx512f"), always_inline))
+static inline void tile512(const int rows, long kc, const float *a, long lda, const float *b, float *c, long ldc,
+                           const float *init, long init_ld, int relu, __mmask16 m0, __mmask16 m1) {
+    __m512 left[AEG_AVX512_MR], right[AEG_AVX512_MR];
+#pragma GCC unroll 12
+    for (int i = 0; i < AEG_AVX512_MR; i++)
+        if (i < rows) left[i] = right[i] = _mm512_setzero_ps();
     for (long p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-        AEG_D512_ROW(0) AEG_D512_ROW(1) AEG_D512_ROW(2) AEG_D512_ROW(3) AEG_D512_ROW(4) AEG_D512_ROW(5)
-        AEG_D512_ROW(6) AEG_D512_ROW(7) AEG_D512_ROW(8) AEG_D512_ROW(9) AEG_D512_ROW(10) AEG_D512_ROW(11)
+        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 12
+        for (int i = 0; i < AEG_AVX512_MR; i++) {
+            if (i < rows) {
+                const __m512 ai = _mm512_set1_ps(a[i * lda]);
+                left[i] = _mm512_fmadd_ps(ai, b0, left[i]);
+                right[i] = _mm512_fmadd_ps(ai, b1, right[i]);
+            }
+        }
         a += 1;
         b += AEG_AVX512_NR;
     }
     const __m512 zero = _mm512_setzero_ps();
-    AEG_D512_STORE(0) AEG_D512_STORE(1) AEG_D512_STORE(2) AEG_D512_STORE(3) AEG_D512_STORE(4) AEG_D512_STORE(5)
-    AEG_D512_STORE(6) AEG_D512_STORE(7) AEG_D512_STORE(8) AEG_D512_STORE(9) AEG_D512_STORE(10) AEG_D512_STORE(11)
+#pragma GCC unroll 12
+    for (int i = 0; i < AEG_AVX512_MR; i++) {
+        if (i < rows) {
+            __m512 v0 = left[i], v1 = right[i];
+            if (init) {
+                v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, init + i * init_ld));
+                v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, init + i * init_ld + 16));
+            }
+            if (relu) {
+                v0 = _mm512_max_ps(v0, zero);
+                v1 = _mm512_max_ps(v1, zero);
+            }
+            _mm512_mask_storeu_ps(c + i * ldc, m0, v0);
+            _mm512_mask_storeu_ps(c + i * ldc + 16, m1, v1);
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void tile_avx512(int rows, int columns, long kc, const float *a, long lda, const float *b, float *c, long ldc,
+                        const float *init, long init_ld, int relu) {
+    const __mmask16 m0 = columns >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << columns) - 1);
+    const __mmask16 m1 = columns >= 32 ? (__mmask16)0xffff : columns <= 16 ? 0 : (__mmask16)((1u << (columns - 16)) - 1);
+#define AEG_TILE512(r) \
+    case r: tile512(r, kc, a, lda, b, c, ldc, init, init_ld, relu, m0, m1); break;
+    switch (rows) {
+        AEG_TILE512(1) AEG_TILE512(2) AEG_TILE512(3) AEG_TILE512(4) AEG_TILE512(5) AEG_TILE512(6)
+        AEG_TILE512(7) AEG_TILE512(8) AEG_TILE512(9) AEG_TILE512(10) AEG_TILE512(11) AEG_TILE512(12)
+    }
+#undef AEG_TILE512
 }
 
 // y[columns of panels jp0 ..< jp1] for one row: four panels at a time (eight independent chains).
@@ -205,43 +220,58 @@ static void gemv_avx512(long kc, const float *x, const float *panels, long jp0, 
     }
 }
 
-// ---- AVX2 + FMA: 6 x 16 tiles -------------------------------------------------------------
+// ---- AVX2 + FMA: tiles of up to 6 x 16 ------------------------------------------------------
 
-#define AEG_D256_ROW(i)                                              \
-    {                                                                \
-        __m256 ai = _mm256_broadcast_ss(a + (i) * lda);              \
-        c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);                  \
-        c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);                  \
-    }
-
-#define AEG_D256_STORE(i)                                                               \
-    {                                                                                   \
-        float *row = c + (i) * ldc;                                                     \
-        if (init) {                                                                     \
-            c##i##0 = _mm256_add_ps(c##i##0, _mm256_loadu_ps(init + (i) * init_ld));     \
-            c##i##1 = _mm256_add_ps(c##i##1, _mm256_loadu_ps(init + (i) * init_ld + 8)); \
-        }                                                                               \
-        if (relu) {                                                                     \
-            c##i##0 = _mm256_max_ps(c##i##0, zero);                                     \
-            c##i##1 = _mm256_max_ps(c##i##1, zero);                                     \
-        }                                                                               \
-        _mm256_storeu_ps(row, c##i##0);                                                 \
-        _mm256_storeu_ps(row + 8, c##i##1);                                             \
-    }
-
-__attribute__((target("avx2,fma")))
-static void tile_avx2(long kc, const float *a, long lda, const float *b, float *c, long ldc, const float *init,
-                      long init_ld, int relu) {
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
-           c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+// tile512's order and contract with 8-lane vectors: rows in 1...6, the columns of masks m0 | m1.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void tile256(const int rows, long kc, const float *a, long lda, const float *b, float *c, long ldc,
+                           const float *init, long init_ld, int relu, __m256i m0, __m256i m1) {
+    __m256 left[AEG_AVX2_MR], right[AEG_AVX2_MR];
+#pragma GCC unroll 6
+    for (int i = 0; i < AEG_AVX2_MR; i++)
+        if (i < rows) left[i] = right[i] = _mm256_setzero_ps();
     for (long p = 0; p < kc; p++) {
-        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-        AEG_D256_ROW(0) AEG_D256_ROW(1) AEG_D256_ROW(2) AEG_D256_ROW(3) AEG_D256_ROW(4) AEG_D256_ROW(5)
+        const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+        for (int i = 0; i < AEG_AVX2_MR; i++) {
+            if (i < rows) {
+                const __m256 ai = _mm256_broadcast_ss(a + i * lda);
+                left[i] = _mm256_fmadd_ps(ai, b0, left[i]);
+                right[i] = _mm256_fmadd_ps(ai, b1, right[i]);
+            }
+        }
         a += 1;
         b += AEG_AVX2_NR;
     }
     const __m256 zero = _mm256_setzero_ps();
-    AEG_D256_STORE(0) AEG_D256_STORE(1) AEG_D256_STORE(2) AEG_D256_STORE(3) AEG_D256_STORE(4) AEG_D256_STORE(5)
+#pragma GCC unroll 6
+    for (int i = 0; i < AEG_AVX2_MR; i++) {
+        if (i < rows) {
+            __m256 v0 = left[i], v1 = right[i];
+            if (init) {
+                v0 = _mm256_add_ps(v0, _mm256_maskload_ps(init + i * init_ld, m0));
+                v1 = _mm256_add_ps(v1, _mm256_maskload_ps(init + i * init_ld + 8, m1));
+            }
+            if (relu) {
+                v0 = _mm256_max_ps(v0, zero);
+                v1 = _mm256_max_ps(v1, zero);
+            }
+            _mm256_maskstore_ps(c + i * ldc, m0, v0);
+            _mm256_maskstore_ps(c + i * ldc + 8, m1, v1);
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void tile_avx2(int rows, int columns, long kc, const float *a, long lda, const float *b, float *c, long ldc,
+                      const float *init, long init_ld, int relu) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(columns), lanes);
+    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(columns - 8), lanes);
+#define AEG_TILE256(r) \
+    case r: tile256(r, kc, a, lda, b, c, ldc, init, init_ld, relu, m0, m1); break;
+    switch (rows) { AEG_TILE256(1) AEG_TILE256(2) AEG_TILE256(3) AEG_TILE256(4) AEG_TILE256(5) AEG_TILE256(6) }
+#undef AEG_TILE256
 }
 
 // Stores 8 lanes (fewer at the end of y) of act(v + init).
@@ -318,7 +348,8 @@ typedef struct {
     int relu, parts;
 } aeg_dense_job;
 
-typedef void (*aeg_tile_kernel)(long, const float *, long, const float *, float *, long, const float *, long, int);
+typedef void (*aeg_tile_kernel)(int, int, long, const float *, long, const float *, float *, long, const float *, long,
+                                int);
 typedef void (*aeg_gemv_kernel)(long, const float *, const float *, long, long, long, float *, const float *, int);
 
 // Panels jp0 ..< jp1 of y (all rows) on the calling thread.
@@ -326,11 +357,9 @@ static void dense_panels(const aeg_dense_job *job, long jp0, long jp1) {
     const aeg_packed_weights *w = job->packed;
     const int mr = w->mr, nr = w->nr;
     const int wide = w->kernel == AEG_KERNEL_AVX512;
-    const aeg_tile_kernel tile_kernel = wide ? tile_avx512 : tile_avx2;
+    const aeg_tile_kernel tile = wide ? tile_avx512 : tile_avx2;
     const aeg_gemv_kernel gemv = wide ? gemv_avx512 : gemv_avx2;
     const long n = w->n, k = w->k, m = job->m, ldx = job->ldx, ldy = job->ldy;
-    float tile[AEG_MAX_MR * AEG_MAX_NR] __attribute__((aligned(64)));
-    float *rows_copy = 0; // the last, partial group of MR rows, zero-padded, for the tile kernel
     for (long p0 = 0; p0 < k; p0 += w->kc_max) {
         const long kc = k - p0 < w->kc_max ? k - p0 : w->kc_max;
         const int last = p0 + kc == k, relu = job->relu && last;
@@ -345,45 +374,18 @@ static void dense_panels(const aeg_dense_job *job, long jp0, long jp1) {
         for (long b0 = jp0; b0 < jp1; b0 += AEG_DENSE_BLOCK) {
             const long b1 = jp1 - b0 < AEG_DENSE_BLOCK ? jp1 : b0 + AEG_DENSE_BLOCK;
             for (long i0 = 0; i0 < m; i0 += mr) {
-                const long rows = m - i0 < mr ? m - i0 : mr;
+                const int rows = (int)(m - i0 < mr ? m - i0 : mr);
                 const float *a = job->x + i0 * ldx + p0;
-                long lda = ldx;
-                if (rows < mr) {
-                    if (!rows_copy) rows_copy = calloc((size_t)(mr * w->kc_max), sizeof(float));
-                    if (!rows_copy) { // out of memory: these rows one by one
-                        for (long i = i0; i < m; i++) {
-                            float *y = job->y + i * ldy;
-                            gemv(kc, job->x + i * ldx + p0, panels, b0, b1, n, y, p0 == 0 ? job->bias : y, relu);
-                        }
-                        continue;
-                    }
-                    for (long i = 0; i < mr; i++)
-                        for (long p = 0; p < kc; p++) rows_copy[i * kc + p] = i < rows ? a[i * ldx + p] : 0.0f;
-                    a = rows_copy;
-                    lda = kc;
-                }
                 for (long jp = b0; jp < b1; jp++) {
-                    const long j0 = jp * nr, columns = n - j0 < nr ? n - j0 : nr;
+                    const long j0 = jp * nr;
+                    const int columns = (int)(n - j0 < nr ? n - j0 : nr);
                     float *c = job->y + i0 * ldy + j0;
-                    const float *panel = panels + jp * nr * kc;
-                    if (rows == mr && columns == nr) {
-                        const float *init = p0 == 0 ? (job->bias ? job->bias + j0 : 0) : c;
-                        tile_kernel(kc, a, lda, panel, c, ldy, init, p0 == 0 ? 0 : ldy, relu);
-                        continue;
-                    }
-                    tile_kernel(kc, a, lda, panel, tile, nr, 0, 0, 0);
-                    for (long i = 0; i < rows; i++)
-                        for (long j = 0; j < columns; j++) {
-                            float value = tile[i * nr + j];
-                            if (p0 > 0) value += c[i * ldy + j];
-                            else if (job->bias) value += job->bias[j0 + j];
-                            c[i * ldy + j] = relu && !(value > 0.0f) ? 0.0f : value;
-                        }
+                    const float *init = p0 == 0 ? (job->bias ? job->bias + j0 : 0) : c;
+                    tile(rows, columns, kc, a, ldx, panels + jp * nr * kc, c, ldy, init, p0 == 0 ? 0 : ldy, relu);
                 }
             }
         }
     }
-    free(rows_copy);
 }
 
 static void dense_part(void *argument, int index) {
