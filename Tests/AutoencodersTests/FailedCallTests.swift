@@ -106,12 +106,12 @@ final class FailedCallTests: XCTestCase {
 
     func testNonFiniteSearch() {
         var values = [Float](repeating: 1, count: 1000)
-        XCTAssertNil(values.withUnsafeBufferPointer { Trainer.firstNonFinite($0.baseAddress!, count: 1000) })
+        XCTAssertNil(values.withUnsafeBufferPointer { firstNonFinite($0.baseAddress!, count: 1000) })
         values[737] = .infinity
-        XCTAssertEqual(values.withUnsafeBufferPointer { Trainer.firstNonFinite($0.baseAddress!, count: 1000) }, 737)
+        XCTAssertEqual(values.withUnsafeBufferPointer { firstNonFinite($0.baseAddress!, count: 1000) }, 737)
         values[12] = -.nan
-        XCTAssertEqual(values.withUnsafeBufferPointer { Trainer.firstNonFinite($0.baseAddress!, count: 1000) }, 12)
+        XCTAssertEqual(values.withUnsafeBufferPointer { firstNonFinite($0.baseAddress!, count: 1000) }, 12)
         values = [.greatestFiniteMagnitude, -.greatestFiniteMagnitude]
-        XCTAssertNil(values.withUnsafeBufferPointer { Trainer.firstNonFinite($0.baseAddress!, count: 2) })
+        XCTAssertNil(values.withUnsafeBufferPointer { firstNonFinite($0.baseAddress!, count: 2) })
     }
 }

@@ -177,7 +177,7 @@ extension Model {
 
     /// Rejects non-finite values; `rowSize` (default: the input size) numbers the sample in the message.
     func checkFinite(_ x: UnsafePointer<Float>, count: Int, name: String, rowSize: Int? = nil) throws(AutoencoderError) {
-        for i in 0..<max(count, 0) where !x[i].isFinite {
+        if let i = firstNonFinite(x, count: count) {
             let row = i / max(rowSize ?? inputSize, 1)
             throw .numeric("\(name): element \(i) (sample \(row)) is \(x[i]); data must be finite")
         }

@@ -13,6 +13,17 @@ import Glibc
 @inline(__always) func _pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
 @inline(__always) func _cosD(_ x: Double) -> Double { cos(x) }
 
+/// The index of the first NaN or infinity among `count` floats, or nil. One vectorisable
+/// integer pass (a non-finite float has every exponent bit set) before a scalar search: the check
+/// every input, batch and parameter update goes through.
+func firstNonFinite(_ values: UnsafePointer<Float>, count: Int) -> Int? {
+    let bits = UnsafeRawPointer(values).assumingMemoryBound(to: UInt32.self)
+    var exponents: UInt32 = 0
+    for i in 0..<max(count, 0) { exponents = max(exponents, bits[i] & 0x7F80_0000) }
+    guard exponents == 0x7F80_0000 else { return nil }
+    return (0..<count).first { !values[$0].isFinite }
+}
+
 /// The logistic function, written so nothing overflows and the loops that call it vectorise
 /// (e = e^{−|x|} ∈ (0, 1], then a select instead of a branch).
 @inline(__always) func sigmoid(_ x: Float) -> Float {

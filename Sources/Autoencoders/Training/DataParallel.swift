@@ -90,7 +90,7 @@ extension Trainer {
         guard count == gradientCount else {
             throw .shapeMismatch("count is \(count); the gradient buffer has \(gradientCount) floats (the trainable parameters)")
         }
-        if let bad = Trainer.firstNonFinite(values, count: count) {
+        if let bad = firstNonFinite(values, count: count) {
             throw .numeric("gradients[\(bad)] is \(values[bad]); a gradient must be finite (did a process diverge?)")
         }
         model.lock.withWriteLock {
@@ -113,7 +113,7 @@ extension Trainer {
             do throws(AutoencoderError) {
                 model.gradientHeld = false
                 try applyGradients()
-                if let bad = Trainer.firstNonFinite(model.parameters.pointer, count: model.parameterCount) {
+                if let bad = firstNonFinite(model.parameters.pointer, count: model.parameterCount) {
                     throw AutoencoderError.numeric("after this update parameter \(bad) is \(model.parameters.pointer[bad]) (lower the learning rate, or check the data scaling); the update was undone")
                 }
             } catch {
@@ -142,7 +142,7 @@ extension Model {
         guard count == parameterCount else {
             throw .shapeMismatch("count is \(count); the model has \(parameterCount) parameters")
         }
-        if let bad = Trainer.firstNonFinite(values, count: count) {
+        if let bad = firstNonFinite(values, count: count) {
             throw .numeric("values[\(bad)] is \(values[bad]); parameters must be finite")
         }
         lock.withWriteLock {

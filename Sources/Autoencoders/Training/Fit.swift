@@ -194,7 +194,7 @@ extension Model {
             }
             // An update can overflow the weights although the loss it started from was finite:
             // such an epoch must not become the "last good" one.
-            if let bad = Trainer.firstNonFinite(parameters.pointer, count: parameterCount) {
+            if let bad = firstNonFinite(parameters.pointer, count: parameterCount) {
                 let value = parameters.pointer[bad]
                 throw fail(.numeric("training diverged in epoch \(epochsCompleted + 1): a parameter became \(value) (lower the learning rate, or check the data scaling); the model was restored to its state before this call"))
             }

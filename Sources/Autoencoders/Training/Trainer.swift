@@ -102,7 +102,7 @@ public final class Trainer {
                 // and a weight update large enough to overflow does so on any sample. An
                 // overflow on other samples alone shows as a non-finite loss at the next step,
                 // which then leaves the weights unchanged.
-                guard Trainer.firstNonFinite(model.parameters.pointer, count: model.parameterCount) == nil,
+                guard firstNonFinite(model.parameters.pointer, count: model.parameterCount) == nil,
                       outputsAreFinite(rows: min(rows, Trainer.checkedRows), masked: mask != nil) else {
                     throw AutoencoderError.numeric("after this update the outputs on this batch are not finite (lower the learning rate, "
                                    + "or check the data scaling); the update was undone")
@@ -149,17 +149,7 @@ public final class Trainer {
         if let scaling = model.inputScaling, !model.isSegmentation, graph.outputSize == scaling.offset.count {
             scaling.invert(outputs, rows: rows)
         }
-        return Trainer.firstNonFinite(outputs, count: count) == nil
-    }
-
-    /// The index of the first NaN or infinity among `count` floats, or nil. One vectorisable
-    /// integer pass (a non-finite float has every exponent bit set) before a scalar search.
-    static func firstNonFinite(_ values: UnsafePointer<Float>, count: Int) -> Int? {
-        let bits = UnsafeRawPointer(values).assumingMemoryBound(to: UInt32.self)
-        var exponents: UInt32 = 0
-        for i in 0..<count { exponents = max(exponents, bits[i] & 0x7F80_0000) }
-        guard exponents == 0x7F80_0000 else { return nil }
-        return (0..<count).first { !values[$0].isFinite }
+        return firstNonFinite(outputs, count: count) == nil
     }
 
     /// Forward, loss, backward and update on the batch prepared in the workspace (caller holds the
