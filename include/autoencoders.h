@@ -619,6 +619,17 @@ AE_API ae_status ae_model_predict(const ae_model *model, const float *input, siz
  * no int8 path: recurrent layers have no int8 path; ..."). */
 AE_API ae_status ae_model_quantize_int8(const ae_model *model, const float *calibration, size_t n, size_t count,
                                         int flags, ae_model **out);
+/* ae_model_quantize_int8, leaving the layers named in float_layers[0 .. float_layer_count) in
+ * float (ONNX Runtime's nodes_to_exclude): dense or convolutional layers, by the names
+ * ae_model_tensor_info shows before ".weight" (e.g. "decoder.0"), whose 8-bit error matters
+ * most, such as a decoder's first layer reading a small code. ae_model_int8_info counts them
+ * with the fallback layers; AE_INT8_REQUIRE_ALL does not refuse them. float_layers may be NULL
+ * when float_layer_count is 0.
+ * Errors: those of ae_model_quantize_int8, and AE_ERR_INVALID_ARGUMENT for a NULL or non-UTF-8
+ * name, or a name that is not a layer the model would quantise (the message lists those). */
+AE_API ae_status ae_model_quantize_int8_keeping(const ae_model *model, const float *calibration, size_t n, size_t count,
+                                                int flags, const char *const *float_layers, size_t float_layer_count,
+                                                ae_model **out);
 /* *out receives 1 for an int8 model, 0 for a float one. */
 AE_API ae_status ae_model_is_int8(const ae_model *model, int *out);
 /* For an int8 model: the number of layers that run in int8, of those with a weight matrix that

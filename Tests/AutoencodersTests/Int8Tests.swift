@@ -247,6 +247,48 @@ final class Int8Tests: TemporaryDirectoryTestCase {
         XCTAssertEqual(fallback.int8FallbackLayers.count, 3, "\(fallback.int8FallbackLayers)")
     }
 
+    /// keepFloat (ONNX Runtime's nodes_to_exclude): the named layers keep their float weights,
+    /// bit for bit, are listed with the fallback layers, and stay so through a file; a name
+    /// that is not a quantisable layer, or keeping them all, is refused.
+    func testLayersKeptInFloatStayFloatThroughAFile() throws {
+        let (model, x, rows) = try trained(Self.convSpec, epochs: 5)
+        let all = try model.quantizedInt8().int8QuantizedLayers
+        XCTAssertEqual(all.count, 3, "\(all)")
+        let keep = all[2]  // the decoder's convolution, which reads the code
+        let kept = try model.quantizedInt8(requireAll: true, keepFloat: [keep])
+        XCTAssertEqual(kept.int8QuantizedLayers, Array(all[0..<2]))
+        XCTAssertEqual(kept.int8FallbackLayers, ["\(keep) (conv2d)"])
+        XCTAssertEqual(try kept.parameter(named: keep + ".weight").values, try model.parameter(named: keep + ".weight").values,
+                       "the kept layer's weights are the float model's")
+        XCTAssertNotEqual(try kept.parameter(named: all[0] + ".weight").values, try model.parameter(named: all[0] + ".weight").values)
+        let output = try reconstruction(kept, x, rows: rows)
+        XCTAssertNotEqual(output, try reconstruction(model.quantizedInt8(), x, rows: rows), "the kept layer ran in float")
+
+        let path = directory + "/kept.aem"
+        try kept.save(to: path)
+        let header = try ModelFile.header(path: path)
+        XCTAssertEqual(header.entry(named: keep + ".weight")?.dtype, .f32)
+        XCTAssertEqual(header.entry(named: all[0] + ".weight")?.dtype, .i8)
+        let loaded = try Model.load(from: path)
+        XCTAssertEqual(loaded.int8QuantizedLayers, kept.int8QuantizedLayers)
+        XCTAssertEqual(loaded.int8FallbackLayers, kept.int8FallbackLayers)
+        assertIdentical(try reconstruction(loaded, x, rows: rows), output, "loaded")
+
+        let unknown = assertThrows(.invalidArgument) { () throws(AutoencoderError) in _ = try model.quantizedInt8(keepFloat: ["decoder.7"]) }
+        XCTAssertTrue(unknown?.message.contains("\"decoder.7\"") ?? false, unknown?.message ?? "")
+        XCTAssertTrue(unknown?.message.contains(all.joined(separator: ", ")) ?? false, unknown?.message ?? "")
+        let every = assertThrows(.unsupported) { () throws(AutoencoderError) in _ = try model.quantizedInt8(keepFloat: all) }
+        XCTAssertTrue(every?.message.contains("all of them are kept in float") ?? false, every?.message ?? "")
+        // A layer without an int8 path cannot be named: it is in float anyway, and not quantisable.
+        let tied = try Model(json: """
+            {"input_size": 12, "tied_weights": true,
+             "encoder": [{"type": "dense", "units": 6, "activation": "tanh"}],
+             "decoder": [{"type": "dense", "units": 12}], "loss": "mse"}
+            """)
+        let decoder = try XCTUnwrap(tied.quantizedInt8().int8FallbackLayers.first?.split(separator: " ").first.map(String.init))
+        assertThrows(.invalidArgument) { () throws(AutoencoderError) in _ = try tied.quantizedInt8(keepFloat: [decoder]) }
+    }
+
     func testOldLibrariesRefuseAnInt8FileAndFloatFilesKeepTheirFormat() throws {
         let model = try Model(json: Self.denseSpec)
         let floatHeader = try model.serialized()

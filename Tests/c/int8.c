@@ -1,7 +1,7 @@
 /* int8.c: int8 inference through the C ABI (issue 13, item 5): quantising (dynamic and
  * calibrated), the same inference calls on the int8 model, save and load (format 5), training and
- * parameter changes refused, the float fallback and AE_INT8_REQUIRE_ALL, the kernel choice, and
- * the bad arguments. Failed calls leave their outputs untouched. */
+ * parameter changes refused, the float fallback and AE_INT8_REQUIRE_ALL, layers kept in float by
+ * name, the kernel choice, and the bad arguments. Failed calls leave their outputs untouched. */
 #include <math.h>
 
 #include "check.h"
@@ -133,6 +133,37 @@ int main(int argc, char **argv) {
     CHECK_OK(ae_model_reconstruct(recurrent, sequence, 1, 10, out1, 10));
     CHECK_OK(ae_model_reconstruct(rq, sequence, 1, 10, out2, 10));
     for (int i = 0; i < 10; i++) CHECK(fabsf(out1[i] - out2[i]) < 0.05f);
+
+    /* Layers kept in float by name: counted with the fallback, their weights unchanged. */
+    ae_model *kept = (ae_model *)0x1;
+    const char *keep[] = {"decoder.0"}, *unknown[] = {"decoder.9"}, *null_name[] = {NULL};
+    const char *every[] = {"encoder.0", "encoder.1", "decoder.0", "decoder.1"};
+    EXPECT_FAIL_MSG(ae_model_quantize_int8_keeping(model, NULL, 0, 0, 0, unknown, 1, &kept), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_quantize_int8_keeping", "\"decoder.9\"");
+    CHECK(strstr(ae_last_error(), "encoder.0, encoder.1, decoder.0, decoder.1") != NULL);
+    EXPECT_FAIL_MSG(ae_model_quantize_int8_keeping(model, NULL, 0, 0, 0, NULL, 1, &kept), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_quantize_int8_keeping", "float_layers");
+    EXPECT_FAIL_MSG(ae_model_quantize_int8_keeping(model, NULL, 0, 0, 0, null_name, 1, &kept), AE_ERR_INVALID_ARGUMENT,
+                    "ae_model_quantize_int8_keeping", "float_layers[0]");
+    EXPECT_FAIL_MSG(ae_model_quantize_int8_keeping(model, NULL, 0, 0, 0, every, 4, &kept), AE_ERR_UNSUPPORTED,
+                    "ae_model_quantize_int8_keeping", "kept in float");
+    CHECK(kept == (ae_model *)0x1);
+    CHECK_OK(ae_model_quantize_int8_keeping(model, data, ROWS, ROWS * IN, AE_INT8_REQUIRE_ALL, keep, 1, &kept));
+    CHECK_OK(ae_model_int8_info(kept, &quantized, &fallback, &calibrated));
+    CHECK(quantized == 3 && fallback == 1 && calibrated == 1);
+    static float original[24 * 6], copy[24 * 6];
+    CHECK_OK(ae_model_get_parameter(model, "decoder.0.weight", original, 24 * 6));
+    CHECK_OK(ae_model_get_parameter(kept, "decoder.0.weight", copy, 24 * 6));
+    CHECK(memcmp(original, copy, sizeof copy) == 0);
+    CHECK_OK(ae_model_reconstruct(kept, data, ROWS, ROWS * IN, again, ROWS * IN));
+    printf("  reconstruction MSE: int8 calibrated, decoder.0 in float %.6f\n", mse(again, data, ROWS * IN));
+    CHECK(fabs(mse(again, data, ROWS * IN) - float_error) / float_error < 0.02);
+    ae_model *none = NULL;
+    CHECK_OK(ae_model_quantize_int8_keeping(model, NULL, 0, 0, 0, NULL, 0, &none));
+    CHECK_OK(ae_model_int8_info(none, &quantized, &fallback, NULL));
+    CHECK(quantized == 4 && fallback == 0);
+    ae_model_free(none);
+    ae_model_free(kept);
 
     /* Kernels: the one in use, a bad name refused, each supported one selectable. */
     const char *kernel = ae_int8_kernel_name();

@@ -9,7 +9,7 @@
 #      sequences                      issue 11: sequences with lengths, token models, their bad inputs
 #      compression                    issue 16: quantiser, compress/decompress, truncated/corrupted/foreign files
 #      adversarial                    issue 16: adversarial autoencoders: phases, losses, prior, labels, file
-#      int8                           issue 13.5: int8 models: quantise, infer, save/load, refusals, fallback, kernels
+#      int8                           issue 13.5: int8 models: quantise, infer, save/load, refusals, fallback, kept layers, kernels
 #      unload                         dlopen, use from a thread, dlclose while it runs, reopen
 #   4. symbols.sh                     exports == header declarations, SONAME, no Swift runtime deps
 #   5. valgrind                       roundtrip --quick, abi_misuse, modelfile --quick, sequences, compression, int8: no errors, no definite/indirect leaks

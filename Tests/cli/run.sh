@@ -931,6 +931,11 @@ assert "quantize-int8 prints the layers and the sizes" grep -qE '^int8: [0-9]+ l
 run quantize-int8 "$MODEL" "$T/int8c.aem" --calibrate "$T/x.npy" --require-all
 check "quantize-int8 --calibrate DATA --require-all" 0
 assert "quantize-int8 --calibrate says calibrated" grep -qF 'calibrated input ranges' "$T/out"
+run quantize-int8 "$MODEL" "$T/int8k.aem" --keep-float decoder.0,decoder.2 --require-all
+check "quantize-int8 --keep-float decoder.0,decoder.2" 0
+assert "quantize-int8 --keep-float lists the kept layers" grep -qE '^int8: 4 layers quantised .*, in float: decoder\.0 \(dense\), decoder\.2 \(dense\);' "$T/out"
+run quantize-int8 "$MODEL" "$T/never.aem" --keep-float decoder.9
+check "quantize-int8 --keep-float with an unknown layer: exit 1, names it" 1 '"decoder.9"'
 run reconstruct --model "$T/int8c.aem" --data "$T/x.npy" --out "$T/x_int8.npy"
 check "reconstruct with the int8 model" 0
 run reconstruct --model "$MODEL" --data "$T/x.npy" --out "$T/x_float.npy"

@@ -1,4 +1,4 @@
-/// The int8 section of a model file (format 4, docs/FILE_FORMAT.md "int8 models"):
+/// The int8 section of a model file (format 5, docs/FILE_FORMAT.md "Format 5: int8 models"):
 ///
 ///     metadata "int8"           {"activations": "dynamic" | "calibrated", "layers": [node names],
 ///                                "fallback": ["name (kind)", ...]}
@@ -86,10 +86,6 @@ struct Int8FileSection {
             attach(weights)
             quantized.append(.init(node: index, name: stored.layer.name, weights: weights))
         }
-        var fallback: [String] = []
-        for (index, node) in model.graph.nodes.enumerated() where index <= model.graph.outputNode {
-            if case .fallback = node.int8Candidate { fallback.append("\(node.name) (\(node.layer.kind))") }
-        }
-        model.int8 = Int8State(layers: quantized, fallback: fallback)
+        model.int8 = Int8State(layers: quantized, fallback: Int8State.floatLayers(of: model.graph, quantized: Set(quantized.map(\.node))))
     }
 }

@@ -6,7 +6,8 @@
 /// refused (`.unsupported`). Layers that compute with a weight matrix but have no int8 path
 /// (tied dense decoders, transposed convolutions, recurrent layers, time-distributed dense
 /// layers) keep their float weights and run in float: a documented fallback, listed by
-/// `int8FallbackLayers`, or an error naming the layer with `requireAll`. Normalisation,
+/// `int8FallbackLayers`, or an error naming the layer with `requireAll`. The caller may keep
+/// quantisable layers in float too (`keepFloat`), listed the same way. Normalisation,
 /// embedding and the layers without weights always run in float.
 final class Int8State {
     struct QuantizedLayer {
@@ -25,6 +26,19 @@ final class Int8State {
     }
 
     var isCalibrated: Bool { layers.contains { $0.weights.calibrated != nil } }
+
+    /// "name (kind)" of each node up to the output with a weight matrix that is not among
+    /// `quantized` (node indices): the layers without an int8 path and those kept in float.
+    static func floatLayers(of graph: Graph, quantized: Set<Int>) -> [String] {
+        var labels: [String] = []
+        for (index, node) in graph.nodes.enumerated() where index <= graph.outputNode && !quantized.contains(index) {
+            switch node.int8Candidate {
+            case .quantizable, .fallback: labels.append("\(node.name) (\(node.layer.kind))")
+            case .none: break
+            }
+        }
+        return labels
+    }
 }
 
 /// What a node offers for int8: its float weight `[rows, columns]` and where to attach the int8
@@ -84,10 +98,14 @@ extension Model {
     ///     dynamic ranges, computed for each sample from its own values at inference.
     ///   - requireAll: refuse (`.unsupported`, naming the layer) a model with a layer that would
     ///     fall back to float, instead of falling back.
+    ///   - keepFloat: names of dense or convolutional layers (`int8QuantizedLayers` of a copy
+    ///     quantised without it) to leave in float, as ONNX Runtime's `nodes_to_exclude`: the
+    ///     layers whose 8-bit error matters most, such as the first decoder layer reading a small
+    ///     code. They are listed with `int8FallbackLayers`; `requireAll` does not refuse them.
     /// The copy keeps the spec, input scaling, anomaly threshold, code quantiser and training
     /// counters; it drops the optimizer state. This model is not changed.
-    public func quantizedInt8(calibration: UnsafePointer<Float>? = nil, rows: Int = 0,
-                              requireAll: Bool = false) throws(AutoencoderError) -> Model {
+    public func quantizedInt8(calibration: UnsafePointer<Float>? = nil, rows: Int = 0, requireAll: Bool = false,
+                              keepFloat: [String] = []) throws(AutoencoderError) -> Model {
         guard int8 == nil else { throw .unsupported("the model is already an int8 model") }
         if let calibration {
             guard rows >= 1 else { throw .invalidArgument("calibration: pass at least one sample, got \(rows)") }
@@ -95,27 +113,29 @@ extension Model {
         } else if rows != 0 {
             throw .invalidArgument("calibration: no data given but rows is \(rows)")
         }
-        var fallback: [String] = []
-        var found = false
+        var quantizable: [String] = []
         for (index, node) in graph.nodes.enumerated() where index <= graph.outputNode {
             switch node.int8Candidate {
-            case .fallback(let reason):
+            case .fallback(let reason) where requireAll:
                 let label = "\(node.name) (\(node.layer.kind))"
-                if requireAll {
-                    throw .unsupported("layer \(label)\(node.path.isEmpty ? "" : " at \(node.path)") has no int8 path: \(reason); "
-                                       + "quantise without require_all to keep it in float")
-                }
-                fallback.append(label)
-            case .quantizable: found = true
-            case .none: break
+                throw .unsupported("layer \(label)\(node.path.isEmpty ? "" : " at \(node.path)") has no int8 path: \(reason); "
+                                   + "quantise without require_all to keep it in float")
+            case .quantizable: quantizable.append(node.name)
+            case .fallback, .none: break
             }
         }
-        guard found else {
-            throw .unsupported("the model has no dense or convolutional layer to quantise to int8")
+        let kept = Set(keepFloat)
+        for name in keepFloat where !quantizable.contains(name) {
+            throw .invalidArgument("layer \"\(name)\", to keep in float, is not a layer of this model that int8 quantises; "
+                                   + "those are: \(quantizable.joined(separator: ", "))")
+        }
+        guard quantizable.contains(where: { !kept.contains($0) }) else {
+            throw .unsupported("the model has no dense or convolutional layer to quantise to int8"
+                               + (quantizable.isEmpty ? "" : " (all of them are kept in float)"))
         }
         let copy = try ModelFile.decode(try serialized(includeOptimizerState: false), source: "the model's copy")
         var layers: [Int8State.QuantizedLayer] = []
-        for (index, node) in copy.graph.nodes.enumerated() where index <= copy.graph.outputNode {
+        for (index, node) in copy.graph.nodes.enumerated() where index <= copy.graph.outputNode && !kept.contains(node.name) {
             guard case .quantizable(let weight, let rows, let columns, let attach) = node.int8Candidate else { continue }
             let weights = try Int8Weights(quantizing: weight, rows: rows, columns: columns)
             weights.dequantize(into: weight)
@@ -135,7 +155,7 @@ extension Model {
                 layer.weights.observed = nil
             }
         }
-        copy.int8 = Int8State(layers: layers, fallback: fallback)
+        copy.int8 = Int8State(layers: layers, fallback: Int8State.floatLayers(of: copy.graph, quantized: Set(layers.map(\.node))))
         return copy
     }
 

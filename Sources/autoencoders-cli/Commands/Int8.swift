@@ -5,7 +5,8 @@ import Autoencoders
 /// `quantize`, which fits the code quantiser of the codec and leaves the weights alone.
 enum Int8Command {
     static let usage = """
-    Usage: autoencoders quantize-int8 MODEL.aem OUT.aem [--calibrate DATA.npy|DATA.csv] [--require-all] [--threads N]
+    Usage: autoencoders quantize-int8 MODEL.aem OUT.aem [--calibrate DATA.npy|DATA.csv] [--keep-float LAYER,...]
+                                     [--require-all] [--threads N]
 
     Writes to OUT an int8 copy of MODEL for inference: each dense and convolutional layer's weight
     quantised to 8 bits per output row (symmetric, scale = max|w| / 127), its input to unsigned 8
@@ -15,6 +16,9 @@ enum Int8Command {
     Options:
       --calibrate DATA    fix each layer's input range from the samples of DATA (raw, like the
                           training data); without it the ranges are computed per sample (dynamic)
+      --keep-float LAYERS leave these dense or convolutional layers in float (comma-separated
+                          names as `inspect` lists them before ".weight", e.g. decoder.0): the
+                          layers whose 8-bit error matters most, such as the one reading the code
       --require-all       fail, naming the layer, when a layer with weights has no int8 path (tied
                           dense decoders, transposed convolutions, recurrent and time-distributed
                           layers); by default such layers keep float weights and run in float
@@ -23,7 +27,7 @@ enum Int8Command {
     """
 
     static let options: [Option] = [.value("--model", "MODEL.aem"), .value("--out", "OUT.aem"), .value("--calibrate", "DATA.npy"),
-                                     .flag("--require-all"), Shared.threads, Shared.keyFile]
+                                     .value("--keep-float", "LAYER,..."), .flag("--require-all"), Shared.threads, Shared.keyFile]
 
     static func run(_ arguments: Arguments) throws {
         let modelPath = try arguments.required("--model")
@@ -32,14 +36,15 @@ enum Int8Command {
         try checkWritable(out)
         let model = try Shared.loadModel(modelPath, arguments)
         let requireAll = arguments.flag("--require-all")
+        let keepFloat = arguments.string("--keep-float").map { $0.split(separator: ",").map(String.init) } ?? []
         let quantized: Model
         if let calibration = arguments.string("--calibrate") {
             let x = try DataFile.load(calibration).matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")
             quantized = try x.values.withUnsafeBufferPointer { (pointer) throws -> Model in
-                try model.quantizedInt8(calibration: pointer.baseAddress!, rows: x.rows, requireAll: requireAll)
+                try model.quantizedInt8(calibration: pointer.baseAddress!, rows: x.rows, requireAll: requireAll, keepFloat: keepFloat)
             }
         } else {
-            quantized = try model.quantizedInt8(requireAll: requireAll)
+            quantized = try model.quantizedInt8(requireAll: requireAll, keepFloat: keepFloat)
         }
         try Shared.saveModel(quantized, to: out, arguments)
         let floatSize = try model.serialized(includeOptimizerState: false).count

@@ -8,13 +8,14 @@ transformers leave their inputs alone); the copy answers ``transform``, ``invers
 ``reconstruct``, ``score_samples``, ``predict``, ``compress`` and ``save`` as usual, and raises
 :class:`UnsupportedError` on ``fit``/``partial_fit``. Layers with weights but no int8 path (tied
 dense decoders, transposed convolutions, recurrent and time-distributed layers) stay in float,
-unless ``require_all=True`` asks for an error naming the layer.
+unless ``require_all=True`` asks for an error naming the layer; ``keep_float`` leaves chosen
+quantisable layers in float as well.
 """
 
 from __future__ import annotations
 
-from ctypes import byref, c_int, c_size_t
-from typing import Any, Dict, Optional
+from ctypes import byref, c_char_p, c_int, c_size_t
+from typing import Any, Dict, Optional, Sequence
 
 from . import _library
 from ._arrays import as_samples, float_pointer
@@ -24,7 +25,7 @@ from ._native import NativeModel
 
 __all__ = ["Int8Mixin", "int8_kernel", "set_int8_kernel"]
 
-#: ``ae_model_quantize_int8``'s flag.
+#: ``ae_model_quantize_int8_keeping``'s flag.
 REQUIRE_ALL = 1
 
 
@@ -52,22 +53,31 @@ class Int8Mixin:
 
     _model: Any
 
-    def quantize_int8(self, X_calibration: Any = None, *, require_all: bool = False) -> Any:
+    def quantize_int8(self, X_calibration: Any = None, *, require_all: bool = False,
+                      keep_float: Sequence[str] = ()) -> Any:
         """A new inference-only estimator of the same class with int8 weights (this one is
         unchanged). ``X_calibration``: samples (raw, like the training data) that fix each int8
-        layer's input range; None for dynamic, per-sample ranges. Raises
-        :class:`UnsupportedError` for a model that is int8 already, has no dense or
-        convolutional layer, or -- with ``require_all`` -- has a layer without an int8 path."""
+        layer's input range; None for dynamic, per-sample ranges. ``keep_float``: names of dense
+        or convolutional layers to leave in float (as ONNX Runtime's ``nodes_to_exclude``; the
+        names before ".weight" in :meth:`parameter_names`, e.g. ``"decoder.0"``), such as the
+        decoder layer reading a small code. Raises :class:`UnsupportedError` for a model that is
+        int8 already, has no dense or convolutional layer, or -- with ``require_all`` -- has a
+        layer without an int8 path; :class:`InvalidArgumentError` for a name in ``keep_float``
+        that is not such a layer (the message lists them)."""
         native = self._model()
         out = _library.ModelPointer()
         flags = REQUIRE_ALL if require_all else 0
+        if isinstance(keep_float, (str, bytes)):
+            keep_float = [keep_float]  # type: ignore[list-item]
+        names = [str(name).encode("utf-8") for name in keep_float]
+        layers = (c_char_p * max(len(names), 1))(*names)
         with native.handle.borrow() as m:
             if X_calibration is None:
-                check(lib.ae_model_quantize_int8(m, None, 0, 0, flags, byref(out)))
+                check(lib.ae_model_quantize_int8_keeping(m, None, 0, 0, flags, layers, len(names), byref(out)))
             else:
                 data = as_samples(X_calibration, "X_calibration", native.input_shape, native.input_size)[0]
-                check(lib.ae_model_quantize_int8(m, float_pointer(data), data.shape[0], data.size, flags,
-                                                 byref(out)))
+                check(lib.ae_model_quantize_int8_keeping(m, float_pointer(data), data.shape[0], data.size, flags,
+                                                         layers, len(names), byref(out)))
         training: Dict[str, Any] = {"warm_start": True}
         vocabulary: Optional[Any] = getattr(self, "vocabulary", None)
         if vocabulary is not None:

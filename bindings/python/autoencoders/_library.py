@@ -275,6 +275,8 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     # int8 inference
     "ae_model_quantize_int8": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, c_int,
                                            POINTER(ModelPointer)]),
+    "ae_model_quantize_int8_keeping": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, c_int,
+                                                   POINTER(c_char_p), c_size_t, POINTER(ModelPointer)]),
     "ae_model_is_int8": (ae_status, [ModelPointer, POINTER(c_int)]),
     "ae_model_int8_info": (ae_status, [ModelPointer, SizePointer, SizePointer, POINTER(c_int)]),
     "ae_int8_kernel_name": (c_char_p, []),

@@ -1,7 +1,7 @@
 """int8 inference (autoencoders/_int8.py): quantize_int8 returns a new inference-only model close
 to the float one (dense and convolutional, dynamic and calibrated), which saves, loads and
 pickles as int8 and refuses training; layers without an int8 path fall back to float or, with
-require_all, are named in the error; the int8 kernel choice."""
+require_all, are named in the error; layers kept in float by name; the int8 kernel choice."""
 
 import pickle
 
@@ -76,6 +76,26 @@ def test_layers_without_an_int8_path_fall_back_or_are_named():
     np.testing.assert_allclose(q.reconstruct(X), tied.reconstruct(X), atol=0.05)
     with pytest.raises(ae.UnsupportedError, match="has no int8 path"):
         tied.quantize_int8(require_all=True)
+
+
+def test_layers_kept_in_float_by_name(tmp_path):
+    X = _data((1, 8, 8))
+    model = ae.Autoencoder.from_spec(CONV_SPEC)
+    model.fit(X, epochs=5, batch_size=16, verbose=0)
+    q = model.quantize_int8(X, keep_float=["decoder.1"], require_all=True)
+    info = q.int8_info()
+    assert info["quantized_layers"] == 2 and info["fallback_layers"] == 1 and info["calibrated"]
+    np.testing.assert_array_equal(q.get_parameter("decoder.1.weight"), model.get_parameter("decoder.1.weight"))
+    assert not np.array_equal(q.get_parameter("encoder.0.weight"), model.get_parameter("encoder.0.weight"))
+    q.save(tmp_path / "kept.aem")
+    loaded = ae.load(tmp_path / "kept.aem")
+    assert loaded.int8_info() == info
+    np.testing.assert_array_equal(loaded.reconstruct(X), q.reconstruct(X))
+    assert model.quantize_int8(keep_float="decoder.1").int8_info()["fallback_layers"] == 1  # one name alone
+    with pytest.raises(ae.InvalidArgumentError, match=r'"decoder\.0".*encoder\.0, encoder\.1, decoder\.1'):
+        model.quantize_int8(keep_float=["decoder.0"])  # upsampling: no weights
+    with pytest.raises(ae.UnsupportedError, match="all of them are kept in float"):
+        model.quantize_int8(keep_float=["encoder.0", "encoder.1", "decoder.1"])
 
 
 def test_int8_kernel_choice():
