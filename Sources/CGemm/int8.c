@@ -75,120 +75,80 @@ __attribute__((target("avx2"))) static inline int32_t hsum_avx2(__m256i v) {
     return _mm_cvtsi128_si32(s);
 }
 
-#define AEG_MADD(acc, row) \
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(av, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)((row) + p)))))
+// C[i, j .. j + cols) for one row of A against `cols` rows of B (a constant 1 or 4 at each call,
+// so the loops unroll to exactly its accumulators).
+__attribute__((target("avx2"), always_inline)) static inline void avx2_block(const int cols, long kv, long k,
+                                                                              const uint8_t *a, const int8_t *b,
+                                                                              long ldb, int32_t *c) {
+    __m256i s[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < cols; j++) s[j] = _mm256_setzero_si256();
+    for (long p = 0; p < kv; p += 16) {
+        const __m256i av = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(a + p)));
+#pragma GCC unroll 4
+        for (int j = 0; j < cols; j++) {
+            const __m256i bv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + j * ldb + p)));
+            s[j] = _mm256_add_epi32(s[j], _mm256_madd_epi16(av, bv));
+        }
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < cols; j++) c[j] = hsum_avx2(s[j]) + tail_dot(a, b + j * ldb, kv, k);
+}
 
 __attribute__((target("avx2"))) static void gemm_avx2(long m, long n, long k, const uint8_t *a, long lda,
                                                       const int8_t *b, long ldb, int32_t *c, long ldc) {
-    long kv = k & ~15L;
+    const long kv = k & ~15L;
     for (long i = 0; i < m; i++) {
-        const uint8_t *ai = a + i * lda;
-        int32_t *ci = c + i * ldc;
         long j = 0;
-        for (; j + 4 <= n; j += 4) {
-            const int8_t *b0 = b + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
-            __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
-            for (long p = 0; p < kv; p += 16) {
-                __m256i av = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(ai + p)));
-                AEG_MADD(s0, b0);
-                AEG_MADD(s1, b1);
-                AEG_MADD(s2, b2);
-                AEG_MADD(s3, b3);
-            }
-            ci[j] = hsum_avx2(s0) + tail_dot(ai, b0, kv, k);
-            ci[j + 1] = hsum_avx2(s1) + tail_dot(ai, b1, kv, k);
-            ci[j + 2] = hsum_avx2(s2) + tail_dot(ai, b2, kv, k);
-            ci[j + 3] = hsum_avx2(s3) + tail_dot(ai, b3, kv, k);
-        }
-        for (; j < n; j++) {
-            const int8_t *b0 = b + j * ldb;
-            __m256i s0 = _mm256_setzero_si256();
-            for (long p = 0; p < kv; p += 16) {
-                __m256i av = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(ai + p)));
-                AEG_MADD(s0, b0);
-            }
-            ci[j] = hsum_avx2(s0) + tail_dot(ai, b0, kv, k);
-        }
+        for (; j + 4 <= n; j += 4) avx2_block(4, kv, k, a + i * lda, b + j * ldb, ldb, c + i * ldc + j);
+        for (; j < n; j++) avx2_block(1, kv, k, a + i * lda, b + j * ldb, ldb, c + i * ldc + j);
     }
 }
 
-#define AEG_DP(acc, row) acc = _mm512_dpbusd_epi32(acc, av, _mm512_loadu_si512((const void *)((row) + p)))
+// C[i .. i + rows, j .. j + cols) for `rows` (1 or 2) rows of A against `cols` (1 or 4) rows of
+// B, constants at each call: two by four is 8 accumulators, 6 loads per 8 vpdpbusd.
+__attribute__((target("avx512f,avx512vnni"), always_inline)) static inline void
+vnni_block(const int rows, const int cols, long kv, long k, const uint8_t *a, long lda, const int8_t *b, long ldb,
+           int32_t *c, long ldc) {
+    __m512i s[2][4];
+#pragma GCC unroll 2
+    for (int r = 0; r < rows; r++)
+#pragma GCC unroll 4
+        for (int j = 0; j < cols; j++) s[r][j] = _mm512_setzero_si512();
+    for (long p = 0; p < kv; p += 64) {
+        __m512i w[4], x[2];
+#pragma GCC unroll 4
+        for (int j = 0; j < cols; j++) w[j] = _mm512_loadu_si512((const void *)(b + j * ldb + p));
+#pragma GCC unroll 2
+        for (int r = 0; r < rows; r++) x[r] = _mm512_loadu_si512((const void *)(a + r * lda + p));
+#pragma GCC unroll 2
+        for (int r = 0; r < rows; r++)
+#pragma GCC unroll 4
+            for (int j = 0; j < cols; j++) s[r][j] = _mm512_dpbusd_epi32(s[r][j], x[r], w[j]);
+    }
+#pragma GCC unroll 2
+    for (int r = 0; r < rows; r++)
+#pragma GCC unroll 4
+        for (int j = 0; j < cols; j++)
+            c[r * ldc + j] = _mm512_reduce_add_epi32(s[r][j]) + tail_dot(a + r * lda, b + j * ldb, kv, k);
+}
 
 __attribute__((target("avx512f,avx512vnni"))) static void gemm_avx512vnni(long m, long n, long k, const uint8_t *a,
                                                                           long lda, const int8_t *b, long ldb,
                                                                           int32_t *c, long ldc) {
-    long kv = k & ~63L;
-    long i = 0;
-    // Two rows of A by four rows of B: 8 accumulators, 6 loads per 8 vpdpbusd.
-    for (; i + 2 <= m; i += 2) {
-        const uint8_t *a0 = a + i * lda, *a1 = a0 + lda;
-        int32_t *c0 = c + i * ldc, *c1 = c0 + ldc;
-        long j = 0;
-        for (; j + 4 <= n; j += 4) {
-            const int8_t *b0 = b + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
-            __m512i s00 = _mm512_setzero_si512(), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00,
-                    s13 = s00;
-            for (long p = 0; p < kv; p += 64) {
-                __m512i w0 = _mm512_loadu_si512((const void *)(b0 + p)), w1 = _mm512_loadu_si512((const void *)(b1 + p));
-                __m512i w2 = _mm512_loadu_si512((const void *)(b2 + p)), w3 = _mm512_loadu_si512((const void *)(b3 + p));
-                __m512i x0 = _mm512_loadu_si512((const void *)(a0 + p)), x1 = _mm512_loadu_si512((const void *)(a1 + p));
-                s00 = _mm512_dpbusd_epi32(s00, x0, w0);
-                s01 = _mm512_dpbusd_epi32(s01, x0, w1);
-                s02 = _mm512_dpbusd_epi32(s02, x0, w2);
-                s03 = _mm512_dpbusd_epi32(s03, x0, w3);
-                s10 = _mm512_dpbusd_epi32(s10, x1, w0);
-                s11 = _mm512_dpbusd_epi32(s11, x1, w1);
-                s12 = _mm512_dpbusd_epi32(s12, x1, w2);
-                s13 = _mm512_dpbusd_epi32(s13, x1, w3);
-            }
-            c0[j] = _mm512_reduce_add_epi32(s00) + tail_dot(a0, b0, kv, k);
-            c0[j + 1] = _mm512_reduce_add_epi32(s01) + tail_dot(a0, b1, kv, k);
-            c0[j + 2] = _mm512_reduce_add_epi32(s02) + tail_dot(a0, b2, kv, k);
-            c0[j + 3] = _mm512_reduce_add_epi32(s03) + tail_dot(a0, b3, kv, k);
-            c1[j] = _mm512_reduce_add_epi32(s10) + tail_dot(a1, b0, kv, k);
-            c1[j + 1] = _mm512_reduce_add_epi32(s11) + tail_dot(a1, b1, kv, k);
-            c1[j + 2] = _mm512_reduce_add_epi32(s12) + tail_dot(a1, b2, kv, k);
-            c1[j + 3] = _mm512_reduce_add_epi32(s13) + tail_dot(a1, b3, kv, k);
-        }
-        for (; j < n; j++) {
-            const int8_t *b0 = b + j * ldb;
-            __m512i s0 = _mm512_setzero_si512(), s1 = s0;
-            for (long p = 0; p < kv; p += 64) {
-                __m512i w0 = _mm512_loadu_si512((const void *)(b0 + p));
-                s0 = _mm512_dpbusd_epi32(s0, _mm512_loadu_si512((const void *)(a0 + p)), w0);
-                s1 = _mm512_dpbusd_epi32(s1, _mm512_loadu_si512((const void *)(a1 + p)), w0);
-            }
-            c0[j] = _mm512_reduce_add_epi32(s0) + tail_dot(a0, b0, kv, k);
-            c1[j] = _mm512_reduce_add_epi32(s1) + tail_dot(a1, b0, kv, k);
-        }
-    }
-    for (; i < m; i++) {
+    const long kv = k & ~63L;
+    for (long i = 0; i < m; i += 2) {
         const uint8_t *ai = a + i * lda;
         int32_t *ci = c + i * ldc;
+        const int pair = i + 2 <= m;
         long j = 0;
         for (; j + 4 <= n; j += 4) {
-            const int8_t *b0 = b + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
-            __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
-            for (long p = 0; p < kv; p += 64) {
-                __m512i av = _mm512_loadu_si512((const void *)(ai + p));
-                AEG_DP(s0, b0);
-                AEG_DP(s1, b1);
-                AEG_DP(s2, b2);
-                AEG_DP(s3, b3);
-            }
-            ci[j] = _mm512_reduce_add_epi32(s0) + tail_dot(ai, b0, kv, k);
-            ci[j + 1] = _mm512_reduce_add_epi32(s1) + tail_dot(ai, b1, kv, k);
-            ci[j + 2] = _mm512_reduce_add_epi32(s2) + tail_dot(ai, b2, kv, k);
-            ci[j + 3] = _mm512_reduce_add_epi32(s3) + tail_dot(ai, b3, kv, k);
+            if (pair) vnni_block(2, 4, kv, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);
+            else vnni_block(1, 4, kv, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);
         }
         for (; j < n; j++) {
-            const int8_t *b0 = b + j * ldb;
-            __m512i s0 = _mm512_setzero_si512();
-            for (long p = 0; p < kv; p += 64) {
-                __m512i av = _mm512_loadu_si512((const void *)(ai + p));
-                AEG_DP(s0, b0);
-            }
-            ci[j] = _mm512_reduce_add_epi32(s0) + tail_dot(ai, b0, kv, k);
+            if (pair) vnni_block(2, 1, kv, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);
+            else vnni_block(1, 1, kv, k, ai, lda, b + j * ldb, ldb, ci + j, ldc);
         }
     }
 }
