@@ -47,21 +47,6 @@ static inline float aeg_scalar_pow2(float shifted) {
 #define AEG_TAIL_FORWARD(...) ((void)0)
 #define AEG_TAIL_BACKWARD(...) ((void)0)
 #include "lstm_cell_lanes.h"
-#undef AEG_NAME
-#undef AEG_TARGET
-#undef V
-#undef VN
-#undef VLOAD
-#undef VSTORE
-#undef VSET1
-#undef VADD
-#undef VSUB
-#undef VMUL
-#undef VDIV
-#undef VFMA
-#undef VLESS
-#undef VABS
-#undef VPOW2
 #undef AEG_TAIL_FORWARD
 #undef AEG_TAIL_BACKWARD
 
@@ -91,21 +76,6 @@ static inline float aeg_scalar_pow2(float shifted) {
                          _mm256_set1_epi32(127)),                                                             \
         23))
 #include "lstm_cell_lanes.h"
-#undef AEG_NAME
-#undef AEG_TARGET
-#undef V
-#undef VN
-#undef VLOAD
-#undef VSTORE
-#undef VSET1
-#undef VADD
-#undef VSUB
-#undef VMUL
-#undef VDIV
-#undef VFMA
-#undef VLESS
-#undef VABS
-#undef VPOW2
 
 // AVX-512F.
 

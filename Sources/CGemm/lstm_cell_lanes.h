@@ -10,6 +10,7 @@
 //   VPOW2(s)        2^k from s = k + 1.5 * 2^23 (k in the low mantissa bits): the bits (s - 0x4B400000 + 127) << 23
 //   AEG_TAIL_FORWARD, AEG_TAIL_BACKWARD   the scalar functions that finish a row past its last whole vector
 //
+// It undefines all but the AEG_TAIL_ pair at its end, ready for the next instruction set.
 // The formulas are FastMath.exp, sigmoid and fastTanh (Tensor/FastMath.swift, Tensor/Lanes.swift).
 
 // e^x, x clamped to [-87, 88]: 2^k p(r), r = x - k ln 2 (in two parts), p the degree-6 Taylor polynomial.
@@ -126,3 +127,19 @@ AEG_TARGET static void AEG_NAME(aeg_lstm_backward)(long count, long H, const flo
         if (j < H) AEG_TAIL_BACKWARD(H, j, a, tc, cp, dout, dhs, dcs, das);
     }
 }
+
+#undef AEG_NAME
+#undef AEG_TARGET
+#undef V
+#undef VN
+#undef VLOAD
+#undef VSTORE
+#undef VSET1
+#undef VADD
+#undef VSUB
+#undef VMUL
+#undef VDIV
+#undef VFMA
+#undef VLESS
+#undef VABS
+#undef VPOW2
