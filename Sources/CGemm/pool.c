@@ -1,10 +1,13 @@
-// The GEMM's thread pool. One job at a time: a caller takes the pool with a trylock (a second
+// The GEMM's thread pool, unless the library installed its own (aeg_set_parallel_runner: then
+// every split goes there and this pool never starts a thread). One job at a time: a caller takes the pool with a trylock (a second
 // thread calling GEMM meanwhile runs on its own thread instead of waiting), publishes the job by
 // bumping `generation`, runs part 0 itself and waits for the workers. Workers and the caller spin
 // for a few microseconds before sleeping on a condition variable, so back-to-back GEMMs of a
 // training step do not pay a futex wake-up each (OpenBLAS's own threads do the same).
 #define _GNU_SOURCE
 #include "pool.h"
+
+#include "aegemm.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,6 +27,11 @@ static int job_parts;
 static void (*job_part)(void *, int);
 static void *job_arg;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static _Atomic(aeg_parallel_runner) installed_runner;
+
+void aeg_set_parallel_runner(aeg_parallel_runner runner) {
+    atomic_store_explicit(&installed_runner, runner, memory_order_release);
+}
 
 static inline void relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -69,9 +77,18 @@ static void forget_workers(void) {
 
 static void install_atfork(void) { pthread_atfork(0, 0, forget_workers); }
 
+int aeg_own_pool_threads(void) {
+    pthread_mutex_lock(&pool_busy);
+    int started = workers;
+    pthread_mutex_unlock(&pool_busy);
+    return started;
+}
+
 int aeg_parallel(int parts, void (*part)(void *arg, int index), void *arg) {
-    if (parts > AEG_MAX_WORKERS + 1) parts = AEG_MAX_WORKERS + 1;
     if (parts < 2) return 0;
+    aeg_parallel_runner runner = atomic_load_explicit(&installed_runner, memory_order_acquire);
+    if (runner) return runner(parts, part, arg);
+    if (parts > AEG_MAX_WORKERS + 1) parts = AEG_MAX_WORKERS + 1;
     pthread_once(&atfork_once, install_atfork);
     if (pthread_mutex_trylock(&pool_busy) != 0) return 0;
     while (workers < parts - 1) {

@@ -1,3 +1,4 @@
+import CGemm
 import Dispatch
 import XCTest
 @testable import Autoencoders
@@ -159,6 +160,42 @@ final class ParallelTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// CGemm's packed kernels split on the library's pool (`Parallel.kernelsUseThePool`): threaded
+    /// products and dense inference start no thread of CGemm's own pool, and give the one-thread
+    /// results bit for bit (each element is one part's sum over the whole k).
+    func testPackedKernelsSplitOnTheLibrarysPool() throws {
+        defer { try? BLAS.selectGemmKernel("auto") }
+        try XCTSkipIf((try? BLAS.selectGemmKernel("avx512")) == nil && (try? BLAS.selectGemmKernel("avx2")) == nil,
+                      "no packed kernel on this CPU")
+        let (m, n, k) = (300, 200, 150)
+        let a = (0..<(m * k)).map { Float(($0 * 7919) % 1000) / 1000 - 0.5 }
+        let b = (0..<(k * n)).map { Float(($0 * 104729) % 1000) / 1000 - 0.5 }
+        func product(threads: Int) -> [Float] {
+            var c = [Float](repeating: 0, count: m * n)
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    c.withUnsafeMutableBufferPointer { c in
+                        BLAS.kernelGEMM(transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1, a: a.baseAddress!, lda: k,
+                                        b: b.baseAddress!, ldb: n, beta: 0, c: c.baseAddress!, ldc: n, threads: threads)
+                    }
+                }
+            }
+            return c
+        }
+        let alone = product(threads: 1)
+        XCTAssertEqual(product(threads: 2), alone)   // installs the runner
+        let started = aeg_own_pool_threads()
+        Parallel.threadCount = 2
+        for threads in [2, 3] { XCTAssertEqual(product(threads: threads), alone, "threads \(threads)") }
+        let model = try Model(json: ModelTests.spec(input: 300, hidden: 256, code: 16, activation: "relu"))
+        let data = try ModelTests.data(rows: 64, features: 300)
+        Parallel.threadCount = 1
+        let one = try model.reconstruct(data)
+        Parallel.threadCount = 2
+        XCTAssertEqual(try model.reconstruct(data).values, one.values, "dense inference split over panels")
+        XCTAssertEqual(aeg_own_pool_threads(), started, "CGemm's own pool started no thread")
     }
 
     func testThreadCountIsWhatWasSet() {

@@ -10,7 +10,8 @@ import COpenBLAS
 public enum BLAS {
     /// C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C, on the library's threads.
     ///
-    /// The library's own kernels split C across CGemm's pool. A product that goes to OpenBLAS
+    /// The library's own kernels split C across the library's pool (through CGemm's runner,
+    /// `Parallel.kernelsUseThePool`). A product that goes to OpenBLAS
     /// (the OpenBLAS kernel, or a shape too small for the packed kernels) is split across the
     /// library's pool instead (`Parallel.gemm`), each part a single-threaded OpenBLAS call, and
     /// OpenBLAS's own threads stay asleep: after each threaded call they spin-wait for the next
@@ -32,8 +33,8 @@ public enum BLAS {
         }
     }
 
-    /// `aeg_sgemm` itself: the packed kernels split C over `threads` threads of CGemm's pool (1:
-    /// the calling thread alone); a product it hands to OpenBLAS runs as OpenBLAS is set.
+    /// `aeg_sgemm` itself: the packed kernels split C over `threads` threads of the library's pool
+    /// (1: the calling thread alone); a product it hands to OpenBLAS runs as OpenBLAS is set.
     @inline(__always)
     static func kernelGEMM(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -41,6 +42,7 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1
     ) {
+        if threads > 1 { _ = Parallel.kernelsUseThePool }
         aeg_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Int32(threads))
     }
 
@@ -49,7 +51,9 @@ public enum BLAS {
     @inline(__always)
     static func denseInference(packed: OpaquePointer, rows: Int, x: UnsafePointer<Float>, ldx: Int,
                                bias: UnsafePointer<Float>?, relu: Bool, y: UnsafeMutablePointer<Float>, ldy: Int) {
-        aeg_dense_infer(packed, rows, x, ldx, bias, relu ? 1 : 0, y, ldy, openblas_get_num_threads())
+        let threads = openblas_get_num_threads()
+        if threads > 1 { _ = Parallel.kernelsUseThePool }
+        aeg_dense_infer(packed, rows, x, ldx, bias, relu ? 1 : 0, y, ldy, threads)
     }
 
     /// The GEMM kernel in use: "avx512", "avx2" or "openblas".

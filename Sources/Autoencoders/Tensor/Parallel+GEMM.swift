@@ -1,3 +1,5 @@
+import CGemm
+
 extension Parallel {
     /// Rows or columns of C per unit of the split: a multiple of OpenBLAS's micro-tile sides, and
     /// one AVX-512 vector of a row.
@@ -33,5 +35,20 @@ extension Parallel {
                                 beta: beta, c: c + first, ldc: ldc)
             }
         }
+    }
+
+    /// CGemm's packed kernels split their work (aeg_sgemm's bands, dense inference's panels) on
+    /// this pool rather than on CGemm's own, so that one set of helper threads serves every
+    /// kernel and layer: two pools would take turns spinning on the same cores after each other's
+    /// regions. Installed on the first threaded kernel call (`BLAS`); a kernel call inside a
+    /// region, or while the pool cannot start helpers, runs its parts on the calling thread.
+    static let kernelsUseThePool: Void = aeg_set_parallel_runner { parts, part, argument in
+        guard let part else { return 0 }
+        let count = Int(parts)
+        // Every one of CGemm's parts runs, even if the pool gives fewer parts than asked.
+        let ran = WorkerPool.shared.run(parts: count, count: count, scratch: unusedScratch, scratchSize: 0,
+                                        { _, indices, _ in for index in indices { part(argument, Int32(index)) } },
+                                        combine: { _ in })
+        return ran ? 1 : 0
     }
 }

@@ -64,7 +64,7 @@ public enum Parallel {
     }
 
     /// The scratch of regions whose parts need none.
-    private static let unusedScratch = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    static let unusedScratch = UnsafeMutablePointer<Float>.allocate(capacity: 1)
 
     /// target[i] += source[i] for i < count (partial gradients of the parts into the whole).
     static func add(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {

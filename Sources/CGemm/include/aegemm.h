@@ -30,6 +30,19 @@ void aeg_sgemm(int transpose_a, int transpose_b, long m, long n, long k, float a
                const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
                int threads);
 
+/// Runs part(arg, 0) .. part(arg, parts - 1), part 0 on the calling thread and the others on a
+/// pool's threads, returning 1 when all ran, or 0 having run none (the caller then runs them alone).
+typedef int (*aeg_parallel_runner)(int parts, void (*part)(void *arg, int index), void *arg);
+
+/// The pool the packed kernels split their work on (aeg_sgemm's bands of C, dense inference's
+/// panels): the library installs its own (Parallel.swift), so that one set of threads serves
+/// every kernel and layer; NULL (the default) is CGemm's own pool (pool.c), for C programs that
+/// link CGemm alone.
+void aeg_set_parallel_runner(aeg_parallel_runner runner);
+
+/// Threads CGemm's own pool has started (0 while a runner is installed from the start).
+int aeg_own_pool_threads(void);
+
 /// Whether aeg_sgemm hands this product to OpenBLAS: the kernel in use is OpenBLAS, or the product
 /// is too small in some dimension (or alpha is 0) for the packed kernels to pay.
 int aeg_sgemm_runs_openblas(long m, long n, long k, float alpha);
