@@ -133,6 +133,12 @@ public final class Trainer {
     /// Whether the model's outputs on the first `rows` samples of the workspace are finite, in
     /// inference mode (which draws nothing from the generator). The check that catches finite
     /// weights whose outputs overflow; one forward pass over the outputs as the caller sees them.
+    ///
+    /// Every layer's output must be finite, not only the last: a ReLU maps NaN to 0, so an
+    /// overflow inside the network can vanish from the outputs of this pass and still reach the
+    /// caller's, because inference computes dense layers with other kernels (pre-packed, fused
+    /// multiply-adds: fma(−∞ partial sum, +huge) stays −∞ where a rounded product gives
+    /// ∞ − ∞ = NaN, and ReLU(+∞) passes on).
     /// It runs on the inputs the caller will reconstruct: a denoising model's update was computed on corrupted inputs, so the clean
     /// ones (the target) are put back first, with missing inputs still zero when `masked`.
     func outputsAreFinite(rows: Int, masked: Bool) -> Bool {
@@ -143,6 +149,10 @@ public final class Trainer {
         }
         let graph = model.graph
         graph.infer(workspace, batch: rows, nodes: 0...graph.outputNode)
+        for node in 0..<graph.outputNode
+        where firstNonFinite(workspace.activations[node].pointer, count: rows * graph.nodes[node].layer.outputSize) != nil {
+            return false
+        }
         let outputs = workspace.activations[graph.outputNode].pointer, count = rows * graph.outputSize
         // What the caller reads back is in data space: undo the input scaling (in place: the
         // step is over, nothing reads these activations again), where a huge scale may overflow.
