@@ -1,9 +1,10 @@
 // The GEMM's thread pool, unless the library installed its own (aeg_set_parallel_runner: then
-// every split goes there and this pool never starts a thread). One job at a time: a caller takes the pool with a trylock (a second
-// thread calling GEMM meanwhile runs on its own thread instead of waiting), publishes the job by
-// bumping `generation`, runs part 0 itself and waits for the workers. Workers and the caller spin
-// for a few microseconds before sleeping on a condition variable, so back-to-back GEMMs of a
-// training step do not pay a futex wake-up each (OpenBLAS's own threads do the same).
+// every split goes there and this pool never starts a thread). One job at a time: a caller takes
+// the pool with a trylock (a second thread calling GEMM meanwhile runs on its own thread instead
+// of waiting), publishes the job by bumping `generation`, runs part 0 itself and waits for the
+// workers. Workers and the caller spin for a few microseconds before sleeping on a condition
+// variable, so back-to-back GEMMs of a training step do not pay a futex wake-up each (OpenBLAS's
+// own threads do the same).
 #define _GNU_SOURCE
 #include "pool.h"
 
