@@ -108,9 +108,11 @@ AE_API int ae_get_num_threads(void);
 AE_API const char *ae_gemm_kernel_name(void);
 
 /* One line on the kernel in use: its name and micro-tile, how it was chosen (automatically,
- * AE_GEMM, ae_set_gemm_kernel), and OpenBLAS's version, configuration, core and
- * OPENBLAS_CORETYPE. A static buffer rewritten by each call (copy it before calling again from
- * another thread); never NULL. */
+ * AE_GEMM, ae_set_gemm_kernel), OpenBLAS's version, configuration, core and OPENBLAS_CORETYPE,
+ * and the instruction sets of inference, of training's element-wise passes (the optimizer, the
+ * sigmoid + cross-entropy, ReLU) and of the LSTM cell, always the widest this CPU and OS run.
+ * A static buffer rewritten by each call (copy it before calling again from another thread);
+ * never NULL. */
 AE_API const char *ae_gemm_kernel_description(void);
 
 /* Selects the kernel, process-wide, for the calls that start afterwards: "auto", "avx512", "avx2"

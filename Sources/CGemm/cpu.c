@@ -9,7 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aeelementwise.h"
 #include "aegemm.h"
+#include "aelstm.h"
 #include "cpu_features.h"
 
 
@@ -168,10 +170,11 @@ const char *aeg_description(void) {
     const int dense = aeg_dense_kernel(); // inference on pre-packed weights (dense.c)
     pthread_mutex_lock(&describe_lock);
     snprintf(description, sizeof description,
-             "%s (%s; %s); %s, core %s, OPENBLAS_CORETYPE=%s; inference: %s%s", names[kernel], tiles[kernel],
-             how_chosen, openblas_get_config(), openblas_get_corename(), coretype ? coretype : "(unset)",
-             dense >= 0 ? "dense layers on pre-packed weights, " : "dense layers as the GEMM",
-             dense >= 0 ? names[dense] : "");
+             "%s (%s; %s); %s, core %s, OPENBLAS_CORETYPE=%s; inference: %s%s; element-wise passes: %s, "
+             "LSTM cell: %s",
+             names[kernel], tiles[kernel], how_chosen, openblas_get_config(), openblas_get_corename(),
+             coretype ? coretype : "(unset)", dense >= 0 ? "dense layers on pre-packed weights, " : "dense layers as the GEMM",
+             dense >= 0 ? names[dense] : "", aeg_elementwise_instruction_set(), aeg_lstm_instruction_set());
     pthread_mutex_unlock(&describe_lock);
     return description;
 }

@@ -3,50 +3,18 @@
 // a multiple of the vector), and the choice among them, made once from what the CPU and the OS
 // support (aeg_kernel_supported), whatever GEMM kernel runs. The vector instructions are enabled
 // per function by attribute, as in the GEMM kernels, so nothing else is compiled for them.
-#include <immintrin.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "aegemm.h"
 #include "aelstm.h"
 
-// Scalar C.
-
-static inline float aeg_scalar_abs(float x) {
-    unsigned bits;
-    memcpy(&bits, &x, sizeof bits);
-    bits &= 0x7FFFFFFFu;
-    memcpy(&x, &bits, sizeof x);
-    return x;
-}
-
-static inline float aeg_scalar_pow2(float shifted) {
-    unsigned bits;
-    memcpy(&bits, &shifted, sizeof bits);
-    bits = (bits - 0x4B400000u + 127u) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return scale;
-}
-
-#define AEG_NAME(x) x##_scalar
-#define AEG_TARGET
-#define V float
-#define VN 1
-#define VLOAD(p) (*(p))
-#define VSTORE(p, v) (*(p) = (v))
-#define VSET1(x) (x)
-#define VADD(a, b) ((a) + (b))
-#define VSUB(a, b) ((a) - (b))
-#define VMUL(a, b) ((a) * (b))
-#define VDIV(a, b) ((a) / (b))
-#define VFMA(a, b, c) ((a) * (b) + (c))
-#define VLESS(x, y, a, b) ((x) < (y) ? (a) : (b))
-#define VABS(x) aeg_scalar_abs(x)
-#define VPOW2(s) aeg_scalar_pow2(s)
+#define AEG_LANES_SCALAR
+#include "lanes_isa.h"
 #define AEG_TAIL_FORWARD(...) ((void)0)
 #define AEG_TAIL_BACKWARD(...) ((void)0)
 #include "lstm_cell_lanes.h"
+#include "lanes_end.h"
 #undef AEG_TAIL_FORWARD
 #undef AEG_TAIL_BACKWARD
 
@@ -54,51 +22,15 @@ static inline float aeg_scalar_pow2(float shifted) {
 #define AEG_TAIL_FORWARD forward_row_scalar
 #define AEG_TAIL_BACKWARD backward_row_scalar
 
-// AVX2 + FMA.
-
-#define AEG_NAME(x) x##_avx2
-#define AEG_TARGET __attribute__((target("avx2,fma")))
-#define V __m256
-#define VN 8
-#define VLOAD(p) _mm256_loadu_ps(p)
-#define VSTORE(p, v) _mm256_storeu_ps((p), (v))
-#define VSET1(x) _mm256_set1_ps(x)
-#define VADD(a, b) _mm256_add_ps((a), (b))
-#define VSUB(a, b) _mm256_sub_ps((a), (b))
-#define VMUL(a, b) _mm256_mul_ps((a), (b))
-#define VDIV(a, b) _mm256_div_ps((a), (b))
-#define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
-#define VLESS(x, y, a, b) _mm256_blendv_ps((b), (a), _mm256_cmp_ps((x), (y), _CMP_LT_OQ))
-#define VABS(x) _mm256_and_ps((x), _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)))
-#define VPOW2(s)                                                                                              \
-    _mm256_castsi256_ps(_mm256_slli_epi32(                                                                    \
-        _mm256_add_epi32(_mm256_sub_epi32(_mm256_castps_si256(s), _mm256_set1_epi32(0x4B400000)),             \
-                         _mm256_set1_epi32(127)),                                                             \
-        23))
+#define AEG_LANES_AVX2
+#include "lanes_isa.h"
 #include "lstm_cell_lanes.h"
+#include "lanes_end.h"
 
-// AVX-512F.
-
-#define AEG_NAME(x) x##_avx512
-#define AEG_TARGET __attribute__((target("avx512f")))
-#define V __m512
-#define VN 16
-#define VLOAD(p) _mm512_loadu_ps(p)
-#define VSTORE(p, v) _mm512_storeu_ps((p), (v))
-#define VSET1(x) _mm512_set1_ps(x)
-#define VADD(a, b) _mm512_add_ps((a), (b))
-#define VSUB(a, b) _mm512_sub_ps((a), (b))
-#define VMUL(a, b) _mm512_mul_ps((a), (b))
-#define VDIV(a, b) _mm512_div_ps((a), (b))
-#define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
-#define VLESS(x, y, a, b) _mm512_mask_blend_ps(_mm512_cmp_ps_mask((x), (y), _CMP_LT_OQ), (b), (a))
-#define VABS(x) _mm512_castsi512_ps(_mm512_and_epi32(_mm512_castps_si512(x), _mm512_set1_epi32(0x7FFFFFFF)))
-#define VPOW2(s)                                                                                              \
-    _mm512_castsi512_ps(_mm512_slli_epi32(                                                                    \
-        _mm512_add_epi32(_mm512_sub_epi32(_mm512_castps_si512(s), _mm512_set1_epi32(0x4B400000)),             \
-                         _mm512_set1_epi32(127)),                                                             \
-        23))
+#define AEG_LANES_AVX512
+#include "lanes_isa.h"
 #include "lstm_cell_lanes.h"
+#include "lanes_end.h"
 
 // The choice.
 

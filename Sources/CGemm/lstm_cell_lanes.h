@@ -1,16 +1,7 @@
-// The LSTM cell step written once over a vector of VN floats, included by lstm_cell.c for each
-// instruction set with these macros defined (internal to CGemm):
-//
-//   AEG_NAME(x)     the function name for this instruction set (x ## _avx512, ...)
-//   AEG_TARGET      its function attribute (target("avx512f"), ...; empty for scalar C)
-//   V, VN           the vector type and its number of floats
-//   VLOAD(p) VSTORE(p, v) VSET1(x) VADD VSUB VMUL VDIV VFMA(a, b, c) = a * b + c
-//   VLESS(x, y, a, b)  lane-wise x < y ? a : b (false for NaN, which therefore passes through)
-//   VABS(x)         |x| (the sign bit cleared)
-//   VPOW2(s)        2^k from s = k + 1.5 * 2^23 (k in the low mantissa bits): the bits (s - 0x4B400000 + 127) << 23
-//   AEG_TAIL_FORWARD, AEG_TAIL_BACKWARD   the scalar functions that finish a row past its last whole vector
-//
-// It undefines all but the AEG_TAIL_ pair at its end, ready for the next instruction set.
+// The LSTM cell step written once over a vector of VN floats (internal to CGemm), included by
+// lstm_cell.c for each instruction set between lanes_isa.h, which defines the vocabulary (V, VN,
+// VLOAD, VFMA, ...), and lanes_end.h. Besides it, the includer defines AEG_TAIL_FORWARD and
+// AEG_TAIL_BACKWARD: the scalar functions that finish a row past its last whole vector.
 // The formulas are FastMath.exp, sigmoid and fastTanh (Tensor/FastMath.swift, Tensor/Lanes.swift).
 
 // e^x, x clamped to [-87, 88]: 2^k p(r), r = x - k ln 2 (in two parts), p the degree-6 Taylor polynomial.
@@ -127,19 +118,3 @@ AEG_TARGET static void AEG_NAME(aeg_lstm_backward)(long count, long H, const flo
         if (j < H) AEG_TAIL_BACKWARD(H, j, a, tc, cp, dout, dhs, dcs, das);
     }
 }
-
-#undef AEG_NAME
-#undef AEG_TARGET
-#undef V
-#undef VN
-#undef VLOAD
-#undef VSTORE
-#undef VSET1
-#undef VADD
-#undef VSUB
-#undef VMUL
-#undef VDIV
-#undef VFMA
-#undef VLESS
-#undef VABS
-#undef VPOW2

@@ -1,3 +1,5 @@
+import CGemm
+
 /// The elementwise nonlinearities, with the exact conventions of PyTorch (relu'(0) = 0, leaky_relu
 /// uses its slope at 0, softplus is linear above its threshold, gelu in both erf and tanh forms).
 public enum ActivationFunction: Equatable, Sendable {
@@ -175,39 +177,15 @@ public final class Activation: Layer {
         }
     }
 
-    /// y = x where x > 0, else 0 (NaN → 0), 16 lanes at a time: the scalar loop kept a branch per
-    /// element (x and y may alias, so it was not vectorised), which mispredicts on half of them.
+    /// y = x where x > 0, else 0 (NaN → 0), in CGemm's AVX-512 or AVX2 (aeelementwise.h). x and y
+    /// may be the same.
     static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
-        let zero = SIMD16<Float>()
-        var i = 0
-        while i + 16 <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: zero.replacing(with: v, where: v .> zero), as: SIMD16<Float>.self)
-            i += 16
-        }
-        while i < count {
-            y[i] = x[i] > 0 ? x[i] : 0
-            i += 1
-        }
+        aeg_relu(count, x, y)
     }
 
-    /// dx (+)= dy where x > 0, else 0, 16 lanes at a time (see `relu`).
+    /// dx (+)= dy where x > 0, else 0 (see `relu`).
     static func reluGradient(x: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>, gradInput dx: UnsafeMutablePointer<Float>,
                              count: Int, accumulate: Bool) {
-        let zero = SIMD16<Float>()
-        var i = 0
-        while i + 16 <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-            var g = zero.replacing(with: UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD16<Float>.self), where: v .> zero)
-            let target = UnsafeMutableRawPointer(dx + i)
-            if accumulate { g += target.loadUnaligned(as: SIMD16<Float>.self) }
-            target.storeBytes(of: g, as: SIMD16<Float>.self)
-            i += 16
-        }
-        while i < count {
-            let g = x[i] > 0 ? dy[i] : 0
-            dx[i] = accumulate ? dx[i] + g : g
-            i += 1
-        }
+        aeg_relu_gradient(count, x, dy, dx, accumulate ? 1 : 0)
     }
 }

@@ -1,3 +1,5 @@
+import CGemm
+
 /// The element-wise reconstruction losses, with PyTorch's definitions. Reduction is the mean over
 /// every element of the batch (PyTorch's 'mean'); per-sample values (the anomaly score) average
 /// over the features of one sample.
@@ -137,48 +139,19 @@ public enum ReconstructionLoss: Equatable, Sendable {
         guard let g, mask == nil else {
             return sum(z, t, count, g, scale, mask, sigmoidBCEElement)
         }
-        // The hot path of BCE training, written out so it vectorises: per-element losses go to a
-        // small stack buffer and are summed apart (a running sum would serialise the loop). Blocks
-        // of 1,024 elements are shared out across the library's threads (an exp and a log each:
-        // a twentieth of W1's step at one thread); each part sums its blocks in order, and the
-        // parts' sums are added in part order.
+        // The hot path of BCE training, in CGemm (aeelementwise.h: AVX-512 or AVX2, the gradients
+        // bit for bit `sigmoidBCEElement`'s). Blocks of 1,024 elements are shared out across the
+        // library's threads (an exp and a log each: a twentieth of W1's step at one thread); each
+        // part sums its blocks in order, and the parts' sums are added in part order.
         let blocks = (count + 1023) / 1024
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: WorkerPool.maximumWidth) { totals -> Double in
             totals.initialize(repeating: 0)
             Parallel.forEachPart(count: blocks, work: 8 * count, scratch: g) { part, range, _ in
-                totals[part] = sigmoidBCE(logits: z, target: t, gradient: g, scale: scale,
-                                          from: range.lowerBound * 1024, to: min(range.upperBound * 1024, count))
+                let start = range.lowerBound * 1024, end = min(range.upperBound * 1024, count)
+                totals[part] = aeg_sigmoid_bce(end - start, z + start, t + start, g + start, scale)
             }
             var total: Double = 0
             for partial in totals { total += partial }
-            return total
-        }
-    }
-
-    /// Elements `start ..< end` of `sigmoidBCE`'s unmasked path, in blocks of 1,024 from `start`:
-    /// gradients written, the loss's sum returned.
-    private static func sigmoidBCE(logits z: UnsafePointer<Float>, target t: UnsafePointer<Float>,
-                                   gradient g: UnsafeMutablePointer<Float>, scale: Float, from start: Int, to end: Int) -> Double {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 1024) { buffer -> Double in
-            let values = buffer.baseAddress!
-            var total: Double = 0
-            var start = start
-            while start < end {
-                let n = min(1024, end - start)
-                let zs = z + start, ts = t + start, gs = g + start
-                for i in 0..<n {
-                    let v = zs[i], y = ts[i]
-                    let e = FastMath.exp(-abs(v))            // in (0, 1]
-                    let p = v >= 0 ? 1 / (1 + e) : e / (1 + e)
-                    // −[y log p + (1 − y) log(1 − p)] = max(z, 0) − z·y + log(1 + e^{−|z|}), PyTorch's clamp at 100
-                    values[i] = min(max(v, 0) - v * y + FastMath.log1pUnit(e), 100)
-                    gs[i] = scale * (p - y)
-                }
-                var partial: Float = 0
-                for i in 0..<n { partial += values[i] }
-                total += Double(partial)
-                start += n
-            }
             return total
         }
     }

@@ -54,7 +54,8 @@ aeg_kernel aeg_current_kernel(void);
 const char *aeg_kernel_name(aeg_kernel kernel);
 
 /// A one-line description of the GEMM in use: kernel, micro-tile, why it was chosen (CPU
-/// features, AE_GEMM), and OpenBLAS's own core and configuration. Static storage.
+/// features, AE_GEMM), OpenBLAS's own core and configuration, and the instruction sets of
+/// inference, of the element-wise passes (aeelementwise.h) and of the LSTM cell. Static storage.
 const char *aeg_description(void);
 
 /// Selects a kernel by name ("auto", "avx512", "avx2", "openblas"). Returns 0; or -1 when the name

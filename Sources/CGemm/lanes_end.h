@@ -1,0 +1,21 @@
+// Undefines what lanes_isa.h defined, and its selector, ready for the next instruction set.
+#undef AEG_LANES_SCALAR
+#undef AEG_LANES_AVX2
+#undef AEG_LANES_AVX512
+#undef AEG_NAME
+#undef AEG_TARGET
+#undef V
+#undef VN
+#undef VLOAD
+#undef VSTORE
+#undef VSET1
+#undef VADD
+#undef VSUB
+#undef VMUL
+#undef VDIV
+#undef VSQRT
+#undef VFMA
+#undef VLESS
+#undef VLESSEQ
+#undef VABS
+#undef VPOW2
