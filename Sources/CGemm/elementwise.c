@@ -34,12 +34,13 @@ typedef struct {
     double (*sigmoid_bce)(long, const float *, const float *, float *, float);
     void (*relu)(long, const float *, float *);
     void (*relu_gradient)(long, const float *, const float *, float *, int);
+    void (*add)(long, const float *, float *);
 } instruction_set;
 
 static const instruction_set sets[] = {
-    {"avx512", AEG_KERNEL_AVX512, adam_avx512, sigmoid_bce_avx512, relu_avx512, relu_gradient_avx512},
-    {"avx2", AEG_KERNEL_AVX2, adam_avx2, sigmoid_bce_avx2, relu_avx2, relu_gradient_avx2},
-    {"scalar", -1, adam_scalar, sigmoid_bce_scalar, relu_scalar, relu_gradient_scalar},
+    {"avx512", AEG_KERNEL_AVX512, adam_avx512, sigmoid_bce_avx512, relu_avx512, relu_gradient_avx512, add_avx512},
+    {"avx2", AEG_KERNEL_AVX2, adam_avx2, sigmoid_bce_avx2, relu_avx2, relu_gradient_avx2, add_avx2},
+    {"scalar", -1, adam_scalar, sigmoid_bce_scalar, relu_scalar, relu_gradient_scalar, add_scalar},
 };
 enum { set_count = sizeof sets / sizeof sets[0] };
 
@@ -79,6 +80,8 @@ void aeg_relu(long count, const float *x, float *y) { current()->relu(count, x, 
 void aeg_relu_gradient(long count, const float *x, const float *dy, float *dx, int accumulate) {
     current()->relu_gradient(count, x, dy, dx, accumulate);
 }
+
+void aeg_add(long count, const float *source, float *target) { current()->add(count, source, target); }
 
 const char *aeg_elementwise_instruction_set(void) { return current()->name; }
 

@@ -124,3 +124,9 @@ AEG_TARGET static void AEG_NAME(relu_gradient)(long count, const float *x, const
         dx[i] = accumulate ? g + dx[i] : g;
     }
 }
+
+AEG_TARGET static void AEG_NAME(add)(long count, const float *source, float *target) {
+    long i = 0;
+    for (; i + VN <= count; i += VN) VSTORE(target + i, VADD(VLOAD(source + i), VLOAD(target + i)));
+    for (; i < count; i++) target[i] = source[i] + target[i];
+}

@@ -3,7 +3,7 @@ import XCTest
 @testable import Autoencoders
 
 /// The training step's element-wise passes in CGemm (aeelementwise.h: Adam, sigmoid + BCE, ReLU
-/// and its gradient): every instruction set this CPU runs against the Swift formulas they
+/// and its gradient, the sum of two arrays): every instruction set this CPU runs against the Swift formulas they
 /// replaced, bit for bit, at lengths that leave every kind of partial vector and block, on values
 /// that reach the formulas' edges (signed zeros, subnormals, infinities, NaN, the exp clamp).
 final class ElementwiseKernelTests: XCTestCase {
@@ -152,6 +152,18 @@ final class ElementwiseKernelTests: XCTestCase {
                 dx = before
                 aeg_relu_gradient(count, x, dy, &dx, 1)
                 assertSameBits(dx, (0..<count).map { before[$0] + gradient[$0] }, "relu gradient accumulated, \(label)")
+            }
+        }
+    }
+
+    func testAddMatchesTheSwiftSum() {
+        forEachInstructionSet { set in
+            for count in Self.lengths {
+                let source = values(count, -1, 1, seed: 10, edges: [0, -0.0, .infinity, .nan, 1e30])
+                let before = values(count, -1, 1, seed: 11, edges: [-0.0, 0, -.infinity, 2, -1e30])
+                var target = before
+                aeg_add(count, source, &target)
+                assertSameBits(target, (0..<count).map { before[$0] + source[$0] }, "add, \(set), count \(count)")
             }
         }
     }

@@ -1,3 +1,4 @@
+import CGemm
 import COpenBLAS
 import Glibc
 
@@ -66,19 +67,10 @@ public enum Parallel {
     /// The scratch of regions whose parts need none.
     static let unusedScratch = UnsafeMutablePointer<Float>.allocate(capacity: 1)
 
-    /// target[i] += source[i] for i < count (partial gradients of the parts into the whole).
+    /// target[i] += source[i] for i < count (partial gradients of the parts into the whole), in
+    /// CGemm's AVX-512 or AVX2 (aeelementwise.h).
     static func add(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 16 <= count {
-            let sum = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<Float>.self)
-                + UnsafeRawPointer(target + i).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(target + i).storeBytes(of: sum, as: SIMD16<Float>.self)
-            i += 16
-        }
-        while i < count {
-            target[i] += source[i]
-            i += 1
-        }
+        aeg_add(count, source, target)
     }
 
     /// Samples `part` of `parts` covers out of `count`: contiguous, sizes differing by at most one.

@@ -1,5 +1,5 @@
 // The training step's element-wise passes in wide vectors: the Adam update, the fused sigmoid +
-// binary cross-entropy and ReLU with its gradient, in AVX-512F or AVX2 when the CPU and the OS
+// binary cross-entropy, ReLU with its gradient and the sums of partial gradients, in AVX-512F or AVX2 when the CPU and the OS
 // have them (chosen once, from CPUID and XGETBV as the GEMM kernels are), in scalar C otherwise.
 // The Swift core is compiled for the x86-64 baseline, where its loops vectorise to 4 floats; these
 // passes were a sixth of a W1 or W4 step at one thread. Internal to the library (names aeg_*,
@@ -38,6 +38,9 @@ void aeg_relu(long count, const float *x, float *y);
 
 /// dx (+)= dy where x > 0, else 0: dx = that when accumulate is 0, dx + that otherwise.
 void aeg_relu_gradient(long count, const float *x, const float *dy, float *dx, int accumulate);
+
+/// target[i] += source[i] for i < count (partial gradients into the whole; col2im's runs).
+void aeg_add(long count, const float *source, float *target);
 
 /// The instruction set the functions above use here: "avx512", "avx2" or "scalar".
 const char *aeg_elementwise_instruction_set(void);
