@@ -2,7 +2,7 @@
 // binary cross-entropy, ReLU with its gradient and the sums of partial gradients, in AVX-512F or AVX2 when the CPU and the OS
 // have them (chosen once, from CPUID and XGETBV as the GEMM kernels are), in scalar C otherwise.
 // The Swift core is compiled for the x86-64 baseline, where its loops vectorise to 4 floats; these
-// passes were a sixth of a W1 or W4 step at one thread. Internal to the library (names aeg_*,
+// passes were 15-19 % of a W1 or W4 step at one thread. Internal to the library (names aeg_*,
 // outside the C ABI's ae_* symbols); the formulas and their callers are in the Swift core
 // (Optimizers/Adam.swift, Losses/ReconstructionLoss.swift, Layers/Activation.swift).
 //
