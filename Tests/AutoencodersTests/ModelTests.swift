@@ -174,6 +174,30 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// Without input scaling, score is exactly the serial mean of (reconstruct(x) − x)² per sample:
+    /// the two calls apply the same output σ (CGemm's, where it runs), so an anomaly score
+    /// recomputed from `reconstruct` agrees to the last bit.
+    func testScoreAgreesWithReconstructBitForBit() throws {
+        for loss in ["mse", "bce_with_logits"] {
+            let model = try Model(json: Self.spec(loss: loss))
+            for rows in [1, 7, 300] {
+                let x = try Self.data(rows: rows)
+                let reconstruction = try model.reconstruct(x).values
+                let expected: [Float] = (0..<rows).map { r in
+                    var sum: Float = 0
+                    for j in 0..<12 {
+                        let d = reconstruction[r * 12 + j] - x.values[r * 12 + j]
+                        sum += d * d
+                    }
+                    return sum / 12
+                }
+                let scores = try model.score(x)
+                let differing = (0..<rows).filter { scores[$0].bitPattern != expected[$0].bitPattern }
+                XCTAssertEqual(differing, [], "\(loss), \(rows) rows: \(differing.prefix(3).map { (scores[$0], expected[$0]) })")
+            }
+        }
+    }
+
     func testInputScalingFit() throws {
         // Feature 0 varies, feature 1 is constant (its scale falls back to 1).
         let data: [Float] = [1, 5, 3, 5, 8, 5, 4, 5]
