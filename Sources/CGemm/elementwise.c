@@ -35,12 +35,13 @@ typedef struct {
     void (*relu)(long, const float *, float *);
     void (*relu_gradient)(long, const float *, const float *, float *, int);
     void (*add)(long, const float *, float *);
+    void (*sigmoid)(long, const float *, float *);
 } instruction_set;
 
 static const instruction_set sets[] = {
-    {"avx512", AEG_KERNEL_AVX512, adam_avx512, sigmoid_bce_avx512, relu_avx512, relu_gradient_avx512, add_avx512},
-    {"avx2", AEG_KERNEL_AVX2, adam_avx2, sigmoid_bce_avx2, relu_avx2, relu_gradient_avx2, add_avx2},
-    {"scalar", -1, adam_scalar, sigmoid_bce_scalar, relu_scalar, relu_gradient_scalar, add_scalar},
+    {"avx512", AEG_KERNEL_AVX512, adam_avx512, sigmoid_bce_avx512, relu_avx512, relu_gradient_avx512, add_avx512, sigmoid_avx512},
+    {"avx2", AEG_KERNEL_AVX2, adam_avx2, sigmoid_bce_avx2, relu_avx2, relu_gradient_avx2, add_avx2, sigmoid_avx2},
+    {"scalar", -1, adam_scalar, sigmoid_bce_scalar, relu_scalar, relu_gradient_scalar, add_scalar, sigmoid_scalar},
 };
 enum { set_count = sizeof sets / sizeof sets[0] };
 
@@ -82,6 +83,8 @@ void aeg_relu_gradient(long count, const float *x, const float *dy, float *dx, i
 }
 
 void aeg_add(long count, const float *source, float *target) { current()->add(count, source, target); }
+
+void aeg_sigmoid(long count, const float *x, float *y) { current()->sigmoid(count, x, y); }
 
 const char *aeg_elementwise_instruction_set(void) { return current()->name; }
 

@@ -63,14 +63,28 @@ AEG_TARGET static inline V AEG_NAME(log1p_unit)(V e) {
     return VADD(log, correction);
 }
 
+// Math.swift's sigmoid from e = e^-|x|: p = 1 / (1 + e) for x >= 0, e p below (no overflow).
+AEG_TARGET static inline V AEG_NAME(sigmoid_of)(V x, V e) {
+    V one = VSET1(1.0f), p = VDIV(one, VADD(one, e));
+    return VLESS(x, VSET1(0.0f), VMUL(e, p), p);
+}
+
+AEG_TARGET static inline V AEG_NAME(sigmoid_lane)(V x) {
+    return AEG_NAME(sigmoid_of)(x, AEG_NAME(exp_unfused)(VSUB(VSET1(0.0f), VABS(x))));
+}
+
+AEG_TARGET static void AEG_NAME(sigmoid)(long count, const float *x, float *y) {
+    long i = 0;
+    for (; i + VN <= count; i += VN) VSTORE(y + i, AEG_NAME(sigmoid_lane)(VLOAD(x + i)));
+    for (; i < count; i++) y[i] = sigmoid_lane_scalar(x[i]);
+}
+
 // One vector of ReconstructionLoss.sigmoidBCEElement: stores scale * (sigmoid(z) - y) at
 // `gradient`, returns min(max(z, 0) - z y + log(1 + e^-|z|), 100).
 AEG_TARGET static inline V AEG_NAME(bce_lane)(V z, V y, V scale, float *gradient) {
-    V zero = VSET1(0.0f), one = VSET1(1.0f);
+    V zero = VSET1(0.0f);
     V e = AEG_NAME(exp_unfused)(VSUB(zero, VABS(z)));
-    V d = VADD(one, e);
-    V p = VLESS(z, zero, VDIV(e, d), VDIV(one, d)); // Swift: z >= 0 ? 1 / (1 + e) : e / (1 + e)
-    VSTORE(gradient, VMUL(scale, VSUB(p, y)));
+    VSTORE(gradient, VMUL(scale, VSUB(AEG_NAME(sigmoid_of)(z, e), y)));
     V positive = VLESSEQ(z, zero, zero, z);         // Swift's max(z, 0): 0 >= z ? 0 : z
     V loss = VADD(VSUB(positive, VMUL(z, y)), AEG_NAME(log1p_unit)(e));
     V cap = VSET1(100.0f);

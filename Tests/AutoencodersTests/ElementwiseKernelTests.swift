@@ -3,7 +3,7 @@ import XCTest
 @testable import Autoencoders
 
 /// The training step's element-wise passes in CGemm (aeelementwise.h: Adam, sigmoid + BCE, ReLU
-/// and its gradient, the sum of two arrays): every instruction set this CPU runs against the Swift formulas they
+/// and its gradient, sigmoid, the sum of two arrays): every instruction set this CPU runs against the Swift formulas they
 /// replaced, bit for bit, at lengths that leave every kind of partial vector and block, on values
 /// that reach the formulas' edges (signed zeros, subnormals, infinities, NaN, the exp clamp).
 final class ElementwiseKernelTests: XCTestCase {
@@ -164,6 +164,23 @@ final class ElementwiseKernelTests: XCTestCase {
                 var target = before
                 aeg_add(count, source, &target)
                 assertSameBits(target, (0..<count).map { before[$0] + source[$0] }, "add, \(set), count \(count)")
+            }
+        }
+    }
+
+    func testSigmoidMatchesTheSwiftFormula() {
+        let edges: [Float] = [0, -0.0, Float.leastNormalMagnitude / 4, 5, -5, 20, -20, 87, -87, 88.5, -88.5, 1e30, -1e30,
+                              .infinity, -.infinity, .nan]
+        forEachInstructionSet { set in
+            for count in Self.lengths {
+                let x = values(count, -12, 12, seed: 12, edges: edges)
+                let expected = x.map { Autoencoders.sigmoid($0) }
+                var y = [Float](repeating: .nan, count: count)
+                aeg_sigmoid(count, x, &y)
+                assertSameBits(y, expected, "sigmoid, \(set), count \(count)")
+                var inPlace = x
+                inPlace.withUnsafeMutableBufferPointer { aeg_sigmoid(count, $0.baseAddress, $0.baseAddress) }
+                assertSameBits(inPlace, expected, "sigmoid in place, \(set), count \(count)")
             }
         }
     }

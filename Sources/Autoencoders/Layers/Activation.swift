@@ -102,7 +102,7 @@ public final class Activation: Layer {
                 y[i] = 0.5 * v * (1 + _tanh(sqrt2OverPi * (v + 0.044715 * v * v * v)))
             }
         case .sigmoid:
-            for i in 0..<count { y[i] = Autoencoders.sigmoid(x[i]) }
+            aeg_sigmoid(count, x, y)          // Autoencoders.sigmoid, bit for bit, in wide vectors
         case .tanh:
             for i in 0..<count { y[i] = _tanh(x[i]) }
         case .softplus(let beta, let threshold):

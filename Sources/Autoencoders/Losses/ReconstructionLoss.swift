@@ -140,9 +140,9 @@ public enum ReconstructionLoss: Equatable, Sendable {
             return sum(z, t, count, g, scale, mask, sigmoidBCEElement)
         }
         // The hot path of BCE training, in CGemm (aeelementwise.h: AVX-512 or AVX2, the gradients
-        // bit for bit `sigmoidBCEElement`'s). Blocks of 1,024 elements are shared out across the
-        // library's threads (an exp and a log each: a twentieth of W1's step at one thread); each
-        // part sums its blocks in order, and the parts' sums are added in part order.
+        // bit for bit `sigmoidBCEElement`'s). Blocks of 1,024 elements (an exp and a log each) are
+        // shared out across the library's threads; each part sums its blocks in order, and the
+        // parts' sums are added in part order.
         let blocks = (count + 1023) / 1024
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: WorkerPool.maximumWidth) { totals -> Double in
             totals.initialize(repeating: 0)
@@ -158,7 +158,7 @@ public enum ReconstructionLoss: Equatable, Sendable {
 
     @inline(__always) static func sigmoidBCEElement(_ v: Float, _ y: Float) -> (Float, Float) {
         let e = FastMath.exp(-abs(v))
-        let p = v >= 0 ? 1 / (1 + e) : e / (1 + e)
+        let p = sigmoid(v, expOfMinusAbs: e)
         return (min(max(v, 0) - v * y + FastMath.log1pUnit(e), 100), p - y)
     }
 

@@ -1,5 +1,3 @@
-import CGemm
-
 /// One node of a model graph: a layer and the nodes it reads.
 struct GraphNode {
     /// Unique name; parameter names are "<name>.<suffix>".
@@ -85,10 +83,6 @@ final class Graph {
                 dense.infer(workspace.buffers[index], packed: packed,
                             into: fuse ? workspace.buffers[index + 1].output : workspace.buffers[index].output, relu: fuse)
                 continue
-            }
-            if let plan, plan.sigmoid[index] {
-                let io = workspace.buffers[index]
-                if aeg_sigmoid(io.input, io.output, batch * layer.outputSize) != 0 { continue }
             }
             if let layout = sampleLayouts[index], batch > 1 {
                 layout.inParts(workspace.buffers[index]) { part in

@@ -1,5 +1,3 @@
-import CGemm
-
 /// Inference: encode, decode, reconstruct and the per-sample anomaly score. Inputs are raw data
 /// (the model's input scaling is applied inside), `[rows, inputSize]` row-major; results are
 /// written to caller memory. Concurrent calls on one model are safe.
@@ -70,7 +68,7 @@ extension Model {
             feed(workspace, x + start * inputSize, rows: count)
             graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
             let output = workspace.activations[graph.outputNode].pointer
-            applyOutputActivation(output, output, count: count * features)
+            if let activation = spec.loss.outputActivation { Activation.apply(activation, output, output, count * features) }
             let target = workspace.input.pointer
             for r in 0..<count {
                 var sum: Float = 0
@@ -162,22 +160,13 @@ extension Model {
     /// Copies the output node into caller memory in data space (output activation, then unscaling).
     private func emit(_ workspace: Workspace, into output: UnsafeMutablePointer<Float>, rows: Int) {
         let source = workspace.activations[graph.outputNode].pointer
-        if spec.loss.outputActivation != nil {
-            applyOutputActivation(source, output, count: rows * outputSize)
+        if let activation = spec.loss.outputActivation {
+            Activation.apply(activation, source, output, rows * outputSize)
         } else {
             output.update(from: source, count: rows * outputSize)
         }
         inputScaling?.invert(output, rows: rows)
         zeroPaddedSteps(workspace, output, rows: rows)
-    }
-
-    /// target = the loss's output activation of source (σ for a logits loss; source == target
-    /// allowed), the same values for `reconstruct` and `score`: σ in CGemm's vectors where it runs.
-    private func applyOutputActivation(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, count: Int) {
-        guard let activation = spec.loss.outputActivation else { return }
-        if activation != .sigmoid || aeg_sigmoid(source, target, count) == 0 {
-            Activation.apply(activation, source, target, count)
-        }
     }
 
     /// Rejects non-finite values; `rowSize` (default: the input size) numbers the sample in the message.

@@ -15,8 +15,6 @@ final class InferencePlan {
     /// node, link or caller reads; the dense node then writes ReLU(x · Wᵀ + b) straight into the
     /// next node's output and the ReLU node is skipped.
     let fusesReLU: [Bool]
-    /// Per node: whether it is a sigmoid activation, run by CGemm's vector σ (aeg_sigmoid).
-    let sigmoid: [Bool]
     /// Floats held by the packs.
     let floats: Int
 
@@ -43,7 +41,6 @@ final class InferencePlan {
             fuses[index] = !readElsewhere
         }
         guard packs.contains(where: { $0 != nil }) else { return nil }
-        sigmoid = graph.nodes.map { ($0.layer as? Activation)?.function == .sigmoid }
         self.packs = packs
         self.dense = dense
         fusesReLU = fuses

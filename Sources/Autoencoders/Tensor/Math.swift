@@ -25,10 +25,16 @@ func firstNonFinite(_ values: UnsafePointer<Float>, count: Int) -> Int? {
 }
 
 /// The logistic function, written so nothing overflows and the loops that call it vectorise
-/// (e = e^{−|x|} ∈ (0, 1], then a select instead of a branch).
+/// (e = e^{−|x|} ∈ (0, 1], p = 1/(1 + e), then p or e·p by a select instead of a branch): one
+/// division, the formula of the lanes version (Lanes.swift) and of CGemm's `aeg_sigmoid`.
 @inline(__always) func sigmoid(_ x: Float) -> Float {
-    let e = FastMath.exp(-abs(x))
-    return x >= 0 ? 1 / (1 + e) : e / (1 + e)
+    sigmoid(x, expOfMinusAbs: FastMath.exp(-abs(x)))
+}
+
+/// `sigmoid(x)` from e = e^{−|x|} already at hand (the fused sigmoid + BCE needs e for its log too).
+@inline(__always) func sigmoid(_ x: Float, expOfMinusAbs e: Float) -> Float {
+    let p = 1 / (1 + e)
+    return x < 0 ? e * p : p
 }
 
 /// tanh in the same vectorisable style as `sigmoid`: (1 − e)/(1 + e) with e = e^{−2|x|}, and

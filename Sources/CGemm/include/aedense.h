@@ -39,10 +39,6 @@ long aeg_packed_weights_floats(const aeg_packed_weights *packed);
 void aeg_dense_infer(const aeg_packed_weights *packed, long m, const float *x, long ldx, const float *bias,
                      int relu, float *y, long ldy, int threads);
 
-/// y[i] = σ(x[i]) = 1 / (1 + e^{−x[i]}) for i < count, in AVX-512 or AVX2 vectors (the output
-/// activation of inference; x == y allowed). Returns 0, doing nothing, when aeg_dense_kernel()
-/// is -1: the caller then uses its own loop.
-int aeg_sigmoid(const float *x, float *y, long count);
 
 #ifdef __cplusplus
 }

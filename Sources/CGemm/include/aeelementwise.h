@@ -1,5 +1,5 @@
 // The training step's element-wise passes in wide vectors: the Adam update, the fused sigmoid +
-// binary cross-entropy, ReLU with its gradient and the sums of partial gradients, in AVX-512F or AVX2 when the CPU and the OS
+// binary cross-entropy, ReLU with its gradient, sigmoid and the sums of partial gradients, in AVX-512F or AVX2 when the CPU and the OS
 // have them (chosen once, from CPUID and XGETBV as the GEMM kernels are), in scalar C otherwise.
 // The Swift core is compiled for the x86-64 baseline, where its loops vectorise to 4 floats; these
 // passes were 15-19 % of a W1 or W4 step at one thread. Internal to the library (names aeg_*,
@@ -41,6 +41,11 @@ void aeg_relu_gradient(long count, const float *x, const float *dy, float *dx, i
 
 /// target[i] += source[i] for i < count (partial gradients into the whole; col2im's runs).
 void aeg_add(long count, const float *source, float *target);
+
+/// y = sigmoid(x) = 1 / (1 + e^-x), as Math.swift's `sigmoid` (e = e^-|x| by FastMath.exp,
+/// p = 1 / (1 + e), then p or e p): sigmoid layers, and the output of a logits loss at inference.
+/// x and y may be the same.
+void aeg_sigmoid(long count, const float *x, float *y);
 
 /// The instruction set the functions above use here: "avx512", "avx2" or "scalar".
 const char *aeg_elementwise_instruction_set(void);
