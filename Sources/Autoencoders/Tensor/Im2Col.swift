@@ -1,3 +1,5 @@
+import CGemm
+
 /// The index arithmetic of a 1-, 2- or 3-D cross-correlation, and the two data movements that turn
 /// it into a GEMM: im2col (image → columns) and its adjoint col2im (columns → image, accumulating).
 ///
@@ -120,74 +122,48 @@ struct ConvolutionGeometry: Equatable {
         }
     }
 
+    /// The geometry of one plane (a depth slice of one channel) for CGemm's plane kernels.
+    private var plane: aeg_plane_geometry {
+        aeg_plane_geometry(height: height, width: width, grid_height: gridHeight, grid_width: gridWidth,
+                           kernel_height: kernelHeight, kernel_width: kernelWidth,
+                           stride_height: strideHeight, stride_width: strideWidth,
+                           padding_height: paddingHeight, padding_width: paddingWidth,
+                           dilation_height: dilationHeight, dilation_width: dilationWidth)
+    }
+
+    /// The grid's valid depth slices for the kernel's depth tap `a`, counted from the first of
+    /// `slices` (empty where the tap only sees padding), and the depth of the volume they start at.
+    private func validSlices(tap a: Int, of slices: Range<Int>) -> (Range<Int>, Int) {
+        let depthOffset = a * dilationDepth - paddingDepth
+        let (validLow, validHigh) = Self.validRange(offset: depthOffset, stride: strideDepth, extent: depth, count: gridDepth)
+        let low = min(max(validLow, slices.lowerBound), slices.upperBound) - slices.lowerBound
+        let high = max(min(validHigh, slices.upperBound), slices.lowerBound) - slices.lowerBound
+        return (low..<max(low, high), slices.lowerBound * strideDepth + depthOffset)
+    }
+
     /// columns[columnRows, positions] = the columns of `image` [channels, depth, height, width];
     /// with `slices`, only those depth slices of the grid (the columns of one block,
-    /// [columnRows, slices.count · gridHeight · gridWidth]).
+    /// [columnRows, slices.count · gridHeight · gridWidth]). Each depth slice of each channel's
+    /// kernel taps is one plane for CGemm's `aeg_im2col_plane` (rows of 7 to 28 floats cost more
+    /// in per-row calls and divisions than in copies when written here).
     func im2col(_ image: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, slices: Range<Int>? = nil) {
         let planeSize = height * width, volumeSize = depth * planeSize
         let slices = slices ?? 0..<gridDepth
-        let gridW = gridWidth, slab = gridHeight * gridWidth, positions = slices.count * slab
-        // At stride 1 with image rows as long as grid rows (a "same" convolution, or any signal), a
-        // kernel tap reads one contiguous run of the plane: one copy per tap instead of one per row
-        // (rows of 14 floats make the per-call cost dominate); the entries that belong in the
-        // padding at the row ends are then zeroed again.
-        let contiguous = strideWidth == 1 && (gridHeight == 1 || strideHeight * width == gridW)
+        let slab = gridHeight * gridWidth, positions = slices.count * slab, taps = kernelHeight * kernelWidth
+        var geometry = plane
         var row = columns
         for c in 0..<channels {
             let volume = image + c * volumeSize
             for a in 0..<kernelDepth {
-                let depthOffset = a * dilationDepth - paddingDepth
-                let (validLow, validHigh) = Self.validRange(offset: depthOffset, stride: strideDepth, extent: depth, count: gridDepth)
-                // The valid slices of this block, counted from the block's first slice.
-                let odLow = min(max(validLow, slices.lowerBound), slices.upperBound) - slices.lowerBound
-                let odHigh = max(min(validHigh, slices.upperBound), slices.lowerBound) - slices.lowerBound
-                for i in 0..<kernelHeight {
-                    let rowOffset = i * dilationHeight - paddingHeight
-                    let (ohLow, ohHigh) = Self.validRange(offset: rowOffset, stride: strideHeight, extent: height, count: gridHeight)
-                    for j in 0..<kernelWidth {
-                        defer { row += positions }
-                        let columnOffset = j * dilationWidth - paddingWidth
-                        let (owLow, owHigh) = Self.validRange(offset: columnOffset, stride: strideWidth, extent: width, count: gridW)
-                        if odLow == odHigh || ohLow == ohHigh || owLow == owHigh {
-                            row.update(repeating: 0, count: positions)      // the tap only ever sees padding
-                            continue
-                        }
-                        row.update(repeating: 0, count: odLow * slab)
-                        (row + odHigh * slab).update(repeating: 0, count: (slices.count - odHigh) * slab)
-                        for od in odLow..<odHigh {
-                            let plane = volume + ((od + slices.lowerBound) * strideDepth + depthOffset) * planeSize
-                            let out = row + od * slab
-                            if contiguous {
-                                let start = ohLow * gridW + owLow, end = (ohHigh - 1) * gridW + owHigh
-                                out.update(repeating: 0, count: start)
-                                (out + start).update(from: plane + (start + rowOffset * width + columnOffset), count: end - start)
-                                (out + end).update(repeating: 0, count: slab - end)
-                                if owLow > 0 || owHigh < gridW {
-                                    for oh in ohLow..<ohHigh {
-                                        let line = out + oh * gridW
-                                        for ow in 0..<owLow { line[ow] = 0 }
-                                        for ow in owHigh..<gridW { line[ow] = 0 }
-                                    }
-                                }
-                            } else {
-                                out.update(repeating: 0, count: ohLow * gridW)
-                                for oh in ohLow..<ohHigh {
-                                    let line = out + oh * gridW
-                                    let source = plane + (oh * strideHeight + rowOffset) * width + columnOffset
-                                    line.update(repeating: 0, count: owLow)
-                                    if strideWidth == 1 {
-                                        (line + owLow).update(from: source + owLow, count: owHigh - owLow)
-                                    } else {
-                                        let s = strideWidth
-                                        for ow in owLow..<owHigh { line[ow] = source[ow * s] }
-                                    }
-                                    (line + owHigh).update(repeating: 0, count: gridW - owHigh)
-                                }
-                                (out + ohHigh * gridW).update(repeating: 0, count: (gridHeight - ohHigh) * gridW)
-                            }
-                        }
+                let (valid, firstDepth) = validSlices(tap: a, of: slices)
+                for od in 0..<slices.count {
+                    if valid.contains(od) {
+                        aeg_im2col_plane(&geometry, volume + (od * strideDepth + firstDepth) * planeSize, row + od * slab, positions)
+                    } else {
+                        for t in 0..<taps { (row + t * positions + od * slab).update(repeating: 0, count: slab) }
                     }
                 }
+                row += taps * positions
             }
         }
     }
@@ -195,58 +171,23 @@ struct ConvolutionGeometry: Equatable {
     /// image[channels, depth, height, width] += the adjoint of im2col applied to
     /// columns[columnRows, positions]: every column entry is added to the voxel it was read from
     /// (entries in the padding are dropped); with `slices`, columns of only those depth slices of
-    /// the grid (one block, as `im2col(_:_:slices:)` builds it). The columns are consumed: where a
-    /// kernel tap reads one contiguous run of a plane (as in `im2col`), the entries of the run that
-    /// belong in the padding are zeroed and the run is added in one vectorised pass, instead of
-    /// row by row (col2im of W7's 3-D convolutions was an eighth of a step).
+    /// the grid (one block, as `im2col(_:_:slices:)` builds it). The columns are consumed
+    /// (`aeg_col2im_plane` zeroes the entries in the padding to add runs of a plane in one pass).
+    /// Each voxel receives its entries in the order of the taps: for one depth tap, one slice.
     func col2im(_ columns: UnsafeMutablePointer<Float>, _ image: UnsafeMutablePointer<Float>, slices: Range<Int>? = nil) {
         let planeSize = height * width, volumeSize = depth * planeSize
         let slices = slices ?? 0..<gridDepth
-        let gridW = gridWidth, slab = gridHeight * gridWidth
-        let contiguous = strideWidth == 1 && (gridHeight == 1 || strideHeight * width == gridW)
+        let slab = gridHeight * gridWidth, positions = slices.count * slab, taps = kernelHeight * kernelWidth
+        var geometry = plane
         var row = columns
         for c in 0..<channels {
             let volume = image + c * volumeSize
             for a in 0..<kernelDepth {
-                let depthOffset = a * dilationDepth - paddingDepth
-                let (validLow, validHigh) = Self.validRange(offset: depthOffset, stride: strideDepth, extent: depth, count: gridDepth)
-                let odLow = min(max(validLow, slices.lowerBound), slices.upperBound) - slices.lowerBound
-                let odHigh = max(min(validHigh, slices.upperBound), slices.lowerBound) - slices.lowerBound
-                for i in 0..<kernelHeight {
-                    let rowOffset = i * dilationHeight - paddingHeight
-                    let (ohLow, ohHigh) = Self.validRange(offset: rowOffset, stride: strideHeight, extent: height, count: gridHeight)
-                    for j in 0..<kernelWidth {
-                        let columnOffset = j * dilationWidth - paddingWidth
-                        let (owLow, owHigh) = Self.validRange(offset: columnOffset, stride: strideWidth, extent: width, count: gridW)
-                        for od in odLow..<odHigh {
-                            let plane = volume + ((od + slices.lowerBound) * strideDepth + depthOffset) * planeSize
-                            if contiguous, ohLow < ohHigh, owLow < owHigh {
-                                let source = row + od * slab
-                                let start = ohLow * gridW + owLow, end = (ohHigh - 1) * gridW + owHigh
-                                if owLow > 0 || owHigh < gridW {
-                                    for oh in ohLow..<ohHigh {
-                                        let line = source + oh * gridW
-                                        for ow in 0..<owLow { line[ow] = 0 }
-                                        for ow in owHigh..<gridW { line[ow] = 0 }
-                                    }
-                                }
-                                Parallel.add(source + start, into: plane + (start + rowOffset * width + columnOffset), count: end - start)
-                                continue
-                            }
-                            for oh in ohLow..<ohHigh {
-                                let source = row + od * slab + oh * gridW
-                                let target = plane + (oh * strideHeight + rowOffset) * width + columnOffset
-                                if strideWidth == 1 {
-                                    for ow in owLow..<owHigh { target[ow] += source[ow] }
-                                } else {
-                                    let s = strideWidth
-                                    for ow in owLow..<owHigh { target[ow * s] += source[ow] }
-                                }
-                            }
-                        }
-                        row += slices.count * slab
-                    }
+                let (valid, firstDepth) = validSlices(tap: a, of: slices)
+                for od in valid {
+                    aeg_col2im_plane(&geometry, row + od * slab, positions, volume + (od * strideDepth + firstDepth) * planeSize)
                 }
+                row += taps * positions
             }
         }
     }
