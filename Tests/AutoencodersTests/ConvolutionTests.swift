@@ -87,12 +87,14 @@ final class ConvolutionTests: XCTestCase {
 
     /// Every entry of im2col against its definition, over geometries that take each path (one run
     /// per tap for "same" convolutions and signals, row by row otherwise, taps only in the
-    /// padding), and col2im as its adjoint: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩.
+    /// padding, stride 2 over rows of 6 and 12), and col2im as its adjoint: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩.
     func testIm2ColMatchesItsDefinitionAndCol2ImIsItsAdjoint() throws {
         let cases: [(shape: [Int], kernel: Int, stride: Int, padding: Int, dilation: Int)] = [
             ([2, 5, 6], 3, 1, 1, 1), ([2, 5, 6], 3, 1, 0, 1), ([2, 7, 5], 3, 2, 1, 1), ([1, 7, 5], 3, 1, 2, 2),
             ([2, 6, 6], 2, 2, 0, 1), ([1, 1, 6], 3, 1, 1, 1), ([2, 4, 4], 5, 1, 3, 1), ([3, 9], 3, 1, 1, 1),
             ([2, 11], 4, 3, 2, 2), ([1, 5], 5, 1, 0, 1),
+            // Stride 2 over wider rows, as in W2's transposed convolutions.
+            ([2, 9, 23], 3, 2, 1, 1), ([1, 4, 12], 2, 2, 0, 1),
         ]
         for (index, c) in cases.enumerated() {
             let layer = try Convolution(inputShape: c.shape, filters: 1, kernel: c.kernel, stride: c.stride,
