@@ -113,6 +113,8 @@ public protocol Layer: AnyObject {
     /// Must be affine in `batch` (a + b · batch): workspaces bound it from `scratchSize(batch: 0)`
     /// and `scratchSize(batch: 1)` with checked arithmetic before calling it for their capacity.
     func scratchSize(batch: Int) -> Int
+    /// Reads the inputs and never writes them: inference may hand the first nodes the caller's
+    /// rows in place (`Workspace.reading`).
     func forward(_ buffers: LayerBuffers, mode: ForwardMode, random: inout RandomGenerator)
     func backward(_ buffers: LayerBuffers, accumulateInputGradient: Bool)
     /// Whether forward and backward treat each sample on its own: all they read and write for

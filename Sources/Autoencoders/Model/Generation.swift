@@ -21,8 +21,7 @@ extension Model {
         try checkFinite(x, count: rows * inputSize, name: "input")
         let latent = codeSize
         try run(rows: rows) { workspace, start, count in
-            feed(workspace, x + start * inputSize, rows: count)
-            graph.infer(workspace, batch: count, nodes: 0...graph.codeNode)
+            infer(workspace, x + start * inputSize, rows: count, nodes: 0...graph.codeNode)
             let regions = layer.regions(workspace.scratch[graph.codeNode].pointer, batch: count)
             (mean + start * latent).update(from: regions.mean, count: count * latent)
             (logVariance + start * latent).update(from: regions.logVariance, count: count * latent)

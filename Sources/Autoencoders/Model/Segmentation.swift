@@ -26,8 +26,7 @@ extension Model {
         try checkFinite(x, count: rows * inputSize, name: "input")
         let classes = classCount, positions = labelSize
         try run(rows: rows) { workspace, start, count in
-            feed(workspace, x + start * inputSize, rows: count)
-            graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
+            infer(workspace, x + start * inputSize, rows: count, nodes: 0...graph.outputNode)
             CrossEntropy.argmax(logits: workspace.activations[graph.outputNode].pointer, batch: count, classes: classes,
                                 positions: positions, labels: labels + start * positions)
         }

@@ -38,8 +38,7 @@ extension Model {
         try checkLengths(lengths, rows: rows)
         let steps = inputShape[0], padding = paddingID
         try run(rows: rows, lengths: lengths) { workspace, start, count in
-            feed(workspace, x + start * inputSize, rows: count)
-            graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
+            infer(workspace, x + start * inputSize, rows: count, nodes: 0...graph.outputNode)
             emitTokens(workspace, into: tokens + start * steps, rows: count, padding: padding)
         }
     }

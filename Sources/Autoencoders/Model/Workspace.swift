@@ -26,6 +26,8 @@ final class Workspace {
     let lengths: UnsafeMutablePointer<Int32>
     private(set) var hasLengths = false
     private var pointerArrays: [UnsafeMutableRawPointer] = []
+    /// The input slots of the nodes that read the model's input, as (node, input).
+    private var modelInputSlots: [(node: Int, input: Int)] = []
 
     init(graph: Graph, capacity: Int, trainable: Bool) throws(AutoencoderError) {
         // Every buffer is sized from the spec: add them all up with checked arithmetic and refuse
@@ -71,6 +73,7 @@ final class Workspace {
                 if source == Graph.modelInput {
                     inputs[i] = input.pointer
                     gradInputs[i] = nil
+                    modelInputSlots.append((index, i))
                 } else {
                     inputs[i] = activations[source].pointer
                     gradInputs[i] = trainable ? gradients[source].pointer : nil
@@ -85,6 +88,22 @@ final class Workspace {
                 scratch: scratch[index].pointer,
                 links: UnsafeBufferPointer(start: links, count: node.links.count),
                 batch: capacity))
+        }
+    }
+
+    /// Runs `body` with the graph reading its input from `x` (caller memory, already in the
+    /// model's scaled space, as many rows as the pass runs) where it is, instead of from `input`:
+    /// no copy. Layers never write their inputs (`Layer.forward`). The nodes read `input` again
+    /// once `body` returns.
+    func reading(_ x: UnsafePointer<Float>, _ body: () -> Void) {
+        pointModelInput(at: UnsafeMutablePointer(mutating: x))
+        defer { pointModelInput(at: input.pointer) }
+        body()
+    }
+
+    private func pointModelInput(at pointer: UnsafeMutablePointer<Float>) {
+        for slot in modelInputSlots {
+            UnsafeMutablePointer(mutating: buffers[slot.node].inputs.baseAddress!)[slot.input] = pointer
         }
     }
 
