@@ -12,21 +12,21 @@ Outputs:
   ``segment``) or, with ``segmentation="logits"``, ``"logits"`` ``[N, classes, *spatial]``; then
   ``"code"``.
 
-Every layer maps to standard operators: dense → Gemm; conv/conv_transpose 1-D/2-D/3-D →
-Conv / ConvTranspose; max/avg pooling → MaxPool / AveragePool (``count_include_pad``); max
-unpooling → MaxUnpool with the linked MaxPool's indices and its input's shape; nearest
-upsampling and bed of nails → Reshape + Expand / Pad + Reshape (exact); batch norm →
-BatchNormalization, or folded into the preceding conv/dense layer (``batch_norm="fold"``);
-group norm → Reshape + ReduceMean (_onnx_ops.py); concat → Concat on the channel axis; add →
-Sum; k-sparse → TopK + ScatterElements; the VAE's code → Gemm of the mean head; activations →
-their operators (GELU in its erf or tanh form); lstm/gru (stacked, bidirectional, "sequence" or
-"last", initial states) → ONNX LSTM/GRU with the gate blocks reordered (_onnx_sequences.py);
-repeat → Expand; time_distributed_dense → MatMul + Add. A sequence model's graph takes
-full-length sequences, or with ``lengths=True`` a second input ``"lengths"`` (int32 ``[N]``)
-that the LSTM/GRU nodes read as ``sequence_lens``. A token (text) model takes int64 ids
-``[N, T]`` (embedding → Gather) and outputs the most likely token per step, int32, as
-``reconstruct``. Branches (training-only heads) and dropout are left out. An entry the
-exporter does not know raises :class:`UnsupportedError` naming it.
+Every layer maps to standard operators: dense → Gemm; conv/conv_transpose 1-D/2-D/3-D → Conv /
+ConvTranspose; max/avg pooling → MaxPool / AveragePool (``count_include_pad``); max unpooling →
+MaxUnpool with the linked MaxPool's indices and its input's shape; nearest upsampling and bed of
+nails → Reshape + Expand / Pad + Reshape (exact); batch norm → BatchNormalization, or folded
+into the preceding conv/dense layer (``batch_norm="fold"``, _onnx_folding.py); group norm →
+Reshape + ReduceMean (_onnx_ops.py); concat → Concat on the channel axis; add → Sum; k-sparse →
+TopK + ScatterElements; the VAE's code → Gemm of the mean head; activations → their operators
+(GELU in its erf or tanh form); lstm/gru (stacked, bidirectional, "sequence" or "last", initial
+states) → ONNX LSTM/GRU with the gate blocks reordered (_onnx_sequences.py); repeat → Expand;
+time_distributed_dense → MatMul + Add. A sequence model's graph takes full-length sequences, or
+with ``lengths=True`` a second input ``"lengths"`` (int32 ``[N]``) that the LSTM/GRU nodes read
+as ``sequence_lens``. A token (text) model takes int64 ids ``[N, T]`` (embedding → Gather) and
+outputs the most likely token per step, int32, as ``reconstruct``. Branches (training-only
+heads) and dropout are left out. An entry the exporter does not know raises
+:class:`UnsupportedError` naming it.
 
 Use :func:`export_onnx` (or ``Autoencoder.export_onnx``), or
 ``python -m autoencoders export-onnx model.aem model.onnx``.
@@ -36,12 +36,13 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
 from ._errors import UnsupportedError
-from ._onnx_ops import Graph, Value, activation, group_norm, k_sparse, per_channel
+from ._onnx_folding import BatchNorms
+from ._onnx_ops import Graph, Value, activation, group_norm, k_sparse
 from ._onnx_sequences import recurrent
 
 __all__ = ["export_onnx", "to_onnx", "OPSET"]
@@ -85,7 +86,6 @@ class _Exporter:
         self.spec = spec
         self.params = parameters
         self.scaling = scaling
-        self.fold = batch_norm == "fold"
         self.segmentation_output = segmentation
         entries = list(spec.get("encoder", [])) + list(spec.get("decoder", []))
         if lengths and not any(e.get("type") in ("lstm", "gru") for e in entries):
@@ -105,13 +105,8 @@ class _Exporter:
         self.decoder_dense_used = 0
         # pool name -> (its indices, its input, the input's per-sample shape)
         self.pool_indices: Dict[str, Tuple[str, str, Tuple[int, ...]]] = {}
-        self.folded: set = set()  # batch norms merged into the layer before them
         self.unpooled = {e.get("indices_from") for e in entries if "indices_from" in e}
-        # Names read explicitly by some entry (a conv read elsewhere cannot absorb a batch norm).
-        self.read_by_name = {name for e in entries for name in e.get("inputs", [])}
-        for e in entries:  # recurrent initial states read nodes by name too
-            state = e.get("initial_state")
-            self.read_by_name.update([state] if isinstance(state, str) else state or [])
+        self.batch_norms = BatchNorms(self.g, spec, self.param, fold=batch_norm == "fold")
 
     # ---- parameters -----------------------------------------------------------------------------
 
@@ -274,7 +269,7 @@ class _Exporter:
         if kind == "add":
             return Value(g.op("Sum", [v.name for v in inputs], name), x.shape)
         if kind == "batch_norm":
-            return self.batch_norm(entry, name, x, path)
+            return self.batch_norms.apply(entry, name, x, path)
         if kind == "group_norm":
             return group_norm(g, entry, name, x, self.param(f"{name}.gamma", path),
                               self.param(f"{name}.beta", path))
@@ -336,50 +331,6 @@ class _Exporter:
 
     # ---- layers with parameters -----------------------------------------------------------------
 
-    def _foldable(self, entry: Mapping[str, Any], name: str,
-                  following: Optional[Mapping[str, Any]]) -> bool:
-        """Whether the batch norm that follows this layer reads only its raw output."""
-        return (self.fold and following is not None and following.get("type") == "batch_norm"
-                and "inputs" not in following
-                and entry.get("activation") in (None, "identity", "linear")
-                and name not in self.read_by_name and name not in self._code_names())
-
-    def _code_names(self) -> set:
-        encoder = self.spec.get("encoder", [])
-        return {encoder[-1].get("name", f"encoder.{len(encoder) - 1}")} if encoder else set()
-
-    def _bn_affine(self, entry: Mapping[str, Any], name: str,
-                   path: str) -> Tuple[np.ndarray, np.ndarray]:
-        """a, b of the inference batch norm y = a·x + b, in float64 then rounded."""
-        eps = float(entry.get("eps", 1e-5))
-        gamma = self.param(f"{name}.gamma", path).astype(np.float64)
-        beta = self.param(f"{name}.beta", path).astype(np.float64)
-        mean = self.param(f"{name}.running_mean", path).astype(np.float64)
-        var = self.param(f"{name}.running_var", path).astype(np.float64)
-        a = gamma / np.sqrt(var + np.float64(np.float32(eps)))
-        return a, beta - mean * a
-
-    def _fold_next(self, name: str, path: str, weight: np.ndarray, bias: Optional[np.ndarray],
-                   channel_axis: int,
-                   following: Mapping[str, Any]) -> Tuple[np.ndarray, np.ndarray]:
-        position = self._entry_position(name)
-        bn_name = following.get("name", f"{position[0]}.{position[1] + 1}")
-        a, b = self._bn_affine(following, bn_name, f"{position[0]}[{position[1] + 1}]")
-        shape = [1] * weight.ndim
-        shape[channel_axis] = -1
-        folded_w = (weight.astype(np.float64) * a.reshape(shape)).astype(np.float32)
-        base = np.zeros_like(a) if bias is None else bias.astype(np.float64)
-        folded_b = (base * a + b).astype(np.float32)
-        self.folded.add(bn_name)
-        return folded_w, folded_b
-
-    def _entry_position(self, name: str) -> Tuple[str, int]:
-        for part in ("encoder", "decoder"):
-            for i, e in enumerate(self.spec.get(part, [])):
-                if e.get("name", f"{part}.{i}") == name:
-                    return part, i
-        raise UnsupportedError(f"ONNX export: internal: no entry named {name!r}")
-
     def dense(self, entry: Mapping[str, Any], name: str, x: Value, path: str, part: str,
               following: Optional[Mapping[str, Any]]) -> Value:
         g = self.g
@@ -396,9 +347,7 @@ class _Exporter:
         if part == "encoder":
             self.encoder_dense.append(f"{name}.weight")
         bias = self.param(f"{name}.bias", path) if entry.get("bias", True) else None
-        if self._foldable(entry, name, following):
-            assert following is not None
-            weight, bias = self._fold_next(name, path, weight, bias, 0, following)
+        weight, bias = self.batch_norms.fold_following(entry, name, weight, bias, 0, following)
         inputs = [x.name, g.const(f"{name}.weight", weight)]
         if bias is not None:
             inputs.append(g.const(f"{name}.bias", bias))
@@ -421,10 +370,8 @@ class _Exporter:
         filters = int(entry["filters"])
         weight = self.param(f"{name}.weight", path)
         bias = self.param(f"{name}.bias", path) if entry.get("bias", True) else None
-        if self._foldable(entry, name, following):
-            assert following is not None
-            weight, bias = self._fold_next(name, path, weight, bias, 1 if transposed else 0,
-                                           following)
+        weight, bias = self.batch_norms.fold_following(entry, name, weight, bias,
+                                                       1 if transposed else 0, following)
         inputs = [x.name, g.const(f"{name}.weight", weight)]
         if bias is not None:
             inputs.append(g.const(f"{name}.bias", bias))
@@ -439,23 +386,6 @@ class _Exporter:
         if entry.get("activation") is not None:
             out = activation(g, entry["activation"], out, f"{name}.activation")
         return Value(out, (filters,) + spatial)
-
-    def batch_norm(self, entry: Mapping[str, Any], name: str, x: Value, path: str) -> Value:
-        g = self.g
-        if name in self.folded:
-            return x
-        eps = float(entry.get("eps", 1e-5))
-        if self.fold:  # not after a conv/dense layer it could join: one multiply-add per channel
-            a, b = self._bn_affine(entry, name, path)
-            rank = len(x.shape)
-            out = g.op("Mul", [x.name, g.const(f"{name}.scale", per_channel(a, rank))],
-                       f"{name}.scaled")
-            out = g.op("Add", [out, g.const(f"{name}.shift", per_channel(b, rank))], name)
-            return Value(out, x.shape)
-        inputs = [x.name] + [g.const(f"{name}.{suffix}", self.param(f"{name}.{suffix}", path))
-                             for suffix in ("gamma", "beta", "running_mean", "running_var")]
-        out = g.op("BatchNormalization", inputs, name, epsilon=eps)
-        return Value(out, x.shape)
 
 
 def to_onnx(spec: Mapping[str, Any], parameters: Mapping[str, np.ndarray],
