@@ -14,6 +14,8 @@ final class Workspace {
     let clean: FloatBuffer
     /// Training only: scratch of the objective's code terms (2 · code size).
     let penaltyScratch: FloatBuffer
+    /// Each node's output and its gradient (`[capacity, outputSize]`); a node that works in place
+    /// (`Graph.worksInPlace`) shares its input's.
     let activations: [FloatBuffer]
     let gradients: [FloatBuffer]
     let scratch: [FloatBuffer]
@@ -29,10 +31,12 @@ final class Workspace {
     /// The input slots of the nodes that read the model's input, as (node, input).
     private var modelInputSlots: [(node: Int, input: Int)] = []
 
-    init(graph: Graph, capacity: Int, trainable: Bool) throws(AutoencoderError) {
+    /// - Parameter sharing: whether nodes that work in place share their input's buffers (always,
+    ///   but for tests that compare the two).
+    init(graph: Graph, capacity: Int, trainable: Bool, sharing: Bool = true) throws(AutoencoderError) {
         // Every buffer is sized from the spec: add them all up with checked arithmetic and refuse
         // a workspace beyond physical memory before allocating any of them.
-        let floats = Workspace.floats(graph: graph, capacity: capacity, trainable: trainable)
+        let floats = Workspace.floats(graph: graph, capacity: capacity, trainable: trainable, sharing: sharing)
         guard let floats, let bytes = Size.product(floats, MemoryLayout<Float>.stride), bytes <= Size.memoryLimit else {
             let needed = floats.map { Size.describe(floats: $0) } ?? "more floats than fit in 64 bits"
             throw .init(.outOfMemory, "a \(trainable ? "training" : "inference") workspace for \(capacity) samples needs \(needed), "
@@ -46,9 +50,14 @@ final class Workspace {
         penaltyScratch = try FloatBuffer(count: trainable ? 2 * graph.codeSize : 0)
         clean = try FloatBuffer(count: trainable && !graph.branchOutputs.isEmpty ? capacity * graph.inputSize : 0)
         var activations: [FloatBuffer] = [], gradients: [FloatBuffer] = [], scratch: [FloatBuffer] = []
-        for node in graph.nodes {
-            activations.append(try FloatBuffer(count: capacity * node.layer.outputSize))
-            gradients.append(try FloatBuffer(count: trainable ? capacity * node.layer.outputSize : 0))
+        for (index, node) in graph.nodes.enumerated() {
+            if sharing, graph.worksInPlace[index] {
+                activations.append(activations[node.inputs[0]])
+                gradients.append(gradients[node.inputs[0]])
+            } else {
+                activations.append(try FloatBuffer(count: capacity * node.layer.outputSize))
+                gradients.append(try FloatBuffer(count: trainable ? capacity * node.layer.outputSize : 0))
+            }
             scratch.append(try FloatBuffer(count: node.layer.scratchSize(batch: capacity)))
         }
         lengths = .allocate(capacity: max(capacity, 1))
@@ -109,7 +118,7 @@ final class Workspace {
 
     /// The floats a workspace holds, or nil when the total overflows Int. Node sizes are bounded
     /// by `GraphBuilder.add`; the capacity multiplies them here, checked.
-    static func floats(graph: Graph, capacity: Int, trainable: Bool) -> Int? {
+    static func floats(graph: Graph, capacity: Int, trainable: Bool, sharing: Bool = true) -> Int? {
         var total = SizeTotal()
         let inputSize = Size.elements(graph.inputShape) ?? Int.max
         total.add(capacity, times: inputSize)                                   // input
@@ -119,9 +128,11 @@ final class Workspace {
             total.add(2, times: graph.codeSize)                                 // penalty scratch
             if !graph.branchOutputs.isEmpty { total.add(capacity, times: inputSize) }   // clean
         }
-        for node in graph.nodes {
+        for (index, node) in graph.nodes.enumerated() {
             let layer = node.layer
-            total.add(capacity, times: layer.outputSize * (trainable ? 2 : 1))  // activations (and gradients)
+            if !(sharing && graph.worksInPlace[index]) {
+                total.add(capacity, times: layer.outputSize * (trainable ? 2 : 1))  // activations (and gradients)
+            }
             let fixed = layer.scratchSize(batch: 0)
             total.add(fixed)
             total.add(capacity, times: layer.scratchSize(batch: 1) - fixed)    // scratch, affine in the batch
@@ -155,8 +166,10 @@ final class Workspace {
 
     /// Bytes held, for reporting memory use.
     var byteCount: Int {
-        let floats = input.count + target.count + mask.count + penaltyScratch.count + activations.reduce(0) { $0 + $1.count }
-            + gradients.reduce(0) { $0 + $1.count } + scratch.reduce(0) { $0 + $1.count }
+        var seen = Set<ObjectIdentifier>()      // nodes that work in place share their input's buffers
+        let distinct = (activations + gradients).filter { seen.insert(ObjectIdentifier($0)).inserted }
+        let floats = input.count + target.count + mask.count + penaltyScratch.count + distinct.reduce(0) { $0 + $1.count }
+            + scratch.reduce(0) { $0 + $1.count }
         return floats * MemoryLayout<Float>.stride
     }
 }
