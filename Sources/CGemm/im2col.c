@@ -32,6 +32,25 @@ static inline int reads_runs(const aeg_plane_geometry *g) {
     return g->stride_width == 1 && (g->grid_height == 1 || g->stride_height * g->width == g->grid_width);
 }
 
+/// One tap (i, j) of the kernel over a plane: its row of the columns, the offsets it reads at,
+/// and the grid positions whose reads fall inside the plane, rows [oh_low, oh_high) and columns
+/// [ow_low, ow_high).
+typedef struct {
+    float *row;
+    long row_offset, column_offset;
+    long oh_low, oh_high, ow_low, ow_high;
+} tap;
+
+static inline tap tap_at(const aeg_plane_geometry *g, float *columns, long row_stride, long i, long j) {
+    tap t;
+    t.row = columns + (i * g->kernel_width + j) * row_stride;
+    t.row_offset = i * g->dilation_height - g->padding_height;
+    t.column_offset = j * g->dilation_width - g->padding_width;
+    valid_range(t.row_offset, g->stride_height, g->height, g->grid_height, &t.oh_low, &t.oh_high);
+    valid_range(t.column_offset, g->stride_width, g->width, g->grid_width, &t.ow_low, &t.ow_high);
+    return t;
+}
+
 /// Zeroes the entries of rows [first, last) of a tap's grid outside columns [low, high).
 SHORT_ROWS static void zero_row_ends(float *tap, long grid_width, long first, long last, long low, long high) {
     if (low == 0 && high == grid_width) return;
@@ -45,41 +64,35 @@ SHORT_ROWS static void zero_row_ends(float *tap, long grid_width, long first, lo
 SHORT_ROWS void aeg_im2col_plane(const aeg_plane_geometry *g, const float *plane, float *columns, long row_stride) {
     const long gw = g->grid_width, slab = g->grid_height * gw, sw = g->stride_width, runs = reads_runs(g);
     for (long i = 0; i < g->kernel_height; i++) {
-        const long row_offset = i * g->dilation_height - g->padding_height;
-        long oh_low, oh_high;
-        valid_range(row_offset, g->stride_height, g->height, g->grid_height, &oh_low, &oh_high);
         for (long j = 0; j < g->kernel_width; j++) {
-            float *tap = columns + (i * g->kernel_width + j) * row_stride;
-            const long column_offset = j * g->dilation_width - g->padding_width;
-            long ow_low, ow_high;
-            valid_range(column_offset, sw, g->width, gw, &ow_low, &ow_high);
-            if (oh_low == oh_high || ow_low == ow_high) {       // the tap only ever sees padding
-                memset(tap, 0, (size_t)slab * sizeof(float));
+            const tap t = tap_at(g, columns, row_stride, i, j);
+            if (t.oh_low == t.oh_high || t.ow_low == t.ow_high) {       // the tap only ever sees padding
+                memset(t.row, 0, (size_t)slab * sizeof(float));
                 continue;
             }
             if (runs) {
-                const long start = oh_low * gw + ow_low, end = (oh_high - 1) * gw + ow_high;
-                memset(tap, 0, (size_t)start * sizeof(float));
-                memcpy(tap + start, plane + start + row_offset * g->width + column_offset, (size_t)(end - start) * sizeof(float));
-                memset(tap + end, 0, (size_t)(slab - end) * sizeof(float));
-                zero_row_ends(tap, gw, oh_low, oh_high, ow_low, ow_high);
+                const long start = t.oh_low * gw + t.ow_low, end = (t.oh_high - 1) * gw + t.ow_high;
+                memset(t.row, 0, (size_t)start * sizeof(float));
+                memcpy(t.row + start, plane + start + t.row_offset * g->width + t.column_offset, (size_t)(end - start) * sizeof(float));
+                memset(t.row + end, 0, (size_t)(slab - end) * sizeof(float));
+                zero_row_ends(t.row, gw, t.oh_low, t.oh_high, t.ow_low, t.ow_high);
                 continue;
             }
-            zero(tap, oh_low * gw);
-            for (long oh = oh_low; oh < oh_high; oh++) {
-                float *line = tap + oh * gw;
-                const float *source = plane + (oh * g->stride_height + row_offset) * g->width + column_offset;
-                zero(line, ow_low);
+            zero(t.row, t.oh_low * gw);
+            for (long oh = t.oh_low; oh < t.oh_high; oh++) {
+                float *line = t.row + oh * gw;
+                const float *source = plane + (oh * g->stride_height + t.row_offset) * g->width + t.column_offset;
+                zero(line, t.ow_low);
                 if (sw == 1) {
-                    for (long ow = ow_low; ow < ow_high; ow++) line[ow] = source[ow];
+                    for (long ow = t.ow_low; ow < t.ow_high; ow++) line[ow] = source[ow];
                 } else if (sw == 2) {
-                    for (long ow = ow_low; ow < ow_high; ow++) line[ow] = source[2 * ow];
+                    for (long ow = t.ow_low; ow < t.ow_high; ow++) line[ow] = source[2 * ow];
                 } else {
-                    for (long ow = ow_low; ow < ow_high; ow++) line[ow] = source[ow * sw];
+                    for (long ow = t.ow_low; ow < t.ow_high; ow++) line[ow] = source[ow * sw];
                 }
-                zero(line + ow_high, gw - ow_high);
+                zero(line + t.ow_high, gw - t.ow_high);
             }
-            zero(tap + oh_high * gw, (g->grid_height - oh_high) * gw);
+            zero(t.row + t.oh_high * gw, (g->grid_height - t.oh_high) * gw);
         }
     }
 }
@@ -87,31 +100,25 @@ SHORT_ROWS void aeg_im2col_plane(const aeg_plane_geometry *g, const float *plane
 SHORT_ROWS void aeg_col2im_plane(const aeg_plane_geometry *g, float *columns, long row_stride, float *plane) {
     const long gw = g->grid_width, sw = g->stride_width, runs = reads_runs(g);
     for (long i = 0; i < g->kernel_height; i++) {
-        const long row_offset = i * g->dilation_height - g->padding_height;
-        long oh_low, oh_high;
-        valid_range(row_offset, g->stride_height, g->height, g->grid_height, &oh_low, &oh_high);
         for (long j = 0; j < g->kernel_width; j++) {
-            float *tap = columns + (i * g->kernel_width + j) * row_stride;
-            const long column_offset = j * g->dilation_width - g->padding_width;
-            long ow_low, ow_high;
-            valid_range(column_offset, sw, g->width, gw, &ow_low, &ow_high);
-            if (oh_low == oh_high || ow_low == ow_high) continue;
+            const tap t = tap_at(g, columns, row_stride, i, j);
+            if (t.oh_low == t.oh_high || t.ow_low == t.ow_high) continue;
             if (runs) {
                 // The entries in the padding at the row ends become 0, then the run is one addition.
-                const long start = oh_low * gw + ow_low, end = (oh_high - 1) * gw + ow_high;
-                zero_row_ends(tap, gw, oh_low, oh_high, ow_low, ow_high);
-                aeg_add(end - start, tap + start, plane + start + row_offset * g->width + column_offset);
+                const long start = t.oh_low * gw + t.ow_low, end = (t.oh_high - 1) * gw + t.ow_high;
+                zero_row_ends(t.row, gw, t.oh_low, t.oh_high, t.ow_low, t.ow_high);
+                aeg_add(end - start, t.row + start, plane + start + t.row_offset * g->width + t.column_offset);
                 continue;
             }
-            for (long oh = oh_low; oh < oh_high; oh++) {
-                const float *line = tap + oh * gw;
-                float *target = plane + (oh * g->stride_height + row_offset) * g->width + column_offset;
+            for (long oh = t.oh_low; oh < t.oh_high; oh++) {
+                const float *line = t.row + oh * gw;
+                float *target = plane + (oh * g->stride_height + t.row_offset) * g->width + t.column_offset;
                 if (sw == 1) {
-                    for (long ow = ow_low; ow < ow_high; ow++) target[ow] += line[ow];
+                    for (long ow = t.ow_low; ow < t.ow_high; ow++) target[ow] += line[ow];
                 } else if (sw == 2) {
-                    for (long ow = ow_low; ow < ow_high; ow++) target[2 * ow] += line[ow];
+                    for (long ow = t.ow_low; ow < t.ow_high; ow++) target[2 * ow] += line[ow];
                 } else {
-                    for (long ow = ow_low; ow < ow_high; ow++) target[ow * sw] += line[ow];
+                    for (long ow = t.ow_low; ow < t.ow_high; ow++) target[ow * sw] += line[ow];
                 }
             }
         }
