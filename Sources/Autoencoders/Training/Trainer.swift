@@ -147,11 +147,15 @@ public final class Trainer {
             let input = workspace.input.pointer, clean = workspace.target.pointer, mask = workspace.mask.pointer
             for i in 0..<count { input[i] = masked && mask[i] == 0 ? 0 : clean[i] }
         }
+        // Node by node, each output checked as soon as it is computed: a ReLU working in place
+        // (`Graph.worksInPlace`) rewrites its input's output, and max(NaN, 0) is 0.
         let graph = model.graph
-        graph.infer(workspace, batch: rows, nodes: 0...graph.outputNode)
-        for node in 0..<graph.outputNode
-        where firstNonFinite(workspace.activations[node].pointer, count: rows * graph.nodes[node].layer.outputSize) != nil {
-            return false
+        for node in 0...graph.outputNode {
+            graph.infer(workspace, batch: rows, nodes: node...node)
+            if node < graph.outputNode,
+               firstNonFinite(workspace.activations[node].pointer, count: rows * graph.nodes[node].layer.outputSize) != nil {
+                return false
+            }
         }
         let outputs = workspace.activations[graph.outputNode].pointer, count = rows * graph.outputSize
         // What the caller reads back is in data space: undo the input scaling (in place: the
