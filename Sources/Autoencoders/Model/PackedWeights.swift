@@ -11,9 +11,9 @@ final class InferencePlan {
     let packs: [OpaquePointer?]
     /// Per node: the dense layer the pack belongs to.
     let dense: [Dense?]
-    /// Per node: whether the next node is a ReLU that reads only this node, whose output no other
-    /// node, link or caller reads; the dense node then writes ReLU(x · Wᵀ + b) straight into the
-    /// next node's output and the ReLU node is skipped.
+    /// Per node: whether the next node is a ReLU working in place on this one's output
+    /// (`Graph.worksInPlace`: nothing else reads it); the dense node then writes ReLU(x · Wᵀ + b)
+    /// straight into the next node's output and the ReLU node is skipped.
     let fusesReLU: [Bool]
     /// Floats held by the packs.
     let floats: Int
@@ -31,14 +31,7 @@ final class InferencePlan {
             dense[index] = layer
             floats += aeg_packed_weights_floats(pack)
             let next = index + 1
-            guard next < graph.nodes.count, index != graph.codeNode, index != graph.outputNode,
-                  !graph.branchOutputs.contains(index),
-                  let activation = graph.nodes[next].layer as? Activation, activation.function == .relu,
-                  graph.nodes[next].inputs == [index] else { continue }
-            let readElsewhere = graph.nodes.indices.contains { other in
-                other != next && (graph.nodes[other].inputs.contains(index) || graph.nodes[other].links.contains(index))
-            }
-            fuses[index] = !readElsewhere
+            fuses[index] = next < graph.nodes.count && graph.worksInPlace[next] && graph.nodes[next].inputs == [index]
         }
         guard packs.contains(where: { $0 != nil }) else { return nil }
         self.packs = packs
