@@ -19,6 +19,13 @@ public final class Model {
     public internal(set) var random: RandomGenerator
     /// The optimizer and its state; created on first training, kept in the model file.
     var optimizer: Optimizer?
+
+    /// Whether the optimizer's state is finite. A finite update can leave it infinite (Adam's
+    /// second moment is g², which overflows for a gradient above 1.8e19 while m / √v stays
+    /// finite), and a model whose state is not finite could be saved but not loaded back.
+    var optimizerStateIsFinite: Bool {
+        (optimizer?.state ?? []).allSatisfy { firstNonFinite($0.buffer.pointer, count: $0.buffer.count) == nil }
+    }
     /// Whether `gradients` holds a data-parallel gradient between its computation and its
     /// application (Training/DataParallel.swift); otherwise the buffer is all zeros.
     var gradientHeld = false

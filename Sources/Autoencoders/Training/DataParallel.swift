@@ -116,6 +116,9 @@ extension Trainer {
                 if let bad = firstNonFinite(model.parameters.pointer, count: model.parameterCount) {
                     throw AutoencoderError.numeric("after this update parameter \(bad) is \(model.parameters.pointer[bad]) (lower the learning rate, or check the data scaling); the update was undone")
                 }
+                guard model.optimizerStateIsFinite else {
+                    throw AutoencoderError.numeric("after this update the optimizer's state is not finite (lower the learning rate, or check the data scaling); the update was undone")
+                }
             } catch {
                 backup.restore(into: model)
                 throw error

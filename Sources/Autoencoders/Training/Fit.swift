@@ -264,7 +264,9 @@ extension Model {
         // The last update may leave finite weights whose outputs overflow (a huge learning rate):
         // the next forward pass would show it, so run one on the last batch.
         if report.epochsRun > 0 || report.stopReason == .callback {
-            let finite = lock.withWriteLock { trainer.outputsAreFinite(rows: min(trainer.batchSize, trainRows), masked: mask != nil) }
+            let finite = lock.withWriteLock {
+                optimizerStateIsFinite && trainer.outputsAreFinite(rows: min(trainer.batchSize, trainRows), masked: mask != nil)
+            }
             guard finite else {
                 throw fail(.numeric("training diverged: after the last update the model's outputs are not finite (lower the learning rate, or check the data scaling); the model was restored to its state before this call"))
             }

@@ -102,6 +102,10 @@ public final class Trainer {
                 // and a weight update large enough to overflow does so on any sample. An
                 // overflow on other samples alone shows as a non-finite loss at the next step,
                 // which then leaves the weights unchanged.
+                guard model.optimizerStateIsFinite else {
+                    throw AutoencoderError.numeric("after this update the optimizer's state is not finite (lower the learning rate, "
+                                   + "or check the data scaling); the update was undone")
+                }
                 guard firstNonFinite(model.parameters.pointer, count: model.parameterCount) == nil,
                       outputsAreFinite(rows: min(rows, Trainer.checkedRows), masked: mask != nil) else {
                     throw AutoencoderError.numeric("after this update the outputs on this batch are not finite (lower the learning rate, "
