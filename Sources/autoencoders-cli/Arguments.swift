@@ -153,3 +153,10 @@ struct Arguments {
         return previous[b.count]
     }
 }
+
+extension Substring {
+    /// The text without the white space at either end (spaces, tabs, line ends), as a `String`.
+    var trimmingSpaces: String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}

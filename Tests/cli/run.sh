@@ -934,6 +934,9 @@ assert "quantize-int8 --calibrate says calibrated" grep -qF 'calibrated input ra
 run quantize-int8 "$MODEL" "$T/int8k.aem" --keep-float decoder.0,decoder.2 --require-all
 check "quantize-int8 --keep-float decoder.0,decoder.2" 0
 assert "quantize-int8 --keep-float lists the kept layers" grep -qE '^int8: 4 layers quantised .*, in float: decoder\.0 \(dense\), decoder\.2 \(dense\);' "$T/out"
+run quantize-int8 "$MODEL" "$T/int8s.aem" --keep-float "decoder.0, decoder.2" --require-all
+check "quantize-int8 --keep-float with spaces after the commas" 0
+assert "quantize-int8 --keep-float trims the spaces around each name" grep -qE '^int8: 4 layers quantised .*, in float: decoder\.0 \(dense\), decoder\.2 \(dense\);' "$T/out"
 run quantize-int8 "$MODEL" "$T/never.aem" --keep-float decoder.9
 check "quantize-int8 --keep-float with an unknown layer: exit 1, names it" 1 '"decoder.9"'
 run reconstruct --model "$T/int8c.aem" --data "$T/x.npy" --out "$T/x_int8.npy"

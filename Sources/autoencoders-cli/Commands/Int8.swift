@@ -36,7 +36,10 @@ enum Int8Command {
         try checkWritable(out)
         let model = try Shared.loadModel(modelPath, arguments)
         let requireAll = arguments.flag("--require-all")
-        let keepFloat = arguments.string("--keep-float").map { $0.split(separator: ",").map(String.init) } ?? []
+        // "decoder.0, decoder.2" as well as "decoder.0,decoder.2": spaces around a name are not part of it.
+        let keepFloat = arguments.string("--keep-float").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(\.trimmingSpaces)
+        } ?? []
         let quantized: Model
         if let calibration = arguments.string("--calibrate") {
             let x = try DataFile.load(calibration).matrix(expecting: model.inputSize, what: "the input size of \(modelPath)")

@@ -70,9 +70,3 @@ enum SystemInfo {
         return (model, family, flags)
     }
 }
-
-private extension Substring {
-    var trimmingSpaces: String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\n" }.reversed())
-    }
-}
