@@ -95,12 +95,16 @@ final class WorkerPool: @unchecked Sendable {
     /// Parts per region at most (the calling thread and 63 helpers).
     static let maximumWidth = 64
     /// Spin-wait iterations before sleeping (tens of microseconds: layers follow each other
-    /// closely), every 32nd a `sched_yield` so that on a loaded machine the thread being waited
-    /// for gets the core (spinning alone took half the time of W2 at two threads there).
+    /// closely). After the first `quietSpins`, every 32nd is a `sched_yield`, so that on a loaded
+    /// machine the thread being waited for gets the core (spinning alone took half the time of W2
+    /// at two threads there); before them none is, because a hand-over that comes within a few
+    /// microseconds (the layers of one sample's inference) would wait for the yield's system call
+    /// to return (W3's one sample at two threads: 29.0 µs yielding from the start, 26.6 without).
     private static let spins = 4_000
+    private static let quietSpins = 256
 
     @inline(__always) private static func spinPause(_ iteration: Int) {
-        if iteration & 31 == 31 { sched_yield() } else { ae_spin_pause() }
+        if iteration >= quietSpins, iteration & 31 == 31 { sched_yield() } else { ae_spin_pause() }
     }
 
     // Words for the C atomics: ticket, remaining, requested threads, owner waiting, owner thread.
