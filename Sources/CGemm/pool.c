@@ -78,6 +78,18 @@ static void forget_workers(void) {
 
 static void install_atfork(void) { pthread_atfork(0, 0, forget_workers); }
 
+static _Atomic int forked_child;
+static pthread_once_t fork_watch_once = PTHREAD_ONCE_INIT;
+
+static void note_fork(void) { atomic_store_explicit(&forked_child, 1, memory_order_relaxed); }
+
+static void watch_fork(void) { pthread_atfork(0, 0, note_fork); }
+
+int aeg_forked_since_first_call(void) {
+    pthread_once(&fork_watch_once, watch_fork);
+    return atomic_load_explicit(&forked_child, memory_order_relaxed);
+}
+
 int aeg_own_pool_threads(void) {
     pthread_mutex_lock(&pool_busy);
     int started = workers;

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "autoencoders.h"
 #include "check.h"
@@ -652,6 +653,57 @@ static void test_training_with_other_threads(const float *x) {
     CHECK(epochs == (quick ? 1u : 4u));
     unlink(work[0].path);
     ae_model_free(model);
+}
+
+/* ---- fork: a child has none of its parent's helper threads ---- */
+
+/* A model large enough that training and inference split their work across two threads. */
+static const char *wide_spec = "{\"input_size\": 100, \"encoder\": [{\"type\": \"dense\", \"units\": 512,"
+                               " \"activation\": \"relu\"}, {\"type\": \"dense\", \"units\": 512}],"
+                               " \"decoder\": [{\"type\": \"dense\", \"units\": 100}]}";
+static ae_model *fork_model;
+static const float *fork_x;
+
+/* In the child: train and reconstruct on two threads; 0 when both succeed with finite results.
+ * alarm() turns a wait for the parent's helpers, which the child does not have, into a failure. */
+static int train_in_child(void) {
+    ae_train_options options;
+    float *out = malloc(samples * D * sizeof(float));
+    size_t i;
+    alarm(20);
+    if (!out || ae_set_num_threads(2) != AE_OK) return 10;
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = 1;
+    if (ae_model_train(fork_model, fork_x, samples, samples * D, &options, NULL) != AE_OK) return 11;
+    if (ae_model_reconstruct(fork_model, fork_x, samples, samples * D, out, samples * D) != AE_OK) return 12;
+    for (i = 0; i < samples * D; i++)
+        if (!isfinite(out[i])) return 13;
+    free(out);
+    return 0;
+}
+
+static void test_fork_after_threads(const float *x) {
+    ae_train_options options;
+    pid_t pid;
+    int status = -1;
+    if (quick) return; /* under valgrind OpenBLAS stays on one thread, and fork is not the point */
+    fork_model = create(wide_spec);
+    fork_x = x;
+    if (!fork_model) return;
+    CHECK_OK(ae_set_num_threads(2));
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = 1;
+    CHECK_OK(ae_model_train(fork_model, x, samples, samples * D, &options, NULL)); /* the pool's helpers start */
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) _exit(train_in_child());
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fprintf(stderr, "  child status %d\n", status);
+    /* The parent's pool still works after the fork. */
+    CHECK_OK(ae_model_train(fork_model, x, samples, samples * D, &options, NULL));
+    CHECK_OK(ae_set_num_threads(1));
+    ae_model_free(fork_model);
 }
 
 /* ---- anomaly detection: threshold and predict ---- */
@@ -2200,6 +2252,7 @@ int main(int argc, char **argv) {
     test_input_scaling(x);
     test_concurrent_inference(x);
     test_training_with_other_threads(x);
+    test_fork_after_threads(x);
     test_anomaly_threshold(x);
     test_inpaint(x);
     test_masked_training(x);

@@ -124,7 +124,6 @@ final class WorkerPool: @unchecked Sendable {
     private var sleepers = 0                                                           // under `mutex`
     private var helpers = 0                                                            // started; under `region`
     private var generation = 0                                                         // under `region`
-    private let processID = getpid()
 
     // The current region, written by its owner before the ticket is published.
     private var job: ((Int) -> Void)? = nil
@@ -135,6 +134,7 @@ final class WorkerPool: @unchecked Sendable {
 
     private init() {
         words.initialize(repeating: 0, count: 5)
+        _ = aeg_forked_since_first_call()   // from here on, a forked child is told apart
         pthread_key_create(&helperKey, nil)
         helperScratch.initialize(repeating: nil, count: Self.maximumWidth)
         helperCapacity.initialize(repeating: 0, count: Self.maximumWidth)
@@ -162,7 +162,7 @@ final class WorkerPool: @unchecked Sendable {
     func run(parts wanted: Int, count: Int, scratch: UnsafeMutablePointer<Float>, scratchSize: Int,
              _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void,
              combine: (UnsafeBufferPointer<UnsafeMutablePointer<Float>>) -> Void) -> Bool {
-        guard getpid() == processID else { return false }
+        guard aeg_forked_since_first_call() == 0 else { return false }
         let me = Int(bitPattern: UInt(pthread_self()))
         if pthread_mutex_trylock(region) != 0 {
             // Nested (this thread owns the region, or is one of its helpers): alone. Otherwise wait.

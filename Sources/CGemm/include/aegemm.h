@@ -43,6 +43,11 @@ void aeg_set_parallel_runner(aeg_parallel_runner runner);
 /// Threads CGemm's own pool has started (0 while a runner is installed from the start).
 int aeg_own_pool_threads(void);
 
+/// Whether this process is a child of fork() from a process that had called this function
+/// before: such a child has none of its parent's pool threads. The first call registers the
+/// fork handler; later calls read one word (where getpid() is a system call of some 140 ns).
+int aeg_forked_since_first_call(void);
+
 /// Whether aeg_sgemm hands this product to OpenBLAS: the kernel in use is OpenBLAS, or the product
 /// is too small in some dimension (or alpha is 0) for the packed kernels to pay.
 int aeg_sgemm_runs_openblas(long m, long n, long k, float alpha);
