@@ -28,6 +28,10 @@
 #include "aegemm.h"
 #include "cpu_features.h"
 
+// No multiply and add is fused into one rounding anywhere in this file (the vector passes must
+// give the scalar formulas' bits).
+#pragma clang fp contract(off)
+
 static const char *const int8_names[] = {"portable", "avx2", "avx512vnni"};
 
 const char *aeg_int8_kernel_name(aeg_int8_kernel kernel) {
@@ -310,32 +314,71 @@ void aeg_gemm_u8s8_weights(long m, long n, long k, const uint8_t *a, long lda, c
 }
 
 // ---- Quantisation around the GEMM ----------------------------------------------------------
+//
+// The passes run in the vectors of the int8 kernel in use (avx512vnni: AVX-512F; avx2: AVX2;
+// portable: scalar C), so selecting the portable kernel runs no vector instruction at all, and
+// every instance gives the same bits: min and max are exact, and no multiply and add is fused
+// (the pragma at the top), so each rounds as the scalar formula's separate operations do.
+
+typedef enum { PASSES_SCALAR, PASSES_AVX2, PASSES_AVX512 } passes_isa;
+
+static passes_isa passes(void) {
+    switch (aeg_int8_current_kernel()) {
+    case AEG_INT8_AVX512VNNI: return PASSES_AVX512;
+    case AEG_INT8_AVX2: return PASSES_AVX2;
+    default: return PASSES_SCALAR;
+    }
+}
+
+static void range_scalar(long count, const float *x, long stride, float *lo, float *hi) {
+    for (long i = 0; i < count; i++) {
+        float v = x[i * stride];
+        *lo = v < *lo ? v : *lo;
+        *hi = v > *hi ? v : *hi;
+    }
+}
+
+__attribute__((target("avx2"))) static long range_avx2(long count, const float *x, float *lo, float *hi) {
+    __m256 vlo = _mm256_setzero_ps(), vhi = _mm256_setzero_ps();
+    long i = 0;
+    for (; i + 8 <= count; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        vlo = _mm256_min_ps(vlo, v);
+        vhi = _mm256_max_ps(vhi, v);
+    }
+    float l[8], h[8];
+    _mm256_storeu_ps(l, vlo);
+    _mm256_storeu_ps(h, vhi);
+    range_scalar(8, l, 1, lo, hi);
+    range_scalar(8, h, 1, lo, hi);
+    return i;
+}
+
+__attribute__((target("avx512f"))) static long range_avx512(long count, const float *x, float *lo, float *hi) {
+    __m512 vlo = _mm512_setzero_ps(), vhi = _mm512_setzero_ps();
+    long i = 0;
+    for (; i + 16 <= count; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        vlo = _mm512_min_ps(vlo, v);
+        vhi = _mm512_max_ps(vhi, v);
+    }
+    float l[16], h[16];
+    _mm512_storeu_ps(l, vlo);
+    _mm512_storeu_ps(h, vhi);
+    range_scalar(16, l, 1, lo, hi);
+    range_scalar(16, h, 1, lo, hi);
+    return i;
+}
 
 void aeg_range(long count, const float *x, long stride, float *low, float *high) {
     float lo = 0, hi = 0;  // the range always holds 0, so padding zeros are exact
     long i = 0;
-#if defined(__SSE2__)
-    if (stride == 1) {  // SSE2 is part of x86-64: min/max four at a time (a float reduction does not auto-vectorise)
-        __m128 vlo = _mm_setzero_ps(), vhi = _mm_setzero_ps();
-        for (; i + 4 <= count; i += 4) {
-            __m128 v = _mm_loadu_ps(x + i);
-            vlo = _mm_min_ps(vlo, v);
-            vhi = _mm_max_ps(vhi, v);
-        }
-        float l[4], h[4];
-        _mm_storeu_ps(l, vlo);
-        _mm_storeu_ps(h, vhi);
-        for (int j = 0; j < 4; j++) {
-            lo = l[j] < lo ? l[j] : lo;
-            hi = h[j] > hi ? h[j] : hi;
-        }
+    if (stride == 1) {
+        passes_isa isa = passes();
+        if (isa == PASSES_AVX512) i = range_avx512(count, x, &lo, &hi);
+        else if (isa == PASSES_AVX2) i = range_avx2(count, x, &lo, &hi);
     }
-#endif
-    for (; i < count; i++) {
-        float v = x[i * stride];
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-    }
+    range_scalar(count - i, x + i * stride, stride, &lo, &hi);
     *low = lo;
     *high = hi;
 }
@@ -348,46 +391,106 @@ static inline float round_even(float v) {
     return (v + 12582912.0f) - 12582912.0f;
 }
 
+static inline uint8_t quantize_one(float x, float inverse, float zero) {
+    float q = round_even(x * inverse) + zero;
+    q = q < 0 ? 0 : q > 255 ? 255 : q;
+    return (uint8_t)q;
+}
+
+// round_even(x · inverse) + zero, clamped to [0, 255], in each lane: the values are whole numbers
+// there, so truncating them to integers is exact.
+#define QUANTIZE_LANES(V, MUL, ADD, SUB, MIN, MAX, SET1)                                                     \
+    MIN(MAX(ADD(SUB(ADD(MIN(MAX(MUL(V, SET1(inverse)), SET1(-1e6f)), SET1(1e6f)), SET1(12582912.0f)),         \
+                    SET1(12582912.0f)),                                                                       \
+                SET1(zero)),                                                                                  \
+            SET1(0.0f)),                                                                                      \
+        SET1(255.0f))
+
+__attribute__((target("avx2"))) static long quantize_avx2(long k, const float *x, float inverse, float zero, uint8_t *out) {
+    long p = 0;
+    for (; p + 8 <= k; p += 8) {
+        __m256 q = QUANTIZE_LANES(_mm256_loadu_ps(x + p), _mm256_mul_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_min_ps,
+                                  _mm256_max_ps, _mm256_set1_ps);
+        __m256i w = _mm256_cvttps_epi32(q);
+        __m128i h = _mm_packus_epi32(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+        _mm_storel_epi64((__m128i *)(out + p), _mm_packus_epi16(h, h));
+    }
+    return p;
+}
+
+__attribute__((target("avx512f"))) static long quantize_avx512(long k, const float *x, float inverse, float zero, uint8_t *out) {
+    long p = 0;
+    for (; p + 16 <= k; p += 16) {
+        __m512 q = QUANTIZE_LANES(_mm512_loadu_ps(x + p), _mm512_mul_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_min_ps,
+                                  _mm512_max_ps, _mm512_set1_ps);
+        _mm_storeu_si128((__m128i *)(out + p), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(q)));
+    }
+    return p;
+}
+
 void aeg_quantize_u8(long rows, long k, const float *x, long row_stride, long element_stride, float scale,
                      int zero_point, uint8_t *out, long ldo) {
     float inverse = 1.0f / scale, zero = (float)zero_point;
+    passes_isa isa = element_stride == 1 ? passes() : PASSES_SCALAR;
     for (long i = 0; i < rows; i++) {
         const float *xi = x + i * row_stride;
         uint8_t *oi = out + i * ldo;
-        if (element_stride == 1) {
-            for (long p = 0; p < k; p++) {
-                float q = round_even(xi[p] * inverse) + zero;
-                q = q < 0 ? 0 : q > 255 ? 255 : q;
-                oi[p] = (uint8_t)q;
-            }
-        } else {
-            for (long p = 0; p < k; p++) {
-                float q = round_even(xi[p * element_stride] * inverse) + zero;
-                q = q < 0 ? 0 : q > 255 ? 255 : q;
-                oi[p] = (uint8_t)q;
-            }
-        }
-        for (long p = k; p < ldo; p++) oi[p] = (uint8_t)zero_point;
+        long p = isa == PASSES_AVX512 ? quantize_avx512(k, xi, inverse, zero, oi)
+                 : isa == PASSES_AVX2 ? quantize_avx2(k, xi, inverse, zero, oi)
+                                      : 0;
+        for (; p < k; p++) oi[p] = quantize_one(xi[p * element_stride], inverse, zero);
+        for (p = k; p < ldo; p++) oi[p] = (uint8_t)zero_point;
     }
+}
+
+static inline float dequantize_one(int32_t acc, float a_scale, int a_zero, int32_t sum, float scale) {
+    return a_scale * scale * (float)(acc - a_zero * sum);
+}
+
+// out[j] = (a_scale · scales[j]) · (acc[j] − a_zero · sums[j]) (+ bias[j]) for j below the returned count.
+__attribute__((target("avx2"))) static long dequantize_avx2(long n, const int32_t *acc, float a_scale, int a_zero,
+                                                          const int32_t *sums, const float *scales, const float *bias,
+                                                          float *out) {
+    const __m256 as = _mm256_set1_ps(a_scale);
+    const __m256i az = _mm256_set1_epi32(a_zero);
+    long j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256i d = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(acc + j)),
+                                     _mm256_mullo_epi32(az, _mm256_loadu_si256((const __m256i *)(sums + j))));
+        __m256 v = _mm256_mul_ps(_mm256_mul_ps(as, _mm256_loadu_ps(scales + j)), _mm256_cvtepi32_ps(d));
+        if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + j));
+        _mm256_storeu_ps(out + j, v);
+    }
+    return j;
+}
+
+__attribute__((target("avx512f"))) static long dequantize_avx512(long n, const int32_t *acc, float a_scale, int a_zero,
+                                                               const int32_t *sums, const float *scales, const float *bias,
+                                                               float *out) {
+    const __m512 as = _mm512_set1_ps(a_scale);
+    const __m512i az = _mm512_set1_epi32(a_zero);
+    long j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m512i d = _mm512_sub_epi32(_mm512_loadu_si512(acc + j), _mm512_mullo_epi32(az, _mm512_loadu_si512(sums + j)));
+        __m512 v = _mm512_mul_ps(_mm512_mul_ps(as, _mm512_loadu_ps(scales + j)), _mm512_cvtepi32_ps(d));
+        if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + j));
+        _mm512_storeu_ps(out + j, v);
+    }
+    return j;
 }
 
 void aeg_dequantize(long m, long n, const int32_t *acc, long ldc, float a_scale, int a_zero, const int32_t *b_sums,
                     const float *b_scales, const float *bias, float *out, long row_stride, long column_stride) {
+    passes_isa isa = column_stride == 1 ? passes() : PASSES_SCALAR;
     for (long i = 0; i < m; i++) {
-        const int32_t *restrict ci = acc + i * ldc;
-        float *restrict oi = out + i * row_stride;
-        const int32_t *restrict sums = b_sums;
-        const float *restrict scales = b_scales;
-        if (column_stride == 1 && bias) {
-            const float *restrict b = bias;
-            for (long j = 0; j < n; j++) oi[j] = a_scale * scales[j] * (float)(ci[j] - a_zero * sums[j]) + b[j];
-        } else if (column_stride == 1) {
-            for (long j = 0; j < n; j++) oi[j] = a_scale * scales[j] * (float)(ci[j] - a_zero * sums[j]);
-        } else {
-            for (long j = 0; j < n; j++) {
-                float v = a_scale * scales[j] * (float)(ci[j] - a_zero * sums[j]);
-                oi[j * column_stride] = bias ? v + bias[j] : v;
-            }
+        const int32_t *ci = acc + i * ldc;
+        float *oi = out + i * row_stride;
+        long j = isa == PASSES_AVX512 ? dequantize_avx512(n, ci, a_scale, a_zero, b_sums, b_scales, bias, oi)
+                 : isa == PASSES_AVX2 ? dequantize_avx2(n, ci, a_scale, a_zero, b_sums, b_scales, bias, oi)
+                                      : 0;
+        for (; j < n; j++) {
+            float v = dequantize_one(ci[j], a_scale, a_zero, b_sums[j], b_scales[j]);
+            oi[j * column_stride] = bias ? v + bias[j] : v;
         }
     }
 }

@@ -1,3 +1,4 @@
+import CGemm
 import XCTest
 @testable import Autoencoders
 
@@ -47,6 +48,56 @@ final class Int8Tests: TemporaryDirectoryTestCase {
         }
         if Int8GEMM.isSupported("avx512vnni") {
             XCTAssertEqual(try Int8GEMM.multiplyPacked(m: 1, n: 1, k: 32768, a: a, b: b), [-255 * 128 * 32768])
+        }
+    }
+
+    /// The passes around the GEMM (range, quantisation, dequantisation) run in the vectors of the
+    /// kernel in use; every kernel's must give the portable one's bits, at lengths that leave
+    /// every kind of partial vector, on values that reach the rounding's ties and the clamps.
+    func testThePassesAroundTheGEMMGiveThePortableBitsInEveryKernel() throws {
+        let before = Int8GEMM.kernel
+        defer { try? Int8GEMM.select(before) }
+        var random = RandomGenerator(seed: 21)
+        for count in [1, 7, 8, 15, 16, 17, 31, 33, 100, 784, 1001] {
+            var x = (0..<count).map { _ in random.uniform(-3, 5) }
+            // Ties of the rounding (x / scale = k + 0.5), both clamps, zeros and a huge value.
+            for i in stride(from: 0, to: count, by: 3) { x[i] = [0.025, -0.075, 0, -0.0, 1e7, -1e7, 2.5, 0.0125][(i / 3) % 8] }
+            let sums = (0..<count).map { _ in Int32(random.uniform(-5000, 5000)) }
+            let accs = (0..<(2 * count)).map { _ in Int32(random.uniform(-1e6, 1e6)) }
+            let scales = (0..<count).map { _ in random.uniform(1e-4, 1e-2) }
+            let bias = (0..<count).map { _ in random.uniform(-1, 1) }
+            func passes(_ kernel: String) throws -> (Float, Float, [UInt8], [Float], [Float]) {
+                try Int8GEMM.select(kernel)
+                var low: Float = 1, high: Float = -1
+                aeg_range(count, x, 1, &low, &high)
+                var q = [UInt8](repeating: 9, count: count + 5)
+                aeg_quantize_u8(1, count, x, count, 1, 0.05, 17, &q, count + 5)
+                var withBias = [Float](repeating: 0, count: 2 * count), without = withBias
+                aeg_dequantize(2, count, accs, count, 0.031, 13, sums, scales, bias, &withBias, count, 1)
+                aeg_dequantize(2, count, accs, count, 0.031, -7, sums, scales, nil, &without, count, 1)
+                return (low, high, q, withBias, without)
+            }
+            let reference = try passes("portable")
+            XCTAssertEqual(reference.2[count..<(count + 5)], [UInt8](repeating: 17, count: 5)[...], "padding")
+            for kernel in Int8GEMM.kernelNames where Int8GEMM.isSupported(kernel) && kernel != "portable" {
+                let result = try passes(kernel)
+                XCTAssertEqual(result.0.bitPattern, reference.0.bitPattern, "\(kernel) \(count): low")
+                XCTAssertEqual(result.1.bitPattern, reference.1.bitPattern, "\(kernel) \(count): high")
+                XCTAssertEqual(result.2, reference.2, "\(kernel) \(count): quantised")
+                XCTAssertEqual(result.3.map(\.bitPattern), reference.3.map(\.bitPattern), "\(kernel) \(count): dequantised, bias")
+                XCTAssertEqual(result.4.map(\.bitPattern), reference.4.map(\.bitPattern), "\(kernel) \(count): dequantised")
+            }
+            // The portable results are the formulas'.
+            XCTAssertEqual(reference.0, min(0, x.min()!))
+            XCTAssertEqual(reference.1, max(0, x.max()!))
+            for p in 0..<count {
+                let expected = UInt8(max(0, min(255, (x[p] * (1 / Float(0.05))).rounded(.toNearestOrEven) + 17)))
+                XCTAssertEqual(reference.2[p], expected, "quantised x[\(p)] = \(x[p])")
+            }
+            for j in 0..<count {
+                let d = Float(0.031) * scales[j] * Float(accs[count + j] - 13 * sums[j])
+                XCTAssertEqual(reference.3[count + j], d + bias[j], "dequantised [1, \(j)]")
+            }
         }
     }
 
