@@ -261,19 +261,50 @@ void aeg_int8_pack(long n, long k, const int8_t *b, long ldb, int8_t *packed) {
         c##i##0 = _mm512_dpbusd_epi32(c##i##0, x, w0);                               \
         c##i##1 = _mm512_dpbusd_epi32(c##i##1, x, w1);                               \
     }
+// Row i of the tile: int32 sums into c, or, with a dequantisation `dq`, floats into its output.
 #define AEG_VSTORE(i)                                                                \
     {                                                                                \
-        _mm512_mask_storeu_epi32(c + (i) * ldc, m0, c##i##0);                        \
-        _mm512_mask_storeu_epi32(c + (i) * ldc + 16, m1, c##i##1);                   \
+        if (dq) {                                                                    \
+            dequantize_lanes(c##i##0, dq, row + (i), column, m0);                    \
+            dequantize_lanes(c##i##1, dq, row + (i), column + 16, m1);               \
+        } else {                                                                     \
+            _mm512_mask_storeu_epi32(c + (i) * ldc, m0, c##i##0);                    \
+            _mm512_mask_storeu_epi32(c + (i) * ldc + 16, m1, c##i##1);               \
+        }                                                                            \
     }
 
+// What the batch kernel needs to write floats instead of int32 sums (aeg_int8_dense_packed).
+typedef struct {
+    const aeg_int8_input_range *ranges;  // per row of A
+    const int32_t *b_sums;
+    const float *b_scales, *bias;
+    float *out;
+    long ldo;
+} dequantization;
+
+// out[row, column + l] = (a_scale · b_scales[j]) · (sum − a_zero · b_sums[j]) (+ bias[j]) for the
+// lanes l of mask m, j = column + l: aeg_dequantize's formula, operation for operation.
+__attribute__((target("avx512f"), always_inline)) static inline void dequantize_lanes(__m512i sum, const dequantization *dq,
+                                                                                      long row, long column, __mmask16 m) {
+    if (!m) return;
+    const aeg_int8_input_range r = dq->ranges[row];
+    __m512i d = _mm512_sub_epi32(sum, _mm512_mullo_epi32(_mm512_set1_epi32(r.zero_point),
+                                                         _mm512_maskz_loadu_epi32(m, dq->b_sums + column)));
+    __m512 v = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(r.scale), _mm512_maskz_loadu_ps(m, dq->b_scales + column)),
+                             _mm512_cvtepi32_ps(d));
+    if (dq->bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, dq->bias + column));
+    _mm512_mask_storeu_ps(dq->out + row * dq->ldo + column, m, v);
+}
+
+// Columns column ..< column + cols of C (or, with `dq`, of the dequantised output) for all rows;
+// c points at column `column` of C's first row.
 __attribute__((target("avx512f,avx512vnni"))) static void packed_panel(long rows, long groups, const uint8_t *a, long lda,
                                                                        const int8_t *panel, int32_t *c, long ldc,
-                                                                       long cols) {
+                                                                       long cols, const dequantization *dq, long column) {
     __mmask16 m0 = cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << cols) - 1);
     __mmask16 m1 = cols >= 32 ? (__mmask16)0xffff : cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1);
-    long i = 0;
-    for (; i + 8 <= rows; i += 8, a += 8 * lda, c += 8 * ldc) {
+    long i = 0, row = 0;
+    for (; i + 8 <= rows; i += 8, row += 8, a += 8 * lda, c += 8 * ldc) {
         __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
                 c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
         const int8_t *w = panel;
@@ -283,7 +314,7 @@ __attribute__((target("avx512f,avx512vnni"))) static void packed_panel(long rows
         }
         AEG_VSTORE(0) AEG_VSTORE(1) AEG_VSTORE(2) AEG_VSTORE(3) AEG_VSTORE(4) AEG_VSTORE(5) AEG_VSTORE(6) AEG_VSTORE(7)
     }
-    for (; i < rows; i++, a += lda, c += ldc) {
+    for (; i < rows; i++, row++, a += lda, c += ldc) {
         __m512i c00 = _mm512_setzero_si512(), c01 = c00;
         const int8_t *w = panel;
         for (long g = 0; g < groups; g++, w += 128) {
@@ -294,20 +325,35 @@ __attribute__((target("avx512f,avx512vnni"))) static void packed_panel(long rows
     }
 }
 
-int aeg_gemm_u8s8_packed(long m, long n, long k, const uint8_t *a, long lda, const int8_t *packed, int32_t *c, long ldc) {
-    if (!aeg_int8_kernel_supported(AEG_INT8_AVX512VNNI) || k % 4) return -2;
+// Every panel of packed B against all rows of A: int32 sums into C, or floats through `dq`.
+__attribute__((target("avx512f,avx512vnni"))) static void packed_product(long m, long n, long k, const uint8_t *a, long lda,
+                                                                         const int8_t *packed, int32_t *c, long ldc,
+                                                                         const dequantization *dq) {
     long groups = k / 4;
     for (long jb = 0; jb < (n + 31) / 32; jb++)
-        packed_panel(m, groups, a, lda, packed + jb * groups * 128, c + jb * 32, ldc, n - jb * 32 < 32 ? n - jb * 32 : 32);
+        packed_panel(m, groups, a, lda, packed + jb * groups * 128, c ? c + jb * 32 : 0, ldc,
+                     n - jb * 32 < 32 ? n - jb * 32 : 32, dq, jb * 32);
+}
+
+int aeg_gemm_u8s8_packed(long m, long n, long k, const uint8_t *a, long lda, const int8_t *packed, int32_t *c, long ldc) {
+    if (!aeg_int8_kernel_supported(AEG_INT8_AVX512VNNI) || k % 4) return -2;
+    packed_product(m, n, k, a, lda, packed, c, ldc, 0);
     return 0;
+}
+
+int aeg_int8_dense_packed(long m, long n, long k, const uint8_t *a, long lda, const int8_t *packed,
+                          const aeg_int8_input_range *ranges, const int32_t *b_sums, const float *b_scales,
+                          const float *bias, float *out, long ldo) {
+    if (!packed || k % 4 || aeg_int8_current_kernel() != AEG_INT8_AVX512VNNI) return 0;
+    const dequantization dq = {ranges, b_sums, b_scales, bias, out, ldo};
+    packed_product(m, n, k, a, lda, packed, 0, 0, &dq);
+    return 1;
 }
 
 void aeg_gemm_u8s8_weights(long m, long n, long k, const uint8_t *a, long lda, const int8_t *b, long ldb,
                            const int8_t *packed, int32_t *c, long ldc) {
     if (packed && k % 4 == 0 && aeg_int8_current_kernel() == AEG_INT8_AVX512VNNI) {
-        long groups = k / 4;
-        for (long jb = 0; jb < (n + 31) / 32; jb++)
-            packed_panel(m, groups, a, lda, packed + jb * groups * 128, c + jb * 32, ldc, n - jb * 32 < 32 ? n - jb * 32 : 32);
+        packed_product(m, n, k, a, lda, packed, c, ldc, 0);
         return;
     }
     aeg_gemm_u8s8(m, n, k, a, lda, b, ldb, c, ldc);
@@ -338,6 +384,7 @@ static void range_scalar(long count, const float *x, long stride, float *lo, flo
     }
 }
 
+// The smallest and largest of 0 and x[0 ..< returned count] into lo, hi (vectors whole).
 __attribute__((target("avx2"))) static long range_avx2(long count, const float *x, float *lo, float *hi) {
     __m256 vlo = _mm256_setzero_ps(), vhi = _mm256_setzero_ps();
     long i = 0;
@@ -346,11 +393,12 @@ __attribute__((target("avx2"))) static long range_avx2(long count, const float *
         vlo = _mm256_min_ps(vlo, v);
         vhi = _mm256_max_ps(vhi, v);
     }
-    float l[8], h[8];
-    _mm256_storeu_ps(l, vlo);
-    _mm256_storeu_ps(h, vhi);
-    range_scalar(8, l, 1, lo, hi);
-    range_scalar(8, h, 1, lo, hi);
+    __m128 l = _mm_min_ps(_mm256_castps256_ps128(vlo), _mm256_extractf128_ps(vlo, 1));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(vhi), _mm256_extractf128_ps(vhi, 1));
+    l = _mm_min_ps(l, _mm_movehl_ps(l, l));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    *lo = _mm_cvtss_f32(_mm_min_ss(l, _mm_shuffle_ps(l, l, 1)));
+    *hi = _mm_cvtss_f32(_mm_max_ss(h, _mm_shuffle_ps(h, h, 1)));
     return i;
 }
 
@@ -362,11 +410,8 @@ __attribute__((target("avx512f"))) static long range_avx512(long count, const fl
         vlo = _mm512_min_ps(vlo, v);
         vhi = _mm512_max_ps(vhi, v);
     }
-    float l[16], h[16];
-    _mm512_storeu_ps(l, vlo);
-    _mm512_storeu_ps(h, vhi);
-    range_scalar(16, l, 1, lo, hi);
-    range_scalar(16, h, 1, lo, hi);
+    *lo = _mm512_reduce_min_ps(vlo);
+    *hi = _mm512_reduce_max_ps(vhi);
     return i;
 }
 
@@ -379,8 +424,10 @@ void aeg_range(long count, const float *x, long stride, float *low, float *high)
         else if (isa == PASSES_AVX2) i = range_avx2(count, x, &lo, &hi);
     }
     range_scalar(count - i, x + i * stride, stride, &lo, &hi);
-    *low = lo;
-    *high = hi;
+    // The scalar fold, starting from +0, never ends at −0; the vectors' reduction may (vminps
+    // returns its second operand when both are zeros): the same value, and now the same bits.
+    *low = lo == 0 ? 0 : lo;
+    *high = hi == 0 ? 0 : hi;
 }
 
 // round(v) to nearest even for |v| < 2^22, as nearbyintf in the default rounding mode, without a

@@ -189,18 +189,24 @@ public final class Int8Weights {
     func dense(_ x: UnsafePointer<Float>, batch: Int, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let stride = stride, rows = rows, columns = columns
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: batch * stride) { quantized in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: batch * rows) { sums32 in
-                withUnsafeTemporaryAllocation(of: Int8ActivationRange.self, capacity: batch) { ranges in
-                    let q = quantized.baseAddress!, acc = sums32.baseAddress!
-                    for i in 0..<batch {
-                        let row = x + i * columns
-                        let r = range(row, count: columns)
-                        ranges.initializeElement(at: i, to: r)
-                        aeg_quantize_u8(1, columns, row, columns, 1, r.scale, r.zeroPoint, q + i * stride, stride)
-                    }
+            withUnsafeTemporaryAllocation(of: aeg_int8_input_range.self, capacity: batch) { ranges in
+                let q = quantized.baseAddress!
+                for i in 0..<batch {
+                    let row = x + i * columns
+                    let r = range(row, count: columns)
+                    ranges.initializeElement(at: i, to: aeg_int8_input_range(scale: r.scale, zero_point: r.zeroPoint))
+                    aeg_quantize_u8(1, columns, row, columns, 1, r.scale, r.zeroPoint, q + i * stride, stride)
+                }
+                // The packed VNNI kernel dequantises as it writes; the others leave int32 sums first.
+                if aeg_int8_dense_packed(batch, rows, stride, q, stride, packed, ranges.baseAddress, sums, scales, bias,
+                                         output, rows) != 0 {
+                    return
+                }
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: batch * rows) { sums32 in
+                    let acc = sums32.baseAddress!
                     aeg_gemm_u8s8_weights(batch, rows, stride, q, stride, values, stride, packed, acc, rows)
                     for i in 0..<batch {
-                        aeg_dequantize(1, rows, acc + i * rows, rows, ranges[i].scale, ranges[i].zeroPoint, sums, scales,
+                        aeg_dequantize(1, rows, acc + i * rows, rows, ranges[i].scale, ranges[i].zero_point, sums, scales,
                                        bias, output + i * rows, rows, 1)
                     }
                 }

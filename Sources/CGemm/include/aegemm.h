@@ -137,6 +137,21 @@ int aeg_gemm_u8s8_packed(long m, long n, long k, const uint8_t *a, long lda, con
 void aeg_gemm_u8s8_weights(long m, long n, long k, const uint8_t *a, long lda, const int8_t *b, long ldb,
                            const int8_t *packed, int32_t *c, long ldc);
 
+/// An input row's quantisation: q = clamp(round(x / scale) + zero_point, 0, 255).
+typedef struct {
+    float scale;
+    int32_t zero_point;
+} aeg_int8_input_range;
+
+/// The weights' product dequantised on its way out, where the packed VNNI kernel runs (`packed`
+/// given, the kernel in use avx512vnni, k a multiple of 4): out[i * ldo + j] =
+/// ranges[i].scale · b_scales[j] · (Σ_p a[i, p] · B[j, p] − ranges[i].zero_point · b_sums[j])
+/// (+ bias[j]), the bits of aeg_gemm_u8s8_weights followed by aeg_dequantize row by row, without
+/// the int32 sums in memory. Returns 1; 0, doing nothing, where that kernel does not run.
+int aeg_int8_dense_packed(long m, long n, long k, const uint8_t *a, long lda, const int8_t *packed,
+                          const aeg_int8_input_range *ranges, const int32_t *b_sums, const float *b_scales,
+                          const float *bias, float *out, long ldo);
+
 /// The smallest and largest of count values x[i * stride], with 0 always inside the range.
 void aeg_range(long count, const float *x, long stride, float *low, float *high);
 /// out[i, p] = clamp(round(x[i * row_stride + p * element_stride] / scale) + zero_point, 0, 255)
