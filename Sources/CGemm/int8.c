@@ -402,6 +402,8 @@ __attribute__((target("avx2"))) static long range_avx2(long count, const float *
     return i;
 }
 
+// All of x: the last partial vector is loaded under a mask, its other lanes zeros, which the
+// range holds anyway.
 __attribute__((target("avx512f"))) static long range_avx512(long count, const float *x, float *lo, float *hi) {
     __m512 vlo = _mm512_setzero_ps(), vhi = _mm512_setzero_ps();
     long i = 0;
@@ -410,16 +412,20 @@ __attribute__((target("avx512f"))) static long range_avx512(long count, const fl
         vlo = _mm512_min_ps(vlo, v);
         vhi = _mm512_max_ps(vhi, v);
     }
+    if (i < count) {
+        __m512 v = _mm512_maskz_loadu_ps((__mmask16)((1u << (count - i)) - 1), x + i);
+        vlo = _mm512_min_ps(vlo, v);
+        vhi = _mm512_max_ps(vhi, v);
+    }
     *lo = _mm512_reduce_min_ps(vlo);
     *hi = _mm512_reduce_max_ps(vhi);
-    return i;
+    return count;
 }
 
-void aeg_range(long count, const float *x, long stride, float *low, float *high) {
+static void range_with(passes_isa isa, long count, const float *x, long stride, float *low, float *high) {
     float lo = 0, hi = 0;  // the range always holds 0, so padding zeros are exact
     long i = 0;
     if (stride == 1) {
-        passes_isa isa = passes();
         if (isa == PASSES_AVX512) i = range_avx512(count, x, &lo, &hi);
         else if (isa == PASSES_AVX2) i = range_avx2(count, x, &lo, &hi);
     }
@@ -428,6 +434,24 @@ void aeg_range(long count, const float *x, long stride, float *low, float *high)
     // returns its second operand when both are zeros): the same value, and now the same bits.
     *low = lo == 0 ? 0 : lo;
     *high = hi == 0 ? 0 : hi;
+}
+
+void aeg_range(long count, const float *x, long stride, float *low, float *high) {
+    range_with(passes(), count, x, stride, low, high);
+}
+
+aeg_int8_input_range aeg_int8_range_from(float low, float high) {
+    // Swift's min(low, 0) and max(high, 0), operand for operand (−0 and NaN included).
+    const float lo = 0.0f < low ? 0.0f : low, hi = 0.0f >= high ? 0.0f : high;
+    const float width = hi - lo;
+    aeg_int8_input_range range = {1.0f, 0};
+    if (!isfinite(width) || !(width > 0)) return range;
+    range.scale = width / 255;
+    float zero = nearbyintf(-lo / range.scale);  // half to even in the default rounding mode
+    zero = zero < 255 ? zero : 255;
+    zero = zero >= 0 ? zero : 0;
+    range.zero_point = (int32_t)zero;
+    return range;
 }
 
 // round(v) to nearest even for |v| < 2^22, as nearbyintf in the default rounding mode, without a
@@ -465,6 +489,7 @@ __attribute__((target("avx2"))) static long quantize_avx2(long k, const float *x
     return p;
 }
 
+// All of x: the last partial vector under a mask, its bytes copied out of a vector.
 __attribute__((target("avx512f"))) static long quantize_avx512(long k, const float *x, float inverse, float zero, uint8_t *out) {
     long p = 0;
     for (; p + 16 <= k; p += 16) {
@@ -472,21 +497,50 @@ __attribute__((target("avx512f"))) static long quantize_avx512(long k, const flo
                                   _mm512_max_ps, _mm512_set1_ps);
         _mm_storeu_si128((__m128i *)(out + p), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(q)));
     }
-    return p;
+    if (p < k) {
+        __m512 q = QUANTIZE_LANES(_mm512_maskz_loadu_ps((__mmask16)((1u << (k - p)) - 1), x + p), _mm512_mul_ps,
+                                  _mm512_add_ps, _mm512_sub_ps, _mm512_min_ps, _mm512_max_ps, _mm512_set1_ps);
+        uint8_t bytes[16];
+        _mm_storeu_si128((__m128i *)bytes, _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(q)));
+        memcpy(out + p, bytes, (size_t)(k - p));
+    }
+    return k;
+}
+
+// One row of k values (element_stride apart) into out, then zero points up to ldo.
+static void quantize_row(passes_isa isa, long k, const float *x, long element_stride, float scale, int zero_point,
+                         uint8_t *out, long ldo) {
+    const float inverse = 1.0f / scale, zero = (float)zero_point;
+    long p = element_stride != 1          ? 0
+             : isa == PASSES_AVX512 ? quantize_avx512(k, x, inverse, zero, out)
+             : isa == PASSES_AVX2   ? quantize_avx2(k, x, inverse, zero, out)
+                                    : 0;
+    for (; p < k; p++) out[p] = quantize_one(x[p * element_stride], inverse, zero);
+    if (ldo > k) memset(out + k, zero_point, (size_t)(ldo - k));
 }
 
 void aeg_quantize_u8(long rows, long k, const float *x, long row_stride, long element_stride, float scale,
                      int zero_point, uint8_t *out, long ldo) {
-    float inverse = 1.0f / scale, zero = (float)zero_point;
-    passes_isa isa = element_stride == 1 ? passes() : PASSES_SCALAR;
+    const passes_isa isa = passes();
+    for (long i = 0; i < rows; i++)
+        quantize_row(isa, k, x + i * row_stride, element_stride, scale, zero_point, out + i * ldo, ldo);
+}
+
+void aeg_int8_quantize_rows(long rows, long k, const float *x, long ldx, const aeg_int8_input_range *fixed, uint8_t *out,
+                            long ldo, aeg_int8_input_range *ranges) {
+    const passes_isa isa = passes();
     for (long i = 0; i < rows; i++) {
-        const float *xi = x + i * row_stride;
-        uint8_t *oi = out + i * ldo;
-        long p = isa == PASSES_AVX512 ? quantize_avx512(k, xi, inverse, zero, oi)
-                 : isa == PASSES_AVX2 ? quantize_avx2(k, xi, inverse, zero, oi)
-                                      : 0;
-        for (; p < k; p++) oi[p] = quantize_one(xi[p * element_stride], inverse, zero);
-        for (p = k; p < ldo; p++) oi[p] = (uint8_t)zero_point;
+        const float *xi = x + i * ldx;
+        aeg_int8_input_range range;
+        if (fixed) {
+            range = *fixed;
+        } else {
+            float low, high;
+            range_with(isa, k, xi, 1, &low, &high);
+            range = aeg_int8_range_from(low, high);
+        }
+        ranges[i] = range;
+        quantize_row(isa, k, xi, 1, range.scale, range.zero_point, out + i * ldo, ldo);
     }
 }
 

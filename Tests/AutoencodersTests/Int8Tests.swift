@@ -72,6 +72,26 @@ final class Int8Tests: TemporaryDirectoryTestCase {
                 aeg_range(count, x, 1, &low, &high)
                 var q = [UInt8](repeating: 9, count: count + 5)
                 aeg_quantize_u8(1, count, x, count, 1, 0.05, 17, &q, count + 5)
+                // The batch's form: three rows (x, −x / 3, x · 7) with their own ranges, then with a fixed one.
+                let rows = x + x.map { -$0 / 3 } + x.map { $0 * 7 }
+                for fixed in [nil, aeg_int8_input_range(scale: 0.05, zero_point: 17)] {
+                    var batch = [UInt8](repeating: 9, count: 3 * (count + 5))
+                    var ranges = [aeg_int8_input_range](repeating: aeg_int8_input_range(), count: 3)
+                    if var fixed { aeg_int8_quantize_rows(3, count, rows, count, &fixed, &batch, count + 5, &ranges) }
+                    else { aeg_int8_quantize_rows(3, count, rows, count, nil, &batch, count + 5, &ranges) }
+                    for r in 0..<3 {
+                        let row = Array(rows[(r * count)..<((r + 1) * count)])
+                        var lo: Float = 0, hi: Float = 0
+                        aeg_range(count, row, 1, &lo, &hi)
+                        let expected = try fixed.map { (f) throws(AutoencoderError) in try Int8ActivationRange(scale: f.scale, zeroPoint: f.zero_point) }
+                            ?? Int8ActivationRange(low: lo, high: hi)
+                        XCTAssertEqual(ranges[r].scale.bitPattern, expected.scale.bitPattern, "\(kernel) \(count) row \(r)")
+                        XCTAssertEqual(ranges[r].zero_point, expected.zeroPoint, "\(kernel) \(count) row \(r)")
+                        var one = [UInt8](repeating: 9, count: count + 5)
+                        aeg_quantize_u8(1, count, row, count, 1, expected.scale, expected.zeroPoint, &one, count + 5)
+                        XCTAssertEqual(Array(batch[(r * (count + 5))..<((r + 1) * (count + 5))]), one, "\(kernel) \(count) row \(r)")
+                    }
+                }
                 var withBias = [Float](repeating: 0, count: 2 * count), without = withBias
                 aeg_dequantize(2, count, accs, count, 0.031, 13, sums, scales, bias, &withBias, count, 1)
                 aeg_dequantize(2, count, accs, count, 0.031, -7, sums, scales, nil, &without, count, 1)
@@ -98,6 +118,27 @@ final class Int8Tests: TemporaryDirectoryTestCase {
                 let d = Float(0.031) * scales[j] * Float(accs[count + j] - 13 * sums[j])
                 XCTAssertEqual(reference.3[count + j], d + bias[j], "dequantised [1, \(j)]")
             }
+        }
+    }
+
+    /// An input range's scale and zero point: the formula, with its edges (zeros of either sign,
+    /// a range of width 0, one that is not finite, a zero point that rounds half to even).
+    func testAnInputRangeIsTheFormula() throws {
+        func formula(_ low: Float, _ high: Float) -> (Float, Int32) {
+            let lo = min(low, 0), hi = max(high, 0), width = hi - lo
+            guard width.isFinite, width > 0 else { return (1, 0) }
+            let scale = width / 255
+            return (scale, Int32(max(0, min(255, (-lo / scale).rounded(.toNearestOrEven)))))
+        }
+        var random = RandomGenerator(seed: 5)
+        var cases: [(Float, Float)] = [(0, 0), (-0.0, 0), (0, -0.0), (-1, 1), (-1, 0), (0, 1), (2, 5), (-5, -2), (-.infinity, 1),
+                                       (-1, .greatestFiniteMagnitude), (-.greatestFiniteMagnitude, .greatestFiniteMagnitude),
+                                       (-0.5, 254.5), (-1.5, 253.5), (-1e-30, 1e-30)]
+        for _ in 0..<500 { cases.append((random.uniform(-10, 2), random.uniform(-2, 10))) }
+        for (low, high) in cases {
+            let range = Int8ActivationRange(low: low, high: high), expected = formula(low, high)
+            XCTAssertEqual(range.scale.bitPattern, expected.0.bitPattern, "[\(low), \(high)]")
+            XCTAssertEqual(range.zeroPoint, expected.1, "[\(low), \(high)]")
         }
     }
 

@@ -7,17 +7,12 @@ public struct Int8ActivationRange: Sendable, Equatable {
     public let scale: Float
     public let zeroPoint: Int32
 
-    /// The range [min(low, 0), max(high, 0)] in 255 steps; a range of width 0 (all zeros) gets scale 1.
+    /// The range [min(low, 0), max(high, 0)] in 255 steps; a range of width 0 (all zeros) gets
+    /// scale 1 (CGemm's `aeg_int8_range_from`, which the batch's quantisation uses too).
     public init(low: Float, high: Float) {
-        let lo = min(low, 0), hi = max(high, 0)
-        let width = hi - lo
-        guard width.isFinite, width > 0 else {
-            scale = 1
-            zeroPoint = 0
-            return
-        }
-        scale = width / 255
-        zeroPoint = Int32(max(0, min(255, (-lo / scale).rounded(.toNearestOrEven))))
+        let range = aeg_int8_range_from(low, high)
+        scale = range.scale
+        zeroPoint = range.zero_point
     }
 
     /// A stored range (the model file's calibrated layers), validated.
@@ -191,11 +186,11 @@ public final class Int8Weights {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: batch * stride) { quantized in
             withUnsafeTemporaryAllocation(of: aeg_int8_input_range.self, capacity: batch) { ranges in
                 let q = quantized.baseAddress!
-                for i in 0..<batch {
-                    let row = x + i * columns
-                    let r = range(row, count: columns)
-                    ranges.initializeElement(at: i, to: aeg_int8_input_range(scale: r.scale, zero_point: r.zeroPoint))
-                    aeg_quantize_u8(1, columns, row, columns, 1, r.scale, r.zeroPoint, q + i * stride, stride)
+                if let calibrated {
+                    var fixed = aeg_int8_input_range(scale: calibrated.scale, zero_point: calibrated.zeroPoint)
+                    aeg_int8_quantize_rows(batch, columns, x, columns, &fixed, q, stride, ranges.baseAddress)
+                } else {
+                    aeg_int8_quantize_rows(batch, columns, x, columns, nil, q, stride, ranges.baseAddress)
                 }
                 // The packed VNNI kernel dequantises as it writes; the others leave int32 sums first.
                 if aeg_int8_dense_packed(batch, rows, stride, q, stride, packed, ranges.baseAddress, sums, scales, bias,

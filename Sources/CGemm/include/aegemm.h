@@ -152,6 +152,18 @@ int aeg_int8_dense_packed(long m, long n, long k, const uint8_t *a, long lda, co
                           const aeg_int8_input_range *ranges, const int32_t *b_sums, const float *b_scales,
                           const float *bias, float *out, long ldo);
 
+/// The quantisation of the range [min(low, 0), max(high, 0)] in 255 steps: scale = width / 255,
+/// zero_point = clamp(round(−min(low, 0) / scale), 0, 255) (half to even); a range of width 0, or
+/// not finite, gets scale 1 and zero point 0. (Int8ActivationRange in Swift is this function.)
+aeg_int8_input_range aeg_int8_range_from(float low, float high);
+
+/// Each of `rows` rows of x (k values, rows ldx apart) quantised into out (rows ldo apart, zero
+/// points from k to ldo): with `fixed`, by that range (a calibrated layer); else by the row's own
+/// (aeg_range, then aeg_int8_range_from). Each row's range goes to ranges[i]. The same bytes as
+/// those calls with aeg_quantize_u8, row by row.
+void aeg_int8_quantize_rows(long rows, long k, const float *x, long ldx, const aeg_int8_input_range *fixed, uint8_t *out,
+                            long ldo, aeg_int8_input_range *ranges);
+
 /// The smallest and largest of count values x[i * stride], with 0 always inside the range.
 void aeg_range(long count, const float *x, long stride, float *low, float *high);
 /// out[i, p] = clamp(round(x[i * row_stride + p * element_stride] / scale) + zero_point, 0, 255)
