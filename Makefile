@@ -134,7 +134,7 @@ sequences: library
 # The core's concurrency under ThreadSanitizer: the lock, inference beside a trainer, rollback.
 # Its own scratch path, so the normal debug build is not rebuilt afterwards.
 tsan:
-	$(SWIFT) test --scratch-path .build/tsan --sanitize=thread --filter 'ConcurrencyTests|FailedCallTests'
+	$(SWIFT) test --scratch-path .build/tsan --sanitize=thread --filter 'ConcurrencyTests|FailedCallTests|ParallelTests.testAPartNoHelperHasTakenYetIsTakenByTheCaller|ParallelTests.testRegionsOfTwoThreadsAtOnceAreEachSplit'
 
 .PHONY: tsan
 

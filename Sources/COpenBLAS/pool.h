@@ -14,6 +14,12 @@ static inline void ae_atomic_store(long *word, long value) { __atomic_store_n(wo
 /// Adds `delta` and returns the value before.
 static inline long ae_atomic_fetch_add(long *word, long delta) { return __atomic_fetch_add(word, delta, __ATOMIC_ACQ_REL); }
 
+/// Stores `desired` if the word holds *expected and returns 1; else stores the word's value in
+/// *expected and returns 0.
+static inline int ae_atomic_compare_exchange(long *word, long *expected, long desired) {
+    return __atomic_compare_exchange_n(word, expected, desired, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
 /// Tells the CPU that this is a spin-wait loop (x86 `pause`).
 static inline void ae_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)

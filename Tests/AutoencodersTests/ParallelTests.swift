@@ -50,6 +50,39 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    /// A part that no helper has taken when the caller's part 0 is done is run by the caller, with
+    /// that part's samples and scratch: here the helpers sleep between regions (5 ms apart, past
+    /// their spin), so the caller, whose parts take no time, finds parts to take before a helper
+    /// wakes. Every part still runs exactly once, and the combine sees every part's scratch in order.
+    func testAPartNoHelperHasTakenYetIsTakenByTheCaller() throws {
+        Parallel.threadCount = 3
+        let caller = try FloatBuffer(count: 4)
+        let me = pthread_self()
+        var takenByTheCaller = 0
+        for _ in 0..<40 {
+            usleep(5_000)
+            var runs = [Int](repeating: 0, count: 3), callerRan = [Bool](repeating: false, count: 3)
+            var order: [Float] = []
+            runs.withUnsafeMutableBufferPointer { runs in
+                callerRan.withUnsafeMutableBufferPointer { callerRan in
+                    Parallel.forEachPart(count: 3, work: 1 << 30, scratch: caller.pointer, scratchSize: 4) { part, samples, scratch in
+                        XCTAssertEqual(samples, part..<(part + 1))
+                        runs[part] += 1
+                        callerRan[part] = pthread_equal(pthread_self(), me) != 0
+                        scratch[0] = Float(part)
+                    } combine: { scratches in
+                        order = scratches.map { $0[0] }
+                    }
+                }
+            }
+            XCTAssertEqual(runs, [1, 1, 1])
+            XCTAssertEqual(order, [0, 1, 2])
+            XCTAssertTrue(callerRan[0], "part 0 is the caller's")
+            if callerRan[1] || callerRan[2] { takenByTheCaller += 1 }
+        }
+        XCTAssertGreaterThan(takenByTheCaller, 0, "the caller never took a part that no helper had taken")
+    }
+
     func testSmallWorkAndOneThreadAndNestedCallsRunOnTheCaller() throws {
         let caller = try FloatBuffer(count: 1)
         Parallel.threadCount = 2

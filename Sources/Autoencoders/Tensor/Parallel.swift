@@ -3,7 +3,8 @@ import COpenBLAS
 import Glibc
 
 /// Splitting a batch across threads: the samples of a batch in contiguous parts, one per thread,
-/// the calling thread taking the first part and helper threads of a process-wide pool the others.
+/// the calling thread taking the first part and helper threads of a process-wide pool the others
+/// (or the calling thread again, for a part no helper has taken by then).
 ///
 /// A convolution's per-sample GEMMs are too small for OpenBLAS to split well (W2's largest is
 /// 32 × 144 × 196), and the layers around them (pooling, activations, group norm, im2col) run on one
@@ -40,7 +41,8 @@ public enum Parallel {
     }
 
     /// Runs `body(part, samples, scratch)` for the parts of `0..<count`: part 0 on the calling thread
-    /// with `scratch`, the others on helper threads, each with a scratch of at least `scratchSize`
+    /// with `scratch`, the others on whichever thread takes them first (a helper, or the calling
+    /// thread once its part 0 is done), each with a scratch of at least `scratchSize`
     /// floats of its own (the pool's, reused from call to call); then, still in the region,
     /// `combine(scratches)` on the calling thread with the scratch of every part in part order
     /// (index 0 is `scratch`), to sum partial results. With one part (one thread, a small batch, or
@@ -82,38 +84,38 @@ public enum Parallel {
 
 /// The helper threads behind `Parallel`. Helpers start on first use (up to the requested count
 /// minus one) and live as long as the process. Between regions a helper spins briefly (regions
-/// follow each other layer after layer), yielding now and then, then sleeps on a condition variable.
+/// follow each other layer after layer), then sleeps on a condition variable.
 ///
-/// Protocol: the region's owner writes the job, the scratch table and `remaining` = parts − 1,
-/// then publishes `ticket` = generation · 256 + parts under the mutex (waking sleepers); helper i
-/// (1...) runs part i when i < parts and decrements `remaining`; the last one wakes the owner if
-/// it sleeps. A helper reads the job only for a ticket it takes part in, and the owner cannot
-/// start the next region before every part of the current one is done, so a helper never sees
-/// the job of another region.
+/// Protocol: the region's owner writes the job, the scratch table, `remaining` = parts − 1 and
+/// `claim` = generation · 256 + 1, then publishes `ticket` = generation · 256 + parts under the
+/// mutex (waking sleepers), and runs part 0. Parts 1... are taken by whoever comes first, the
+/// owner after its part 0 or a helper, by raising `claim`'s low byte while its generation is
+/// the ticket's (compare-and-swap); each finished part decrements `remaining`, and the helper that
+/// brings it to 0 wakes the owner if it sleeps. A part's samples and scratch are fixed by its
+/// number, so the results do not depend on which thread runs it; a helper that the scheduler
+/// holds back (another process on its core) delays nothing but its own parts, which the owner
+/// takes instead. A helper reads the job only after claiming a part of the current generation,
+/// and the owner cannot start the next region before every part is done, so a helper never
+/// sees the job of another region.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
     /// Parts per region at most (the calling thread and 63 helpers).
     static let maximumWidth = 64
-    /// Spin-wait iterations before sleeping (tens of microseconds: layers follow each other
-    /// closely). After the first `quietSpins`, every 32nd is a `sched_yield`, so that on a loaded
-    /// machine the thread being waited for gets the core (spinning alone took half the time of W2
-    /// at two threads there); before them none is, because a hand-over that comes within a few
-    /// microseconds (the layers of one sample's inference) would wait for the yield's system call
-    /// to return (W3's one sample at two threads: 29.0 µs yielding from the start, 26.6 without).
+    /// Spin-wait iterations (a `pause` each) before sleeping: tens of microseconds, as layers
+    /// follow each other closely. No `sched_yield`: it hands the core to any other runnable
+    /// process for the rest of a time slice, milliseconds, and a helper that yielded to a
+    /// background process at the lowest priority halved W3's batch at two threads (54,500
+    /// against 107,900 samples/s); a part whose helper is held back is taken by the owner instead.
     private static let spins = 4_000
-    private static let quietSpins = 256
 
-    @inline(__always) private static func spinPause(_ iteration: Int) {
-        if iteration >= quietSpins, iteration & 31 == 31 { sched_yield() } else { ae_spin_pause() }
-    }
-
-    // Words for the C atomics: ticket, remaining, requested threads, owner waiting, owner thread.
-    private let words = UnsafeMutablePointer<Int>.allocate(capacity: 5)
+    // Words for the C atomics: ticket, remaining, requested threads, owner waiting, owner thread, claim.
+    private let words = UnsafeMutablePointer<Int>.allocate(capacity: 6)
     private var ticket: UnsafeMutablePointer<Int> { words }
     private var remaining: UnsafeMutablePointer<Int> { words + 1 }
     private var requested: UnsafeMutablePointer<Int> { words + 2 }
     private var ownerWaiting: UnsafeMutablePointer<Int> { words + 3 }
     private var ownerThread: UnsafeMutablePointer<Int> { words + 4 }
+    private var claim: UnsafeMutablePointer<Int> { words + 5 }
     /// Set (non-nil) on helper threads: a region they start is nested.
     private var helperKey = pthread_key_t()
 
@@ -133,7 +135,7 @@ final class WorkerPool: @unchecked Sendable {
     private let helperCapacity = UnsafeMutablePointer<Int>.allocate(capacity: WorkerPool.maximumWidth)
 
     private init() {
-        words.initialize(repeating: 0, count: 5)
+        words.initialize(repeating: 0, count: 6)
         _ = aeg_forked_since_first_call()   // from here on, a forked child is told apart
         pthread_key_create(&helperKey, nil)
         helperScratch.initialize(repeating: nil, count: Self.maximumWidth)
@@ -190,11 +192,17 @@ final class WorkerPool: @unchecked Sendable {
             job = escapable
             ae_atomic_store(remaining, parts - 1)
             generation += 1
+            ae_atomic_store(claim, generation << 8 | 1)
+            let published = generation << 8 | parts
             pthread_mutex_lock(mutex)
-            ae_atomic_store(ticket, generation << 8 | parts)
+            ae_atomic_store(ticket, published)
             if sleepers > 0 { pthread_cond_broadcast(wake) }
             pthread_mutex_unlock(mutex)
             escapable(0)
+            while let part = claimPart(of: published) {
+                escapable(part)
+                _ = ae_atomic_fetch_add(remaining, -1)
+            }
             waitForHelpers()
             job = nil
         }
@@ -213,10 +221,21 @@ final class WorkerPool: @unchecked Sendable {
         return true
     }
 
+    /// The next part of the region of `ticket` that nobody has taken, now taken; nil when all
+    /// are, or when that region is over (a helper late for it).
+    private func claimPart(of ticket: Int) -> Int? {
+        let generation = ticket >> 8, parts = ticket & 0xFF
+        var word = ae_atomic_load(claim)
+        while word >> 8 == generation, word & 0xFF < parts {
+            if ae_atomic_compare_exchange(claim, &word, word + 1) != 0 { return word & 0xFF }
+        }
+        return nil
+    }
+
     private func waitForHelpers() {
-        for iteration in 0..<Self.spins {
+        for _ in 0..<Self.spins {
             if ae_atomic_load(remaining) == 0 { return }
-            Self.spinPause(iteration)
+            ae_spin_pause()
         }
         pthread_mutex_lock(mutex)
         ae_atomic_store(ownerWaiting, 1)
@@ -230,7 +249,7 @@ final class WorkerPool: @unchecked Sendable {
         guard helpers + 1 < Self.maximumWidth else { return false }
         if helpers == 0 { ae_pin_this_object() }   // helpers run this library's code: a dlclose must not unmap it
         let start = UnsafeMutablePointer<HelperStart>.allocate(capacity: 1)
-        start.initialize(to: HelperStart(pool: Unmanaged.passUnretained(self), index: helpers + 1, ticket: ae_atomic_load(ticket)))
+        start.initialize(to: HelperStart(pool: Unmanaged.passUnretained(self), ticket: ae_atomic_load(ticket)))
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
@@ -238,9 +257,9 @@ final class WorkerPool: @unchecked Sendable {
         var thread = pthread_t()
         guard pthread_create(&thread, &attributes, { argument in
             let start = argument!.assumingMemoryBound(to: HelperStart.self)
-            let (pool, index, ticket) = (start.pointee.pool.takeUnretainedValue(), start.pointee.index, start.pointee.ticket)
+            let (pool, ticket) = (start.pointee.pool.takeUnretainedValue(), start.pointee.ticket)
             start.deallocate()
-            pool.helperLoop(index: index, seen: ticket)
+            pool.helperLoop(seen: ticket)
             return nil
         }, start) == 0 else {
             start.deallocate()
@@ -252,31 +271,31 @@ final class WorkerPool: @unchecked Sendable {
 
     private struct HelperStart {
         let pool: Unmanaged<WorkerPool>
-        let index: Int
         let ticket: Int
     }
 
-    private func helperLoop(index: Int, seen initial: Int) {
+    private func helperLoop(seen initial: Int) {
         pthread_setspecific(helperKey, UnsafeRawPointer(words))
         var seen = initial
         while true {
             seen = nextTicket(after: seen)
-            guard index < seen & 0xFF else { continue }
-            job!(index)
-            if ae_atomic_fetch_add(remaining, -1) == 1 {
-                pthread_mutex_lock(mutex)
-                if ae_atomic_load(ownerWaiting) != 0 { pthread_cond_signal(done) }
-                pthread_mutex_unlock(mutex)
+            while let part = claimPart(of: seen) {
+                job!(part)
+                if ae_atomic_fetch_add(remaining, -1) == 1 {
+                    pthread_mutex_lock(mutex)
+                    if ae_atomic_load(ownerWaiting) != 0 { pthread_cond_signal(done) }
+                    pthread_mutex_unlock(mutex)
+                }
             }
         }
     }
 
     /// Waits for a ticket other than `seen`: spinning first, then asleep.
     private func nextTicket(after seen: Int) -> Int {
-        for iteration in 0..<Self.spins {
+        for _ in 0..<Self.spins {
             let current = ae_atomic_load(ticket)
             if current != seen { return current }
-            Self.spinPause(iteration)
+            ae_spin_pause()
         }
         pthread_mutex_lock(mutex)
         sleepers += 1
