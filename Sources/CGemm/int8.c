@@ -261,15 +261,16 @@ void aeg_int8_pack(long n, long k, const int8_t *b, long ldb, int8_t *packed) {
         c##i##0 = _mm512_dpbusd_epi32(c##i##0, x, w0);                               \
         c##i##1 = _mm512_dpbusd_epi32(c##i##1, x, w1);                               \
     }
-// Row i of the tile: int32 sums into c, or, with a dequantisation `dq`, floats into its output.
-#define AEG_VSTORE(i)                                                                \
+// Row t of the tile (row i + t of A): int32 sums into C, or, with a dequantisation `dq`, floats
+// into its output.
+#define AEG_VSTORE(t)                                                                \
     {                                                                                \
         if (dq) {                                                                    \
-            dequantize_lanes(c##i##0, dq, row + (i), column, m0);                    \
-            dequantize_lanes(c##i##1, dq, row + (i), column + 16, m1);               \
+            dequantize_lanes(c##t##0, dq, i + (t), column, m0);                      \
+            dequantize_lanes(c##t##1, dq, i + (t), column + 16, m1);                 \
         } else {                                                                     \
-            _mm512_mask_storeu_epi32(c + (i) * ldc, m0, c##i##0);                    \
-            _mm512_mask_storeu_epi32(c + (i) * ldc + 16, m1, c##i##1);               \
+            _mm512_mask_storeu_epi32(c + (i + (t)) * ldc, m0, c##t##0);              \
+            _mm512_mask_storeu_epi32(c + (i + (t)) * ldc + 16, m1, c##t##1);         \
         }                                                                            \
     }
 
@@ -296,15 +297,15 @@ __attribute__((target("avx512f"), always_inline)) static inline void dequantize_
     _mm512_mask_storeu_ps(dq->out + row * dq->ldo + column, m, v);
 }
 
-// Columns column ..< column + cols of C (or, with `dq`, of the dequantised output) for all rows;
-// c points at column `column` of C's first row.
+// Columns column ..< column + cols of C (or, with `dq`, of the dequantised output; c is then
+// unused) for all rows; c points at column `column` of C's first row.
 __attribute__((target("avx512f,avx512vnni"))) static void packed_panel(long rows, long groups, const uint8_t *a, long lda,
                                                                        const int8_t *panel, int32_t *c, long ldc,
                                                                        long cols, const dequantization *dq, long column) {
     __mmask16 m0 = cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << cols) - 1);
     __mmask16 m1 = cols >= 32 ? (__mmask16)0xffff : cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1);
-    long i = 0, row = 0;
-    for (; i + 8 <= rows; i += 8, row += 8, a += 8 * lda, c += 8 * ldc) {
+    long i = 0;
+    for (; i + 8 <= rows; i += 8, a += 8 * lda) {
         __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
                 c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
         const int8_t *w = panel;
@@ -314,7 +315,7 @@ __attribute__((target("avx512f,avx512vnni"))) static void packed_panel(long rows
         }
         AEG_VSTORE(0) AEG_VSTORE(1) AEG_VSTORE(2) AEG_VSTORE(3) AEG_VSTORE(4) AEG_VSTORE(5) AEG_VSTORE(6) AEG_VSTORE(7)
     }
-    for (; i < rows; i++, row++, a += lda, c += ldc) {
+    for (; i < rows; i++, a += lda) {
         __m512i c00 = _mm512_setzero_si512(), c01 = c00;
         const int8_t *w = panel;
         for (long g = 0; g < groups; g++, w += 128) {
