@@ -129,17 +129,18 @@ final class WorkerPool: @unchecked Sendable {
 
     // The current region, written by its owner before the ticket is published.
     private var job: ((Int) -> Void)? = nil
-    // Each part's scratch (index 0: the owner's), and the pool's own scratch of each helper with its capacity.
+    // Each part's scratch (index 0: the owner's), and the pool's own scratch of parts 1... with its capacity:
+    // a part's scratch belongs to the part, whichever thread runs it.
     private let scratches = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: WorkerPool.maximumWidth)
-    private let helperScratch = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: WorkerPool.maximumWidth)
-    private let helperCapacity = UnsafeMutablePointer<Int>.allocate(capacity: WorkerPool.maximumWidth)
+    private let partScratch = UnsafeMutablePointer<UnsafeMutablePointer<Float>?>.allocate(capacity: WorkerPool.maximumWidth)
+    private let partCapacity = UnsafeMutablePointer<Int>.allocate(capacity: WorkerPool.maximumWidth)
 
     private init() {
         words.initialize(repeating: 0, count: 6)
         _ = aeg_forked_since_first_call()   // from here on, a forked child is told apart
         pthread_key_create(&helperKey, nil)
-        helperScratch.initialize(repeating: nil, count: Self.maximumWidth)
-        helperCapacity.initialize(repeating: 0, count: Self.maximumWidth)
+        partScratch.initialize(repeating: nil, count: Self.maximumWidth)
+        partCapacity.initialize(repeating: 0, count: Self.maximumWidth)
         pthread_mutex_init(mutex, nil)
         pthread_mutex_init(region, nil)
         pthread_cond_init(wake, nil)
@@ -177,12 +178,12 @@ final class WorkerPool: @unchecked Sendable {
             pthread_mutex_unlock(region)
         }
         while helpers < wanted - 1, startHelper() {}
-        // Parts whose helper has a large enough scratch (a failed allocation leaves fewer parts).
+        // Parts with a large enough scratch (a failed allocation leaves fewer parts).
         var parts = 1
-        while parts < min(wanted, helpers + 1), reserveScratch(helper: parts, floats: scratchSize) { parts += 1 }
+        while parts < min(wanted, helpers + 1), reserveScratch(part: parts, floats: scratchSize) { parts += 1 }
         guard parts > 1 else { return false }
         scratches[0] = scratch
-        for part in 1..<parts { scratches[part] = helperScratch[part]! }
+        for part in 1..<parts { scratches[part] = partScratch[part]! }
 
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(Int32(clamping: requestedThreads)) }
@@ -210,14 +211,14 @@ final class WorkerPool: @unchecked Sendable {
         return true
     }
 
-    /// Makes sure helper `helper` has at least `floats` floats of scratch (64-byte aligned).
-    private func reserveScratch(helper: Int, floats: Int) -> Bool {
-        if helperScratch[helper] != nil, helperCapacity[helper] >= floats { return true }
+    /// Makes sure part `part` (1...) has at least `floats` floats of scratch (64-byte aligned).
+    private func reserveScratch(part: Int, floats: Int) -> Bool {
+        if partScratch[part] != nil, partCapacity[part] >= floats { return true }
         var raw: UnsafeMutableRawPointer? = nil
         guard posix_memalign(&raw, 64, max(1, floats) * MemoryLayout<Float>.stride) == 0, let raw else { return false }
-        free(helperScratch[helper])
-        helperScratch[helper] = raw.bindMemory(to: Float.self, capacity: max(1, floats))
-        helperCapacity[helper] = floats
+        free(partScratch[part])
+        partScratch[part] = raw.bindMemory(to: Float.self, capacity: max(1, floats))
+        partCapacity[part] = floats
         return true
     }
 
