@@ -283,18 +283,26 @@ typedef struct {
     long ldo;
 } dequantization;
 
-// out[row, column + l] = (a_scale · b_scales[j]) · (sum − a_zero · b_sums[j]) (+ bias[j]) for the
-// lanes l of mask m, j = column + l: aeg_dequantize's formula, operation for operation.
+// out[l] = (a_scale · scales[l]) · (sum[l] − a_zero · sums[l]) (+ bias[l]) for the lanes l of mask m:
+// the dequantisation's formula, operation for operation as dequantize_one's, for the pass over
+// int32 sums (dequantize_avx512) and for the VNNI kernel's registers (dequantize_lanes) alike.
+__attribute__((target("avx512f"), always_inline)) static inline void dequantize_vector(__m512i sum, float a_scale, int a_zero,
+                                                                                       const int32_t *sums, const float *scales,
+                                                                                       const float *bias, float *out,
+                                                                                       __mmask16 m) {
+    __m512i d = _mm512_sub_epi32(sum, _mm512_mullo_epi32(_mm512_set1_epi32(a_zero), _mm512_maskz_loadu_epi32(m, sums)));
+    __m512 v = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(a_scale), _mm512_maskz_loadu_ps(m, scales)), _mm512_cvtepi32_ps(d));
+    if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias));
+    _mm512_mask_storeu_ps(out, m, v);
+}
+
+// Output row `row`, columns column + l for the lanes l of mask m, from the kernel's sums.
 __attribute__((target("avx512f"), always_inline)) static inline void dequantize_lanes(__m512i sum, const dequantization *dq,
                                                                                       long row, long column, __mmask16 m) {
     if (!m) return;
     const aeg_int8_input_range r = dq->ranges[row];
-    __m512i d = _mm512_sub_epi32(sum, _mm512_mullo_epi32(_mm512_set1_epi32(r.zero_point),
-                                                         _mm512_maskz_loadu_epi32(m, dq->b_sums + column)));
-    __m512 v = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(r.scale), _mm512_maskz_loadu_ps(m, dq->b_scales + column)),
-                             _mm512_cvtepi32_ps(d));
-    if (dq->bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, dq->bias + column));
-    _mm512_mask_storeu_ps(dq->out + row * dq->ldo + column, m, v);
+    dequantize_vector(sum, r.scale, r.zero_point, dq->b_sums + column, dq->b_scales + column,
+                      dq->bias ? dq->bias + column : 0, dq->out + row * dq->ldo + column, m);
 }
 
 // Columns column ..< column + cols of C (or, with `dq`, of the dequantised output; c is then
@@ -566,19 +574,16 @@ __attribute__((target("avx2"))) static long dequantize_avx2(long n, const int32_
     return j;
 }
 
+// All of the row: the last partial vector under a mask.
 __attribute__((target("avx512f"))) static long dequantize_avx512(long n, const int32_t *acc, float a_scale, int a_zero,
                                                                const int32_t *sums, const float *scales, const float *bias,
                                                                float *out) {
-    const __m512 as = _mm512_set1_ps(a_scale);
-    const __m512i az = _mm512_set1_epi32(a_zero);
-    long j = 0;
-    for (; j + 16 <= n; j += 16) {
-        __m512i d = _mm512_sub_epi32(_mm512_loadu_si512(acc + j), _mm512_mullo_epi32(az, _mm512_loadu_si512(sums + j)));
-        __m512 v = _mm512_mul_ps(_mm512_mul_ps(as, _mm512_loadu_ps(scales + j)), _mm512_cvtepi32_ps(d));
-        if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + j));
-        _mm512_storeu_ps(out + j, v);
+    for (long j = 0; j < n; j += 16) {
+        const __mmask16 m = n - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - j)) - 1);
+        dequantize_vector(_mm512_maskz_loadu_epi32(m, acc + j), a_scale, a_zero, sums + j, scales + j, bias ? bias + j : 0,
+                          out + j, m);
     }
-    return j;
+    return n;
 }
 
 void aeg_dequantize(long m, long n, const int32_t *acc, long ldc, float a_scale, int a_zero, const int32_t *b_sums,
