@@ -372,6 +372,32 @@ AE_API ae_status ae_model_train(ae_model *model, const float *data, size_t n, si
 AE_API ae_status ae_model_train_labels(ae_model *model, const float *data, size_t n, size_t count, const int32_t *labels,
                                        size_t labels_count, const ae_train_options *options, ae_train_report *report);
 
+/* Writes the raw samples (before the model's input scaling) at indices[0..count-1], each in
+ * 0..n-1, to rows: `count` rows of the model's input size, rows_count = count * input size floats.
+ * Returns 0 when it has filled them; any other value stops training (see ae_model_train_source).
+ * It runs on the training thread, outside the model's lock: it may call inference, query and
+ * save functions on the same model, but not change it (as the progress callback). */
+typedef int (*ae_sample_source_fn)(const size_t *indices, size_t count, float *rows, size_t rows_count,
+                                   void *user_data);
+
+/* ae_model_train on n samples that `source` produces on request instead of an array of floats:
+ * data read from disk, decompressed, augmented, or kept in its own compact form (8-bit pixels
+ * are a quarter of their floats), so that only a batch is ever held as floats. Every epoch asks
+ * for each batch's samples, in the epoch's order (shuffled as ae_model_train shuffles), and with
+ * options->validation_split for the last samples at the epoch's end (explicit validation_data is
+ * in memory, as in ae_model_train). Given the same samples, the model trains bit for bit as with
+ * ae_model_train. The samples are checked as they arrive: a non-finite value is AE_ERR_NUMERIC, a
+ * BCE target outside [0, 1] AE_ERR_INVALID_ARGUMENT (each naming the sample's index), and a
+ * source that returns non-zero AE_ERR_IO; in every failure the model is as before the call.
+ * options->mask, lengths and validation_lengths must be NULL (every sample fills a sequence
+ * model's whole time axis).
+ * Errors: AE_ERR_INVALID_ARGUMENT (NULL model or source, n 0, a mask or lengths in options, a
+ * segmentation model: use ae_model_train_labels), AE_ERR_UNSUPPORTED (a token model: use
+ * ae_model_train_tokens), AE_ERR_IO, AE_ERR_NUMERIC, AE_ERR_OUT_OF_MEMORY, and those of
+ * ae_model_train's options. */
+AE_API ae_status ae_model_train_source(ae_model *model, size_t n, ae_sample_source_fn source, void *user_data,
+                                       const ae_train_options *options, ae_train_report *report);
+
 /* The mean objective (reconstruction loss + regularizers) of the model on n samples, without
  * training. AE_ERR_INVALID_ARGUMENT for BCE targets outside [0, 1], as in ae_model_train. */
 AE_API ae_status ae_model_evaluate(const ae_model *model, const float *data, size_t n, size_t count, double *loss);

@@ -143,6 +143,16 @@ func train(_ handle: OpaquePointer?, _ data: UnsafePointer<Float>?, _ n: UInt, _
         throw .invalidArgument("options->mask is NULL but mask_count is \(fields.maskCount); set it to 0, or pass the mask")
     }
 
+    try runTraining(box, fields, reportPointer) { (progress) throws(AutoencoderError) in
+        try model.fit(data, rows: rows, mask: mask, labels: labels, validation: validation?.data, validationRows: validation?.rows ?? 0,
+                      lengths: lengths, validationLengths: validationLengths, options: options, progress: progress)
+    }
+}
+
+/// Runs a training call as the model's one writer, with the caller's progress callback, and
+/// writes its report.
+func runTraining(_ box: ModelBox, _ fields: TrainOptionsFields, _ reportPointer: UnsafeMutableRawPointer?,
+                 _ fit: (((TrainingProgress) -> Bool)?) throws(AutoencoderError) -> TrainingReport) throws(AutoencoderError) {
     let record = ProgressRecord()
     let progress: ((TrainingProgress) -> Bool)? = fields.progress.map { function in
         let userData = fields.userData
@@ -151,15 +161,12 @@ func train(_ handle: OpaquePointer?, _ data: UnsafePointer<Float>?, _ n: UInt, _
             return function(UnsafeRawPointer(record.raw), userData) == 0
         }
     }
-    let report = try box.writer.run(.reject) { () throws(AutoencoderError) in
-        try model.fit(data, rows: rows, mask: mask, labels: labels, validation: validation?.data, validationRows: validation?.rows ?? 0,
-                      lengths: lengths, validationLengths: validationLengths, options: options, progress: progress)
-    }
+    let report = try box.writer.run(.reject) { () throws(AutoencoderError) in try fit(progress) }
     if let reportPointer { writeReport(report, to: reportPointer) }
 }
 
 /// Checks the values of the options (naming each field as C sees it) and converts them.
-private func trainingOptions(_ fields: TrainOptionsFields, inputSize: Int) throws(AutoencoderError)
+func trainingOptions(_ fields: TrainOptionsFields, inputSize: Int) throws(AutoencoderError)
     -> (TrainingOptions, validation: (data: UnsafePointer<Float>, rows: Int)?) {
     var options = TrainingOptions()
     guard fields.epochs <= 1_000_000 else {

@@ -102,6 +102,9 @@ int header_c99_use(void) {
     ae_status (*model_train)(ae_model *, const float *, size_t, size_t, const ae_train_options *, ae_train_report *) =
         ae_model_train;
     ae_status (*model_evaluate)(const ae_model *, const float *, size_t, size_t, double *) = ae_model_evaluate;
+    int (*sample_source)(const size_t *, size_t, float *, size_t, void *) = (ae_sample_source_fn)0;
+    ae_status (*model_train_source)(ae_model *, size_t, ae_sample_source_fn, void *, const ae_train_options *,
+                                    ae_train_report *) = ae_model_train_source;
     ae_status (*trainer_create)(ae_model *, size_t, ae_trainer **) = ae_trainer_create;
     ae_status (*trainer_step)(ae_trainer *, const float *, size_t, size_t, double *) = ae_trainer_step;
     ae_status (*trainer_set_learning_rate)(ae_trainer *, double) = ae_trainer_set_learning_rate;
@@ -203,7 +206,7 @@ int header_c99_use(void) {
            (model_spec != 0) + (model_epochs_completed != 0) + (model_tensor_count != 0) + (model_tensor_info != 0) +
            (model_get_parameter != 0) + (model_set_parameter != 0) + (model_set_input_scaling != 0) +
            (model_fit_input_scaling != 0) + (model_get_input_scaling != 0) + (train_options_init != 0) +
-           (model_train != 0) + (model_evaluate != 0) + (trainer_create != 0) + (trainer_step != 0) +
+           (model_train != 0) + (model_evaluate != 0) + (sample_source == 0) + (model_train_source != 0) + (trainer_create != 0) + (trainer_step != 0) +
            (trainer_set_learning_rate != 0) + (trainer_get_learning_rate != 0) + (trainer_step_count != 0) +
            (trainer_free != 0) + (model_encode != 0) + (model_decode != 0) + (model_reconstruct != 0) +
            (model_score != 0) + (model_inpaint != 0) + (trainer_step_masked != 0) + (model_fit_threshold != 0) +

@@ -37,6 +37,12 @@ static_assert(std::is_same<decltype(&ae_model_train_labels),
                            ae_status (*)(ae_model *, const float *, size_t, size_t, const int32_t *, size_t,
                                          const ae_train_options *, ae_train_report *)>::value,
               "ae_model_train_labels's signature");
+static_assert(std::is_same<ae_sample_source_fn, int (*)(const size_t *, size_t, float *, size_t, void *)>::value,
+              "ae_sample_source_fn's signature");
+static_assert(std::is_same<decltype(&ae_model_train_source),
+                           ae_status (*)(ae_model *, size_t, ae_sample_source_fn, void *, const ae_train_options *,
+                                         ae_train_report *)>::value,
+              "ae_model_train_source's signature");
 static_assert(std::is_same<decltype(&ae_trainer_step_labels),
                            ae_status (*)(ae_trainer *, const float *, const int32_t *, size_t, size_t, size_t, double *)>::value,
               "ae_trainer_step_labels's signature");

@@ -9,6 +9,7 @@
 #      sequences                      issue 11: sequences with lengths, token models, their bad inputs
 #      compression                    issue 16: quantiser, compress/decompress, truncated/corrupted/foreign files
 #      adversarial                    issue 16: adversarial autoencoders: phases, losses, prior, labels, file
+#      sample_source                  ae_model_train_source: as an array bit for bit, failures change nothing, refusals
 #      int8                           issue 13.5: int8 models: quantise, infer, save/load, refusals, fallback, kept layers, kernels
 #      unload                         dlopen, use from a thread, dlclose while it runs, reopen
 #   4. symbols.sh                     exports == header declarations, SONAME, no Swift runtime deps
@@ -62,7 +63,7 @@ name="header compiles as C++11 (-pedantic)"
 step g++ -std=c++11 -Wall -Wextra -Werror -pedantic -I include -c Tests/c/header_cxx.cpp -o "$out/header_cxx.o"
 
 # 2, 3. Build and run the test programs.
-for program in abi_misuse roundtrip bounds modelfile sequences compression adversarial int8; do
+for program in abi_misuse roundtrip bounds modelfile sequences compression adversarial sample_source int8; do
     name="$program compiles"
     if ! step gcc "${CFLAGS[@]}" "Tests/c/$program.c" -o "$out/$program" "${LDFLAGS[@]}"; then continue; fi
     "$out/$program" "$out/tmp" > "$out/$program.log" 2>&1
@@ -97,7 +98,7 @@ elif ! command -v valgrind > /dev/null; then
 else
     suppressions=()
     [ -f Tests/c/valgrind.supp ] && suppressions=(--suppressions=Tests/c/valgrind.supp)
-    for run in "roundtrip --quick" "abi_misuse" "modelfile --quick" "sequences" "compression" "adversarial" "int8"; do
+    for run in "roundtrip --quick" "abi_misuse" "modelfile --quick" "sequences" "compression" "adversarial" "sample_source" "int8"; do
         name="valgrind $run: no errors, no definite or indirect leaks"
         read -r -a command <<< "$run"
         log="$out/valgrind_${command[0]}.log"

@@ -135,6 +135,24 @@ extension Model {
             validationLengths = lengths.map { $0 + trainRows }
         }
 
+        var validate: ((Trainer) throws(AutoencoderError) -> Double)? = nil
+        if let validationData {
+            let (rows, targets, lengths) = (validationCount, validationTargets, validationLengths)
+            validate = { trainer in
+                self.lock.withReadLock { trainer.evaluateUnlocked(validationData, rows: rows, labels: targets, lengths: lengths) }
+            }
+        }
+        let samples = FitSamples(trainRows: trainRows, masked: mask != nil, load: nil, gather: { trainer, from, count in
+            trainer.gather(data, mask: mask, labels: labels, lengths: lengths, from: from, rows: count)
+        }, validate: validate)
+        return try fit(samples, options: options, progress: progress)
+    }
+
+    /// The training loop of every `fit`: epochs of batches drawn by `samples`, validation, early
+    /// stopping, progress, and the rollback of a failed call.
+    func fit(_ samples: FitSamples, options: TrainingOptions,
+             progress: ((TrainingProgress) -> Bool)?) throws(AutoencoderError) -> TrainingReport {
+        let trainRows = samples.trainRows, masked = samples.masked
         let trainer = try Trainer(model: self, batchSize: min(options.batchSize, trainRows))
         // A failed call changes nothing: everything it may change is captured first (before the
         // optimizer is created, so a failed first fit leaves none behind) and restored on failure.
@@ -162,12 +180,16 @@ extension Model {
             for batch in 0..<batches {
                 let from = batch * trainer.batchSize
                 let count = min(trainer.batchSize, trainRows - from)
+                if batch == 0 { lock.withWriteLock { trainer.prepareOrder(count: trainRows, shuffle: options.shuffle) } }
+                // Outside the lock: a sample source's function may call the model's inference.
+                if let load = samples.load {
+                    do { try load(trainer, from, count) } catch { throw fail(error) }
+                }
                 let loss: Double
                 do {
                     loss = try lock.withWriteLock { () throws(AutoencoderError) -> Double in
-                        if batch == 0 { trainer.prepareOrder(count: trainRows, shuffle: options.shuffle) }
-                        trainer.gather(data, mask: mask, labels: labels, lengths: lengths, from: from, rows: count)
-                        return try trainer.stepOnWorkspace(rows: count, masked: mask != nil)
+                        samples.gather(trainer, from, count)
+                        return try trainer.stepOnWorkspace(rows: count, masked: masked)
                     }
                 } catch {
                     let at = "epoch \(epochsCompleted + 1), batch \(batch + 1)"
@@ -212,10 +234,9 @@ extension Model {
                 report.generatorLoss.append(generatorSum / Double(max(seen, 1)))
             }
             var validationLoss: Double? = nil
-            if let validationData {
-                let loss = lock.withReadLock {
-                    trainer.evaluateUnlocked(validationData, rows: validationCount, labels: validationTargets, lengths: validationLengths)
-                }
+            if let validate = samples.validate {
+                let loss: Double
+                do { loss = try validate(trainer) } catch { throw fail(error) }
                 validationLoss = loss
                 report.validationLoss.append(loss)
             }
@@ -265,7 +286,7 @@ extension Model {
         // the next forward pass would show it, so run one on the last batch.
         if report.epochsRun > 0 || report.stopReason == .callback {
             let finite = lock.withWriteLock {
-                optimizerStateIsFinite && trainer.outputsAreFinite(rows: min(trainer.batchSize, trainRows), masked: mask != nil)
+                optimizerStateIsFinite && trainer.outputsAreFinite(rows: min(trainer.batchSize, trainRows), masked: masked)
             }
             guard finite else {
                 throw fail(.numeric("training diverged: after the last update the model's outputs are not finite (lower the learning rate, or check the data scaling); the model was restored to its state before this call"))
@@ -291,6 +312,22 @@ extension Model {
             }
         }
     }
+}
+
+/// The samples of one `fit`: how a batch reaches the trainer's workspace and how the validation
+/// loss is taken, for data in memory or from a `SampleSource`.
+struct FitSamples {
+    /// Samples trained on per epoch (the validation split's are not among them).
+    let trainRows: Int
+    /// Whether the batches carry a mask of known inputs.
+    let masked: Bool
+    /// Reads the raw samples `trainer.order[from..<from + rows]` into the trainer's workspace and
+    /// checks them, without the model's lock; nil when `gather` reads memory the caller holds.
+    let load: ((Trainer, _ from: Int, _ rows: Int) throws(AutoencoderError) -> Void)?
+    /// Puts the batch into the workspace, scaled and prepared (under the model's write lock).
+    let gather: (Trainer, _ from: Int, _ rows: Int) -> Void
+    /// The validation objective (taking the model's read lock itself); nil without validation data.
+    let validate: ((Trainer) throws(AutoencoderError) -> Double)?
 }
 
 /// A copy of the state training changes, to roll back to: the parameters (batch normalization's

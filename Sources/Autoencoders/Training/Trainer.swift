@@ -249,26 +249,32 @@ public final class Trainer {
     /// steps, weighted by its samples (as without lengths).
     func evaluateUnlocked(_ x: UnsafePointer<Float>, rows: Int, labels: UnsafePointer<Float>? = nil,
                           lengths: UnsafePointer<Int32>? = nil) -> Double {
-        let graph = model.graph
         var total: Double = 0
         var start = 0
         while start < rows {
             let count = min(batchSize, rows - start)
             workspace.setLengths(lengths.map { $0 + start }, rows: count)
             model.feed(workspace, x + start * model.inputSize, rows: count)
-            if let labels, !model.takesComponentLabels {
-                workspace.target.pointer.update(from: labels + start * model.labelSize, count: count * model.labelSize)
-            } else {
-                workspace.target.pointer.update(from: workspace.input.pointer, count: count * model.inputSize)
-            }
-            graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
-            let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: count, gradient: false)
-            let codePenalty = objective.codePenalty(graph: graph, workspace: workspace, batch: count, gradient: false)
-                + objective.variationalTerms(workspace: workspace, batch: count, gradient: false, epoch: model.epochsCompleted, branches: false).total
-            total += (reconstruction + codePenalty) * Double(count)
+            total += objectiveOfFedChunk(rows: count, labels: labels.map { $0 + start * model.labelSize })
             start += count
         }
         return total / Double(rows) + objective.penalty(parameters: model.parameters, gradients: nil)
+    }
+
+    /// The objective of the `rows` samples in the workspace's input (scaled, their lengths set)
+    /// in inference mode, summed over the samples, without the parameter penalty.
+    func objectiveOfFedChunk(rows: Int, labels: UnsafePointer<Float>?) -> Double {
+        let graph = model.graph
+        if let labels, !model.takesComponentLabels {
+            workspace.target.pointer.update(from: labels, count: rows * model.labelSize)
+        } else {
+            workspace.target.pointer.update(from: workspace.input.pointer, count: rows * model.inputSize)
+        }
+        graph.infer(workspace, batch: rows, nodes: 0...graph.outputNode)
+        let reconstruction = objective.reconstructionLoss(graph: graph, workspace: workspace, batch: rows, gradient: false)
+        let codePenalty = objective.codePenalty(graph: graph, workspace: workspace, batch: rows, gradient: false)
+            + objective.variationalTerms(workspace: workspace, batch: rows, gradient: false, epoch: model.epochsCompleted, branches: false).total
+        return (reconstruction + codePenalty) * Double(rows)
     }
 
     /// Gathers the samples `order[from..<from+rows]` of `data` (and of `mask` and `labels`) into

@@ -75,6 +75,9 @@ class ae_progress(Structure):
 
 #: ``int (*ae_progress_fn)(const ae_progress *progress, void *user_data)``
 ae_progress_fn = CFUNCTYPE(c_int, POINTER(ae_progress), c_void_p)
+#: ``int (*ae_sample_source_fn)(const size_t *indices, size_t count, float *rows, size_t rows_count,
+#: void *user_data)``
+ae_sample_source_fn = CFUNCTYPE(c_int, POINTER(c_size_t), c_size_t, POINTER(c_float), c_size_t, c_void_p)
 
 
 class ae_train_options(Structure):
@@ -200,6 +203,8 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
                                    POINTER(ae_train_options), POINTER(ae_train_report)]),
     "ae_model_train_labels": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, Int32Pointer,
                                           c_size_t, POINTER(ae_train_options), POINTER(ae_train_report)]),
+    "ae_model_train_source": (ae_status, [ModelPointer, c_size_t, ae_sample_source_fn, c_void_p,
+                                          POINTER(ae_train_options), POINTER(ae_train_report)]),
     "ae_model_evaluate": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t,
                                       POINTER(c_double)]),
     "ae_model_evaluate_labels": (ae_status, [ModelPointer, FloatPointer, c_size_t, c_size_t, Int32Pointer,

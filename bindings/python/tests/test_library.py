@@ -44,7 +44,8 @@ def expected_ctype(c_type):
                "ae_scaling_kind": ctypes.c_int, "ae_model": _library.ae_model,
                "ae_trainer": _library.ae_trainer, "ae_train_options": _library.ae_train_options,
                "ae_train_report": _library.ae_train_report, "char": ctypes.c_char,
-               "int32_t": ctypes.c_int32, "uint64_t": ctypes.c_uint64}
+               "int32_t": ctypes.c_int32, "uint64_t": ctypes.c_uint64,
+               "ae_sample_source_fn": _library.ae_sample_source_fn}
     assert base in scalars, f"unknown C type {c_type!r}: extend the test's table"
     result = scalars[base]
     if base == "char" and stars:
