@@ -10,7 +10,7 @@
  *          bench DATA_DIR --workload NAME THREADS [--quick]
  *                                         one workload, one line "NAME THREADS VALUE UNIT load L"
  *                                         (NAME: w1 w2 w3-one w3-batch w4 w5 w6 w7 cold-start
- *                                         peak-memory; for scripts/bench.py)
+ *                                         peak-memory peak-memory-source; for scripts/bench.py)
  *          bench DATA_DIR --w6 [REPEATS [THREADS]]  (only W6, REPEATS times at 1 then 2 threads, or
  *                                          at THREADS only: for runs interleaved with
  *                                          bench/pytorch_w6.py, and for profiling)
@@ -21,6 +21,8 @@
  *          bench --cold-start          (internal: child process for the cold-start figure)
  *          bench --train-w1 DATA_DIR   (internal: child process for the peak-memory figure; prints
  *                                       its own peak RSS, VmHWM, in MiB)
+ *          bench --train-w1-source DATA_DIR  (internal: the same with the images kept as bytes and
+ *                                       given batch by batch through ae_model_train_source)
  */
 #define _DEFAULT_SOURCE
 #include <autoencoders.h>
@@ -321,18 +323,57 @@ static double peak_rss_mib(void) {
     return kb < 0 ? -1 : kb / 1024.0;
 }
 
+/* The W1 epoch as a sample source: the 5,000 MNIST images kept as their bytes (3.7 MiB where the
+ * epoch's floats take 30.6), sample i being image i % 5000 / 255, as in w1_data. */
+typedef struct { const unsigned char *images; } byte_images;
+
+static int fill_w1_rows(const size_t *indices, size_t count, float *rows, size_t rows_count, void *user_data) {
+    const byte_images *source = user_data;
+    (void)rows_count;
+    for (size_t r = 0; r < count; r++) {
+        const unsigned char *image = source->images + (indices[r] % 5000) * 784;
+        for (size_t j = 0; j < 784; j++) rows[r * 784 + j] = image[j] / 255.0f;
+    }
+    return 0;
+}
+
+/* The child of the second peak-memory figure: W1 trained for two epochs (as --train-w1) from the
+ * images' bytes through ae_model_train_source, so that only a batch is ever held as floats. */
+static int train_w1_from_bytes(const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/mnist5k_X.npy", dir);
+    npy_array shape;
+    byte_images source;
+    unsigned char *images;
+    if (npy_load_bytes(path, &shape, &images) != 0 || shape.count != 5000 * 784) return 1;
+    source.images = images;
+    ae_set_num_threads(1);
+    ae_model *model;
+    if (ae_model_create(W1_SPEC, &model) != AE_OK) die("create W1");
+    ae_train_options options;
+    ae_train_options_init(&options, sizeof options);
+    options.epochs = 2;
+    options.batch_size = 256;
+    if (ae_model_train_source(model, EPOCH_SAMPLES, fill_w1_rows, &source, &options, NULL) != AE_OK)
+        die("ae_model_train_source");
+    printf("%.2f\n", peak_rss_mib());
+    ae_model_free(model);
+    free(images);
+    return 0;
+}
+
 /* Peak RSS in MiB of a child process that trains W1 for two epochs at one thread, the W1 data
  * (30.6 MiB of floats, the caller's) included. The child reads its own VmHWM: the rusage of a
  * child (wait4's ru_maxrss) also holds the RSS it inherited from this process at fork, which
  * after the other workloads is larger than the child's own peak (it read 85.6 MiB where the child
  * peaked at 73.7). */
-static double training_peak_mib(const char *self, const char *dir) {
+static double training_peak_mib(const char *self, const char *dir, const char *child) {
     int pipefd[2];
     if (pipe(pipefd) != 0) return -1;
     pid_t pid = fork();
     if (pid == 0) {
         dup2(pipefd[1], 1);
-        execl(self, self, "--train-w1", dir, (char *)NULL);
+        execl(self, self, child, dir, (char *)NULL);
         _exit(127);
     }
     close(pipefd[1]);
@@ -359,6 +400,7 @@ static const workload workloads[] = {
     {"w7", "W7 3-D U-Net + VAE training", "samples/s"},
     {"cold-start", "cold start to model + optimizer", "ms"},
     {"peak-memory", "peak memory, W1 training", "MiB"},
+    {"peak-memory-source", "peak memory, W1 training from bytes", "MiB"},
 };
 #define WORKLOADS (sizeof workloads / sizeof workloads[0])
 
@@ -392,7 +434,8 @@ static double run_workload(const char *name, const char *self, const char *dir, 
     }
     if (strcmp(name, "w7") == 0) return w7_throughput(quick ? 1 : 3);
     if (strcmp(name, "cold-start") == 0) return cold_start_ms(self);
-    if (strcmp(name, "peak-memory") == 0) return training_peak_mib(self, dir);
+    if (strcmp(name, "peak-memory") == 0) return training_peak_mib(self, dir, "--train-w1");
+    if (strcmp(name, "peak-memory-source") == 0) return training_peak_mib(self, dir, "--train-w1-source");
     fprintf(stderr, "bench: unknown workload %s\n", name);
     exit(2);
 }
@@ -413,6 +456,7 @@ int main(int argc, char **argv) {
         free(data);
         return 0;
     }
+    if (argc == 3 && strcmp(argv[1], "--train-w1-source") == 0) return train_w1_from_bytes(argv[2]);
     if (argc == 4 && strcmp(argv[1], "--latency") == 0) return latency_of_file(argv[2], atoi(argv[3]));
     if (argc == 2 && strcmp(argv[1], "--info") == 0) {
         printf("libautoencoders %s, GEMM: %s\n", ae_version_string(), ae_gemm_kernel_description());
@@ -486,7 +530,7 @@ int main(int argc, char **argv) {
         ae_set_num_threads(threads);
         for (size_t i = 0; i < WORKLOADS; i++) {
             const workload *w = &workloads[i];
-            if (strcmp(w->name, "cold-start") == 0 || strcmp(w->name, "peak-memory") == 0) continue;
+            if (strcmp(w->name, "cold-start") == 0 || strncmp(w->name, "peak-memory", 11) == 0) continue;
             char title[64];
             snprintf(title, sizeof title, "%s, %s", w->title, w->unit);
             double value = run_workload(w->name, argv[0], dir, data, quick);
@@ -498,7 +542,9 @@ int main(int argc, char **argv) {
         }
     }
     printf("%-38s %8s %12.1f\n", "cold start to model + optimizer, ms", "-", cold_start_ms(argv[0]));
-    printf("%-38s %8s %12.1f\n", "peak memory, W1 training, MiB", "1", training_peak_mib(argv[0], dir));
+    printf("%-38s %8s %12.1f\n", "peak memory, W1 training, MiB", "1", training_peak_mib(argv[0], dir, "--train-w1"));
+    printf("%-38s %8s %12.1f\n", "  the same, data as bytes (a source)", "1",
+           training_peak_mib(argv[0], dir, "--train-w1-source"));
     printf("\nload average %.2f at end (figures are unreliable when it exceeds ~0.5 before a run)\n", load_average());
     printf("PyTorch and ONNX Runtime side by side: make bench-setup, then make bench\n");
     free(data);

@@ -40,7 +40,8 @@ WORKLOADS = [
     ("w7", "W7 3-D U-Net + VAE training", "samples/s", False, ["torch"]),
 ]
 ONCE = [("cold-start", "cold start to W1 model + optimizer", "ms", True),
-        ("peak-memory", "peak RSS, W1 training (1 thread)", "MiB", True)]
+        ("peak-memory", "peak RSS, W1 training (1 thread)", "MiB", True),
+        ("peak-memory-source", "peak RSS, W1 training, data as bytes through ae_model_train_source", "MiB", True)]
 VECTOR_FLAGS = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni",
                 "avx512_bf16", "amx_tile"]
 
@@ -161,7 +162,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="shorter medians inside each measurement")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--workloads", default=",".join(w[0] for w in WORKLOADS if w[0] != "w7") + ",cold-start,peak-memory")
+    parser.add_argument("--workloads", default=",".join(w[0] for w in WORKLOADS if w[0] != "w7") + ",cold-start,peak-memory,peak-memory-source")
     parser.add_argument("--w7", action="store_true", help="also W7 (several minutes per round)")
     parser.add_argument("--cpu-clock", action="store_true",
                         help="time one-thread rows of ours and of bench/reference.py by process CPU time "
@@ -201,6 +202,9 @@ def main():
                 results.setdefault(("peak-memory", "torch", 0), []).append(
                     number(run([VENV_PYTHON, "bench/reference.py", "--workload", "peak-memory", "--threads", "1"]),
                            r"peak-memory torch \d+ ([0-9.]+)"))
+        if "peak-memory-source" in wanted:  # ours alone: PyTorch's figure is of its float tensors
+            results.setdefault(("peak-memory-source", "ours", 0), []).append(
+                ours("peak-memory-source", 1, arguments.quick))
 
     def median(key):
         values = [v for v in results.get(key, []) if v is not None]
