@@ -42,6 +42,7 @@ from .model import (AdversarialAutoencoder, Autoencoder, Model, ProgressCallback
                     SegmentationNetwork, TrainReport, VariationalAutoencoder)
 from .callbacks import Callback, CallbackError, CSVLogger, EarlyStopping, ModelCheckpoint
 from ._vocabulary import CharacterVocabulary
+from ._sample_source import SampleSource
 from .trainer import Trainer
 
 #: ``load(path)``: a model file as the class its spec calls for (Autoencoder,
@@ -57,7 +58,7 @@ __all__ = [
     "Model", "Autoencoder", "VariationalAutoencoder", "SegmentationNetwork",
     "AdversarialAutoencoder", "load",
     "from_spec", "from_bytes", "Callback", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
-    "CallbackError", "Trainer", "TrainReport", "ProgressCallback", "dense_spec",
+    "CallbackError", "Trainer", "TrainReport", "SampleSource", "ProgressCallback", "dense_spec",
     "sequence_spec", "text_spec", "CharacterVocabulary",
     "set_num_threads", "get_num_threads", "gemm_kernel", "gemm_kernel_description",
     "int8_kernel", "set_int8_kernel",

@@ -20,6 +20,7 @@ from ._params import SIZE_MAX, integer
 from ._native import NativeModel
 from ._native_sequences import require
 from ._progress import ProgressPrinter, progress_dict
+from ._sample_source import SampleSource
 
 #: ``callback(progress) -> bool | None``: return False to stop training. ``progress`` is a dict
 #: with epoch, epochs, batch, batches, train_loss, validation_loss (None without validation
@@ -155,7 +156,7 @@ def signals_caught_into(errors: List[BaseException]) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def train(native: NativeModel, data: np.ndarray, settings: FitSettings, *,
+def train(native: NativeModel, data: Any, settings: FitSettings, *,
           validation: Optional[np.ndarray] = None, mask: Optional[np.ndarray] = None,
           labels: Optional[np.ndarray] = None, lengths: Optional[np.ndarray] = None,
           validation_lengths: Optional[np.ndarray] = None, tokens: bool = False,
@@ -163,7 +164,8 @@ def train(native: NativeModel, data: np.ndarray, settings: FitSettings, *,
           report_batches: bool = False) -> TrainingOutcome:
     """Runs ``ae_model_train`` on validated float32 matrices (``ae_model_train_labels`` when
     ``labels``, an int32 ``(n, label_size)`` matrix, are given; ``ae_model_train_tokens`` when
-    ``tokens``, ``data`` then being int32 ``(n, T)`` ids). ``lengths`` and
+    ``tokens``, ``data`` then being int32 ``(n, T)`` ids; ``ae_model_train_source`` when ``data``
+    is a :class:`SampleSource`, whose exceptions are returned as the callback's). ``lengths`` and
     ``validation_lengths`` (int32, one per sample) are the sequences' valid steps. Never raises
     for the library's errors or the callback's exceptions: they are returned in the outcome, so
     the caller can tidy up first."""
@@ -240,6 +242,9 @@ def train(native: NativeModel, data: np.ndarray, settings: FitSettings, *,
         with signals_caught_into(errors):
             if tokens:
                 status = native.train_tokens(data, lengths, options, report)
+            elif isinstance(data, SampleSource):
+                source = data.c_function(errors)  # referenced until the call returns
+                status = native.train_source(data.n_samples, source, options, report)
             else:
                 status = native.train(data, options, report, labels)
     finally:

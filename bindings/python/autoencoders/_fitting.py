@@ -11,6 +11,7 @@ import numpy as np
 from ._errors import NumericError
 from ._fit import FitSettings, ProgressCallback
 from ._native import NativeModel
+from ._sample_source import SampleSource
 from ._sequences import SequenceBatch, sequence_scaling
 from ._training_data import TrainingData
 from ._weights import SCALING_KINDS
@@ -154,6 +155,10 @@ class FittingMixin:
         if self.input_scaling not in SCALING_KINDS:
             raise ValueError(f"input_scaling is {self.input_scaling!r}; expected "
                              "'standardize', 'minmax' or None")
+        if isinstance(arrays.data, SampleSource):
+            raise ValueError(f"input_scaling={self.input_scaling!r} is fitted on the training data, "
+                             "which needs X as an array: call fit_input_scaling on a sample of the "
+                             "source first (or set the scaling in the spec)")
         if native.is_tokens:
             raise ValueError("input_scaling does not apply to a text model (its inputs "
                              "are token ids); leave it None")
@@ -205,20 +210,27 @@ class FittingMixin:
                 self.__dict__.pop(name, None)
             self.__dict__.update(kept)
 
+        # A sample source's first sample stands for X where a model is built or features checked.
+        source = X if isinstance(X, SampleSource) else None
+        if source is not None and getattr(self, "contamination", None) is not None:
+            raise ValueError("contamination sets the anomaly threshold from the training data's "
+                             "scores, which needs X as an array: fit on the source with "
+                             "contamination=None, then call fit_threshold on a sample of it")
+        shaped = source.example() if source is not None else X
         try:
-            native = self._build_for_fit(X) if fresh else self._model()
+            native = self._build_for_fit(shaped) if fresh else self._model()
             if not fresh:  # scikit-learn's messages first (partial_fit keeps the names)
-                self._check_features(X, reset=False) if partial else self._check_n_features(X)
+                self._check_features(shaped, reset=False) if partial else self._check_n_features(shaped)
             if runner is not None and not fresh:
                 snapshot = native.to_bytes(True)
             arrays = TrainingData.prepare(native, X, y, validation_data, mask, lengths,
                                           validation_lengths, getattr(self, "vocabulary", None))
-            if not arrays.tokens and not np.isfinite(arrays.data).all():
+            if source is None and not arrays.tokens and not np.isfinite(arrays.data).all():
                 index = int(np.flatnonzero(~np.isfinite(arrays.data))[0])
                 raise NumericError(f"X holds NaN or inf (element {index} of sample "
                                    f"{index // arrays.data.shape[1]}); data must be finite")
             if fresh or not partial:
-                self._check_features(X, reset=True)
+                self._check_features(shaped, reset=True)
             self._prepare_input_scaling(native, arrays)
             progress = callback
             if runner is not None:

@@ -438,3 +438,10 @@ class NativeModel(SequenceCalls):
             return int(lib.ae_model_train_labels(m, float_pointer(data), data.shape[0], data.size,
                                                  int32_pointer(labels), labels.size,
                                                  byref(options), byref(report)))
+
+    def train_source(self, n: int, source: Any, options: "_library.ae_train_options",
+                     report: "_library.ae_train_report") -> int:
+        """``ae_model_train_source`` on ``n`` samples that ``source`` (an ``ae_sample_source_fn``)
+        fills; returns the status."""
+        with self.handle.borrow() as m:
+            return int(lib.ae_model_train_source(m, n, source, None, byref(options), byref(report)))

@@ -9,10 +9,11 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from ._arrays import as_mask, as_samples
+from ._arrays import as_mask, as_samples, sample_layouts
 from ._errors import ShapeError
 from ._fit import FitSettings, ProgressCallback, TrainingOutcome, train
 from ._native import NativeModel
+from ._sample_source import SampleSource
 from ._segmentation import as_labels, check_classes, hold_out, ignore_index, split_holding_out
 from ._sequences import SequenceBatch, full_lengths, refuse_lengths
 from ._vocabulary import CharacterVocabulary
@@ -71,6 +72,8 @@ class TrainingData:
                 vocabulary: Optional[CharacterVocabulary] = None) -> "TrainingData":
         """Checks and converts fit's arguments. ``y`` is required (and used) for a segmentation
         model and ignored otherwise, as scikit-learn passes it to unsupervised estimators too."""
+        if isinstance(X, SampleSource):
+            return cls._source(native, X, y, validation_data, mask, lengths, validation_lengths)
         if native.is_sequence or native.is_tokens:
             return cls._sequences(native, X, validation_data, mask, lengths, validation_lengths,
                                   vocabulary)
@@ -95,6 +98,27 @@ class TrainingData:
         if mask is not None:
             matrix = as_mask(mask, data, native.input_shape, native.input_size)
         return cls(data, labels, validation, validation_labels, matrix)
+
+    @classmethod
+    def _source(cls, native: NativeModel, source: SampleSource, y: Any, validation_data: Any,
+                mask: Any, lengths: Any, validation_lengths: Any) -> "TrainingData":
+        """fit's arguments when X is a :class:`SampleSource` (``ae_model_train_source``): a model
+        that reconstructs float inputs, every sample filling a sequence model's whole time axis."""
+        if native.is_tokens or native.is_segmentation or \
+                (native.is_adversarial and native.prior_components()[1]):
+            what = "token ids" if native.is_tokens else "labels"
+            raise ValueError(f"a sample source gives float samples only; this model trains on {what}: "
+                             "pass arrays to fit")
+        for name, value in (("mask", mask), ("lengths", lengths), ("validation_lengths", validation_lengths)):
+            if value is not None:
+                raise ValueError(f"{name} needs X as an array; with a sample source every sample is "
+                                 "complete (and fills a sequence model's whole time axis)")
+        del y  # ignored, as for arrays of a reconstruction model
+        if source.sample_shape not in sample_layouts(native.input_shape, native.input_size):
+            raise ShapeError(f"the sample source's samples have shape {source.sample_shape}; the "
+                             f"model takes {tuple(native.input_shape)} (or {native.input_size} values)")
+        validation, _ = cls._validation(native, validation_data)
+        return cls(source, None, validation)  # type: ignore[arg-type]
 
     @classmethod
     def _sequences(cls, native: NativeModel, X: Any, validation_data: Any, mask: Any,
