@@ -45,6 +45,7 @@
 
 #include "autoencoders.h"
 #include "check.h"
+#include "models.h"
 #include "testdata.h"
 
 #define D 100
@@ -83,31 +84,6 @@ static void *read_file(const char *path, size_t *size) {
     fclose(f);
     *size = (size_t)length;
     return data;
-}
-
-static ae_model *create(const char *spec) {
-    ae_model *model = NULL;
-    CHECK_OK(ae_model_create(spec, &model));
-    return model;
-}
-
-static float *parameters_copy(const ae_model *model, size_t *total) {
-    size_t count = 0, tensors = 0, i, offset = 0;
-    float *values;
-    if (ae_model_parameter_count(model, &count) != AE_OK || ae_model_tensor_count(model, &tensors) != AE_OK) return NULL;
-    values = (float *)malloc(count * sizeof(float));
-    for (i = 0; values && i < tensors; i++) {
-        const char *name = NULL;
-        size_t n = 0;
-        if (ae_model_tensor_info(model, i, &name, NULL, 0, NULL, &n) != AE_OK ||
-            ae_model_get_parameter(model, name, values + offset, n) != AE_OK) {
-            free(values);
-            return NULL;
-        }
-        offset += n;
-    }
-    *total = offset;
-    return values;
 }
 
 static int parameters_equal(const ae_model *model, const float *expected, size_t count) {

@@ -41,6 +41,7 @@
 
 #include "autoencoders.h"
 #include "check.h"
+#include "models.h"
 #include "testdata.h"
 
 #define D 100 /* input size of the classic model */
@@ -49,44 +50,6 @@
 static int quick = 0;
 static const char *tmpdir = "/tmp";
 static size_t samples = 256;
-
-/* ---- helpers ---- */
-
-/* All parameters of a model, concatenated in tensor order. Caller frees. */
-static float *all_parameters(const ae_model *model, size_t *total) {
-    size_t count = 0, tensors = 0, i, offset = 0;
-    float *values;
-    if (ae_model_parameter_count(model, &count) != AE_OK || ae_model_tensor_count(model, &tensors) != AE_OK) return NULL;
-    values = (float *)malloc(count * sizeof(float));
-    if (!values) return NULL;
-    for (i = 0; i < tensors; i++) {
-        const char *name = NULL;
-        size_t n = 0;
-        if (ae_model_tensor_info(model, i, &name, NULL, 0, NULL, &n) != AE_OK ||
-            ae_model_get_parameter(model, name, values + offset, n) != AE_OK) {
-            free(values);
-            return NULL;
-        }
-        offset += n;
-    }
-    *total = offset;
-    return values;
-}
-
-static int same_parameters(const ae_model *a, const ae_model *b) {
-    size_t na = 0, nb = 0;
-    float *pa = all_parameters(a, &na), *pb = all_parameters(b, &nb);
-    int same = pa && pb && na == nb && memcmp(pa, pb, na * sizeof(float)) == 0;
-    free(pa);
-    free(pb);
-    return same;
-}
-
-static ae_model *create(const char *spec) {
-    ae_model *model = NULL;
-    CHECK_OK(ae_model_create(spec, &model));
-    return model;
-}
 
 /* ---- progress callbacks ---- */
 
@@ -1707,8 +1670,8 @@ static void test_segmentation_steps(void) {
     CHECK_OK(ae_trainer_step_labels(tc, x, labels, 2, 2 * IMG, 2 * IMG, &loss_c));
     CHECK_OK(ae_trainer_step_labels(td, x, ignored, 3, 3 * IMG, 3 * IMG, &loss_d));
     CHECK(fabs(loss_c - loss_d) <= 1e-6 * loss_c);
-    pa = all_parameters(c, &count);
-    pb = all_parameters(d, &count);
+    pa = parameters_copy(c, &count);
+    pb = parameters_copy(d, &count);
     for (i = 0; pa && pb && i < count; i++) worst = fmaxf(worst, fabsf(pa[i] - pb[i]));
     CHECK(pa && pb && worst <= 1e-6f);
     {

@@ -22,6 +22,7 @@
 
 #include "autoencoders.h"
 #include "check.h"
+#include "models.h"
 #include "testdata.h"
 
 #define D 100
@@ -64,40 +65,6 @@ static int fill_rows(const size_t *indices, size_t count, float *rows, size_t ro
         if (ae_model_train(s->model, rows, 1, D, NULL, NULL) == AE_ERR_INVALID_ARGUMENT) s->training_refused++;
     }
     return 0;
-}
-
-static ae_model *create(const char *spec) {
-    ae_model *model = NULL;
-    CHECK_OK(ae_model_create(spec, &model));
-    return model;
-}
-
-static float *parameters_of(const ae_model *model, size_t *total) {
-    size_t count = 0, tensors = 0, i, offset = 0;
-    float *values;
-    if (ae_model_parameter_count(model, &count) != AE_OK || ae_model_tensor_count(model, &tensors) != AE_OK) return NULL;
-    values = (float *)malloc(count * sizeof(float));
-    for (i = 0; values && i < tensors; i++) {
-        const char *name = NULL;
-        size_t n = 0;
-        if (ae_model_tensor_info(model, i, &name, NULL, 0, NULL, &n) != AE_OK ||
-            ae_model_get_parameter(model, name, values + offset, n) != AE_OK) {
-            free(values);
-            return NULL;
-        }
-        offset += n;
-    }
-    *total = offset;
-    return values;
-}
-
-static int same_parameters(const ae_model *a, const ae_model *b) {
-    size_t na = 0, nb = 0;
-    float *pa = parameters_of(a, &na), *pb = parameters_of(b, &nb);
-    int same = pa && pb && na == nb && memcmp(pa, pb, na * sizeof(float)) == 0;
-    free(pa);
-    free(pb);
-    return same;
 }
 
 static const char *const bce_spec =

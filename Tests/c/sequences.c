@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "models.h"
 
 #define N 16
 #define T 6
@@ -67,32 +68,6 @@ static void make_data(void) {
             tokens[n * T + t] = t < lengths[n] ? 1 + (n + 2 * t) % (V - 1) : 0;
         }
     }
-}
-
-static ae_model *create(const char *spec) {
-    ae_model *model = NULL;
-    CHECK_OK(ae_model_create(spec, &model));
-    return model;
-}
-
-/* A copy of every parameter, in tensor order (caller frees). */
-static float *parameters_copy(const ae_model *model, size_t *total) {
-    size_t count = 0, tensors = 0, i, offset = 0;
-    float *values;
-    if (ae_model_parameter_count(model, &count) != AE_OK || ae_model_tensor_count(model, &tensors) != AE_OK) return NULL;
-    values = (float *)malloc(count * sizeof(float));
-    for (i = 0; values && i < tensors; i++) {
-        const char *name = NULL;
-        size_t n = 0;
-        if (ae_model_tensor_info(model, i, &name, NULL, 0, NULL, &n) != AE_OK ||
-            ae_model_get_parameter(model, name, values + offset, n) != AE_OK) {
-            free(values);
-            return NULL;
-        }
-        offset += n;
-    }
-    *total = offset;
-    return values;
 }
 
 static int unchanged(const ae_model *model, const float *before, size_t count) {
