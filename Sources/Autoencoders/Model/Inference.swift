@@ -49,11 +49,28 @@ extension Model {
                 feed(workspace, x + start * inputSize, rows: count)
                 prepare(workspace.input.pointer, start, count)
                 graph.infer(workspace, batch: count, nodes: 0...graph.outputNode)
+            } else if writesInPlace(x + start * inputSize, into: output + start * outputSize, rows: count) {
+                // The output node writes the caller's rows, finished there: no copy.
+                workspace.writing(node: graph.outputNode, into: output + start * outputSize) {
+                    infer(workspace, x + start * inputSize, rows: count, nodes: 0...graph.outputNode)
+                }
+                finish(workspace, output + start * outputSize, rows: count)
+                return
             } else {
                 infer(workspace, x + start * inputSize, rows: count, nodes: 0...graph.outputNode)
             }
             emit(workspace, into: output + start * outputSize, rows: count)
         }
+    }
+
+    /// Whether a reconstruction's output node can write the caller's `output` rows directly
+    /// (`Workspace.writing`): its buffer is its own (not shared by a node working in place), and
+    /// the rows do not overlap the input rows, which the first layers may read where they are.
+    private func writesInPlace(_ x: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, rows: Int) -> Bool {
+        guard !graph.worksInPlace[graph.outputNode] else { return false }
+        let input = UnsafeRawPointer(x), written = UnsafeRawPointer(output)
+        return written + rows * outputSize * MemoryLayout<Float>.stride <= input
+            || input + rows * inputSize * MemoryLayout<Float>.stride <= written
     }
 
     /// score[r] = mean over features of (x̂ − x)², in the model's scaled space: the reconstruction
@@ -179,6 +196,13 @@ extension Model {
         } else {
             output.update(from: source, count: rows * outputSize)
         }
+        inputScaling?.invert(output, rows: rows)
+        zeroPaddedSteps(workspace, output, rows: rows)
+    }
+
+    /// `emit` for an output node that wrote the caller's rows: the same steps, in place.
+    private func finish(_ workspace: Workspace, _ output: UnsafeMutablePointer<Float>, rows: Int) {
+        if let activation = spec.loss.outputActivation { Activation.apply(activation, output, output, rows * outputSize) }
         inputScaling?.invert(output, rows: rows)
         zeroPaddedSteps(workspace, output, rows: rows)
     }

@@ -110,6 +110,18 @@ final class Workspace {
         body()
     }
 
+    /// Runs `body` with node `node` writing its output to `y` (caller memory, as many rows as the
+    /// pass runs) instead of its buffer. For the last node a pass runs (none after it reads the
+    /// buffer), and one whose buffer no node working in place shares (`Graph.worksInPlace`): the
+    /// nodes that read it hold its buffer's address, not `y`. The node writes its buffer again
+    /// once `body` returns.
+    func writing(node: Int, into y: UnsafeMutablePointer<Float>, _ body: () -> Void) {
+        let own = buffers[node].output
+        buffers[node].output = y
+        defer { buffers[node].output = own }
+        body()
+    }
+
     private func pointModelInput(at pointer: UnsafeMutablePointer<Float>) {
         for slot in modelInputSlots {
             UnsafeMutablePointer(mutating: buffers[slot.node].inputs.baseAddress!)[slot.input] = pointer
