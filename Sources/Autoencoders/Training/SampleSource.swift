@@ -26,8 +26,14 @@ public struct SampleSource {
         if let i = firstNonFinite(rows, count: indices.count * features) {
             throw .numeric("the sample source gave \(rows[i]) for feature \(i % features) of sample \(indices[i / features]); data must be finite")
         }
-        for (r, index) in indices.enumerated() {
-            try model.checkBCETargets(rows + r * features, rows: 1, name: "sample \(index) of the sample source")
+        do {
+            try model.checkBCETargets(rows, rows: indices.count, name: "the sample source's batch")
+        } catch {
+            // Only now, the row by row pass whose message names the sample's index in the source.
+            for (r, index) in indices.enumerated() {
+                try model.checkBCETargets(rows + r * features, rows: 1, name: "sample \(index) of the sample source")
+            }
+            throw error
         }
     }
 }
@@ -86,11 +92,17 @@ extension Trainer {
     /// Scales the raw samples `load` put in the workspace's input, in place, and prepares the
     /// batch (the `gather` of samples from a source; caller holds the model's write lock).
     fileprivate func prepareLoaded(rows: Int) {
+        scaleLoaded(rows: rows)
+        prepareBatch(rows: rows, masked: false)
+    }
+
+    /// The model's input scaling applied in place to the `rows` samples a source put in the
+    /// workspace's input, which fill every time step (no lengths).
+    private func scaleLoaded(rows: Int) {
         workspace.setLengths(nil, rows: rows)
         if let scaling = model.inputScaling {
             scaling.apply(workspace.input.pointer, workspace.input.pointer, rows: rows)
         }
-        prepareBatch(rows: rows, masked: false)
     }
 
     /// The mean objective of the samples `first..<first + rows` of `source`, read a batch at a
@@ -106,10 +118,7 @@ extension Trainer {
                 try source.load(UnsafeBufferPointer(rebasing: all[0..<count]), into: self)
             }
             total += model.lock.withReadLock { () -> Double in
-                workspace.setLengths(nil, rows: count)
-                if let scaling = model.inputScaling {
-                    scaling.apply(workspace.input.pointer, workspace.input.pointer, rows: count)
-                }
+                scaleLoaded(rows: count)
                 return objectiveOfFedChunk(rows: count, labels: nil)
             }
             start += count
