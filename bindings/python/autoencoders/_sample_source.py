@@ -45,10 +45,12 @@ class SampleSource:
         self.n_samples = int(n_samples)
         self.fill = fill
         self._example: Optional[np.ndarray] = None
-        if sample_shape is None:
+        #: The shape of one sample; None only while __init__ learns it from the first sample.
+        self.sample_shape: Optional[Tuple[int, ...]] = \
+            None if sample_shape is None else tuple(int(d) for d in sample_shape)
+        if self.sample_shape is None:
             self._example = self.rows(np.zeros(1, dtype=np.int64))
-            sample_shape = self._example.shape[1:]
-        self.sample_shape = tuple(int(d) for d in sample_shape)
+            self.sample_shape = self._example.shape[1:]
 
     @classmethod
     def from_array(cls, X: Any, scale: Optional[float] = None) -> "SampleSource":
@@ -73,7 +75,7 @@ class SampleSource:
     @property
     def shape(self) -> Tuple[int, ...]:
         """``(n_samples, *sample_shape)``, as an array's."""
-        return (self.n_samples,) + self.sample_shape
+        return (self.n_samples,) + (self.sample_shape or ())
 
     def __len__(self) -> int:
         return self.n_samples
@@ -81,9 +83,9 @@ class SampleSource:
     def rows(self, indices: np.ndarray) -> np.ndarray:
         """``fill(indices)`` as C-contiguous float32, checked to hold one sample per index."""
         rows = np.ascontiguousarray(self.fill(indices), dtype=np.float32)
-        if rows.shape[:1] != (len(indices),) or (hasattr(self, "sample_shape")
-                                                 and rows.shape[1:] != self.sample_shape):
-            expected = (len(indices),) + getattr(self, "sample_shape", ("...",))
+        shape = self.sample_shape
+        if rows.shape[:1] != (len(indices),) or (shape is not None and rows.shape[1:] != shape):
+            expected = (len(indices),) + (shape if shape is not None else ("...",))
             raise ShapeError(f"the sample source's fill returned shape {rows.shape} for "
                              f"{len(indices)} indices; expected {expected}")
         return rows
